@@ -1,0 +1,54 @@
+/* socwall: screen scale for charts, and the "server unreachable" banner with self-recovery. */
+window.dash_clientside = Object.assign({}, window.dash_clientside, {
+  socwall: {
+    /* 1.0 at 1920x1080; charts scale their fonts with it (HTML text scales in CSS). */
+    viewport: function (_n, current) {
+      var raw = Math.min(window.innerWidth / 1920, window.innerHeight / 1080);
+      var scale = Math.max(0.6, Math.round(raw * 20) / 20);
+      if (current && current.scale === scale) {
+        return window.dash_clientside.no_update;
+      }
+      return { scale: scale };
+    },
+  },
+});
+
+(function () {
+  var failures = 0;
+  var wasOffline = false;
+
+  var CHECK_EVERY_MS = 5000;
+
+  function setOffline(offline) {
+    var wall = document.getElementById("wall");
+    if (wall) {
+      wall.classList.toggle("offline", offline);
+    }
+  }
+
+  function check() {
+    var controller = new AbortController();
+    var timer = setTimeout(function () { controller.abort(); }, 4000);
+    fetch("/healthz", { cache: "no-store", signal: controller.signal })
+      .then(function (response) {
+        clearTimeout(timer);
+        if (!response.ok && response.status !== 503) { throw new Error("HTTP " + response.status); }
+        failures = 0;
+        if (wasOffline) {
+          /* The server is back: reload so a restarted server's layout and assets are used. */
+          window.location.reload();
+        }
+      })
+      .catch(function () {
+        clearTimeout(timer);
+        failures += 1;
+        if (failures >= 2) {
+          wasOffline = true;
+          setOffline(true);
+        }
+      })
+      .finally(function () { setTimeout(check, CHECK_EVERY_MS); });
+  }
+
+  window.addEventListener("load", function () { setTimeout(check, 1000); });
+})();

@@ -1,0 +1,158 @@
+"""The Dash app factory: pages from config.yaml, one MATCH callback that renders any panel."""
+
+import logging
+from datetime import datetime
+from pathlib import Path
+from urllib.parse import parse_qs
+
+from dash import MATCH, ClientsideFunction, Dash, Input, Output, State, ctx, html, no_update
+from flask import jsonify
+
+from dashboard import layout
+from dashboard.clock import Clock, utc_now
+from dashboard.config import WallConfig
+from dashboard.durations import humanize_age, parse_duration
+from dashboard.frame import STORE_DOWN, frame_state
+from dashboard.health import health_report
+from dashboard.store import Store, StoreUnavailable
+from widgets import WIDGETS
+from widgets.context import View
+
+log = logging.getLogger(__name__)
+ASSETS = Path(__file__).resolve().parent.parent / "assets"
+
+
+def create_app(config: WallConfig, store: Store, clock: Clock) -> Dash:
+    """A Dash app that only reads the store; nothing is computed per viewer."""
+    app = Dash(
+        __name__,
+        title=config.title,
+        assets_folder=str(ASSETS),
+        update_title=None,
+        serve_locally=True,
+    )
+    rotate = config.web.rotate
+    app.layout = layout.shell(
+        config,
+        poll_ms=int(config.web.poll.total_seconds() * 1000),
+        rotate_ms=int(rotate.total_seconds() * 1000) if rotate else None,
+    )
+    _register_routing(app, config)
+    _register_panels(app, config, store)
+    _register_strip(app, config, store, clock)
+    _register_healthz(app, config, store)
+    return app
+
+
+def _register_routing(app: Dash, config: WallConfig) -> None:
+    pages = {page.id: page for page in config.pages}
+
+    @app.callback(
+        Output("page", "children"), Output("page-title", "children"), Output("page-nav", "children"),
+        Output("wall", "className"), Output("rotate", "disabled"), Output("rotate", "interval"),
+        Input("url", "pathname"), Input("url", "search"),
+    )
+    def show_page(pathname, search):
+        query = parse_qs((search or "").lstrip("?"))
+        page = pages.get((pathname or "/").strip("/"), config.pages[0])
+        kiosk = config.web.kiosk or query.get("kiosk", ["0"])[0] in ("1", "true", "yes")
+        rotate = _rotate_ms(query.get("rotate", [None])[0], config)
+        keep = f"?{search.lstrip('?')}" if search else ""
+        return (layout.page_grid(page), page.title, layout.page_nav(config, page, keep),
+                "wall kiosk" if kiosk else "wall desk", rotate is None, rotate or 60_000)
+
+    @app.callback(
+        Output("url", "pathname"), Input("rotate", "n_intervals"), State("url", "pathname"),
+        prevent_initial_call=True,
+    )
+    def next_page(_, pathname):
+        ids = [page.id for page in config.pages]
+        current = (pathname or "/").strip("/")
+        position = ids.index(current) if current in ids else 0
+        return f"/{ids[(position + 1) % len(ids)]}"
+
+
+def _rotate_ms(query_value: str | None, config: WallConfig) -> int | None:
+    if query_value is not None:
+        try:
+            return int(parse_duration(query_value).total_seconds() * 1000)
+        except ValueError:
+            return None
+    rotate = config.web.rotate
+    return int(rotate.total_seconds() * 1000) if rotate and len(config.pages) > 1 else None
+
+
+def _register_panels(app: Dash, config: WallConfig, store: Store) -> None:
+    panels = {panel.id: panel for panel in config.panels()}
+    app.clientside_callback(
+        ClientsideFunction(namespace="socwall", function_name="viewport"),
+        Output("viewport", "data"), Input("poll", "n_intervals"), State("viewport", "data"),
+    )
+
+    @app.callback(
+        Output({"type": "panel", "id": MATCH}, "className"),
+        Output({"type": "panel-age", "id": MATCH}, "children"),
+        Output({"type": "panel-status", "id": MATCH}, "children"),
+        Output({"type": "panel-body", "id": MATCH}, "children"),
+        Output({"type": "panel-version", "id": MATCH}, "data"),
+        Input("poll", "n_intervals"), Input("viewport", "data"),
+        State({"type": "panel-version", "id": MATCH}, "data"),
+    )
+    def refresh_panel(_, viewport, shown_version):
+        panel = panels[ctx.outputs_list[0]["id"]["id"]]
+        scale = (viewport or {}).get("scale", 1.0)
+        try:
+            meta = store.panel_meta(panel.id)
+            state = frame_state(meta, utc_now(), config.web.stale_after, config.tz)
+            wanted = f"{meta.get('version')}@{scale}" if meta and meta.get("version") else None
+            if wanted is None or wanted == shown_version:
+                return state.css_class, state.age_text, state.status_text, no_update, no_update
+            data = store.panel_data(panel.id)
+        except StoreUnavailable:
+            return STORE_DOWN.css_class, no_update, STORE_DOWN.status_text, no_update, no_update
+        body = _render(panel, data, scale)
+        return state.css_class, state.age_text, state.status_text, body, wanted
+
+
+def _render(panel, data: dict | None, scale: float):
+    if data is None:
+        return html.Div("waiting for first data", className="panel-empty")
+    try:
+        return WIDGETS[panel.widget].render(data, panel.options, View(scale))
+    except Exception as error:  # a payload from an older version must not blank the wall
+        log.exception("render of panel %s failed", panel.id)
+        return html.Div(f"cannot show this payload: {error}", className="panel-empty")
+
+
+def _register_strip(app: Dash, config: WallConfig, store: Store, clock: Clock) -> None:
+    @app.callback(
+        Output("health-strip", "children"), Output("wall-clock", "children"),
+        Output("replay-badge", "children"), Input("poll", "n_intervals"),
+    )
+    def refresh_strip(_):
+        now = clock.now().astimezone(config.tz)
+        clock_text = now.strftime("%a %d %b %H:%M")
+        badge = "REPLAY" if clock.replaying else ""
+        try:
+            statuses = {s: store.source_status(s) for s in config.sources}
+        except StoreUnavailable:
+            return layout.health_items({}, {}, store_ok=False), clock_text, badge
+        ages = {s: _age(st.get("last_success")) for s, st in statuses.items() if st}
+        return layout.health_items(statuses, ages, store_ok=True), clock_text, badge
+
+
+def _age(iso: str | None) -> str:
+    if not iso:
+        return "never"
+    return humanize_age((utc_now() - datetime.fromisoformat(iso)).total_seconds()) + " ago"
+
+
+def _register_healthz(app: Dash, config: WallConfig, store: Store) -> None:
+    @app.server.route("/healthz")
+    def healthz():
+        report, status = health_report(config, store, utc_now())
+        response = jsonify(report)
+        response.status_code = status
+        response.headers["Cache-Control"] = "no-store"
+        return response
+

@@ -1,0 +1,162 @@
+"""The `socwall` command: demo, serve, worker, run-once, check-config, schema."""
+
+import argparse
+import json
+import logging
+import signal
+import sys
+import threading
+from pathlib import Path
+
+from dashboard.clock import Clock, parse_now
+from dashboard.config import ConfigError, WallConfig, load_config
+
+DEMO_CONFIG = Path(__file__).resolve().parent.parent / "config.yaml"
+log = logging.getLogger("socwall")
+
+
+def main(argv: list[str] | None = None) -> int:
+    """Entry point of the console script."""
+    args = build_parser().parse_args(argv)
+    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    try:
+        return args.command(args)
+    except ConfigError as error:
+        where = getattr(args, "file", None) or getattr(args, "config", None)
+        print(f"{where}: invalid configuration:", file=sys.stderr)
+        for problem in error.problems:
+            print(f"  {problem}", file=sys.stderr)
+        return 2
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="socwall", description="SOC wall dashboard")
+    commands = parser.add_subparsers(required=True, metavar="COMMAND")
+    now_help = "replay clock: an ISO timestamp such as 2013-04-01T12:00:00Z, or 'latest'"
+
+    def command(name: str, handler, help_text: str, config: bool = True) -> argparse.ArgumentParser:
+        sub = commands.add_parser(name, help=help_text, description=help_text)
+        sub.set_defaults(command=handler)
+        if config:
+            sub.add_argument("--config", default=str(DEMO_CONFIG) if name == "demo" else None,
+                             required=name != "demo", help="path to config.yaml")
+        sub.add_argument("--now", help=now_help)
+        return sub
+
+    demo = command("demo", cmd_demo, "web + scheduler in one process on the embedded store, generated data")
+    _add_web_options(demo)
+    demo.add_argument("--seed", type=int, default=7, help="seed of the generated data")
+    serve = command("serve", cmd_serve, "the web app under gunicorn, reading Redis")
+    _add_web_options(serve)
+    serve.add_argument("--workers", type=int, help="gunicorn worker processes (default: web.workers)")
+    command("worker", cmd_worker, "the schedulers; one leader at a time across workers")
+    once = command("run-once", cmd_run_once, "every job once; panel payloads on stdout")
+    once.add_argument("--json", action="store_true", help="print all payloads as one JSON object")
+    check = command("check-config", cmd_check_config, "validate a config file; exit 2 on problems", config=False)
+    check.add_argument("file", help="path to config.yaml")
+    command("schema", cmd_schema, "print the JSON Schema of config.yaml", config=False)
+    return parser
+
+
+def _add_web_options(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("--host", help="address to bind (default: web.host, 127.0.0.1)")
+    parser.add_argument("--port", type=int, help="port (default: web.port, 8050)")
+
+
+def make_clock(config: WallConfig, now_arg: str | None, store=None, frozen: bool = False) -> Clock:
+    """--now beats `now:` in config; 'latest' follows the newest record any source has read."""
+    wanted = now_arg if now_arg is not None else config.now
+    if wanted == "latest":
+        return Clock(latest=lambda: _newest_record(config, store))
+    if wanted is None:
+        return Clock()
+    return Clock(replay_start=parse_now(wanted) if isinstance(wanted, str) else wanted, frozen=frozen)
+
+
+def _newest_record(config: WallConfig, store):
+    from datetime import datetime
+
+    newest = [(store.source_status(s) or {}).get("newest") for s in config.sources]
+    newest = [datetime.fromisoformat(n) for n in newest if n]
+    return max(newest) if newest else None
+
+
+def _open_store(config: WallConfig):
+    from dashboard.store import Store, connect
+
+    return Store(connect(config.store), config.store.prefix)
+
+
+def cmd_check_config(args) -> int:
+    load_config(args.file)
+    print(f"{args.file}: ok")
+    return 0
+
+
+def cmd_schema(args) -> int:
+    print(json.dumps(WallConfig.model_json_schema(), indent=2))
+    return 0
+
+
+def cmd_run_once(args) -> int:
+    from dashboard.jobs import run_all_once
+
+    config = load_config(args.config)
+    store = _open_store(config)
+    run_all_once(config, store, make_clock(config, args.now, store, frozen=True), worker="run-once")
+    result = {
+        p.id: {"meta": store.panel_meta(p.id), "data": store.panel_data(p.id)} for p in config.panels()
+    }
+    failed = [pid for pid, r in result.items() if (r["meta"] or {}).get("status") != "ok"]
+    if args.json:
+        print(json.dumps(result, indent=2))
+    else:
+        for pid, r in result.items():
+            print(f"{pid}: {r['meta'].get('status')} {r['meta'].get('error') or ''}")
+    return 1 if failed else 0
+
+
+def cmd_worker(args) -> int:
+    from dashboard.leader import Leader, new_worker_id
+    from dashboard.scheduler import run_worker
+
+    config = load_config(args.config)
+    if config.store.url is None:
+        print("worker needs store.url: the embedded store is not shared (use `socwall demo`)", file=sys.stderr)
+        return 2
+    store = _open_store(config)
+    leader = Leader(store.redis, store.keys, config.scheduler.lock_ttl, new_worker_id())
+    stop = _stop_on_signals()
+    log.info("worker %s started; store %s", leader.worker_id, config.store.url.split("@")[-1])
+    run_worker(config, store, make_clock(config, args.now, store), leader, stop)
+    return 0
+
+
+def cmd_serve(args) -> int:
+    from dashboard.serve import serve
+
+    config = load_config(args.config)
+    if config.store.url is None:
+        print("serve needs store.url: the embedded store is not shared (use `socwall demo`)", file=sys.stderr)
+        return 2
+    serve(args.config, args.now, args.host or config.web.host, args.port or config.web.port,
+          args.workers or config.web.workers)
+    return 0
+
+
+def cmd_demo(args) -> int:
+    from dashboard.demo_run import run_demo
+
+    config = load_config(args.config)
+    return run_demo(config, Path(args.config).resolve().parent, args)
+
+
+def _stop_on_signals() -> threading.Event:
+    stop = threading.Event()
+    for sig in (signal.SIGTERM, signal.SIGINT):
+        signal.signal(sig, lambda *_: stop.set())
+    return stop
+
+
+if __name__ == "__main__":
+    sys.exit(main())

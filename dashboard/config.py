@@ -1,0 +1,270 @@
+"""The one typed schema of config.yaml, and loading it with errors that name the YAML key."""
+
+import difflib
+import os
+import re
+from datetime import datetime
+from pathlib import Path
+from typing import Annotated, Any, Literal, Union
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+import yaml
+from pydantic import Field, SecretStr, ValidationError, create_model, field_validator
+
+from dashboard.types import Duration, Identifier, Strict
+from feeds import SOURCES
+from widgets import WIDGETS
+
+
+class StoreConfig(Strict):
+    url: str | None = Field(None, description="redis://, rediss:// or unix:// URL; none = embedded")
+    password: SecretStr | None = Field(None, description="write ${REDIS_PASSWORD}, never the secret")
+    prefix: Identifier = "socwall"
+    timeout: Duration = Field("5s", description="socket timeout for every Redis call")
+
+    @field_validator("url")
+    @classmethod
+    def _known_scheme(cls, url: str | None) -> str | None:
+        if url is not None and not re.match(r"^(redis|rediss|unix)://", url):
+            raise ValueError(f'expected a redis://, rediss:// or unix:// URL, got "{url}"')
+        return url
+
+
+class WebConfig(Strict):
+    host: str = "127.0.0.1"
+    port: int = Field(8050, ge=1, le=65535)
+    workers: int = Field(2, ge=1, le=64)
+    poll: Duration = Field("10s", description="how often a screen asks for new panel data")
+    kiosk: bool = Field(False, description="hide all chrome and the cursor on every screen")
+    rotate: Duration | None = Field(None, description="show the next page after this long")
+    stale_after: int = Field(3, ge=1, description="missed refreshes before a panel turns stale")
+
+
+class SchedulerConfig(Strict):
+    lock_ttl: Duration = Field("30s", description="a dead leader is replaced within this time")
+
+
+class GridConfig(Strict):
+    columns: int = Field(3, ge=1, le=12)
+    rows: int = Field(2, ge=1, le=12)
+
+
+class PanelBase(Strict):
+    id: Identifier
+    widget: str
+    title: str
+    source: str | None = None
+    refresh: Duration = "1m"
+    at: tuple[int, int] = Field(description="[column, row] of the top-left cell, from 1")
+    span: tuple[int, int] = Field((1, 1), description="[columns, rows] the panel covers")
+
+
+def _panel_model(name: str, widget) -> type[PanelBase]:
+    required = any(field.is_required() for field in widget.Options.model_fields.values())
+    return create_model(
+        f"{name.title().replace('_', '')}Panel",
+        __base__=PanelBase,
+        widget=(Literal[name], ...),
+        options=(widget.Options, ... if required else Field(default_factory=widget.Options)),
+    )
+
+
+def _tagged_union(models: list[type], tag: str) -> Any:
+    if len(models) == 1:
+        return models[0]
+    return Annotated[Union[tuple(models)], Field(discriminator=tag)]  # noqa: UP007
+
+
+PanelConfig = _tagged_union([_panel_model(n, w) for n, w in WIDGETS.items()], "widget")
+SourceConfig = _tagged_union([source.Config for source in SOURCES.values()], "type")
+
+
+class PageConfig(Strict):
+    id: Identifier
+    title: str
+    grid: GridConfig = Field(default_factory=GridConfig)
+    panels: list[PanelConfig] = Field(min_length=1)
+
+
+class WallConfig(Strict):
+    """The whole config.yaml."""
+
+    title: str = "SOC wall"
+    timezone: str = Field("UTC", description="IANA name, e.g. Europe/Berlin; used for display")
+    now: Literal["latest"] | datetime | None = Field(
+        None, description="replay clock: a timestamp, or 'latest' for the newest record"
+    )
+    store: StoreConfig = Field(default_factory=StoreConfig)
+    web: WebConfig = Field(default_factory=WebConfig)
+    scheduler: SchedulerConfig = Field(default_factory=SchedulerConfig)
+    sources: dict[Identifier, SourceConfig] = Field(default_factory=dict)
+    pages: list[PageConfig] = Field(min_length=1)
+
+    @field_validator("timezone")
+    @classmethod
+    def _known_timezone(cls, name: str) -> str:
+        try:
+            ZoneInfo(name)
+        except (ZoneInfoNotFoundError, ValueError):
+            raise ValueError(f'unknown time zone "{name}"; use an IANA name like Europe/Berlin')
+        return name
+
+    @property
+    def tz(self) -> ZoneInfo:
+        return ZoneInfo(self.timezone)
+
+    def panels(self) -> list[PanelBase]:
+        """Every panel of every page, in page order."""
+        return [panel for page in self.pages for panel in page.panels]
+
+
+class ConfigError(Exception):
+    """config.yaml is invalid; `problems` holds one 'key.path: message' line per problem."""
+
+    def __init__(self, problems: list[str]):
+        super().__init__("\n".join(problems))
+        self.problems = problems
+
+
+def load_config(path: str | Path) -> WallConfig:
+    """Read, expand ${VARS} in and validate a config file; raise ConfigError with every problem."""
+    path = Path(path)
+    try:
+        raw = yaml.safe_load(path.read_text(encoding="utf-8"))
+    except OSError as error:
+        raise ConfigError([f"{path}: cannot read the file: {error.strerror}"]) from error
+    except yaml.YAMLError as error:
+        raise ConfigError([f"{path}: not valid YAML: {error}"]) from error
+    return parse_config(raw, base_dir=path.parent)
+
+
+def parse_config(raw: Any, base_dir: Path = Path(".")) -> WallConfig:
+    """Validate an already-loaded YAML tree; relative source paths resolve against base_dir."""
+    if not isinstance(raw, dict):
+        raise ConfigError(["(top): expected a mapping with at least a 'pages' key"])
+    problems: list[str] = []
+    expanded = _expand_env(raw, "", problems)
+    if problems:
+        raise ConfigError(problems)
+    try:
+        config = WallConfig.model_validate(expanded, context={"base_dir": base_dir})
+    except ValidationError as error:
+        raise ConfigError([_describe(e, expanded) for e in error.errors()]) from error
+    problems = check_references(config)
+    if problems:
+        raise ConfigError(problems)
+    return config
+
+
+_ENV_VAR = re.compile(r"\$\{([A-Za-z_][A-Za-z0-9_]*)\}")
+
+
+def _expand_env(node: Any, path: str, problems: list[str]) -> Any:
+    if isinstance(node, dict):
+        return {k: _expand_env(v, _join(path, k), problems) for k, v in node.items()}
+    if isinstance(node, list):
+        return [_expand_env(v, _join(path, i), problems) for i, v in enumerate(node)]
+    if isinstance(node, str):
+        for name in _ENV_VAR.findall(node):
+            if name not in os.environ:
+                problems.append(f"{path}: environment variable {name} is not set")
+        return _ENV_VAR.sub(lambda m: os.environ.get(m.group(1), ""), node)
+    return node
+
+
+def _join(path: str, part: str | int) -> str:
+    if isinstance(part, int):
+        return f"{path}[{part}]"
+    return f"{path}.{part}" if path else str(part)
+
+
+def _describe(error: dict, raw: Any) -> str:
+    """One line for one pydantic error: the YAML key path, then what is wrong and a hint."""
+    path, node = "", raw
+    for part in error["loc"]:
+        if isinstance(node, dict) and part not in node and part in (node.get("type"), node.get("widget")):
+            continue  # the tag pydantic adds for a discriminated union is not a YAML key
+        path = _join(path, part)
+        node = node.get(part) if isinstance(node, dict) else (
+            node[part] if isinstance(node, list) and isinstance(part, int) and part < len(node) else None
+        )
+    return f"{path or '(top)'}: {_message(error)}"
+
+
+def _message(error: dict) -> str:
+    kind, loc = error["type"], error["loc"]
+    if kind == "extra_forbidden":
+        close = difflib.get_close_matches(str(loc[-1]), _all_field_names(), n=1)
+        return "unknown key" + (f"; did you mean '{close[0]}'?" if close else "")
+    if kind == "missing":
+        return "required key is missing"
+    if kind == "union_tag_invalid":
+        return error["msg"].replace("Input tag", "unknown name").split(" expected tags")[0] + (
+            "; expected one of " + ", ".join(sorted(WIDGETS) + sorted(SOURCES))
+        )
+    message = error["msg"].removeprefix("Value error, ").replace("Input should be", "expected")
+    if kind not in ("value_error", "assertion_error") and "input" in error:
+        message += f', got "{error["input"]}"' if not isinstance(error["input"], dict) else ""
+    return message
+
+
+def _all_field_names() -> set[str]:
+    names: set[str] = set()
+    pending = [WallConfig, PanelBase]
+    pending += [w.Options for w in WIDGETS.values()] + [s.Config for s in SOURCES.values()]
+    seen: set[type] = set()
+    while pending:
+        model = pending.pop()
+        if model in seen or not hasattr(model, "model_fields"):
+            continue
+        seen.add(model)
+        for name, field in model.model_fields.items():
+            names.add(name)
+            annotation = field.annotation
+            pending += [a for a in getattr(annotation, "__args__", ()) if isinstance(a, type)]
+            if isinstance(annotation, type):
+                pending.append(annotation)
+    return names
+
+
+def check_references(config: WallConfig) -> list[str]:
+    """Problems a schema cannot see: unknown sources, clashing ids, panels off the grid."""
+    problems: list[str] = []
+    seen_panels: set[str] = set()
+    page_ids = [page.id for page in config.pages]
+    for p, page in enumerate(config.pages):
+        if page_ids.count(page.id) > 1:
+            problems.append(f"pages[{p}].id: page id '{page.id}' is used twice")
+        occupied: dict[tuple[int, int], str] = {}
+        for i, panel in enumerate(page.panels):
+            key = f"pages[{p}].panels[{i}]"
+            if panel.id in seen_panels:
+                problems.append(f"{key}.id: panel id '{panel.id}' is used twice")
+            seen_panels.add(panel.id)
+            problems += _check_source(config, panel, key)
+            problems += _check_cells(page.grid, panel, key, occupied)
+    return problems
+
+
+def _check_source(config: WallConfig, panel: PanelBase, key: str) -> list[str]:
+    widget = WIDGETS[panel.widget]
+    if panel.source is None:
+        return [f"{key}.source: widget {panel.widget} needs a source"] if widget.needs_source else []
+    source = config.sources.get(panel.source)
+    if source is None:
+        known = ", ".join(sorted(config.sources)) or "none are defined"
+        return [f"{key}.source: unknown source '{panel.source}' (sources: {known})"]
+    return [f"{key}.options.{k}: {msg}" for k, msg in widget.check(panel.options, source)]
+
+
+def _check_cells(grid: GridConfig, panel: PanelBase, key: str, occupied: dict) -> list[str]:
+    (col, row), (cols, rows) = panel.at, panel.span
+    if col < 1 or row < 1 or cols < 1 or rows < 1:
+        return [f"{key}.at: cells count from 1 and spans are at least 1"]
+    if col + cols - 1 > grid.columns or row + rows - 1 > grid.rows:
+        return [f"{key}.at: the panel leaves the {grid.columns}x{grid.rows} grid"]
+    for cell in ((c, r) for c in range(col, col + cols) for r in range(row, row + rows)):
+        if cell in occupied:
+            return [f"{key}.at: overlaps panel '{occupied[cell]}' at column {cell[0]}, row {cell[1]}"]
+        occupied[cell] = panel.id
+    return []

@@ -1,0 +1,132 @@
+"""Generated demo data: 5 weeks of security events with daily and weekly rhythm and planted anomalies.
+
+Every UTC day is drawn from its own seeded generator, so appending live minutes later yields the
+same rows a batch run would have written.
+"""
+
+from dataclasses import dataclass
+from datetime import datetime, timedelta, timezone
+from pathlib import Path
+from zoneinfo import ZoneInfo
+
+import numpy as np
+import pandas as pd
+import pyarrow as pa
+import pyarrow.csv as pacsv
+
+DAY = timedelta(days=1)
+HISTORY = timedelta(days=36)
+
+
+@dataclass(frozen=True)
+class Kind:
+    """How often one kind of event happens: per minute at the weekday peak, and at quiet times."""
+
+    name: str
+    peak_per_min: float
+    night_share: float  # rate at night as a share of the peak
+    weekend_share: float
+    bytes_per_event: float = 0.0
+
+
+KINDS = [
+    Kind("failed_login", 5.0, 0.35, 0.5),
+    Kind("fw_block", 10.0, 0.7, 0.85),
+    Kind("ids_alert", 1.2, 0.4, 0.6),
+    Kind("vpn_login", 3.0, 0.04, 0.12),
+    Kind("mfa_denied", 0.35, 0.08, 0.2),
+    Kind("egress", 1.0, 0.25, 0.35, bytes_per_event=1.6e9),
+]
+
+
+@dataclass(frozen=True)
+class Anomaly:
+    """Multiply a kind's rate by `factor` between start and end (UTC)."""
+
+    kind: str
+    start: datetime
+    end: datetime
+    factor: float
+
+
+def planted_anomalies(anchor: datetime) -> list[Anomaly]:
+    """What a demo viewer should spot: a brute force now, a VPN outage now, older incidents."""
+    minutes = lambda m: timedelta(minutes=m)  # noqa: E731
+    return [
+        Anomaly("failed_login", anchor - minutes(80), anchor + minutes(60), 4.0),
+        Anomaly("vpn_login", anchor - minutes(70), anchor + minutes(40), 0.15),
+        Anomaly("ids_alert", anchor - 14 * DAY - minutes(120), anchor - 14 * DAY + minutes(60), 5.0),
+        Anomaly("fw_block", anchor - 9 * DAY, anchor - 9 * DAY + minutes(150), 0.0),
+    ]
+
+
+def rate_profile(minutes_utc: np.ndarray, kind: Kind, tz: ZoneInfo) -> np.ndarray:
+    """Expected events per minute at each minute: office-hours bump, quieter nights and weekends."""
+    local = pd.DatetimeIndex(minutes_utc).tz_localize("UTC").tz_convert(tz)
+    hour = np.asarray(local.hour + local.minute / 60)
+    weekend = np.asarray(local.weekday >= 5)
+    bump = np.clip(np.sin((hour - 7) / 12 * np.pi), 0, None) ** 1.5  # 07:00-19:00
+    level = kind.night_share + (1 - kind.night_share) * bump
+    return kind.peak_per_min * level * np.where(weekend, kind.weekend_share, 1.0)
+
+
+def day_events(day: datetime, seed: int, tz: ZoneInfo, anomalies: list[Anomaly]) -> pa.Table:
+    """All events of one UTC day, sorted by time; the same day and seed give the same rows."""
+    rng = np.random.default_rng([seed, day.toordinal()])
+    minutes = np.arange(np.datetime64(day.replace(tzinfo=None), "m"), np.datetime64(day.replace(tzinfo=None) + DAY, "m"))
+    columns: dict[str, list] = {"ts": [], "kind": [], "severity": [], "bytes": []}
+    for kind in KINDS:
+        rate = rate_profile(minutes, kind, tz) * rng.gamma(20, 1 / 20, len(minutes))
+        for anomaly in (a for a in anomalies if a.kind == kind.name):
+            inside = (minutes >= np.datetime64(anomaly.start.replace(tzinfo=None), "m")) & (
+                minutes < np.datetime64(anomaly.end.replace(tzinfo=None), "m"))
+            rate = np.where(inside, rate * anomaly.factor, rate)
+        counts = rng.poisson(rate)
+        starts = np.repeat(minutes.astype("datetime64[ms]"), counts)
+        offsets = rng.integers(0, 60_000, len(starts)).astype("timedelta64[ms]")
+        columns["ts"].append(starts + offsets)
+        columns["kind"].append(np.full(len(starts), kind.name))
+        columns["severity"].append(rng.integers(1, 6, len(starts)) if kind.name == "ids_alert" else np.zeros(len(starts), int))
+        volume = kind.bytes_per_event * np.repeat(rate / kind.peak_per_min, counts) if kind.bytes_per_event else np.zeros(len(starts))
+        columns["bytes"].append(np.round(volume * rng.gamma(8, 1 / 8, len(starts))).astype(np.int64))
+    table = pa.table({
+        "ts": pa.array(np.concatenate(columns["ts"]), pa.timestamp("ms", tz="UTC")),
+        "kind": np.concatenate(columns["kind"]),
+        "severity": np.concatenate(columns["severity"]),
+        "bytes": np.concatenate(columns["bytes"]),
+    })
+    return table.sort_by("ts")
+
+
+class DemoData:
+    """Writes the history once, then appends what happened since, one CSV file per UTC day."""
+
+    def __init__(self, directory: Path, tz: ZoneInfo, seed: int = 7, anchor: datetime | None = None):
+        self.directory, self.tz, self.seed = Path(directory), tz, seed
+        self.anchor = (anchor or datetime.now(timezone.utc)).replace(second=0, microsecond=0)
+        self.anomalies = planted_anomalies(self.anchor)
+        self.written_until = self.anchor - HISTORY
+
+    def write_until(self, until: datetime) -> int:
+        """Append every event in [written_until, until); returns how many rows were written."""
+        self.directory.mkdir(parents=True, exist_ok=True)
+        written = 0
+        day = self.written_until.replace(hour=0, minute=0, second=0, microsecond=0)
+        while day < until:
+            table = day_events(day, self.seed, self.tz, self.anomalies)
+            ts = table.column("ts").to_numpy()
+            lo, hi = np.datetime64(self.written_until.replace(tzinfo=None)), np.datetime64(until.replace(tzinfo=None))
+            rows = table.filter(pa.array((ts >= lo) & (ts < hi)))
+            written += self._append(day, rows)
+            day += DAY
+        self.written_until = max(self.written_until, until)
+        return written
+
+    def _append(self, day: datetime, rows: pa.Table) -> int:
+        if rows.num_rows == 0:
+            return 0
+        path = self.directory / f"events-{day:%Y-%m-%d}.csv"
+        new = not path.exists()
+        with open(path, "ab") as handle:
+            pacsv.write_csv(rows, handle, pacsv.WriteOptions(include_header=new))
+        return rows.num_rows

@@ -1,0 +1,51 @@
+"""`socwall demo`: generated data, the embedded store, scheduler and web app in one process."""
+
+import logging
+import shutil
+import threading
+from pathlib import Path
+
+import fakeredis
+
+from dashboard.app import create_app
+from dashboard.clock import Clock
+from dashboard.config import WallConfig
+from dashboard.demo import DemoData
+from dashboard.jobs import run_all_once
+from dashboard.scheduler import create_scheduler
+from dashboard.store import Store
+
+log = logging.getLogger(__name__)
+DEMO_DATA = Path("demo-data") / "events"  # relative to config.yaml, as its sources say
+
+
+def run_demo(config: WallConfig, base_dir: Path, args) -> int:
+    """Generate 5 weeks of events, keep appending live ones, and serve the wall."""
+    from dashboard.cli import make_clock
+
+    store = Store(fakeredis.FakeRedis(decode_responses=True), config.store.prefix)
+    clock = make_clock(config, args.now, store)
+    data = start_demo_data(base_dir / DEMO_DATA, config, clock, args.seed)
+    scheduler = create_scheduler(config, store, clock, worker="demo", may_run=lambda: True)
+    scheduler.add_job(lambda: data.write_until(clock.now()), "interval", seconds=20, id="demo-data")
+    threading.Thread(target=_first_fill, args=(config, store, clock, scheduler), daemon=True).start()
+    app = create_app(config, store, clock)
+    host, port = args.host or config.web.host, args.port or config.web.port
+    log.info("demo wall on http://%s:%s/ (embedded store, generated data)", host, port)
+    app.run(host=host, port=port, debug=False)
+    scheduler.shutdown(wait=False)
+    return 0
+
+
+def start_demo_data(directory: Path, config: WallConfig, clock: Clock, seed: int) -> DemoData:
+    """A fresh data set ending now (or at --now), written before the first job reads it."""
+    shutil.rmtree(directory, ignore_errors=True)
+    data = DemoData(directory, config.tz, seed=seed, anchor=clock.now())
+    rows = data.write_until(data.anchor)
+    log.info("demo data: %s events written to %s", f"{rows:,}", directory)
+    return data
+
+
+def _first_fill(config: WallConfig, store: Store, clock: Clock, scheduler) -> None:
+    run_all_once(config, store, clock, worker="demo")
+    scheduler.start()

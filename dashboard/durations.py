@@ -1,0 +1,37 @@
+"""Durations written as in the YAML: 30s, 5m, 1h, 2d, 1w."""
+
+import re
+from datetime import timedelta
+
+_UNITS = {"s": 1, "m": 60, "h": 3600, "d": 86400, "w": 604800}
+_PATTERN = re.compile(r"^\s*(\d+)\s*([smhdw])\s*$")
+
+
+def parse_duration(text: object) -> timedelta:
+    """Parse '30s', '5m', '1h', '2d' or '1w'; raise ValueError with a hint otherwise."""
+    if isinstance(text, timedelta):
+        return text
+    match = _PATTERN.match(str(text)) if isinstance(text, str | int) else None
+    if match is None or int(match.group(1)) == 0:
+        raise ValueError(f'expected a duration like 30s or 5m, got "{text}"')
+    return timedelta(seconds=int(match.group(1)) * _UNITS[match.group(2)])
+
+
+def format_duration(delta: timedelta) -> str:
+    """The shortest exact YAML spelling of a duration: 300s -> '5m'."""
+    seconds = int(delta.total_seconds())
+    for unit in ("w", "d", "h", "m"):
+        if seconds % _UNITS[unit] == 0:
+            return f"{seconds // _UNITS[unit]}{unit}"
+    return f"{seconds}s"
+
+
+def humanize_age(seconds: float) -> str:
+    """'12 s', '4 min', '3 h', '2 d': how old a thing is, for a panel corner."""
+    if seconds < 90:
+        return f"{max(0, int(seconds))} s"
+    if seconds < 90 * 60:
+        return f"{int(seconds // 60)} min"
+    if seconds < 36 * 3600:
+        return f"{int(seconds // 3600)} h"
+    return f"{int(seconds // 86400)} d"

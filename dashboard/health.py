@@ -1,0 +1,58 @@
+"""/healthz: is the store reachable, and per panel and source the last success, age and status."""
+
+import json
+from datetime import datetime
+
+from dashboard.config import WallConfig
+from dashboard.frame import frame_state
+from dashboard.store import Store, StoreUnavailable, describe_url
+
+
+def health_report(config: WallConfig, store: Store, now: datetime) -> tuple[dict, int]:
+    """The report and its HTTP status: 200 when the store answers and no panel is stale."""
+    report: dict = {"store": {"url": describe_url(config.store), "reachable": store.ping()}}
+    if not report["store"]["reachable"]:
+        return {**report, "status": "store unreachable"}, 503
+    try:
+        report["panels"] = {p.id: _panel(store, p.id, now, config) for p in config.panels()}
+        report["sources"] = {s: _source(store, s, now) for s in config.sources}
+        report["workers"] = _workers(store)
+    except StoreUnavailable as error:
+        return {**report, "status": f"store failed: {error}"}, 503
+    stale = [pid for pid, panel in report["panels"].items() if panel["status"] != "ok"]
+    report["status"] = "ok" if not stale else f"{len(stale)} panel(s) not ok"
+    return report, 200
+
+
+def _panel(store: Store, panel_id: str, now: datetime, config: WallConfig) -> dict:
+    meta = store.panel_meta(panel_id) or {}
+    state = frame_state(meta, now, config.web.stale_after, config.tz)
+    last = meta.get("computed_at")
+    return {
+        "status": "waiting" if not last else ("stale" if state.stale else "ok"),
+        "last_success": last,
+        "age_s": round((now - datetime.fromisoformat(last)).total_seconds()) if last else None,
+        "error": meta.get("error"),
+        "problems": state.status_text or None,
+    }
+
+
+def _source(store: Store, source_id: str, now: datetime) -> dict:
+    status = store.source_status(source_id) or {}
+    last = status.get("last_success")
+    return {
+        "status": status.get("status", "waiting"),
+        "last_success": last,
+        "age_s": round((now - datetime.fromisoformat(last)).total_seconds()) if last else None,
+        "error": status.get("error"),
+        "rows": status.get("rows"),
+        "bad_rows": status.get("bad_rows"),
+        "newest_record": status.get("newest"),
+    }
+
+
+def _workers(store: Store) -> list[dict]:
+    keys = sorted(store.redis.scan_iter(store.keys.workers_pattern(), count=100))
+    beats = store.redis.mget(keys) if keys else []
+    prefix = store.keys.worker("")
+    return [{"id": k.removeprefix(prefix), **json.loads(b)} for k, b in zip(keys, beats) if b]

@@ -1,0 +1,109 @@
+"""The two kinds of job: ingest a source, compute a panel. Both stamp what they did in the store."""
+
+import logging
+import time
+from datetime import datetime
+
+from dashboard.clock import Clock, utc_now
+from dashboard.config import PanelBase, WallConfig
+from dashboard.store import Store, StoreUnavailable, payload_version
+from feeds import SOURCES
+from widgets import WIDGETS
+from widgets.context import PanelContext
+
+log = logging.getLogger(__name__)
+
+
+class PanelReader:
+    """What a widget's `load` may read: history and facts about its source, nothing else."""
+
+    def __init__(self, config: WallConfig, store: Store):
+        self.config, self.store = config, store
+
+    def metric_series(self, source_id: str, metric: str, start: datetime, end: datetime):
+        return self.store.metric_series(source_id, metric, start, end)
+
+    def source_bucket(self, source_id: str):
+        return self.config.sources[source_id].bucket
+
+    def source_covered_since(self, source_id: str) -> datetime | None:
+        return self.store.covered_since(source_id)
+
+
+def run_source(config: WallConfig, source_id: str, store: Store, clock: Clock, worker: str = "") -> dict:
+    """Ingest what is new for one source; record ok or the error, keeping what was read before."""
+    source_config = config.sources[source_id]
+    previous = store.source_status(source_id) or {}
+    started, timer = utc_now(), time.perf_counter()
+    status = {**previous, "attempted_at": started.isoformat(), "worker": worker}
+    try:
+        stats = SOURCES[source_config.type].Source(source_config, source_id).ingest(store, clock.now())
+    except StoreUnavailable:
+        raise
+    except Exception as error:  # any bad input: recorded and shown, never kills the scheduler
+        log.warning("source %s failed: %s", source_id, error)
+        status.update(status="error", error=_describe(error), failed_at=started.isoformat())
+    else:
+        newest = max(filter(None, [previous.get("newest"), stats.pop("newest")]), default=None)
+        status.update(status="ok", error=None, last_success=started.isoformat(), newest=newest, **stats)
+    status["duration_ms"] = round((time.perf_counter() - timer) * 1000)
+    store.write_source_status(source_id, status)
+    return status
+
+
+def run_panel(config: WallConfig, panel: PanelBase, store: Store, clock: Clock, worker: str = "") -> dict:
+    """Compute one panel and write its payload; on failure keep the last good payload, show why."""
+    widget = WIDGETS[panel.widget]
+    previous = store.panel_meta(panel.id) or {}
+    now, started, timer = clock.now(), utc_now(), time.perf_counter()
+    meta = {
+        **previous,
+        "widget": panel.widget,
+        "refresh_s": panel.refresh.total_seconds(),
+        "attempted_at": started.isoformat(),
+        "worker": worker,
+        "source": _source_summary(store, panel.source),
+    }
+    data = None
+    try:
+        context = PanelContext(now=now, tz=config.tz, source_id=panel.source)
+        inputs = widget.load(PanelReader(config, store), panel, context)
+        data = widget.compute(inputs, panel.options, context)
+        version = payload_version(data)
+    except StoreUnavailable:
+        raise
+    except Exception as error:  # shown in the panel and /healthz; the last good data stays
+        log.warning("panel %s failed: %s", panel.id, error)
+        meta.update(status="error", error=_describe(error), failed_at=started.isoformat())
+    else:
+        if version == previous.get("version"):
+            data = None  # unchanged: screens keep what they have
+        meta.update(status="ok", error=None, computed_at=started.isoformat(), version=version,
+                    data_until=now.isoformat(), highlight=_highlight(data, previous))
+    meta["duration_ms"] = round((time.perf_counter() - timer) * 1000)
+    store.write_panel(panel.id, meta, data)
+    return meta
+
+
+def run_all_once(config: WallConfig, store: Store, clock: Clock, worker: str = "") -> None:
+    """Every source, then every panel, once: for run-once, start-up and a new leader."""
+    for source_id in config.sources:
+        run_source(config, source_id, store, clock, worker)
+    for panel in config.panels():
+        run_panel(config, panel, store, clock, worker)
+
+
+def _highlight(data: dict | None, previous: dict) -> bool:
+    return bool(data["highlight"]) if data is not None else bool(previous.get("highlight"))
+
+
+def _source_summary(store: Store, source_id: str | None) -> dict | None:
+    if source_id is None:
+        return None
+    status = store.source_status(source_id) or {}
+    return {key: status.get(key) for key in ("status", "error", "last_success", "bad_rows")}
+
+
+def _describe(error: Exception) -> str:
+    text = str(error).strip().splitlines()[0] if str(error).strip() else ""
+    return f"{type(error).__name__}: {text}"[:300] if text else type(error).__name__

@@ -1,0 +1,39 @@
+"""Every key socwall writes to the store, under one prefix. Nothing else names a key."""
+
+from dataclasses import dataclass
+
+
+@dataclass(frozen=True)
+class Keys:
+    prefix: str = "socwall"
+
+    def panel(self, panel_id: str) -> str:
+        """Hash: `meta` (status, times, version, error) and `data` (the widget's payload)."""
+        return f"{self.prefix}:panel:{panel_id}"
+
+    def source_status(self, source_id: str) -> str:
+        """String: JSON status of a source's last ingest."""
+        return f"{self.prefix}:source:{source_id}:status"
+
+    def source_files(self, source_id: str) -> str:
+        """Hash: file path -> JSON read position (offset, size, inode)."""
+        return f"{self.prefix}:source:{source_id}:files"
+
+    def source_coverage(self, source_id: str) -> str:
+        """Sorted set: member 'oldest' scored with the earliest bucket ever read (epoch s)."""
+        return f"{self.prefix}:source:{source_id}:coverage"
+
+    def metric(self, source_id: str, metric: str) -> str:
+        """Hash: bucket start (epoch s) -> value; trimmed to the source's retention."""
+        return f"{self.prefix}:metric:{source_id}:{metric}"
+
+    def leader(self) -> str:
+        """String with TTL: the id of the worker that runs the jobs now."""
+        return f"{self.prefix}:leader"
+
+    def worker(self, worker_id: str) -> str:
+        """String with TTL: a worker's heartbeat (JSON: pid, host, started, leader)."""
+        return f"{self.prefix}:worker:{worker_id}"
+
+    def workers_pattern(self) -> str:
+        return f"{self.prefix}:worker:*"

@@ -1,0 +1,84 @@
+"""Components of the wall: the shell, a page's grid of panel frames, and the health strip."""
+
+from dash import dcc, html
+
+from dashboard.config import PageConfig, PanelBase, WallConfig
+
+
+def shell(config: WallConfig, poll_ms: int, rotate_ms: int | None) -> html.Div:
+    """Everything that stays while pages change: URL, timers, banner, top bar, strip."""
+    return html.Div(
+        id="wall",
+        className="wall",
+        children=[
+            dcc.Location(id="url", refresh="callback-nav"),
+            dcc.Interval(id="poll", interval=poll_ms),
+            dcc.Interval(id="rotate", interval=rotate_ms or 60_000, disabled=rotate_ms is None),
+            dcc.Store(id="viewport"),
+            html.Div(
+                "Server unreachable: the wall shows the last data it had and reconnects by itself.",
+                id="offline-banner",
+                className="offline-banner",
+                role="alert",
+            ),
+            html.Header(className="topbar", children=[
+                html.H1(config.title, className="wall-title"),
+                html.Span(id="page-title", className="page-title"),
+                html.Nav(id="page-nav", className="page-nav"),
+                html.Span(id="replay-badge", className="replay-badge"),
+                html.Span(id="wall-clock", className="wall-clock"),
+            ]),
+            html.Main(id="page", className="page"),
+            html.Footer(id="health-strip", className="health-strip"),
+        ],
+    )
+
+
+def page_grid(page: PageConfig) -> html.Div:
+    """The page's CSS grid with one frame per panel, each at its configured cell and span."""
+    style = {
+        "gridTemplateColumns": f"repeat({page.grid.columns}, minmax(0, 1fr))",
+        "gridTemplateRows": f"repeat({page.grid.rows}, minmax(0, 1fr))",
+    }
+    return html.Div(className="grid", style=style, children=[panel_frame(p) for p in page.panels])
+
+
+def panel_frame(panel: PanelBase) -> html.Section:
+    """The shared frame; the panel callback fills its body, age and status by panel id."""
+    (col, row), (cols, rows) = panel.at, panel.span
+    return html.Section(
+        id={"type": "panel", "id": panel.id},
+        className="panel waiting",
+        style={"gridColumn": f"{col} / span {cols}", "gridRow": f"{row} / span {rows}"},
+        children=[
+            html.Header(className="panel-head", children=[
+                html.H2(panel.title, className="panel-title"),
+                html.Span(id={"type": "panel-age", "id": panel.id}, className="panel-age"),
+            ]),
+            html.Div(id={"type": "panel-body", "id": panel.id}, className="panel-body"),
+            html.Div(id={"type": "panel-status", "id": panel.id}, className="panel-status"),
+            dcc.Store(id={"type": "panel-version", "id": panel.id}),
+        ],
+    )
+
+
+def page_nav(config: WallConfig, current: PageConfig, query: str) -> list:
+    """Links to every page, the current one marked; the query (kiosk, rotate) is kept."""
+    return [
+        dcc.Link(page.title, href=f"/{page.id}{query}",
+                 className="nav-link current" if page.id == current.id else "nav-link")
+        for page in config.pages
+    ]
+
+
+def health_items(sources: dict[str, dict | None], ages: dict[str, str], store_ok: bool) -> list:
+    """One small item per source: a status dot, its name and age; the store first."""
+    items = [html.Span("store ok" if store_ok else "STORE UNREACHABLE",
+                       className="health-item " + ("ok" if store_ok else "error"))]
+    for source_id, status in sources.items():
+        state = (status or {}).get("status", "waiting")
+        text = f"{source_id} · {ages.get(source_id, 'never')}"
+        if state == "error":
+            text += f" · {status.get('error')}"
+        items.append(html.Span(text, className=f"health-item {state}", title=text))
+    return items

@@ -1,0 +1,64 @@
+"""One leader among workers: a Redis lock with a TTL that only its holder can extend."""
+
+import json
+import logging
+import os
+import socket
+from datetime import timedelta
+
+import redis
+from redis.exceptions import LockError
+
+from dashboard.clock import utc_now
+from dashboard.keys import Keys
+
+log = logging.getLogger(__name__)
+
+
+def new_worker_id() -> str:
+    return f"{socket.gethostname()}:{os.getpid()}"
+
+
+class Leader:
+    """Call `tick()` every ttl/3: it takes the lock when free and extends it while held."""
+
+    def __init__(self, client: redis.Redis, keys: Keys, ttl: timedelta, worker_id: str):
+        self.client, self.keys, self.ttl, self.worker_id = client, keys, ttl, worker_id
+        self.lock = client.lock(
+            keys.leader(), timeout=ttl.total_seconds(), blocking=False, thread_local=False
+        )
+        self.is_leader = False
+
+    def tick(self) -> bool:
+        """Keep or take leadership; returns whether this worker leads now."""
+        was_leader = self.is_leader
+        try:
+            if self.is_leader:
+                self.lock.reacquire()
+            else:
+                self.is_leader = bool(self.lock.acquire(blocking=False, token=self.worker_id))
+        except LockError:
+            self.is_leader = False
+        except redis.exceptions.RedisError as error:
+            log.warning("store unreachable, stepping down: %s", error)
+            self.is_leader = False
+        if self.is_leader != was_leader:
+            log.info("worker %s %s leadership", self.worker_id, "took" if self.is_leader else "lost")
+        self._heartbeat()
+        return self.is_leader
+
+    def release(self) -> None:
+        """Step down at shutdown so another worker takes over at once."""
+        if self.is_leader:
+            try:
+                self.lock.release()
+            except (LockError, redis.exceptions.RedisError):
+                pass
+            self.is_leader = False
+
+    def _heartbeat(self) -> None:
+        beat = {"pid": os.getpid(), "leader": self.is_leader, "at": utc_now().isoformat()}
+        try:
+            self.client.set(self.keys.worker(self.worker_id), json.dumps(beat), px=int(self.ttl.total_seconds() * 1000))
+        except redis.exceptions.RedisError:
+            pass

@@ -1,0 +1,11 @@
+"""The source registry: the YAML `type` of a source -> its module.
+
+A source module has `Config` (pydantic, with `type` and `refresh`) and `Source(config, source_id)`
+whose `ingest(store, now)` reads what is new and writes it to the store, returning its stats.
+"""
+
+from feeds import events
+
+SOURCES = {
+    "events": events,
+}

@@ -1,0 +1,135 @@
+"""The `events` source: rows in CSV / JSON-lines / Parquet files turned into metric buckets."""
+
+from datetime import datetime, timedelta
+from pathlib import Path
+from typing import Literal
+
+import pandas as pd
+import pyarrow as pa
+from pydantic import Field, ValidationInfo, field_validator, model_validator
+
+from dashboard.types import Duration, Identifier, Strict
+from feeds import files
+
+FilterValue = str | int | float | bool | list[str | int | float | bool]
+
+
+class MetricSpec(Strict):
+    """One metric of an events table: rows that match `filter`, counted or with `sum` added up."""
+
+    filter: dict[str, FilterValue] = Field(default_factory=dict, description="column: value(s)")
+    sum: str | None = Field(None, description="add up this numeric column instead of counting")
+
+
+class EventsConfig(Strict):
+    type: Literal["events"]
+    path: str = Field(description="glob of CSV, JSON-lines or Parquet files, relative to config")
+    format: Literal["auto", "csv", "jsonl", "parquet"] = "auto"
+    timestamp: str = Field("ts", description="the column with the event time")
+    timestamp_unit: Literal["s", "ms", "us", "ns"] = Field("s", description="for numeric times")
+    timestamp_timezone: str = Field("UTC", description="zone of timestamps written without one")
+    refresh: Duration = "1m"
+    bucket: Duration = "5m"
+    retention: Duration = Field("40d", description="metric history kept in the store")
+    metrics: dict[Identifier, MetricSpec] = Field(min_length=1)
+
+    @field_validator("path")
+    @classmethod
+    def _relative_to_config(cls, path: str, info: ValidationInfo) -> str:
+        base = (info.context or {}).get("base_dir")
+        return str(Path(base) / path) if base and not Path(path).is_absolute() else path
+
+    @model_validator(mode="after")
+    def _history_covers_band(self) -> "EventsConfig":
+        if self.retention < timedelta(days=36):
+            raise ValueError("retention must be at least 36d: the band needs 5 weeks of history")
+        if timedelta(days=1) % self.bucket:
+            raise ValueError(f"bucket must divide a day evenly, got {self.bucket}")
+        return self
+
+
+Config = EventsConfig
+
+
+def bucket_counts(frame: pd.DataFrame, spec: MetricSpec, bucket: timedelta) -> dict[int, float]:
+    """Per bucket start (epoch seconds) the count of matching rows, or the sum of `spec.sum`."""
+    mask = pd.Series(True, index=frame.index)
+    for column, wanted in spec.filter.items():
+        values = wanted if isinstance(wanted, list) else [wanted]
+        mask &= frame[column].isin(values)
+    rows = frame[mask]
+    starts = rows["ts"].dt.floor(bucket)
+    if spec.sum is None:
+        grouped = rows.groupby(starts).size()
+    else:
+        grouped = pd.to_numeric(rows[spec.sum], errors="coerce").fillna(0).groupby(starts).sum()
+    return {int(ts.timestamp()): float(v) for ts, v in grouped.items() if v}
+
+
+def normalize_times(table: pa.Table, config: EventsConfig) -> tuple[pd.DataFrame, int]:
+    """The table as a frame with a UTC `ts` column; rows whose time cannot be read are dropped."""
+    if config.timestamp not in table.column_names:
+        raise ValueError(f"column '{config.timestamp}' (the `timestamp` setting) is missing")
+    frame = table.to_pandas()
+    raw = frame.pop(config.timestamp)
+    if pd.api.types.is_numeric_dtype(raw):
+        ts = pd.to_datetime(raw, unit=config.timestamp_unit, utc=True, errors="coerce")
+    else:
+        ts = pd.to_datetime(raw, utc=False, errors="coerce", format="mixed")
+        if getattr(ts.dt, "tz", None) is None:
+            ts = ts.dt.tz_localize(config.timestamp_timezone, nonexistent="NaT", ambiguous="NaT")
+        ts = ts.dt.tz_convert("UTC")
+    frame["ts"] = ts
+    good = frame["ts"].notna()
+    return frame[good], int((~good).sum())
+
+
+class Source:
+    """Reads what is new in the files and adds it to the per-bucket metric history."""
+
+    def __init__(self, config: EventsConfig, source_id: str):
+        self.config, self.source_id = config, source_id
+
+    def ingest(self, store, now: datetime) -> dict:
+        """Read new rows of every file; add their buckets and new file positions atomically."""
+        positions = store.file_positions(self.source_id)
+        stats = {"files": 0, "rows": 0, "bad_rows": 0, "newest": None, "oldest": None}
+        for path in files.matched_files(self.config.path):
+            fmt = files.file_format(path, self.config.format)
+            seen = positions.get(path)
+            chunk, position = files.new_part(path, fmt, seen and files.FilePosition.from_json(seen))
+            stats["files"] += 1
+            if position.to_json() == seen:
+                continue
+            buckets = self._buckets(chunk, stats) if chunk is not None else {}
+            cutoff = now - self.config.retention
+            oldest = chunk_oldest(buckets)
+            store.add_metric_buckets(
+                self.source_id, buckets, {path: position.to_json()}, cutoff, oldest
+            )
+        for metric in self.config.metrics:
+            store.trim_metric(self.source_id, metric, now - self.config.retention)
+        return stats
+
+    def _buckets(self, chunk: files.Chunk, stats: dict) -> dict[str, dict[int, float]]:
+        frame, bad_times = normalize_times(chunk.table, self.config)
+        for name, spec in self.config.metrics.items():
+            for column in [*spec.filter, *([spec.sum] if spec.sum else [])]:
+                if column not in frame.columns:
+                    raise ValueError(f"metrics.{name}: column '{column}' is not in the data")
+        stats["rows"] += len(frame)
+        stats["bad_rows"] += chunk.bad_rows + bad_times
+        if len(frame):
+            newest, oldest = frame["ts"].max().isoformat(), frame["ts"].min().isoformat()
+            stats["newest"] = max(filter(None, [stats["newest"], newest]))
+            stats["oldest"] = min(filter(None, [stats["oldest"], oldest]))
+        return {
+            name: bucket_counts(frame, spec, self.config.bucket)
+            for name, spec in self.config.metrics.items()
+        }
+
+
+def chunk_oldest(buckets: dict[str, dict[int, float]]) -> int | None:
+    """The earliest bucket any metric got from a chunk, in epoch seconds."""
+    starts = [start for counts in buckets.values() for start in counts]
+    return min(starts) if starts else None

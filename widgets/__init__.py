@@ -1,0 +1,12 @@
+"""The widget registry: the YAML name of a widget -> its module.
+
+A widget module has `Options` (pydantic), `needs_source`, `check(options, source)`,
+`load(reader, panel, context)` (reads the store), `compute(inputs, options, context)` (pure) and
+`render(payload, options, view)` (Dash components, no I/O).
+"""
+
+from widgets import metric_compare
+
+WIDGETS = {
+    "metric_compare": metric_compare,
+}

@@ -1,0 +1,250 @@
+"""metric_compare: a metric today, the same local time a week ago, and the band of past weeks."""
+
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from typing import Literal
+
+import numpy as np
+import pandas as pd
+from dash import dcc, html
+from pydantic import Field
+
+from dashboard.durations import format_duration
+from dashboard.types import Duration, Strict
+from widgets import theme
+from widgets.context import PanelContext, View
+
+WEEK = timedelta(days=7)
+BAND_QUANTILES = {"p10-p90": (0.1, 0.9), "p25-p75": (0.25, 0.75), "minmax": (0.0, 1.0)}
+needs_source = True
+
+
+class MetricCompareOptions(Strict):
+    metric: str = Field(description="a metric the source declares under `metrics`")
+    window: Literal["today"] | Duration = Field("today", description="'today' (local) or 24h")
+    weeks: int = Field(4, ge=2, le=8, description="past weeks that make the normal band")
+    band: Literal["p10-p90", "p25-p75", "minmax"] = "p10-p90"
+    current: Duration = Field("1h", description="the big number sums this many recent minutes")
+    chart_bucket: Duration = Field("15m", description="the chart sums source buckets to this size")
+    noise_sigma: float = Field(
+        2.0, ge=0, description="highlight only beyond the band widened by this many sqrt(count)"
+    )
+    unit: str = Field("", description="shown after the big number, e.g. 'GB'")
+    scale: float = Field(1.0, gt=0, description="multiply values for display, e.g. 1e-9 for GB")
+    decimals: int = Field(0, ge=0, le=3)
+
+
+Options = MetricCompareOptions
+
+
+@dataclass(frozen=True)
+class MetricInputs:
+    """Bucketed history of one metric, as read from the store."""
+
+    series: pd.Series  # index: UTC bucket starts; value per bucket; absent bucket = 0
+    bucket: timedelta
+    covered_since: datetime | None  # before this, no data was read: absent is unknown, not 0
+
+
+def check(options: MetricCompareOptions, source) -> list[tuple[str, str]]:
+    """Config problems: the metric must be one the source declares."""
+    metrics = getattr(source, "metrics", None)
+    if metrics is None:
+        return [("metric", f"source type '{source.type}' has no metrics")]
+    if options.metric not in metrics:
+        return [("metric", f"source has no metric '{options.metric}' (has: {', '.join(metrics)})")]
+    bucket = source.bucket
+    return [
+        (name, f"must be a multiple of the source bucket ({bucket})")
+        for name in ("current", "chart_bucket")
+        if getattr(options, name) % bucket
+    ]
+
+
+def load(reader, panel, context: PanelContext) -> MetricInputs:
+    """Read just the history this panel needs: the window and the same window in past weeks."""
+    options: MetricCompareOptions = panel.options
+    start = window_start(context.now, options.window, context.tz) - (options.weeks + 1) * WEEK
+    bucket = reader.source_bucket(context.source_id)
+    series = reader.metric_series(context.source_id, options.metric, start, context.now)
+    return MetricInputs(series, bucket, reader.source_covered_since(context.source_id))
+
+
+def window_start(now: datetime, window, tz) -> datetime:
+    """Start of the displayed window: local midnight for 'today', else now minus the window."""
+    if window == "today":
+        local = pd.Timestamp(now).tz_convert(tz)
+        return local.normalize().tz_convert("UTC").to_pydatetime()
+    return now - window
+
+
+def window_end(now: datetime, window, tz) -> datetime:
+    """End of the x axis: local midnight tonight for 'today' (to show what usually comes next)."""
+    if window == "today":
+        tomorrow = (pd.Timestamp(now).tz_convert(tz).normalize() + pd.Timedelta(days=1)).date()
+        return pd.Timestamp(tomorrow).tz_localize(tz).tz_convert("UTC").to_pydatetime()
+    return now
+
+
+def bucket_starts(start: datetime, end: datetime, bucket: timedelta) -> pd.DatetimeIndex:
+    """UTC bucket starts in [start, end), aligned to the epoch like the store's buckets."""
+    first = pd.Timestamp(start).ceil(bucket)
+    return pd.date_range(first, pd.Timestamp(end), freq=bucket, inclusive="left", tz="UTC")
+
+
+def same_local_time(index: pd.DatetimeIndex, weeks_back: int, tz, bucket) -> pd.DatetimeIndex:
+    """The UTC buckets at the same local wall-clock time `weeks_back` weeks earlier (DST-safe)."""
+    local = index.tz_convert(tz).tz_localize(None) - weeks_back * WEEK
+    earlier = local.tz_localize(
+        tz, ambiguous=np.ones(len(local), dtype=bool), nonexistent="shift_forward"
+    )
+    return earlier.tz_convert("UTC").floor(bucket)
+
+
+def values_at(inputs: MetricInputs, index: pd.DatetimeIndex) -> np.ndarray:
+    """Bucket values at these starts: 0 where no events, NaN where no data was read."""
+    values = inputs.series.reindex(index).to_numpy(dtype=float, na_value=np.nan)
+    known = np.ones(len(index), dtype=bool)
+    if inputs.covered_since is not None:
+        known = np.asarray(index >= pd.Timestamp(inputs.covered_since))
+    return np.where(known, np.nan_to_num(values, nan=0.0), np.nan)
+
+
+def band(past_weeks: np.ndarray, kind: str) -> tuple[np.ndarray, np.ndarray]:
+    """Per-column band over past weeks (rows); NaN where fewer than two weeks have data."""
+    low_q, high_q = BAND_QUANTILES[kind]
+    enough = np.sum(~np.isnan(past_weeks), axis=0) >= 2
+    with np.errstate(all="ignore"):
+        low = np.nanquantile(np.where(enough, past_weeks, 0), low_q, axis=0)
+        high = np.nanquantile(np.where(enough, past_weeks, 0), high_q, axis=0)
+    return np.where(enough, low, np.nan), np.where(enough, high, np.nan)
+
+
+def coarser(inputs: MetricInputs, size: timedelta) -> MetricInputs:
+    """The same history summed into buckets of `size` (a multiple of the stored bucket)."""
+    if size == inputs.bucket:
+        return inputs
+    summed = inputs.series.groupby(inputs.series.index.floor(size)).sum()
+    covered = inputs.covered_since and pd.Timestamp(inputs.covered_since).ceil(size).to_pydatetime()
+    return MetricInputs(summed, size, covered)
+
+
+def compute(inputs: MetricInputs, options: MetricCompareOptions, context: PanelContext) -> dict:
+    """Payload: the three lines, the current value, its change vs a week ago and band verdict."""
+    now, tz = context.now, context.tz
+    current = current_window(inputs, options, context, pd.Timestamp(now).floor(inputs.bucket))
+    chart = coarser(inputs, options.chart_bucket)
+    complete_end = pd.Timestamp(now).floor(chart.bucket)
+    axis = bucket_starts(window_start(now, options.window, tz), window_end(now, options.window, tz), chart.bucket)
+    shown = axis[axis < complete_end]
+    past = np.array([
+        values_at(chart, same_local_time(axis, k, tz, chart.bucket)) for k in range(1, options.weeks + 1)
+    ])
+    low, high = band(past, options.band)
+    return {
+        "x": [t.tz_convert(tz).strftime("%Y-%m-%dT%H:%M") for t in axis],
+        "per": format_duration(chart.bucket),
+        "today": _clean(values_at(chart, shown) * options.scale),
+        "week_ago": _clean(past[0] * options.scale),
+        "band_low": _clean(low * options.scale),
+        "band_high": _clean(high * options.scale),
+        **current,
+        "highlight": current["outside"] is not None,
+    }
+
+
+def current_window(inputs, options, context, complete_end) -> dict:
+    """The big number: sum of the last `current` of complete buckets, vs a week ago and the band."""
+    recent = bucket_starts(complete_end - options.current, complete_end, inputs.bucket)
+    value = float(np.sum(values_at(inputs, recent)))
+    weekly = [
+        np.sum(values_at(inputs, same_local_time(recent, k, context.tz, inputs.bucket)))
+        for k in range(1, options.weeks + 1)
+    ]
+    week_ago = weekly[0]
+    low, high = (x[0] for x in band(np.array(weekly, dtype=float).reshape(-1, 1), options.band))
+    outside = None
+    if not np.isnan(low):
+        allowance = options.noise_sigma * np.sqrt([max(low, 0.0), max(high, 0.0)])
+        outside = "above" if value > high + allowance[1] else "below" if value < low - allowance[0] else None
+    change = None if np.isnan(week_ago) or week_ago == 0 else (value - week_ago) / week_ago * 100
+    return {
+        "current": value * options.scale,
+        "current_from": recent[0].tz_convert(context.tz).strftime("%H:%M") if len(recent) else None,
+        "current_to": complete_end.tz_convert(context.tz).strftime("%H:%M"),
+        "week_ago_current": None if np.isnan(week_ago) else float(week_ago) * options.scale,
+        "change_pct": None if change is None else round(float(change), 1),
+        "band_current": None if np.isnan(low) else [float(low) * options.scale, float(high) * options.scale],
+        "outside": outside,
+    }
+
+
+def _clean(values: np.ndarray) -> list[float | None]:
+    return [None if np.isnan(v) else round(float(v), 6) for v in values]
+
+
+def format_value(value: float | None, options: MetricCompareOptions) -> str:
+    """1234.5 -> '1,235' (or with the configured decimals and unit)."""
+    if value is None:
+        return "–"
+    text = f"{value:,.{options.decimals}f}"
+    return f"{text} {options.unit}".strip()
+
+
+def render(payload: dict, options: MetricCompareOptions, view: View):
+    """The big value with its week-ago change and band verdict, above the three-line chart."""
+    return html.Div(
+        className="metric",
+        children=[
+            html.Div(className="metric-head", children=_headline(payload, options)),
+            dcc.Graph(
+                figure=_figure(payload, options, view),
+                config=theme.GRAPH_CONFIG,
+                className="metric-graph",
+                responsive=True,
+                style={"height": "100%", "width": "100%"},
+            ),
+        ],
+    )
+
+
+def _headline(payload: dict, options: MetricCompareOptions) -> list:
+    change = payload["change_pct"]
+    arrow = "" if change is None else ("▲" if change > 0 else "▼" if change < 0 else "=")
+    change_text = "no week-ago data" if change is None else f"{arrow} {abs(change):.0f}% vs week ago"
+    band_values = payload["band_current"]
+    verdict = {"above": "above normal", "below": "below normal", None: "normal"}[payload["outside"]]
+    band_text = "band: not enough history" if band_values is None else (
+        f"{verdict} ({format_value(band_values[0], options)}–{format_value(band_values[1], options)})"
+    )
+    return [
+        html.Span(format_value(payload["current"], options), className="metric-value"),
+        html.Span(
+            className="metric-context",
+            children=[
+                html.Span(f"{payload['current_from']}–{payload['current_to']} · chart per {payload['per']}",
+                          className="metric-span"),
+                html.Span(change_text, className="metric-change"),
+                html.Span(band_text, className=f"metric-band {payload['outside'] or 'inside'}"),
+            ],
+        ),
+    ]
+
+
+def _figure(payload: dict, options: MetricCompareOptions, view: View) -> dict:
+    x, unit = payload["x"], options.unit
+    hover = f"%{{y:,.{options.decimals}f}} {unit}<extra>%{{fullData.name}}</extra>"
+    traces = [
+        {"x": x, "y": payload["band_low"], "mode": "lines", "line": {"width": 0},
+         "name": "band low", "hoverinfo": "skip", "type": "scatter"},
+        {"x": x, "y": payload["band_high"], "mode": "lines", "line": {"width": 0},
+         "fill": "tonexty", "fillcolor": theme.BAND, "name": f"band ({options.band})",
+         "hovertemplate": hover, "type": "scatter"},
+        {"x": x, "y": payload["week_ago"], "mode": "lines", "name": "week ago", "type": "scatter",
+         "line": {"color": theme.WEEK_AGO, "dash": "dot", "width": view.line(2)}, "hovertemplate": hover},
+        {"x": x[: len(payload["today"])], "y": payload["today"], "mode": "lines", "name": "today",
+         "type": "scatter", "line": {"color": theme.TODAY, "width": view.line(3)}, "hovertemplate": hover},
+    ]
+    layout = theme.figure_layout(view)
+    layout["xaxis"] = {**layout["xaxis"], "tickformat": "%H:%M", "nticks": 7}
+    return {"data": traces, "layout": layout}

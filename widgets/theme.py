@@ -1,0 +1,30 @@
+"""The wall's one chart theme: dark, calm, colour-blind safe (Okabe-Ito palette)."""
+
+from widgets.context import View
+
+TODAY = "#56B4E9"  # sky blue: the thing you look at
+WEEK_AGO = "#E69F00"  # orange, dotted: the comparison
+BAND = "rgba(170, 180, 195, 0.22)"
+ALERT = "#D55E00"  # vermillion: outside the normal band
+CALM_TEXT = "#9aa4b2"
+GRID = "rgba(255, 255, 255, 0.07)"
+
+
+def figure_layout(view: View, **overrides) -> dict:
+    """Plotly layout for a panel chart: transparent, no legend box, fonts scaled to the screen."""
+    layout = {
+        "paper_bgcolor": "rgba(0,0,0,0)",
+        "plot_bgcolor": "rgba(0,0,0,0)",
+        "font": {"color": CALM_TEXT, "size": view.px(13), "family": "Inter, system-ui, sans-serif"},
+        "margin": {"l": view.px(44), "r": view.px(10), "t": view.px(6), "b": view.px(26)},
+        "showlegend": False,
+        "hovermode": "x unified",
+        "xaxis": {"gridcolor": GRID, "zeroline": False, "fixedrange": True},
+        "yaxis": {"gridcolor": GRID, "zeroline": False, "fixedrange": True, "rangemode": "tozero"},
+        "autosize": True,
+    }
+    layout.update(overrides)
+    return layout
+
+
+GRAPH_CONFIG = {"displayModeBar": False, "responsive": True, "staticPlot": False}
