@@ -1,6 +1,7 @@
 """Reading only the new part of files matched by a glob: byte offsets for text, whole Parquet files."""
 
 import glob
+import hashlib
 import io
 import json
 from dataclasses import dataclass
@@ -24,14 +25,15 @@ class Chunk:
 
 @dataclass(frozen=True)
 class FilePosition:
-    """How far a file has been read: its size and inode then, and the byte offset reached."""
+    """How far a file has been read: byte offset, size and inode then, and the bytes before offset."""
 
     offset: int
     size: int
     inode: int
+    tail: str = ""  # hash of the last bytes read: a file rewritten in place no longer matches
 
     def to_json(self) -> str:
-        return json.dumps({"offset": self.offset, "size": self.size, "inode": self.inode})
+        return json.dumps(self.__dict__)
 
     @staticmethod
     def from_json(text: str) -> "FilePosition":
@@ -58,6 +60,8 @@ def new_part(path: str, fmt: str, seen: FilePosition | None) -> tuple[Chunk | No
     """The rows added to a file since `seen` (all of it when new, rotated or truncated)."""
     stat = Path(path).stat()
     restarted = seen is None or seen.inode != stat.st_ino or stat.st_size < seen.offset
+    if fmt in TEXT_FORMATS and not restarted and seen.tail != _tail_hash(path, seen.offset):
+        restarted = True
     if fmt == "parquet":
         if not restarted and seen.size == stat.st_size:
             return None, seen
@@ -65,17 +69,24 @@ def new_part(path: str, fmt: str, seen: FilePosition | None) -> tuple[Chunk | No
         return Chunk(table, 0), FilePosition(stat.st_size, stat.st_size, stat.st_ino)
     offset = 0 if restarted else seen.offset
     if offset == stat.st_size:
-        return None, FilePosition(offset, stat.st_size, stat.st_ino)
+        return None, FilePosition(offset, stat.st_size, stat.st_ino, seen.tail if seen else "")
     with open(path, "rb") as handle:
         header = handle.readline() if fmt == "csv" else b""
         offset = max(offset, len(header))
         handle.seek(offset)
         chunk = handle.read(stat.st_size - offset)
     complete = chunk[: chunk.rfind(b"\n") + 1]  # a line still being written waits for next time
-    position = FilePosition(offset + len(complete), stat.st_size, stat.st_ino)
+    end = offset + len(complete)
+    position = FilePosition(end, stat.st_size, stat.st_ino, _tail_hash(path, end))
     if not complete.strip():
         return None, position
     return parse_text(header + complete, fmt), position
+
+
+def _tail_hash(path: str, offset: int, length: int = 64) -> str:
+    with open(path, "rb") as handle:
+        handle.seek(max(0, offset - length))
+        return hashlib.sha1(handle.read(min(offset, length))).hexdigest()[:16]
 
 
 def parse_text(data: bytes, fmt: str) -> Chunk:

@@ -1,0 +1,112 @@
+"""Shared fixtures: a real redis-server, a store under a fresh prefix, small configs."""
+
+import os
+import shutil
+import socket
+import subprocess
+import time
+import uuid
+from pathlib import Path
+
+import pytest
+import redis
+
+from dashboard.config import parse_config
+from dashboard.store import Store
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+@pytest.fixture(scope="session")
+def redis_url(tmp_path_factory) -> str:
+    """REDIS_URL when set; else a redis-server of our own on a free port, stopped at the end."""
+    if os.environ.get("REDIS_URL"):
+        yield os.environ["REDIS_URL"]
+        return
+    binary = shutil.which("redis-server")
+    if binary is None:
+        pytest.fail("redis-server is not installed (apt-get install redis-server) and REDIS_URL is unset")
+    port = free_port()
+    workdir = tmp_path_factory.mktemp("redis")
+    process = subprocess.Popen(
+        [binary, "--port", str(port), "--bind", "127.0.0.1", "--save", "", "--appendonly", "no",
+         "--dir", str(workdir)],
+        stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+    )
+    url = f"redis://127.0.0.1:{port}/0"
+    client = redis.Redis.from_url(url)
+    deadline = time.monotonic() + 10
+    while True:
+        try:
+            client.ping()
+            break
+        except redis.ConnectionError:
+            if time.monotonic() > deadline or process.poll() is not None:
+                process.kill()
+                pytest.fail(f"redis-server did not start on port {port}")
+            time.sleep(0.05)
+    yield url
+    process.terminate()
+    process.wait(timeout=10)
+
+
+@pytest.fixture
+def prefix() -> str:
+    """A key prefix no other test uses, so tests share one server without interfering."""
+    return f"t{uuid.uuid4().hex[:10]}"
+
+
+@pytest.fixture
+def store(redis_url, prefix) -> Store:
+    client = redis.Redis.from_url(redis_url, decode_responses=True)
+    yield Store(client, prefix)
+    for key in client.scan_iter(f"{prefix}:*"):
+        client.delete(key)
+
+
+def events_config(data_dir: Path, redis_url: str, prefix: str, **web) -> dict:
+    """A one-page config over CSV events in data_dir, as YAML would load it."""
+    return {
+        "title": "Test wall",
+        "timezone": "Europe/Berlin",
+        "store": {"url": redis_url, "prefix": prefix},
+        "web": {"poll": "1s", **web},
+        "scheduler": {"lock_ttl": "2s"},
+        "sources": {
+            "events": {
+                "type": "events", "path": str(data_dir / "*.csv"), "refresh": "1s", "bucket": "5m",
+                "metrics": {"failed": {"filter": {"kind": "failed_login"}},
+                            "blocks": {"filter": {"kind": "fw_block"}}},
+            }
+        },
+        "pages": [
+            {"id": "main", "title": "Main", "grid": {"columns": 2, "rows": 1}, "panels": [
+                {"id": "failed", "widget": "metric_compare", "title": "Failed logins",
+                 "source": "events", "refresh": "1s", "at": [1, 1], "options": {"metric": "failed"}},
+                {"id": "blocks", "widget": "metric_compare", "title": "Firewall blocks",
+                 "source": "events", "refresh": "1s", "at": [2, 1], "options": {"metric": "blocks"}},
+            ]},
+            {"id": "second", "title": "Second", "grid": {"columns": 1, "rows": 1}, "panels": [
+                {"id": "failed24", "widget": "metric_compare", "title": "Failed logins 24h",
+                 "source": "events", "refresh": "1s", "at": [1, 1],
+                 "options": {"metric": "failed", "window": "24h"}},
+            ]},
+        ],
+    }
+
+
+@pytest.fixture
+def make_config(redis_url, prefix, tmp_path):
+    """Build a validated WallConfig over tmp_path/events; keyword arguments go to `web`."""
+    data_dir = tmp_path / "events"
+    data_dir.mkdir(exist_ok=True)
+
+    def build(**web):
+        return parse_config(events_config(data_dir, redis_url, prefix, **web))
+
+    build.data_dir = data_dir
+    return build
