@@ -26,7 +26,7 @@ def frame_state(meta: dict | None, now: datetime, stale_after: int, tz) -> Frame
     age = (now - computed).total_seconds()
     late = age > stale_after * meta.get("refresh_s", 60)
     problems = _problems(meta, late, stale_after)
-    stale = bool(problems)
+    stale = late or meta.get("status") == "error" or (meta.get("source") or {}).get("status") == "error"
     classes = ["panel", "stale" if stale else "fresh"]
     if meta.get("highlight"):
         classes.append("alert")

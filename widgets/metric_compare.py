@@ -156,7 +156,7 @@ def compute(inputs: MetricInputs, options: MetricCompareOptions, context: PanelC
 def current_window(inputs, options, context, complete_end) -> dict:
     """The big number: sum of the last `current` of complete buckets, vs a week ago and the band."""
     recent = bucket_starts(complete_end - options.current, complete_end, inputs.bucket)
-    value = float(np.sum(values_at(inputs, recent)))
+    value = float(np.sum(values_at(inputs, recent)))  # NaN when that time was never read
     weekly = [
         np.sum(values_at(inputs, same_local_time(recent, k, context.tz, inputs.bucket)))
         for k in range(1, options.weeks + 1)
@@ -164,16 +164,16 @@ def current_window(inputs, options, context, complete_end) -> dict:
     week_ago = weekly[0]
     low, high = (x[0] for x in band(np.array(weekly, dtype=float).reshape(-1, 1), options.band))
     outside = None
-    if not np.isnan(low):
+    if not np.isnan(low) and not np.isnan(value):
         allowance = options.noise_sigma * np.sqrt([max(low, 0.0), max(high, 0.0)])
         outside = "above" if value > high + allowance[1] else "below" if value < low - allowance[0] else None
     change = None if np.isnan(week_ago) or week_ago == 0 else (value - week_ago) / week_ago * 100
     return {
-        "current": value * options.scale,
+        "current": None if np.isnan(value) else value * options.scale,
         "current_from": recent[0].tz_convert(context.tz).strftime("%H:%M") if len(recent) else None,
         "current_to": complete_end.tz_convert(context.tz).strftime("%H:%M"),
         "week_ago_current": None if np.isnan(week_ago) else float(week_ago) * options.scale,
-        "change_pct": None if change is None else round(float(change), 1),
+        "change_pct": None if change is None or np.isnan(change) else round(float(change), 1),
         "band_current": None if np.isnan(low) else [float(low) * options.scale, float(high) * options.scale],
         "outside": outside,
     }

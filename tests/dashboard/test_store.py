@@ -1,0 +1,109 @@
+"""The store against a real redis-server: payloads, versions, history, atomic positions."""
+
+from datetime import datetime, timezone
+
+import pytest
+import redis
+
+from dashboard.config import StoreConfig
+from dashboard.store import Store, StoreUnavailable, connect, describe_url, payload_version
+
+T0 = datetime(2026, 11, 23, 10, 0, tzinfo=timezone.utc)
+
+
+def test_panel_meta_and_data_round_trip(store):
+    store.write_panel("p", {"status": "ok", "version": "v1"}, {"x": [1, 2], "y": None})
+    assert store.panel_meta("p") == {"status": "ok", "version": "v1"}
+    assert store.panel_data("p") == {"x": [1, 2], "y": None}
+
+
+def test_writing_meta_only_keeps_the_last_good_data(store):
+    store.write_panel("p", {"status": "ok"}, {"value": 41})
+    store.write_panel("p", {"status": "error", "error": "boom"}, None)
+    assert store.panel_meta("p")["status"] == "error"
+    assert store.panel_data("p") == {"value": 41}
+
+
+def test_non_finite_numbers_are_refused_not_stored(store):
+    with pytest.raises(ValueError):
+        store.write_panel("p", {}, {"value": float("nan")})
+    assert store.panel_data("p") is None
+
+
+def test_version_depends_on_content_not_key_order():
+    assert payload_version({"a": 1, "b": [2]}) == payload_version({"b": [2], "a": 1})
+    assert payload_version({"a": 1}) != payload_version({"a": 2})
+
+
+def test_metric_buckets_add_up_and_read_back_by_range(store):
+    start = int(T0.timestamp())
+    store.add_metric_buckets("s", {"m": {start: 2, start + 300: 1}}, {"/f": "{}"}, T0, start)
+    store.add_metric_buckets("s", {"m": {start: 3}}, {"/f": "{\"offset\": 9}"}, T0, start + 300)
+    series = store.metric_series("s", "m", T0, datetime(2026, 11, 23, 10, 5, tzinfo=timezone.utc))
+    assert series.to_dict() == {T0: 5.0}  # the 10:05 bucket is outside [10:00, 10:05)
+    assert store.file_positions("s") == {"/f": '{"offset": 9}'}
+    assert store.covered_since("s") == T0  # the later `oldest` did not move it
+
+
+def test_buckets_before_the_retention_cutoff_are_not_written(store):
+    old = int(T0.timestamp()) - 3600
+    store.add_metric_buckets("s", {"m": {old: 1}}, {}, T0, old)
+    assert store.metric_series("s", "m", datetime(2000, 1, 1, tzinfo=timezone.utc), T0).empty
+
+
+def test_the_url_shown_never_holds_the_password():
+    config = StoreConfig(url="redis://:hunter2@redis.example:6380/1")
+    assert describe_url(config) == "redis://redis.example:6380/1"
+
+
+def test_an_unreachable_store_answers_ping_false_and_raises_on_reads(redis_url):
+    from tests.conftest import free_port
+
+    client = connect(StoreConfig(url=f"redis://127.0.0.1:{free_port()}/0", timeout="1s"))
+    dead = Store(client, "x")
+    assert dead.ping() is False
+    with pytest.raises(StoreUnavailable):
+        dead.panel_meta("p")
+    assert issubclass(redis.ConnectionError, StoreUnavailable)
+
+
+def test_password_comes_from_the_environment_and_reaches_redis(tmp_path, monkeypatch):
+    import shutil
+    import subprocess
+
+    from dashboard.config import parse_config
+    from tests.conftest import free_port
+
+    binary = shutil.which("redis-server")
+    if binary is None:
+        pytest.skip("needs redis-server to start a password-protected one")
+    port = free_port()
+    server = subprocess.Popen([binary, "--port", str(port), "--bind", "127.0.0.1", "--save", "",
+                               "--requirepass", "s3cret-pw", "--dir", str(tmp_path)],
+                              stdout=subprocess.DEVNULL)
+    try:
+        monkeypatch.setenv("SOCWALL_TEST_REDIS_PASSWORD", "s3cret-pw")
+        raw = {"store": {"url": f"redis://127.0.0.1:{port}/0", "password": "${SOCWALL_TEST_REDIS_PASSWORD}"},
+               "pages": [{"id": "p", "title": "P", "panels": [
+                   {"id": "a", "widget": "metric_compare", "title": "A", "source": "s", "at": [1, 1],
+                    "options": {"metric": "m"}}]}],
+               "sources": {"s": {"type": "events", "path": "x.csv", "metrics": {"m": {}}}}}
+        config = parse_config(raw)
+        store = Store(connect(config.store), "pw")
+        _wait_for(store)
+        store.write_panel("a", {"status": "ok"}, None)
+        assert store.panel_meta("a") == {"status": "ok"}
+        wrong = StoreConfig(url=f"redis://127.0.0.1:{port}/0", password="wrong")
+        assert Store(connect(wrong), "pw").ping() is False
+    finally:
+        server.terminate()
+        server.wait(timeout=10)
+
+
+def _wait_for(store: Store) -> None:
+    import time
+
+    deadline = time.monotonic() + 10
+    while not store.ping():
+        assert time.monotonic() < deadline, "redis-server with a password did not start"
+        time.sleep(0.05)
