@@ -64,7 +64,7 @@ def rate_profile(minutes_utc: np.ndarray, kind: Kind, tz: ZoneInfo) -> np.ndarra
     """Expected events per minute at each minute: office-hours bump, quieter nights and weekends."""
     local = pd.DatetimeIndex(minutes_utc).tz_localize("UTC").tz_convert(tz)
     hour = np.asarray(local.hour + local.minute / 60)
-    weekend = np.asarray(local.weekday >= 5)
+    weekend = np.asarray(local.day_of_week >= 5)
     bump = np.clip(np.sin((hour - 7) / 12 * np.pi), 0, None) ** 1.5  # 07:00-19:00
     level = kind.night_share + (1 - kind.night_share) * bump
     return kind.peak_per_min * level * np.where(weekend, kind.weekend_share, 1.0)
