@@ -48,9 +48,14 @@ def _register_routing(app: Dash, config: WallConfig) -> None:
     pages = {page.id: page for page in config.pages}
 
     @app.callback(
-        Output("page", "children"), Output("page-title", "children"), Output("page-nav", "children"),
-        Output("wall", "className"), Output("rotate", "disabled"), Output("rotate", "interval"),
-        Input("url", "pathname"), Input("url", "search"),
+        Output("page", "children"),
+        Output("page-title", "children"),
+        Output("page-nav", "children"),
+        Output("wall", "className"),
+        Output("rotate", "disabled"),
+        Output("rotate", "interval"),
+        Input("url", "pathname"),
+        Input("url", "search"),
     )
     def show_page(pathname, search):
         query = parse_qs((search or "").lstrip("?"))
@@ -58,11 +63,19 @@ def _register_routing(app: Dash, config: WallConfig) -> None:
         kiosk = config.web.kiosk or query.get("kiosk", ["0"])[0] in ("1", "true", "yes")
         rotate = _rotate_ms(query.get("rotate", [None])[0], config)
         keep = f"?{search.lstrip('?')}" if search else ""
-        return (layout.page_grid(page), page.title, layout.page_nav(config, page, keep),
-                "wall kiosk" if kiosk else "wall desk", rotate is None, rotate or 60_000)
+        return (
+            layout.page_grid(page),
+            page.title,
+            layout.page_nav(config, page, keep),
+            "wall kiosk" if kiosk else "wall desk",
+            rotate is None,
+            rotate or 60_000,
+        )
 
     @app.callback(
-        Output("url", "pathname"), Input("rotate", "n_intervals"), State("url", "pathname"),
+        Output("url", "pathname"),
+        Input("rotate", "n_intervals"),
+        State("url", "pathname"),
         prevent_initial_call=True,
     )
     def next_page(_, pathname):
@@ -86,7 +99,9 @@ def _register_panels(app: Dash, config: WallConfig, store: Store) -> None:
     panels = {panel.id: panel for panel in config.panels()}
     app.clientside_callback(
         ClientsideFunction(namespace="socwall", function_name="viewport"),
-        Output("viewport", "data"), Input("poll", "n_intervals"), State("viewport", "data"),
+        Output("viewport", "data"),
+        Input("poll", "n_intervals"),
+        State("viewport", "data"),
     )
 
     @app.callback(
@@ -95,7 +110,8 @@ def _register_panels(app: Dash, config: WallConfig, store: Store) -> None:
         Output({"type": "panel-status", "id": MATCH}, "children"),
         Output({"type": "panel-body", "id": MATCH}, "children"),
         Output({"type": "panel-version", "id": MATCH}, "data"),
-        Input("poll", "n_intervals"), Input("viewport", "data"),
+        Input("poll", "n_intervals"),
+        Input("viewport", "data"),
         State({"type": "panel-version", "id": MATCH}, "data"),
     )
     def refresh_panel(_, viewport, shown_version):
@@ -126,8 +142,10 @@ def _render(panel, data: dict | None, scale: float):
 
 def _register_strip(app: Dash, config: WallConfig, store: Store, clock: Clock) -> None:
     @app.callback(
-        Output("health-strip", "children"), Output("wall-clock", "children"),
-        Output("replay-badge", "children"), Input("poll", "n_intervals"),
+        Output("health-strip", "children"),
+        Output("wall-clock", "children"),
+        Output("replay-badge", "children"),
+        Input("poll", "n_intervals"),
     )
     def refresh_strip(_):
         now = clock.now().astimezone(config.tz)
@@ -155,4 +173,3 @@ def _register_healthz(app: Dash, config: WallConfig, store: Store) -> None:
         response.status_code = status
         response.headers["Cache-Control"] = "no-store"
         return response
-

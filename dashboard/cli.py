@@ -18,7 +18,9 @@ log = logging.getLogger("socwall")
 def main(argv: list[str] | None = None) -> int:
     """Entry point of the console script."""
     args = build_parser().parse_args(argv)
-    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    logging.basicConfig(
+        level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s"
+    )
     try:
         return args.command(args)
     except ConfigError as error:
@@ -38,21 +40,31 @@ def build_parser() -> argparse.ArgumentParser:
         sub = commands.add_parser(name, help=help_text, description=help_text)
         sub.set_defaults(command=handler)
         if config:
-            sub.add_argument("--config", default=str(DEMO_CONFIG) if name == "demo" else None,
-                             required=name != "demo", help="path to config.yaml")
+            sub.add_argument(
+                "--config",
+                default=str(DEMO_CONFIG) if name == "demo" else None,
+                required=name != "demo",
+                help="path to config.yaml",
+            )
         sub.add_argument("--now", help=now_help)
         return sub
 
-    demo = command("demo", cmd_demo, "web + scheduler in one process on the embedded store, generated data")
+    demo = command(
+        "demo", cmd_demo, "web + scheduler in one process on the embedded store, generated data"
+    )
     _add_web_options(demo)
     demo.add_argument("--seed", type=int, default=7, help="seed of the generated data")
     serve = command("serve", cmd_serve, "the web app under gunicorn, reading Redis")
     _add_web_options(serve)
-    serve.add_argument("--workers", type=int, help="gunicorn worker processes (default: web.workers)")
+    serve.add_argument(
+        "--workers", type=int, help="gunicorn worker processes (default: web.workers)"
+    )
     command("worker", cmd_worker, "the schedulers; one leader at a time across workers")
     once = command("run-once", cmd_run_once, "every job once; panel payloads on stdout")
     once.add_argument("--json", action="store_true", help="print all payloads as one JSON object")
-    check = command("check-config", cmd_check_config, "validate a config file; exit 2 on problems", config=False)
+    check = command(
+        "check-config", cmd_check_config, "validate a config file; exit 2 on problems", config=False
+    )
     check.add_argument("file", help="path to config.yaml")
     command("schema", cmd_schema, "print the JSON Schema of config.yaml", config=False)
     return parser
@@ -70,7 +82,9 @@ def make_clock(config: WallConfig, now_arg: str | None, store=None, frozen: bool
         return Clock(latest=lambda: _newest_record(config, store))
     if wanted is None:
         return Clock()
-    return Clock(replay_start=parse_now(wanted) if isinstance(wanted, str) else wanted, frozen=frozen)
+    return Clock(
+        replay_start=parse_now(wanted) if isinstance(wanted, str) else wanted, frozen=frozen
+    )
 
 
 def _newest_record(config: WallConfig, store):
@@ -105,7 +119,8 @@ def cmd_run_once(args) -> int:
     store = _open_store(config)
     run_all_once(config, store, make_clock(config, args.now, store, frozen=True), worker="run-once")
     result = {
-        p.id: {"meta": store.panel_meta(p.id), "data": store.panel_data(p.id)} for p in config.panels()
+        p.id: {"meta": store.panel_meta(p.id), "data": store.panel_data(p.id)}
+        for p in config.panels()
     }
     failed = [pid for pid, r in result.items() if (r["meta"] or {}).get("status") != "ok"]
     if args.json:
@@ -122,7 +137,10 @@ def cmd_worker(args) -> int:
 
     config = load_config(args.config)
     if config.store.url is None:
-        print("worker needs store.url: the embedded store is not shared (use `socwall demo`)", file=sys.stderr)
+        print(
+            "worker needs store.url: the embedded store is not shared (use `socwall demo`)",
+            file=sys.stderr,
+        )
         return 2
     store = _open_store(config)
     leader = Leader(store.redis, store.keys, config.scheduler.lock_ttl, new_worker_id())
@@ -137,10 +155,18 @@ def cmd_serve(args) -> int:
 
     config = load_config(args.config)
     if config.store.url is None:
-        print("serve needs store.url: the embedded store is not shared (use `socwall demo`)", file=sys.stderr)
+        print(
+            "serve needs store.url: the embedded store is not shared (use `socwall demo`)",
+            file=sys.stderr,
+        )
         return 2
-    serve(args.config, args.now, args.host or config.web.host, args.port or config.web.port,
-          args.workers or config.web.workers)
+    serve(
+        args.config,
+        args.now,
+        args.host or config.web.host,
+        args.port or config.web.port,
+        args.workers or config.web.workers,
+    )
     return 0
 
 

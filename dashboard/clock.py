@@ -2,18 +2,23 @@
 
 import time
 from collections.abc import Callable
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 
 
 def utc_now() -> datetime:
-    return datetime.now(timezone.utc)
+    return datetime.now(UTC)
 
 
 class Clock:
     """`now()` for every job: live, fixed at a replay start (moving on), or the newest record."""
 
-    def __init__(self, replay_start: datetime | None = None, latest: Callable[[], datetime | None] | None = None, frozen: bool = False):
-        self.replay_start = replay_start and replay_start.astimezone(timezone.utc)
+    def __init__(
+        self,
+        replay_start: datetime | None = None,
+        latest: Callable[[], datetime | None] | None = None,
+        frozen: bool = False,
+    ):
+        self.replay_start = replay_start and replay_start.astimezone(UTC)
         self.latest = latest
         self.frozen = frozen
         self._started = time.monotonic()
@@ -37,5 +42,5 @@ def parse_now(text: str) -> datetime:
     """'2013-04-01T12:00:00Z' -> aware UTC datetime; a time without zone is taken as UTC."""
     moment = datetime.fromisoformat(text.replace("Z", "+00:00"))
     if moment.tzinfo is None:
-        moment = moment.replace(tzinfo=timezone.utc)
-    return moment.astimezone(timezone.utc)
+        moment = moment.replace(tzinfo=UTC)
+    return moment.astimezone(UTC)

@@ -18,7 +18,9 @@ from widgets import WIDGETS
 
 class StoreConfig(Strict):
     url: str | None = Field(None, description="redis://, rediss:// or unix:// URL; none = embedded")
-    password: SecretStr | None = Field(None, description="write ${REDIS_PASSWORD}, never the secret")
+    password: SecretStr | None = Field(
+        None, description="write ${REDIS_PASSWORD}, never the secret"
+    )
     prefix: Identifier = "socwall"
     timeout: Duration = Field("5s", description="socket timeout for every Redis call")
 
@@ -106,7 +108,9 @@ class WallConfig(Strict):
         try:
             ZoneInfo(name)
         except (ZoneInfoNotFoundError, ValueError):
-            raise ValueError(f'unknown time zone "{name}"; use an IANA name like Europe/Berlin')
+            raise ValueError(
+                f'unknown time zone "{name}"; use an IANA name like Europe/Berlin'
+            ) from None
         return name
 
     @property
@@ -182,11 +186,21 @@ def _describe(error: dict, raw: Any) -> str:
     """One line for one pydantic error: the YAML key path, then what is wrong and a hint."""
     path, node = "", raw
     for part in error["loc"]:
-        if isinstance(node, dict) and part not in node and part in (node.get("type"), node.get("widget")):
+        if (
+            isinstance(node, dict)
+            and part not in node
+            and part in (node.get("type"), node.get("widget"))
+        ):
             continue  # the tag pydantic adds for a discriminated union is not a YAML key
         path = _join(path, part)
-        node = node.get(part) if isinstance(node, dict) else (
-            node[part] if isinstance(node, list) and isinstance(part, int) and part < len(node) else None
+        node = (
+            node.get(part)
+            if isinstance(node, dict)
+            else (
+                node[part]
+                if isinstance(node, list) and isinstance(part, int) and part < len(node)
+                else None
+            )
         )
     return f"{path or '(top)'}: {_message(error)}"
 
@@ -249,7 +263,9 @@ def check_references(config: WallConfig) -> list[str]:
 def _check_source(config: WallConfig, panel: PanelBase, key: str) -> list[str]:
     widget = WIDGETS[panel.widget]
     if panel.source is None:
-        return [f"{key}.source: widget {panel.widget} needs a source"] if widget.needs_source else []
+        return (
+            [f"{key}.source: widget {panel.widget} needs a source"] if widget.needs_source else []
+        )
     source = config.sources.get(panel.source)
     if source is None:
         known = ", ".join(sorted(config.sources)) or "none are defined"
@@ -265,6 +281,8 @@ def _check_cells(grid: GridConfig, panel: PanelBase, key: str, occupied: dict) -
         return [f"{key}.at: the panel leaves the {grid.columns}x{grid.rows} grid"]
     for cell in ((c, r) for c in range(col, col + cols) for r in range(row, row + rows)):
         if cell in occupied:
-            return [f"{key}.at: overlaps panel '{occupied[cell]}' at column {cell[0]}, row {cell[1]}"]
+            return [
+                f"{key}.at: overlaps panel '{occupied[cell]}' at column {cell[0]}, row {cell[1]}"
+            ]
         occupied[cell] = panel.id
     return []

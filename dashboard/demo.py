@@ -1,11 +1,11 @@
-"""Generated demo data: 5 weeks of security events with daily and weekly rhythm and planted anomalies.
+"""Generated demo data: 5 weeks of security events, daily and weekly rhythm, planted anomalies.
 
 Every UTC day is drawn from its own seeded generator, so appending live minutes later yields the
 same rows a batch run would have written.
 """
 
 from dataclasses import dataclass
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from zoneinfo import ZoneInfo
 
@@ -55,7 +55,9 @@ def planted_anomalies(anchor: datetime) -> list[Anomaly]:
     return [
         Anomaly("failed_login", anchor - minutes(80), anchor + minutes(60), 4.0),
         Anomaly("vpn_login", anchor - minutes(70), anchor + minutes(40), 0.15),
-        Anomaly("ids_alert", anchor - 14 * DAY - minutes(120), anchor - 14 * DAY + minutes(60), 5.0),
+        Anomaly(
+            "ids_alert", anchor - 14 * DAY - minutes(120), anchor - 14 * DAY + minutes(60), 5.0
+        ),
         Anomaly("fw_block", anchor - 9 * DAY, anchor - 9 * DAY + minutes(150), 0.0),
     ]
 
@@ -73,37 +75,55 @@ def rate_profile(minutes_utc: np.ndarray, kind: Kind, tz: ZoneInfo) -> np.ndarra
 def day_events(day: datetime, seed: int, tz: ZoneInfo, anomalies: list[Anomaly]) -> pa.Table:
     """All events of one UTC day, sorted by time; the same day and seed give the same rows."""
     rng = np.random.default_rng([seed, day.toordinal()])
-    minutes = np.arange(np.datetime64(day.replace(tzinfo=None), "m"), np.datetime64(day.replace(tzinfo=None) + DAY, "m"))
+    minutes = np.arange(
+        np.datetime64(day.replace(tzinfo=None), "m"),
+        np.datetime64(day.replace(tzinfo=None) + DAY, "m"),
+    )
     columns: dict[str, list] = {"ts": [], "kind": [], "severity": [], "bytes": []}
     for kind in KINDS:
         rate = rate_profile(minutes, kind, tz) * rng.gamma(20, 1 / 20, len(minutes))
         for anomaly in (a for a in anomalies if a.kind == kind.name):
             inside = (minutes >= np.datetime64(anomaly.start.replace(tzinfo=None), "m")) & (
-                minutes < np.datetime64(anomaly.end.replace(tzinfo=None), "m"))
+                minutes < np.datetime64(anomaly.end.replace(tzinfo=None), "m")
+            )
             rate = np.where(inside, rate * anomaly.factor, rate)
         counts = rng.poisson(rate)
         starts = np.repeat(minutes.astype("datetime64[ms]"), counts)
         offsets = rng.integers(0, 60_000, len(starts)).astype("timedelta64[ms]")
         columns["ts"].append(starts + offsets)
         columns["kind"].append(np.full(len(starts), kind.name))
-        columns["severity"].append(rng.integers(1, 6, len(starts)) if kind.name == "ids_alert" else np.zeros(len(starts), int))
-        volume = kind.bytes_per_event * np.repeat(rate / kind.peak_per_min, counts) if kind.bytes_per_event else np.zeros(len(starts))
-        columns["bytes"].append(np.round(volume * rng.gamma(8, 1 / 8, len(starts))).astype(np.int64))
-    table = pa.table({
-        "ts": pa.array(np.concatenate(columns["ts"]), pa.timestamp("ms", tz="UTC")),
-        "kind": np.concatenate(columns["kind"]),
-        "severity": np.concatenate(columns["severity"]),
-        "bytes": np.concatenate(columns["bytes"]),
-    })
+        columns["severity"].append(
+            rng.integers(1, 6, len(starts))
+            if kind.name == "ids_alert"
+            else np.zeros(len(starts), int)
+        )
+        volume = (
+            kind.bytes_per_event * np.repeat(rate / kind.peak_per_min, counts)
+            if kind.bytes_per_event
+            else np.zeros(len(starts))
+        )
+        columns["bytes"].append(
+            np.round(volume * rng.gamma(8, 1 / 8, len(starts))).astype(np.int64)
+        )
+    table = pa.table(
+        {
+            "ts": pa.array(np.concatenate(columns["ts"]), pa.timestamp("ms", tz="UTC")),
+            "kind": np.concatenate(columns["kind"]),
+            "severity": np.concatenate(columns["severity"]),
+            "bytes": np.concatenate(columns["bytes"]),
+        }
+    )
     return table.sort_by("ts")
 
 
 class DemoData:
     """Writes the history once, then appends what happened since, one CSV file per UTC day."""
 
-    def __init__(self, directory: Path, tz: ZoneInfo, seed: int = 7, anchor: datetime | None = None):
+    def __init__(
+        self, directory: Path, tz: ZoneInfo, seed: int = 7, anchor: datetime | None = None
+    ):
         self.directory, self.tz, self.seed = Path(directory), tz, seed
-        self.anchor = (anchor or datetime.now(timezone.utc)).replace(second=0, microsecond=0)
+        self.anchor = (anchor or datetime.now(UTC)).replace(second=0, microsecond=0)
         self.anomalies = planted_anomalies(self.anchor)
         self.written_until = self.anchor - HISTORY
 
@@ -115,7 +135,10 @@ class DemoData:
         while day < until:
             table = day_events(day, self.seed, self.tz, self.anomalies)
             ts = table.column("ts").to_numpy()
-            lo, hi = np.datetime64(self.written_until.replace(tzinfo=None)), np.datetime64(until.replace(tzinfo=None))
+            lo, hi = (
+                np.datetime64(self.written_until.replace(tzinfo=None)),
+                np.datetime64(until.replace(tzinfo=None)),
+            )
             rows = table.filter(pa.array((ts >= lo) & (ts < hi)))
             written += self._append(day, rows)
             day += DAY

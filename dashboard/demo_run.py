@@ -28,7 +28,9 @@ def run_demo(config: WallConfig, base_dir: Path, args) -> int:
     data = start_demo_data(base_dir / DEMO_DATA, config, clock, args.seed)
     scheduler = create_scheduler(config, store, clock, worker="demo", may_run=lambda: True)
     scheduler.add_job(lambda: data.write_until(clock.now()), "interval", seconds=20, id="demo-data")
-    threading.Thread(target=_first_fill, args=(config, store, clock, scheduler), daemon=True).start()
+    threading.Thread(
+        target=_first_fill, args=(config, store, clock, scheduler), daemon=True
+    ).start()
     app = create_app(config, store, clock)
     host, port = args.host or config.web.host, args.port or config.web.port
     log.info("demo wall on http://%s:%s/ (embedded store, generated data)", host, port)

@@ -21,17 +21,23 @@ def frame_state(meta: dict | None, now: datetime, stale_after: int, tz) -> Frame
     if not meta or not meta.get("computed_at"):
         failed = meta and meta.get("error")
         text = f"job failed: {meta['error']}" if failed else "waiting for first data"
-        return FrameState("panel waiting" + (" stale" if failed else ""), "no data yet", text, bool(failed))
+        return FrameState(
+            "panel waiting" + (" stale" if failed else ""), "no data yet", text, bool(failed)
+        )
     computed = datetime.fromisoformat(meta["computed_at"])
     age = (now - computed).total_seconds()
     late = age > stale_after * meta.get("refresh_s", 60)
     problems = _problems(meta, late, stale_after)
-    stale = late or meta.get("status") == "error" or (meta.get("source") or {}).get("status") == "error"
+    stale = (
+        late or meta.get("status") == "error" or (meta.get("source") or {}).get("status") == "error"
+    )
     classes = ["panel", "stale" if stale else "fresh"]
     if meta.get("highlight"):
         classes.append("alert")
     local = computed.astimezone(tz).strftime("%H:%M")
-    return FrameState(" ".join(classes), f"{local} · {humanize_age(age)} ago", " · ".join(problems), stale)
+    return FrameState(
+        " ".join(classes), f"{local} · {humanize_age(age)} ago", " · ".join(problems), stale
+    )
 
 
 def _problems(meta: dict, late: bool, stale_after: int) -> list[str]:
@@ -48,4 +54,6 @@ def _problems(meta: dict, late: bool, stale_after: int) -> list[str]:
     return problems
 
 
-STORE_DOWN = FrameState("panel stale", "store unreachable", "store unreachable: showing the last data", True)
+STORE_DOWN = FrameState(
+    "panel stale", "store unreachable", "store unreachable: showing the last data", True
+)

@@ -55,4 +55,8 @@ def _workers(store: Store) -> list[dict]:
     keys = sorted(store.redis.scan_iter(store.keys.workers_pattern(), count=100))
     beats = store.redis.mget(keys) if keys else []
     prefix = store.keys.worker("")
-    return [{"id": k.removeprefix(prefix), **json.loads(b)} for k, b in zip(keys, beats) if b]
+    return [
+        {"id": k.removeprefix(prefix), **json.loads(b)}
+        for k, b in zip(keys, beats, strict=True)
+        if b
+    ]

@@ -30,14 +30,18 @@ class PanelReader:
         return self.store.covered_since(source_id)
 
 
-def run_source(config: WallConfig, source_id: str, store: Store, clock: Clock, worker: str = "") -> dict:
+def run_source(
+    config: WallConfig, source_id: str, store: Store, clock: Clock, worker: str = ""
+) -> dict:
     """Ingest what is new for one source; record ok or the error, keeping what was read before."""
     source_config = config.sources[source_id]
     previous = store.source_status(source_id) or {}
     started, timer = utc_now(), time.perf_counter()
     status = {**previous, "attempted_at": started.isoformat(), "worker": worker}
     try:
-        stats = SOURCES[source_config.type].Source(source_config, source_id).ingest(store, clock.now())
+        stats = (
+            SOURCES[source_config.type].Source(source_config, source_id).ingest(store, clock.now())
+        )
     except StoreUnavailable:
         raise
     except Exception as error:  # any bad input: recorded and shown, never kills the scheduler
@@ -45,13 +49,17 @@ def run_source(config: WallConfig, source_id: str, store: Store, clock: Clock, w
         status.update(status="error", error=_describe(error), failed_at=started.isoformat())
     else:
         newest = max(filter(None, [previous.get("newest"), stats.pop("newest")]), default=None)
-        status.update(status="ok", error=None, last_success=started.isoformat(), newest=newest, **stats)
+        status.update(
+            status="ok", error=None, last_success=started.isoformat(), newest=newest, **stats
+        )
     status["duration_ms"] = round((time.perf_counter() - timer) * 1000)
     store.write_source_status(source_id, status)
     return status
 
 
-def run_panel(config: WallConfig, panel: PanelBase, store: Store, clock: Clock, worker: str = "") -> dict:
+def run_panel(
+    config: WallConfig, panel: PanelBase, store: Store, clock: Clock, worker: str = ""
+) -> dict:
     """Compute one panel and write its payload; on failure keep the last good payload, show why."""
     widget = WIDGETS[panel.widget]
     previous = store.panel_meta(panel.id) or {}
@@ -78,8 +86,14 @@ def run_panel(config: WallConfig, panel: PanelBase, store: Store, clock: Clock, 
     else:
         if version == previous.get("version"):
             data = None  # unchanged: screens keep what they have
-        meta.update(status="ok", error=None, computed_at=started.isoformat(), version=version,
-                    data_until=now.isoformat(), highlight=_highlight(data, previous))
+        meta.update(
+            status="ok",
+            error=None,
+            computed_at=started.isoformat(),
+            version=version,
+            data_until=now.isoformat(),
+            highlight=_highlight(data, previous),
+        )
     meta["duration_ms"] = round((time.perf_counter() - timer) * 1000)
     store.write_panel(panel.id, meta, data)
     return meta

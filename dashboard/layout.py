@@ -21,13 +21,16 @@ def shell(config: WallConfig, poll_ms: int, rotate_ms: int | None) -> html.Div:
                 className="offline-banner",
                 role="alert",
             ),
-            html.Header(className="topbar", children=[
-                html.H1(config.title, className="wall-title"),
-                html.Span(id="page-title", className="page-title"),
-                html.Nav(id="page-nav", className="page-nav"),
-                html.Span(id="replay-badge", className="replay-badge"),
-                html.Span(id="wall-clock", className="wall-clock"),
-            ]),
+            html.Header(
+                className="topbar",
+                children=[
+                    html.H1(config.title, className="wall-title"),
+                    html.Span(id="page-title", className="page-title"),
+                    html.Nav(id="page-nav", className="page-nav"),
+                    html.Span(id="replay-badge", className="replay-badge"),
+                    html.Span(id="wall-clock", className="wall-clock"),
+                ],
+            ),
             html.Main(id="page", className="page"),
             html.Footer(id="health-strip", className="health-strip"),
         ],
@@ -51,10 +54,13 @@ def panel_frame(panel: PanelBase) -> html.Section:
         className="panel waiting",
         style={"gridColumn": f"{col} / span {cols}", "gridRow": f"{row} / span {rows}"},
         children=[
-            html.Header(className="panel-head", children=[
-                html.H2(panel.title, className="panel-title"),
-                html.Span(id={"type": "panel-age", "id": panel.id}, className="panel-age"),
-            ]),
+            html.Header(
+                className="panel-head",
+                children=[
+                    html.H2(panel.title, className="panel-title"),
+                    html.Span(id={"type": "panel-age", "id": panel.id}, className="panel-age"),
+                ],
+            ),
             html.Div(id={"type": "panel-body", "id": panel.id}, className="panel-body"),
             html.Div(id={"type": "panel-status", "id": panel.id}, className="panel-status"),
             dcc.Store(id={"type": "panel-version", "id": panel.id}),
@@ -65,16 +71,23 @@ def panel_frame(panel: PanelBase) -> html.Section:
 def page_nav(config: WallConfig, current: PageConfig, query: str) -> list:
     """Links to every page, the current one marked; the query (kiosk, rotate) is kept."""
     return [
-        dcc.Link(page.title, href=f"/{page.id}{query}",
-                 className="nav-link current" if page.id == current.id else "nav-link")
+        dcc.Link(
+            page.title,
+            href=f"/{page.id}{query}",
+            className="nav-link current" if page.id == current.id else "nav-link",
+        )
         for page in config.pages
     ]
 
 
 def health_items(sources: dict[str, dict | None], ages: dict[str, str], store_ok: bool) -> list:
     """One small item per source: a status dot, its name and age; the store first."""
-    items = [html.Span("store ok" if store_ok else "STORE UNREACHABLE",
-                       className="health-item " + ("ok" if store_ok else "error"))]
+    items = [
+        html.Span(
+            "store ok" if store_ok else "STORE UNREACHABLE",
+            className="health-item " + ("ok" if store_ok else "error"),
+        )
+    ]
     for source_id, status in sources.items():
         state = (status or {}).get("status", "waiting")
         text = f"{source_id} · {ages.get(source_id, 'never')}"

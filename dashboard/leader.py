@@ -43,7 +43,9 @@ class Leader:
             log.warning("store unreachable, stepping down: %s", error)
             self.is_leader = False
         if self.is_leader != was_leader:
-            log.info("worker %s %s leadership", self.worker_id, "took" if self.is_leader else "lost")
+            log.info(
+                "worker %s %s leadership", self.worker_id, "took" if self.is_leader else "lost"
+            )
         self._heartbeat()
         return self.is_leader
 
@@ -59,6 +61,10 @@ class Leader:
     def _heartbeat(self) -> None:
         beat = {"pid": os.getpid(), "leader": self.is_leader, "at": utc_now().isoformat()}
         try:
-            self.client.set(self.keys.worker(self.worker_id), json.dumps(beat), px=int(self.ttl.total_seconds() * 1000))
+            self.client.set(
+                self.keys.worker(self.worker_id),
+                json.dumps(beat),
+                px=int(self.ttl.total_seconds() * 1000),
+            )
         except redis.exceptions.RedisError:
             pass

@@ -3,7 +3,7 @@
 import logging
 import threading
 from collections.abc import Callable
-from datetime import timedelta, timezone
+from datetime import UTC, timedelta
 
 from apscheduler.executors.pool import ThreadPoolExecutor
 from apscheduler.schedulers.background import BackgroundScheduler
@@ -20,20 +20,26 @@ log = logging.getLogger(__name__)
 def create_scheduler(
     config: WallConfig, store: Store, clock: Clock, worker: str, may_run: Callable[[], bool]
 ) -> BackgroundScheduler:
-    """A scheduler whose jobs run only while `may_run()` (this worker leads); slow jobs block no other."""
+    """Jobs that run only while `may_run()` (this worker leads); a slow job blocks no other."""
     scheduler = BackgroundScheduler(
-        timezone=timezone.utc,
+        timezone=UTC,
         executors={"default": ThreadPoolExecutor(max_workers=8)},
         job_defaults={"coalesce": True, "max_instances": 1, "misfire_grace_time": None},
     )
     for source_id, source in config.sources.items():
         scheduler.add_job(
-            _guarded, "interval", seconds=source.refresh.total_seconds(), id=f"source:{source_id}",
+            _guarded,
+            "interval",
+            seconds=source.refresh.total_seconds(),
+            id=f"source:{source_id}",
             args=[may_run, run_source, config, source_id, store, clock, worker],
         )
     for panel in config.panels():
         scheduler.add_job(
-            _guarded, "interval", seconds=panel.refresh.total_seconds(), id=f"panel:{panel.id}",
+            _guarded,
+            "interval",
+            seconds=panel.refresh.total_seconds(),
+            id=f"panel:{panel.id}",
             args=[may_run, run_panel, config, panel, store, clock, worker],
         )
     return scheduler
@@ -48,7 +54,9 @@ def _guarded(may_run: Callable[[], bool], job: Callable, *args) -> None:
         log.warning("store unreachable, job %s skipped: %s", job.__name__, error)
 
 
-def run_worker(config: WallConfig, store: Store, clock: Clock, leader: Leader, stop: threading.Event) -> None:
+def run_worker(
+    config: WallConfig, store: Store, clock: Clock, leader: Leader, stop: threading.Event
+) -> None:
     """Lead or stand by until `stop` is set; a new leader catches up on every job at once."""
     scheduler = create_scheduler(config, store, clock, leader.worker_id, lambda: leader.is_leader)
     scheduler.start()
@@ -57,8 +65,20 @@ def run_worker(config: WallConfig, store: Store, clock: Clock, leader: Leader, s
         while not stop.is_set():
             was_leader = leader.is_leader
             if leader.tick() and not was_leader:
-                scheduler.add_job(_guarded, next_run_time=utc_now(), id="catch-up", replace_existing=True,
-                                  args=[lambda: leader.is_leader, run_all_once, config, store, clock, leader.worker_id])
+                scheduler.add_job(
+                    _guarded,
+                    next_run_time=utc_now(),
+                    id="catch-up",
+                    replace_existing=True,
+                    args=[
+                        lambda: leader.is_leader,
+                        run_all_once,
+                        config,
+                        store,
+                        clock,
+                        leader.worker_id,
+                    ],
+                )
             stop.wait(tick)
     finally:
         scheduler.shutdown(wait=False)

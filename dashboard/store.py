@@ -3,7 +3,7 @@
 import hashlib
 import json
 import logging
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 
 import pandas as pd
 import redis
@@ -87,7 +87,7 @@ class Store:
     def covered_since(self, source_id: str) -> datetime | None:
         """The earliest bucket the source ever read: history before it is unknown, not zero."""
         score = self.redis.zscore(self.keys.source_coverage(source_id), "oldest")
-        return None if score is None else datetime.fromtimestamp(score, timezone.utc)
+        return None if score is None else datetime.fromtimestamp(score, UTC)
 
     # metric history ---------------------------------------------------------
     def add_metric_buckets(
@@ -117,7 +117,9 @@ class Store:
         old = [f for f in self.redis.hkeys(key) if int(f) < cutoff.timestamp()]
         return self.redis.hdel(key, *old) if old else 0
 
-    def metric_series(self, source_id: str, metric: str, start: datetime, end: datetime) -> pd.Series:
+    def metric_series(
+        self, source_id: str, metric: str, start: datetime, end: datetime
+    ) -> pd.Series:
         """Bucket values with start <= bucket < end, indexed by UTC bucket start."""
         raw = self.redis.hgetall(self.keys.metric(source_id, metric))
         lo, hi = start.timestamp(), end.timestamp()

@@ -1,4 +1,4 @@
-"""Reading only the new part of files matched by a glob: byte offsets for text, whole Parquet files."""
+"""Reading only the new part of files matched by a glob: byte offsets for text, whole Parquet."""
 
 import glob
 import hashlib
@@ -25,7 +25,7 @@ class Chunk:
 
 @dataclass(frozen=True)
 class FilePosition:
-    """How far a file has been read: byte offset, size and inode then, and the bytes before offset."""
+    """How far a file has been read: byte offset, size and inode then, the bytes before offset."""
 
     offset: int
     size: int
@@ -45,7 +45,12 @@ def file_format(path: str, configured: str) -> str:
     if configured != "auto":
         return configured
     name = path.lower().removesuffix(".gz")
-    for suffix, fmt in ((".csv", "csv"), (".jsonl", "jsonl"), (".json", "jsonl"), (".parquet", "parquet")):
+    for suffix, fmt in (
+        (".csv", "csv"),
+        (".jsonl", "jsonl"),
+        (".json", "jsonl"),
+        (".parquet", "parquet"),
+    ):
         if name.endswith(suffix):
             return fmt
     raise ValueError(f"{path}: cannot tell the format from the name; set `format`")

@@ -29,13 +29,27 @@ def redis_url(tmp_path_factory) -> str:
         return
     binary = shutil.which("redis-server")
     if binary is None:
-        pytest.fail("redis-server is not installed (apt-get install redis-server) and REDIS_URL is unset")
+        pytest.fail(
+            "redis-server is not installed (apt-get install redis-server) and REDIS_URL is unset"
+        )
     port = free_port()
     workdir = tmp_path_factory.mktemp("redis")
     process = subprocess.Popen(
-        [binary, "--port", str(port), "--bind", "127.0.0.1", "--save", "", "--appendonly", "no",
-         "--dir", str(workdir)],
-        stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+        [
+            binary,
+            "--port",
+            str(port),
+            "--bind",
+            "127.0.0.1",
+            "--save",
+            "",
+            "--appendonly",
+            "no",
+            "--dir",
+            str(workdir),
+        ],
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
     )
     url = f"redis://127.0.0.1:{port}/0"
     client = redis.Redis.from_url(url)
@@ -78,23 +92,58 @@ def events_config(data_dir: Path, redis_url: str, prefix: str, **web) -> dict:
         "scheduler": {"lock_ttl": "2s"},
         "sources": {
             "events": {
-                "type": "events", "path": str(data_dir / "*.csv"), "refresh": "1s", "bucket": "5m",
-                "metrics": {"failed": {"filter": {"kind": "failed_login"}},
-                            "blocks": {"filter": {"kind": "fw_block"}}},
+                "type": "events",
+                "path": str(data_dir / "*.csv"),
+                "refresh": "1s",
+                "bucket": "5m",
+                "metrics": {
+                    "failed": {"filter": {"kind": "failed_login"}},
+                    "blocks": {"filter": {"kind": "fw_block"}},
+                },
             }
         },
         "pages": [
-            {"id": "main", "title": "Main", "grid": {"columns": 2, "rows": 1}, "panels": [
-                {"id": "failed", "widget": "metric_compare", "title": "Failed logins",
-                 "source": "events", "refresh": "1s", "at": [1, 1], "options": {"metric": "failed"}},
-                {"id": "blocks", "widget": "metric_compare", "title": "Firewall blocks",
-                 "source": "events", "refresh": "1s", "at": [2, 1], "options": {"metric": "blocks"}},
-            ]},
-            {"id": "second", "title": "Second", "grid": {"columns": 1, "rows": 1}, "panels": [
-                {"id": "failed24", "widget": "metric_compare", "title": "Failed logins 24h",
-                 "source": "events", "refresh": "1s", "at": [1, 1],
-                 "options": {"metric": "failed", "window": "24h"}},
-            ]},
+            {
+                "id": "main",
+                "title": "Main",
+                "grid": {"columns": 2, "rows": 1},
+                "panels": [
+                    {
+                        "id": "failed",
+                        "widget": "metric_compare",
+                        "title": "Failed logins",
+                        "source": "events",
+                        "refresh": "1s",
+                        "at": [1, 1],
+                        "options": {"metric": "failed"},
+                    },
+                    {
+                        "id": "blocks",
+                        "widget": "metric_compare",
+                        "title": "Firewall blocks",
+                        "source": "events",
+                        "refresh": "1s",
+                        "at": [2, 1],
+                        "options": {"metric": "blocks"},
+                    },
+                ],
+            },
+            {
+                "id": "second",
+                "title": "Second",
+                "grid": {"columns": 1, "rows": 1},
+                "panels": [
+                    {
+                        "id": "failed24",
+                        "widget": "metric_compare",
+                        "title": "Failed logins 24h",
+                        "source": "events",
+                        "refresh": "1s",
+                        "at": [1, 1],
+                        "options": {"metric": "failed", "window": "24h"},
+                    },
+                ],
+            },
         ],
     }
 

@@ -2,28 +2,48 @@
 
 import json
 
-PANEL_PARTS = [("panel", "className"), ("panel-age", "children"), ("panel-status", "children"),
-               ("panel-body", "children"), ("panel-version", "data")]
+PANEL_PARTS = [
+    ("panel", "className"),
+    ("panel-age", "children"),
+    ("panel-status", "children"),
+    ("panel-body", "children"),
+    ("panel-version", "data"),
+]
 
 
-def panel_poll_body(panel_id: str, shown_version: str | None, scale: float = 1.0, tick: int = 1) -> dict:
+def panel_poll_body(
+    panel_id: str, shown_version: str | None, scale: float = 1.0, tick: int = 1
+) -> dict:
     """The JSON body of /_dash-update-component for the MATCH panel callback."""
     output = "...".join(
-        f'{json.dumps({"id": ["MATCH"], "type": t}, separators=(",", ":"))}.{prop}' for t, prop in PANEL_PARTS
+        f"{json.dumps({'id': ['MATCH'], 'type': t}, separators=(',', ':'))}.{prop}"
+        for t, prop in PANEL_PARTS
     )
     return {
         "output": f"..{output}..",
-        "outputs": [{"id": {"id": panel_id, "type": t}, "property": prop} for t, prop in PANEL_PARTS],
-        "inputs": [{"id": "poll", "property": "n_intervals", "value": tick},
-                   {"id": "viewport", "property": "data", "value": {"scale": scale}}],
+        "outputs": [
+            {"id": {"id": panel_id, "type": t}, "property": prop} for t, prop in PANEL_PARTS
+        ],
+        "inputs": [
+            {"id": "poll", "property": "n_intervals", "value": tick},
+            {"id": "viewport", "property": "data", "value": {"scale": scale}},
+        ],
         "changedPropIds": ["poll.n_intervals"],
-        "state": [{"id": {"id": panel_id, "type": "panel-version"}, "property": "data", "value": shown_version}],
+        "state": [
+            {
+                "id": {"id": panel_id, "type": "panel-version"},
+                "property": "data",
+                "value": shown_version,
+            }
+        ],
     }
 
 
 def poll(client, panel_id: str, shown_version: str | None, scale: float = 1.0):
     """Poll one panel with a Flask test client; returns (response bytes, parsed outputs by type)."""
-    response = client.post("/_dash-update-component", json=panel_poll_body(panel_id, shown_version, scale))
+    response = client.post(
+        "/_dash-update-component", json=panel_poll_body(panel_id, shown_version, scale)
+    )
     assert response.status_code == 200, response.data[:300]
     parts = json.loads(response.data)["response"]
     return response.data, {json.loads(key)["type"]: value for key, value in parts.items()}

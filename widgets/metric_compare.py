@@ -135,11 +135,16 @@ def compute(inputs: MetricInputs, options: MetricCompareOptions, context: PanelC
     current = current_window(inputs, options, context, pd.Timestamp(now).floor(inputs.bucket))
     chart = coarser(inputs, options.chart_bucket)
     complete_end = pd.Timestamp(now).floor(chart.bucket)
-    axis = bucket_starts(window_start(now, options.window, tz), window_end(now, options.window, tz), chart.bucket)
+    axis = bucket_starts(
+        window_start(now, options.window, tz), window_end(now, options.window, tz), chart.bucket
+    )
     shown = axis[axis < complete_end]
-    past = np.array([
-        values_at(chart, same_local_time(axis, k, tz, chart.bucket)) for k in range(1, options.weeks + 1)
-    ])
+    past = np.array(
+        [
+            values_at(chart, same_local_time(axis, k, tz, chart.bucket))
+            for k in range(1, options.weeks + 1)
+        ]
+    )
     low, high = band(past, options.band)
     return {
         "x": [t.tz_convert(tz).strftime("%Y-%m-%dT%H:%M") for t in axis],
@@ -163,10 +168,17 @@ def current_window(inputs, options, context, complete_end) -> dict:
     ]
     week_ago = weekly[0]
     low, high = (x[0] for x in band(np.array(weekly, dtype=float).reshape(-1, 1), options.band))
-    outside = None
+    outside, near = None, False
     if not np.isnan(low) and not np.isnan(value):
         allowance = options.noise_sigma * np.sqrt([max(low, 0.0), max(high, 0.0)])
-        outside = "above" if value > high + allowance[1] else "below" if value < low - allowance[0] else None
+        outside = (
+            "above"
+            if value > high + allowance[1]
+            else "below"
+            if value < low - allowance[0]
+            else None
+        )
+        near = outside is None and not low <= value <= high
     change = None if np.isnan(week_ago) or week_ago == 0 else (value - week_ago) / week_ago * 100
     return {
         "current": None if np.isnan(value) else value * options.scale,
@@ -174,8 +186,11 @@ def current_window(inputs, options, context, complete_end) -> dict:
         "current_to": complete_end.tz_convert(context.tz).strftime("%H:%M"),
         "week_ago_current": None if np.isnan(week_ago) else float(week_ago) * options.scale,
         "change_pct": None if change is None or np.isnan(change) else round(float(change), 1),
-        "band_current": None if np.isnan(low) else [float(low) * options.scale, float(high) * options.scale],
+        "band_current": None
+        if np.isnan(low)
+        else [float(low) * options.scale, float(high) * options.scale],
         "outside": outside,
+        "near_band": near,  # outside the band but within counting noise: not highlighted
     }
 
 
@@ -211,19 +226,24 @@ def render(payload: dict, options: MetricCompareOptions, view: View):
 def _headline(payload: dict, options: MetricCompareOptions) -> list:
     change = payload["change_pct"]
     arrow = "" if change is None else ("▲" if change > 0 else "▼" if change < 0 else "=")
-    change_text = "no week-ago data" if change is None else f"{arrow} {abs(change):.0f}% vs week ago"
+    change_text = (
+        "no week-ago data" if change is None else f"{arrow} {abs(change):.0f}% vs week ago"
+    )
     band_values = payload["band_current"]
     verdict = {"above": "above normal", "below": "below normal", None: "normal"}[payload["outside"]]
-    band_text = "band: not enough history" if band_values is None else (
-        f"{verdict} ({format_value(band_values[0], options)}–{format_value(band_values[1], options)})"
-    )
+    if payload.get("near_band"):
+        verdict = "near normal"
+    band_text = "band: not enough history"
+    if band_values is not None:
+        low, high = (format_value(v, options) for v in band_values)
+        band_text = f"{verdict} ({low}–{high})"
+    span_text = f"{payload['current_from']}–{payload['current_to']} · chart per {payload['per']}"
     return [
         html.Span(format_value(payload["current"], options), className="metric-value"),
         html.Span(
             className="metric-context",
             children=[
-                html.Span(f"{payload['current_from']}–{payload['current_to']} · chart per {payload['per']}",
-                          className="metric-span"),
+                html.Span(span_text, className="metric-span"),
                 html.Span(change_text, className="metric-change"),
                 html.Span(band_text, className=f"metric-band {payload['outside'] or 'inside'}"),
             ],
@@ -235,15 +255,44 @@ def _figure(payload: dict, options: MetricCompareOptions, view: View) -> dict:
     x, unit = payload["x"], options.unit
     hover = f"%{{y:,.{options.decimals}f}} {unit}<extra>%{{fullData.name}}</extra>"
     traces = [
-        {"x": x, "y": payload["band_low"], "mode": "lines", "line": {"width": 0},
-         "name": "band low", "hoverinfo": "skip", "type": "scatter"},
-        {"x": x, "y": payload["band_high"], "mode": "lines", "line": {"width": 0},
-         "fill": "tonexty", "fillcolor": theme.BAND, "name": f"band ({options.band})",
-         "hovertemplate": hover, "type": "scatter"},
-        {"x": x, "y": payload["week_ago"], "mode": "lines", "name": "week ago", "type": "scatter",
-         "line": {"color": theme.WEEK_AGO, "dash": "dot", "width": view.line(2)}, "hovertemplate": hover},
-        {"x": x[: len(payload["today"])], "y": payload["today"], "mode": "lines", "name": "today",
-         "type": "scatter", "line": {"color": theme.TODAY, "width": view.line(3)}, "hovertemplate": hover},
+        {
+            "x": x,
+            "y": payload["band_low"],
+            "mode": "lines",
+            "line": {"width": 0},
+            "name": "band low",
+            "hoverinfo": "skip",
+            "type": "scatter",
+        },
+        {
+            "x": x,
+            "y": payload["band_high"],
+            "mode": "lines",
+            "line": {"width": 0},
+            "fill": "tonexty",
+            "fillcolor": theme.BAND,
+            "name": f"band ({options.band})",
+            "hovertemplate": hover,
+            "type": "scatter",
+        },
+        {
+            "x": x,
+            "y": payload["week_ago"],
+            "mode": "lines",
+            "name": "week ago",
+            "type": "scatter",
+            "line": {"color": theme.WEEK_AGO, "dash": "dot", "width": view.line(2)},
+            "hovertemplate": hover,
+        },
+        {
+            "x": x[: len(payload["today"])],
+            "y": payload["today"],
+            "mode": "lines",
+            "name": "today",
+            "type": "scatter",
+            "line": {"color": theme.TODAY, "width": view.line(3)},
+            "hovertemplate": hover,
+        },
     ]
     layout = theme.figure_layout(view)
     layout["xaxis"] = {**layout["xaxis"], "tickformat": "%H:%M", "nticks": 7}

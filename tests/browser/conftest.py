@@ -1,17 +1,22 @@
 """A live wall over 5 weeks of generated events in a real Redis, and Debian's headless Chromium."""
 
+import os
 import shutil
-import threading
-from datetime import datetime, timezone
+import signal
+import subprocess
+import sys
+import time
+import urllib.error
+import urllib.request
+from datetime import UTC, datetime
 from pathlib import Path
 
 import pytest
 import redis
+import yaml
 from selenium import webdriver
 from selenium.webdriver.chrome.service import Service
-from werkzeug.serving import make_server
 
-from dashboard.app import create_app
 from dashboard.clock import Clock
 from dashboard.config import parse_config
 from dashboard.demo import DemoData
@@ -24,26 +29,52 @@ ARTIFACTS = Path(__file__).resolve().parents[2] / "artifacts"
 
 
 class LiveWall:
-    """The Dash app served by werkzeug in a thread; stop() and start() keep the same port."""
+    """`socwall serve` (gunicorn) in its own process group: stop() kills it like a crash."""
 
-    def __init__(self, config, store):
-        self.config, self.store = config, store
-        self.app = create_app(config, store, Clock()).server
+    def __init__(self, config, config_path: Path, store):
+        self.config, self.config_path, self.store = config, config_path, store
         self.port = free_port()
         self.url = f"http://127.0.0.1:{self.port}"
-        self.server = None
+        self.process = None
 
     def start(self):
-        self.server = make_server("127.0.0.1", self.port, self.app, threaded=True)
-        threading.Thread(target=self.server.serve_forever, daemon=True).start()
+        command = [
+            sys.executable,
+            "-m",
+            "dashboard.cli",
+            "serve",
+            "--config",
+            str(self.config_path),
+            "--port",
+            str(self.port),
+            "--workers",
+            "1",
+        ]
+        self.process = subprocess.Popen(
+            command, start_new_session=True, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL
+        )
+        deadline = time.monotonic() + 30
+        while not self._answers():
+            assert self.process.poll() is None, "socwall serve exited"
+            assert time.monotonic() < deadline, "socwall serve did not come up"
+            time.sleep(0.1)
 
     def stop(self):
-        self.server.shutdown()
-        self.server.server_close()
+        os.killpg(self.process.pid, signal.SIGKILL)
+        self.process.wait(timeout=10)
 
     def refresh(self):
         """Run every job once, as the worker would."""
         run_all_once(self.config, self.store, Clock())
+
+    def _answers(self) -> bool:
+        try:
+            with urllib.request.urlopen(f"{self.url}/healthz", timeout=2):
+                return True
+        except urllib.error.HTTPError:
+            return True
+        except OSError:
+            return False
 
 
 @pytest.fixture(scope="module")
@@ -53,11 +84,13 @@ def wall(redis_url, tmp_path_factory):
     for page in raw["pages"]:
         for panel in page["panels"]:
             panel["refresh"] = "2s"
+    config_path = data_dir / "wall.yaml"
+    config_path.write_text(yaml.safe_dump(raw))
     config = parse_config(raw)
-    demo = DemoData(data_dir, config.tz, seed=11, anchor=datetime.now(timezone.utc))
+    demo = DemoData(data_dir, config.tz, seed=11, anchor=datetime.now(UTC))
     demo.write_until(demo.anchor)
     store = Store(redis.Redis.from_url(redis_url, decode_responses=True), config.store.prefix)
-    live = LiveWall(config, store)
+    live = LiveWall(config, config_path, store)
     live.refresh()
     live.start()
     yield live
@@ -67,12 +100,23 @@ def wall(redis_url, tmp_path_factory):
 @pytest.fixture(scope="session")
 def browser():
     if not (shutil.which(CHROMIUM) and shutil.which(CHROMEDRIVER)):
-        pytest.fail("browser tests need Debian's chromium and chromium-driver (apt-get install them)")
+        pytest.fail(
+            "browser tests need Debian's chromium and chromium-driver (apt-get install them)"
+        )
     options = webdriver.ChromeOptions()
     options.binary_location = CHROMIUM
-    for flag in ("--headless=new", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
-                 "--disable-background-networking", "--disable-component-update", "--disable-sync",
-                 "--disable-dev-shm-usage", "--hide-scrollbars"):
+    for flag in (
+        "--headless=new",
+        "--no-sandbox",
+        "--disable-gpu",
+        "--disable-quic",
+        "--no-first-run",
+        "--disable-background-networking",
+        "--disable-component-update",
+        "--disable-sync",
+        "--disable-dev-shm-usage",
+        "--hide-scrollbars",
+    ):
         options.add_argument(flag)
     driver = webdriver.Chrome(options=options, service=Service(CHROMEDRIVER))
     yield driver
@@ -81,8 +125,10 @@ def browser():
 
 def set_viewport(driver, width: int, height: int) -> None:
     """Exactly this CSS viewport at device scale 1, whatever the window decorations."""
-    driver.execute_cdp_cmd("Emulation.setDeviceMetricsOverride",
-                           {"width": width, "height": height, "deviceScaleFactor": 1, "mobile": False})
+    driver.execute_cdp_cmd(
+        "Emulation.setDeviceMetricsOverride",
+        {"width": width, "height": height, "deviceScaleFactor": 1, "mobile": False},
+    )
 
 
 def screenshot(driver, name: str) -> Path:

@@ -1,5 +1,7 @@
 """What a person sees, in real headless Chromium: no scrolling, kiosk, staleness, offline banner."""
 
+from pathlib import Path
+
 import pytest
 from selenium.webdriver.common.action_chains import ActionChains
 from selenium.webdriver.common.by import By
@@ -9,19 +11,7 @@ from tests.browser.conftest import screenshot, set_viewport
 
 pytestmark = pytest.mark.browser
 
-OVERFLOWS = """
-const out = [];
-const doc = document.scrollingElement;
-if (doc.scrollHeight > doc.clientHeight || doc.scrollWidth > doc.clientWidth)
-  out.push(`document ${doc.scrollWidth}x${doc.scrollHeight} > ${doc.clientWidth}x${doc.clientHeight}`);
-for (const el of document.querySelectorAll('.panel, .panel-body, .grid, .topbar, .health-strip')) {
-  if (el.scrollHeight > el.clientHeight + 1 || el.scrollWidth > el.clientWidth + 1)
-    out.push(`${el.id || el.className}: ${el.scrollWidth}x${el.scrollHeight} > ${el.clientWidth}x${el.clientHeight}`);
-}
-const wall = document.getElementById('wall').getBoundingClientRect();
-if (wall.bottom > window.innerHeight + 1 || wall.right > window.innerWidth + 1) out.push('wall leaves the viewport');
-return out;
-"""
+OVERFLOWS = (Path(__file__).parent / "overflows.js").read_text()
 
 
 def wait_until(driver, condition, timeout=20, message=""):
@@ -38,11 +28,14 @@ def test_no_scrolling_at_wall_and_desk_sizes(browser, wall, width, height, page,
     wall.refresh()
     set_viewport(browser, width, height)
     browser.get(f"{wall.url}/{page}?kiosk=1")
-    wait_until(browser, lambda d: charts_drawn(d, panels * 2), message="charts drawn")  # 2 svgs a chart
+    wait_until(
+        browser, lambda d: charts_drawn(d, panels * 2), message="charts drawn"
+    )  # 2 svgs a chart
     wait_until(browser, lambda d: d.execute_script("return window.innerWidth") == width)
     assert browser.execute_script(OVERFLOWS) == []
     title_px = browser.execute_script(
-        "return parseFloat(getComputedStyle(document.querySelector('.metric-value')).fontSize)")
+        "return parseFloat(getComputedStyle(document.querySelector('.metric-value')).fontSize)"
+    )
     assert title_px >= {1366: 30, 1920: 50, 3840: 100}[width]  # big number scales with the screen
     screenshot(browser, f"wall-{page}-{width}x{height}.png")
 
@@ -58,7 +51,10 @@ def test_kiosk_hides_navigation_and_cursor_desk_shows_them(browser, wall):
     browser.get(f"{wall.url}/")
     wait_until(browser, lambda d: "desk" in d.find_element(By.ID, "wall").get_attribute("class"))
     assert browser.find_element(By.ID, "page-nav").value_of_css_property("visibility") == "visible"
-    assert [a.text for a in browser.find_elements(By.CSS_SELECTOR, ".nav-link")] == ["Main", "Second"]
+    assert [a.text for a in browser.find_elements(By.CSS_SELECTOR, ".nav-link")] == [
+        "Main",
+        "Second",
+    ]
 
 
 def test_desk_hover_shows_exact_values(browser, wall):
@@ -66,9 +62,13 @@ def test_desk_hover_shows_exact_values(browser, wall):
     set_viewport(browser, 1920, 1080)
     browser.get(f"{wall.url}/main")
     wait_until(browser, lambda d: charts_drawn(d, 4))
-    plot = browser.find_element(By.CSS_SELECTOR, "#\\{\\\"id\\\"\\:\\\"failed\\\"\\,\\\"type\\\"\\:\\\"panel-body\\\"\\} .nsewdrag")
+    plot = browser.find_element(
+        By.CSS_SELECTOR, '#\\{\\"id\\"\\:\\"failed\\"\\,\\"type\\"\\:\\"panel-body\\"\\} .nsewdrag'
+    )
     ActionChains(browser).move_to_element_with_offset(plot, -plot.size["width"] // 4, 0).perform()
-    hover = wait_until(browser, lambda d: d.find_elements(By.CSS_SELECTOR, ".hoverlayer .legend text"))
+    hover = wait_until(
+        browser, lambda d: d.find_elements(By.CSS_SELECTOR, ".hoverlayer .legend text")
+    )
     texts = " ".join(t.text for t in hover)
     assert "week ago" in texts and "band (p10-p90)" in texts
 
@@ -77,11 +77,13 @@ def test_panel_turns_stale_keeps_its_data_and_recovers(browser, wall):
     set_viewport(browser, 1920, 1080)
     wall.refresh()
     browser.get(f"{wall.url}/main")
-    panel_css = "#\\{\\\"id\\\"\\:\\\"failed\\\"\\,\\\"type\\\"\\:\\\"panel\\\"\\}"
+    panel_css = '#\\{\\"id\\"\\:\\"failed\\"\\,\\"type\\"\\:\\"panel\\"\\}'
     panel = lambda d: d.find_element(By.CSS_SELECTOR, panel_css)  # noqa: E731
     wait_until(browser, lambda d: "fresh" in panel(d).get_attribute("class"), message="fresh")
     # no job runs now: after 3 refresh periods (3 x 2 s) the frame must say so
-    wait_until(browser, lambda d: "stale" in panel(d).get_attribute("class"), timeout=20, message="stale")
+    wait_until(
+        browser, lambda d: "stale" in panel(d).get_attribute("class"), timeout=20, message="stale"
+    )
     assert "no refresh for 3 intervals" in panel(browser).text
     assert panel(browser).find_elements(By.CSS_SELECTOR, ".main-svg"), "the last data stays visible"
     screenshot(browser, "wall-stale.png")
@@ -103,8 +105,12 @@ def test_offline_banner_when_server_is_gone_and_recovery(browser, wall):
         screenshot(browser, "wall-offline.png")
     finally:
         wall.start()
-    wait_until(browser, lambda d: not d.find_element(By.ID, "offline-banner").is_displayed(),
-               timeout=30, message="banner gone after the server is back")
+    wait_until(
+        browser,
+        lambda d: not d.find_element(By.ID, "offline-banner").is_displayed(),
+        timeout=30,
+        message="banner gone after the server is back",
+    )
     wait_until(browser, lambda d: charts_drawn(d, 4), message="charts back")
     assert "kiosk=1" in browser.current_url
 

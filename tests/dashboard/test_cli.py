@@ -11,8 +11,12 @@ from tests.dashboard.test_jobs import NOW, write_events
 
 
 def socwall(*args: str, timeout: float = 120) -> subprocess.CompletedProcess:
-    return subprocess.run([sys.executable, "-m", "dashboard.cli", *args],
-                          capture_output=True, text=True, timeout=timeout)
+    return subprocess.run(
+        [sys.executable, "-m", "dashboard.cli", *args],
+        capture_output=True,
+        text=True,
+        timeout=timeout,
+    )
 
 
 def write_config(tmp_path, raw: dict):
@@ -31,7 +35,10 @@ def test_check_config_exit_codes_and_messages(tmp_path, redis_url, prefix):
     result = socwall("check-config", str(write_config(tmp_path, raw)))
     assert result.returncode == 2
     assert "  web.colour: unknown key" in result.stderr
-    assert '  pages[0].panels[1].refresh: expected a duration like 30s or 5m, got "often"' in result.stderr
+    assert (
+        '  pages[0].panels[1].refresh: expected a duration like 30s or 5m, got "often"'
+        in result.stderr
+    )
 
 
 def test_run_once_prints_every_payload_replayed_at_now(tmp_path, redis_url, prefix):

@@ -93,7 +93,9 @@ def test_current_window_must_be_whole_source_buckets(raw):
 def test_secrets_come_from_the_environment(raw, monkeypatch):
     raw["store"]["password"] = "${SOCWALL_TEST_SECRET}"
     monkeypatch.delenv("SOCWALL_TEST_SECRET", raising=False)
-    assert problems_of(raw) == ["store.password: environment variable SOCWALL_TEST_SECRET is not set"]
+    assert problems_of(raw) == [
+        "store.password: environment variable SOCWALL_TEST_SECRET is not set"
+    ]
     monkeypatch.setenv("SOCWALL_TEST_SECRET", "s3cret")
     config = parse_config(raw)
     assert config.store.password.get_secret_value() == "s3cret"

@@ -1,11 +1,11 @@
 """The shared panel frame: age text, stale after missed refreshes or failures, alert."""
 
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 from zoneinfo import ZoneInfo
 
 from dashboard.frame import frame_state
 
-NOW = datetime(2026, 11, 23, 12, 0, tzinfo=timezone.utc)
+NOW = datetime(2026, 11, 23, 12, 0, tzinfo=UTC)
 BERLIN = ZoneInfo("Europe/Berlin")
 
 
@@ -29,8 +29,17 @@ def test_stale_after_three_missed_refreshes_not_before():
 
 
 def test_failed_job_and_failed_source_make_it_stale_with_reasons():
-    state = frame_state(meta(5, status="error", error="ValueError: x",
-                             source={"status": "error", "error": "OSError: gone"}), NOW, 3, BERLIN)
+    state = frame_state(
+        meta(
+            5,
+            status="error",
+            error="ValueError: x",
+            source={"status": "error", "error": "OSError: gone"},
+        ),
+        NOW,
+        3,
+        BERLIN,
+    )
     assert state.stale
     assert state.status_text == "job failed: ValueError: x · source failed: OSError: gone"
 

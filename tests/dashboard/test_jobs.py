@@ -1,17 +1,20 @@
 """Source and panel jobs: stamps, errors shown while the last good data stays."""
 
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 
 from dashboard.clock import Clock
 from dashboard.frame import frame_state
 from dashboard.jobs import run_all_once, run_panel, run_source
 
-NOW = datetime(2026, 11, 23, 12, 0, tzinfo=timezone.utc)
+NOW = datetime(2026, 11, 23, 12, 0, tzinfo=UTC)
 CLOCK = Clock(replay_start=NOW, frozen=True)
 
 
 def write_events(directory, minutes_ago: list[int], kind="failed_login", name="a.csv"):
-    lines = [(NOW - timedelta(minutes=m)).strftime("%Y-%m-%dT%H:%M:%SZ") + f",{kind}" for m in minutes_ago]
+    lines = [
+        (NOW - timedelta(minutes=m)).strftime("%Y-%m-%dT%H:%M:%SZ") + f",{kind}"
+        for m in minutes_ago
+    ]
     (directory / name).write_text("ts,kind\n" + "\n".join(lines) + "\n")
 
 
@@ -49,7 +52,7 @@ def test_failed_panel_job_keeps_last_good_data_and_says_why(make_config, store):
     assert meta["error"].startswith("ValueError: could not convert string to float")
     assert meta["computed_at"] == good_meta["computed_at"]
     assert store.panel_data("failed") == good_data
-    state = frame_state(meta, datetime.now(timezone.utc), 3, config.tz)
+    state = frame_state(meta, datetime.now(UTC), 3, config.tz)
     assert state.stale and "job failed: ValueError" in state.status_text
 
 
@@ -61,7 +64,7 @@ def test_failed_source_is_recorded_and_shown_in_its_panels(make_config, store):
     assert "column 'ts' (the `timestamp` setting) is missing" in status["error"]
     meta = run_panel(config, config.panels()[0], store, CLOCK)
     assert meta["source"]["status"] == "error"
-    assert frame_state(meta, datetime.now(timezone.utc), 3, config.tz).stale
+    assert frame_state(meta, datetime.now(UTC), 3, config.tz).stale
 
 
 def test_a_recovered_source_clears_its_error(make_config, store):

@@ -33,8 +33,11 @@ def test_one_leader_and_failover_within_one_lock_period(tmp_path, redis_url, pre
     client = redis.Redis.from_url(redis_url, decode_responses=True)
     leader_key = f"{prefix}:leader"
     workers = [
-        subprocess.Popen([sys.executable, "-m", "dashboard.cli", "worker", "--config", str(config)],
-                         stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+        subprocess.Popen(
+            [sys.executable, "-m", "dashboard.cli", "worker", "--config", str(config)],
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.DEVNULL,
+        )
         for _ in range(2)
     ]
     try:
@@ -43,17 +46,23 @@ def test_one_leader_and_failover_within_one_lock_period(tmp_path, redis_url, pre
         wait_for(lambda: len(client.keys(f"{prefix}:worker:*")) == 2, 10, "both heartbeats")
         beats = [json.loads(client.get(k)) for k in client.keys(f"{prefix}:worker:*")]
         assert sorted(b["leader"] for b in beats) == [False, True]
-        wait_for(lambda: _panel_worker(client, prefix) == first, 20, "panels computed by the leader")
+        wait_for(
+            lambda: _panel_worker(client, prefix) == first, 20, "panels computed by the leader"
+        )
 
         leader_pid = int(first.rsplit(":", 1)[1])
         assert leader_pid in pids
         os.kill(leader_pid, signal.SIGKILL)
         killed_at = time.monotonic()
-        second = wait_for(lambda: (v := client.get(leader_key)) and v != first and v, 10, "a new leader")
+        second = wait_for(
+            lambda: (v := client.get(leader_key)) and v != first and v, 10, "a new leader"
+        )
         took = time.monotonic() - killed_at
         assert int(second.rsplit(":", 1)[1]) in pids - {leader_pid}
         assert took < 2 + 1.0, f"failover took {took:.1f}s, lock period is 2s"
-        wait_for(lambda: _panel_worker(client, prefix) == second, 10, "panels computed by the new leader")
+        wait_for(
+            lambda: _panel_worker(client, prefix) == second, 10, "panels computed by the new leader"
+        )
     finally:
         for process in workers:
             process.kill()

@@ -1,6 +1,6 @@
 """The store against a real redis-server: payloads, versions, history, atomic positions."""
 
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 
 import pytest
 import redis
@@ -8,7 +8,7 @@ import redis
 from dashboard.config import StoreConfig
 from dashboard.store import Store, StoreUnavailable, connect, describe_url, payload_version
 
-T0 = datetime(2026, 11, 23, 10, 0, tzinfo=timezone.utc)
+T0 = datetime(2026, 11, 23, 10, 0, tzinfo=UTC)
 
 
 def test_panel_meta_and_data_round_trip(store):
@@ -38,8 +38,8 @@ def test_version_depends_on_content_not_key_order():
 def test_metric_buckets_add_up_and_read_back_by_range(store):
     start = int(T0.timestamp())
     store.add_metric_buckets("s", {"m": {start: 2, start + 300: 1}}, {"/f": "{}"}, T0, start)
-    store.add_metric_buckets("s", {"m": {start: 3}}, {"/f": "{\"offset\": 9}"}, T0, start + 300)
-    series = store.metric_series("s", "m", T0, datetime(2026, 11, 23, 10, 5, tzinfo=timezone.utc))
+    store.add_metric_buckets("s", {"m": {start: 3}}, {"/f": '{"offset": 9}'}, T0, start + 300)
+    series = store.metric_series("s", "m", T0, datetime(2026, 11, 23, 10, 5, tzinfo=UTC))
     assert series.to_dict() == {T0: 5.0}  # the 10:05 bucket is outside [10:00, 10:05)
     assert store.file_positions("s") == {"/f": '{"offset": 9}'}
     assert store.covered_since("s") == T0  # the later `oldest` did not move it
@@ -48,7 +48,7 @@ def test_metric_buckets_add_up_and_read_back_by_range(store):
 def test_buckets_before_the_retention_cutoff_are_not_written(store):
     old = int(T0.timestamp()) - 3600
     store.add_metric_buckets("s", {"m": {old: 1}}, {}, T0, old)
-    assert store.metric_series("s", "m", datetime(2000, 1, 1, tzinfo=timezone.utc), T0).empty
+    assert store.metric_series("s", "m", datetime(2000, 1, 1, tzinfo=UTC), T0).empty
 
 
 def test_the_url_shown_never_holds_the_password():
@@ -78,16 +78,47 @@ def test_password_comes_from_the_environment_and_reaches_redis(tmp_path, monkeyp
     if binary is None:
         pytest.skip("needs redis-server to start a password-protected one")
     port = free_port()
-    server = subprocess.Popen([binary, "--port", str(port), "--bind", "127.0.0.1", "--save", "",
-                               "--requirepass", "s3cret-pw", "--dir", str(tmp_path)],
-                              stdout=subprocess.DEVNULL)
+    server = subprocess.Popen(
+        [
+            binary,
+            "--port",
+            str(port),
+            "--bind",
+            "127.0.0.1",
+            "--save",
+            "",
+            "--requirepass",
+            "s3cret-pw",
+            "--dir",
+            str(tmp_path),
+        ],
+        stdout=subprocess.DEVNULL,
+    )
     try:
         monkeypatch.setenv("SOCWALL_TEST_REDIS_PASSWORD", "s3cret-pw")
-        raw = {"store": {"url": f"redis://127.0.0.1:{port}/0", "password": "${SOCWALL_TEST_REDIS_PASSWORD}"},
-               "pages": [{"id": "p", "title": "P", "panels": [
-                   {"id": "a", "widget": "metric_compare", "title": "A", "source": "s", "at": [1, 1],
-                    "options": {"metric": "m"}}]}],
-               "sources": {"s": {"type": "events", "path": "x.csv", "metrics": {"m": {}}}}}
+        raw = {
+            "store": {
+                "url": f"redis://127.0.0.1:{port}/0",
+                "password": "${SOCWALL_TEST_REDIS_PASSWORD}",
+            },
+            "pages": [
+                {
+                    "id": "p",
+                    "title": "P",
+                    "panels": [
+                        {
+                            "id": "a",
+                            "widget": "metric_compare",
+                            "title": "A",
+                            "source": "s",
+                            "at": [1, 1],
+                            "options": {"metric": "m"},
+                        }
+                    ],
+                }
+            ],
+            "sources": {"s": {"type": "events", "path": "x.csv", "metrics": {"m": {}}}},
+        }
         config = parse_config(raw)
         store = Store(connect(config.store), "pw")
         _wait_for(store)

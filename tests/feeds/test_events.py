@@ -1,7 +1,7 @@
 """The events source: incremental reads into metric buckets, against a real Redis store."""
 
 import os
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 
 import pyarrow as pa
 import pyarrow.parquet as pq
@@ -13,7 +13,7 @@ from dashboard.config import parse_config
 from feeds import events
 from tests.conftest import events_config
 
-NOW = datetime(2026, 11, 23, 12, 0, tzinfo=timezone.utc)
+NOW = datetime(2026, 11, 23, 12, 0, tzinfo=UTC)
 HEADER = "ts,kind,host\n"
 
 
@@ -24,7 +24,7 @@ def source_for(tmp_path, redis_url, prefix, pattern="*.csv", **extra) -> events.
 
 
 def buckets(store, metric="failed") -> dict[str, float]:
-    series = store.metric_series("events", metric, datetime(2000, 1, 1, tzinfo=timezone.utc), NOW)
+    series = store.metric_series("events", metric, datetime(2000, 1, 1, tzinfo=UTC), NOW)
     return {ts.strftime("%H:%M"): v for ts, v in series.items()}
 
 
@@ -41,10 +41,12 @@ def test_counts_per_five_minute_bucket_by_hand(tmp_path, store, redis_url, prefi
     assert stats["rows"] == 5 and stats["bad_rows"] == 0
     assert buckets(store, "failed") == {"10:00": 2, "10:05": 1}
     assert buckets(store, "blocks") == {"10:05": 2}
-    assert store.covered_since("events") == datetime(2026, 11, 23, 10, 0, tzinfo=timezone.utc)
+    assert store.covered_since("events") == datetime(2026, 11, 23, 10, 0, tzinfo=UTC)
 
 
-def test_second_read_takes_only_new_lines_and_survives_a_restart(tmp_path, store, redis_url, prefix):
+def test_second_read_takes_only_new_lines_and_survives_a_restart(
+    tmp_path, store, redis_url, prefix
+):
     path = tmp_path / "a.csv"
     path.write_text(HEADER + "2026-11-23T10:00:01Z,failed_login,h1\n")
     source_for(tmp_path, redis_url, prefix).ingest(store, NOW)
@@ -110,15 +112,19 @@ def test_json_lines_with_a_broken_line_and_epoch_times(tmp_path, store, redis_ur
 
 
 def test_parquet_files_with_a_summed_column(tmp_path, store, redis_url, prefix):
-    table = pa.table({
-        "ts": pa.array([datetime(2026, 11, 23, 10, m, tzinfo=timezone.utc) for m in (0, 1, 6)]),
-        "kind": ["egress", "egress", "egress"],
-        "bytes": [100, 250, 7],
-    })
+    table = pa.table(
+        {
+            "ts": pa.array([datetime(2026, 11, 23, 10, m, tzinfo=UTC) for m in (0, 1, 6)]),
+            "kind": ["egress", "egress", "egress"],
+            "bytes": [100, 250, 7],
+        }
+    )
     pq.write_table(table, tmp_path / "day.parquet")
     raw = events_config(tmp_path, redis_url, prefix)
-    raw["sources"]["events"] |= {"path": str(tmp_path / "*.parquet"),
-                                 "metrics": {"failed": {"filter": {"kind": "egress"}, "sum": "bytes"}}}
+    raw["sources"]["events"] |= {
+        "path": str(tmp_path / "*.parquet"),
+        "metrics": {"failed": {"filter": {"kind": "egress"}, "sum": "bytes"}},
+    }
     raw["pages"][0]["panels"][1]["options"]["metric"] = "failed"
     source = events.Source(parse_config(raw).sources["events"], "events")
     assert source.ingest(store, NOW)["rows"] == 3
@@ -131,20 +137,26 @@ def test_history_older_than_retention_is_trimmed(tmp_path, store, redis_url, pre
         HEADER + "2026-10-01T10:00:00Z,failed_login,h\n" + "2026-11-20T10:00:00Z,failed_login,h\n"
     )
     source_for(tmp_path, redis_url, prefix).ingest(store, NOW)  # retention 40d: 2026-10-14 on
-    series = store.metric_series("events", "failed", datetime(2000, 1, 1, tzinfo=timezone.utc), NOW)
+    series = store.metric_series("events", "failed", datetime(2000, 1, 1, tzinfo=UTC), NOW)
     assert [ts.isoformat() for ts in series.index] == ["2026-11-20T10:00:00+00:00"]
 
 
 @settings(max_examples=40, deadline=None)
-@given(st.lists(st.tuples(st.integers(0, 86_399), st.sampled_from(["failed_login", "fw_block"])),
-                max_size=60))
+@given(
+    st.lists(
+        st.tuples(st.integers(0, 86_399), st.sampled_from(["failed_login", "fw_block"])),
+        max_size=60,
+    )
+)
 def test_bucket_counts_add_up_to_the_matching_rows(rows):
     import pandas as pd
 
-    frame = pd.DataFrame({
-        "ts": pd.to_datetime([NOW.timestamp() + s for s, _ in rows], unit="s", utc=True),
-        "kind": [k for _, k in rows],
-    })
+    frame = pd.DataFrame(
+        {
+            "ts": pd.to_datetime([NOW.timestamp() + s for s, _ in rows], unit="s", utc=True),
+            "kind": [k for _, k in rows],
+        }
+    )
     spec = events.MetricSpec(filter={"kind": "failed_login"})
     counts = events.bucket_counts(frame, spec, pd.Timedelta(minutes=5).to_pytimedelta())
     assert sum(counts.values()) == sum(1 for _, k in rows if k == "failed_login")

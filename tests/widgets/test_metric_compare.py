@@ -1,6 +1,6 @@
 """metric_compare: bucket, week-ago, band and DST math against values worked out by hand."""
 
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 from zoneinfo import ZoneInfo
 
 import numpy as np
@@ -11,19 +11,27 @@ from dash import dcc
 from widgets import metric_compare as mc
 from widgets.context import PanelContext, View
 
-UTC = timezone.utc
+UTC = UTC
 BERLIN = ZoneInfo("Europe/Berlin")
 HOUR = timedelta(hours=1)
 
 
-def inputs(values: dict[str, float], bucket=HOUR, covered_since="2026-01-01T00:00Z") -> mc.MetricInputs:
+def inputs(
+    values: dict[str, float], bucket=HOUR, covered_since="2026-01-01T00:00Z"
+) -> mc.MetricInputs:
     index = pd.to_datetime(list(values), utc=True)
     series = pd.Series(list(values.values()), index=index, dtype=float)
     return mc.MetricInputs(series, bucket, pd.Timestamp(covered_since).to_pydatetime())
 
 
 def options(**overrides) -> mc.MetricCompareOptions:
-    defaults = {"metric": "m", "band": "minmax", "current": "1h", "chart_bucket": "1h", "noise_sigma": 0}
+    defaults = {
+        "metric": "m",
+        "band": "minmax",
+        "current": "1h",
+        "chart_bucket": "1h",
+        "noise_sigma": 0,
+    }
     return mc.MetricCompareOptions(**(defaults | overrides))
 
 
@@ -64,7 +72,10 @@ def test_inside_the_band_is_calm_and_noise_allowance_widens_it():
     # 45 is above max 40, but within 40 + 1 * sqrt(40) = 46.3
     near = dict(MONDAY, **{"2026-11-23T09:00Z": 45})
     assert mc.compute(inputs(near), options(), context("2026-11-23T10:30Z"))["outside"] == "above"
-    assert mc.compute(inputs(near), options(noise_sigma=1), context("2026-11-23T10:30Z"))["outside"] is None
+    widened = mc.compute(inputs(near), options(noise_sigma=1), context("2026-11-23T10:30Z"))
+    assert widened["outside"] is None and widened["near_band"] is True
+    text = str(mc.render(widened, options(noise_sigma=1), View()).children[0].children)
+    assert "near normal (10–40)" in text
 
 
 def test_below_the_band():
@@ -88,7 +99,9 @@ def test_missing_bucket_after_coverage_counts_as_zero_before_it_is_unknown():
 
 
 def test_band_needs_two_weeks_of_history():
-    series = inputs({"2026-11-23T09:00Z": 5, "2026-11-16T09:00Z": 4}, covered_since="2026-11-15T00:00Z")
+    series = inputs(
+        {"2026-11-23T09:00Z": 5, "2026-11-16T09:00Z": 4}, covered_since="2026-11-15T00:00Z"
+    )
     data = mc.compute(series, options(), context("2026-11-23T10:30Z"))
     assert data["band_current"] is None and data["outside"] is None
     assert data["week_ago_current"] == 4
@@ -109,8 +122,13 @@ def test_fall_back_compares_same_local_time():
     # 2026-10-25 goes from CEST back to CET. Sunday 2026-11-01 12:30 CET = 11:30Z; 11:00-12:00
     # local was 10:00Z on 2026-11-01 and also 10:00Z on 2026-10-25 (after 03:00 it is CET).
     # On the Sunday before, 2026-10-18 (CEST), it was 09:00Z.
-    values = {"2026-11-01T10:00Z": 9, "2026-10-25T10:00Z": 7, "2026-10-25T09:00Z": 1,
-              "2026-10-18T09:00Z": 5, "2026-10-18T10:00Z": 2}
+    values = {
+        "2026-11-01T10:00Z": 9,
+        "2026-10-25T10:00Z": 7,
+        "2026-10-25T09:00Z": 1,
+        "2026-10-18T09:00Z": 5,
+        "2026-10-18T10:00Z": 2,
+    }
     data = mc.compute(inputs(values), options(weeks=2), context("2026-11-01T11:30Z", BERLIN))
     assert data["week_ago_current"] == 7
     assert data["band_current"] == [5, 7]
@@ -137,17 +155,25 @@ def test_today_window_starts_at_local_midnight_and_axis_runs_to_the_next():
     assert mc.window_end(now, "today", BERLIN) == datetime(2026, 3, 30, 22, 0, tzinfo=UTC)
     # the spring-forward day itself has 23 hours
     assert mc.window_end(datetime(2026, 3, 29, 8, tzinfo=UTC), "today", BERLIN) - mc.window_start(
-        datetime(2026, 3, 29, 8, tzinfo=UTC), "today", BERLIN) == timedelta(hours=23)
+        datetime(2026, 3, 29, 8, tzinfo=UTC), "today", BERLIN
+    ) == timedelta(hours=23)
 
 
 def test_chart_sums_source_buckets_into_display_buckets():
     five = timedelta(minutes=5)
-    values = {"2026-11-23T09:00Z": 1, "2026-11-23T09:05Z": 2, "2026-11-23T09:10Z": 4,
-              "2026-11-23T09:15Z": 8}
-    data = mc.compute(inputs(values, bucket=five), options(chart_bucket="15m", current="15m"),
-                      context("2026-11-23T09:31Z"))
+    values = {
+        "2026-11-23T09:00Z": 1,
+        "2026-11-23T09:05Z": 2,
+        "2026-11-23T09:10Z": 4,
+        "2026-11-23T09:15Z": 8,
+    }
+    data = mc.compute(
+        inputs(values, bucket=five),
+        options(chart_bucket="15m", current="15m"),
+        context("2026-11-23T09:31Z"),
+    )
     first = data["x"].index("2026-11-23T09:00")
-    assert data["today"][first:first + 2] == [7, 8]  # 1+2+4, then 8
+    assert data["today"][first : first + 2] == [7, 8]  # 1+2+4, then 8
     assert data["current"] == 8 + 0  # 09:15-09:30: 8, 09:20 and 09:25 are zero
     assert data["per"] == "15m"
 
@@ -169,8 +195,24 @@ def test_render_shows_value_change_and_band_verdict():
     data = mc.compute(inputs(MONDAY), opts, context("2026-11-23T10:30Z"))
     tree = mc.render(data, opts, View(2.0))
     text = str(tree.children[0].children)
-    assert "50.0 GB" in text and "▲ 150% vs week ago" in text and "above normal (10.0 GB–40.0 GB)" in text
+    assert (
+        "50.0 GB" in text
+        and "▲ 150% vs week ago" in text
+        and "above normal (10.0 GB–40.0 GB)" in text
+    )
     graph = tree.children[1]
     assert isinstance(graph, dcc.Graph)
-    assert [t["name"] for t in graph.figure["data"]] == ["band low", "band (minmax)", "week ago", "today"]
+    assert [t["name"] for t in graph.figure["data"]] == [
+        "band low",
+        "band (minmax)",
+        "week ago",
+        "today",
+    ]
     assert graph.figure["layout"]["font"]["size"] == 26  # 13 px scaled for a 4K screen
+
+
+def test_time_never_read_has_no_current_value():
+    late_start = inputs({"2026-11-23T11:00Z": 5}, covered_since="2026-11-23T11:00Z")
+    data = mc.compute(late_start, options(), context("2026-11-23T10:30Z"))
+    assert data["current"] is None and data["change_pct"] is None and data["outside"] is None
+    assert "–" in str(mc.render(data, options(), View()).children[0].children)
