@@ -10,6 +10,7 @@ from pathlib import Path
 
 from dashboard.clock import Clock, parse_now
 from dashboard.config import ConfigError, WallConfig, load_config
+from dashboard.store import describe_url
 
 DEMO_CONFIG = Path(__file__).resolve().parent.parent / "config.yaml"
 log = logging.getLogger("socwall")
@@ -131,21 +132,26 @@ def cmd_run_once(args) -> int:
     return 1 if failed else 0
 
 
+def _has_shared_store(config: WallConfig, command: str) -> bool:
+    if config.store.url is None:
+        print(
+            f"{command} needs store.url: the embedded store is not shared (use `socwall demo`)",
+            file=sys.stderr,
+        )
+    return config.store.url is not None
+
+
 def cmd_worker(args) -> int:
     from dashboard.leader import Leader, new_worker_id
     from dashboard.scheduler import run_worker
 
     config = load_config(args.config)
-    if config.store.url is None:
-        print(
-            "worker needs store.url: the embedded store is not shared (use `socwall demo`)",
-            file=sys.stderr,
-        )
+    if not _has_shared_store(config, "worker"):
         return 2
     store = _open_store(config)
     leader = Leader(store.redis, store.keys, config.scheduler.lock_ttl, new_worker_id())
     stop = _stop_on_signals()
-    log.info("worker %s started; store %s", leader.worker_id, config.store.url.split("@")[-1])
+    log.info("worker %s started; store %s", leader.worker_id, describe_url(config.store))
     run_worker(config, store, make_clock(config, args.now, store), leader, stop)
     return 0
 
@@ -154,11 +160,7 @@ def cmd_serve(args) -> int:
     from dashboard.serve import serve
 
     config = load_config(args.config)
-    if config.store.url is None:
-        print(
-            "serve needs store.url: the embedded store is not shared (use `socwall demo`)",
-            file=sys.stderr,
-        )
+    if not _has_shared_store(config, "serve"):
         return 2
     serve(
         args.config,

@@ -1,12 +1,14 @@
 """The store against a real redis-server: payloads, versions, history, atomic positions."""
 
+import shutil
 from datetime import UTC, datetime
 
 import pytest
 import redis
 
-from dashboard.config import StoreConfig
+from dashboard.config import StoreConfig, parse_config
 from dashboard.store import Store, StoreUnavailable, connect, describe_url, payload_version
+from tests.conftest import events_config, start_redis_server
 
 T0 = datetime(2026, 11, 23, 10, 0, tzinfo=UTC)
 
@@ -68,73 +70,18 @@ def test_an_unreachable_store_answers_ping_false_and_raises_on_reads(redis_url):
 
 
 def test_password_comes_from_the_environment_and_reaches_redis(tmp_path, monkeypatch):
-    import shutil
-    import subprocess
-
-    from dashboard.config import parse_config
-    from tests.conftest import free_port
-
-    binary = shutil.which("redis-server")
-    if binary is None:
+    if shutil.which("redis-server") is None:
         pytest.skip("needs redis-server to start a password-protected one")
-    port = free_port()
-    server = subprocess.Popen(
-        [
-            binary,
-            "--port",
-            str(port),
-            "--bind",
-            "127.0.0.1",
-            "--save",
-            "",
-            "--requirepass",
-            "s3cret-pw",
-            "--dir",
-            str(tmp_path),
-        ],
-        stdout=subprocess.DEVNULL,
-    )
+    server, url = start_redis_server(tmp_path, "--requirepass", "s3cret-pw")
     try:
         monkeypatch.setenv("SOCWALL_TEST_REDIS_PASSWORD", "s3cret-pw")
-        raw = {
-            "store": {
-                "url": f"redis://127.0.0.1:{port}/0",
-                "password": "${SOCWALL_TEST_REDIS_PASSWORD}",
-            },
-            "pages": [
-                {
-                    "id": "p",
-                    "title": "P",
-                    "panels": [
-                        {
-                            "id": "a",
-                            "widget": "metric_compare",
-                            "title": "A",
-                            "source": "s",
-                            "at": [1, 1],
-                            "options": {"metric": "m"},
-                        }
-                    ],
-                }
-            ],
-            "sources": {"s": {"type": "events", "path": "x.csv", "metrics": {"m": {}}}},
-        }
-        config = parse_config(raw)
-        store = Store(connect(config.store), "pw")
-        _wait_for(store)
+        raw = events_config(tmp_path, url, "pw")
+        raw["store"]["password"] = "${SOCWALL_TEST_REDIS_PASSWORD}"
+        store = Store(connect(parse_config(raw).store), "pw")
         store.write_panel("a", {"status": "ok"}, None)
         assert store.panel_meta("a") == {"status": "ok"}
-        wrong = StoreConfig(url=f"redis://127.0.0.1:{port}/0", password="wrong")
+        wrong = StoreConfig(url=url, password="wrong")
         assert Store(connect(wrong), "pw").ping() is False
     finally:
         server.terminate()
         server.wait(timeout=10)
-
-
-def _wait_for(store: Store) -> None:
-    import time
-
-    deadline = time.monotonic() + 10
-    while not store.ping():
-        assert time.monotonic() < deadline, "redis-server with a password did not start"
-        time.sleep(0.05)
