@@ -22,6 +22,8 @@ def main(argv: list[str] | None = None) -> int:
     logging.basicConfig(
         level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s"
     )
+    for chatty in ("apscheduler", "werkzeug"):  # a line per job run or request drowns the rest
+        logging.getLogger(chatty).setLevel(logging.WARNING)
     try:
         return args.command(args)
     except ConfigError as error:

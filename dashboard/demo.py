@@ -26,7 +26,7 @@ class Kind:
     peak_per_min: float
     night_share: float  # rate at night as a share of the peak
     weekend_share: float
-    bytes_per_event: float = 0.0
+    bytes_per_event: float = 0.0  # > 0: a traffic summary row every minute, not random events
 
 
 KINDS = [
@@ -75,45 +75,36 @@ def rate_profile(minutes_utc: np.ndarray, kind: Kind, tz: ZoneInfo) -> np.ndarra
 def day_events(day: datetime, seed: int, tz: ZoneInfo, anomalies: list[Anomaly]) -> pa.Table:
     """All events of one UTC day, sorted by time; the same day and seed give the same rows."""
     rng = np.random.default_rng([seed, day.toordinal()])
-    minutes = np.arange(
-        np.datetime64(day.replace(tzinfo=None), "m"),
-        np.datetime64(day.replace(tzinfo=None) + DAY, "m"),
+    first = np.datetime64(day.replace(tzinfo=None), "m")
+    minutes = np.arange(first, first + np.timedelta64(1, "D"))
+    parts = [kind_events(kind, minutes, rng, tz, anomalies) for kind in KINDS]
+    table = pa.table({name: np.concatenate([part[name] for part in parts]) for name in parts[0]})
+    return table.cast(table.schema.set(0, pa.field("ts", pa.timestamp("ms", tz="UTC")))).sort_by(
+        "ts"
     )
-    columns: dict[str, list] = {"ts": [], "kind": [], "severity": [], "bytes": []}
-    for kind in KINDS:
-        rate = rate_profile(minutes, kind, tz) * rng.gamma(20, 1 / 20, len(minutes))
-        for anomaly in (a for a in anomalies if a.kind == kind.name):
-            inside = (minutes >= np.datetime64(anomaly.start.replace(tzinfo=None), "m")) & (
-                minutes < np.datetime64(anomaly.end.replace(tzinfo=None), "m")
-            )
-            rate = np.where(inside, rate * anomaly.factor, rate)
-        counts = rng.poisson(rate)
-        starts = np.repeat(minutes.astype("datetime64[ms]"), counts)
-        offsets = rng.integers(0, 60_000, len(starts)).astype("timedelta64[ms]")
-        columns["ts"].append(starts + offsets)
-        columns["kind"].append(np.full(len(starts), kind.name))
-        columns["severity"].append(
-            rng.integers(1, 6, len(starts))
-            if kind.name == "ids_alert"
-            else np.zeros(len(starts), int)
+
+
+def kind_events(
+    kind: Kind, minutes: np.ndarray, rng, tz: ZoneInfo, anomalies: list[Anomaly]
+) -> dict:
+    """Columns of one kind's events over the given minutes (Poisson counts, or one a minute)."""
+    rate = rate_profile(minutes, kind, tz) * rng.gamma(20, 1 / 20, len(minutes))
+    for anomaly in (a for a in anomalies if a.kind == kind.name):
+        start, end = (
+            np.datetime64(t.replace(tzinfo=None), "m") for t in (anomaly.start, anomaly.end)
         )
-        volume = (
-            kind.bytes_per_event * np.repeat(rate / kind.peak_per_min, counts)
-            if kind.bytes_per_event
-            else np.zeros(len(starts))
-        )
-        columns["bytes"].append(
-            np.round(volume * rng.gamma(8, 1 / 8, len(starts))).astype(np.int64)
-        )
-    table = pa.table(
-        {
-            "ts": pa.array(np.concatenate(columns["ts"]), pa.timestamp("ms", tz="UTC")),
-            "kind": np.concatenate(columns["kind"]),
-            "severity": np.concatenate(columns["severity"]),
-            "bytes": np.concatenate(columns["bytes"]),
-        }
-    )
-    return table.sort_by("ts")
+        rate = np.where((minutes >= start) & (minutes < end), rate * anomaly.factor, rate)
+    summaries = kind.bytes_per_event > 0
+    counts = np.ones(len(minutes), int) if summaries else rng.poisson(rate)
+    starts = np.repeat(minutes.astype("datetime64[ms]"), counts)
+    size = len(starts)
+    volume = np.repeat(rate / kind.peak_per_min, counts) * kind.bytes_per_event
+    return {
+        "ts": starts + rng.integers(0, 60_000, size).astype("timedelta64[ms]"),
+        "kind": np.full(size, kind.name),
+        "severity": rng.integers(1, 6, size) if kind.name == "ids_alert" else np.zeros(size, int),
+        "bytes": np.round(volume * rng.gamma(30, 1 / 30, size)).astype(np.int64),
+    }
 
 
 class DemoData:

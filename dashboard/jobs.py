@@ -20,8 +20,8 @@ class PanelReader:
     def __init__(self, config: WallConfig, store: Store):
         self.config, self.store = config, store
 
-    def metric_series(self, source_id: str, metric: str, start: datetime, end: datetime):
-        return self.store.metric_series(source_id, metric, start, end)
+    def metric_series(self, source_id: str, metric: str, ranges: list[tuple[datetime, datetime]]):
+        return self.store.metric_series(source_id, metric, ranges)
 
     def source_bucket(self, source_id: str):
         return self.config.sources[source_id].bucket

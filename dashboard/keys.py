@@ -1,6 +1,7 @@
 """Every key socwall writes to the store, under one prefix. Nothing else names a key."""
 
 from dataclasses import dataclass
+from datetime import date
 
 
 @dataclass(frozen=True)
@@ -23,9 +24,9 @@ class Keys:
         """Sorted set: member 'oldest' scored with the earliest bucket ever read (epoch s)."""
         return f"{self.prefix}:source:{source_id}:coverage"
 
-    def metric(self, source_id: str, metric: str) -> str:
-        """Hash: bucket start (epoch s) -> value; trimmed to the source's retention."""
-        return f"{self.prefix}:metric:{source_id}:{metric}"
+    def metric_day(self, source_id: str, metric: str, day: date) -> str:
+        """Hash per UTC day: bucket start (epoch s) -> value; expires after the retention."""
+        return f"{self.prefix}:metric:{source_id}:{metric}:{day:%Y%m%d}"
 
     def leader(self) -> str:
         """String with TTL: the id of the worker that runs the jobs now."""

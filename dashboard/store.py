@@ -3,7 +3,7 @@
 import hashlib
 import json
 import logging
-from datetime import UTC, datetime
+from datetime import UTC, date, datetime, timedelta
 
 import pandas as pd
 import redis
@@ -95,37 +95,65 @@ class Store:
         source_id: str,
         buckets: dict[str, dict[int, float]],
         positions: dict[str, str],
-        cutoff: datetime,
         oldest: int | None,
+        now: datetime,
+        retention: timedelta,
     ) -> None:
-        """Add bucket values and move file positions in one transaction: no double counting."""
-        pipe = self.redis.pipeline(transaction=True)
-        for metric, values in buckets.items():
-            key = self.keys.metric(source_id, metric)
-            for start, value in values.items():
-                if start >= cutoff.timestamp():
-                    pipe.hincrbyfloat(key, str(start), value)
-        if positions:
-            pipe.hset(self.keys.source_files(source_id), mapping=positions)
-        if oldest is not None:
-            pipe.zadd(self.keys.source_coverage(source_id), {"oldest": oldest}, lt=True)
-        pipe.execute()
+        """Add bucket values and move file positions in one transaction: no double counting.
 
-    def trim_metric(self, source_id: str, metric: str, cutoff: datetime) -> int:
-        """Drop buckets older than the retention cutoff; returns how many went."""
-        key = self.keys.metric(source_id, metric)
-        old = [f for f in self.redis.hkeys(key) if int(f) < cutoff.timestamp()]
-        return self.redis.hdel(key, *old) if old else 0
+        History is one hash per metric and UTC day, expiring `retention` after the day ends,
+        so Redis itself enforces retention and a panel reads only the days it shows.
+        """
+        cutoff = (now - retention).timestamp()
+        per_key: dict[str, dict[str, float]] = {}
+        expiry: dict[str, datetime] = {}
+        for metric, values in buckets.items():
+            for start, value in values.items():
+                if start >= cutoff:
+                    day = datetime.fromtimestamp(start, UTC).date()
+                    key = self.keys.metric_day(source_id, metric, day)
+                    per_key.setdefault(key, {})[str(start)] = value
+                    expiry[key] = _day_end(day) + retention
+
+        def add(pipe) -> None:  # read, then write under WATCH: retried if anyone else wrote
+            current = {key: pipe.hmget(key, list(fields)) for key, fields in per_key.items()}
+            pipe.multi()
+            for key, fields in per_key.items():
+                pairs = zip(fields.items(), current[key], strict=True)
+                merged = {field: value + float(old or 0) for (field, value), old in pairs}
+                pipe.hset(key, mapping=merged)
+                pipe.expireat(key, expiry[key])
+            if positions:
+                pipe.hset(self.keys.source_files(source_id), mapping=positions)
+            if oldest is not None:
+                pipe.zadd(self.keys.source_coverage(source_id), {"oldest": oldest}, lt=True)
+
+        self.redis.transaction(add, *per_key)
 
     def metric_series(
-        self, source_id: str, metric: str, start: datetime, end: datetime
+        self, source_id: str, metric: str, ranges: list[tuple[datetime, datetime]]
     ) -> pd.Series:
-        """Bucket values with start <= bucket < end, indexed by UTC bucket start."""
-        raw = self.redis.hgetall(self.keys.metric(source_id, metric))
-        lo, hi = start.timestamp(), end.timestamp()
-        pairs = sorted((int(k), float(v)) for k, v in raw.items() if lo <= int(k) < hi)
-        index = pd.to_datetime([k for k, _ in pairs], unit="s", utc=True)
-        return pd.Series([v for _, v in pairs], index=index, dtype=float)
+        """Bucket values with start <= bucket < end for any of the ranges, by UTC bucket start."""
+        days = sorted({day for start, end in ranges for day in _days(start, end)})
+        pipe = self.redis.pipeline(transaction=False)
+        for day in days:
+            pipe.hgetall(self.keys.metric_day(source_id, metric, day))
+        values: dict[int, float] = {}
+        for raw in pipe.execute():
+            values.update((int(k), float(v)) for k, v in raw.items())
+        bounds = [(start.timestamp(), end.timestamp()) for start, end in ranges]
+        wanted = sorted(k for k in values if any(lo <= k < hi for lo, hi in bounds))
+        index = pd.to_datetime(wanted, unit="s", utc=True)
+        return pd.Series([values[k] for k in wanted], index=index, dtype=float)
+
+
+def _days(start: datetime, end: datetime) -> list[date]:
+    first, last = start.astimezone(UTC).date(), end.astimezone(UTC).date()
+    return [first + timedelta(days=n) for n in range((last - first).days + 1)]
+
+
+def _day_end(day: date) -> datetime:
+    return datetime.combine(day + timedelta(days=1), datetime.min.time(), UTC)
 
 
 def payload_version(data: dict) -> str:

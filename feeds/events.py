@@ -102,13 +102,14 @@ class Source:
             if position.to_json() == seen:
                 continue
             buckets = self._buckets(chunk, stats) if chunk is not None else {}
-            cutoff = now - self.config.retention
-            oldest = chunk_oldest(buckets)
             store.add_metric_buckets(
-                self.source_id, buckets, {path: position.to_json()}, cutoff, oldest
+                self.source_id,
+                buckets,
+                {path: position.to_json()},
+                chunk_oldest(buckets),
+                now,
+                self.config.retention,
             )
-        for metric in self.config.metrics:
-            store.trim_metric(self.source_id, metric, now - self.config.retention)
         return stats
 
     def _buckets(self, chunk: files.Chunk, stats: dict) -> dict[str, dict[int, float]]:

@@ -29,6 +29,9 @@ class MetricCompareOptions(Strict):
     noise_sigma: float = Field(
         2.0, ge=0, description="highlight only beyond the band widened by this many sqrt(count)"
     )
+    tolerance: float = Field(
+        0.1, ge=0, description="...or by this share of the band's edge, whichever is wider"
+    )
     unit: str = Field("", description="shown after the big number, e.g. 'GB'")
     scale: float = Field(1.0, gt=0, description="multiply values for display, e.g. 1e-9 for GB")
     decimals: int = Field(0, ge=0, le=3)
@@ -64,9 +67,13 @@ def check(options: MetricCompareOptions, source) -> list[tuple[str, str]]:
 def load(reader, panel, context: PanelContext) -> MetricInputs:
     """Read just the history this panel needs: the window and the same window in past weeks."""
     options: MetricCompareOptions = panel.options
-    start = window_start(context.now, options.window, context.tz) - (options.weeks + 1) * WEEK
+    now, tz = context.now, context.tz
+    start = min(window_start(now, options.window, tz), now - options.current)
+    end = window_end(now, options.window, tz)
+    slack = timedelta(hours=2)  # a DST change moves the same local time by an hour
+    ranges = [(start - k * WEEK - slack, end - k * WEEK + slack) for k in range(options.weeks + 1)]
+    series = reader.metric_series(context.source_id, options.metric, ranges)
     bucket = reader.source_bucket(context.source_id)
-    series = reader.metric_series(context.source_id, options.metric, start, context.now)
     return MetricInputs(series, bucket, reader.source_covered_since(context.source_id))
 
 
@@ -170,7 +177,8 @@ def current_window(inputs, options, context, complete_end) -> dict:
     low, high = (x[0] for x in band(np.array(weekly, dtype=float).reshape(-1, 1), options.band))
     outside, near = None, False
     if not np.isnan(low) and not np.isnan(value):
-        allowance = options.noise_sigma * np.sqrt([max(low, 0.0), max(high, 0.0)])
+        edges = np.array([max(low, 0.0), max(high, 0.0)])
+        allowance = np.maximum(options.noise_sigma * np.sqrt(edges), options.tolerance * edges)
         outside = (
             "above"
             if value > high + allowance[1]

@@ -46,7 +46,8 @@ def test_failed_panel_job_keeps_last_good_data_and_says_why(make_config, store):
     run_all_once(config, store, CLOCK)
     good_meta, good_data = store.panel_meta("failed"), store.panel_data("failed")
     # history corrupted by hand: the job must fail, visibly, without losing the payload
-    store.redis.hset(store.keys.metric("events", "failed"), "1795428000", "not-a-number")
+    day_key = store.keys.metric_day("events", "failed", NOW.date())
+    store.redis.hset(day_key, "1795428000", "not-a-number")
     meta = run_panel(config, config.panels()[0], store, CLOCK)
     assert meta["status"] == "error"
     assert meta["error"].startswith("ValueError: could not convert string to float")

@@ -1,7 +1,7 @@
 """The events source: incremental reads into metric buckets, against a real Redis store."""
 
 import os
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 
 import pyarrow as pa
 import pyarrow.parquet as pq
@@ -24,7 +24,7 @@ def source_for(tmp_path, redis_url, prefix, pattern="*.csv", **extra) -> events.
 
 
 def buckets(store, metric="failed") -> dict[str, float]:
-    series = store.metric_series("events", metric, datetime(2000, 1, 1, tzinfo=UTC), NOW)
+    series = store.metric_series("events", metric, [(NOW - timedelta(days=60), NOW)])
     return {ts.strftime("%H:%M"): v for ts, v in series.items()}
 
 
@@ -132,13 +132,16 @@ def test_parquet_files_with_a_summed_column(tmp_path, store, redis_url, prefix):
     assert buckets(store) == {"10:00": 350, "10:05": 7}
 
 
-def test_history_older_than_retention_is_trimmed(tmp_path, store, redis_url, prefix):
+def test_history_older_than_retention_is_not_kept(tmp_path, store, redis_url, prefix):
     (tmp_path / "a.csv").write_text(
         HEADER + "2026-10-01T10:00:00Z,failed_login,h\n" + "2026-11-20T10:00:00Z,failed_login,h\n"
     )
     source_for(tmp_path, redis_url, prefix).ingest(store, NOW)  # retention 40d: 2026-10-14 on
-    series = store.metric_series("events", "failed", datetime(2000, 1, 1, tzinfo=UTC), NOW)
+    series = store.metric_series("events", "failed", [(NOW - timedelta(days=90), NOW)])
     assert [ts.isoformat() for ts in series.index] == ["2026-11-20T10:00:00+00:00"]
+    key = store.keys.metric_day("events", "failed", datetime(2026, 11, 20).date())
+    # expires 40 days after the end of its day: 2026-11-21 + 40 d = 2026-12-31T00:00Z
+    assert store.redis.expiretime(key) == int(datetime(2026, 12, 31, tzinfo=UTC).timestamp())
 
 
 @settings(max_examples=40, deadline=None)

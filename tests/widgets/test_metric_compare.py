@@ -31,6 +31,7 @@ def options(**overrides) -> mc.MetricCompareOptions:
         "current": "1h",
         "chart_bucket": "1h",
         "noise_sigma": 0,
+        "tolerance": 0,
     }
     return mc.MetricCompareOptions(**(defaults | overrides))
 
@@ -76,6 +77,14 @@ def test_inside_the_band_is_calm_and_noise_allowance_widens_it():
     assert widened["outside"] is None and widened["near_band"] is True
     text = str(mc.render(widened, options(noise_sigma=1), View()).children[0].children)
     assert "near normal (10–40)" in text
+
+
+def test_relative_tolerance_for_sums_where_counting_noise_means_nothing():
+    # band 10..40 widened by 20 %: 8..48; 47 is calm, 49 is above
+    for today, expected in ((47, None), (49, "above")):
+        values = dict(MONDAY, **{"2026-11-23T09:00Z": today})
+        data = mc.compute(inputs(values), options(tolerance=0.2), context("2026-11-23T10:30Z"))
+        assert data["outside"] == expected
 
 
 def test_below_the_band():

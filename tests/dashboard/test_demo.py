@@ -1,0 +1,71 @@
+"""The demo data generator: deterministic, appendable, seasonal, with its anomalies planted."""
+
+from datetime import UTC, datetime, timedelta
+from zoneinfo import ZoneInfo
+
+import pyarrow as pa
+import pyarrow.compute as pc
+import pyarrow.csv as pacsv
+
+from dashboard.demo import DemoData, day_events, planted_anomalies
+
+BERLIN = ZoneInfo("Europe/Berlin")
+ANCHOR = datetime(2026, 11, 25, 14, 0, tzinfo=UTC)  # a Wednesday afternoon
+
+
+def read_all(directory) -> pa.Table:
+    return pa.concat_tables(pacsv.read_csv(p) for p in sorted(directory.glob("*.csv")))
+
+
+def count(table: pa.Table, kind: str, start: datetime, end: datetime) -> int:
+    ts, kinds = table.column("ts"), table.column("kind")
+    mask = pc.and_(pc.equal(kinds, kind), pc.and_(pc.greater_equal(ts, start), pc.less(ts, end)))
+    return pc.sum(mask).as_py()
+
+
+def test_same_seed_same_rows_and_live_appends_equal_one_batch(tmp_path):
+    batch = DemoData(tmp_path / "batch", BERLIN, seed=5, anchor=ANCHOR)
+    batch.write_until(ANCHOR + timedelta(hours=2))
+    live = DemoData(tmp_path / "live", BERLIN, seed=5, anchor=ANCHOR)
+    live.write_until(ANCHOR)
+    for minutes in (7, 45, 120):
+        live.write_until(ANCHOR + timedelta(minutes=minutes))
+    assert read_all(tmp_path / "batch").equals(read_all(tmp_path / "live"))
+
+
+def test_five_weeks_of_history_with_office_hours_and_quiet_weekends(tmp_path):
+    demo = DemoData(tmp_path, BERLIN, seed=5, anchor=ANCHOR)
+    demo.write_until(ANCHOR)
+    table = read_all(tmp_path)
+    ts_type = table.column("ts").type  # written as ISO 8601 with Z: read back as UTC times
+    assert pa.types.is_timestamp(ts_type) and ts_type.tz == "UTC"
+    oldest = pc.min(table.column("ts")).as_py()
+    assert ANCHOR - oldest >= timedelta(days=35)
+    tuesday_10 = datetime(2026, 11, 24, 9, 0, tzinfo=UTC)  # 10:00-11:00 in Berlin
+    tuesday_03 = datetime(2026, 11, 24, 2, 0, tzinfo=UTC)
+    sunday_10 = datetime(2026, 11, 22, 9, 0, tzinfo=UTC)
+    hour = timedelta(hours=1)
+    office = count(table, "vpn_login", tuesday_10, tuesday_10 + hour)
+    assert office > 5 * count(table, "vpn_login", tuesday_03, tuesday_03 + hour)
+    assert office > 3 * count(table, "vpn_login", sunday_10, sunday_10 + hour)
+
+
+def test_brute_force_is_planted_in_the_last_hour(tmp_path):
+    demo = DemoData(tmp_path, BERLIN, seed=5, anchor=ANCHOR)
+    demo.write_until(ANCHOR)
+    table = read_all(tmp_path)
+    hour = timedelta(hours=1)
+    now = count(table, "failed_login", ANCHOR - hour, ANCHOR)
+    week_ago = count(
+        table, "failed_login", ANCHOR - timedelta(days=7) - hour, ANCHOR - timedelta(days=7)
+    )
+    assert now > 2.5 * week_ago
+    assert {a.kind for a in planted_anomalies(ANCHOR)} >= {"failed_login", "vpn_login"}
+
+
+def test_one_traffic_summary_per_minute():
+    day = datetime(2026, 11, 24, tzinfo=UTC)
+    table = day_events(day, 5, BERLIN, [])
+    egress = table.filter(pc.equal(table.column("kind"), "egress"))
+    assert egress.num_rows == 1440
+    assert pc.min(egress.column("bytes")).as_py() > 0
