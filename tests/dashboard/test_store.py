@@ -98,3 +98,17 @@ def test_password_comes_from_the_environment_and_reaches_redis(tmp_path, monkeyp
     finally:
         server.terminate()
         server.wait(timeout=10)
+
+
+def test_unix_socket_url(tmp_path):
+    if shutil.which("redis-server") is None:
+        pytest.skip("needs redis-server to start one on a unix socket")
+    socket_path = tmp_path / "redis.sock"
+    server, _ = start_redis_server(tmp_path, "--unixsocket", str(socket_path))
+    try:
+        store = Store(connect(StoreConfig(url=f"unix://{socket_path}")), "sock")
+        store.write_panel("a", {"status": "ok"}, {"v": 1})
+        assert store.panel_data("a") == {"v": 1}
+    finally:
+        server.terminate()
+        server.wait(timeout=10)
