@@ -6,6 +6,7 @@ from typing import Literal
 
 import pandas as pd
 import pyarrow as pa
+import pyarrow.parquet as pq
 from pydantic import Field, ValidationInfo, field_validator, model_validator
 
 from dashboard.types import Duration, Identifier, Strict
@@ -49,6 +50,29 @@ class EventsConfig(Strict):
 
 
 Config = EventsConfig
+HEADERS = {"csv": files.first_line, "jsonl": files.no_header, "parquet": None}
+
+
+def file_format(path: str, configured: str) -> str:
+    """The configured format, or the one the file name says."""
+    if configured != "auto":
+        return configured
+    for suffix, fmt in (
+        (".csv", "csv"),
+        (".jsonl", "jsonl"),
+        (".json", "jsonl"),
+        (".parquet", "parquet"),
+    ):
+        if path.lower().endswith(suffix):
+            return fmt
+    raise ValueError(f"{path}: cannot tell the format from the name; set `format`")
+
+
+def parse(data: bytes, fmt: str) -> files.Chunk:
+    """Rows of an events file in its format (pure: bytes in, table out)."""
+    if fmt == "parquet":
+        return files.Chunk(pq.read_table(pa.BufferReader(data)), 0)
+    return files.parse_csv(data) if fmt == "csv" else files.parse_json_lines(data)
 
 
 def bucket_counts(frame: pd.DataFrame, spec: MetricSpec, bucket: timedelta) -> dict[int, float]:
@@ -95,13 +119,13 @@ class Source:
         positions = store.file_positions(self.source_id)
         stats = {"files": 0, "rows": 0, "bad_rows": 0, "newest": None, "oldest": None}
         for path in files.matched_files(self.config.path):
-            fmt = files.file_format(path, self.config.format)
-            seen = positions.get(path)
-            chunk, position = files.new_part(path, fmt, seen and files.FilePosition.from_json(seen))
             stats["files"] += 1
-            if position.to_json() == seen:
+            fmt = file_format(path, self.config.format)
+            seen = files.FilePosition.from_json(positions.get(path))
+            data, position = files.read_new(path, seen, HEADERS[fmt])
+            if position == seen:
                 continue
-            buckets = self._buckets(chunk, stats) if chunk is not None else {}
+            buckets = self._buckets(parse(data, fmt), stats) if data is not None else {}
             store.add_metric_buckets(
                 self.source_id,
                 buckets,

@@ -1,18 +1,22 @@
-"""Reading only the new part of files matched by a glob: byte offsets for text, whole Parquet."""
+"""Reading only what is new in files matched by a glob: byte offsets for text, whole files once.
+
+Parsing is not done here: callers get bytes and parse them with pure functions.
+"""
 
 import glob
 import hashlib
 import io
 import json
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
+from typing import BinaryIO
 
 import pyarrow as pa
 import pyarrow.csv as pacsv
 import pyarrow.json as pajson
-import pyarrow.parquet as pq
 
-TEXT_FORMATS = ("csv", "jsonl")
+HeaderReader = Callable[[BinaryIO], bytes]
 
 
 @dataclass(frozen=True)
@@ -36,24 +40,8 @@ class FilePosition:
         return json.dumps(self.__dict__)
 
     @staticmethod
-    def from_json(text: str) -> "FilePosition":
-        return FilePosition(**json.loads(text))
-
-
-def file_format(path: str, configured: str) -> str:
-    """The configured format, or the one the file name says."""
-    if configured != "auto":
-        return configured
-    name = path.lower().removesuffix(".gz")
-    for suffix, fmt in (
-        (".csv", "csv"),
-        (".jsonl", "jsonl"),
-        (".json", "jsonl"),
-        (".parquet", "parquet"),
-    ):
-        if name.endswith(suffix):
-            return fmt
-    raise ValueError(f"{path}: cannot tell the format from the name; set `format`")
+    def from_json(text: str | None) -> "FilePosition | None":
+        return FilePosition(**json.loads(text)) if text else None
 
 
 def matched_files(pattern: str) -> list[str]:
@@ -61,31 +49,46 @@ def matched_files(pattern: str) -> list[str]:
     return sorted(p for p in glob.glob(pattern, recursive=True) if Path(p).is_file())
 
 
-def new_part(path: str, fmt: str, seen: FilePosition | None) -> tuple[Chunk | None, FilePosition]:
-    """The rows added to a file since `seen` (all of it when new, rotated or truncated)."""
+def no_header(handle: BinaryIO) -> bytes:
+    return b""
+
+
+def first_line(handle: BinaryIO) -> bytes:
+    """A CSV header."""
+    return handle.readline()
+
+
+def comment_lines(handle: BinaryIO) -> bytes:
+    """A block of '#' lines at the top, like Zeek's #separator ... #types header."""
+    header = b""
+    while (line := handle.readline()).startswith(b"#"):
+        header += line
+    return header
+
+
+def read_new(
+    path: str, seen: FilePosition | None, header: HeaderReader | None
+) -> tuple[bytes | None, FilePosition]:
+    """What was added since `seen`: complete new lines after the file's header, or with
+    `header=None` the whole file once (Parquet, gzip: written whole). A new inode, a shorter
+    file or different bytes before the old offset mean the file was replaced: read it all."""
     stat = Path(path).stat()
     restarted = seen is None or seen.inode != stat.st_ino or stat.st_size < seen.offset
-    if fmt in TEXT_FORMATS and not restarted and seen.tail != _tail_hash(path, seen.offset):
-        restarted = True
-    if fmt == "parquet":
+    if header is None:
         if not restarted and seen.size == stat.st_size:
             return None, seen
-        table = pq.read_table(path)
-        return Chunk(table, 0), FilePosition(stat.st_size, stat.st_size, stat.st_ino)
-    offset = 0 if restarted else seen.offset
-    if offset == stat.st_size:
-        return None, FilePosition(offset, stat.st_size, stat.st_ino, seen.tail if seen else "")
+        return Path(path).read_bytes(), FilePosition(stat.st_size, stat.st_size, stat.st_ino)
+    if not restarted and seen.tail != _tail_hash(path, seen.offset):
+        restarted = True
     with open(path, "rb") as handle:
-        header = handle.readline() if fmt == "csv" else b""
-        offset = max(offset, len(header))
+        head = header(handle)
+        offset = len(head) if restarted else max(seen.offset, len(head))
         handle.seek(offset)
         chunk = handle.read(stat.st_size - offset)
     complete = chunk[: chunk.rfind(b"\n") + 1]  # a line still being written waits for next time
     end = offset + len(complete)
     position = FilePosition(end, stat.st_size, stat.st_ino, _tail_hash(path, end))
-    if not complete.strip():
-        return None, position
-    return parse_text(header + complete, fmt), position
+    return (head + complete if complete.strip() else None), position
 
 
 def _tail_hash(path: str, offset: int, length: int = 64) -> str:
@@ -94,33 +97,32 @@ def _tail_hash(path: str, offset: int, length: int = 64) -> str:
         return hashlib.sha1(handle.read(min(offset, length))).hexdigest()[:16]
 
 
-def parse_text(data: bytes, fmt: str) -> Chunk:
-    """Parse CSV (with header) or JSON lines bytes column-wise, counting lines that do not parse."""
-    if fmt == "csv":
-        bad: list[object] = []
-        parse = pacsv.ParseOptions(invalid_row_handler=lambda row: bad.append(row) or "skip")
-        convert = pacsv.ConvertOptions(strings_can_be_null=True)
-        table = pacsv.read_csv(io.BytesIO(data), parse_options=parse, convert_options=convert)
-        return Chunk(table, len(bad))
+def parse_csv(data: bytes, columns: list[str] | None = None, delimiter: str = ",") -> Chunk:
+    """CSV bytes with a header, column-wise; rows with the wrong number of fields are counted."""
+    bad: list[object] = []
+    parse = pacsv.ParseOptions(
+        delimiter=delimiter, invalid_row_handler=lambda row: bad.append(row) or "skip"
+    )
+    convert = pacsv.ConvertOptions(strings_can_be_null=True, include_columns=columns)
+    table = pacsv.read_csv(io.BytesIO(data), parse_options=parse, convert_options=convert)
+    return Chunk(table, len(bad))
+
+
+def parse_json_lines(data: bytes) -> Chunk:
+    """JSON lines column-wise; when a line is broken, every line that parses is still kept."""
     try:
         return Chunk(pajson.read_json(io.BytesIO(data)), 0)
     except pa.ArrowInvalid:
-        return _parse_json_lines_slowly(data)
-
-
-def _parse_json_lines_slowly(data: bytes) -> Chunk:
-    """The fallback when a JSON-lines chunk has a broken line: keep every line that parses."""
-    rows, bad = [], 0
-    for line in data.splitlines():
-        if not line.strip():
-            continue
-        try:
-            row = json.loads(line)
-        except ValueError:
-            bad += 1
-            continue
-        if isinstance(row, dict):
-            rows.append(row)
-        else:
-            bad += 1
-    return Chunk(pa.Table.from_pylist(rows), bad)
+        rows, bad = [], 0
+        for line in data.splitlines():
+            if not line.strip():
+                continue
+            try:
+                row = json.loads(line)
+            except ValueError:
+                row = None
+            if isinstance(row, dict):
+                rows.append(row)
+            else:
+                bad += 1
+        return Chunk(pa.Table.from_pylist(rows), bad)
