@@ -23,6 +23,9 @@ class PanelReader:
     def metric_series(self, source_id: str, metric: str, ranges: list[tuple[datetime, datetime]]):
         return self.store.metric_series(source_id, metric, ranges)
 
+    def flow_pairs(self, source_id: str, buckets: list[int]):
+        return self.store.flow_pairs(source_id, buckets)
+
     def source_bucket(self, source_id: str):
         return self.config.sources[source_id].bucket
 

@@ -28,6 +28,10 @@ class Keys:
         """Hash per UTC day: bucket start (epoch s) -> value; expires after the retention."""
         return f"{self.prefix}:metric:{source_id}:{metric}:{day:%Y%m%d}"
 
+    def flow_bucket(self, source_id: str, bucket_start: int) -> str:
+        """List of JSON blobs (columns host, peer, bytes, connections) of one time bucket."""
+        return f"{self.prefix}:flows:{source_id}:{bucket_start}"
+
     def leader(self) -> str:
         """String with TTL: the id of the worker that runs the jobs now."""
         return f"{self.prefix}:leader"

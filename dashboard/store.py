@@ -101,19 +101,19 @@ class Store:
     ) -> None:
         """Add bucket values and move file positions in one transaction: no double counting.
 
-        History is one hash per metric and UTC day, expiring `retention` after the day ends,
-        so Redis itself enforces retention and a panel reads only the days it shows.
+        History is one hash per metric and UTC day, expiring `retention` after the day ends
+        (on the wall's clock), so Redis enforces retention and a panel reads only its days.
         """
         cutoff = (now - retention).timestamp()
         per_key: dict[str, dict[str, float]] = {}
-        expiry: dict[str, datetime] = {}
+        expiry: dict[str, int] = {}
         for metric, values in buckets.items():
             for start, value in values.items():
                 if start >= cutoff:
                     day = datetime.fromtimestamp(start, UTC).date()
                     key = self.keys.metric_day(source_id, metric, day)
                     per_key.setdefault(key, {})[str(start)] = value
-                    expiry[key] = _day_end(day) + retention
+                    expiry[key] = _ttl(_day_end(day) + retention, now)
 
         def add(pipe) -> None:  # read, then write under WATCH: retried if anyone else wrote
             current = {key: pipe.hmget(key, list(fields)) for key, fields in per_key.items()}
@@ -122,13 +122,42 @@ class Store:
                 pairs = zip(fields.items(), current[key], strict=True)
                 merged = {field: value + float(old or 0) for (field, value), old in pairs}
                 pipe.hset(key, mapping=merged)
-                pipe.expireat(key, expiry[key])
+                pipe.expire(key, expiry[key])
             if positions:
                 pipe.hset(self.keys.source_files(source_id), mapping=positions)
             if oldest is not None:
                 pipe.zadd(self.keys.source_coverage(source_id), {"oldest": oldest}, lt=True)
 
         self.redis.transaction(add, *per_key)
+
+    def add_flow_pairs(
+        self, source_id: str, pairs, positions: dict[str, str], now: datetime, retention: timedelta
+    ) -> None:
+        """Append per-bucket host/peer sums and move file positions in one transaction."""
+        cutoff = (now - retention).timestamp()
+        pipe = self.redis.pipeline(transaction=True)
+        blobs = _flow_blobs(pairs) if pairs is not None and pairs.num_rows else {}
+        for start, blob in blobs.items():
+            if start >= cutoff:
+                key = self.keys.flow_bucket(source_id, start)
+                pipe.rpush(key, blob)
+                pipe.expire(key, _ttl(datetime.fromtimestamp(start, UTC) + retention, now))
+        pipe.hset(self.keys.source_files(source_id), mapping=positions)
+        pipe.execute()
+
+    def flow_pairs(self, source_id: str, buckets: list[int]) -> pd.DataFrame:
+        """Host/peer sums of these buckets, one row per (bucket, host, peer) blob entry."""
+        pipe = self.redis.pipeline(transaction=False)
+        for start in buckets:
+            pipe.lrange(self.keys.flow_bucket(source_id, start), 0, -1)
+        frames = [
+            pd.DataFrame(json.loads(blob)).assign(bucket=start)
+            for start, blobs in zip(buckets, pipe.execute(), strict=True)
+            for blob in blobs
+        ]
+        if not frames:
+            return pd.DataFrame(columns=["host", "peer", "bytes", "connections", "bucket"])
+        return pd.concat(frames, ignore_index=True)
 
     def metric_series(
         self, source_id: str, metric: str, ranges: list[tuple[datetime, datetime]]
@@ -147,9 +176,26 @@ class Store:
         return pd.Series([values[k] for k in wanted], index=index, dtype=float)
 
 
+def _flow_blobs(pairs) -> dict[int, str]:
+    """One JSON blob of columns per bucket of a host-pair table."""
+    frame = pairs.to_pandas()
+    return {
+        int(bucket): json.dumps(
+            {c: group[c].tolist() for c in ("host", "peer", "bytes", "connections")}
+        )
+        for bucket, group in frame.groupby("bucket")
+    }
+
+
 def _days(start: datetime, end: datetime) -> list[date]:
     first, last = start.astimezone(UTC).date(), end.astimezone(UTC).date()
     return [first + timedelta(days=n) for n in range((last - first).days + 1)]
+
+
+def _ttl(drop_at: datetime, now: datetime) -> int:
+    """Seconds until `drop_at` on the wall's clock. A TTL, not EXPIREAT: replayed history
+    (2013 data shown as if live) must live as long as live history does."""
+    return max(1, int((drop_at - now).total_seconds()))
 
 
 def _day_end(day: date) -> datetime:

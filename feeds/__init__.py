@@ -4,8 +4,9 @@ A source module has `Config` (pydantic, with `type` and `refresh`) and `Source(c
 whose `ingest(store, now)` reads what is new and writes it to the store, returning its stats.
 """
 
-from feeds import events
+from feeds import events, flows
 
 SOURCES = {
     "events": events,
+    "flows": flows,
 }

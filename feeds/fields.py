@@ -1,4 +1,24 @@
 """The one dictionary of normalized field names that every reader produces."""
 
-TS = "ts"  # event time, UTC, pandas datetime64[ns, UTC]
-KIND = "kind"  # what happened, e.g. failed_login
+import pyarrow as pa
+
+TS = "ts"  # event time, UTC
+
+# A network flow, as every flow reader returns it. "out" is what src sent, "in" what dst sent.
+FLOW_SCHEMA = pa.schema(
+    [
+        ("ts", pa.timestamp("us", tz="UTC")),
+        ("proto", pa.string()),  # tcp, udp, icmp, other: lower case
+        ("src_ip", pa.string()),
+        ("dst_ip", pa.string()),
+        ("src_port", pa.int32()),  # null when the protocol has no ports
+        ("dst_port", pa.int32()),
+        ("bytes_out", pa.int64()),
+        ("bytes_in", pa.int64()),
+        ("packets_out", pa.int64()),
+        ("packets_in", pa.int64()),
+        ("duration", pa.float64()),  # seconds
+    ]
+)
+FLOW_FIELDS = FLOW_SCHEMA.names
+REQUIRED_FLOW_FIELDS = ("ts", "src_ip", "dst_ip")

@@ -3,6 +3,7 @@
 Parsing is not done here: callers get bytes and parse them with pure functions.
 """
 
+import csv
 import glob
 import hashlib
 import io
@@ -99,6 +100,12 @@ def _tail_hash(path: str, offset: int, length: int = 64) -> str:
 
 def parse_csv(data: bytes, columns: list[str] | None = None, delimiter: str = ",") -> Chunk:
     """CSV bytes with a header, column-wise; rows with the wrong number of fields are counted."""
+    if columns:
+        first_line = data.split(b"\n", 1)[0].decode("utf-8", "replace")
+        present = set(next(csv.reader([first_line], delimiter=delimiter), []))
+        missing = [c for c in columns if c not in present]
+        if missing:
+            raise ValueError(f"columns {', '.join(missing)} are missing")
     bad: list[object] = []
     parse = pacsv.ParseOptions(
         delimiter=delimiter, invalid_row_handler=lambda row: bad.append(row) or "skip"

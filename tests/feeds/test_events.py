@@ -140,8 +140,19 @@ def test_history_older_than_retention_is_not_kept(tmp_path, store, redis_url, pr
     series = store.metric_series("events", "failed", [(NOW - timedelta(days=90), NOW)])
     assert [ts.isoformat() for ts in series.index] == ["2026-11-20T10:00:00+00:00"]
     key = store.keys.metric_day("events", "failed", datetime(2026, 11, 20).date())
-    # expires 40 days after the end of its day: 2026-11-21 + 40 d = 2026-12-31T00:00Z
-    assert store.redis.expiretime(key) == int(datetime(2026, 12, 31, tzinfo=UTC).timestamp())
+    # expires 40 days after the end of its day, on the wall's clock: 2026-11-21 + 40 d is
+    # 2026-12-31T00:00Z, 37 d 12 h after NOW (2026-11-23T12:00Z)
+    assert 0 <= timedelta(days=37, hours=12).total_seconds() - store.redis.ttl(key) <= 2
+
+
+def test_replayed_history_is_kept_as_long_as_live_history(tmp_path, store, redis_url, prefix):
+    (tmp_path / "a.csv").write_text(HEADER + "2013-04-01T08:00:00Z,failed_login,h\n")
+    replay_now = datetime(2013, 4, 1, 12, 0, tzinfo=UTC)
+    source_for(tmp_path, redis_url, prefix).ingest(store, replay_now)
+    key = store.keys.metric_day("events", "failed", replay_now.date())
+    assert 0 <= timedelta(days=40, hours=12).total_seconds() - store.redis.ttl(key) <= 2
+    series = store.metric_series("events", "failed", [(replay_now - timedelta(days=1), replay_now)])
+    assert series.tolist() == [1.0]
 
 
 @settings(max_examples=40, deadline=None)

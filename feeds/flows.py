@@ -1,0 +1,246 @@
+"""The `flows` source: flow records cleaned, classified internal/external, summed per host."""
+
+import ipaddress
+from datetime import datetime
+from pathlib import Path
+from typing import Literal
+
+import pyarrow as pa
+import pyarrow.compute as pc
+from pydantic import Field, ValidationInfo, field_validator
+
+from dashboard.types import Duration, Strict
+from feeds import files, flow_readers
+from feeds.fields import FLOW_FIELDS, REQUIRED_FLOW_FIELDS
+
+PRIVATE_NETWORKS = ["10.0.0.0/8", "172.16.0.0/12", "192.168.0.0/16", "127.0.0.0/8",
+                    "169.254.0.0/16", "::1/128", "fe80::/10", "fc00::/7"]  # fmt: skip
+SERVICE_PORTS = [20, 21, 22, 23, 25, 53, 67, 68, 69, 80, 88, 110, 123, 135, 137, 138, 139, 143,
+                 161, 162, 389, 443, 445, 465, 514, 587, 636, 993, 995, 1433, 1521, 1900, 3306,
+                 3389, 5060, 5353, 5355, 5432, 5900, 8080, 8443]  # fmt: skip
+PORTED_PROTOCOLS = ["tcp", "udp"]
+
+
+class FlowsConfig(Strict):
+    type: Literal["flows"]
+    path: str = Field(description="glob of flow files, relative to config")
+    format: Literal["auto", "vast", "zeek", "zeek-json", "csv", "parquet"] = "auto"
+    columns: dict[str, str] = Field(
+        default_factory=dict, description="csv/parquet: normalized field -> column name"
+    )
+    timestamp_unit: Literal["s", "ms", "us", "ns"] = "s"
+    internal: list[str] = Field(default_factory=lambda: list(PRIVATE_NETWORKS))
+    exclude: list[str] = Field(default_factory=list, description="hosts or CIDRs to leave out")
+    service_ports: list[int] = Field(default_factory=lambda: list(SERVICE_PORTS))
+    refresh: Duration = "1m"
+    bucket: Duration = "5m"
+    retention: Duration = Field("8d", description="per-bucket host pairs kept in the store")
+
+    @field_validator("path")
+    @classmethod
+    def _relative_to_config(cls, path: str, info: ValidationInfo) -> str:
+        base = (info.context or {}).get("base_dir")
+        return str(Path(base) / path) if base and not Path(path).is_absolute() else path
+
+    @field_validator("internal", "exclude")
+    @classmethod
+    def _networks(cls, cidrs: list[str]) -> list[str]:
+        for cidr in cidrs:
+            try:
+                ipaddress.ip_network(cidr, strict=False)
+            except ValueError:
+                raise ValueError(f'"{cidr}" is not an address or CIDR like 10.0.0.0/8') from None
+        return cidrs
+
+    @field_validator("columns")
+    @classmethod
+    def _known_fields(cls, columns: dict[str, str]) -> dict[str, str]:
+        unknown = sorted(set(columns) - set(FLOW_FIELDS))
+        if unknown:
+            raise ValueError(f"unknown flow fields {unknown}; known: {', '.join(FLOW_FIELDS)}")
+        return columns
+
+
+Config = FlowsConfig
+
+
+def file_format(path: str, configured: str) -> str:
+    """The configured format, or what the name says: *.log(.gz) is Zeek, *.parquet Parquet."""
+    if configured != "auto":
+        return configured
+    name = path.lower().removesuffix(".gz")
+    for suffix, fmt in ((".log", "zeek"), (".json", "zeek-json"), (".jsonl", "zeek-json"),
+                        (".parquet", "parquet"), (".csv", "vast")):  # fmt: skip
+        if name.endswith(suffix):
+            return fmt
+    raise ValueError(f"{path}: cannot tell the format from the name; set `format`")
+
+
+def header_reader(path: str, fmt: str) -> files.HeaderReader | None:
+    """How to tail this file; None means read it whole, once (Parquet and gzip)."""
+    if fmt == "parquet" or path.lower().endswith(".gz"):
+        return None
+    return {"zeek": files.comment_lines, "zeek-json": files.no_header}.get(fmt, files.first_line)
+
+
+def parse(data: bytes, path: str, fmt: str, config: FlowsConfig) -> tuple[files.Chunk, str | None]:
+    """Normalized flows from a file's bytes, and a warning when the file was damaged."""
+    warning = None
+    if path.lower().endswith(".gz"):
+        data, warning = flow_readers.gunzip(data)
+    if fmt == "vast":
+        chunk = flow_readers.read_vast_csv(data)
+    elif fmt == "zeek":
+        chunk = flow_readers.read_zeek_tsv(data)
+    elif fmt == "zeek-json":
+        chunk = flow_readers.read_zeek_json(data)
+    else:
+        missing = [f for f in REQUIRED_FLOW_FIELDS if f not in config.columns]
+        if missing:
+            raise ValueError(f"format {fmt} needs `columns` for {', '.join(missing)}")
+        chunk = flow_readers.read_mapped(data, fmt, config.columns)
+    return chunk, warning
+
+
+def clear_portless(flows: pa.Table) -> pa.Table:
+    """Ports of flows that are neither TCP nor UDP mean nothing (VAST writes OTHER, port 0)."""
+    ported = pc.fill_null(pc.is_in(flows["proto"], pa.array(PORTED_PROTOCOLS)), False)
+    for name in ("src_port", "dst_port"):
+        column = flows[name]
+        flows = flows.set_column(
+            flows.schema.get_field_index(name), name, pc.if_else(ported, column, None)
+        )
+    return flows
+
+
+SWAPPED_PAIRS = [("src_ip", "dst_ip"), ("src_port", "dst_port"), ("bytes_out", "bytes_in"),
+                 ("packets_out", "packets_in")]  # fmt: skip
+
+
+def repair_direction(flows: pa.Table, service_ports: list[int]) -> tuple[pa.Table, int]:
+    """Swap flows recorded backwards: from a service port to an ephemeral one (>1024, not one)."""
+    services = pa.array(service_ports, pa.int32())
+    backwards = pc.and_(
+        pc.is_in(flows["src_port"], services),
+        pc.and_(
+            pc.greater(flows["dst_port"], 1024), pc.invert(pc.is_in(flows["dst_port"], services))
+        ),
+    )
+    backwards = pc.fill_null(backwards, False)
+    count = pc.sum(backwards).as_py() or 0
+    if not count:
+        return flows, 0
+    for left, right in SWAPPED_PAIRS:
+        a, b = flows[left], flows[right]
+        flows = flows.set_column(
+            flows.schema.get_field_index(left), left, pc.if_else(backwards, b, a)
+        )
+        flows = flows.set_column(
+            flows.schema.get_field_index(right), right, pc.if_else(backwards, a, b)
+        )
+    return flows, count
+
+
+INVALID, EXCLUDED, INTERNAL, EXTERNAL = range(4)
+
+
+class Networks:
+    """Internal and excluded networks; classifies each distinct address once, not each row."""
+
+    def __init__(self, internal: list[str], exclude: list[str]):
+        self.internal = [ipaddress.ip_network(c, strict=False) for c in internal]
+        self.exclude = [ipaddress.ip_network(c, strict=False) for c in exclude]
+
+    def classify(self, addresses: pa.ChunkedArray | pa.Array) -> pa.Array:
+        """Per row: INVALID, EXCLUDED, INTERNAL or EXTERNAL."""
+        encoded = pc.dictionary_encode(addresses)
+        if isinstance(encoded, pa.ChunkedArray):
+            encoded = encoded.combine_chunks()
+        kinds = pa.array([self.kind(text) for text in encoded.dictionary.to_pylist()], pa.int8())
+        return kinds.take(encoded.indices)
+
+    def kind(self, text: str) -> int:
+        try:
+            address = ipaddress.ip_address(text.strip())
+        except ValueError:
+            return INVALID
+        if any(address in net for net in self.exclude):
+            return EXCLUDED
+        return INTERNAL if any(address in net for net in self.internal) else EXTERNAL
+
+
+def boundary_pairs(flows: pa.Table, networks: Networks, bucket_s: int) -> tuple[pa.Table, int]:
+    """Flows between an internal host and an external peer, summed per bucket, host and peer.
+
+    `bytes` is what the internal host sent, whichever side opened the connection. Also returns
+    how many rows have an address that is not an address at all.
+    """
+    src, dst = networks.classify(flows["src_ip"]), networks.classify(flows["dst_ip"])
+    invalid = pc.sum(pc.or_(pc.equal(src, INVALID), pc.equal(dst, INVALID))).as_py() or 0
+    src_internal = pc.equal(src, INTERNAL)
+    crossing = pc.or_(
+        pc.and_(src_internal, pc.equal(dst, EXTERNAL)),
+        pc.and_(pc.equal(src, EXTERNAL), pc.equal(dst, INTERNAL)),
+    )
+    flows, src_internal = flows.filter(crossing), src_internal.filter(crossing)
+    seconds = pc.divide(flows["ts"].cast(pa.int64()), 1_000_000)
+    pairs = pa.table({
+        "bucket": pc.multiply(pc.divide(seconds, bucket_s), bucket_s),
+        "host": pc.if_else(src_internal, flows["src_ip"], flows["dst_ip"]),
+        "peer": pc.if_else(src_internal, flows["dst_ip"], flows["src_ip"]),
+        "bytes": pc.if_else(src_internal, flows["bytes_out"], flows["bytes_in"]),
+    })  # fmt: skip
+    summed = pairs.group_by(["bucket", "host", "peer"]).aggregate(
+        [("bytes", "sum"), ("bytes", "count")]
+    )
+    named = {"bucket": "bucket", "host": "host", "peer": "peer", "bytes": "bytes_sum",
+             "connections": "bytes_count"}  # fmt: skip
+    return pa.table({name: summed[column] for name, column in named.items()}), invalid
+
+
+class Source:
+    """Reads new flow records and adds per-bucket host/peer sums to the store."""
+
+    def __init__(self, config: FlowsConfig, source_id: str):
+        self.config, self.source_id = config, source_id
+        self.networks = Networks(config.internal, config.exclude)
+
+    def ingest(self, store, now: datetime) -> dict:
+        positions = store.file_positions(self.source_id)
+        stats = {
+            "files": 0,
+            "rows": 0,
+            "bad_rows": 0,
+            "repaired": 0,
+            "newest": None,
+            "warnings": [],
+        }
+        for path in files.matched_files(self.config.path):
+            stats["files"] += 1
+            fmt = file_format(path, self.config.format)
+            seen = files.FilePosition.from_json(positions.get(path))
+            data, position = files.read_new(path, seen, header_reader(path, fmt))
+            if position == seen:
+                continue
+            pairs = self._pairs(data, path, fmt, stats) if data else None
+            store.add_flow_pairs(
+                self.source_id, pairs, {path: position.to_json()}, now, self.config.retention
+            )
+        return stats
+
+    def _pairs(self, data: bytes, path: str, fmt: str, stats: dict) -> pa.Table:
+        chunk, warning = parse(data, path, fmt, self.config)
+        if warning:
+            stats["warnings"].append(f"{Path(path).name}: {warning}")
+            stats["bad_rows"] += 1
+        flows, repaired = repair_direction(clear_portless(chunk.table), self.config.service_ports)
+        pairs, invalid = boundary_pairs(
+            flows, self.networks, int(self.config.bucket.total_seconds())
+        )
+        stats["rows"] += flows.num_rows - invalid
+        stats["bad_rows"] += chunk.bad_rows + invalid
+        stats["repaired"] += repaired
+        if flows.num_rows:
+            newest = pc.max(flows["ts"]).as_py().isoformat()
+            stats["newest"] = max(filter(None, [stats["newest"], newest]))
+        return pairs
