@@ -11,12 +11,13 @@ from dashboard.app import create_app
 from dashboard.clock import Clock
 from dashboard.config import WallConfig
 from dashboard.demo import DemoData
+from dashboard.demo_flows import DemoFlows
 from dashboard.jobs import run_all_once
 from dashboard.scheduler import create_scheduler
 from dashboard.store import Store
 
 log = logging.getLogger(__name__)
-DEMO_DATA = Path("demo-data") / "events"  # relative to config.yaml, as its sources say
+DEMO_DATA = Path("demo-data")  # relative to config.yaml, as its sources say
 
 
 def run_demo(config: WallConfig, base_dir: Path, args) -> int:
@@ -27,7 +28,7 @@ def run_demo(config: WallConfig, base_dir: Path, args) -> int:
     clock = make_clock(config, args.now, store)
     data = start_demo_data(base_dir / DEMO_DATA, config, clock, args.seed)
     scheduler = create_scheduler(config, store, clock, worker="demo", may_run=lambda: True)
-    scheduler.add_job(lambda: data.write_until(clock.now()), "interval", seconds=20, id="demo-data")
+    scheduler.add_job(lambda: [d.write_until(clock.now()) for d in data], "interval", seconds=20)
     threading.Thread(
         target=_first_fill, args=(config, store, clock, scheduler), daemon=True
     ).start()
@@ -39,12 +40,15 @@ def run_demo(config: WallConfig, base_dir: Path, args) -> int:
     return 0
 
 
-def start_demo_data(directory: Path, config: WallConfig, clock: Clock, seed: int) -> DemoData:
-    """A fresh data set ending now (or at --now), written before the first job reads it."""
+def start_demo_data(directory: Path, config: WallConfig, clock: Clock, seed: int) -> list:
+    """Fresh events and flows ending now (or at --now), written before the first job reads them."""
     shutil.rmtree(directory, ignore_errors=True)
-    data = DemoData(directory, config.tz, seed=seed, anchor=clock.now())
-    rows = data.write_until(data.anchor)
-    log.info("demo data: %s events written to %s", f"{rows:,}", directory)
+    anchor = clock.now().replace(second=0, microsecond=0)
+    data = [DemoData(directory / "events", config.tz, seed=seed, anchor=anchor),
+            DemoFlows(directory / "flows", config.tz, seed=seed, anchor=anchor)]  # fmt: skip
+    for generated in data:
+        rows = generated.write_until(anchor)
+        log.info("demo data: %s rows written to %s", f"{rows:,}", generated.directory)
     return data
 
 

@@ -24,6 +24,9 @@ class TopTalkersOptions(Strict):
     ranks: tuple[int, int] = Field((1, 10), description="[first, last] rank shown, e.g. [11, 20]")
     inventory: str | None = Field(None, description="CSV with columns ip,name: names for hosts")
     jump: int = Field(5, ge=1, description="a rise of this many ranks is highlighted")
+    min_share: float = Field(
+        0.5, ge=0, description="NEW or risen hosts below this % of the total are not highlighted"
+    )
 
     @field_validator("inventory")
     @classmethod
@@ -109,7 +112,7 @@ def compute(inputs: TalkerInputs, options: TopTalkersOptions, context: PanelCont
         "hosts": len(current),
         "window": f"{window_s // 3600}h" if window_s % 3600 == 0 else f"{window_s // 60}m",
         "had_previous": bool(len(previous)),
-        "highlight": any(r["new"] or (r["change"] or 0) >= options.jump for r in rows),
+        "highlight": any(r["alert"] for r in rows),
     }
 
 
@@ -117,16 +120,19 @@ def _row(host, before: dict, total: float, names: dict, options: TopTalkersOptio
     previous_rank = before.get(host.host)
     new = bool(before) and (previous_rank is None or previous_rank > PREVIOUS_TOP)
     value = float(getattr(host, options.by))
+    share = round(value / total * 100, 1) if total else 0.0
+    change = None if new or previous_rank is None else int(previous_rank - host.rank)
     return {
         "rank": int(host.rank),
         "host": host.host,
         "name": names.get(host.host),
         "value": value,
-        "share": round(value / total * 100, 1) if total else 0.0,
+        "share": share,
         "peers": int(host.peers),
         "previous_rank": None if new or previous_rank is None else int(previous_rank),
-        "change": None if new or previous_rank is None else int(previous_rank - host.rank),
+        "change": change,
         "new": new,
+        "alert": (new or (change or 0) >= options.jump) and share >= options.min_share,
     }
 
 
@@ -152,15 +158,14 @@ def render(payload: dict, options: TopTalkersOptions, view: View):
     head = html.Div(className="talker head", children=[
         html.Span("#"), html.Span("host"),
         html.Span(f"{payload['by']} out, last {payload['window']}"),
-        html.Span("share"), html.Span("peers"), html.Span("vs before"),
+        html.Span("share"), html.Span("peers"), html.Span("rank"),
     ])  # fmt: skip
     return html.Div(className="talkers", style=grid,
                     children=[head] + [_row_view(r, top, options) for r in rows])  # fmt: skip
 
 
 def _row_view(row: dict, top: float, options: TopTalkersOptions) -> html.Div:
-    riser = (row["change"] or 0) >= options.jump
-    classes = "talker" + (" new" if row["new"] else "") + (" riser" if riser else "")
+    classes = "talker" + (" new" if row["new"] else "") + (" alert" if row["alert"] else "")
     label = [
         html.Span(row["name"], className="talker-name"),
         html.Span(row["host"], className="talker-ip"),
@@ -173,10 +178,14 @@ def _row_view(row: dict, top: float, options: TopTalkersOptions) -> html.Div:
         html.Span(str(row["rank"]), className="talker-rank"),
         html.Span(label, className="talker-host"),
         html.Span([bar, html.Span(value, className="talker-value")], className="talker-measure"),
-        html.Span(f"{row['share']:.1f}%", className="talker-share"),
+        html.Span(_share_text(row["share"]), className="talker-share"),
         html.Span(f"{row['peers']:,}", className="talker-peers"),
         html.Span(_change_text(row), className="talker-change"),
     ])  # fmt: skip
+
+
+def _share_text(share: float) -> str:
+    return "<0.1%" if 0 < share < 0.1 or share == 0 else f"{share:.1f}%"
 
 
 def _change_text(row: dict) -> str:

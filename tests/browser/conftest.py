@@ -20,6 +20,7 @@ from selenium.webdriver.chrome.service import Service
 from dashboard.clock import Clock
 from dashboard.config import parse_config
 from dashboard.demo import DemoData
+from dashboard.demo_flows import DemoFlows
 from dashboard.jobs import run_all_once
 from dashboard.store import Store
 from tests.conftest import events_config, free_port
@@ -84,11 +85,26 @@ def wall(redis_url, tmp_path_factory):
     for page in raw["pages"]:
         for panel in page["panels"]:
             panel["refresh"] = "2s"
+    flows_dir = tmp_path_factory.mktemp("flows")
+    raw["sources"]["net"] = {"type": "flows", "path": str(flows_dir / "flows" / "*.csv"),
+                             "format": "vast", "refresh": "1s"}  # fmt: skip
+    talkers = {"widget": "top_talkers", "source": "net", "refresh": "2s",
+               "options": {"inventory": str(flows_dir / "hosts.csv")}}  # fmt: skip
+    raw["pages"].append({"id": "network", "title": "Network", "grid": {"columns": 2, "rows": 2},
+                         "panels": [
+        {"id": "bytes", "title": "Top by bytes", "at": [1, 1], "span": [1, 2], **talkers},
+        {"id": "conns", "title": "Top by connections", "at": [2, 1], **talkers,
+         "options": {**talkers["options"], "by": "connections"}},
+        {"id": "behind", "title": "Ranks 11-20", "at": [2, 2], **talkers,
+         "options": {**talkers["options"], "ranks": [11, 20]}},
+    ]})  # fmt: skip
     config_path = data_dir / "wall.yaml"
     config_path.write_text(yaml.safe_dump(raw))
     config = parse_config(raw)
     demo = DemoData(data_dir, config.tz, seed=11, anchor=datetime.now(UTC))
     demo.write_until(demo.anchor)
+    flows = DemoFlows(flows_dir / "flows", config.tz, seed=11, anchor=demo.anchor)
+    flows.write_until(demo.anchor)
     store = Store(redis.Redis.from_url(redis_url, decode_responses=True), config.store.prefix)
     live = LiveWall(config, config_path, store)
     live.refresh()

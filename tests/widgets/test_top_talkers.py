@@ -46,7 +46,15 @@ def test_ranks_shares_peers_and_changes_by_hand():
     assert rows["h2"]["share"] == 44.4 and rows["h5"]["share"] == 24.4  # 1000/2250, 550/2250
     assert (rows["h2"]["change"], rows["h1"]["change"], rows["h3"]["change"]) == (1, -1, -1)
     assert rows["h5"]["new"] is True and rows["h5"]["change"] is None
+    assert rows["h5"]["alert"] is True and not rows["h2"]["alert"]
     assert data["highlight"] is True  # because of the NEW entrant
+
+
+def test_tiny_new_entrants_are_marked_but_not_highlighted():
+    # h5 has 24.4 % of the total: below a 30 % floor it is still NEW, but calm
+    data = tt.compute(inputs(HAND), options(min_share=30), CONTEXT)
+    h5 = next(r for r in data["rows"] if r["host"] == "h5")
+    assert h5["new"] is True and h5["alert"] is False and data["highlight"] is False
 
 
 def test_by_connections():
@@ -97,7 +105,7 @@ def test_render_marks_new_and_formats_units():
     data = tt.compute(inputs(HAND), options(), CONTEXT)
     tree = tt.render(data, options(), View())
     rows = tree.children[1:]
-    assert len(rows) == 4 and "new" in rows[2].className
+    assert len(rows) == 4 and rows[2].className == "talker new alert"
     text = str(tree)
     assert "NEW" in text and "1.0 kB" in text and "44.4%" in text and "▲1" in text and "▼1" in text
     assert tt.format_value(1_234_567_890, "bytes") == "1.2 GB"
