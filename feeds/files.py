@@ -6,7 +6,6 @@ Parsing is not done here: callers get bytes and parse them with pure functions.
 import csv
 import glob
 import hashlib
-import io
 import json
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -69,7 +68,7 @@ def comment_lines(handle: BinaryIO) -> bytes:
 
 def read_new(
     path: str, seen: FilePosition | None, header: HeaderReader | None
-) -> tuple[bytes | None, FilePosition]:
+) -> tuple[bytes | memoryview | None, FilePosition]:
     """What was added since `seen`: complete new lines after the file's header, or with
     `header=None` the whole file once (Parquet, gzip: written whole). A new inode, a shorter
     file or different bytes before the old offset mean the file was replaced: read it all."""
@@ -84,12 +83,15 @@ def read_new(
     with open(path, "rb") as handle:
         head = header(handle)
         offset = len(head) if restarted else max(seen.offset, len(head))
-        handle.seek(offset)
-        chunk = handle.read(stat.st_size - offset)
-    complete = chunk[: chunk.rfind(b"\n") + 1]  # a line still being written waits for next time
-    end = offset + len(complete)
+        start = 0 if offset == len(head) else offset  # from the top: the header comes along
+        handle.seek(start)
+        chunk = handle.read(stat.st_size - start)
+    complete = memoryview(chunk)[: chunk.rfind(b"\n") + 1]  # a line being written waits
+    end = start + len(complete)
     position = FilePosition(end, stat.st_size, stat.st_ino, _tail_hash(path, end))
-    return (head + complete if complete.strip() else None), position
+    if end <= offset:
+        return None, position
+    return (complete if start == 0 else head + complete), position
 
 
 def _tail_hash(path: str, offset: int, length: int = 64) -> str:
@@ -101,7 +103,7 @@ def _tail_hash(path: str, offset: int, length: int = 64) -> str:
 def parse_csv(data: bytes, columns: list[str] | None = None, delimiter: str = ",") -> Chunk:
     """CSV bytes with a header, column-wise; rows with the wrong number of fields are counted."""
     if columns:
-        first_line = data.split(b"\n", 1)[0].decode("utf-8", "replace")
+        first_line = bytes(data[:65536]).split(b"\n", 1)[0].decode("utf-8", "replace")
         present = set(next(csv.reader([first_line], delimiter=delimiter), []))
         missing = [c for c in columns if c not in present]
         if missing:
@@ -111,17 +113,22 @@ def parse_csv(data: bytes, columns: list[str] | None = None, delimiter: str = ",
         delimiter=delimiter, invalid_row_handler=lambda row: bad.append(row) or "skip"
     )
     convert = pacsv.ConvertOptions(strings_can_be_null=True, include_columns=columns)
-    table = pacsv.read_csv(io.BytesIO(data), parse_options=parse, convert_options=convert)
+    table = pacsv.read_csv(_reader(data), parse_options=parse, convert_options=convert)
     return Chunk(table, len(bad))
+
+
+def _reader(data: bytes | memoryview) -> pa.BufferReader:
+    """A zero-copy reader over bytes: a 1 GB file is not copied again to be parsed."""
+    return pa.BufferReader(pa.py_buffer(data))
 
 
 def parse_json_lines(data: bytes) -> Chunk:
     """JSON lines column-wise; when a line is broken, every line that parses is still kept."""
     try:
-        return Chunk(pajson.read_json(io.BytesIO(data)), 0)
+        return Chunk(pajson.read_json(_reader(data)), 0)
     except pa.ArrowInvalid:
         rows, bad = [], 0
-        for line in data.splitlines():
+        for line in bytes(data).splitlines():
             if not line.strip():
                 continue
             try:

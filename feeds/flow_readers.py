@@ -1,6 +1,5 @@
 """Flow readers: pure functions from file bytes to the normalized flow table (feeds.fields)."""
 
-import io
 import zlib
 
 import pyarrow as pa
@@ -31,6 +30,7 @@ ZEEK_COLUMNS = {
 def gunzip(data: bytes) -> tuple[bytes, str | None]:
     """Decompress what can be: a truncated gzip yields its complete lines, and a reason."""
     inflater = zlib.decompressobj(wbits=47)
+    data = bytes(data)
     try:
         text = inflater.decompress(data)
     except zlib.error as error:
@@ -50,6 +50,7 @@ def read_vast_csv(data: bytes) -> files.Chunk:
 
 def read_zeek_tsv(data: bytes) -> files.Chunk:
     """Zeek conn.log as TSV: #separator ... #fields, #types header; '-' unset; '#close' footer."""
+    data = bytes(data)
     header, _, body = data.partition(b"\n#types")
     fields = next(line for line in header.split(b"\n") if line.startswith(b"#fields"))
     names = fields.decode().split("\t")[1:]
@@ -70,7 +71,7 @@ def read_zeek_tsv(data: bytes) -> files.Chunk:
     )  # fmt: skip
     if not body.strip():
         return files.Chunk(pa.table({}), 0)
-    table = pacsv.read_csv(io.BytesIO(body), read, parse, convert)
+    table = pacsv.read_csv(pa.BufferReader(body), read, parse, convert)
     return normalize(files.Chunk(table, len(bad)), ZEEK_COLUMNS)
 
 

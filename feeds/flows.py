@@ -5,6 +5,7 @@ from datetime import datetime
 from pathlib import Path
 from typing import Literal
 
+import numpy as np
 import pyarrow as pa
 import pyarrow.compute as pc
 from pydantic import Field, ValidationInfo, field_validator
@@ -156,10 +157,35 @@ class Networks:
         encoded = pc.dictionary_encode(addresses)
         if isinstance(encoded, pa.ChunkedArray):
             encoded = encoded.combine_chunks()
-        kinds = pa.array([self.kind(text) for text in encoded.dictionary.to_pylist()], pa.int8())
-        return kinds.take(encoded.indices)
+        return pa.array(self.kinds(encoded.dictionary)).take(encoded.indices)
+
+    def kinds(self, distinct: pa.Array) -> np.ndarray:
+        """The kind of each distinct address: IPv4 vectorized, anything else one by one."""
+        kinds = np.full(len(distinct), INVALID, dtype=np.int8)
+        dotted = pc.match_substring_regex(distinct, r"^\d{1,3}\.\d{1,3}\.\d{1,3}\.\d{1,3}$")
+        dotted = pc.fill_null(dotted, False).to_numpy(zero_copy_only=False)
+        octets = pc.split_pattern(distinct.filter(pa.array(dotted)), ".")
+        numbers = pc.list_flatten(octets).cast(pa.int64()).to_numpy().reshape(-1, 4)
+        valid = (numbers <= 255).all(axis=1)
+        as_int = numbers @ np.array([1 << 24, 1 << 16, 1 << 8, 1], dtype=np.int64)
+        kinds[np.flatnonzero(dotted)] = np.where(valid, self._v4_kinds(as_int), INVALID)
+        for i in np.flatnonzero(~dotted):
+            kinds[i] = self.kind(distinct[i].as_py() or "")
+        return kinds
+
+    def _v4_kinds(self, as_int: np.ndarray) -> np.ndarray:
+        def inside(networks) -> np.ndarray:
+            hit = np.zeros(len(as_int), dtype=bool)
+            for net in (n for n in networks if n.version == 4):
+                mask = int(net.netmask)
+                hit |= (as_int & mask) == int(net.network_address)
+            return hit
+
+        kinds = np.where(inside(self.internal), INTERNAL, EXTERNAL)
+        return np.where(inside(self.exclude), EXCLUDED, kinds).astype(np.int8)
 
     def kind(self, text: str) -> int:
+        """The kind of one address written any way ipaddress understands (IPv6 included)."""
         try:
             address = ipaddress.ip_address(text.strip())
         except ValueError:
@@ -173,29 +199,47 @@ def boundary_pairs(flows: pa.Table, networks: Networks, bucket_s: int) -> tuple[
     """Flows between an internal host and an external peer, summed per bucket, host and peer.
 
     `bytes` is what the internal host sent, whichever side opened the connection. Also returns
-    how many rows have an address that is not an address at all.
+    how many rows have an address that is not an address at all. Addresses are dictionary-coded
+    once for both columns and classified once per distinct address; sums run on integer codes.
     """
-    src, dst = networks.classify(flows["src_ip"]), networks.classify(flows["dst_ip"])
-    invalid = pc.sum(pc.or_(pc.equal(src, INVALID), pc.equal(dst, INVALID))).as_py() or 0
-    src_internal = pc.equal(src, INTERNAL)
-    crossing = pc.or_(
-        pc.and_(src_internal, pc.equal(dst, EXTERNAL)),
-        pc.and_(pc.equal(src, EXTERNAL), pc.equal(dst, INTERNAL)),
+    rows = flows.num_rows
+    both = pc.dictionary_encode(pa.chunked_array(flows["src_ip"].chunks + flows["dst_ip"].chunks))
+    both = both.combine_chunks() if isinstance(both, pa.ChunkedArray) else both
+    codes = both.indices.to_numpy(zero_copy_only=False).astype(np.int64)
+    src, dst = codes[:rows], codes[rows:]
+    kinds = networks.kinds(both.dictionary)
+    src_kind, dst_kind = kinds[src], kinds[dst]
+    invalid = int(np.count_nonzero((src_kind == INVALID) | (dst_kind == INVALID)))
+    outbound = (src_kind == INTERNAL) & (dst_kind == EXTERNAL)
+    crossing = outbound | ((src_kind == EXTERNAL) & (dst_kind == INTERNAL))
+    out_bytes, in_bytes = (flows[c].to_numpy() for c in ("bytes_out", "bytes_in"))
+    seconds = flows["ts"].cast(pa.int64()).to_numpy() // 1_000_000
+    sums = _sum_by_code(
+        bucket=(seconds // bucket_s * bucket_s)[crossing],
+        host=np.where(outbound, src, dst)[crossing],
+        peer=np.where(outbound, dst, src)[crossing],
+        sent=np.where(outbound, out_bytes, in_bytes)[crossing],
+        distinct=len(both.dictionary),
     )
-    flows, src_internal = flows.filter(crossing), src_internal.filter(crossing)
-    seconds = pc.divide(flows["ts"].cast(pa.int64()), 1_000_000)
-    pairs = pa.table({
-        "bucket": pc.multiply(pc.divide(seconds, bucket_s), bucket_s),
-        "host": pc.if_else(src_internal, flows["src_ip"], flows["dst_ip"]),
-        "peer": pc.if_else(src_internal, flows["dst_ip"], flows["src_ip"]),
-        "bytes": pc.if_else(src_internal, flows["bytes_out"], flows["bytes_in"]),
-    })  # fmt: skip
-    summed = pairs.group_by(["bucket", "host", "peer"]).aggregate(
-        [("bytes", "sum"), ("bytes", "count")]
-    )
-    named = {"bucket": "bucket", "host": "host", "peer": "peer", "bytes": "bytes_sum",
-             "connections": "bytes_count"}  # fmt: skip
-    return pa.table({name: summed[column] for name, column in named.items()}), invalid
+    names = both.dictionary
+    return pa.table({
+        "bucket": sums["bucket"], "bytes": sums["bytes"], "connections": sums["connections"],
+        "host": names.take(sums["host"]), "peer": names.take(sums["peer"]),
+    }), invalid  # fmt: skip
+
+
+def _sum_by_code(bucket, host, peer, sent, distinct: int) -> dict[str, np.ndarray]:
+    """Sum bytes and count connections per (bucket, host, peer) with one int64 key per row."""
+    buckets, bucket_code = np.unique(bucket, return_inverse=True)
+    key = (bucket_code.astype(np.int64) * distinct + host) * distinct + peer
+    keys, group = np.unique(key, return_inverse=True)
+    return {
+        "bucket": buckets[keys // (distinct * distinct)],
+        "host": (keys // distinct) % distinct,
+        "peer": keys % distinct,
+        "bytes": np.bincount(group, weights=sent, minlength=len(keys)).round().astype(np.int64),
+        "connections": np.bincount(group, minlength=len(keys)).astype(np.int64),
+    }
 
 
 class Source:
@@ -244,3 +288,32 @@ class Source:
             newest = pc.max(flows["ts"]).as_py().isoformat()
             stats["newest"] = max(filter(None, [stats["newest"], newest]))
         return pairs
+
+
+def rank_hosts(pairs: pa.Table, by: str) -> pa.Table:
+    """Per internal host: bytes, connections, distinct peers and rank (ties by address)."""
+    hosts, host = _codes(pairs["host"])
+    peers, peer = _codes(pairs["peer"])
+    weights = {c: pairs[c].to_numpy().astype(np.float64) for c in ("bytes", "connections")}
+    totals = {c: np.bincount(host, weights=w, minlength=len(hosts)) for c, w in weights.items()}
+    distinct_pairs = _distinct(host * max(len(peers), 1) + peer)
+    peer_counts = np.bincount(distinct_pairs // max(len(peers), 1), minlength=len(hosts))
+    table = pa.table({
+        "host": hosts, "bytes": totals["bytes"].round().astype(np.int64),
+        "connections": totals["connections"].round().astype(np.int64), "peers": peer_counts,
+    }).sort_by([(by, "descending"), ("host", "ascending")])  # fmt: skip
+    return table.append_column("rank", pa.array(np.arange(1, table.num_rows + 1)))
+
+
+def _distinct(values: np.ndarray) -> np.ndarray:
+    """Sorted distinct values; by sorting, which beats numpy's hashing unique here by 5x."""
+    ordered = np.sort(values)
+    return (
+        ordered[np.concatenate(([True], ordered[1:] != ordered[:-1]))] if len(ordered) else ordered
+    )
+
+
+def _codes(column: pa.ChunkedArray | pa.Array) -> tuple[pa.Array, np.ndarray]:
+    encoded = pc.dictionary_encode(column)
+    encoded = encoded.combine_chunks() if isinstance(encoded, pa.ChunkedArray) else encoded
+    return encoded.dictionary, encoded.indices.to_numpy(zero_copy_only=False).astype(np.int64)

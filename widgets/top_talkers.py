@@ -6,10 +6,12 @@ from pathlib import Path
 from typing import Literal
 
 import pandas as pd
+import pyarrow as pa
 from dash import html
 from pydantic import Field, ValidationInfo, field_validator, model_validator
 
 from dashboard.types import Duration, Strict
+from feeds.flows import rank_hosts
 from widgets.context import PanelContext, View
 
 needs_source = True
@@ -85,12 +87,10 @@ def rank(pairs: pd.DataFrame, by: str) -> pd.DataFrame:
     """Hosts with bytes, connections, distinct peers and rank (ties broken by address)."""
     if pairs.empty:
         return pd.DataFrame(columns=["host", "bytes", "connections", "peers", "rank"])
-    hosts = pairs.groupby("host").agg(
-        bytes=("bytes", "sum"), connections=("connections", "sum"), peers=("peer", "nunique")
+    columns = pairs[["host", "peer", "bytes", "connections"]].astype(
+        {"host": str, "peer": str, "bytes": "int64", "connections": "int64"}
     )
-    hosts = hosts.reset_index().sort_values([by, "host"], ascending=[False, True])
-    hosts["rank"] = range(1, len(hosts) + 1)
-    return hosts
+    return rank_hosts(pa.Table.from_pandas(columns, preserve_index=False), by).to_pandas()
 
 
 def compute(inputs: TalkerInputs, options: TopTalkersOptions, context: PanelContext) -> dict:
