@@ -77,7 +77,10 @@ def day_flows(day: datetime, seed: int, tz: ZoneInfo, exfil_from: datetime) -> p
     frames = [_talker_flows(t, minutes, rng, tz, peers) for t in TALKERS]
     exfil = _talker_flows(EXFIL, minutes, rng, tz, peers[:1])
     frames.append(exfil[exfil["ts"] >= exfil_from.timestamp()])
-    return pd.concat(frames, ignore_index=True).sort_values("ts", kind="stable")
+    day_frame = pd.concat(frames, ignore_index=True).sort_values("ts", kind="stable")
+    n = len(day_frame)  # drawn per day, so appending in pieces writes what one batch would
+    return day_frame.assign(backwards=rng.random(n) < 0.03, icmp=rng.random(n) < 0.01,
+                            duration=rng.exponential(4, n).round(3))  # fmt: skip
 
 
 def _talker_flows(talker: Talker, minutes, rng, tz, peers) -> pd.DataFrame:
@@ -97,11 +100,9 @@ def _talker_flows(talker: Talker, minutes, rng, tz, peers) -> pd.DataFrame:
     return frame
 
 
-def as_vast(frame: pd.DataFrame, rng) -> pa.Table:
-    """The VAST CSV columns, with a few flows recorded backwards and some ICMP (OTHER, port 0)."""
-    n = len(frame)
-    backwards = rng.random(n) < 0.03
-    icmp = rng.random(n) < 0.01
+def as_vast(frame: pd.DataFrame) -> pa.Table:
+    """The VAST CSV columns, some flows recorded backwards and some ICMP (OTHER, port 0)."""
+    backwards, icmp = frame["backwards"].to_numpy(), frame["icmp"].to_numpy()
     swap = lambda a, b: np.where(backwards, frame[b], frame[a])  # noqa: E731
     stamps = pd.to_datetime(frame["ts"], unit="s")
     proto = np.where(icmp, "OTHER", frame["proto"])
@@ -113,7 +114,7 @@ def as_vast(frame: pd.DataFrame, rng) -> pa.Table:
         "firstSeenSrcIp": swap("src", "dst"), "firstSeenDestIp": swap("dst", "src"),
         "firstSeenSrcPort": np.where(icmp, 0, swap("sport", "dport")),
         "firstSeenDestPort": np.where(icmp, 0, swap("dport", "sport")),
-        "moreFragments": 0, "contFragments": 0, "durationSeconds": rng.exponential(4, n).round(3),
+        "moreFragments": 0, "contFragments": 0, "durationSeconds": frame["duration"],
         "firstSeenSrcPayloadBytes": 0, "firstSeenDestPayloadBytes": 0,
         "firstSeenSrcTotalBytes": swap("out", "in"), "firstSeenDestTotalBytes": swap("in", "out"),
         "firstSeenSrcPacketCount": np.maximum(1, swap("out", "in") // 1200),
@@ -139,8 +140,7 @@ class DemoFlows:
             flows = day_flows(day, self.seed, self.tz, self.exfil_from)
             lo, hi = self.written_until.timestamp(), until.timestamp()
             rows = flows[(flows["ts"] >= lo) & (flows["ts"] < hi)]
-            rng = np.random.default_rng([self.seed, int(lo)])
-            written += self._append(day, as_vast(rows, rng)) if len(rows) else 0
+            written += self._append(day, as_vast(rows)) if len(rows) else 0
             day += DAY
         self.written_until = max(self.written_until, until)
         return written
