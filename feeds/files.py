@@ -7,6 +7,7 @@ import csv
 import glob
 import hashlib
 import json
+import mmap
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
@@ -84,14 +85,23 @@ def read_new(
         head = header(handle)
         offset = len(head) if restarted else max(seen.offset, len(head))
         start = 0 if offset == len(head) else offset  # from the top: the header comes along
-        handle.seek(start)
-        chunk = handle.read(stat.st_size - start)
-    complete = memoryview(chunk)[: chunk.rfind(b"\n") + 1]  # a line being written waits
+        complete = _complete_lines(handle, start, stat.st_size)  # a line being written waits
     end = start + len(complete)
     position = FilePosition(end, stat.st_size, stat.st_ino, _tail_hash(path, end))
     if end <= offset:
         return None, position
     return (complete if start == 0 else head + complete), position
+
+
+def _complete_lines(handle: BinaryIO, start: int, size: int) -> memoryview:
+    """Bytes from `start` up to the file's last newline, not copied (memory-mapped when large)."""
+    if size - start < 1 << 20:
+        handle.seek(start)
+        data = handle.read(size - start)
+        return memoryview(data)[: data.rfind(b"\n") + 1]
+    mapped = mmap.mmap(handle.fileno(), size, access=mmap.ACCESS_READ)
+    end = mapped.rfind(b"\n", start) + 1
+    return memoryview(mapped)[start : max(end, start)]
 
 
 def _tail_hash(path: str, offset: int, length: int = 64) -> str:

@@ -106,7 +106,9 @@ def normalize(chunk: files.Chunk, columns: dict[str, str], ts_unit: str = "s") -
         elif source is not None and field not in ("proto",):
             unreadable = pc.and_(pc.is_valid(source), pc.is_null(arrays[field]))
             good = pc.and_(good, pc.invert(unreadable))
-    flows = pa.table(arrays, schema=FLOW_SCHEMA).filter(good)
+    flows = pa.table(arrays, schema=FLOW_SCHEMA)
+    if not pc.all(good).as_py():  # filtering copies every column: only when something is bad
+        flows = flows.filter(good)
     flows = _zero_missing_counts(flows)
     return files.Chunk(flows, chunk.bad_rows + table.num_rows - flows.num_rows)
 
@@ -132,8 +134,9 @@ def _column(column: pa.Array | None, field: str, ts_unit: str, rows: int) -> pa.
 
 def _zero_missing_counts(flows: pa.Table) -> pa.Table:
     for name in ("bytes_out", "bytes_in", "packets_out", "packets_in"):
-        index = flows.schema.get_field_index(name)
-        flows = flows.set_column(index, name, pc.fill_null(flows[name], 0))
+        if flows[name].null_count:
+            index = flows.schema.get_field_index(name)
+            flows = flows.set_column(index, name, pc.fill_null(flows[name], 0))
     return flows
 
 

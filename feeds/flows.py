@@ -215,30 +215,40 @@ def boundary_pairs(flows: pa.Table, networks: Networks, bucket_s: int) -> tuple[
     out_bytes, in_bytes = (flows[c].to_numpy() for c in ("bytes_out", "bytes_in"))
     seconds = flows["ts"].cast(pa.int64()).to_numpy() // 1_000_000
     sums = _sum_by_code(
-        bucket=(seconds // bucket_s * bucket_s)[crossing],
+        bucket=(seconds // bucket_s)[crossing],
         host=np.where(outbound, src, dst)[crossing],
         peer=np.where(outbound, dst, src)[crossing],
         sent=np.where(outbound, out_bytes, in_bytes)[crossing],
         distinct=len(both.dictionary),
     )
-    names = both.dictionary
+    sums["bucket"] *= bucket_s
+    names = both.dictionary  # host and peer stay dictionary-coded: no string is copied
+    coded = lambda codes: pa.DictionaryArray.from_arrays(pa.array(codes, pa.int32()), names)  # noqa: E731
     return pa.table({
         "bucket": sums["bucket"], "bytes": sums["bytes"], "connections": sums["connections"],
-        "host": names.take(sums["host"]), "peer": names.take(sums["peer"]),
+        "host": coded(sums["host"]), "peer": coded(sums["peer"]),
     }), invalid  # fmt: skip
 
 
 def _sum_by_code(bucket, host, peer, sent, distinct: int) -> dict[str, np.ndarray]:
-    """Sum bytes and count connections per (bucket, host, peer) with one int64 key per row."""
-    buckets, bucket_code = np.unique(bucket, return_inverse=True)
-    key = (bucket_code.astype(np.int64) * distinct + host) * distinct + peer
-    keys, group = np.unique(key, return_inverse=True)
+    """Sum bytes and count connections per (bucket number, host, peer): one int64 key, one sort."""
+    if not len(bucket):
+        empty = np.zeros(0, np.int64)
+        return dict.fromkeys(("bucket", "host", "peer", "bytes", "connections"), empty)
+    first = bucket.min()
+    if (bucket.max() - first + 1) * distinct * distinct >= 2**63:
+        raise ValueError("too many distinct addresses and buckets in one read for int64 keys")
+    key = ((bucket - first) * distinct + host) * distinct + peer
+    order = np.argsort(key)
+    key, sent = key[order], sent[order]
+    starts = np.flatnonzero(np.concatenate(([True], key[1:] != key[:-1])))
+    keys = key[starts]
     return {
-        "bucket": buckets[keys // (distinct * distinct)],
+        "bucket": keys // (distinct * distinct) + first,
         "host": (keys // distinct) % distinct,
         "peer": keys % distinct,
-        "bytes": np.bincount(group, weights=sent, minlength=len(keys)).round().astype(np.int64),
-        "connections": np.bincount(group, minlength=len(keys)).astype(np.int64),
+        "bytes": np.add.reduceat(sent, starts).astype(np.int64),
+        "connections": np.diff(np.append(starts, len(key))).astype(np.int64),
     }
 
 
@@ -298,10 +308,15 @@ def rank_hosts(pairs: pa.Table, by: str) -> pa.Table:
     totals = {c: np.bincount(host, weights=w, minlength=len(hosts)) for c, w in weights.items()}
     distinct_pairs = _distinct(host * max(len(peers), 1) + peer)
     peer_counts = np.bincount(distinct_pairs // max(len(peers), 1), minlength=len(hosts))
-    table = pa.table({
-        "host": hosts, "bytes": totals["bytes"].round().astype(np.int64),
-        "connections": totals["connections"].round().astype(np.int64), "peers": peer_counts,
-    }).sort_by([(by, "descending"), ("host", "ascending")])  # fmt: skip
+    table = pa.table(
+        {
+            "host": hosts.cast(pa.string()),
+            "bytes": totals["bytes"].round().astype(np.int64),
+            "connections": totals["connections"].round().astype(np.int64),
+            "peers": peer_counts,
+        }
+    ).filter(pa.array(peer_counts > 0))  # a shared dictionary also names peers and unused hosts
+    table = table.sort_by([(by, "descending"), ("host", "ascending")])
     return table.append_column("rank", pa.array(np.arange(1, table.num_rows + 1)))
 
 
@@ -314,6 +329,9 @@ def _distinct(values: np.ndarray) -> np.ndarray:
 
 
 def _codes(column: pa.ChunkedArray | pa.Array) -> tuple[pa.Array, np.ndarray]:
-    encoded = pc.dictionary_encode(column)
+    """Distinct values and a code per row; a dictionary column is used as it is."""
+    if pa.types.is_dictionary(column.type):
+        column = column.unify_dictionaries() if isinstance(column, pa.ChunkedArray) else column
+    encoded = column if pa.types.is_dictionary(column.type) else pc.dictionary_encode(column)
     encoded = encoded.combine_chunks() if isinstance(encoded, pa.ChunkedArray) else encoded
     return encoded.dictionary, encoded.indices.to_numpy(zero_copy_only=False).astype(np.int64)

@@ -175,3 +175,16 @@ def test_bucket_counts_add_up_to_the_matching_rows(rows):
     counts = events.bucket_counts(frame, spec, pd.Timedelta(minutes=5).to_pytimedelta())
     assert sum(counts.values()) == sum(1 for _, k in rows if k == "failed_login")
     assert all(start % 300 == 0 for start in counts)
+
+
+def test_large_files_are_read_through_a_memory_map_and_tailed(tmp_path, store, redis_url, prefix):
+    line = "2026-11-23T10:00:01Z,failed_login,h1\n"
+    copies = (2 << 20) // len(line)  # over 2 MB: read memory-mapped, not copied
+    path = tmp_path / "big.csv"
+    path.write_text(HEADER + line * copies + "2026-11-23T10:07:00Z,failed_")  # last line unfinished
+    source = source_for(tmp_path, redis_url, prefix)
+    assert source.ingest(store, NOW)["rows"] == copies
+    with open(path, "a") as handle:
+        handle.write("login,h1\n")
+    assert source.ingest(store, NOW)["rows"] == 1
+    assert buckets(store) == {"10:00": copies, "10:05": 1}
