@@ -46,9 +46,11 @@ def generate(rows: int, seed: int = 1) -> pa.Table:
     ts = START + np.sort(rng.uniform(0, 86_400, rows))
     return pa.table({
         "TimeSeconds": ts.round(3), "parsedDate": np.full(rows, "2013-04-01 08:00:00"),
-        "dateTimeStr": np.full(rows, "20130401080000"), "ipLayerProtocol": np.where(proto == "TCP", 6, 1),
+        "dateTimeStr": np.full(rows, "20130401080000"),
+        "ipLayerProtocol": np.where(proto == "TCP", 6, 1),
         "ipLayerProtocolCode": proto, "firstSeenSrcIp": src, "firstSeenDestIp": dst,
-        "firstSeenSrcPort": np.where(proto == "TCP", sport, 0), "firstSeenDestPort": np.where(proto == "TCP", dport, 0),
+        "firstSeenSrcPort": np.where(proto == "TCP", sport, 0),
+        "firstSeenDestPort": np.where(proto == "TCP", dport, 0),
         "moreFragments": np.zeros(rows, np.int8), "contFragments": np.zeros(rows, np.int8),
         "durationSeconds": np.round(rng.exponential(3, rows), 3),
         "firstSeenSrcPayloadBytes": sent, "firstSeenDestPayloadBytes": got,
@@ -133,8 +135,8 @@ def duckdb_top(path: str) -> list:
 
 def top10(hosts) -> list:
     head = hosts.head(10)
-    return [(h, int(b), int(c), int(p)) for h, b, c, p in
-            zip(head["host"], head["bytes"], head["connections"], head["peers"], strict=True)]  # fmt: skip
+    columns = (head["host"], head["bytes"], head["connections"], head["peers"])
+    return [(h, int(b), int(c), int(p)) for h, b, c, p in zip(*columns, strict=True)]
 
 
 def _child(job, args, pipe) -> None:
@@ -171,9 +173,8 @@ def main() -> None:
         pq.write_table(table, parquet_path)
         print(f"generated {args.rows:,} flows in {time.perf_counter() - started:.1f} s")
     size_mb = csv_path.stat().st_size / 1e6
-    print(
-        f"{args.rows:,} flows; CSV {size_mb:,.0f} MB, Parquet {parquet_path.stat().st_size / 1e6:,.0f} MB\n"
-    )
+    parquet_mb = parquet_path.stat().st_size / 1e6
+    print(f"{args.rows:,} flows; CSV {size_mb:,.0f} MB, Parquet {parquet_mb:,.0f} MB\n")
     runs = {
         "socwall, CSV": measure(socwall_top, str(csv_path)),
         "naive pandas, CSV": measure(pandas_top, str(csv_path)),
@@ -184,9 +185,8 @@ def main() -> None:
     print(f"{'path':<22}{'seconds':>9}{'flows/s':>14}{'peak MB':>10}  top 10 = socwall CSV's")
     reference = runs["socwall, CSV"][2]
     for name, (seconds, peak, result) in runs.items():
-        print(
-            f"{name:<22}{seconds:>9.2f}{args.rows / seconds:>14,.0f}{peak:>10,.0f}  {result == reference}"
-        )
+        rate = args.rows / seconds
+        print(f"{name:<22}{seconds:>9.2f}{rate:>14,.0f}{peak:>10,.0f}  {result == reference}")
     sw, pdn, ddb = (runs[k][0] for k in ("socwall, CSV", "naive pandas, CSV", "DuckDB SQL, CSV"))
     print(f"\nCSV: socwall/pandas {sw / pdn:.2f}, socwall/DuckDB {sw / ddb:.2f}")
     swp, ddbp = runs["socwall, Parquet"][0], runs["DuckDB SQL, Parquet"][0]
@@ -203,8 +203,9 @@ def incremental(csv_path: Path, rows: int, full_seconds: float) -> None:
     with open(grown, "ab") as handle:
         pacsv.write_csv(extra, handle, pacsv.WriteOptions(include_header=False))
     seconds, peak, _ = measure(socwall_top, str(grown), seen)
-    print(f"incremental refresh, +1 % ({rows // 100:,} flows): {seconds:.3f} s, peak {peak:,.0f} MB; "
-          f"{seconds / full_seconds * 100:.1f} % of the full read")  # fmt: skip
+    share = seconds / full_seconds * 100
+    print(f"incremental refresh, +1 % ({rows // 100:,} flows): {seconds:.3f} s, "
+          f"peak {peak:,.0f} MB; {share:.1f} % of the full read")  # fmt: skip
     grown.unlink()
 
 

@@ -202,6 +202,8 @@ def _describe(error: dict, raw: Any) -> str:
                 else None
             )
         )
+    if error["type"] in ("union_tag_invalid", "union_tag_not_found"):
+        path = _join(path, error["ctx"]["discriminator"].strip("'"))
     return f"{path or '(top)'}: {_message(error)}"
 
 
@@ -210,12 +212,17 @@ def _message(error: dict) -> str:
     if kind == "extra_forbidden":
         close = difflib.get_close_matches(str(loc[-1]), _all_field_names(), n=1)
         return "unknown key" + (f"; did you mean '{close[0]}'?" if close else "")
+    if kind == "union_tag_not_found":
+        return "required key is missing"
     if kind == "missing":
         return "required key is missing"
     if kind == "union_tag_invalid":
-        return error["msg"].replace("Input tag", "unknown name").split(" expected tags")[0] + (
-            "; expected one of " + ", ".join(sorted(WIDGETS) + sorted(SOURCES))
+        context = error["ctx"]
+        key, expected = (
+            context["discriminator"].strip("'"),
+            context["expected_tags"].replace("'", ""),
         )
+        return f"unknown {key} '{context['tag']}'; expected one of {expected}"
     message = error["msg"].removeprefix("Value error, ").replace("Input should be", "expected")
     if kind not in ("value_error", "assertion_error") and "input" in error:
         message += f', got "{error["input"]}"' if not isinstance(error["input"], dict) else ""

@@ -51,6 +51,8 @@ def _problems(meta: dict, late: bool, stale_after: int) -> list[str]:
         problems.append(f"source failed: {source.get('error')}")
     elif source.get("bad_rows"):
         problems.append(f"{source['bad_rows']:,} unreadable rows skipped")
+    if source.get("warnings"):
+        problems.append(source["warnings"][0])
     return problems
 
 

@@ -26,6 +26,9 @@ class PanelReader:
     def flow_pairs(self, source_id: str, buckets: list[int]):
         return self.store.flow_pairs(source_id, buckets)
 
+    def source_status(self, source_id: str) -> dict:
+        return self.store.source_status(source_id) or {}
+
     def source_bucket(self, source_id: str):
         return self.config.sources[source_id].bucket
 
@@ -52,9 +55,11 @@ def run_source(
         status.update(status="error", error=_describe(error), failed_at=started.isoformat())
     else:
         newest = max(filter(None, [previous.get("newest"), stats.pop("newest")]), default=None)
-        status.update(
-            status="ok", error=None, last_success=started.isoformat(), newest=newest, **stats
-        )
+        status.update(status="ok", error=None, last_success=started.isoformat(), newest=newest)
+        if stats.get("rows") or stats.get("bad_rows") or stats.get("warnings"):
+            status.update(stats)  # the counts describe the last read that found something
+        else:
+            status["files"] = stats.get("files", 0)
     status["duration_ms"] = round((time.perf_counter() - timer) * 1000)
     store.write_source_status(source_id, status)
     return status
@@ -118,7 +123,8 @@ def _source_summary(store: Store, source_id: str | None) -> dict | None:
     if source_id is None:
         return None
     status = store.source_status(source_id) or {}
-    return {key: status.get(key) for key in ("status", "error", "last_success", "bad_rows")}
+    keys = ("status", "error", "last_success", "bad_rows", "repaired", "warnings")
+    return {key: status.get(key) for key in keys}
 
 
 def _describe(error: Exception) -> str:

@@ -113,13 +113,13 @@ def normalize(chunk: files.Chunk, columns: dict[str, str], ts_unit: str = "s") -
     return files.Chunk(flows, chunk.bad_rows + table.num_rows - flows.num_rows)
 
 
-def _source(table: pa.Table, name: str | None) -> pa.Array | None:
+def _source(table: pa.Table, name: str | None) -> pa.ChunkedArray | None:
     if name is None or name not in table.column_names:
         return None
-    return table[name].combine_chunks()
+    return table[name]  # chunked: compute kernels run per chunk, nothing is copied
 
 
-def _column(column: pa.Array | None, field: str, ts_unit: str, rows: int) -> pa.Array:
+def _column(column: pa.ChunkedArray | None, field: str, ts_unit: str, rows: int):
     target = FLOW_SCHEMA.field(field).type
     if column is None:
         return pa.nulls(rows, target)

@@ -54,6 +54,7 @@ class TalkerInputs:
     pairs: pd.DataFrame  # columns: bucket (epoch s), host, peer, bytes, connections
     names: dict[str, str]
     bucket_s: int
+    repaired: int = 0  # flows the source swapped because they were recorded backwards
 
 
 def check(options: TopTalkersOptions, source) -> list[tuple[str, str]]:
@@ -72,7 +73,8 @@ def load(reader, panel, context: PanelContext) -> TalkerInputs:
     count = int(options.window.total_seconds()) // bucket_s
     buckets = [end - i * bucket_s for i in range(1, 2 * count + 1)]
     pairs = reader.flow_pairs(context.source_id, buckets)
-    return TalkerInputs(pairs, read_inventory(options.inventory), bucket_s)
+    repaired = reader.source_status(context.source_id).get("repaired") or 0
+    return TalkerInputs(pairs, read_inventory(options.inventory), bucket_s, repaired)
 
 
 def read_inventory(path: str | None) -> dict[str, str]:
@@ -112,6 +114,7 @@ def compute(inputs: TalkerInputs, options: TopTalkersOptions, context: PanelCont
         "hosts": len(current),
         "window": f"{window_s // 3600}h" if window_s % 3600 == 0 else f"{window_s // 60}m",
         "had_previous": bool(len(previous)),
+        "repaired": inputs.repaired,
         "highlight": any(r["alert"] for r in rows),
     }
 

@@ -50,6 +50,12 @@ def test_skipped_rows_are_mentioned_without_turning_stale():
     assert state.status_text == "1,234 unreadable rows skipped"
 
 
+def test_source_warnings_are_shown():
+    source = {"status": "ok", "bad_rows": 1, "warnings": ["conn.log.gz: truncated gzip"]}
+    state = frame_state(meta(5, source=source), NOW, 3, BERLIN)
+    assert state.status_text == "1 unreadable rows skipped · conn.log.gz: truncated gzip"
+
+
 def test_alert_class_when_the_payload_is_highlighted():
     assert frame_state(meta(5, highlight=True), NOW, 3, BERLIN).css_class == "panel fresh alert"
 

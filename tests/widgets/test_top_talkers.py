@@ -41,7 +41,7 @@ def test_ranks_shares_peers_and_changes_by_hand():
     data = tt.compute(inputs(HAND), options(), CONTEXT)
     rows = {r["host"]: r for r in data["rows"]}
     assert [r["host"] for r in data["rows"]] == ["h2", "h1", "h5", "h3"]
-    assert data["total"] == 2250 and data["hosts"] == 4
+    assert data["total"] == 2250 and data["hosts"] == 4 and data["repaired"] == 0
     assert rows["h1"]["value"] == 600 and rows["h1"]["peers"] == 2  # x counted once
     assert rows["h2"]["share"] == 44.4 and rows["h5"]["share"] == 24.4  # 1000/2250, 550/2250
     assert (rows["h2"]["change"], rows["h1"]["change"], rows["h3"]["change"]) == (1, -1, -1)
