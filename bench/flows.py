@@ -19,7 +19,7 @@ import pyarrow.parquet as pq
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from dashboard.demo_flows import VAST_HEADER  # noqa: E402
-from feeds import files, flow_readers, flows  # noqa: E402
+from feeds import files, flows  # noqa: E402
 
 START = 1364803200  # 2013-04-01T08:00Z, VAST's own year
 SERVICES = np.array([22, 25, 53, 80, 123, 443, 3389])
@@ -61,16 +61,13 @@ def generate(rows: int, seed: int = 1) -> pa.Table:
 
 
 def socwall_top(path: str, offset_from: files.FilePosition | None = None) -> list:
-    """socwall's own path: read (new part), normalize, repair, classify, bucket, rank."""
-    if path.endswith(".parquet"):
-        chunk = flow_readers.read_mapped(
-            Path(path).read_bytes(), "parquet", flow_readers.VAST_COLUMNS
-        )
-    else:
-        data, _ = files.read_new(path, offset_from, files.first_line)
-        chunk = flow_readers.read_vast_csv(data)
-    cleaned, _ = flows.repair_direction(flows.clear_portless(chunk.table), flows.SERVICE_PORTS)
-    pairs, _ = flows.boundary_pairs(cleaned, flows.Networks(["10.0.0.0/8"], []), 300)
+    """socwall's own ingest path (read new bytes, parse in batches, normalize, repair, classify,
+    sum per 5 min bucket), then the ranking top_talkers does."""
+    config = flows.FlowsConfig(type="flows", path=path, internal=["10.0.0.0/8"])
+    fmt = flows.file_format(path, "vast" if path.endswith(".csv") else "auto")
+    data, _ = files.read_new(path, offset_from, flows.header_reader(path, fmt))
+    networks = flows.Networks(config.internal, config.exclude)
+    pairs, _ = flows.pairs_from_bytes(data, path, fmt, config, networks)
     return top10(flows.rank_hosts(pairs, "bytes").slice(0, 10).to_pandas())
 
 

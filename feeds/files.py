@@ -8,7 +8,7 @@ import glob
 import hashlib
 import json
 import mmap
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 from typing import BinaryIO
@@ -18,6 +18,7 @@ import pyarrow.csv as pacsv
 import pyarrow.json as pajson
 
 HeaderReader = Callable[[BinaryIO], bytes]
+CSV_BLOCK_BYTES = 64 << 20  # a batch of a large CSV file: about 500,000 flows
 
 
 @dataclass(frozen=True)
@@ -110,14 +111,9 @@ def _tail_hash(path: str, offset: int, length: int = 64) -> str:
         return hashlib.sha1(handle.read(min(offset, length))).hexdigest()[:16]
 
 
-def parse_csv(data: bytes, columns: list[str] | None = None, delimiter: str = ",") -> Chunk:
+def parse_csv(data, columns: list[str] | None = None, delimiter: str = ",") -> Chunk:
     """CSV bytes with a header, column-wise; rows with the wrong number of fields are counted."""
-    if columns:
-        first_line = bytes(data[:65536]).split(b"\n", 1)[0].decode("utf-8", "replace")
-        present = set(next(csv.reader([first_line], delimiter=delimiter), []))
-        missing = [c for c in columns if c not in present]
-        if missing:
-            raise ValueError(f"columns {', '.join(missing)} are missing")
+    _check_columns(data, columns, delimiter)
     bad: list[object] = []
     parse = pacsv.ParseOptions(
         delimiter=delimiter, invalid_row_handler=lambda row: bad.append(row) or "skip"
@@ -125,6 +121,37 @@ def parse_csv(data: bytes, columns: list[str] | None = None, delimiter: str = ",
     convert = pacsv.ConvertOptions(strings_can_be_null=True, include_columns=columns)
     table = pacsv.read_csv(_reader(data), parse_options=parse, convert_options=convert)
     return Chunk(table, len(bad))
+
+
+def csv_batches(
+    data, columns: list[str], block_bytes: int | None = None, as_text: bool = False
+) -> Iterator[Chunk]:
+    """The same as parse_csv, in Chunks of about `block_bytes`: memory stays bounded. Column
+    types come from the first block; `as_text` reads every column as text instead."""
+    _check_columns(data, columns, ",")
+    bad: list[object] = []
+    parse = pacsv.ParseOptions(invalid_row_handler=lambda row: bad.append(row) or "skip")
+    types = dict.fromkeys(columns, pa.string()) if as_text else None
+    convert = pacsv.ConvertOptions(
+        strings_can_be_null=True, include_columns=columns, column_types=types
+    )
+    read = pacsv.ReadOptions(block_size=block_bytes or CSV_BLOCK_BYTES)
+    reader = pacsv.open_csv(_reader(data), read, parse, convert)
+    for batch in reader:
+        skipped, bad[:] = len(bad), []
+        yield Chunk(pa.Table.from_batches([batch]), skipped)
+    if bad:
+        yield Chunk(reader.schema.empty_table(), len(bad))
+
+
+def _check_columns(data, columns: list[str] | None, delimiter: str) -> None:
+    if not columns:
+        return
+    first_line = bytes(data[:65536]).split(b"\n", 1)[0].decode("utf-8", "replace")
+    present = set(next(csv.reader([first_line], delimiter=delimiter), []))
+    missing = [c for c in columns if c not in present]
+    if missing:
+        raise ValueError(f"columns {', '.join(missing)} are missing")
 
 
 def _reader(data: bytes | memoryview) -> pa.BufferReader:

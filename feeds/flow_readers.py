@@ -1,6 +1,7 @@
 """Flow readers: pure functions from file bytes to the normalized flow table (feeds.fields)."""
 
 import zlib
+from collections.abc import Iterator
 
 import pyarrow as pa
 import pyarrow.compute as pc
@@ -48,6 +49,12 @@ def read_vast_csv(data: bytes) -> files.Chunk:
     return normalize(chunk, VAST_COLUMNS)
 
 
+def vast_csv_batches(data: bytes, as_text: bool = False) -> Iterator[files.Chunk]:
+    """read_vast_csv in bounded batches, for files of millions of flows."""
+    for chunk in files.csv_batches(data, list(VAST_COLUMNS.values()), as_text=as_text):
+        yield normalize(chunk, VAST_COLUMNS)
+
+
 def read_zeek_tsv(data: bytes) -> files.Chunk:
     """Zeek conn.log as TSV: #separator ... #fields, #types header; '-' unset; '#close' footer."""
     data = bytes(data)
@@ -86,6 +93,20 @@ def read_mapped(data: bytes, fmt: str, columns: dict[str, str]) -> files.Chunk:
         table = pq.read_table(pa.BufferReader(data), columns=list(columns.values()))
         return normalize(files.Chunk(table, 0), columns)
     return normalize(files.parse_csv(data, columns=list(columns.values())), columns)
+
+
+def mapped_batches(
+    data: bytes, fmt: str, columns: dict[str, str], as_text: bool = False
+) -> Iterator[files.Chunk]:
+    """read_mapped in bounded batches (Parquet by row groups of up to 1M rows)."""
+    wanted = list(columns.values())
+    if fmt == "parquet":
+        parquet = pq.ParquetFile(pa.BufferReader(data))
+        for batch in parquet.iter_batches(batch_size=1 << 20, columns=wanted):
+            yield normalize(files.Chunk(pa.Table.from_batches([batch]), 0), columns)
+        return
+    for chunk in files.csv_batches(data, wanted, as_text=as_text):
+        yield normalize(chunk, columns)
 
 
 def normalize(chunk: files.Chunk, columns: dict[str, str], ts_unit: str = "s") -> files.Chunk:

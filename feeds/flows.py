@@ -1,6 +1,7 @@
 """The `flows` source: flow records cleaned, classified internal/external, summed per host."""
 
 import ipaddress
+from collections.abc import Iterator
 from datetime import datetime
 from pathlib import Path
 from typing import Literal
@@ -84,23 +85,54 @@ def header_reader(path: str, fmt: str) -> files.HeaderReader | None:
     return {"zeek": files.comment_lines, "zeek-json": files.no_header}.get(fmt, files.first_line)
 
 
-def parse(data: bytes, path: str, fmt: str, config: FlowsConfig) -> tuple[files.Chunk, str | None]:
-    """Normalized flows from a file's bytes, and a warning when the file was damaged."""
+def parse(
+    data: bytes, path: str, fmt: str, config: FlowsConfig, as_text: bool = False
+) -> tuple[Iterator, str | None]:
+    """Normalized flows from a file's bytes, in batches, and a warning when the file was damaged."""
     warning = None
     if path.lower().endswith(".gz"):
         data, warning = flow_readers.gunzip(data)
     if fmt == "vast":
-        chunk = flow_readers.read_vast_csv(data)
-    elif fmt == "zeek":
-        chunk = flow_readers.read_zeek_tsv(data)
-    elif fmt == "zeek-json":
-        chunk = flow_readers.read_zeek_json(data)
-    else:
-        missing = [f for f in REQUIRED_FLOW_FIELDS if f not in config.columns]
-        if missing:
-            raise ValueError(f"format {fmt} needs `columns` for {', '.join(missing)}")
-        chunk = flow_readers.read_mapped(data, fmt, config.columns)
-    return chunk, warning
+        return flow_readers.vast_csv_batches(data, as_text), warning
+    if fmt == "zeek":
+        return iter([flow_readers.read_zeek_tsv(data)]), warning
+    if fmt == "zeek-json":
+        return iter([flow_readers.read_zeek_json(data)]), warning
+    missing = [f for f in REQUIRED_FLOW_FIELDS if f not in config.columns]
+    if missing:
+        raise ValueError(f"format {fmt} needs `columns` for {', '.join(missing)}")
+    return flow_readers.mapped_batches(data, fmt, config.columns, as_text), warning
+
+
+def pairs_from_bytes(
+    data, path: str, fmt: str, config: FlowsConfig, networks
+) -> tuple[pa.Table, dict]:
+    """The whole ingest of one file's new bytes: parse, clean, repair, classify, sum per bucket."""
+    try:
+        return _pairs_from_batches(data, path, fmt, config, networks, as_text=False)
+    except pa.ArrowInvalid:  # a later block has text where the first had numbers: all as text
+        return _pairs_from_batches(data, path, fmt, config, networks, as_text=True)
+
+
+def _pairs_from_batches(data, path, fmt, config, networks, as_text: bool) -> tuple[pa.Table, dict]:
+    stats = {"rows": 0, "bad_rows": 0, "repaired": 0, "newest": None, "warnings": []}
+    batches, warning = parse(data, path, fmt, config, as_text)
+    if warning:
+        stats["warnings"].append(f"{Path(path).name}: {warning}")
+        stats["bad_rows"] += 1
+    bucket_s = int(config.bucket.total_seconds())
+    parts = []
+    for chunk in batches:
+        flows, repaired = repair_direction(clear_portless(chunk.table), config.service_ports)
+        pairs, invalid = boundary_pairs(flows, networks, bucket_s)
+        parts.append(pairs)
+        stats["rows"] += flows.num_rows - invalid
+        stats["bad_rows"] += chunk.bad_rows + invalid
+        stats["repaired"] += repaired
+        if flows.num_rows:
+            newest = pc.max(flows["ts"]).as_py().isoformat()
+            stats["newest"] = max(filter(None, [stats["newest"], newest]))
+    return merge_pairs(parts, bucket_s), stats
 
 
 def clear_portless(flows: pa.Table) -> pa.Table:
@@ -214,42 +246,63 @@ def boundary_pairs(flows: pa.Table, networks: Networks, bucket_s: int) -> tuple[
     crossing = outbound | ((src_kind == EXTERNAL) & (dst_kind == INTERNAL))
     out_bytes, in_bytes = (flows[c].to_numpy() for c in ("bytes_out", "bytes_in"))
     seconds = flows["ts"].cast(pa.int64()).to_numpy() // 1_000_000
+    sent = np.where(outbound, out_bytes, in_bytes)[crossing]
     sums = _sum_by_code(
         bucket=(seconds // bucket_s)[crossing],
         host=np.where(outbound, src, dst)[crossing],
         peer=np.where(outbound, dst, src)[crossing],
-        sent=np.where(outbound, out_bytes, in_bytes)[crossing],
-        distinct=len(both.dictionary),
+        values={"bytes": sent, "connections": np.ones(len(sent), np.int64)},
+        sizes=(len(both.dictionary), len(both.dictionary)),
     )
-    sums["bucket"] *= bucket_s
-    names = both.dictionary  # host and peer stay dictionary-coded: no string is copied
-    coded = lambda codes: pa.DictionaryArray.from_arrays(pa.array(codes, pa.int32()), names)  # noqa: E731
+    return _pairs_table(sums, bucket_s, both.dictionary, both.dictionary), invalid
+
+
+def merge_pairs(parts: list[pa.Table], bucket_s: int) -> pa.Table:
+    """Pair sums of several batches as one table, summing pairs that occur in more than one."""
+    if len(parts) == 1:
+        return parts[0]
+    if not parts:
+        return pa.table({"bucket": pa.array([], pa.int64()), "bytes": pa.array([], pa.int64()),
+                         "connections": pa.array([], pa.int64()), "host": pa.array([], pa.string()),
+                         "peer": pa.array([], pa.string())})  # fmt: skip
+    table = pa.concat_tables(parts)
+    hosts, host = _codes(table["host"])
+    peers, peer = _codes(table["peer"])
+    sums = _sum_by_code(
+        bucket=table["bucket"].to_numpy() // bucket_s, host=host, peer=peer,
+        values={c: table[c].to_numpy() for c in ("bytes", "connections")},
+        sizes=(len(hosts), len(peers)),
+    )  # fmt: skip
+    return _pairs_table(sums, bucket_s, hosts, peers)
+
+
+def _pairs_table(sums: dict, bucket_s: int, hosts: pa.Array, peers: pa.Array) -> pa.Table:
+    """Host and peer stay dictionary-coded: no address string is copied per row."""
+    coded = lambda codes, names: pa.DictionaryArray.from_arrays(pa.array(codes, pa.int32()), names)  # noqa: E731
     return pa.table({
-        "bucket": sums["bucket"], "bytes": sums["bytes"], "connections": sums["connections"],
-        "host": coded(sums["host"]), "peer": coded(sums["peer"]),
-    }), invalid  # fmt: skip
+        "bucket": sums["bucket"] * bucket_s, "bytes": sums["bytes"],
+        "connections": sums["connections"],
+        "host": coded(sums["host"], hosts), "peer": coded(sums["peer"], peers),
+    })  # fmt: skip
 
 
-def _sum_by_code(bucket, host, peer, sent, distinct: int) -> dict[str, np.ndarray]:
-    """Sum bytes and count connections per (bucket number, host, peer): one int64 key, one sort."""
+def _sum_by_code(bucket, host, peer, values: dict, sizes: tuple[int, int]) -> dict:
+    """Sum `values` per (bucket number, host code, peer code): one int64 key, one sort."""
     if not len(bucket):
         empty = np.zeros(0, np.int64)
-        return dict.fromkeys(("bucket", "host", "peer", "bytes", "connections"), empty)
-    first = bucket.min()
-    if (bucket.max() - first + 1) * distinct * distinct >= 2**63:
+        return {name: empty for name in ("bucket", "host", "peer", *values)}
+    hosts, peers = max(sizes[0], 1), max(sizes[1], 1)
+    first = int(bucket.min())
+    if (int(bucket.max()) - first + 1) * hosts * peers >= 2**63:
         raise ValueError("too many distinct addresses and buckets in one read for int64 keys")
-    key = ((bucket - first) * distinct + host) * distinct + peer
+    key = ((bucket - first) * hosts + host) * peers + peer
     order = np.argsort(key)
-    key, sent = key[order], sent[order]
+    key = key[order]
     starts = np.flatnonzero(np.concatenate(([True], key[1:] != key[:-1])))
     keys = key[starts]
-    return {
-        "bucket": keys // (distinct * distinct) + first,
-        "host": (keys // distinct) % distinct,
-        "peer": keys % distinct,
-        "bytes": np.add.reduceat(sent, starts).astype(np.int64),
-        "connections": np.diff(np.append(starts, len(key))).astype(np.int64),
-    }
+    sums = {name: np.add.reduceat(v[order], starts).astype(np.int64) for name, v in values.items()}
+    return {"bucket": keys // (hosts * peers) + first, "host": (keys // peers) % hosts,
+            "peer": keys % peers, **sums}  # fmt: skip
 
 
 class Source:
@@ -282,21 +335,11 @@ class Source:
             )
         return stats
 
-    def _pairs(self, data: bytes, path: str, fmt: str, stats: dict) -> pa.Table:
-        chunk, warning = parse(data, path, fmt, self.config)
-        if warning:
-            stats["warnings"].append(f"{Path(path).name}: {warning}")
-            stats["bad_rows"] += 1
-        flows, repaired = repair_direction(clear_portless(chunk.table), self.config.service_ports)
-        pairs, invalid = boundary_pairs(
-            flows, self.networks, int(self.config.bucket.total_seconds())
-        )
-        stats["rows"] += flows.num_rows - invalid
-        stats["bad_rows"] += chunk.bad_rows + invalid
-        stats["repaired"] += repaired
-        if flows.num_rows:
-            newest = pc.max(flows["ts"]).as_py().isoformat()
-            stats["newest"] = max(filter(None, [stats["newest"], newest]))
+    def _pairs(self, data, path: str, fmt: str, stats: dict) -> pa.Table:
+        pairs, found = pairs_from_bytes(data, path, fmt, self.config, self.networks)
+        for key in ("rows", "bad_rows", "repaired", "warnings"):
+            stats[key] += found[key]
+        stats["newest"] = max(filter(None, [stats["newest"], found["newest"]]), default=None)
         return pairs
 
 

@@ -249,3 +249,40 @@ def test_config_rejects_bad_networks_and_unknown_fields(tmp_path, redis_url, pre
         "src_port, dst_port, bytes_out, bytes_in, packets_out, packets_in, duration",
         'sources.net.internal: "10.0.0.0/33" is not an address or CIDR like 10.0.0.0/8',
     ]
+
+
+def test_batches_and_merged_pair_sums_equal_one_pass():
+    from feeds import files
+
+    data = VAST.encode()
+    one = files.parse_csv(data, list(flow_readers.VAST_COLUMNS.values()))
+    batches = list(
+        files.csv_batches(data, list(flow_readers.VAST_COLUMNS.values()), 400, as_text=True)
+    )
+    assert len(batches) > 2
+    assert sum(b.table.num_rows for b in batches) == one.table.num_rows
+    assert sum(b.bad_rows for b in batches) == one.bad_rows == 1  # the truncated line
+    networks = flows.Networks(flows.PRIVATE_NETWORKS, [])
+    whole, _ = flows.boundary_pairs(pipeline(flow_readers.read_vast_csv(data))[0], networks, 3600)
+    parts = [flows.boundary_pairs(pipeline(flow_readers.normalize(b, flow_readers.VAST_COLUMNS))[0],
+                                  networks, 3600)[0] for b in batches]  # fmt: skip
+    merged = flows.merge_pairs(parts, 3600)
+    assert totals(merged) == totals(whole)
+    assert merged.num_rows == whole.num_rows  # pairs split across batches were summed
+
+
+@pytest.mark.parametrize("block_bytes", [64 << 20, 400])
+def test_pairs_from_bytes_is_the_whole_ingest_of_a_file(
+    tmp_path, redis_url, prefix, monkeypatch, block_bytes
+):
+    # with 400-byte blocks the first block has numbers and a later one "12x": the file is read
+    # again as text rather than failing
+    from feeds import files
+
+    monkeypatch.setattr(files, "CSV_BLOCK_BYTES", block_bytes)
+    config = flows_config(tmp_path, redis_url, prefix).sources["net"]
+    networks = flows.Networks(config.internal, config.exclude)
+    pairs, stats = flows.pairs_from_bytes(VAST.encode(), "f.csv", "vast", config, networks)
+    assert (stats["rows"], stats["bad_rows"], stats["repaired"]) == (6, 3, 1)
+    assert stats["newest"] == "2013-04-01T08:00:07+00:00"
+    assert totals(pairs)["10.0.0.5"] == (5420, 3, 2, 2)
