@@ -19,7 +19,7 @@ import pyarrow.parquet as pq
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from dashboard.demo_flows import VAST_HEADER  # noqa: E402
-from feeds import files, flows  # noqa: E402
+from feeds import files, flow_readers, flows  # noqa: E402
 
 START = 1364803200  # 2013-04-01T08:00Z, VAST's own year
 SERVICES = np.array([22, 25, 53, 80, 123, 443, 3389])
@@ -63,7 +63,8 @@ def generate(rows: int, seed: int = 1) -> pa.Table:
 def socwall_top(path: str, offset_from: files.FilePosition | None = None) -> list:
     """socwall's own ingest path (read new bytes, parse in batches, normalize, repair, classify,
     sum per 5 min bucket), then the ranking top_talkers does."""
-    config = flows.FlowsConfig(type="flows", path=path, internal=["10.0.0.0/8"])
+    mapping = {} if path.endswith(".csv") else flow_readers.VAST_COLUMNS  # Parquet: say which
+    config = flows.FlowsConfig(type="flows", path=path, internal=["10.0.0.0/8"], columns=mapping)
     fmt = flows.file_format(path, "vast" if path.endswith(".csv") else "auto")
     data, _ = files.read_new(path, offset_from, flows.header_reader(path, fmt))
     networks = flows.Networks(config.internal, config.exclude)

@@ -49,9 +49,9 @@ def read_vast_csv(data: bytes) -> files.Chunk:
     return normalize(chunk, VAST_COLUMNS)
 
 
-def vast_csv_batches(data: bytes, as_text: bool = False) -> Iterator[files.Chunk]:
+def vast_csv_batches(data: bytes) -> Iterator[files.Chunk]:
     """read_vast_csv in bounded batches, for files of millions of flows."""
-    for chunk in files.csv_batches(data, list(VAST_COLUMNS.values()), as_text=as_text):
+    for chunk in files.csv_batches(data, list(VAST_COLUMNS.values())):
         yield normalize(chunk, VAST_COLUMNS)
 
 
@@ -95,9 +95,7 @@ def read_mapped(data: bytes, fmt: str, columns: dict[str, str]) -> files.Chunk:
     return normalize(files.parse_csv(data, columns=list(columns.values())), columns)
 
 
-def mapped_batches(
-    data: bytes, fmt: str, columns: dict[str, str], as_text: bool = False
-) -> Iterator[files.Chunk]:
+def mapped_batches(data: bytes, fmt: str, columns: dict[str, str]) -> Iterator[files.Chunk]:
     """read_mapped in bounded batches (Parquet by row groups of up to 1M rows)."""
     wanted = list(columns.values())
     if fmt == "parquet":
@@ -105,7 +103,7 @@ def mapped_batches(
         for batch in parquet.iter_batches(batch_size=1 << 20, columns=wanted):
             yield normalize(files.Chunk(pa.Table.from_batches([batch]), 0), columns)
         return
-    for chunk in files.csv_batches(data, wanted, as_text=as_text):
+    for chunk in files.csv_batches(data, wanted):
         yield normalize(chunk, columns)
 
 

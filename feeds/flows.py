@@ -85,15 +85,13 @@ def header_reader(path: str, fmt: str) -> files.HeaderReader | None:
     return {"zeek": files.comment_lines, "zeek-json": files.no_header}.get(fmt, files.first_line)
 
 
-def parse(
-    data: bytes, path: str, fmt: str, config: FlowsConfig, as_text: bool = False
-) -> tuple[Iterator, str | None]:
+def parse(data: bytes, path: str, fmt: str, config: FlowsConfig) -> tuple[Iterator, str | None]:
     """Normalized flows from a file's bytes, in batches, and a warning when the file was damaged."""
     warning = None
     if path.lower().endswith(".gz"):
         data, warning = flow_readers.gunzip(data)
     if fmt == "vast":
-        return flow_readers.vast_csv_batches(data, as_text), warning
+        return flow_readers.vast_csv_batches(data), warning
     if fmt == "zeek":
         return iter([flow_readers.read_zeek_tsv(data)]), warning
     if fmt == "zeek-json":
@@ -101,22 +99,15 @@ def parse(
     missing = [f for f in REQUIRED_FLOW_FIELDS if f not in config.columns]
     if missing:
         raise ValueError(f"format {fmt} needs `columns` for {', '.join(missing)}")
-    return flow_readers.mapped_batches(data, fmt, config.columns, as_text), warning
+    return flow_readers.mapped_batches(data, fmt, config.columns), warning
 
 
 def pairs_from_bytes(
     data, path: str, fmt: str, config: FlowsConfig, networks
 ) -> tuple[pa.Table, dict]:
     """The whole ingest of one file's new bytes: parse, clean, repair, classify, sum per bucket."""
-    try:
-        return _pairs_from_batches(data, path, fmt, config, networks, as_text=False)
-    except pa.ArrowInvalid:  # a later block has text where the first had numbers: all as text
-        return _pairs_from_batches(data, path, fmt, config, networks, as_text=True)
-
-
-def _pairs_from_batches(data, path, fmt, config, networks, as_text: bool) -> tuple[pa.Table, dict]:
     stats = {"rows": 0, "bad_rows": 0, "repaired": 0, "newest": None, "warnings": []}
-    batches, warning = parse(data, path, fmt, config, as_text)
+    batches, warning = parse(data, path, fmt, config)
     if warning:
         stats["warnings"].append(f"{Path(path).name}: {warning}")
         stats["bad_rows"] += 1

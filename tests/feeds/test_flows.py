@@ -256,9 +256,7 @@ def test_batches_and_merged_pair_sums_equal_one_pass():
 
     data = VAST.encode()
     one = files.parse_csv(data, list(flow_readers.VAST_COLUMNS.values()))
-    batches = list(
-        files.csv_batches(data, list(flow_readers.VAST_COLUMNS.values()), 400, as_text=True)
-    )
+    batches = list(files.csv_batches(data, list(flow_readers.VAST_COLUMNS.values()), 400))
     assert len(batches) > 2
     assert sum(b.table.num_rows for b in batches) == one.table.num_rows
     assert sum(b.bad_rows for b in batches) == one.bad_rows == 1  # the truncated line
@@ -275,8 +273,8 @@ def test_batches_and_merged_pair_sums_equal_one_pass():
 def test_pairs_from_bytes_is_the_whole_ingest_of_a_file(
     tmp_path, redis_url, prefix, monkeypatch, block_bytes
 ):
-    # with 400-byte blocks the first block has numbers and a later one "12x": the file is read
-    # again as text rather than failing
+    # with 400-byte pieces the first piece has numbers and a later one "12x": each piece is
+    # parsed on its own, so only that row is lost
     from feeds import files
 
     monkeypatch.setattr(files, "CSV_BLOCK_BYTES", block_bytes)
