@@ -26,6 +26,9 @@ class PanelReader:
     def flow_pairs(self, source_id: str, buckets: list[int]):
         return self.store.flow_pairs(source_id, buckets)
 
+    def document(self, source_id: str, name: str):
+        return self.store.document(source_id, name)
+
     def source_status(self, source_id: str) -> dict:
         return self.store.source_status(source_id) or {}
 

@@ -32,6 +32,14 @@ class Keys:
         """List of JSON blobs (columns host, peer, bytes, connections) of one time bucket."""
         return f"{self.prefix}:flows:{source_id}:{bucket_start}"
 
+    def document(self, source_id: str, name: str) -> str:
+        """String: a JSON document a source keeps whole (e.g. the KEV catalog)."""
+        return f"{self.prefix}:source:{source_id}:doc:{name}"
+
+    def fetch_state(self, source_id: str, target: str) -> str:
+        """Hash: ETag, Last-Modified, failures and next attempt of one fetched location."""
+        return f"{self.prefix}:source:{source_id}:fetch:{target}"
+
     def leader(self) -> str:
         """String with TTL: the id of the worker that runs the jobs now."""
         return f"{self.prefix}:leader"

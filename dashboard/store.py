@@ -80,6 +80,21 @@ class Store:
         text = self.redis.get(self.keys.source_status(source_id))
         return json.loads(text) if text else None
 
+    def write_document(self, source_id: str, name: str, document) -> None:
+        self.redis.set(self.keys.document(source_id, name), json.dumps(document))
+
+    def document(self, source_id: str, name: str):
+        text = self.redis.get(self.keys.document(source_id, name))
+        return json.loads(text) if text else None
+
+    def fetch_state(self, source_id: str, target: str) -> dict:
+        """What the last fetch of a location left: etag, last_modified, failures, next_attempt."""
+        return self.redis.hgetall(self.keys.fetch_state(source_id, target))
+
+    def write_fetch_state(self, source_id: str, target: str, state: dict) -> None:
+        values = {k: ("" if v is None else str(v)) for k, v in state.items()}
+        self.redis.hset(self.keys.fetch_state(source_id, target), mapping=values)
+
     def file_positions(self, source_id: str) -> dict[str, str]:
         """path -> JSON position of every file the source has read."""
         return self.redis.hgetall(self.keys.source_files(source_id))

@@ -4,9 +4,10 @@ A source module has `Config` (pydantic, with `type` and `refresh`) and `Source(c
 whose `ingest(store, now)` reads what is new and writes it to the store, returning its stats.
 """
 
-from feeds import events, flows
+from feeds import events, flows, kev
 
 SOURCES = {
     "events": events,
     "flows": flows,
+    "kev": kev,
 }

@@ -18,3 +18,13 @@ def test_real_zeek_conn_log_reads_every_row():
     pairs, invalid = flows.boundary_pairs(cleaned, flows.Networks(flows.PRIVATE_NETWORKS, []), 300)
     assert invalid == 0
     assert pairs.num_rows == 0  # a competition LAN capture: every address here is private
+
+
+def test_real_kev_catalog_parses_whole():
+    from feeds import kev
+
+    records, bad, version = kev.parse_catalog(
+        (SHARED / "intel" / "kev_2025-01-29.json").read_bytes()
+    )
+    assert (len(records), bad, version) == (1253, 0, "2025.01.29")
+    assert all(r["vendorProject"] == r["vendorProject"].strip() for r in records)
