@@ -26,6 +26,9 @@ class PanelReader:
     def flow_pairs(self, source_id: str, buckets: list[int]):
         return self.store.flow_pairs(source_id, buckets)
 
+    def entries_since(self, source_id: str, since: datetime) -> list[dict]:
+        return self.store.entries_since(source_id, since)
+
     def document(self, source_id: str, name: str):
         return self.store.document(source_id, name)
 

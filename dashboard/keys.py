@@ -40,6 +40,14 @@ class Keys:
         """Hash: ETag, Last-Modified, failures and next attempt of one fetched location."""
         return f"{self.prefix}:source:{source_id}:fetch:{target}"
 
+    def entries(self, source_id: str) -> str:
+        """Hash: entry key -> JSON of one feed entry (plain text), stored once."""
+        return f"{self.prefix}:source:{source_id}:entries"
+
+    def entry_times(self, source_id: str) -> str:
+        """Sorted set: entry key scored by published time (epoch s): windows and retention."""
+        return f"{self.prefix}:source:{source_id}:entry-times"
+
     def leader(self) -> str:
         """String with TTL: the id of the worker that runs the jobs now."""
         return f"{self.prefix}:leader"

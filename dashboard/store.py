@@ -95,6 +95,39 @@ class Store:
         values = {k: ("" if v is None else str(v)) for k, v in state.items()}
         self.redis.hset(self.keys.fetch_state(source_id, target), mapping=values)
 
+    def add_entries(self, source_id: str, entries: dict[str, dict]) -> int:
+        """Store entries not seen before (by key); returns how many were new; seen: no write."""
+        if not entries:
+            return 0
+        known = self.redis.hmget(self.keys.entries(source_id), list(entries))
+        new = {key: e for (key, e), old in zip(entries.items(), known, strict=True) if old is None}
+        if not new:
+            return 0
+        times = {key: datetime.fromisoformat(e["published"]).timestamp() for key, e in new.items()}
+        pipe = self.redis.pipeline(transaction=True)
+        pipe.hset(self.keys.entries(source_id), mapping={k: json.dumps(e) for k, e in new.items()})
+        pipe.zadd(self.keys.entry_times(source_id), times)
+        pipe.execute()
+        return len(new)
+
+    def entries_since(self, source_id: str, since: datetime) -> list[dict]:
+        """Entries published at or after `since`, oldest first."""
+        keys = self.redis.zrangebyscore(self.keys.entry_times(source_id), since.timestamp(), "+inf")
+        texts = self.redis.hmget(self.keys.entries(source_id), keys) if keys else []
+        return [json.loads(t) for t in texts if t]
+
+    def drop_old_entries(self, source_id: str, cutoff: datetime) -> int:
+        """Forget entries published before the cutoff (the retention window)."""
+        old = self.redis.zrangebyscore(
+            self.keys.entry_times(source_id), "-inf", f"({cutoff.timestamp()}"
+        )
+        if old:
+            pipe = self.redis.pipeline(transaction=True)
+            pipe.hdel(self.keys.entries(source_id), *old)
+            pipe.zrem(self.keys.entry_times(source_id), *old)
+            pipe.execute()
+        return len(old)
+
     def file_positions(self, source_id: str) -> dict[str, str]:
         """path -> JSON position of every file the source has read."""
         return self.redis.hgetall(self.keys.source_files(source_id))
