@@ -107,7 +107,9 @@ def compute(inputs: FeedInputs, options: FeedKeywordsOptions, context: PanelCont
     count = lambda items: Counter(t for e in items for t in set(terms(_text(e), ignore)))  # noqa: E731
     now_counts, before_counts = count(recent), count(older)
     scores = log_odds(now_counts, before_counts) if now_counts else {}
-    trending = sorted((t for t in scores if now_counts[t] >= 2), key=lambda t: -scores[t])
+    # ties broken the same way every time, so the treemap does not reshuffle between refreshes
+    order = lambda t: (-round(scores[t], 9), -len(t.split()), t)  # noqa: E731
+    trending = sorted((t for t in scores if now_counts[t] >= 2), key=order)
     return {
         "keywords": [{"term": t, "mentions": now_counts[t], "score": round(scores[t], 2)}
                      for t in _without_parts(trending)[: options.keywords]],

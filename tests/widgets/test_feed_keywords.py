@@ -58,7 +58,9 @@ def corpus() -> list[dict]:
                   for i in range(60)]  # fmt: skip
     background += [entry(f"Ransomware gang hits hospital {i}", 24 * (3 + i)) for i in range(5)]
     today = [entry(f"SAP NetWeaver zero-day exploited ({i}) CVE-2025-31324", i) for i in range(6)]
-    today += [entry(f"Microsoft patch day follow-up {i}", i + 0.5) for i in range(6)]
+    today += [
+        entry(f"Microsoft patch day {i}: Windows update fixes bugs", i + 0.5) for i in range(6)
+    ]
     today += [entry("Ransomware gang leaks data", 3)]
     return background + today
 
@@ -79,7 +81,8 @@ def test_newly_frequent_ranks_above_always_frequent():
     assert data["cves"] == [{"cve": "CVE-2025-31324", "mentions": 6, "exploited": True}]
     assert data["vendors"] == [{"name": "Microsoft", "mentions": 6}, {"name": "SAP", "mentions": 6}]
     assert [h["title"] for h in data["headlines"]][:2] == [
-        "SAP NetWeaver zero-day exploited (0) CVE-2025-31324", "Microsoft patch day follow-up 0"
+        "SAP NetWeaver zero-day exploited (0) CVE-2025-31324",
+        "Microsoft patch day 0: Windows update fixes bugs",
     ]  # fmt: skip
     assert data["entries"] == 13
 
