@@ -12,6 +12,7 @@ from dashboard.clock import Clock
 from dashboard.config import WallConfig
 from dashboard.demo import DemoData
 from dashboard.demo_flows import DemoFlows
+from dashboard.demo_news import write_demo_news
 from dashboard.jobs import run_all_once
 from dashboard.scheduler import create_scheduler
 from dashboard.store import Store
@@ -49,6 +50,7 @@ def start_demo_data(directory: Path, config: WallConfig, clock: Clock, seed: int
     for generated in data:
         rows = generated.write_until(anchor)
         log.info("demo data: %s rows written to %s", f"{rows:,}", generated.directory)
+    write_demo_news(directory / "feeds", anchor, seed)
     return data
 
 

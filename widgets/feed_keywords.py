@@ -75,12 +75,15 @@ def find_cves(text: str) -> list[str]:
 
 
 def terms(text: str, ignore: set[str]) -> list[str]:
-    """Words and two-word phrases of a text, stop words and boilerplate left out."""
-    text = CVE.sub(" ", text.lower())
-    words = [w.strip(".-") for w in WORD.findall(text)]
-    kept = [w if w not in STOP_WORDS and w not in ignore and len(w) > 2 else None for w in words]
-    bigrams = [f"{a} {b}" for a, b in zip(kept, kept[1:], strict=False) if a and b]
-    return [w for w in kept if w] + bigrams
+    """Words and two-word phrases of a text, stop words and boilerplate left out; a phrase never
+    spans punctuation or a stop word."""
+    words, phrases = [], []
+    for clause in re.split(r"[.,:;!?()\[\]\"|]+\s|\s[-–—]\s", CVE.sub(" ", text.lower())):
+        kept = [w.strip(".-") for w in WORD.findall(clause)]
+        kept = [w if w not in STOP_WORDS and w not in ignore and len(w) > 2 else None for w in kept]
+        words += [w for w in kept if w]
+        phrases += [f"{a} {b}" for a, b in zip(kept, kept[1:], strict=False) if a and b]
+    return words + phrases
 
 
 def log_odds(recent: Counter, background: Counter, prior_size: float = 500.0) -> dict[str, float]:
@@ -104,12 +107,13 @@ def compute(inputs: FeedInputs, options: FeedKeywordsOptions, context: PanelCont
     recent = [e for e in inputs.entries if e["published"] >= start]
     older = [e for e in inputs.entries if e["published"] < start]
     ignore = {w.lower() for w in options.boilerplate} | {e["feed"].lower() for e in inputs.entries}
-    count = lambda items: Counter(t for e in items for t in set(terms(_text(e), ignore)))  # noqa: E731
+    count = lambda items: Counter(t for e in items for t in _entry_terms(e, ignore))  # noqa: E731
     now_counts, before_counts = count(recent), count(older)
     scores = log_odds(now_counts, before_counts) if now_counts else {}
     # ties broken the same way every time, so the treemap does not reshuffle between refreshes
     order = lambda t: (-round(scores[t], 9), -len(t.split()), t)  # noqa: E731
-    trending = sorted((t for t in scores if now_counts[t] >= 2), key=order)
+    frequent = (t for t in scores if now_counts[t] >= (3 if " " in t else 2))  # phrases need 3
+    trending = sorted(frequent, key=order)
     return {
         "keywords": [{"term": t, "mentions": now_counts[t], "score": round(scores[t], 2)}
                      for t in _without_parts(trending)[: options.keywords]],
@@ -120,6 +124,11 @@ def compute(inputs: FeedInputs, options: FeedKeywordsOptions, context: PanelCont
         "entries": len(recent),
         "highlight": False,
     }  # fmt: skip
+
+
+def _entry_terms(entry: dict, ignore: set[str]) -> set[str]:
+    """An entry's terms, each counted once; title and summary never form a phrase together."""
+    return set(terms(entry["title"], ignore)) | set(terms(entry["summary"], ignore))
 
 
 def _latest(entries: list[dict], limit: int) -> list[dict]:
@@ -153,7 +162,14 @@ def _mentions(entries: list[dict], vocabulary: list[str]) -> list[dict]:
         hits = sum(1 for text in texts if pattern.search(text))
         if hits:
             counts.append({"name": name, "mentions": hits})
-    return sorted(counts, key=lambda c: (-c["mentions"], c["name"]))
+    counts.sort(key=lambda c: (-c["mentions"], -len(c["name"]), c["name"]))
+    shown: list[dict] = []  # 'NetWeaver 8' adds nothing next to 'SAP NetWeaver 8'
+    for c in counts:
+        if not any(
+            c["name"].lower() in s["name"].lower() and c["mentions"] == s["mentions"] for s in shown
+        ):
+            shown.append(c)
+    return shown
 
 
 def render(payload: dict, options: FeedKeywordsOptions, view: View):
@@ -179,7 +195,7 @@ def _treemap(payload: dict, view: View) -> dict:
         "values": [w["mentions"] for w in words], "branchvalues": "total",
         "marker": {"colors": [w["score"] for w in words], "colorscale": "Cividis", "cmin": 0},
         "textinfo": "label+value", "hovertemplate": "%{label}: %{value} mentions<extra></extra>",
-        "tiling": {"pad": 2},
+        "tiling": {"pad": 2}, "pathbar": {"visible": False}, "root": {"color": "rgba(0,0,0,0)"},
     }  # fmt: skip
     return {
         "data": [trace],

@@ -110,3 +110,9 @@ def test_render_is_text_only():
     tree = fk.render(data, fk.FeedKeywordsOptions(), View())
     assert "dangerouslySetInnerHTML" not in str(tree)
     assert "<script>window.__xss=1</script> &lt;b&gt;" in str(tree)  # a text child, not markup
+
+
+def test_phrases_stop_at_punctuation():
+    assert fk.terms("Web shells. Attackers upload more", set()) == [
+        "web", "shells", "attackers", "upload", "web shells", "attackers upload",
+    ]  # fmt: skip
