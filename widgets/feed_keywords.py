@@ -33,6 +33,7 @@ class FeedKeywordsOptions(Strict):
     window: Duration = Field("24h", description="trending = more frequent in this window...")
     background: Duration = Field("30d", description="...than in this much time before it")
     keywords: int = Field(20, ge=5, le=40, description="keywords in the treemap")
+    min_mentions: int = Field(3, ge=1, description="entries a keyword must appear in to trend")
     cves: int = Field(6, ge=0, le=15, description="most mentioned CVEs shown")
     headlines: int = Field(6, ge=0, le=15, description="latest headlines shown")
     kev: str | None = Field(None, description="a kev source: marks exploited CVEs, names vendors")
@@ -112,7 +113,7 @@ def compute(inputs: FeedInputs, options: FeedKeywordsOptions, context: PanelCont
     scores = log_odds(now_counts, before_counts) if now_counts else {}
     # ties broken the same way every time, so the treemap does not reshuffle between refreshes
     order = lambda t: (-round(scores[t], 9), -len(t.split()), t)  # noqa: E731
-    frequent = (t for t in scores if now_counts[t] >= (3 if " " in t else 2))  # phrases need 3
+    frequent = (t for t in scores if now_counts[t] >= options.min_mentions)
     trending = sorted(frequent, key=order)
     return {
         "keywords": [{"term": t, "mentions": now_counts[t], "score": round(scores[t], 2)}
@@ -196,6 +197,7 @@ def _treemap(payload: dict, view: View) -> dict:
         "marker": {"colors": [w["score"] for w in words], "colorscale": "Cividis", "cmin": 0},
         "textinfo": "label+value", "hovertemplate": "%{label}: %{value} mentions<extra></extra>",
         "tiling": {"pad": 2}, "pathbar": {"visible": False}, "root": {"color": "rgba(0,0,0,0)"},
+
     }  # fmt: skip
     return {
         "data": [trace],

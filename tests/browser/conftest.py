@@ -8,7 +8,8 @@ import sys
 import time
 import urllib.error
 import urllib.request
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
+from email.utils import format_datetime
 from pathlib import Path
 
 import pytest
@@ -21,6 +22,7 @@ from dashboard.clock import Clock
 from dashboard.config import parse_config
 from dashboard.demo import DemoData
 from dashboard.demo_flows import DemoFlows
+from dashboard.demo_news import write_demo_news
 from dashboard.jobs import run_all_once
 from dashboard.store import Store
 from tests.conftest import events_config, free_port
@@ -98,6 +100,21 @@ def wall(redis_url, tmp_path_factory):
         {"id": "behind", "title": "Ranks 11-20", "at": [2, 2], **talkers,
          "options": {**talkers["options"], "ranks": [11, 20]}},
     ]})  # fmt: skip
+    intel_dir = tmp_path_factory.mktemp("intel")
+    write_demo_news(intel_dir, datetime.now(UTC), seed=11)
+    (intel_dir / "hostile.xml").write_text(hostile_feed(datetime.now(UTC)))
+    raw["sources"]["news"] = {"type": "news", "feeds": [
+        {"name": "wire", "location": str(intel_dir / "security-wire.xml")},
+        {"name": "hostile", "location": str(intel_dir / "hostile.xml")}]}  # fmt: skip
+    raw["sources"]["kev"] = {"type": "kev", "location": str(intel_dir / "kev-sample.json")}
+    inventory = [{"product": "SAP NetWeaver", "hosts": ["sap-prd-01"]}]
+    raw["pages"].append({"id": "intel", "title": "Intel", "grid": {"columns": 3, "rows": 1},
+                         "panels": [
+        {"id": "trends", "widget": "feed_keywords", "title": "Trending", "source": "news",
+         "at": [1, 1], "span": [2, 1], "options": {"kev": "kev", "headlines": 10}},
+        {"id": "exploited", "widget": "exploited_recent", "title": "Exploited", "source": "kev",
+         "at": [3, 1], "options": {"inventory": inventory}},
+    ]})  # fmt: skip
     config_path = data_dir / "wall.yaml"
     config_path.write_text(yaml.safe_dump(raw))
     config = parse_config(raw)
@@ -152,3 +169,24 @@ def screenshot(driver, name: str) -> Path:
     path = ARTIFACTS / name
     driver.save_screenshot(str(path))
     return path
+
+
+HOSTILE_TITLES = [
+    "&lt;script&gt;window.__xss = 1&lt;/script&gt;Patch now",
+    '<![CDATA[<img src=x onerror="window.__xss = 2">Image title]]>',
+    '&lt;a href="javascript:window.__xss = 3"&gt;Click me&lt;/a&gt;',
+    "&amp;lt;script&amp;gt;window.__xss = 4&amp;lt;/script&amp;gt; shown as text",
+    '&lt;svg onload="window.__xss = 5"&gt;&lt;/svg&gt;SVG title',
+]
+
+
+def hostile_feed(now: datetime) -> str:
+    """An RSS 2.0 feed whose titles try every way of getting markup onto the page."""
+    items = "".join(
+        f"<item><title>{title}</title><guid>hostile-{i}</guid>"
+        f"<link>javascript:window.__xss = 6</link>"
+        f"<pubDate>{format_datetime(now - timedelta(minutes=10 + i))}</pubDate></item>"
+        for i, title in enumerate(HOSTILE_TITLES)
+    )
+    channel = f"<channel><title>Hostile</title>{items}</channel>"
+    return f'<?xml version="1.0"?><rss version="2.0">{channel}</rss>'

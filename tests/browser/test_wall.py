@@ -23,7 +23,7 @@ def charts_drawn(driver, count: int) -> bool:
 
 
 @pytest.mark.parametrize("width,height", [(1366, 768), (1920, 1080), (3840, 2160)])
-@pytest.mark.parametrize("page,panels", [("main", 2), ("second", 1), ("network", 0)])
+@pytest.mark.parametrize("page,panels", [("main", 2), ("second", 1), ("network", 0), ("intel", 1)])
 def test_no_scrolling_at_wall_and_desk_sizes(browser, wall, width, height, page, panels):
     wall.refresh()
     set_viewport(browser, width, height)
@@ -52,7 +52,7 @@ def test_kiosk_hides_navigation_and_cursor_desk_shows_them(browser, wall):
     wait_until(browser, lambda d: "desk" in d.find_element(By.ID, "wall").get_attribute("class"))
     assert browser.find_element(By.ID, "page-nav").value_of_css_property("visibility") == "visible"
     links = [a.text for a in browser.find_elements(By.CSS_SELECTOR, ".nav-link")]
-    assert links == ["Main", "Second", "Network"]
+    assert links == ["Main", "Second", "Network", "Intel"]
 
 
 def test_desk_hover_shows_exact_values(browser, wall):
@@ -120,3 +120,24 @@ def test_pages_rotate_and_keep_kiosk(browser, wall):
     wait_until(browser, lambda d: d.find_element(By.ID, "page-title").text == "Second", timeout=15)
     assert browser.current_url.endswith("/second?kiosk=1&rotate=2s")
     assert "kiosk" in browser.find_element(By.ID, "wall").get_attribute("class")
+
+
+def test_hostile_feed_text_is_shown_as_text_and_runs_nothing(browser, wall):
+    wall.refresh()
+    set_viewport(browser, 1920, 1080)
+    browser.get(f"{wall.url}/intel?kiosk=1")
+    found = lambda d: d.find_elements(By.CSS_SELECTOR, ".feedwords-headline")  # noqa: E731
+    texts = [h.text for h in wait_until(browser, found)]
+    assert any(t.endswith("<script>window.__xss = 4</script> shown as text") for t in texts), texts
+    assert any(t.endswith("Patch now") for t in texts) and any(
+        t.endswith("Image title") for t in texts
+    )
+    assert browser.execute_script("return window.__xss") is None
+    injected = browser.execute_script(
+        "return document.querySelectorAll('#page script, #page img, #page [onerror], "
+        '#page [onload], #page a[href^="javascript"]\').length'
+    )
+    assert injected == 0
+    exploited = browser.find_element(By.CSS_SELECTOR, ".kev.ours")
+    assert "we run SAP NetWeaver: sap-prd-01" in exploited.text
+    screenshot(browser, "wall-intel-1920x1080.png")
