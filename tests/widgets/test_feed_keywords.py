@@ -116,3 +116,11 @@ def test_phrases_stop_at_punctuation():
     assert fk.terms("Web shells. Attackers upload more", set()) == [
         "web", "shells", "attackers", "upload", "web shells", "attackers upload",
     ]  # fmt: skip
+
+
+def test_too_few_mentions_says_so_instead_of_an_empty_treemap():
+    entries = [entry("One story about a breach", 1), entry("Another story entirely", 2)]
+    data = fk.compute(fk.FeedInputs(entries, set(), []), fk.FeedKeywordsOptions(), CONTEXT)
+    assert data["keywords"] == []
+    text = str(fk.render(data, fk.FeedKeywordsOptions(), View()))
+    assert "nothing trends yet: no keyword in 3+ entries of the last 2" in text
