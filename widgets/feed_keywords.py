@@ -177,8 +177,10 @@ def render(payload: dict, options: FeedKeywordsOptions, view: View):
     """Treemap of trending keywords; beside it CVEs, vendors and the latest headlines, as text."""
     if not payload["entries"]:
         return html.Div("no feed entries in this window yet", className="panel-empty")
-    words = dcc.Graph(figure=_treemap(payload, view), config=theme.GRAPH_CONFIG,
-                      className="feedwords-map", responsive=True, style={"height": "100%"})  # fmt: skip
+    words = dcc.Graph(
+        figure=_treemap(payload, view), config=theme.GRAPH_CONFIG, className="feedwords-map",
+        responsive=True, style={"height": "100%"},
+    )  # fmt: skip
     if not payload["keywords"]:
         words = html.Div(f"nothing trends yet: no keyword in {options.min_mentions}+ entries "
                          f"of the last {payload['entries']}", className="panel-empty")  # fmt: skip
