@@ -201,7 +201,8 @@ def _treemap(payload: dict, view: View) -> dict:
         "type": "treemap", "labels": [w["term"] for w in words], "parents": [""] * len(words),
         "values": [w["mentions"] for w in words], "branchvalues": "total",
         "marker": {"colors": [w["score"] for w in words], "colorscale": "Cividis", "cmin": 0},
-        "textinfo": "label+value", "hovertemplate": "%{label}: %{value} mentions<extra></extra>",
+        "textinfo": "label+value", "textfont": {"size": view.px(18)},
+        "hovertemplate": "%{label}: %{value} mentions<extra></extra>",
         "tiling": {"pad": 2}, "pathbar": {"visible": False}, "root": {"color": "rgba(0,0,0,0)"},
 
     }  # fmt: skip
