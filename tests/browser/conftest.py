@@ -105,6 +105,8 @@ def wall(redis_url, tmp_path_factory):
     (intel_dir / "hostile.xml").write_text(hostile_feed(datetime.now(UTC)))
     raw["sources"]["news"] = {"type": "news", "feeds": [
         {"name": "wire", "location": str(intel_dir / "security-wire.xml")},
+        {"name": "advisories", "location": str(intel_dir / "advisories.atom")},
+        {"name": "cert", "location": str(intel_dir / "cert-notes.rdf")},
         {"name": "hostile", "location": str(intel_dir / "hostile.xml")}]}  # fmt: skip
     raw["sources"]["kev"] = {"type": "kev", "location": str(intel_dir / "kev-sample.json")}
     inventory = [{"product": "SAP NetWeaver", "hosts": ["sap-prd-01"]}]

@@ -26,7 +26,7 @@ def problems_of(raw: dict) -> list[str]:
 def test_the_repository_config_is_valid():
     config = load_config(REPO_CONFIG)
     assert config.sources["security_events"].path.endswith("demo-data/events/*.csv")
-    assert [p.id for p in config.pages] == ["threats", "network", "access"]
+    assert [p.id for p in config.pages] == ["threats", "network", "intel", "access"]
 
 
 def test_bad_duration_names_the_key_and_shows_the_expected_form(raw):
@@ -57,7 +57,7 @@ def test_unknown_widget_and_missing_keys(raw):
     del raw["pages"][0]["panels"][1]["title"]
     assert problems_of(raw) == [
         "pages[0].panels[0].widget: unknown widget 'pie_chart'; "
-        "expected one of metric_compare, top_talkers",
+        "expected one of metric_compare, top_talkers, exploited_recent, feed_keywords",
         "pages[0].panels[1].title: required key is missing",
     ]
 
