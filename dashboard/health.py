@@ -48,6 +48,7 @@ def _source(store: Store, source_id: str, now: datetime) -> dict:
         "rows": status.get("rows"),
         "bad_rows": status.get("bad_rows"),
         "newest_record": status.get("newest"),
+        "warnings": status.get("warnings") or [],
     }
 
 

@@ -172,3 +172,23 @@ def test_retention_forgets_old_entries(tmp_path, store, redis_url, prefix):
     source.ingest(store, later)
     titles = [e["title"] for e in store.entries_since("news", NOW - timedelta(days=30))]
     assert titles == ["Ivanti Connect Secure exploited"]  # the 2-day-old ones are gone
+
+
+def test_broken_feeds_show_in_healthz(tmp_path, store, redis_url, prefix):
+    from dashboard.app import create_app
+    from dashboard.clock import Clock
+    from dashboard.jobs import run_source
+
+    (tmp_path / "good.xml").write_bytes(RDF)
+    (tmp_path / "bad.xml").write_bytes(b"<html>502 Bad Gateway</html>")
+    panel = {"id": "k", "widget": "feed_keywords", "title": "K", "source": "news", "at": [1, 1]}
+    feeds = [{"name": "good", "location": str(tmp_path / "good.xml")},
+             {"name": "bad", "location": str(tmp_path / "bad.xml")}]  # fmt: skip
+    config = parse_config({"store": {"url": redis_url, "prefix": prefix},
+                           "sources": {"news": {"type": "news", "feeds": feeds}},
+                           "pages": [{"id": "p", "title": "P", "panels": [panel]}]})  # fmt: skip
+    run_source(config, "news", store, Clock(replay_start=NOW, frozen=True))
+    report = create_app(config, store, Clock()).server.test_client().get("/healthz").get_json()
+    news_health = report["sources"]["news"]
+    assert news_health["status"] == "ok" and news_health["rows"] == 1
+    assert news_health["warnings"][0].startswith("bad: not a")
