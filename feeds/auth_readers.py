@@ -1,0 +1,192 @@
+"""Authentication events from syslog text: OpenSSH sshd, su and sudo lines. Pure functions.
+
+One event per attempt, not per line: sshd's "Failed password" counts, the PAM line for the same
+attempt does not; "message repeated N times" counts N more; notices ("Invalid user", "Connection
+closed by ...", reverse-mapping warnings) are kept with no outcome so they never count as attempts.
+"""
+
+import re
+from dataclasses import dataclass, field
+from datetime import UTC, datetime, timedelta
+from zoneinfo import ZoneInfo
+
+RFC3164 = re.compile(r"^(?:<\d+>)?(?P<month>[A-Z][a-z]{2}) +(?P<day>\d{1,2}) (?P<time>\d\d:\d\d:\d\d)"
+                     r" (?P<host>\S+) (?P<program>[^\s\[:]+)(?:\[(?P<pid>\d+)\])?: ?(?P<message>.*)$")  # fmt: skip
+RFC5424 = re.compile(r"^<\d{1,3}>1 (?P<ts>\S+) (?P<host>\S+) (?P<program>\S+) (?P<pid>\S+) \S+"
+                     r" (?:-|(?:\[.*?\])+) ?(?:\ufeff)?(?P<message>.*)$")  # fmt: skip
+SHORT_ISO = re.compile(r"^(?P<ts>\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d(?:\.\d+)?(?:Z|[+-]\d\d:?\d\d)?)"
+                       r" (?P<host>\S+) (?P<program>[^\s\[:]+)(?:\[(?P<pid>\d+)\])?: ?(?P<message>.*)$")  # fmt: skip
+MONTHS = {m: i for i, m in enumerate("Jan Feb Mar Apr May Jun Jul Aug Sep Oct Nov Dec".split(), 1)}
+
+USER_FROM = r"(?P<invalid>invalid user )?(?P<user>.*?) from (?P<ip>\S+)(?: port (?P<port>\d+))?"
+SSHD = [  # (pattern, outcome, reason); named groups fill the event
+    (rf"^Failed (?P<method>password|publickey|none|keyboard-interactive(?:/pam)?) for {USER_FROM}(?: ssh\d)?\s*$", "failure", "failed"),
+    (rf"^Accepted (?P<method>password|publickey|keyboard-interactive(?:/pam)?|gssapi-with-mic) for {USER_FROM}(?: ssh\d)?(?::.*)?$", "success", "accepted"),
+    (r"^[Ii]nvalid user (?P<user>.*?) from (?P<ip>\S+)(?: port (?P<port>\d+))?\s*$", None, "invalid user"),
+    (r"^(?:Disconnected from|Connection closed by) (?P<phase>invalid|authenticating) user (?P<user>.*?) (?P<ip>\S+) port (?P<port>\d+)(?: \[preauth\])?$", None, "closed before login"),
+    (rf"^error: maximum authentication attempts exceeded for {USER_FROM}(?: ssh\d)?(?: \[preauth\])?$", None, "too many attempts"),
+    (r"^reverse mapping checking getaddrinfo for (?P<name>\S+) \[(?P<ip>[^\]]+)\] failed(?: - POSSIBLE BREAK-IN ATTEMPT!)?$", None, "reverse mapping failed"),
+    (r"^Address (?P<ip>\S+) maps to (?P<name>\S+), but this does not map back to the address(?: - POSSIBLE BREAK-IN ATTEMPT!)?$", None, "reverse mapping failed"),
+]  # fmt: skip
+PAM_FAILURE = re.compile(r"^pam_unix\((?P<service>[\w-]+):auth\): authentication failure; logname=(?P<logname>\S*)"
+                         r" uid=\d* euid=\d* tty=\S* ruser=\S* rhost=(?P<ip>\S*)(?:\s+user=(?P<user>.*\S))?\s*$")  # fmt: skip
+REPEATED = re.compile(r"^message repeated (?P<times>\d+) times: \[ ?(?P<message>.*?) ?\]$")
+SU_FAILED = re.compile(
+    r"^(?:FAILED SU|FAILED su) (?:\(to (?P<target1>\S+)\) (?P<user1>\S+)|for (?P<target2>\S+) by (?P<user2>\S+))"
+)
+SU_SESSION = re.compile(
+    r"^pam_unix\(su(?:-l)?:session\): session opened for user (?P<target>\S+?)(?:\(uid=\d+\))? by (?P<user>[^\s(]*)"
+)
+SUDO_COMMAND = re.compile(r"^\s*(?P<user>\S+) : (?:(?P<tries>\d+) incorrect password attempts? ; )?(?:.*?; )?TTY=\S+ ; PWD=.*? ; USER=(?P<target>\S+) ;(?: .*?;)? COMMAND=(?P<command>.*)$")  # fmt: skip
+SSHD_PATTERNS = [(re.compile(p), outcome, reason) for p, outcome, reason in SSHD]
+PAM_COUNTED_ELSEWHERE = {"sshd", "sudo"}  # their own lines count the attempt
+
+
+@dataclass
+class AuthEvent:
+    """One normalized authentication event (field names: feeds.fields.AUTH_FIELDS)."""
+
+    ts: datetime
+    host: str
+    program: str
+    user: str | None = None
+    src_ip: str | None = None
+    outcome: str | None = None  # success, failure, or None for a notice
+    method: str | None = None
+    reason: str | None = None
+    invalid_user: bool = False
+    privileged: bool = False
+    count: int = 1
+    extra: dict = field(default_factory=dict)
+
+
+@dataclass(frozen=True)
+class Header:
+    ts: datetime
+    host: str
+    program: str
+    message: str
+
+
+def parse_header(line: str, now: datetime, tz: ZoneInfo) -> Header | None:
+    """The syslog header of a line in any of the three forms; None when it has none."""
+    if match := RFC3164.match(line):
+        return Header(_year_less(match, now, tz), match["host"], match["program"], match["message"])
+    for pattern in (RFC5424, SHORT_ISO):
+        if match := pattern.match(line):
+            stamp = datetime.fromisoformat(match["ts"].replace("Z", "+00:00"))
+            stamp = stamp if stamp.tzinfo else stamp.replace(tzinfo=tz)
+            return Header(stamp.astimezone(UTC), match["host"], match["program"], match["message"])
+    return None
+
+
+def _year_less(match: re.Match, now: datetime, tz: ZoneInfo) -> datetime:
+    """RFC 3164 has no year: take the one that puts the time at most a day after `now`, so a
+    file that crosses New Year gets December in the old year and January in the new one."""
+    local_now = now.astimezone(tz)
+    hour, minute, second = map(int, match["time"].split(":"))
+    for year in (local_now.year + 1, local_now.year, local_now.year - 1):
+        try:
+            stamp = datetime(
+                year, MONTHS[match["month"]], int(match["day"]), hour, minute, second, tzinfo=tz
+            )
+        except ValueError:  # Feb 29 in a year without it
+            continue
+        if stamp <= local_now + timedelta(days=1):
+            return stamp.astimezone(UTC)
+    raise ValueError(f"no year fits {match['month']} {match['day']}")
+
+
+def parse_line(line: str, now: datetime, tz: ZoneInfo) -> list[AuthEvent] | None:
+    """Events of one log line: [] for lines about something else, None for unreadable lines."""
+    header = parse_header(line.rstrip("\r\n"), now, tz)
+    if header is None:
+        return None
+    return message_events(header, header.message.strip(), 1)
+
+
+def message_events(header: Header, message: str, times: int) -> list[AuthEvent]:
+    if repeated := REPEATED.match(message):
+        return message_events(header, repeated["message"], times * int(repeated["times"]))
+    program = header.program.lower()
+    event = None
+    if program.startswith("sshd"):
+        event = _sshd(header, message)
+    elif program in ("su", "su-l"):
+        event = _su(header, message)
+    elif program == "sudo":
+        event = _sudo(header, message)
+    if event is None and (pam := PAM_FAILURE.match(message)):
+        event = _pam(header, pam)
+    if event is None:
+        return []
+    event.count *= times
+    return [event]
+
+
+def _base(header: Header, **values) -> AuthEvent:
+    return AuthEvent(ts=header.ts, host=header.host, program=header.program, **values)
+
+
+def _sshd(header: Header, message: str) -> AuthEvent | None:
+    for pattern, outcome, reason in SSHD_PATTERNS:
+        if match := pattern.match(message):
+            groups = match.groupdict()
+            invalid = (
+                bool(groups.get("invalid"))
+                or groups.get("phase") == "invalid"
+                or reason == "invalid user"
+            )
+            user = groups.get("user")
+            return _base(header, user=user, src_ip=groups.get("ip"), outcome=outcome,
+                         method=groups.get("method"), reason=reason, invalid_user=invalid,
+                         privileged=user == "root" and outcome == "success")  # fmt: skip
+    return None
+
+
+def _su(header: Header, message: str) -> AuthEvent | None:
+    if match := SU_FAILED.match(message):
+        target = match["target1"] or match["target2"]
+        return _base(header, user=match["user1"] or match["user2"], outcome="failure", method="su",
+                     reason=f"su to {target} failed", privileged=target == "root")  # fmt: skip
+    if match := SU_SESSION.match(message):
+        return _base(header, user=match["user"] or None, outcome="success", method="su",
+                     reason=f"su to {match['target']}", privileged=match["target"] == "root")  # fmt: skip
+    return None
+
+
+def _sudo(header: Header, message: str) -> AuthEvent | None:
+    match = SUDO_COMMAND.match(message)
+    if match is None:
+        return None
+    tries = int(match["tries"] or 0)
+    root = match["target"] == "root"
+    if tries:
+        return _base(header, user=match["user"], outcome="failure", method="sudo", count=tries,
+                     reason=f"{tries} wrong sudo passwords", privileged=root)  # fmt: skip
+    return _base(header, user=match["user"], outcome="success", method="sudo",
+                 reason=f"sudo to {match['target']}", privileged=root,
+                 extra={"command": match["command"]})  # fmt: skip
+
+
+def _pam(header: Header, match: re.Match) -> AuthEvent | None:
+    """A PAM failure counts only for services that log no line of their own (su, login, ...)."""
+    service = match["service"]
+    user = match["user"] or match["logname"] or None
+    outcome = None if service in PAM_COUNTED_ELSEWHERE else "failure"
+    return _base(header, user=user, src_ip=match["ip"] or None, outcome=outcome, method=service,
+                 reason="pam authentication failure", privileged=user == "root")  # fmt: skip
+
+
+def parse_syslog(data: bytes, now: datetime, tz: ZoneInfo) -> tuple[list[AuthEvent], int]:
+    """Events of a syslog text, and how many lines could not be read at all."""
+    events, bad = [], 0
+    for raw in data.decode("utf-8", "replace").splitlines():
+        if not raw.strip():
+            continue
+        found = parse_line(raw, now, tz)
+        if found is None:
+            bad += 1
+        else:
+            events += found
+    return events, bad
