@@ -48,6 +48,10 @@ class Keys:
         """Sorted set: entry key scored by published time (epoch s): windows and retention."""
         return f"{self.prefix}:source:{source_id}:entry-times"
 
+    def distinct_bucket(self, source_id: str, metric: str, bucket_start: int) -> str:
+        """Set: the distinct members (e.g. source IPs) of one bucket of a distinct-count metric."""
+        return f"{self.prefix}:distinct:{source_id}:{metric}:{bucket_start}"
+
     def leader(self) -> str:
         """String with TTL: the id of the worker that runs the jobs now."""
         return f"{self.prefix}:leader"

@@ -207,6 +207,29 @@ class Store:
             return pd.DataFrame(columns=["host", "peer", "bytes", "connections", "bucket"])
         return pd.concat(frames, ignore_index=True)
 
+    def add_distinct(self, source_id: str, metric: str, members: dict[int, set[str]],
+                     now: datetime, retention: timedelta) -> None:  # fmt: skip
+        """Add members per bucket and set the metric to each bucket's distinct count: a count of
+        distinct things cannot be added up across reads, so the set itself is kept."""
+        if not members:
+            return
+        pipe = self.redis.pipeline(transaction=False)
+        for start, items in members.items():
+            key = self.keys.distinct_bucket(source_id, metric, start)
+            pipe.sadd(key, *items)
+            pipe.expire(key, _ttl(datetime.fromtimestamp(start, UTC) + retention, now))
+            pipe.scard(key)
+        sizes = pipe.execute()[2::3]
+        per_day: dict[date, dict[str, int]] = {}
+        for start, size in zip(members, sizes, strict=True):
+            per_day.setdefault(datetime.fromtimestamp(start, UTC).date(), {})[str(start)] = size
+        pipe = self.redis.pipeline(transaction=False)
+        for day, fields in per_day.items():
+            key = self.keys.metric_day(source_id, metric, day)
+            pipe.hset(key, mapping=fields)
+            pipe.expire(key, _ttl(_day_end(day) + retention, now))
+        pipe.execute()
+
     def metric_series(
         self, source_id: str, metric: str, ranges: list[tuple[datetime, datetime]]
     ) -> pd.Series:

@@ -4,11 +4,12 @@ A source module has `Config` (pydantic, with `type` and `refresh`) and `Source(c
 whose `ingest(store, now)` reads what is new and writes it to the store, returning its stats.
 """
 
-from feeds import events, flows, kev, news
+from feeds import auth, events, flows, kev, news
 
 SOURCES = {
     "events": events,
     "flows": flows,
     "kev": kev,
     "news": news,
+    "auth": auth,
 }
