@@ -29,6 +29,9 @@ class PanelReader:
     def entries_since(self, source_id: str, since: datetime) -> list[dict]:
         return self.store.entries_since(source_id, since)
 
+    def auth_events(self, source_id: str, start: datetime, end: datetime) -> list[dict]:
+        return self.store.auth_events(source_id, start, end)
+
     def document(self, source_id: str, name: str):
         return self.store.document(source_id, name)
 

@@ -52,6 +52,10 @@ class Keys:
         """Set: the distinct members (e.g. source IPs) of one bucket of a distinct-count metric."""
         return f"{self.prefix}:distinct:{source_id}:{metric}:{bucket_start}"
 
+    def auth_events(self, source_id: str, day) -> str:
+        """List of compact JSON auth events of one UTC day (for windows of per-user behaviour)."""
+        return f"{self.prefix}:authevents:{source_id}:{day:%Y%m%d}"
+
     def leader(self) -> str:
         """String with TTL: the id of the worker that runs the jobs now."""
         return f"{self.prefix}:leader"

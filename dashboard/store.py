@@ -230,6 +230,29 @@ class Store:
             pipe.expire(key, _ttl(_day_end(day) + retention, now))
         pipe.execute()
 
+    def add_auth_events(self, source_id: str, events: list[dict], now: datetime,
+                        retention: timedelta) -> None:  # fmt: skip
+        """Append compact events to their UTC day's list; the list expires after the retention."""
+        per_day: dict[date, list[str]] = {}
+        for event in events:
+            day = datetime.fromisoformat(event["ts"]).date()
+            per_day.setdefault(day, []).append(json.dumps(event, separators=(",", ":")))
+        pipe = self.redis.pipeline(transaction=False)
+        for day, items in per_day.items():
+            key = self.keys.auth_events(source_id, day)
+            pipe.rpush(key, *items)
+            pipe.expire(key, _ttl(_day_end(day) + retention, now))
+        pipe.execute()
+
+    def auth_events(self, source_id: str, start: datetime, end: datetime) -> list[dict]:
+        """Events with start <= ts < end, from the day lists that cover the range."""
+        pipe = self.redis.pipeline(transaction=False)
+        for day in _days(start, end):
+            pipe.lrange(self.keys.auth_events(source_id, day), 0, -1)
+        lo, hi = start.isoformat(), end.isoformat()
+        events = (json.loads(item) for items in pipe.execute() for item in items)
+        return [e for e in events if lo <= e["ts"] < hi]
+
     def metric_series(
         self, source_id: str, metric: str, ranges: list[tuple[datetime, datetime]]
     ) -> pd.Series:

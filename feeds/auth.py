@@ -62,6 +62,14 @@ def bucket_metrics(events: list[AuthEvent], bucket: timedelta) -> tuple[dict, di
     return {m: dict(v) for m, v in counts.items()}, dict(failing_ips)
 
 
+def compact(event: AuthEvent) -> dict:
+    """An attempt as kept in the store for per-user windows (UTC ISO time, fixed keys)."""
+    return {"ts": event.ts.isoformat(), "host": event.host, "user": event.user,
+            "src_ip": event.src_ip, "outcome": event.outcome, "method": event.method,
+            "invalid_user": event.invalid_user, "privileged": event.privileged,
+            "count": event.count}  # fmt: skip
+
+
 class Source:
     """Reads new lines of every matched file; rotated or truncated files are read from the top."""
 
@@ -90,4 +98,6 @@ class Source:
                                      now, self.config.retention)  # fmt: skip
             store.add_distinct(self.source_id, "failing_source_ips", failing_ips, now,
                                self.config.retention)  # fmt: skip
+            store.add_auth_events(self.source_id, [compact(e) for e in events if e.outcome],
+                                  now, self.config.retention)  # fmt: skip
         return stats

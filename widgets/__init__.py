@@ -5,11 +5,18 @@ A widget module has `Options` (pydantic), `needs_source`, `check(options, source
 `render(payload, options, view)` (Dash components, no I/O).
 """
 
-from widgets import exploited_recent, feed_keywords, metric_compare, top_talkers
+from widgets import (
+    exploited_recent,
+    feed_keywords,
+    metric_compare,
+    suspicious_users,
+    top_talkers,
+)
 
 WIDGETS = {
     "metric_compare": metric_compare,
     "top_talkers": top_talkers,
     "exploited_recent": exploited_recent,
     "feed_keywords": feed_keywords,
+    "suspicious_users": suspicious_users,
 }

@@ -60,3 +60,29 @@ def test_distinct_ips_are_not_added_twice_across_reads_and_rotation(
     path.write_text(LINES[4] + "\n")
     assert restarted.ingest(store, NOW)["rows"] == 1
     assert series(store, "successful_logins") == {"09:05": 1}
+
+
+def test_attempts_reach_the_suspicious_users_panel(tmp_path, store, redis_url, prefix):
+    from dashboard.clock import Clock
+    from dashboard.jobs import run_panel
+
+    lines = [
+        f"Jan  2 02:{m:02d}:00 h sshd[1]: Failed password for bob from 203.0.113.7 port 1 ssh2"
+        for m in range(8)
+    ]
+    lines.append(
+        "Jan  2 02:13:00 h sshd[1]: Accepted password for bob from 203.0.113.7 port 1 ssh2"
+    )
+    (tmp_path / "auth.log").write_text("\n".join(lines) + "\n")
+    panel = {"id": "s", "widget": "suspicious_users", "title": "S", "source": "auth", "at": [1, 1]}
+    raw = {"store": {"url": redis_url, "prefix": prefix},
+           "sources": {"auth": {"type": "auth", "path": str(tmp_path / "auth.log")}},
+           "pages": [{"id": "p", "title": "P", "panels": [panel]}]}  # fmt: skip
+    config = parse_config(raw)
+    auth.Source(config.sources["auth"], "auth").ingest(store, NOW)
+    stored = store.auth_events("auth", NOW - timedelta(days=1), NOW)
+    assert len(stored) == 9 and stored[-1]["outcome"] == "success"
+    meta = run_panel(config, config.panels()[0], store, Clock(replay_start=NOW, frozen=True))
+    assert meta["status"] == "ok", meta.get("error")
+    (row,) = store.panel_data("s")["rows"]
+    assert row["user"] == "bob" and "success after 8 failures from 203.0.113.7" in row["reasons"]

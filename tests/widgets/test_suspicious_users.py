@@ -1,0 +1,116 @@
+"""suspicious_users on a hand-built data set whose top users and reasons are known in advance."""
+
+import math
+from datetime import UTC, datetime, timedelta
+from zoneinfo import ZoneInfo
+
+from widgets import suspicious_users as su
+from widgets.context import PanelContext, View
+
+NOW = datetime(2026, 1, 15, 12, 0, tzinfo=UTC)
+CONTEXT = PanelContext(now=NOW, tz=ZoneInfo("UTC"), source_id="auth")
+
+
+def ev(user, at: datetime, outcome="success", ip="10.0.0.5", host="h1", count=1,
+       invalid=False, privileged=False) -> dict:  # fmt: skip
+    return {"ts": at.isoformat(), "user": user, "outcome": outcome, "src_ip": ip, "host": host,
+            "count": count, "invalid_user": invalid, "privileged": privileged,
+            "method": "sudo" if privileged else "password"}  # fmt: skip
+
+
+def day(n: int, hour: int = 9) -> datetime:
+    """n days before NOW's day at `hour`:00 (n=0 is today)."""
+    return (NOW - timedelta(days=n)).replace(hour=hour, minute=0)
+
+
+def dataset() -> list[dict]:
+    events = []
+    for n in range(2, 16):  # two weeks of ordinary behaviour, before yesterday
+        events += [ev("alice", day(n)), ev("bob", day(n), ip="10.0.0.6"),
+                   ev("bob", day(n, 10), "failure", ip="10.0.0.6", count=2),
+                   ev("carol", day(n), ip="10.0.0.7"), ev("dave", day(n), ip="10.0.0.8")]  # fmt: skip
+    events += [ev("alice", day(1)), ev("carol", day(1) + timedelta(hours=1), ip="10.0.0.7")]
+    # today: alice as always; bob brute-forced then in at 02:13 from a new address; carol on six
+    # hosts; dave uses sudo to root for the first time; a service account fails a lot
+    events += [ev("alice", day(0))]
+    events += [
+        ev("bob", day(0, 2) + timedelta(minutes=m), "failure", ip="203.0.113.7") for m in range(10)
+    ]
+    events += [ev("bob", day(0, 2) + timedelta(minutes=11), "failure", ip="203.0.113.7", count=31)]
+    events += [ev("bob", day(0, 2) + timedelta(minutes=13), ip="203.0.113.7")]
+    events += [
+        ev("carol", day(0) + timedelta(minutes=m), ip="10.0.0.7", host=f"srv-{m}") for m in range(6)
+    ]
+    events += [ev("dave", day(0, 11), ip="10.0.0.8", privileged=True)]
+    events += [ev("svc-backup", day(0, 3), "failure", ip="10.0.0.9", count=100)]
+    events += [
+        ev(f"guess{i}", day(0, 4), "failure", ip="203.0.113.99", invalid=True) for i in range(50)
+    ]
+    events += [ev("admin", day(0, 4), "failure", ip="203.0.113.99", invalid=True, count=20)]
+    return events
+
+
+def options(**overrides) -> su.SuspiciousUsersOptions:
+    return su.SuspiciousUsersOptions(exclude=["svc-*"], **overrides)
+
+
+def test_top_users_and_their_reasons_by_hand():
+    data = su.compute(su.AuthInputs(dataset()), options(), CONTEXT)
+    users = [(r["user"], r["score"]) for r in data["rows"]]
+    # bob: 41 failures vs usual 2 -> 2 * log2(41/3) = 7.55; brute force 6; new source 1.5; 02:13 2
+    bob = 2 * math.log2(41 / 3) + 6 + 1.5 + 2
+    assert users == [("bob", round(bob, 1)), ("carol", 5.0), ("dave", 2.0)]
+    rows = {r["user"]: r for r in data["rows"]}
+    assert rows["bob"]["reasons"] == ["41 failed (usual 2)", "success after 41 failures from 203.0.113.7",
+                                      "login at 02:13"]  # fmt: skip
+    assert rows["carol"]["reasons"] == ["logins on 6 hosts (usual 1)"]
+    assert rows["dave"]["reasons"] == ["privileged use, new for this user"]
+    assert rows["bob"]["alert"] and not rows["carol"]["alert"]  # a brute force that worked
+    assert data["highlight"] is True
+
+
+def test_excluded_accounts_and_unknown_names_ranked_per_source():
+    data = su.compute(su.AuthInputs(dataset()), options(), CONTEXT)
+    assert "svc-backup" not in {r["user"] for r in data["rows"]}
+    assert data["invalid_sources"] == [{"src_ip": "203.0.113.99", "attempts": 70, "names": 51}]
+    unfiltered = su.compute(su.AuthInputs(dataset()), su.SuspiciousUsersOptions(), CONTEXT)
+    backup = unfiltered["rows"][1]  # 2 * log2(100 / 1) = 13.3, after bob's 17.05
+    assert (backup["user"], backup["score"], backup["reasons"]) == (
+        "svc-backup",
+        13.3,
+        ["100 failed (usual 0)"],
+    )
+
+
+def test_weights_change_the_order():
+    heavy_hosts = options(weights={"many_hosts": 5})
+    data = su.compute(su.AuthInputs(dataset()), heavy_hosts, CONTEXT)
+    assert [r["user"] for r in data["rows"]][:2] == ["carol", "bob"]  # 25 points against 17.05
+
+
+def test_rank_change_and_new_against_the_previous_window():
+    events = dataset()
+    # yesterday (the previous window) carol already logged in on six hosts, dave did not score
+    events += [
+        ev("carol", day(1, 13) + timedelta(minutes=m), ip="10.0.0.7", host=f"old-{m}")
+        for m in range(6)
+    ]
+    rows = {r["user"]: r for r in su.compute(su.AuthInputs(events), options(), CONTEXT)["rows"]}
+    assert rows["bob"]["new"] is True and rows["dave"]["new"] is True
+    assert (rows["carol"]["new"], rows["carol"]["change"]) == (False, -1)  # was 1st, now 2nd
+
+
+def test_quiet_users_score_nothing():
+    quiet = [e for e in dataset() if e["user"] == "alice"]
+    data = su.compute(su.AuthInputs(quiet), options(), CONTEXT)
+    assert data["rows"] == [] and data["highlight"] is False
+    assert "no account behaves unlike itself" in str(su.render(data, options(), View()))
+
+
+def test_render_shows_reasons_and_new():
+    data = su.compute(su.AuthInputs(dataset()), options(), CONTEXT)
+    text = str(su.render(data, options(), View()))
+    assert (
+        "41 failed (usual 2) · success after 41 failures from 203.0.113.7 · login at 02:13" in text
+    )
+    assert "203.0.113.99: 70 attempts on 51 unknown user names" in text

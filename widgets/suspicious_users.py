@@ -1,0 +1,214 @@
+"""suspicious_users: accounts that behave unlike themselves now, each with the reasons why."""
+
+import fnmatch
+import math
+from collections import Counter, defaultdict
+from dataclasses import dataclass
+from datetime import datetime
+from statistics import median
+
+from dash import html
+from pydantic import Field
+
+from dashboard.types import Duration, Strict
+from widgets.context import PanelContext, View
+
+needs_source = True
+PREVIOUS_TOP = 20
+
+
+class Weights(Strict):
+    """Points of each factor; the score is their sum."""
+
+    failures: float = Field(2.0, ge=0, description="per doubling of failures above the usual")
+    brute_force: float = Field(6.0, ge=0, description="a success after failures from one source")
+    new_source: float = Field(1.5, ge=0, description="per source address new for this user")
+    odd_hour: float = Field(2.0, ge=0, description="a login at an hour this user never logs in")
+    many_hosts: float = Field(1.0, ge=0, description="per host above the user's usual")
+    privileged: float = Field(2.0, ge=0, description="privileged use this user never made")
+
+
+class SuspiciousUsersOptions(Strict):
+    window: Duration = Field("24h", description="behaviour now...")
+    baseline: Duration = Field("14d", description="...against the user's own before it")
+    limit: int = Field(10, ge=1, le=20)
+    exclude: list[str] = Field(default_factory=list, description="users or patterns (svc-*)")
+    min_failures: int = Field(5, ge=1, description="fewer failures never score")
+    weights: Weights = Field(default_factory=Weights)
+
+
+Options = SuspiciousUsersOptions
+
+
+@dataclass(frozen=True)
+class AuthInputs:
+    events: list[dict]  # compact attempts: ts, host, user, src_ip, outcome, method, ...
+
+
+def check(options: SuspiciousUsersOptions, source) -> list[tuple[str, str]]:
+    if source.type != "auth":
+        return [("window", f"suspicious_users needs an auth source, not '{source.type}'")]
+    return []
+
+
+def load(reader, panel, context: PanelContext) -> AuthInputs:
+    options: SuspiciousUsersOptions = panel.options
+    start = context.now - 2 * options.window - options.baseline  # the previous window too
+    return AuthInputs(reader.auth_events(context.source_id, start, context.now))
+
+
+def compute(inputs: AuthInputs, options: SuspiciousUsersOptions, context: PanelContext) -> dict:
+    """Top users by score with reasons, rank change and NEW; invalid-user attempts per source."""
+    current = score_users(inputs.events, context.now, options, context.tz)
+    previous = score_users(inputs.events, context.now - options.window, options, context.tz)
+    before = {row["user"]: rank for rank, row in enumerate(previous, 1)}
+    rows = []
+    for rank, row in enumerate(current[: options.limit], 1):
+        was = before.get(row["user"])
+        new = bool(previous) and (was is None or was > PREVIOUS_TOP)
+        change = None if new or was is None else was - rank
+        alert = new or "brute_force" in row["factors"]
+        rows.append({**row, "rank": rank, "new": new, "change": change, "alert": alert})
+    return {
+        "rows": rows,
+        "invalid_sources": invalid_user_sources(inputs.events, context.now, options)[:3],
+        "highlight": any(r["alert"] for r in rows),
+    }
+
+
+def _window(events, start: datetime, end: datetime) -> list[dict]:
+    lo, hi = start.isoformat(), end.isoformat()
+    return [e for e in events if lo <= e["ts"] < hi]
+
+
+def _excluded(user: str | None, patterns: list[str]) -> bool:
+    return not user or any(fnmatch.fnmatchcase(user, p) for p in patterns)
+
+
+def score_users(
+    events: list[dict], end: datetime, options: SuspiciousUsersOptions, tz
+) -> list[dict]:
+    """Every user with a score above 0 in the window ending at `end`, highest first."""
+    start = end - options.window
+    usable = [
+        e for e in events if not e["invalid_user"] and not _excluded(e["user"], options.exclude)
+    ]
+    now_by_user, base_by_user = defaultdict(list), defaultdict(list)
+    for e in _window(usable, start, end):
+        now_by_user[e["user"]].append(e)
+    for e in _window(usable, start - options.baseline, start):
+        base_by_user[e["user"]].append(e)
+    days = max(1, round(options.baseline.total_seconds() / 86400))
+    rows = []
+    for user, now_events in now_by_user.items():
+        factors = user_factors(now_events, base_by_user[user], days, options, tz)
+        score = sum(points for points, _ in factors.values())
+        if score > 0:
+            reasons = [text for points, text in sorted(factors.values(), key=lambda f: -f[0])][:3]
+            rows.append({"user": user, "score": round(score, 1), "reasons": reasons,
+                         "factors": sorted(factors)})  # fmt: skip
+    return sorted(rows, key=lambda r: (-r["score"], r["user"]))
+
+
+def user_factors(now: list[dict], base: list[dict], days: int, options, tz) -> dict:
+    """Named factors of one user: name -> (points, words)."""
+    w, factors = options.weights, {}
+    failures = sum(e["count"] for e in now if e["outcome"] == "failure")
+    per_day = Counter(
+        e["ts"][:10] for e in base if e["outcome"] == "failure" for _ in range(e["count"])
+    )
+    usual = median([per_day.get(d, 0) for d in sorted(per_day)] + [0] * (days - len(per_day)))
+    if failures >= max(options.min_failures, 3 * (usual + 1)):
+        factors["failures"] = (
+            w.failures * math.log2(failures / (usual + 1)),
+            f"{failures} failed (usual {usual:g})",
+        )
+    successes = sorted((e for e in now if e["outcome"] == "success"), key=lambda e: e["ts"])
+    logins = [e for e in successes if e["method"] != "sudo"]  # sudo is privileged use, not a login
+    if hit := _brute_force(now, logins):
+        factors["brute_force"] = (w.brute_force, f"success after {hit[1]} failures from {hit[0]}")
+    known_ips = {e["src_ip"] for e in base if e["src_ip"]}
+    new_ips = {e["src_ip"] for e in logins if e["src_ip"]} - known_ips
+    if base and new_ips:
+        plural = "s" if len(new_ips) > 1 else ""
+        factors["new_source"] = (
+            w.new_source * len(new_ips),
+            f"{len(new_ips)} new source IP{plural}",
+        )
+    if odd := _odd_hour(logins, base, tz):
+        factors["odd_hour"] = (w.odd_hour, f"login at {odd}")
+    hosts, usual_hosts = _hosts(logins, base)
+    if hosts >= max(3, 2 * usual_hosts + 1):
+        factors["many_hosts"] = (
+            w.many_hosts * (hosts - usual_hosts),
+            f"logins on {hosts} hosts (usual {usual_hosts})",
+        )
+    if any(e["privileged"] for e in successes) and not any(e["privileged"] for e in base):
+        factors["privileged"] = (w.privileged, "privileged use, new for this user")
+    return factors
+
+
+def _brute_force(now: list[dict], successes: list[dict]) -> tuple[str, int] | None:
+    """The first success preceded by 3+ failures from the same source address in the window."""
+    for success in successes:
+        failed = sum(e["count"] for e in now if e["outcome"] == "failure"
+                     and e["src_ip"] == success["src_ip"] and e["ts"] < success["ts"])  # fmt: skip
+        if success["src_ip"] and failed >= 3:
+            return success["src_ip"], failed
+    return None
+
+
+def _odd_hour(successes: list[dict], base: list[dict], tz) -> str | None:
+    """The first login at a local hour this user never logged in at (with 5+ logins to judge)."""
+    local = lambda e: datetime.fromisoformat(e["ts"]).astimezone(tz)  # noqa: E731
+    usual = {local(e).hour for e in base if e["outcome"] == "success"}
+    if sum(1 for e in base if e["outcome"] == "success") < 5:
+        return None
+    odd = next((local(e) for e in successes if local(e).hour not in usual), None)
+    return odd.strftime("%H:%M") if odd else None
+
+
+def _hosts(successes: list[dict], base: list[dict]) -> tuple[int, int]:
+    per_day = defaultdict(set)
+    for e in base:
+        if e["outcome"] == "success":
+            per_day[e["ts"][:10]].add(e["host"])
+    return len({e["host"] for e in successes}), max((len(h) for h in per_day.values()), default=0)
+
+
+def invalid_user_sources(events: list[dict], end: datetime, options) -> list[dict]:
+    """Attempts on user names that do not exist, ranked per source address."""
+    attempts, names = Counter(), defaultdict(set)
+    for e in _window(events, end - options.window, end):
+        if e["invalid_user"] and e["outcome"] == "failure" and e["src_ip"]:
+            attempts[e["src_ip"]] += e["count"]
+            names[e["src_ip"]].add(e["user"])
+    ranked = sorted(attempts.items(), key=lambda item: (-item[1], item[0]))
+    return [{"src_ip": ip, "attempts": n, "names": len(names[ip])} for ip, n in ranked]
+
+
+def render(payload: dict, options: SuspiciousUsersOptions, view: View):
+    """A row per user: score bar and the reasons in words; attempts on unknown names below."""
+    rows, sources = payload["rows"], payload["invalid_sources"]
+    if not rows and not sources:
+        return html.Div("no account behaves unlike itself in this window", className="panel-empty")
+    top = max((r["score"] for r in rows), default=1) or 1
+    lines = [_row_view(r, top) for r in rows]
+    lines += [html.Div(f"{s['src_ip']}: {s['attempts']:,} attempts on {s['names']:,} unknown user names",
+                       className="suspect-invalid") for s in sources]  # fmt: skip
+    grid = {"gridTemplateRows": f"repeat({options.limit + len(sources)}, minmax(0, 1fr))"}
+    return html.Div(className="suspects", style=grid, children=lines)
+
+
+def _row_view(row: dict, top: float) -> html.Div:
+    change = "NEW" if row["new"] else ("" if row["change"] is None else
+                                       "=" if row["change"] == 0 else
+                                       ("▲" if row["change"] > 0 else "▼") + str(abs(row["change"])))  # fmt: skip
+    bar = html.Span(className="suspect-bar", style={"width": f"{row['score'] / top * 100:.0f}%"})
+    return html.Div(className="suspect" + (" alert" if row["alert"] else ""), children=[
+        html.Span(str(row["rank"]), className="suspect-rank"),
+        html.Span(row["user"], className="suspect-user"),
+        html.Span([bar, html.Span(f"{row['score']:g}", className="suspect-score")], className="suspect-measure"),
+        html.Span(" · ".join(row["reasons"]), className="suspect-reasons"),
+        html.Span(change, className="suspect-change"),
+    ])  # fmt: skip
