@@ -11,6 +11,7 @@ from dashboard.app import create_app
 from dashboard.clock import Clock
 from dashboard.config import WallConfig
 from dashboard.demo import DemoData
+from dashboard.demo_auth import DemoAuth
 from dashboard.demo_flows import DemoFlows
 from dashboard.demo_news import write_demo_news
 from dashboard.jobs import run_all_once
@@ -46,7 +47,8 @@ def start_demo_data(directory: Path, config: WallConfig, clock: Clock, seed: int
     shutil.rmtree(directory, ignore_errors=True)
     anchor = clock.now().replace(second=0, microsecond=0)
     data = [DemoData(directory / "events", config.tz, seed=seed, anchor=anchor),
-            DemoFlows(directory / "flows", config.tz, seed=seed, anchor=anchor)]  # fmt: skip
+            DemoFlows(directory / "flows", config.tz, seed=seed, anchor=anchor),
+            DemoAuth(directory / "auth", config.tz, seed=seed, anchor=anchor)]  # fmt: skip
     for generated in data:
         rows = generated.write_until(anchor)
         log.info("demo data: %s rows written to %s", f"{rows:,}", generated.directory)

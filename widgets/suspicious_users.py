@@ -34,6 +34,7 @@ class SuspiciousUsersOptions(Strict):
     limit: int = Field(10, ge=1, le=20)
     exclude: list[str] = Field(default_factory=list, description="users or patterns (svc-*)")
     min_failures: int = Field(5, ge=1, description="fewer failures never score")
+    alert_score: float = Field(5.0, ge=0, description="a NEW user is highlighted from this score")
     weights: Weights = Field(default_factory=Weights)
 
 
@@ -67,11 +68,11 @@ def compute(inputs: AuthInputs, options: SuspiciousUsersOptions, context: PanelC
         was = before.get(row["user"])
         new = bool(previous) and (was is None or was > PREVIOUS_TOP)
         change = None if new or was is None else was - rank
-        alert = new or "brute_force" in row["factors"]
+        alert = "brute_force" in row["factors"] or (new and row["score"] >= options.alert_score)
         rows.append({**row, "rank": rank, "new": new, "change": change, "alert": alert})
     return {
         "rows": rows,
-        "invalid_sources": invalid_user_sources(inputs.events, context.now, options)[:3],
+        **invalid_user_summary(inputs.events, context.now, options),
         "highlight": any(r["alert"] for r in rows),
     }
 
@@ -125,7 +126,7 @@ def user_factors(now: list[dict], base: list[dict], days: int, options, tz) -> d
         )
     successes = sorted((e for e in now if e["outcome"] == "success"), key=lambda e: e["ts"])
     logins = [e for e in successes if e["method"] != "sudo"]  # sudo is privileged use, not a login
-    if hit := _brute_force(now, logins):
+    if hit := _brute_force(now, logins, options.min_failures):
         factors["brute_force"] = (w.brute_force, f"success after {hit[1]} failures from {hit[0]}")
     known_ips = {e["src_ip"] for e in base if e["src_ip"]}
     new_ips = {e["src_ip"] for e in logins if e["src_ip"]} - known_ips
@@ -148,23 +149,25 @@ def user_factors(now: list[dict], base: list[dict], days: int, options, tz) -> d
     return factors
 
 
-def _brute_force(now: list[dict], successes: list[dict]) -> tuple[str, int] | None:
-    """The first success preceded by 3+ failures from the same source address in the window."""
+def _brute_force(now: list[dict], successes: list[dict], least: int) -> tuple[str, int] | None:
+    """The first login preceded by `least`+ failures from the same source address in the window
+    (three typos at one's own desk are not a brute force)."""
     for success in successes:
         failed = sum(e["count"] for e in now if e["outcome"] == "failure"
                      and e["src_ip"] == success["src_ip"] and e["ts"] < success["ts"])  # fmt: skip
-        if success["src_ip"] and failed >= 3:
+        if success["src_ip"] and failed >= least:
             return success["src_ip"], failed
     return None
 
 
 def _odd_hour(successes: list[dict], base: list[dict], tz) -> str | None:
-    """The first login at a local hour this user never logged in at (with 5+ logins to judge)."""
+    """The first login 2+ hours away from every local hour this user logged in at (5+ logins)."""
     local = lambda e: datetime.fromisoformat(e["ts"]).astimezone(tz)  # noqa: E731
-    usual = {local(e).hour for e in base if e["outcome"] == "success"}
+    usual = {local(e).hour for e in base if e["outcome"] == "success" and e["method"] != "sudo"}
     if sum(1 for e in base if e["outcome"] == "success") < 5:
         return None
-    odd = next((local(e) for e in successes if local(e).hour not in usual), None)
+    far = lambda hour: all(min(abs(hour - u), 24 - abs(hour - u)) >= 2 for u in usual)  # noqa: E731
+    odd = next((local(e) for e in successes if far(local(e).hour)), None)
     return odd.strftime("%H:%M") if odd else None
 
 
@@ -174,6 +177,18 @@ def _hosts(successes: list[dict], base: list[dict]) -> tuple[int, int]:
         if e["outcome"] == "success":
             per_day[e["ts"][:10]].add(e["host"])
     return len({e["host"] for e in successes}), max((len(h) for h in per_day.values()), default=0)
+
+
+def invalid_user_summary(events: list[dict], end: datetime, options) -> dict:
+    """Attempts on user names that do not exist: totals, and the sources with real volume."""
+    sources = invalid_user_sources(events, end, options)
+    names = {e["user"] for e in _window(events, end - options.window, end)
+             if e["invalid_user"] and e["outcome"] == "failure"}  # fmt: skip
+    return {
+        "invalid_total": {"attempts": sum(s["attempts"] for s in sources),
+                          "sources": len(sources), "names": len(names)},
+        "invalid_sources": [s for s in sources if s["attempts"] >= options.min_failures][:3],
+    }  # fmt: skip
 
 
 def invalid_user_sources(events: list[dict], end: datetime, options) -> list[dict]:
@@ -189,14 +204,17 @@ def invalid_user_sources(events: list[dict], end: datetime, options) -> list[dic
 
 def render(payload: dict, options: SuspiciousUsersOptions, view: View):
     """A row per user: score bar and the reasons in words; attempts on unknown names below."""
-    rows, sources = payload["rows"], payload["invalid_sources"]
-    if not rows and not sources:
+    rows, sources, total = payload["rows"], payload["invalid_sources"], payload["invalid_total"]
+    if not rows and not total["attempts"]:
         return html.Div("no account behaves unlike itself in this window", className="panel-empty")
     top = max((r["score"] for r in rows), default=1) or 1
     lines = [_row_view(r, top) for r in rows]
+    summary = (f"unknown user names: {total['attempts']:,} attempts from {total['sources']:,} "
+               f"addresses on {total['names']:,} names")  # fmt: skip
+    lines += [html.Div(summary, className="suspect-invalid")] if total["attempts"] else []
     lines += [html.Div(f"{s['src_ip']}: {s['attempts']:,} attempts on {s['names']:,} unknown user names",
                        className="suspect-invalid") for s in sources]  # fmt: skip
-    grid = {"gridTemplateRows": f"repeat({options.limit + len(sources)}, minmax(0, 1fr))"}
+    grid = {"gridTemplateRows": f"repeat({options.limit + len(lines) - len(rows)}, minmax(0, 1fr))"}
     return html.Div(className="suspects", style=grid, children=lines)
 
 

@@ -21,6 +21,7 @@ from selenium.webdriver.chrome.service import Service
 from dashboard.clock import Clock
 from dashboard.config import parse_config
 from dashboard.demo import DemoData
+from dashboard.demo_auth import DemoAuth
 from dashboard.demo_flows import DemoFlows
 from dashboard.demo_news import write_demo_news
 from dashboard.jobs import run_all_once
@@ -117,6 +118,15 @@ def wall(redis_url, tmp_path_factory):
         {"id": "exploited", "widget": "exploited_recent", "title": "Exploited", "source": "kev",
          "at": [3, 1], "options": {"inventory": inventory}},
     ]})  # fmt: skip
+    auth_dir = tmp_path_factory.mktemp("auth")
+    raw["sources"]["ssh"] = {
+        "type": "auth",
+        "path": str(auth_dir / "auth.log"),
+        "timezone": "Europe/Berlin",
+    }
+    raw["pages"].append({"id": "access", "title": "Access", "grid": {"columns": 1, "rows": 1}, "panels": [
+        {"id": "suspects", "widget": "suspicious_users", "title": "Suspects", "source": "ssh", "at": [1, 1]},
+    ]})  # fmt: skip
     config_path = data_dir / "wall.yaml"
     config_path.write_text(yaml.safe_dump(raw))
     config = parse_config(raw)
@@ -124,6 +134,7 @@ def wall(redis_url, tmp_path_factory):
     demo.write_until(demo.anchor)
     flows = DemoFlows(flows_dir / "flows", config.tz, seed=11, anchor=demo.anchor)
     flows.write_until(demo.anchor)
+    DemoAuth(auth_dir, config.tz, seed=11, anchor=demo.anchor).write_until(demo.anchor)
     store = Store(redis.Redis.from_url(redis_url, decode_responses=True), config.store.prefix)
     live = LiveWall(config, config_path, store)
     live.refresh()

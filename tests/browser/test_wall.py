@@ -23,7 +23,9 @@ def charts_drawn(driver, count: int) -> bool:
 
 
 @pytest.mark.parametrize("width,height", [(1366, 768), (1920, 1080), (3840, 2160)])
-@pytest.mark.parametrize("page,panels", [("main", 2), ("second", 1), ("network", 0), ("intel", 1)])
+@pytest.mark.parametrize(
+    "page,panels", [("main", 2), ("second", 1), ("network", 0), ("intel", 1), ("access", 0)]
+)
 def test_no_scrolling_at_wall_and_desk_sizes(browser, wall, width, height, page, panels):
     wall.refresh()
     set_viewport(browser, width, height)
@@ -52,7 +54,7 @@ def test_kiosk_hides_navigation_and_cursor_desk_shows_them(browser, wall):
     wait_until(browser, lambda d: "desk" in d.find_element(By.ID, "wall").get_attribute("class"))
     assert browser.find_element(By.ID, "page-nav").value_of_css_property("visibility") == "visible"
     links = [a.text for a in browser.find_elements(By.CSS_SELECTOR, ".nav-link")]
-    assert links == ["Main", "Second", "Network", "Intel"]
+    assert links == ["Main", "Second", "Network", "Intel", "Access"]
 
 
 def test_desk_hover_shows_exact_values(browser, wall):
@@ -141,3 +143,18 @@ def test_hostile_feed_text_is_shown_as_text_and_runs_nothing(browser, wall):
     exploited = browser.find_element(By.CSS_SELECTOR, ".kev.ours")
     assert "we run SAP NetWeaver: sap-prd-01" in exploited.text
     screenshot(browser, "wall-intel-1920x1080.png")
+
+
+def test_suspicious_users_explain_the_planted_brute_force(browser, wall):
+    wall.refresh()
+    set_viewport(browser, 1920, 1080)
+    browser.get(f"{wall.url}/access?kiosk=1")
+    rows = wait_until(browser, lambda d: d.find_elements(By.CSS_SELECTOR, ".suspect"))
+    first = rows[0].text
+    assert "cmeyer" in first and "success after 60 failures from 198.51.100.77" in first, first
+    assert "alert" in rows[0].get_attribute("class")
+    assert (
+        "45.148.10.240: 240 attempts on 240 unknown user names"
+        in browser.find_element(By.CSS_SELECTOR, ".suspects").text
+    )
+    screenshot(browser, "wall-access-1920x1080.png")

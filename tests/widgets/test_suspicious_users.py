@@ -73,6 +73,7 @@ def test_excluded_accounts_and_unknown_names_ranked_per_source():
     data = su.compute(su.AuthInputs(dataset()), options(), CONTEXT)
     assert "svc-backup" not in {r["user"] for r in data["rows"]}
     assert data["invalid_sources"] == [{"src_ip": "203.0.113.99", "attempts": 70, "names": 51}]
+    assert data["invalid_total"] == {"attempts": 70, "sources": 1, "names": 51}
     unfiltered = su.compute(su.AuthInputs(dataset()), su.SuspiciousUsersOptions(), CONTEXT)
     backup = unfiltered["rows"][1]  # 2 * log2(100 / 1) = 13.3, after bob's 17.05
     assert (backup["user"], backup["score"], backup["reasons"]) == (
@@ -90,14 +91,13 @@ def test_weights_change_the_order():
 
 def test_rank_change_and_new_against_the_previous_window():
     events = dataset()
-    # yesterday (the previous window) carol already logged in on six hosts, dave did not score
-    events += [
-        ev("carol", day(1, 13) + timedelta(minutes=m), ip="10.0.0.7", host=f"old-{m}")
-        for m in range(6)
-    ]
+    # yesterday morning (the previous window) bob already failed 20 times: he ranked first then
+    events.append(ev("bob", day(1, 8), "failure", ip="10.0.0.6", count=20))
     rows = {r["user"]: r for r in su.compute(su.AuthInputs(events), options(), CONTEXT)["rows"]}
-    assert rows["bob"]["new"] is True and rows["dave"]["new"] is True
-    assert (rows["carol"]["new"], rows["carol"]["change"]) == (False, -1)  # was 1st, now 2nd
+    assert (rows["bob"]["rank"], rows["bob"]["new"], rows["bob"]["change"]) == (1, False, 0)
+    assert rows["dave"]["new"] is True and rows["carol"]["new"] is True
+    assert rows["bob"]["alert"]  # the brute force that worked, whatever the rank
+    assert rows["carol"]["alert"] and not rows["dave"]["alert"]  # NEW: 5 points alert, 2 stay calm
 
 
 def test_quiet_users_score_nothing():
@@ -114,3 +114,10 @@ def test_render_shows_reasons_and_new():
         "41 failed (usual 2) · success after 41 failures from 203.0.113.7 · login at 02:13" in text
     )
     assert "203.0.113.99: 70 attempts on 51 unknown user names" in text
+
+
+def test_a_few_typos_before_a_login_are_not_a_brute_force():
+    typos = [ev("erin", day(n)) for n in range(2, 16)]
+    typos += [ev("erin", day(0) + timedelta(seconds=s), "failure") for s in range(4)]
+    typos.append(ev("erin", day(0) + timedelta(minutes=1)))
+    assert su.compute(su.AuthInputs(typos), options(), CONTEXT)["rows"] == []
