@@ -53,11 +53,13 @@ def test_every_problem_is_reported_at_once(raw):
 
 
 def test_unknown_widget_and_missing_keys(raw):
+    from widgets import WIDGETS
+
     raw["pages"][0]["panels"][0]["widget"] = "pie_chart"
     del raw["pages"][0]["panels"][1]["title"]
+    names = ", ".join(WIDGETS)
     assert problems_of(raw) == [
-        "pages[0].panels[0].widget: unknown widget 'pie_chart'; "
-        "expected one of metric_compare, top_talkers, exploited_recent, feed_keywords",
+        f"pages[0].panels[0].widget: unknown widget 'pie_chart'; expected one of {names}",
         "pages[0].panels[1].title: required key is missing",
     ]
 
