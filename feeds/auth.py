@@ -9,7 +9,7 @@ from zoneinfo import ZoneInfo
 from pydantic import Field, ValidationInfo, field_validator
 
 from dashboard.types import Duration, Strict
-from feeds import auth_readers, files
+from feeds import auth_formats, auth_readers, files
 from feeds.auth_readers import AuthEvent
 
 METRICS = ("failed_logins", "successful_logins", "invalid_user_attempts", "failing_source_ips")
@@ -17,7 +17,10 @@ METRICS = ("failed_logins", "successful_logins", "invalid_user_attempts", "faili
 
 class AuthConfig(Strict):
     type: Literal["auth"]
-    path: str = Field(description="glob of syslog files (auth.log, secure, journal exports)")
+    path: str = Field(description="glob of syslog, Windows Security JSON or Zeek ssh.log files")
+    format: Literal["auto", "syslog", "windows", "zeek-ssh"] = Field(
+        "auto", description="auto: Zeek by its #separator header, Windows by '{', else syslog"
+    )
     timezone: str = Field("UTC", description="zone of syslog times written without one")
     refresh: Duration = "1m"
     bucket: Duration = "5m"
@@ -42,6 +45,26 @@ class AuthConfig(Strict):
 
 
 Config = AuthConfig
+
+
+def file_format(path: str, configured: str) -> str:
+    """The configured format, or the one the file's first bytes show."""
+    if configured != "auto":
+        return configured
+    with open(path, "rb") as handle:
+        start = handle.read(64).lstrip()
+    if start.startswith(b"#separator"):
+        return "zeek-ssh"
+    return "windows" if start.startswith(b"{") else "syslog"
+
+
+def parse(data: bytes, fmt: str, now: datetime, tz: ZoneInfo) -> tuple[list[AuthEvent], int]:
+    """Events and unreadable lines of one file's new bytes, in its format."""
+    if fmt == "windows":
+        return auth_formats.parse_windows_json(data)
+    if fmt == "zeek-ssh":
+        return auth_formats.parse_zeek_ssh(data)
+    return auth_readers.parse_syslog(data, now, tz)
 
 
 def bucket_metrics(events: list[AuthEvent], bucket: timedelta) -> tuple[dict, dict]:
@@ -83,10 +106,12 @@ class Source:
         for path in files.matched_files(self.config.path):
             stats["files"] += 1
             seen = files.FilePosition.from_json(positions.get(path))
-            data, position = files.read_new(path, seen, files.no_header)
+            fmt = file_format(path, self.config.format)
+            header = files.comment_lines if fmt == "zeek-ssh" else files.no_header
+            data, position = files.read_new(path, seen, header)
             if position == seen:
                 continue
-            events, bad = auth_readers.parse_syslog(bytes(data), now, tz) if data else ([], 0)
+            events, bad = parse(bytes(data), fmt, now, tz) if data else ([], 0)
             stats["rows"] += sum(e.count for e in events)
             stats["bad_rows"] += bad
             if events:
@@ -98,6 +123,7 @@ class Source:
                                      now, self.config.retention)  # fmt: skip
             store.add_distinct(self.source_id, "failing_source_ips", failing_ips, now,
                                self.config.retention)  # fmt: skip
-            store.add_auth_events(self.source_id, [compact(e) for e in events if e.outcome],
+            kept = [compact(e) for e in events if e.outcome or e.privileged]
+            store.add_auth_events(self.source_id, kept,
                                   now, self.config.retention)  # fmt: skip
         return stats

@@ -57,11 +57,21 @@ def vast_csv_batches(data: bytes) -> Iterator[files.Chunk]:
 
 def read_zeek_tsv(data: bytes) -> files.Chunk:
     """Zeek conn.log as TSV: #separator ... #fields, #types header; '-' unset; '#close' footer."""
+    overrides = {"id.orig_p": pa.string(), "id.resp_p": pa.string()}
+    return normalize(zeek_table(data, list(ZEEK_COLUMNS.values()), overrides), ZEEK_COLUMNS)
+
+
+def zeek_table(data: bytes, wanted: list[str], types: dict | None = None) -> files.Chunk:
+    """Any Zeek TSV log as a table of the wanted columns that it has; '#' lines are not data."""
     data = bytes(data)
     header, _, body = data.partition(b"\n#types")
-    fields = next(line for line in header.split(b"\n") if line.startswith(b"#fields"))
+    fields = next((line for line in header.split(b"\n") if line.startswith(b"#fields")), None)
+    if fields is None:
+        raise ValueError("not a Zeek TSV log: no #fields header")
     names = fields.decode().split("\t")[1:]
     body = body.partition(b"\n")[2]
+    if not body.strip():
+        return files.Chunk(pa.table({}), 0)
     bad: list[object] = []
 
     def skip(row) -> str:
@@ -70,16 +80,14 @@ def read_zeek_tsv(data: bytes) -> files.Chunk:
         return "skip"
 
     parse = pacsv.ParseOptions(delimiter="\t", quote_char=False, invalid_row_handler=skip)
-    read = pacsv.ReadOptions(column_names=names)
     convert = pacsv.ConvertOptions(
         null_values=["-", "(empty)"], strings_can_be_null=True,
-        include_columns=[c for c in ZEEK_COLUMNS.values() if c in names],
-        column_types={"id.orig_p": pa.string(), "id.resp_p": pa.string()},
+        include_columns=[c for c in wanted if c in names], column_types=types or {},
     )  # fmt: skip
-    if not body.strip():
-        return files.Chunk(pa.table({}), 0)
-    table = pacsv.read_csv(pa.BufferReader(body), read, parse, convert)
-    return normalize(files.Chunk(table, len(bad)), ZEEK_COLUMNS)
+    table = pacsv.read_csv(
+        pa.BufferReader(body), pacsv.ReadOptions(column_names=names), parse, convert
+    )
+    return files.Chunk(table, len(bad))
 
 
 def read_zeek_json(data: bytes) -> files.Chunk:

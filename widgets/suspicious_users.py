@@ -144,7 +144,8 @@ def user_factors(now: list[dict], base: list[dict], days: int, options, tz) -> d
             w.many_hosts * (hosts - usual_hosts),
             f"logins on {hosts} hosts (usual {usual_hosts})",
         )
-    if any(e["privileged"] for e in successes) and not any(e["privileged"] for e in base):
+    privileged = lambda events: any(e["privileged"] and e["outcome"] != "failure" for e in events)  # noqa: E731
+    if privileged(now) and not privileged(base):
         factors["privileged"] = (w.privileged, "privileged use, new for this user")
     return factors
 

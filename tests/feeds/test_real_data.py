@@ -28,3 +28,12 @@ def test_real_kev_catalog_parses_whole():
     )
     assert (len(records), bad, version) == (1253, 0, "2025.01.29")
     assert all(r["vendorProject"] == r["vendorProject"].strip() for r in records)
+
+
+def test_real_zeek_ssh_log():
+    from feeds import auth_formats
+
+    events, bad = auth_formats.parse_zeek_ssh((SHARED / "zeek" / "ssh.log").read_bytes())
+    assert bad == 0
+    assert sum(e.count for e in events if e.outcome == "success") == 5
+    assert all(e.user is None and e.src_ip for e in events)  # Zeek sees addresses, not users
