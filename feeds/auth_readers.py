@@ -44,7 +44,7 @@ PAM_COUNTED_ELSEWHERE = {"sshd", "sudo"}  # their own lines count the attempt
 
 @dataclass
 class AuthEvent:
-    """One normalized authentication event (field names: feeds.fields.AUTH_FIELDS)."""
+    """One normalized authentication event; its fields are feeds.fields.AUTH_FIELDS."""
 
     ts: datetime
     host: str

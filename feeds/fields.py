@@ -22,3 +22,18 @@ FLOW_SCHEMA = pa.schema(
 )
 FLOW_FIELDS = FLOW_SCHEMA.names
 REQUIRED_FLOW_FIELDS = ("ts", "src_ip", "dst_ip")
+
+# An authentication event, as every auth reader returns it (feeds.auth_readers.AuthEvent).
+AUTH_FIELDS = (
+    "ts",  # UTC
+    "host",  # the machine that logged it
+    "program",  # sshd, su, sudo, windows-4625, zeek-ssh, ...
+    "user",  # None when the log does not say (Zeek)
+    "src_ip",
+    "outcome",  # success, failure, or None for a notice that is no attempt
+    "method",  # password, publickey, sudo, kerberos, network, ...
+    "reason",  # in words: "wrong password", "user does not exist", ...
+    "invalid_user",  # the account does not exist
+    "privileged",  # root, sudo/su to root, Windows special privileges
+    "count",  # attempts this event stands for ("message repeated N times")
+)

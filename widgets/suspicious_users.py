@@ -26,6 +26,7 @@ class Weights(Strict):
     odd_hour: float = Field(2.0, ge=0, description="a login at an hour this user never logs in")
     many_hosts: float = Field(1.0, ge=0, description="per host above the user's usual")
     privileged: float = Field(2.0, ge=0, description="privileged use this user never made")
+    above_others: float = Field(1.0, ge=0, description="failures far above all other users now")
 
 
 class SuspiciousUsersOptions(Strict):
@@ -100,9 +101,14 @@ def score_users(
     for e in _window(usable, start - options.baseline, start):
         base_by_user[e["user"]].append(e)
     days = max(1, round(options.baseline.total_seconds() / 86400))
+    failures = {
+        u: sum(e["count"] for e in es if e["outcome"] == "failure") for u, es in now_by_user.items()
+    }
     rows = []
     for user, now_events in now_by_user.items():
         factors = user_factors(now_events, base_by_user[user], days, options, tz)
+        if against := _above_others(user, failures, options):
+            factors["above_others"] = against
         score = sum(points for points, _ in factors.values())
         if score > 0:
             reasons = [text for points, text in sorted(factors.values(), key=lambda f: -f[0])][:3]
@@ -148,6 +154,20 @@ def user_factors(now: list[dict], base: list[dict], days: int, options, tz) -> d
     if privileged(now) and not privileged(base):
         factors["privileged"] = (w.privileged, "privileged use, new for this user")
     return factors
+
+
+def _above_others(user: str, failures: dict[str, int], options) -> tuple[float, str] | None:
+    """Failures far above what the other users see in the same window (their 90th percentile)."""
+    others = sorted(n for u, n in failures.items() if u != user)
+    if len(others) < 5:
+        return None  # too few users to say what is usual for all
+    typical = others[int(0.9 * (len(others) - 1))]
+    mine = failures[user]
+    if mine < max(options.min_failures, 3 * (typical + 1)):
+        return None
+    return options.weights.above_others * math.log2(
+        mine / (typical + 1)
+    ), f"others fail up to {typical}"
 
 
 def _brute_force(now: list[dict], successes: list[dict], least: int) -> tuple[str, int] | None:

@@ -160,3 +160,11 @@ def test_unreadable_and_unrelated_lines():
         NOW, UTC_TZ,
     )  # fmt: skip
     assert (events, bad) == ([], 1)
+
+
+def test_the_event_has_exactly_the_declared_fields():
+    from dataclasses import fields
+
+    from feeds.fields import AUTH_FIELDS
+
+    assert tuple(f.name for f in fields(ar.AuthEvent) if f.name != "extra") == AUTH_FIELDS

@@ -58,7 +58,7 @@ def test_top_users_and_their_reasons_by_hand():
     data = su.compute(su.AuthInputs(dataset()), options(), CONTEXT)
     users = [(r["user"], r["score"]) for r in data["rows"]]
     # bob: 41 failures vs usual 2 -> 2 * log2(41/3) = 7.55; brute force 6; new source 1.5; 02:13 2
-    bob = 2 * math.log2(41 / 3) + 6 + 1.5 + 2
+    bob = 2 * math.log2(41 / 3) + 6 + 1.5 + 2  # above_others: only 3 other users, too few to say
     assert users == [("bob", round(bob, 1)), ("carol", 5.0), ("dave", 2.0)]
     rows = {r["user"]: r for r in data["rows"]}
     assert rows["bob"]["reasons"] == ["41 failed (usual 2)", "success after 41 failures from 203.0.113.7",
@@ -121,3 +121,18 @@ def test_a_few_typos_before_a_login_are_not_a_brute_force():
     typos += [ev("erin", day(0) + timedelta(seconds=s), "failure") for s in range(4)]
     typos.append(ev("erin", day(0) + timedelta(minutes=1)))
     assert su.compute(su.AuthInputs(typos), options(), CONTEXT)["rows"] == []
+
+
+def test_failures_far_above_all_other_users():
+    # a new account (no baseline of its own) against nine colleagues who fail 0-2 times today
+    events = [ev(f"u{i}", day(0, 9), "failure", count=i % 3) for i in range(9)]
+    events += [ev(f"u{i}", day(0, 10)) for i in range(9)]
+    events += [ev("newbie", day(0, 11), "failure", count=24)]
+    (row,) = [
+        r
+        for r in su.compute(su.AuthInputs(events), options(), CONTEXT)["rows"]
+        if r["user"] == "newbie"
+    ]
+    # own baseline: 2 * log2(24 / 1) = 9.17; others' 90th percentile is 2: 1 * log2(24 / 3) = 3
+    assert row["score"] == round(2 * math.log2(24) + 3, 1)
+    assert row["reasons"] == ["24 failed (usual 0)", "others fail up to 2"]
