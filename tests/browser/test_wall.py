@@ -3,6 +3,7 @@
 from pathlib import Path
 
 import pytest
+from selenium.common.exceptions import StaleElementReferenceException
 from selenium.webdriver.common.action_chains import ActionChains
 from selenium.webdriver.common.by import By
 from selenium.webdriver.support.ui import WebDriverWait
@@ -15,7 +16,10 @@ OVERFLOWS = (Path(__file__).parent / "overflows.js").read_text()
 
 
 def wait_until(driver, condition, timeout=20, message=""):
-    return WebDriverWait(driver, timeout, poll_frequency=0.2).until(lambda d: condition(d), message)
+    """Poll `condition`; a page reloading under it (the wall does after an outage) is 'not yet'."""
+    wait = WebDriverWait(driver, timeout, poll_frequency=0.2,
+                         ignored_exceptions=(StaleElementReferenceException,))  # fmt: skip
+    return wait.until(lambda d: condition(d), message)
 
 
 def charts_drawn(driver, count: int) -> bool:
