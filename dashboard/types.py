@@ -1,14 +1,17 @@
 """Pydantic field types shared by every config model (durations, ids, strict base)."""
 
 from datetime import timedelta
+from pathlib import Path
 from typing import Annotated
 
 from pydantic import (
+    AfterValidator,
     BaseModel,
     BeforeValidator,
     ConfigDict,
     PlainSerializer,
     StringConstraints,
+    ValidationInfo,
     WithJsonSchema,
 )
 
@@ -22,6 +25,17 @@ Duration = Annotated[
 ]
 
 Identifier = Annotated[str, StringConstraints(pattern=r"^[A-Za-z0-9_-]{1,64}$")]
+
+
+def _beside_config(location: str, info: ValidationInfo) -> str:
+    """A relative file path or glob means: relative to the config file; URLs stay as they are."""
+    base = (info.context or {}).get("base_dir")
+    if not base or location.startswith(("http://", "https://")) or Path(location).is_absolute():
+        return location
+    return str(Path(base) / location)
+
+
+ConfigPath = Annotated[str, AfterValidator(_beside_config)]  # a file, glob or http(s) URL
 
 
 class Strict(BaseModel):

@@ -2,13 +2,12 @@
 
 from collections import defaultdict
 from datetime import datetime, timedelta
-from pathlib import Path
 from typing import Literal
 from zoneinfo import ZoneInfo
 
-from pydantic import Field, ValidationInfo, field_validator
+from pydantic import Field, field_validator
 
-from dashboard.types import Duration, Strict
+from dashboard.types import ConfigPath, Duration, Strict
 from feeds import auth_formats, auth_readers, files
 from feeds.auth_readers import AuthEvent
 
@@ -17,7 +16,9 @@ METRICS = ("failed_logins", "successful_logins", "invalid_user_attempts", "faili
 
 class AuthConfig(Strict):
     type: Literal["auth"]
-    path: str = Field(description="glob of syslog, Windows Security JSON or Zeek ssh.log files")
+    path: ConfigPath = Field(
+        description="glob of syslog, Windows Security JSON or Zeek ssh.log files"
+    )
     format: Literal["auto", "syslog", "windows", "zeek-ssh"] = Field(
         "auto", description="auto: Zeek by its #separator header, Windows by '{', else syslog"
     )
@@ -25,12 +26,6 @@ class AuthConfig(Strict):
     refresh: Duration = "1m"
     bucket: Duration = "5m"
     retention: Duration = Field("40d", description="metric history kept in the store")
-
-    @field_validator("path")
-    @classmethod
-    def _relative_to_config(cls, path: str, info: ValidationInfo) -> str:
-        base = (info.context or {}).get("base_dir")
-        return str(Path(base) / path) if base and not Path(path).is_absolute() else path
 
     @field_validator("timezone")
     @classmethod

@@ -1,15 +1,14 @@
 """The `events` source: rows in CSV / JSON-lines / Parquet files turned into metric buckets."""
 
 from datetime import datetime, timedelta
-from pathlib import Path
 from typing import Literal
 
 import pandas as pd
 import pyarrow as pa
 import pyarrow.parquet as pq
-from pydantic import Field, ValidationInfo, field_validator, model_validator
+from pydantic import Field, model_validator
 
-from dashboard.types import Duration, Identifier, Strict
+from dashboard.types import ConfigPath, Duration, Identifier, Strict
 from feeds import files
 
 FilterValue = str | int | float | bool | list[str | int | float | bool]
@@ -24,7 +23,7 @@ class MetricSpec(Strict):
 
 class EventsConfig(Strict):
     type: Literal["events"]
-    path: str = Field(description="glob of CSV, JSON-lines or Parquet files, relative to config")
+    path: ConfigPath = Field(description="glob of CSV, JSON-lines or Parquet files")
     format: Literal["auto", "csv", "jsonl", "parquet"] = "auto"
     timestamp: str = Field("ts", description="the column with the event time")
     timestamp_unit: Literal["s", "ms", "us", "ns"] = Field("s", description="for numeric times")
@@ -33,12 +32,6 @@ class EventsConfig(Strict):
     bucket: Duration = "5m"
     retention: Duration = Field("40d", description="metric history kept in the store")
     metrics: dict[Identifier, MetricSpec] = Field(min_length=1)
-
-    @field_validator("path")
-    @classmethod
-    def _relative_to_config(cls, path: str, info: ValidationInfo) -> str:
-        base = (info.context or {}).get("base_dir")
-        return str(Path(base) / path) if base and not Path(path).is_absolute() else path
 
     @model_validator(mode="after")
     def _history_covers_band(self) -> "EventsConfig":

@@ -9,9 +9,9 @@ from typing import Literal
 import numpy as np
 import pyarrow as pa
 import pyarrow.compute as pc
-from pydantic import Field, ValidationInfo, field_validator
+from pydantic import Field, field_validator
 
-from dashboard.types import Duration, Strict
+from dashboard.types import ConfigPath, Duration, Strict
 from feeds import files, flow_readers
 from feeds.fields import FLOW_FIELDS, REQUIRED_FLOW_FIELDS
 
@@ -25,7 +25,7 @@ PORTED_PROTOCOLS = ["tcp", "udp"]
 
 class FlowsConfig(Strict):
     type: Literal["flows"]
-    path: str = Field(description="glob of flow files, relative to config")
+    path: ConfigPath = Field(description="glob of flow files")
     format: Literal["auto", "vast", "zeek", "zeek-json", "csv", "parquet"] = "auto"
     columns: dict[str, str] = Field(
         default_factory=dict, description="csv/parquet: normalized field -> column name"
@@ -37,12 +37,6 @@ class FlowsConfig(Strict):
     refresh: Duration = "1m"
     bucket: Duration = "5m"
     retention: Duration = Field("8d", description="per-bucket host pairs kept in the store")
-
-    @field_validator("path")
-    @classmethod
-    def _relative_to_config(cls, path: str, info: ValidationInfo) -> str:
-        base = (info.context or {}).get("base_dir")
-        return str(Path(base) / path) if base and not Path(path).is_absolute() else path
 
     @field_validator("internal", "exclude")
     @classmethod

@@ -3,12 +3,11 @@
 import json
 import re
 from datetime import date, datetime
-from pathlib import Path
 from typing import Literal
 
-from pydantic import Field, ValidationInfo, field_validator
+from pydantic import Field
 
-from dashboard.types import Duration, Strict
+from dashboard.types import ConfigPath, Duration, Strict
 from feeds import fetch
 
 CVE_ID = re.compile(r"^CVE-\d{4}-\d{4,}$")
@@ -18,21 +17,10 @@ FIELDS = ("cveID", "vendorProject", "product", "vulnerabilityName", "dateAdded",
 
 class KevConfig(Strict):
     type: Literal["kev"]
-    location: str = Field(description="a local file (relative to config) or an http(s) URL")
+    location: ConfigPath = Field(description="a local file or an http(s) URL")
     refresh: Duration = "1d"
     timeout: Duration = "30s"
     max_bytes: int = Field(20 << 20, gt=0, description="a larger answer is refused")
-
-    @field_validator("location")
-    @classmethod
-    def _relative_to_config(cls, location: str, info: ValidationInfo) -> str:
-        base = (info.context or {}).get("base_dir")
-        remote = location.startswith(("http://", "https://"))
-        return (
-            location
-            if remote or not base or Path(location).is_absolute()
-            else str(Path(base) / location)
-        )
 
 
 Config = KevConfig

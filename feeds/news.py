@@ -6,30 +6,18 @@ import html
 import re
 from datetime import UTC, datetime
 from html.parser import HTMLParser
-from pathlib import Path
 from typing import Literal
 
 import feedparser
-from pydantic import Field, ValidationInfo, field_validator
+from pydantic import Field
 
-from dashboard.types import Duration, Identifier, Strict
+from dashboard.types import ConfigPath, Duration, Identifier, Strict
 from feeds import fetch
 
 
 class FeedConfig(Strict):
     name: Identifier
-    location: str = Field(description="an http(s) URL or a local file, relative to config")
-
-    @field_validator("location")
-    @classmethod
-    def _relative_to_config(cls, location: str, info: ValidationInfo) -> str:
-        base = (info.context or {}).get("base_dir")
-        remote = location.startswith(("http://", "https://"))
-        return (
-            location
-            if remote or not base or Path(location).is_absolute()
-            else str(Path(base) / location)
-        )
+    location: ConfigPath = Field(description="an http(s) URL or a local file")
 
 
 class NewsConfig(Strict):

@@ -2,15 +2,14 @@
 
 import csv
 from dataclasses import dataclass
-from pathlib import Path
 from typing import Literal
 
 import pandas as pd
 import pyarrow as pa
 from dash import html
-from pydantic import Field, ValidationInfo, field_validator, model_validator
+from pydantic import Field, model_validator
 
-from dashboard.types import Duration, Strict
+from dashboard.types import ConfigPath, Duration, Strict
 from feeds.flows import rank_hosts
 from widgets.context import PanelContext, View
 
@@ -24,17 +23,11 @@ class TopTalkersOptions(Strict):
     )
     by: Literal["bytes", "connections"] = "bytes"
     ranks: tuple[int, int] = Field((1, 10), description="[first, last] rank shown, e.g. [11, 20]")
-    inventory: str | None = Field(None, description="CSV with columns ip,name: names for hosts")
+    inventory: ConfigPath | None = Field(None, description="CSV with columns ip,name")
     jump: int = Field(5, ge=1, description="a rise of this many ranks is highlighted")
     min_share: float = Field(
         0.5, ge=0, description="NEW or risen hosts below this % of the total are not highlighted"
     )
-
-    @field_validator("inventory")
-    @classmethod
-    def _relative_to_config(cls, path: str | None, info: ValidationInfo) -> str | None:
-        base = (info.context or {}).get("base_dir")
-        return str(Path(base) / path) if path and base and not Path(path).is_absolute() else path
 
     @model_validator(mode="after")
     def _ranks_in_order(self) -> "TopTalkersOptions":
