@@ -27,6 +27,7 @@ class Kind:
     night_share: float  # rate at night as a share of the peak
     weekend_share: float
     bytes_per_event: float = 0.0  # > 0: a traffic summary row every minute, not random events
+    steadiness: float = 20.0  # gamma shape of the per-minute rate noise: higher is steadier
 
 
 KINDS = [
@@ -35,7 +36,7 @@ KINDS = [
     Kind("ids_alert", 1.2, 0.4, 0.6),
     Kind("vpn_login", 3.0, 0.04, 0.12),
     Kind("mfa_denied", 0.35, 0.08, 0.2),
-    Kind("egress", 1.0, 0.25, 0.35, bytes_per_event=1.6e9),
+    Kind("egress", 1.0, 0.25, 0.35, bytes_per_event=1.6e9, steadiness=400.0),
 ]
 
 
@@ -88,7 +89,9 @@ def kind_events(
     kind: Kind, minutes: np.ndarray, rng, tz: ZoneInfo, anomalies: list[Anomaly]
 ) -> dict:
     """Columns of one kind's events over the given minutes (Poisson counts, or one a minute)."""
-    rate = rate_profile(minutes, kind, tz) * rng.gamma(20, 1 / 20, len(minutes))
+    rate = rate_profile(minutes, kind, tz) * rng.gamma(
+        kind.steadiness, 1 / kind.steadiness, len(minutes)
+    )
     for anomaly in (a for a in anomalies if a.kind == kind.name):
         start, end = (
             np.datetime64(t.replace(tzinfo=None), "m") for t in (anomaly.start, anomaly.end)
