@@ -277,6 +277,9 @@ def _check_source(config: WallConfig, panel: PanelBase, key: str) -> list[str]:
     if source is None:
         known = ", ".join(sorted(config.sources)) or "none are defined"
         return [f"{key}.source: unknown source '{panel.source}' (sources: {known})"]
+    if source.type not in widget.source_types:
+        wanted = " or ".join(widget.source_types)
+        return [f"{key}.source: {panel.widget} needs a {wanted} source, not '{source.type}'"]
     return [f"{key}.options.{k}: {msg}" for k, msg in widget.check(panel.options, source)]
 
 

@@ -15,6 +15,7 @@ README = (ROOT / "README.md").read_text()
 @pytest.mark.parametrize("name", sorted(WIDGETS))
 def test_widget_has_tests_and_a_readme_section(name):
     assert (ROOT / "tests" / "widgets" / f"test_{name}.py").exists()
+    assert set(WIDGETS[name].source_types) <= set(SOURCES)
     assert f"### `{name}`" in README
     for option in WIDGETS[name].Options.model_fields:
         assert f"`{option}`" in README, f"option {option} of {name} is not documented"

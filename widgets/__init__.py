@@ -1,6 +1,6 @@
 """The widget registry: the YAML name of a widget -> its module.
 
-A widget module has `Options` (pydantic), `needs_source`, `check(options, source)`,
+A widget module has `Options` (pydantic), `needs_source`, `source_types`, `check(options, source)`,
 `load(reader, panel, context)` (reads the store), `compute(inputs, options, context)` (pure) and
 `render(payload, options, view)` (Dash components, no I/O).
 """

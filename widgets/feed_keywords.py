@@ -14,6 +14,7 @@ from widgets import theme
 from widgets.context import PanelContext, View
 
 needs_source = True
+source_types = ("news",)
 CVE = re.compile(r"\bCVE-(\d{4})-(\d{4,7})\b", re.IGNORECASE)
 WORD = re.compile(r"[a-z][a-z0-9]*(?:[-.][a-z0-9]+)*")
 STOP_WORDS = set("""
@@ -52,8 +53,6 @@ class FeedInputs:
 
 
 def check(options: FeedKeywordsOptions, source) -> list[tuple[str, str]]:
-    if source.type != "news":
-        return [("window", f"feed_keywords needs a news source, not '{source.type}'")]
     return []
 
 

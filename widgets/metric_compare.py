@@ -17,6 +17,7 @@ from widgets.context import PanelContext, View
 WEEK = timedelta(days=7)
 BAND_QUANTILES = {"p10-p90": (0.1, 0.9), "p25-p75": (0.25, 0.75), "minmax": (0.0, 1.0)}
 needs_source = True
+source_types = ("events", "auth")  # the sources that declare metrics
 
 
 class MetricCompareOptions(Strict):
@@ -51,9 +52,7 @@ class MetricInputs:
 
 def check(options: MetricCompareOptions, source) -> list[tuple[str, str]]:
     """Config problems: the metric must be one the source declares."""
-    metrics = getattr(source, "metrics", None)
-    if metrics is None:
-        return [("metric", f"source type '{source.type}' has no metrics")]
+    metrics = source.metrics
     if options.metric not in metrics:
         return [("metric", f"source has no metric '{options.metric}' (has: {', '.join(metrics)})")]
     bucket = source.bucket

@@ -14,6 +14,7 @@ from dashboard.types import Duration, Strict
 from widgets.context import PanelContext, View
 
 needs_source = True
+source_types = ("auth",)
 PREVIOUS_TOP = 20
 
 
@@ -48,8 +49,6 @@ class AuthInputs:
 
 
 def check(options: SuspiciousUsersOptions, source) -> list[tuple[str, str]]:
-    if source.type != "auth":
-        return [("window", f"suspicious_users needs an auth source, not '{source.type}'")]
     return []
 
 

@@ -14,6 +14,7 @@ from feeds.flows import rank_hosts
 from widgets.context import PanelContext, View
 
 needs_source = True
+source_types = ("flows",)
 PREVIOUS_TOP = 20  # a host not in the previous window's top 20 is NEW
 
 
@@ -51,8 +52,6 @@ class TalkerInputs:
 
 
 def check(options: TopTalkersOptions, source) -> list[tuple[str, str]]:
-    if source.type != "flows":
-        return [("by", f"top_talkers needs a flows source, not '{source.type}'")]
     if options.window % source.bucket:
         return [("window", f"must be a multiple of the source bucket ({source.bucket})")]
     return []

@@ -124,3 +124,10 @@ def test_not_yaml_and_missing_file_are_clear(tmp_path):
 def test_defaults_bind_to_loopback(raw):
     del raw["web"]
     assert parse_config(raw).web.host == "127.0.0.1"
+
+
+def test_a_widget_names_the_source_types_it_can_read(raw):
+    raw["pages"][0]["panels"][0] |= {"widget": "top_talkers", "options": {}}
+    assert problems_of(raw) == [
+        "pages[0].panels[0].source: top_talkers needs a flows source, not 'events'"
+    ]
