@@ -18,8 +18,8 @@ import pyarrow.parquet as pq
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from dashboard.demo_flows import VAST_HEADER  # noqa: E402
-from feeds import files, flow_readers, flows  # noqa: E402
+from socwall.dashboard.demo_flows import VAST_HEADER  # noqa: E402
+from socwall.feeds import files, flow_readers, flows  # noqa: E402
 
 START = 1364803200  # 2013-04-01T08:00Z, VAST's own year
 SERVICES = np.array([22, 25, 53, 80, 123, 443, 3389])

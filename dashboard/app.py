@@ -7,16 +7,15 @@ from urllib.parse import parse_qs
 
 from dash import MATCH, ClientsideFunction, Dash, Input, Output, State, ctx, html, no_update
 from flask import jsonify
-
-from dashboard import layout
-from dashboard.clock import Clock, utc_now
-from dashboard.config import WallConfig
-from dashboard.durations import humanize_age, parse_duration
-from dashboard.frame import STORE_DOWN, frame_state
-from dashboard.health import health_report
-from dashboard.store import Store, StoreUnavailable
-from widgets import WIDGETS
-from widgets.context import View
+from socwall.dashboard import layout
+from socwall.dashboard.clock import Clock, utc_now
+from socwall.dashboard.config import WallConfig
+from socwall.dashboard.durations import humanize_age, parse_duration
+from socwall.dashboard.frame import STORE_DOWN, frame_state
+from socwall.dashboard.health import health_report
+from socwall.dashboard.store import Store, StoreUnavailable
+from socwall.widgets import WIDGETS
+from socwall.widgets.context import View
 
 log = logging.getLogger(__name__)
 ASSETS = Path(__file__).resolve().parent.parent / "assets"

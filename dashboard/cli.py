@@ -8,9 +8,11 @@ import sys
 import threading
 from pathlib import Path
 
-from dashboard.clock import Clock, parse_now
-from dashboard.config import ConfigError, WallConfig, load_config
-from dashboard.store import describe_url
+from socwall.dashboard.clock import Clock, parse_now
+from socwall.dashboard.config import ConfigError, WallConfig, load_config
+from socwall.dashboard.store import describe_url
+
+from socwall import __version__
 
 DEMO_CONFIG = Path(__file__).resolve().parent.parent / "config.yaml"
 log = logging.getLogger("socwall")
@@ -36,6 +38,7 @@ def main(argv: list[str] | None = None) -> int:
 
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="socwall", description="SOC wall dashboard")
+    parser.add_argument("--version", action="version", version=f"socwall {__version__}")
     commands = parser.add_subparsers(required=True, metavar="COMMAND")
     now_help = "replay clock: an ISO timestamp such as 2013-04-01T12:00:00Z, or 'latest'"
 
@@ -99,7 +102,7 @@ def _newest_record(config: WallConfig, store):
 
 
 def _open_store(config: WallConfig):
-    from dashboard.store import Store, connect
+    from socwall.dashboard.store import Store, connect
 
     return Store(connect(config.store), config.store.prefix)
 
@@ -116,7 +119,7 @@ def cmd_schema(args) -> int:
 
 
 def cmd_run_once(args) -> int:
-    from dashboard.jobs import run_all_once
+    from socwall.dashboard.jobs import run_all_once
 
     config = load_config(args.config)
     store = _open_store(config)
@@ -144,8 +147,8 @@ def _has_shared_store(config: WallConfig, command: str) -> bool:
 
 
 def cmd_worker(args) -> int:
-    from dashboard.leader import Leader, new_worker_id
-    from dashboard.scheduler import run_worker
+    from socwall.dashboard.leader import Leader, new_worker_id
+    from socwall.dashboard.scheduler import run_worker
 
     config = load_config(args.config)
     if not _has_shared_store(config, "worker"):
@@ -159,7 +162,7 @@ def cmd_worker(args) -> int:
 
 
 def cmd_serve(args) -> int:
-    from dashboard.serve import serve
+    from socwall.dashboard.serve import serve
 
     config = load_config(args.config)
     if not _has_shared_store(config, "serve"):
@@ -175,7 +178,7 @@ def cmd_serve(args) -> int:
 
 
 def cmd_demo(args) -> int:
-    from dashboard.demo_run import run_demo
+    from socwall.dashboard.demo_run import run_demo
 
     config = load_config(args.config)
     return run_demo(config, Path(args.config).resolve().parent, args)

@@ -10,10 +10,9 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 import yaml
 from pydantic import Field, SecretStr, ValidationError, create_model, field_validator
-
-from dashboard.types import Duration, Identifier, Strict
-from feeds import SOURCES
-from widgets import WIDGETS
+from socwall.dashboard.types import Duration, Identifier, Strict
+from socwall.feeds import SOURCES
+from socwall.widgets import WIDGETS
 
 
 class StoreConfig(Strict):

@@ -9,8 +9,7 @@ import numpy as np
 import pandas as pd
 import pyarrow as pa
 import pyarrow.csv as pacsv
-
-from dashboard.demo import Kind, rate_profile
+from socwall.dashboard.demo import Kind, rate_profile
 
 DAY = timedelta(days=1)
 HISTORY = timedelta(days=2)  # top talkers compare the last window with the one before

@@ -6,17 +6,16 @@ import threading
 from pathlib import Path
 
 import fakeredis
-
-from dashboard.app import create_app
-from dashboard.clock import Clock
-from dashboard.config import WallConfig
-from dashboard.demo import DemoData
-from dashboard.demo_auth import DemoAuth
-from dashboard.demo_flows import DemoFlows
-from dashboard.demo_news import write_demo_news
-from dashboard.jobs import run_all_once
-from dashboard.scheduler import create_scheduler
-from dashboard.store import Store
+from socwall.dashboard.app import create_app
+from socwall.dashboard.clock import Clock
+from socwall.dashboard.config import WallConfig
+from socwall.dashboard.demo import DemoData
+from socwall.dashboard.demo_auth import DemoAuth
+from socwall.dashboard.demo_flows import DemoFlows
+from socwall.dashboard.demo_news import write_demo_news
+from socwall.dashboard.jobs import run_all_once
+from socwall.dashboard.scheduler import create_scheduler
+from socwall.dashboard.store import Store
 
 log = logging.getLogger(__name__)
 DEMO_DATA = Path("demo-data")  # relative to config.yaml, as its sources say
@@ -24,7 +23,7 @@ DEMO_DATA = Path("demo-data")  # relative to config.yaml, as its sources say
 
 def run_demo(config: WallConfig, base_dir: Path, args) -> int:
     """Generate 5 weeks of events, keep appending live ones, and serve the wall."""
-    from dashboard.cli import make_clock
+    from socwall.dashboard.cli import make_clock
 
     store = Store(fakeredis.FakeRedis(decode_responses=True), config.store.prefix)
     clock = make_clock(config, args.now, store)

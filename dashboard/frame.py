@@ -3,7 +3,7 @@
 from dataclasses import dataclass
 from datetime import datetime
 
-from dashboard.durations import humanize_age
+from socwall.dashboard.durations import humanize_age
 
 
 @dataclass(frozen=True)

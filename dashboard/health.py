@@ -3,9 +3,9 @@
 import json
 from datetime import datetime
 
-from dashboard.config import WallConfig
-from dashboard.frame import frame_state
-from dashboard.store import Store, StoreUnavailable, describe_url
+from socwall.dashboard.config import WallConfig
+from socwall.dashboard.frame import frame_state
+from socwall.dashboard.store import Store, StoreUnavailable, describe_url
 
 
 def health_report(config: WallConfig, store: Store, now: datetime) -> tuple[dict, int]:

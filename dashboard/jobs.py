@@ -4,12 +4,12 @@ import logging
 import time
 from datetime import datetime
 
-from dashboard.clock import Clock, utc_now
-from dashboard.config import PanelBase, WallConfig
-from dashboard.store import Store, StoreUnavailable, payload_version
-from feeds import SOURCES
-from widgets import WIDGETS
-from widgets.context import PanelContext
+from socwall.dashboard.clock import Clock, utc_now
+from socwall.dashboard.config import PanelBase, WallConfig
+from socwall.dashboard.store import Store, StoreUnavailable, payload_version
+from socwall.feeds import SOURCES
+from socwall.widgets import WIDGETS
+from socwall.widgets.context import PanelContext
 
 log = logging.getLogger(__name__)
 

@@ -1,8 +1,7 @@
 """Components of the wall: the shell, a page's grid of panel frames, and the health strip."""
 
 from dash import dcc, html
-
-from dashboard.config import PageConfig, PanelBase, WallConfig
+from socwall.dashboard.config import PageConfig, PanelBase, WallConfig
 
 
 def shell(config: WallConfig, poll_ms: int, rotate_ms: int | None) -> html.Div:

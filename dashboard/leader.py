@@ -8,9 +8,8 @@ from datetime import timedelta
 
 import redis
 from redis.exceptions import LockError
-
-from dashboard.clock import utc_now
-from dashboard.keys import Keys
+from socwall.dashboard.clock import utc_now
+from socwall.dashboard.keys import Keys
 
 log = logging.getLogger(__name__)
 

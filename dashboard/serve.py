@@ -1,10 +1,9 @@
 """`socwall serve`: the Dash app under gunicorn, each worker process with its own store client."""
 
 from gunicorn.app.base import BaseApplication
-
-from dashboard.app import create_app
-from dashboard.config import load_config
-from dashboard.store import Store, connect
+from socwall.dashboard.app import create_app
+from socwall.dashboard.config import load_config
+from socwall.dashboard.store import Store, connect
 
 
 class WallServer(BaseApplication):
@@ -19,7 +18,7 @@ class WallServer(BaseApplication):
             self.cfg.set(key, value)
 
     def load(self):
-        from dashboard.cli import make_clock
+        from socwall.dashboard.cli import make_clock
 
         config = load_config(self.config_path)
         store = Store(connect(config.store), config.store.prefix)

@@ -7,9 +7,8 @@ from datetime import UTC, date, datetime, timedelta
 
 import pandas as pd
 import redis
-
-from dashboard.config import StoreConfig
-from dashboard.keys import Keys
+from socwall.dashboard.config import StoreConfig
+from socwall.dashboard.keys import Keys
 
 log = logging.getLogger(__name__)
 StoreUnavailable = redis.exceptions.RedisError  # what every store call raises when Redis is gone

@@ -14,8 +14,7 @@ from pydantic import (
     ValidationInfo,
     WithJsonSchema,
 )
-
-from dashboard.durations import format_duration, parse_duration
+from socwall.dashboard.durations import format_duration, parse_duration
 
 Duration = Annotated[
     timedelta,

@@ -6,10 +6,9 @@ from typing import Literal
 from zoneinfo import ZoneInfo
 
 from pydantic import Field, field_validator
-
-from dashboard.types import ConfigPath, Duration, Strict
-from feeds import auth_formats, auth_readers, files
-from feeds.auth_readers import AuthEvent
+from socwall.dashboard.types import ConfigPath, Duration, Strict
+from socwall.feeds import auth_formats, auth_readers, files
+from socwall.feeds.auth_readers import AuthEvent
 
 METRICS = ("failed_logins", "successful_logins", "invalid_user_attempts", "failing_source_ips")
 

@@ -7,8 +7,8 @@ Windows events come as exported by common tools: the raw Event/System/EventData 
 import json
 from datetime import UTC, datetime
 
-from feeds.auth_readers import AuthEvent
-from feeds.flow_readers import zeek_table
+from socwall.feeds.auth_readers import AuthEvent
+from socwall.feeds.flow_readers import zeek_table
 
 LOGON_TYPES = {2: "interactive", 3: "network", 4: "batch", 5: "service", 7: "unlock",
                8: "network cleartext", 9: "new credentials", 10: "remote interactive", 11: "cached"}  # fmt: skip

@@ -7,9 +7,8 @@ import pandas as pd
 import pyarrow as pa
 import pyarrow.parquet as pq
 from pydantic import Field, model_validator
-
-from dashboard.types import ConfigPath, Duration, Identifier, Strict
-from feeds import files
+from socwall.dashboard.types import ConfigPath, Duration, Identifier, Strict
+from socwall.feeds import files
 
 FilterValue = str | int | float | bool | list[str | int | float | bool]
 

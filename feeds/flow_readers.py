@@ -7,9 +7,8 @@ import pyarrow as pa
 import pyarrow.compute as pc
 import pyarrow.csv as pacsv
 import pyarrow.parquet as pq
-
-from feeds import files
-from feeds.fields import FLOW_FIELDS, FLOW_SCHEMA, REQUIRED_FLOW_FIELDS
+from socwall.feeds import files
+from socwall.feeds.fields import FLOW_FIELDS, FLOW_SCHEMA, REQUIRED_FLOW_FIELDS
 
 # source column for each normalized field, per format
 VAST_COLUMNS = {

@@ -10,10 +10,9 @@ import numpy as np
 import pyarrow as pa
 import pyarrow.compute as pc
 from pydantic import Field, field_validator
-
-from dashboard.types import ConfigPath, Duration, Strict
-from feeds import files, flow_readers
-from feeds.fields import FLOW_FIELDS, REQUIRED_FLOW_FIELDS
+from socwall.dashboard.types import ConfigPath, Duration, Strict
+from socwall.feeds import files, flow_readers
+from socwall.feeds.fields import FLOW_FIELDS, REQUIRED_FLOW_FIELDS
 
 PRIVATE_NETWORKS = ["10.0.0.0/8", "172.16.0.0/12", "192.168.0.0/16", "127.0.0.0/8",
                     "169.254.0.0/16", "::1/128", "fe80::/10", "fc00::/7"]  # fmt: skip

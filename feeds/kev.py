@@ -6,9 +6,8 @@ from datetime import date, datetime
 from typing import Literal
 
 from pydantic import Field
-
-from dashboard.types import ConfigPath, Duration, Strict
-from feeds import fetch
+from socwall.dashboard.types import ConfigPath, Duration, Strict
+from socwall.feeds import fetch
 
 CVE_ID = re.compile(r"^CVE-\d{4}-\d{4,}$")
 FIELDS = ("cveID", "vendorProject", "product", "vulnerabilityName", "dateAdded", "dueDate",

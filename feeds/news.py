@@ -10,9 +10,8 @@ from typing import Literal
 
 import feedparser
 from pydantic import Field
-
-from dashboard.types import ConfigPath, Duration, Identifier, Strict
-from feeds import fetch
+from socwall.dashboard.types import ConfigPath, Duration, Identifier, Strict
+from socwall.feeds import fetch
 
 
 class FeedConfig(Strict):

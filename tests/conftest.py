@@ -10,9 +10,8 @@ from pathlib import Path
 
 import pytest
 import redis
-
-from dashboard.config import parse_config
-from dashboard.store import Store
+from socwall.dashboard.config import parse_config
+from socwall.dashboard.store import Store
 
 
 def free_port() -> int:

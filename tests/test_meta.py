@@ -3,10 +3,9 @@
 from pathlib import Path
 
 import pytest
-
-from dashboard.config import WallConfig
-from feeds import SOURCES
-from widgets import WIDGETS
+from socwall.dashboard.config import WallConfig
+from socwall.feeds import SOURCES
+from socwall.widgets import WIDGETS
 
 ROOT = Path(__file__).resolve().parent.parent
 README = (ROOT / "README.md").read_text()

@@ -5,7 +5,7 @@ A widget module has `Options` (pydantic), `needs_source`, `source_types`, `check
 `render(payload, options, view)` (Dash components, no I/O).
 """
 
-from widgets import (
+from socwall.widgets import (
     exploited_recent,
     feed_keywords,
     metric_compare,

@@ -8,10 +8,9 @@ from datetime import datetime
 
 from dash import dcc, html
 from pydantic import Field
-
-from dashboard.types import Duration, Strict
-from widgets import theme
-from widgets.context import PanelContext, View
+from socwall.dashboard.types import Duration, Strict
+from socwall.widgets import theme
+from socwall.widgets.context import PanelContext, View
 
 needs_source = True
 source_types = ("news",)

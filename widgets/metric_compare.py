@@ -8,11 +8,10 @@ import numpy as np
 import pandas as pd
 from dash import dcc, html
 from pydantic import Field
-
-from dashboard.durations import format_duration
-from dashboard.types import Duration, Strict
-from widgets import theme
-from widgets.context import PanelContext, View
+from socwall.dashboard.durations import format_duration
+from socwall.dashboard.types import Duration, Strict
+from socwall.widgets import theme
+from socwall.widgets.context import PanelContext, View
 
 WEEK = timedelta(days=7)
 BAND_QUANTILES = {"p10-p90": (0.1, 0.9), "p25-p75": (0.25, 0.75), "minmax": (0.0, 1.0)}

@@ -9,9 +9,8 @@ from statistics import median
 
 from dash import html
 from pydantic import Field
-
-from dashboard.types import Duration, Strict
-from widgets.context import PanelContext, View
+from socwall.dashboard.types import Duration, Strict
+from socwall.widgets.context import PanelContext, View
 
 needs_source = True
 source_types = ("auth",)

@@ -1,6 +1,6 @@
 """The wall's one chart theme: dark, calm, colour-blind safe (Okabe-Ito palette)."""
 
-from widgets.context import View
+from socwall.widgets.context import View
 
 TODAY = "#56B4E9"  # sky blue: the thing you look at
 WEEK_AGO = "#E69F00"  # orange, dotted: the comparison

@@ -8,10 +8,9 @@ import pandas as pd
 import pyarrow as pa
 from dash import html
 from pydantic import Field, model_validator
-
-from dashboard.types import ConfigPath, Duration, Strict
-from feeds.flows import rank_hosts
-from widgets.context import PanelContext, View
+from socwall.dashboard.types import ConfigPath, Duration, Strict
+from socwall.feeds.flows import rank_hosts
+from socwall.widgets.context import PanelContext, View
 
 needs_source = True
 source_types = ("flows",)

@@ -17,15 +17,15 @@ import redis
 import yaml
 from selenium import webdriver
 from selenium.webdriver.chrome.service import Service
+from socwall.dashboard.clock import Clock
+from socwall.dashboard.config import parse_config
+from socwall.dashboard.demo import DemoData
+from socwall.dashboard.demo_auth import DemoAuth
+from socwall.dashboard.demo_flows import DemoFlows
+from socwall.dashboard.demo_news import write_demo_news
+from socwall.dashboard.jobs import run_all_once
+from socwall.dashboard.store import Store
 
-from dashboard.clock import Clock
-from dashboard.config import parse_config
-from dashboard.demo import DemoData
-from dashboard.demo_auth import DemoAuth
-from dashboard.demo_flows import DemoFlows
-from dashboard.demo_news import write_demo_news
-from dashboard.jobs import run_all_once
-from dashboard.store import Store
 from tests.conftest import events_config, free_port
 
 CHROMIUM, CHROMEDRIVER = "/usr/bin/chromium", "/usr/bin/chromedriver"
@@ -45,7 +45,7 @@ class LiveWall:
         command = [
             sys.executable,
             "-m",
-            "dashboard.cli",
+            "socwall.dashboard.cli",
             "serve",
             "--config",
             str(self.config_path),

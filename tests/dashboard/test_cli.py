@@ -12,7 +12,7 @@ from tests.dashboard.test_jobs import NOW, write_events
 
 def socwall(*args: str, timeout: float = 120) -> subprocess.CompletedProcess:
     return subprocess.run(
-        [sys.executable, "-m", "dashboard.cli", *args],
+        [sys.executable, "-m", "socwall.dashboard.cli", *args],
         capture_output=True,
         text=True,
         timeout=timeout,

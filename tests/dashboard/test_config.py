@@ -5,8 +5,8 @@ from pathlib import Path
 
 import pytest
 import yaml
+from socwall.dashboard.config import ConfigError, load_config, parse_config
 
-from dashboard.config import ConfigError, load_config, parse_config
 from tests.conftest import events_config
 
 REPO_CONFIG = Path(__file__).resolve().parents[2] / "config.yaml"
@@ -53,7 +53,7 @@ def test_every_problem_is_reported_at_once(raw):
 
 
 def test_unknown_widget_and_missing_keys(raw):
-    from widgets import WIDGETS
+    from socwall.widgets import WIDGETS
 
     raw["pages"][0]["panels"][0]["widget"] = "pie_chart"
     del raw["pages"][0]["panels"][1]["title"]

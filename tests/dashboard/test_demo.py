@@ -6,8 +6,7 @@ from zoneinfo import ZoneInfo
 import pyarrow as pa
 import pyarrow.compute as pc
 import pyarrow.csv as pacsv
-
-from dashboard.demo import DemoData, day_events, planted_anomalies
+from socwall.dashboard.demo import DemoData, day_events, planted_anomalies
 
 BERLIN = ZoneInfo("Europe/Berlin")
 ANCHOR = datetime(2026, 11, 25, 14, 0, tzinfo=UTC)  # a Wednesday afternoon
@@ -72,9 +71,9 @@ def test_one_traffic_summary_per_minute():
 
 
 def test_demo_flows_are_vast_csv_with_a_new_exfiltrating_host(tmp_path):
-    from dashboard.demo_flows import DemoFlows
-    from feeds import flow_readers, flows
-    from widgets.top_talkers import rank
+    from socwall.dashboard.demo_flows import DemoFlows
+    from socwall.feeds import flow_readers, flows
+    from socwall.widgets.top_talkers import rank
 
     batch = DemoFlows(tmp_path / "batch" / "flows", BERLIN, seed=5, anchor=ANCHOR)
     batch.write_until(ANCHOR)

@@ -3,7 +3,7 @@
 from datetime import UTC, datetime, timedelta
 from zoneinfo import ZoneInfo
 
-from dashboard.frame import frame_state
+from socwall.dashboard.frame import frame_state
 
 NOW = datetime(2026, 11, 23, 12, 0, tzinfo=UTC)
 BERLIN = ZoneInfo("Europe/Berlin")

@@ -2,9 +2,9 @@
 
 from datetime import UTC, datetime, timedelta
 
-from dashboard.clock import Clock
-from dashboard.frame import frame_state
-from dashboard.jobs import run_all_once, run_panel, run_source
+from socwall.dashboard.clock import Clock
+from socwall.dashboard.frame import frame_state
+from socwall.dashboard.jobs import run_all_once, run_panel, run_source
 
 NOW = datetime(2026, 11, 23, 12, 0, tzinfo=UTC)
 CLOCK = Clock(replay_start=NOW, frozen=True)

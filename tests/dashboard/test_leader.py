@@ -34,7 +34,7 @@ def test_one_leader_and_failover_within_one_lock_period(tmp_path, redis_url, pre
     leader_key = f"{prefix}:leader"
     workers = [
         subprocess.Popen(
-            [sys.executable, "-m", "dashboard.cli", "worker", "--config", str(config)],
+            [sys.executable, "-m", "socwall.dashboard.cli", "worker", "--config", str(config)],
             stdout=subprocess.DEVNULL,
             stderr=subprocess.DEVNULL,
         )

@@ -3,8 +3,8 @@
 import os
 from datetime import UTC, datetime, timedelta
 
-from dashboard.config import parse_config
-from feeds import auth
+from socwall.dashboard.config import parse_config
+from socwall.feeds import auth
 
 NOW = datetime(2026, 1, 2, 12, 0, tzinfo=UTC)
 
@@ -63,8 +63,8 @@ def test_distinct_ips_are_not_added_twice_across_reads_and_rotation(
 
 
 def test_attempts_reach_the_suspicious_users_panel(tmp_path, store, redis_url, prefix):
-    from dashboard.clock import Clock
-    from dashboard.jobs import run_panel
+    from socwall.dashboard.clock import Clock
+    from socwall.dashboard.jobs import run_panel
 
     lines = [
         f"Jan  2 02:{m:02d}:00 h sshd[1]: Failed password for bob from 203.0.113.7 port 1 ssh2"

@@ -4,9 +4,8 @@ import json
 from datetime import UTC, datetime, timedelta
 
 import pytest
-
-from dashboard.config import parse_config
-from feeds import auth, auth_formats
+from socwall.dashboard.config import parse_config
+from socwall.feeds import auth, auth_formats
 
 
 def raw(event_id: int, **data) -> str:

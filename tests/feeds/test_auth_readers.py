@@ -4,8 +4,7 @@ from datetime import UTC, datetime
 from zoneinfo import ZoneInfo
 
 import pytest
-
-from feeds import auth_readers as ar
+from socwall.feeds import auth_readers as ar
 
 NOW = datetime(2026, 1, 2, 12, 0, tzinfo=UTC)
 UTC_TZ = ZoneInfo("UTC")
@@ -165,6 +164,6 @@ def test_unreadable_and_unrelated_lines():
 def test_the_event_has_exactly_the_declared_fields():
     from dataclasses import fields
 
-    from feeds.fields import AUTH_FIELDS
+    from socwall.feeds.fields import AUTH_FIELDS
 
     assert tuple(f.name for f in fields(ar.AuthEvent) if f.name != "extra") == AUTH_FIELDS

@@ -9,11 +9,10 @@ import pyarrow.parquet as pq
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
-
-from dashboard.config import parse_config
-from feeds import flow_readers, flows
-from feeds.fields import FLOW_SCHEMA
-from widgets.top_talkers import rank
+from socwall.dashboard.config import parse_config
+from socwall.feeds import flow_readers, flows
+from socwall.feeds.fields import FLOW_SCHEMA
+from socwall.widgets.top_talkers import rank
 
 NOW = datetime(2013, 4, 1, 9, 0, tzinfo=UTC)
 T = 1364803200  # 2013-04-01T08:00:00Z
@@ -240,7 +239,7 @@ def test_source_reads_zeek_gzip_once_and_reports_a_truncated_one(
 
 
 def test_config_rejects_bad_networks_and_unknown_fields(tmp_path, redis_url, prefix):
-    from dashboard.config import ConfigError
+    from socwall.dashboard.config import ConfigError
 
     with pytest.raises(ConfigError) as caught:
         flows_config(tmp_path, redis_url, prefix, internal=["10.0.0.0/33"], columns={"sorce": "x"})
@@ -252,7 +251,7 @@ def test_config_rejects_bad_networks_and_unknown_fields(tmp_path, redis_url, pre
 
 
 def test_batches_and_merged_pair_sums_equal_one_pass():
-    from feeds import files
+    from socwall.feeds import files
 
     data = VAST.encode()
     one = files.parse_csv(data, list(flow_readers.VAST_COLUMNS.values()))
@@ -275,7 +274,7 @@ def test_pairs_from_bytes_is_the_whole_ingest_of_a_file(
 ):
     # with 400-byte pieces the first piece has numbers and a later one "12x": each piece is
     # parsed on its own, so only that row is lost
-    from feeds import files
+    from socwall.feeds import files
 
     monkeypatch.setattr(files, "CSV_BLOCK_BYTES", block_bytes)
     config = flows_config(tmp_path, redis_url, prefix).sources["net"]

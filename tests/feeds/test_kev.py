@@ -6,9 +6,8 @@ from datetime import UTC, datetime, timedelta
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 import pytest
-
-from dashboard.config import parse_config
-from feeds import fetch, kev
+from socwall.dashboard.config import parse_config
+from socwall.feeds import fetch, kev
 
 NOW = datetime(2025, 1, 30, 12, 0, tzinfo=UTC)
 

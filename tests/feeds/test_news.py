@@ -3,9 +3,9 @@
 from datetime import UTC, datetime, timedelta
 
 import pytest
+from socwall.dashboard.config import parse_config
+from socwall.feeds import news
 
-from dashboard.config import parse_config
-from feeds import news
 from tests.feeds.test_kev import CatalogServer
 
 NOW = datetime(2025, 5, 1, 12, 0, tzinfo=UTC)
@@ -175,9 +175,9 @@ def test_retention_forgets_old_entries(tmp_path, store, redis_url, prefix):
 
 
 def test_broken_feeds_show_in_healthz(tmp_path, store, redis_url, prefix):
-    from dashboard.app import create_app
-    from dashboard.clock import Clock
-    from dashboard.jobs import run_source
+    from socwall.dashboard.app import create_app
+    from socwall.dashboard.clock import Clock
+    from socwall.dashboard.jobs import run_source
 
     (tmp_path / "good.xml").write_bytes(RDF)
     (tmp_path / "bad.xml").write_bytes(b"<html>502 Bad Gateway</html>")

@@ -3,8 +3,7 @@
 from pathlib import Path
 
 import pytest
-
-from feeds import flow_readers, flows
+from socwall.feeds import flow_readers, flows
 
 SHARED = Path(__file__).resolve().parents[3] / "shared" / "data"
 pytestmark = pytest.mark.skipif(not SHARED.is_dir(), reason="../shared/data is not beside the repo")
@@ -21,7 +20,7 @@ def test_real_zeek_conn_log_reads_every_row():
 
 
 def test_real_kev_catalog_parses_whole():
-    from feeds import kev
+    from socwall.feeds import kev
 
     records, bad, version = kev.parse_catalog(
         (SHARED / "intel" / "kev_2025-01-29.json").read_bytes()
@@ -31,7 +30,7 @@ def test_real_kev_catalog_parses_whole():
 
 
 def test_real_zeek_ssh_log():
-    from feeds import auth_formats
+    from socwall.feeds import auth_formats
 
     events, bad = auth_formats.parse_zeek_ssh((SHARED / "zeek" / "ssh.log").read_bytes())
     assert bad == 0

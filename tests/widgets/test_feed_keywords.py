@@ -5,9 +5,8 @@ from datetime import UTC, datetime, timedelta
 from zoneinfo import ZoneInfo
 
 import pytest
-
-from widgets import feed_keywords as fk
-from widgets.context import PanelContext, View
+from socwall.widgets import feed_keywords as fk
+from socwall.widgets.context import PanelContext, View
 
 NOW = datetime(2025, 5, 1, 12, 0, tzinfo=UTC)
 CONTEXT = PanelContext(now=NOW, tz=ZoneInfo("UTC"), source_id="news")

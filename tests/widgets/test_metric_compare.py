@@ -7,9 +7,8 @@ import numpy as np
 import pandas as pd
 import pytest
 from dash import dcc
-
-from widgets import metric_compare as mc
-from widgets.context import PanelContext, View
+from socwall.widgets import metric_compare as mc
+from socwall.widgets.context import PanelContext, View
 
 UTC = UTC
 BERLIN = ZoneInfo("Europe/Berlin")

@@ -4,8 +4,8 @@ import math
 from datetime import UTC, datetime, timedelta
 from zoneinfo import ZoneInfo
 
-from widgets import suspicious_users as su
-from widgets.context import PanelContext, View
+from socwall.widgets import suspicious_users as su
+from socwall.widgets.context import PanelContext, View
 
 NOW = datetime(2026, 1, 15, 12, 0, tzinfo=UTC)
 CONTEXT = PanelContext(now=NOW, tz=ZoneInfo("UTC"), source_id="auth")

@@ -6,9 +6,8 @@ from zoneinfo import ZoneInfo
 import pandas as pd
 import pytest
 from pydantic import ValidationError
-
-from widgets import top_talkers as tt
-from widgets.context import PanelContext, View
+from socwall.widgets import top_talkers as tt
+from socwall.widgets.context import PanelContext, View
 
 NOW = datetime(2013, 4, 1, 9, 0, tzinfo=UTC)
 T = 1364803200  # 08:00Z: the current 1h window is [08:00, 09:00), the previous [07:00, 08:00)

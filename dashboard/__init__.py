@@ -1,0 +1,1 @@
+"""The wall itself: config, store, scheduler, web app and command line."""

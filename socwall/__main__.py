@@ -1,0 +1,7 @@
+"""`python -m socwall` is the `socwall` command."""
+
+import sys
+
+from socwall.dashboard.cli import main
+
+sys.exit(main())
