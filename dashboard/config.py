@@ -269,9 +269,10 @@ def check_references(config: WallConfig) -> list[str]:
 def _check_source(config: WallConfig, panel: PanelBase, key: str) -> list[str]:
     widget = WIDGETS[panel.widget]
     if panel.source is None:
-        return (
-            [f"{key}.source: widget {panel.widget} needs a source"] if widget.needs_source else []
-        )
+        if widget.needs_source:
+            return [f"{key}.source: widget {panel.widget} needs a source"]
+        cells = getattr(widget, "check_sources", lambda options, sources: [])
+        return [f"{key}.options.{k}: {msg}" for k, msg in cells(panel.options, config.sources)]
     source = config.sources.get(panel.source)
     if source is None:
         known = ", ".join(sorted(config.sources)) or "none are defined"

@@ -44,6 +44,11 @@ class PanelReader:
     def source_covered_since(self, source_id: str) -> datetime | None:
         return self.store.covered_since(source_id)
 
+    def metric_kind(self, source_id: str, metric: str) -> str:
+        """'count' (adds up over time) unless the source declares the metric a 'gauge'."""
+        source = self.config.sources[source_id]
+        return source.metric_kind(metric) if hasattr(source, "metric_kind") else "count"
+
 
 def run_source(
     config: WallConfig, source_id: str, store: Store, clock: Clock, worker: str = ""

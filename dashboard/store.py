@@ -177,6 +177,27 @@ class Store:
 
         self.redis.transaction(add, *per_key)
 
+    def set_metric_values(self, source_id: str, buckets: dict[str, dict[int, float]],
+                          now: datetime, retention: timedelta) -> None:  # fmt: skip
+        """Set (not add) bucket values, e.g. samples a server can be asked for again; same
+        per-day layout and retention as `add_metric_buckets`, coverage from the oldest value."""
+        cutoff = (now - retention).timestamp()
+        pipe = self.redis.pipeline(transaction=True)
+        starts = [s for values in buckets.values() for s in values if s >= cutoff]
+        for metric, values in buckets.items():
+            per_day: dict[date, dict[str, float]] = {}
+            for start, value in values.items():
+                if start >= cutoff:
+                    day = datetime.fromtimestamp(start, UTC).date()
+                    per_day.setdefault(day, {})[str(start)] = value
+            for day, fields in per_day.items():
+                key = self.keys.metric_day(source_id, metric, day)
+                pipe.hset(key, mapping=fields)
+                pipe.expire(key, _ttl(_day_end(day) + retention, now))
+        if starts:
+            pipe.zadd(self.keys.source_coverage(source_id), {"oldest": min(starts)}, lt=True)
+        pipe.execute()
+
     def add_flow_pairs(
         self, source_id: str, pairs, positions: dict[str, str], now: datetime, retention: timedelta
     ) -> None:

@@ -4,7 +4,7 @@ A source module has `Config` (pydantic, with `type` and `refresh`) and `Source(c
 whose `ingest(store, now)` reads what is new and writes it to the store, returning its stats.
 """
 
-from socwall.feeds import auth, events, flows, kev, news
+from socwall.feeds import auth, events, flows, kev, news, prometheus
 
 SOURCES = {
     "events": events,
@@ -12,4 +12,5 @@ SOURCES = {
     "kev": kev,
     "news": news,
     "auth": auth,
+    "prometheus": prometheus,
 }

@@ -9,12 +9,14 @@ from socwall.widgets import (
     exploited_recent,
     feed_keywords,
     metric_compare,
+    metric_grid,
     suspicious_users,
     top_talkers,
 )
 
 WIDGETS = {
     "metric_compare": metric_compare,
+    "metric_grid": metric_grid,
     "top_talkers": top_talkers,
     "exploited_recent": exploited_recent,
     "feed_keywords": feed_keywords,

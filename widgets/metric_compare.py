@@ -16,7 +16,7 @@ from socwall.widgets.context import PanelContext, View
 WEEK = timedelta(days=7)
 BAND_QUANTILES = {"p10-p90": (0.1, 0.9), "p25-p75": (0.25, 0.75), "minmax": (0.0, 1.0)}
 needs_source = True
-source_types = ("events", "auth")  # the sources that declare metrics
+source_types = ("events", "auth", "prometheus")  # the sources that declare metrics
 
 
 class MetricCompareOptions(Strict):
@@ -47,12 +47,13 @@ class MetricInputs:
     series: pd.Series  # index: UTC bucket starts; value per bucket; absent bucket = 0
     bucket: timedelta
     covered_since: datetime | None  # before this, no data was read: absent is unknown, not 0
+    kind: str = "count"  # "count" adds up over time; "gauge" is a level (latency): averaged
 
 
 def check(options: MetricCompareOptions, source) -> list[tuple[str, str]]:
     """Config problems: the metric must be one the source declares."""
     metrics = source.metrics
-    if options.metric not in metrics:
+    if options.metric.split("@", 1)[0] not in metrics:
         return [("metric", f"source has no metric '{options.metric}' (has: {', '.join(metrics)})")]
     bucket = source.bucket
     return [
@@ -72,7 +73,9 @@ def load(reader, panel, context: PanelContext) -> MetricInputs:
     ranges = [(start - k * WEEK - slack, end - k * WEEK + slack) for k in range(options.weeks + 1)]
     series = reader.metric_series(context.source_id, options.metric, ranges)
     bucket = reader.source_bucket(context.source_id)
-    return MetricInputs(series, bucket, reader.source_covered_since(context.source_id))
+    covered = reader.source_covered_since(context.source_id)
+    kind = reader.metric_kind(context.source_id, options.metric)
+    return MetricInputs(series, bucket, covered, kind)
 
 
 def window_start(now: datetime, window, tz) -> datetime:
@@ -107,8 +110,11 @@ def same_local_time(index: pd.DatetimeIndex, weeks_back: int, tz, bucket) -> pd.
 
 
 def values_at(inputs: MetricInputs, index: pd.DatetimeIndex) -> np.ndarray:
-    """Bucket values at these starts: 0 where no events, NaN where no data was read."""
+    """Bucket values at these starts: 0 where no events, NaN where no data was read (a gauge
+    without a sample is unknown too: a missing latency is not a latency of 0)."""
     values = inputs.series.reindex(index).to_numpy(dtype=float, na_value=np.nan)
+    if inputs.kind == "gauge":
+        return values
     known = np.ones(len(index), dtype=bool)
     if inputs.covered_since is not None:
         known = np.asarray(index >= pd.Timestamp(inputs.covered_since))
@@ -129,9 +135,10 @@ def coarser(inputs: MetricInputs, size: timedelta) -> MetricInputs:
     """The same history summed into buckets of `size` (a multiple of the stored bucket)."""
     if size == inputs.bucket:
         return inputs
-    summed = inputs.series.groupby(inputs.series.index.floor(size)).sum()
+    groups = inputs.series.groupby(inputs.series.index.floor(size))
+    summed = groups.mean() if inputs.kind == "gauge" else groups.sum()
     covered = inputs.covered_since and pd.Timestamp(inputs.covered_since).ceil(size).to_pydatetime()
-    return MetricInputs(summed, size, covered)
+    return MetricInputs(summed, size, covered, inputs.kind)
 
 
 def compute(inputs: MetricInputs, options: MetricCompareOptions, context: PanelContext) -> dict:
@@ -166,9 +173,10 @@ def compute(inputs: MetricInputs, options: MetricCompareOptions, context: PanelC
 def current_window(inputs, options, context, complete_end) -> dict:
     """The big number: sum of the last `current` of complete buckets, vs a week ago and the band."""
     recent = bucket_starts(complete_end - options.current, complete_end, inputs.bucket)
-    value = float(np.sum(values_at(inputs, recent)))  # NaN when that time was never read
+    total = window_total(inputs.kind)
+    value = float(total(values_at(inputs, recent)))  # NaN when that time was never read
     weekly = [
-        np.sum(values_at(inputs, same_local_time(recent, k, context.tz, inputs.bucket)))
+        total(values_at(inputs, same_local_time(recent, k, context.tz, inputs.bucket)))
         for k in range(1, options.weeks + 1)
     ]
     week_ago = weekly[0]
@@ -176,7 +184,8 @@ def current_window(inputs, options, context, complete_end) -> dict:
     outside, near = None, False
     if not np.isnan(low) and not np.isnan(value):
         edges = np.array([max(low, 0.0), max(high, 0.0)])
-        allowance = np.maximum(options.noise_sigma * np.sqrt(edges), options.tolerance * edges)
+        noise = options.noise_sigma * np.sqrt(edges) if inputs.kind == "count" else 0 * edges
+        allowance = np.maximum(noise, options.tolerance * edges)
         outside = (
             "above"
             if value > high + allowance[1]
@@ -198,6 +207,17 @@ def current_window(inputs, options, context, complete_end) -> dict:
         "outside": outside,
         "near_band": near,  # outside the band but within counting noise: not highlighted
     }
+
+
+def window_total(kind: str):
+    """How a window's buckets make one value: counts add up, a gauge is averaged."""
+    if kind == "count":
+        return np.sum
+
+    def mean(values: np.ndarray) -> float:
+        return float(np.nanmean(values)) if np.any(~np.isnan(values)) else np.nan
+
+    return mean
 
 
 def _clean(values: np.ndarray) -> list[float | None]:

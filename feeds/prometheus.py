@@ -1,0 +1,196 @@
+"""The `prometheus` source: PromQL queries asked as `query_range`, one socwall metric per query
+(or per value of one label), written into the same per-bucket history as every other source.
+
+Prometheus evaluates a query at step times; the sample at `t` describes the bucket that ends at
+`t` (a `rate(x[5m])` at 10:05 is the 10:00-10:05 bucket), so it is stored under `t - bucket`.
+Samples are set, not added: asking a bucket twice (the open one, after a restart) changes nothing.
+"""
+
+import base64
+import json
+import urllib.error
+import urllib.parse
+import urllib.request
+from datetime import UTC, datetime, timedelta
+from typing import Literal
+
+from pydantic import Field, SecretStr, field_validator, model_validator
+from socwall.dashboard.types import Duration, Identifier, Strict
+from socwall.feeds.fetch import USER_AGENT
+
+MAX_POINTS = 10_000  # Prometheus refuses more than 11,000 points per series in one answer
+EXPANDED = "@"  # metric `db_latency` expanded over `cluster` stores `db_latency@eu-1`
+
+
+class PromMetric(Strict):
+    """One PromQL query; `by` expands it into one metric per value of that label."""
+
+    query: str = Field(description="PromQL, e.g. sum(rate(http_requests_total[5m])) * 300")
+    kind: Literal["count", "gauge"] = Field(
+        "gauge", description="count: values add up over time (increase); gauge: a level (latency)"
+    )
+    by: str | None = Field(None, description="label whose values become one metric each")
+    limit: int = Field(30, ge=1, le=200, description="at most this many label values are kept")
+
+
+class PrometheusConfig(Strict):
+    type: Literal["prometheus"]
+    url: str = Field(description="the Prometheus server, e.g. http://prometheus:9090")
+    username: str | None = None
+    password: SecretStr | None = Field(None, description="write ${PROMETHEUS_PASSWORD}")
+    bearer_token: SecretStr | None = Field(None, description="write ${PROMETHEUS_TOKEN}")
+    refresh: Duration = "1m"
+    bucket: Duration = "5m"
+    retention: Duration = Field("40d", description="metric history kept in the store")
+    backfill: Duration = Field("36d", description="history asked for on the first start")
+    timeout: Duration = Field("15s", description="per query (also sent to Prometheus)")
+    metrics: dict[Identifier, PromMetric] = Field(min_length=1)
+
+    @field_validator("url")
+    @classmethod
+    def _http(cls, url: str) -> str:
+        if not url.startswith(("http://", "https://")):
+            raise ValueError(f'expected an http:// or https:// URL, got "{url}"')
+        return url.rstrip("/")
+
+    @model_validator(mode="after")
+    def _consistent(self) -> "PrometheusConfig":
+        if timedelta(days=1) % self.bucket:
+            raise ValueError(f"bucket must divide a day evenly, got {self.bucket}")
+        if self.backfill > self.retention:
+            raise ValueError("backfill must not be longer than the retention")
+        if self.password is not None and self.bearer_token is not None:
+            raise ValueError("give either username/password or bearer_token, not both")
+        return self
+
+    def metric_kind(self, metric: str) -> str:
+        """'count' or 'gauge' for a stored metric name (expanded names included)."""
+        return self.metrics[metric.split(EXPANDED, 1)[0]].kind
+
+
+Config = PrometheusConfig
+
+
+class PrometheusError(Exception):
+    """Prometheus could not answer; the message says why, in words for the wall."""
+
+
+def parse_range(body: bytes, name: str, spec: PromMetric, bucket: timedelta) -> dict:
+    """A query_range answer as {metric name: {bucket start (epoch s): value}} (pure)."""
+    try:
+        answer = json.loads(body)
+    except ValueError as error:
+        raise PrometheusError(f"{name}: the answer is not JSON ({error})") from None
+    if answer.get("status") != "success":
+        raise PrometheusError(f"{name}: {answer.get('errorType', 'error')}: {answer.get('error')}")
+    data = answer.get("data") or {}
+    if data.get("resultType") != "matrix":
+        raise PrometheusError(f"{name}: expected a range vector, got {data.get('resultType')}")
+    series = data.get("result") or []
+    if spec.by is None and len(series) > 1:
+        raise PrometheusError(
+            f"{name}: the query returns {len(series)} series; aggregate it (sum(...)) or set `by`"
+        )
+    step = int(bucket.total_seconds())
+    metrics: dict[str, dict[int, float]] = {}
+    for item in series:
+        label = (item.get("metric") or {}).get(spec.by) if spec.by else None
+        if spec.by and label is None:
+            continue  # a series without the label cannot be named; PromQL `by` normally has it
+        metric = f"{name}{EXPANDED}{label}" if label is not None else name
+        values = metrics.setdefault(metric, {})
+        for ts, text in item.get("values") or []:
+            value = float(text)
+            if value == value and abs(value) != float("inf"):  # NaN/Inf: no observation
+                values[int(float(ts)) // step * step - step] = value
+    return metrics
+
+
+def keep_largest(metrics: dict[str, dict[int, float]], limit: int) -> dict:
+    """The `limit` expanded metrics with the largest latest value: label explosions stay bounded."""
+    if len(metrics) <= limit:
+        return metrics
+
+    def latest(item) -> float:
+        values = item[1]
+        return values[max(values)] if values else float("-inf")
+
+    return dict(sorted(metrics.items(), key=latest, reverse=True)[:limit])
+
+
+class Client:
+    """query_range over HTTP with a timeout and basic or bearer authentication."""
+
+    def __init__(self, config: PrometheusConfig):
+        self.config = config
+        self.headers = {"User-Agent": USER_AGENT, "Accept": "application/json"}
+        if config.bearer_token is not None:
+            self.headers["Authorization"] = f"Bearer {config.bearer_token.get_secret_value()}"
+        elif config.username is not None:
+            secret = config.password.get_secret_value() if config.password else ""
+            token = base64.b64encode(f"{config.username}:{secret}".encode()).decode()
+            self.headers["Authorization"] = f"Basic {token}"
+
+    def query_range(self, query: str, start: int, end: int, step: int) -> bytes:
+        """The raw JSON answer of /api/v1/query_range; PrometheusError in words on failure."""
+        timeout = self.config.timeout.total_seconds()
+        params = {"query": query, "start": start, "end": end, "step": step, "timeout": timeout}
+        url = f"{self.config.url}/api/v1/query_range?{urllib.parse.urlencode(params)}"
+        request = urllib.request.Request(url, headers=self.headers)
+        try:
+            with urllib.request.urlopen(request, timeout=timeout) as response:
+                return response.read(64 << 20)
+        except urllib.error.HTTPError as error:
+            body = error.read(4096)
+            if error.code in (400, 422) and body.startswith(b"{"):
+                return body  # Prometheus explains a bad query in its JSON answer
+            raise PrometheusError(f"{self.config.url}: HTTP {error.code} {error.reason}") from None
+        except (urllib.error.URLError, OSError) as error:
+            reason = getattr(error, "reason", error)
+            raise PrometheusError(f"{self.config.url}: unreachable ({reason})") from None
+
+
+class Source:
+    """Asks every query for the buckets since the last complete one and stores the samples."""
+
+    def __init__(self, config: PrometheusConfig, source_id: str):
+        self.config, self.source_id = config, source_id
+
+    def ingest(self, store, now: datetime) -> dict:
+        """Query each metric from its watermark to the last complete bucket; set the values."""
+        step = int(self.config.bucket.total_seconds())
+        end = int(now.timestamp()) // step * step  # evaluations up to here close complete buckets
+        state = store.document(self.source_id, "watermarks") or {}
+        first = end - int(self.config.backfill.total_seconds())
+        client, stats = Client(self.config), {"rows": 0, "newest": None, "warnings": []}
+        for name, spec in self.config.metrics.items():
+            start = max(first, int(state.get(name, first)) - step)  # re-ask the last bucket
+            try:
+                got = self._query(client, name, spec, start, end, step)
+            except PrometheusError as error:
+                stats["warnings"].append(str(error))
+                continue
+            store.set_metric_values(self.source_id, got, now, self.config.retention)
+            if spec.by:
+                store.write_document(self.source_id, f"labels-{name}", sorted(got))
+            state[name] = end
+            stats["rows"] += sum(len(values) for values in got.values())
+            newest = max((max(v) for v in got.values() if v), default=None)
+            if newest is not None:
+                stamp = datetime.fromtimestamp(newest + step, UTC).isoformat()
+                stats["newest"] = max(filter(None, [stats["newest"], stamp]))
+        store.write_document(self.source_id, "watermarks", state)
+        if stats["warnings"] and len(stats["warnings"]) == len(self.config.metrics):
+            raise PrometheusError("; ".join(stats["warnings"]))
+        return stats
+
+    def _query(self, client: Client, name: str, spec: PromMetric, start, end, step) -> dict:
+        """One query over [start, end], in pieces Prometheus accepts; the series merged."""
+        merged: dict[str, dict[int, float]] = {}
+        piece = MAX_POINTS * step
+        for lo in range(start + step, end + 1, piece):
+            hi = min(end, lo + piece - step)
+            body = client.query_range(spec.query, lo, hi, step)
+            for metric, values in parse_range(body, name, spec, self.config.bucket).items():
+                merged.setdefault(metric, {}).update(values)
+        return keep_largest(merged, spec.limit) if spec.by else merged
