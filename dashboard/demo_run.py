@@ -13,6 +13,7 @@ from socwall.dashboard.demo import DemoData
 from socwall.dashboard.demo_auth import DemoAuth
 from socwall.dashboard.demo_flows import DemoFlows
 from socwall.dashboard.demo_news import write_demo_news
+from socwall.dashboard.demo_ops import DemoOps
 from socwall.dashboard.jobs import run_all_once
 from socwall.dashboard.scheduler import create_scheduler
 from socwall.dashboard.store import Store
@@ -47,7 +48,8 @@ def start_demo_data(directory: Path, config: WallConfig, clock: Clock, seed: int
     anchor = clock.now().replace(second=0, microsecond=0)
     data = [DemoData(directory / "events", config.tz, seed=seed, anchor=anchor),
             DemoFlows(directory / "flows", config.tz, seed=seed, anchor=anchor),
-            DemoAuth(directory / "auth", config.tz, seed=seed, anchor=anchor)]  # fmt: skip
+            DemoAuth(directory / "auth", config.tz, seed=seed, anchor=anchor),
+            DemoOps(directory / "operations", config.tz, seed=seed, anchor=anchor)]  # fmt: skip
     for generated in data:
         rows = generated.write_until(anchor)
         log.info("demo data: %s rows written to %s", f"{rows:,}", generated.directory)

@@ -18,6 +18,9 @@ class MetricSpec(Strict):
 
     filter: dict[str, FilterValue] = Field(default_factory=dict, description="column: value(s)")
     sum: str | None = Field(None, description="add up this numeric column instead of counting")
+    kind: Literal["count", "gauge"] = Field(
+        "count", description="gauge: one sample per bucket of a level (latency); windows average"
+    )
 
 
 class EventsConfig(Strict):
@@ -39,6 +42,10 @@ class EventsConfig(Strict):
         if timedelta(days=1) % self.bucket:
             raise ValueError(f"bucket must divide a day evenly, got {self.bucket}")
         return self
+
+    def metric_kind(self, metric: str) -> str:
+        """'count' or 'gauge', as the metric declares."""
+        return self.metrics[metric].kind
 
 
 Config = EventsConfig

@@ -172,7 +172,7 @@ def render(payload: dict, options: MetricGridOptions, view: View):
     cells = payload["cells"]
     if not cells:
         return html.Div("no metric has data yet", className="panel-empty")
-    columns = options.columns or max(1, round(math.sqrt(len(cells) * 1.6)))
+    columns = options.columns or math.ceil(math.sqrt(len(cells)))
     rows = math.ceil(len(cells) / columns)
     style = {
         "gridTemplateColumns": f"repeat({columns}, minmax(0, 1fr))",
