@@ -12,6 +12,7 @@ from pathlib import Path
 from zoneinfo import ZoneInfo
 
 import numpy as np
+import pandas as pd
 import pyarrow as pa
 import pyarrow.csv as pacsv
 
@@ -78,10 +79,8 @@ def series_values(series: Series, starts: np.ndarray, tz: ZoneInfo, anchor: date
 
 def pd_local(starts: np.ndarray, tz: ZoneInfo) -> tuple[np.ndarray, np.ndarray]:
     """Local fractional hours and weekdays of UTC times."""
-    import pandas as pd
-
     local = pd.DatetimeIndex(starts).tz_localize("UTC").tz_convert(tz)
-    return (local.hour + local.minute / 60).to_numpy(), local.weekday.to_numpy()
+    return (local.hour + local.minute / 60).to_numpy(), local.day_of_week.to_numpy()
 
 
 class DemoOps:

@@ -30,10 +30,6 @@ STEP = 300
 START = int((NOW - timedelta(days=36)).timestamp()) // STEP * STEP
 END = int(NOW.timestamp()) // STEP * STEP
 CLUSTERS = ["eu-1", "eu-2", "us-1"]
-pytestmark = pytest.mark.skipif(
-    shutil.which("prometheus") is None or shutil.which("promtool") is None,
-    reason="Debian's prometheus package is not installed (.ci/run installs it)",
-)
 
 
 def latency(cluster: str, ts: int) -> float:
@@ -80,6 +76,8 @@ def wait_ready(url: str, process: subprocess.Popen) -> None:
 @pytest.fixture(scope="module")
 def prometheus_url(tmp_path_factory):
     """A prometheus on a free loopback port serving 36 days of generated history."""
+    if shutil.which("prometheus") is None or shutil.which("promtool") is None:
+        pytest.fail("these tests need Debian's prometheus package (apt-get install prometheus)")
     work = tmp_path_factory.mktemp("prometheus")
     (work / "history.om").write_text(openmetrics())
     subprocess.run(
