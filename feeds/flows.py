@@ -1,8 +1,9 @@
 """The `flows` source: flow records cleaned, classified internal/external, summed per host."""
 
 import ipaddress
+import json
 from collections.abc import Iterator
-from datetime import datetime
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Literal
 
@@ -10,8 +11,9 @@ import numpy as np
 import pyarrow as pa
 import pyarrow.compute as pc
 from pydantic import Field, field_validator
-from socwall.dashboard.types import ConfigPath, Duration, Strict
-from socwall.feeds import files, flow_readers
+from socwall.dashboard.file_commit import ttl
+from socwall.dashboard.types import ConfigPath, Duration
+from socwall.feeds import files, flow_readers, tail
 from socwall.feeds.fields import FLOW_FIELDS, REQUIRED_FLOW_FIELDS
 
 PRIVATE_NETWORKS = ["10.0.0.0/8", "172.16.0.0/12", "192.168.0.0/16", "127.0.0.0/8",
@@ -22,7 +24,7 @@ SERVICE_PORTS = [20, 21, 22, 23, 25, 53, 67, 68, 69, 80, 88, 110, 123, 135, 137,
 PORTED_PROTOCOLS = ["tcp", "udp"]
 
 
-class FlowsConfig(Strict):
+class FlowsConfig(tail.FileFollowing):
     type: Literal["flows"]
     path: ConfigPath = Field(description="glob of flow files")
     format: Literal["auto", "vast", "zeek", "zeek-json", "csv", "parquet"] = "auto"
@@ -72,17 +74,15 @@ def file_format(path: str, configured: str) -> str:
 
 
 def header_reader(path: str, fmt: str) -> files.HeaderReader | None:
-    """How to tail this file; None means read it whole, once (Parquet and gzip)."""
-    if fmt == "parquet" or path.lower().endswith(".gz"):
+    """How to tail this file; None means read it whole, once (Parquet)."""
+    if fmt == "parquet":
         return None
     return {"zeek": files.comment_lines, "zeek-json": files.no_header}.get(fmt, files.first_line)
 
 
 def parse(data: bytes, path: str, fmt: str, config: FlowsConfig) -> tuple[Iterator, str | None]:
     """Normalized flows from a file's bytes, in batches, and a warning when the file was damaged."""
-    warning = None
-    if path.lower().endswith(".gz"):
-        data, warning = flow_readers.gunzip(data)
+    warning = None  # compressed files arrive decompressed (feeds/follow.py)
     if fmt == "vast":
         return flow_readers.vast_csv_batches(data), warning
     if fmt == "zeek":
@@ -297,34 +297,42 @@ class Source:
         self.networks = Networks(config.internal, config.exclude)
 
     def ingest(self, store, now: datetime) -> dict:
-        positions = store.file_positions(self.source_id)
-        stats = {
-            "files": 0,
-            "rows": 0,
-            "bad_rows": 0,
-            "repaired": 0,
-            "newest": None,
-            "warnings": [],
-        }
-        for path in files.matched_files(self.config.path):
-            stats["files"] += 1
-            fmt = file_format(path, self.config.format)
-            seen = files.FilePosition.from_json(positions.get(path))
-            data, position = files.read_new(path, seen, header_reader(path, fmt))
-            if position == seen:
-                continue
-            pairs = self._pairs(data, path, fmt, stats) if data else None
-            store.add_flow_pairs(
-                self.source_id, pairs, {path: position.to_json()}, now, self.config.retention
-            )
-        return stats
+        """Read new flows of every file; each file's host/peer sums commit with its new state."""
+        stats = {**tail.new_stats(), "repaired": 0}
 
-    def _pairs(self, data, path: str, fmt: str, stats: dict) -> pa.Table:
-        pairs, found = pairs_from_bytes(data, path, fmt, self.config, self.networks)
-        for key in ("rows", "bad_rows", "repaired", "warnings"):
-            stats[key] += found[key]
-        stats["newest"] = max(filter(None, [stats["newest"], found["newest"]]), default=None)
-        return pairs
+        def header_for(path: str, head: bytes):
+            return header_reader(path, file_format(path, self.config.format))
+
+        def stage(read, batch, stats) -> int:
+            fmt = file_format(read.path, self.config.format)
+            pairs, found = pairs_from_bytes(read.data, read.path, fmt, self.config, self.networks)
+            for key in ("rows", "repaired", "warnings"):
+                stats[key] += found[key]
+            stats["newest"] = max(filter(None, [stats["newest"], found["newest"]]), default=None)
+            self._stage(pairs, batch, store.keys, now)
+            return found["bad_rows"]
+
+        return tail.read_files(store, self.source_id, self.config, header_for, stage, stats)
+
+    def _stage(self, pairs: pa.Table, batch, keys, now: datetime) -> None:
+        cutoff = (now - self.config.retention).timestamp()
+        if pairs is None or not pairs.num_rows:
+            return
+        for start, blob in flow_blobs(pairs).items():
+            if start >= cutoff:
+                expires = ttl(datetime.fromtimestamp(start, UTC) + self.config.retention, now)
+                batch.push(keys.flow_bucket(self.source_id, start), [blob], expires)
+
+
+def flow_blobs(pairs: pa.Table) -> dict[int, str]:
+    """One JSON blob of columns per bucket of a host-pair table (the stored layout)."""
+    frame = pairs.to_pandas()
+    return {
+        int(bucket): json.dumps(
+            {c: group[c].tolist() for c in ("host", "peer", "bytes", "connections")}
+        )
+        for bucket, group in frame.groupby("bucket")
+    }
 
 
 def rank_hosts(pairs: pa.Table, by: str) -> pa.Table:
