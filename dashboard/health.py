@@ -47,6 +47,7 @@ def _source(store: Store, source_id: str, now: datetime) -> dict:
         "error": status.get("error"),
         "rows": status.get("rows"),
         "bad_rows": status.get("bad_rows"),
+        "bad_rows_total": status.get("bad_rows_total"),
         "newest_record": status.get("newest"),
         "warnings": status.get("warnings") or [],
     }
