@@ -116,18 +116,37 @@ def read_head(path: str, kind: str | None) -> bytes:
 
 
 def _decompress(path: str, kind: str, limit: int) -> tuple[bytes, str | None]:
-    """Up to `limit` content bytes, and a note when the archive ends early (still copied?)."""
+    """Up to `limit` content bytes, and a note when the archive ends early (still copied?).
+    Decompressed piece by piece, so a cut archive still gives everything before the cut."""
     chunks, total = [], 0
+    decompressor, fed = _decompressor(kind), False  # fed: the current member got input
     try:
-        with OPENERS[kind](path, "rb") as handle:
-            while total < limit and (piece := handle.read(min(1 << 20, limit - total))):
-                chunks.append(piece)
-                total += len(piece)
-    except (EOFError, zlib.error, OSError, lzma.LZMAError) as error:
-        if not chunks and not isinstance(error, EOFError):
+        with open(path, "rb") as handle:
+            while total < limit and (piece := handle.read(1 << 20)):
+                while piece and total < limit:
+                    out = decompressor.decompress(piece)
+                    fed = True
+                    chunks.append(out)
+                    total += len(out)
+                    piece = b""
+                    if decompressor.eof:  # a member ended; another may follow (gzip allows it)
+                        piece = decompressor.unused_data
+                        decompressor, fed = _decompressor(kind), False
+    except (zlib.error, OSError, lzma.LZMAError, ValueError) as error:
+        if not total:
             raise FileError(f"{path}: cannot decompress {kind}: {error}") from None
-        return b"".join(chunks), f"{Path(path).name}: {kind} ends early (still being copied?)"
-    return b"".join(chunks), None
+        content = b"".join(chunks)[:limit]
+        return content, f"{Path(path).name}: {kind} is damaged after {total:,} bytes"
+    content = b"".join(chunks)[:limit]
+    if fed and total < limit:
+        return content, f"{Path(path).name}: {kind} ends early (still being copied?)"
+    return content, None
+
+
+def _decompressor(kind: str):
+    if kind == "gzip":
+        return zlib.decompressobj(wbits=31)
+    return bz2.BZ2Decompressor() if kind == "bzip2" else lzma.LZMADecompressor()
 
 
 def follow(

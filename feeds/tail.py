@@ -1,6 +1,8 @@
 """The loop every file source shares: follow the glob, parse each file's new bytes, commit each
 file's writes with its new state, and report per file what went wrong in words."""
 
+import glob
+import os
 import time
 from collections.abc import Callable
 from dataclasses import replace
@@ -44,23 +46,13 @@ def read_files(
     wall = time.time()
     if not matched_files(config.path):
         stats["warnings"].append(f"path {config.path} matches no file")
+    options = (wall, config.eof_after.total_seconds(), config.max_line_bytes)
     seen, touched, failed = set(), [], []
-    for read in follow(config.path, states, header_for, wall,
-                       config.eof_after.total_seconds(), config.max_line_bytes):  # fmt: skip
-        if isinstance(read, FileError):
-            failed.append(str(read))
-            continue
-        stats["files"] += 1
-        seen.add(read.state.id)
-        if read.note:
-            stats["warnings"].append(read.note)
-        if read.data is None and read.before is not None and _only_seen(read):
-            if wall - read.before.seen_at > TOUCH_EVERY:
-                touched.append(read.state)
-            continue
-        problem = _commit_one(store, source_id, read, stage, stats)
-        if problem:
-            failed.append(problem)
+    for read in follow(config.path, states, header_for, *options):
+        _handle(read, store, source_id, stage, stats, seen, touched, failed, wall)
+    for moved in _renamed_away(store.file_states(source_id), seen, wall):  # left the glob
+        for read in follow(glob.escape(moved), store.file_states(source_id), header_for, *options):
+            _handle(read, store, source_id, stage, stats, seen, touched, failed, wall)
     stats["warnings"] = failed + stats["warnings"]
     if failed and len(failed) >= stats["files"]:
         raise FileError("; ".join(failed))
@@ -68,6 +60,48 @@ def read_files(
     _forget_gone(store, source_id, states, seen, wall, config.retention.total_seconds())
     stats["bad_rows_total"] = sum(s.bad_rows for s in store.file_states(source_id).values())
     return stats
+
+
+def _handle(read, store, source_id, stage, stats, seen, touched, failed, wall) -> None:
+    """One file's outcome: an error, nothing new, or new bytes to parse and commit."""
+    if isinstance(read, FileError):
+        failed.append(str(read))
+        return
+    stats["files"] += 1
+    seen.add(read.state.id)
+    if read.note:
+        stats["warnings"].append(read.note)
+    if read.data is None and read.before is not None and _only_seen(read):
+        if wall - read.before.seen_at > TOUCH_EVERY:
+            touched.append(read.state)
+        return
+    problem = _commit_one(store, source_id, read, stage, stats)
+    if problem:
+        failed.append(problem)
+
+
+def _renamed_away(states: dict, seen: set[str], wall: float) -> list[str]:
+    """Files that left the glob under another name in the same folder (a plain `path:
+    auth.log` and logrotate's rename), found again by device and inode, so their unread tail
+    is read. Only states seen within a day are looked for: deleted files are not searched."""
+    wanted = {}
+    for state in states.values():
+        if state.id not in seen and not state.legacy and wall - state.seen_at < 86400:
+            wanted.setdefault(str(Path(state.path).parent), set()).add(tuple(state.signature[:2]))
+    moved = []
+    for folder, inodes in wanted.items():
+        try:
+            entries = list(os.scandir(folder))
+        except OSError:
+            continue
+        for entry in entries:
+            try:
+                info = entry.stat(follow_symlinks=False)
+            except OSError:
+                continue
+            if (info.st_dev, info.st_ino) in inodes and entry.is_file(follow_symlinks=False):
+                moved.append(entry.path)
+    return moved
 
 
 def _commit_one(store, source_id: str, read: Read, stage, stats: dict) -> str | None:
