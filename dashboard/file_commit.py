@@ -114,11 +114,13 @@ def commit_file(client, keys: Keys, source_id: str, before, after, batch: Batch,
                 fence: Fence | None) -> None:  # fmt: skip
     """Apply `batch` and store `after` as the file's state, only from `before` and while fenced."""
     files_key = keys.source_files(source_id)
-    watched = [files_key, *([keys.leader(), keys.leader_epoch()] if fence else [])]
+    # Not the lock itself: its holder extends it every ttl/3, which would abort long commits.
+    # Every takeover increments the epoch, so an unchanged epoch means nobody took over.
+    watched = [files_key, *([keys.leader_epoch()] if fence else [])]
     expected = None if before is None else before.to_json()
     if before is not None and before.legacy:
         expected = "legacy"
-    for _ in range(20):  # a lock extension or another file's commit touches a watched key
+    for _ in range(20):  # another commit of the same source touched the files hash: again
         try:
             with client.pipeline(transaction=True) as pipe:
                 pipe.watch(*watched)
