@@ -77,7 +77,7 @@ def test_killing_the_leader_mid_read_again_and_again_loses_and_repeats_nothing(t
             if step == 2:
                 os.rename(tmp_path / "auth.log", tmp_path / "auth.log.1")  # a rotation too
             alive = {w.pid for w in workers}
-            pid = wait_for(lambda: (p := leader_pid(client, prefix)) in alive and p, 20, "a leader")
+            pid = wait_for(lambda alive=alive: (p := leader_pid(client, prefix)) in alive and p, 20, "leader")
             time.sleep(0.3 + 0.2 * step)  # let the leader get into its read, then kill it
             os.kill(pid, signal.SIGKILL)
             for w in workers:

@@ -228,13 +228,15 @@ def test_source_reads_zeek_gzip_once_and_reports_a_truncated_one(
     tmp_path, store, redis_url, prefix
 ):
     config = flows_config(tmp_path, redis_url, prefix, pattern="*.log.gz")
-    packed = gzip.compress(ZEEK.encode())
+    text = ZEEK_HEADER + "".join(r.replace(" ", "\t") + "\n" for r in ZEEK_ROWS * 30)
+    assert len(text) > 1024  # known by content: longer than the fingerprint
+    packed = gzip.compress(text.encode())
     (tmp_path / "conn.00.log.gz").write_bytes(packed)
     (tmp_path / "conn.01.log.gz").write_bytes(packed[: len(packed) - 40])
     source = flows.Source(config.sources["net"], "net")
     stats = source.ingest(store, NOW)
     once = flows.Source(config.sources["net"], "other").ingest(store, NOW)["rows"]
-    whole = flows.pairs_from_bytes(ZEEK.encode(), "x.log", "zeek", config.sources["net"],
+    whole = flows.pairs_from_bytes(text.encode(), "x.log", "zeek", config.sources["net"],
                                    flows.Networks(flows.PRIVATE_NETWORKS, []))[1]["rows"]  # fmt: skip
     assert stats["rows"] == once == whole  # the truncated copy is the same content: read once
     assert source.ingest(store, NOW)["rows"] == 0
