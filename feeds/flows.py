@@ -357,7 +357,8 @@ def values_in_range(flows: pa.Table) -> np.ndarray:
 
 def _counts(column) -> np.ndarray:
     """Byte counts as int64; unset (Zeek '-') is 0."""
-    return pc.fill_null(column, 0).to_numpy(zero_copy_only=False).astype(np.int64)
+    values = pc.fill_null(column, 0).to_numpy(zero_copy_only=False)
+    return np.nan_to_num(values, nan=0.0).astype(np.int64)  # NaN rows are already unreadable
 
 
 def merge_pairs(parts: list[pa.Table], bucket_s: int) -> pa.Table:
