@@ -9,6 +9,7 @@ import pandas as pd
 import pyarrow as pa
 from dash import html
 from pydantic import Field, model_validator
+from socwall.dashboard.durations import format_duration
 from socwall.dashboard.types import ConfigPath, Duration, Strict
 from socwall.feeds.flows import rank_hosts
 from socwall.widgets.context import PanelContext, View
@@ -164,7 +165,7 @@ def compute(inputs: TalkerInputs, options: TopTalkersOptions, context: PanelCont
         "top": float(current[by].max()) if len(current) else 0.0,
         "total": total,
         "hosts": len(current),
-        "window": f"{window_s // 3600}h" if window_s % 3600 == 0 else f"{window_s // 60}m",
+        "window": format_duration(options.window),
         "first_window": first_window,
         "partial_from": datetime.fromtimestamp(current_bucket, UTC).isoformat(),
         "repaired": inputs.repaired,
@@ -263,6 +264,8 @@ def _row_view(row: dict, top: float, options: TopTalkersOptions) -> html.Div:
 
 
 def _share_text(share: float) -> str:
+    if share >= 99.95:
+        return "100%"
     return "<0.1%" if 0 < share < 0.1 or share == 0 else f"{share:.1f}%"
 
 
