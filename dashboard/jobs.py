@@ -1,5 +1,6 @@
 """The two kinds of job: ingest a source, compute a panel. Both stamp what they did in the store."""
 
+import json
 import logging
 import time
 from datetime import datetime
@@ -13,6 +14,7 @@ from socwall.widgets import WIDGETS
 from socwall.widgets.context import PanelContext
 
 log = logging.getLogger(__name__)
+MAX_PAYLOAD_BYTES = 2 << 20  # a panel payload larger than this is an error, not a download
 
 
 class PanelReader:
@@ -105,6 +107,9 @@ def run_panel(
         context = PanelContext(now=now, tz=config.tz, source_id=panel.source)
         inputs = widget.load(PanelReader(config, store), panel, context)
         data = widget.compute(inputs, panel.options, context)
+        size = len(json.dumps(data, separators=(",", ":")))
+        if size > MAX_PAYLOAD_BYTES:  # every screen downloads it: refuse, say so, keep the last
+            raise ValueError(f"payload of {size:,} bytes is over the {MAX_PAYLOAD_BYTES:,} limit")
         version = payload_version(data)
     except StoreUnavailable:
         raise

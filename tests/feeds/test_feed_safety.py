@@ -173,3 +173,13 @@ def test_real_json_feed_and_its_rss_twin_give_the_same_advisories():
     from_atom, _ = news.parse_feed((real / "ghsa_pip_advisories_2026-03-15.rss.xml").read_bytes(), "a", None, NOW)
     assert len(from_json) == len(from_atom) == 20
     assert sorted(e["title"] for e in from_json) == sorted(e["title"] for e in from_atom)
+
+
+@pytest.mark.skipif(not SHARED.is_dir(), reason="../shared/data is not beside the repo")
+def test_the_fast_rss_path_gives_exactly_feedparsers_entries_on_a_big_real_feed(monkeypatch):
+    data = (SHARED / "feeds" / "real" / "ransomwatch_rss_feed_2025-04-17.xml").read_bytes()
+    fast = feed_parse.parse_plain_rss2(data, "r", NOW)
+    monkeypatch.setattr(feed_parse, "FAST_PATH_BYTES", 1 << 62)
+    slow, _ = feed_parse.parse_feed(data, "r", None, NOW)
+    assert len(fast) == len(slow) == 15773  # the README says 15,773 items
+    assert fast == slow
