@@ -180,8 +180,9 @@ def _without_parts(trending: list[str], docs_of: dict[str, set[int]] | None = No
     taken: set[str] = set()
     for term in trending:
         words, docs = set(term.split()), docs_of.get(term, set())
-        same_story = any(docs and len(docs & docs_of.get(s, set())) >= 0.8 * len(docs)
-                         for s in shown)  # fmt: skip
+        same_story = " " not in term and any(  # a lone word only ever seen with a subject
+            docs and len(docs & docs_of.get(s, set())) >= 0.8 * len(docs) for s in shown
+        )
         if not words & taken and not same_story:
             shown.append(term)
             taken |= words
