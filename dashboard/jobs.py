@@ -3,6 +3,7 @@
 import json
 import logging
 import time
+from concurrent.futures import ThreadPoolExecutor
 from datetime import datetime
 
 from socwall.dashboard.clock import Clock, utc_now
@@ -133,9 +134,11 @@ def run_panel(
 
 
 def run_all_once(config: WallConfig, store: Store, clock: Clock, worker: str = "") -> None:
-    """Every source, then every panel, once: for run-once, start-up and a new leader."""
-    for source_id in config.sources:
-        run_source(config, source_id, store, clock, worker)
+    """Every source, then every panel, once: for run-once, start-up and a new leader. Sources
+    run side by side, so a slow one (a feed at its deadline) holds back no other."""
+    with ThreadPoolExecutor(max_workers=4) as pool:
+        list(pool.map(lambda source_id: run_source(config, source_id, store, clock, worker),
+                      config.sources))  # fmt: skip
     for panel in config.panels():
         run_panel(config, panel, store, clock, worker)
 
