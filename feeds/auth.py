@@ -22,7 +22,9 @@ class AuthConfig(tail.FileFollowing):
     path: ConfigPath = Field(
         description="glob of syslog, Windows Security JSON or Zeek ssh.log files"
     )
-    format: Literal["auto", "syslog", "windows", "zeek-ssh", "zeek-kerberos", "zeek-ntlm"] = Field(
+    format: Literal[
+        "auto", "syslog", "windows", "evtx", "zeek-ssh", "zeek-kerberos", "zeek-ntlm"
+    ] = Field(
         "auto", description="auto: Zeek by its #path header, Windows by '{', else syslog"
     )
     timezone: str = Field("UTC", description="zone of syslog times written without one")
@@ -49,6 +51,8 @@ def content_format(head: bytes, configured: str) -> str:
     """The configured format, or the one the content's first bytes show."""
     if configured != "auto":
         return configured
+    if head.startswith(b"ElfFile\x00"):  # the .evtx file signature
+        return "evtx"
     start = head[:64].lstrip()
     if start.startswith(b"#separator"):
         kind = auth_formats.zeek_path(head) or "ssh"
@@ -63,6 +67,8 @@ def parse(data: bytes, fmt: str, now: datetime, tz: ZoneInfo) -> tuple[list[Auth
     """Events and unreadable lines of one file's new bytes, in its format."""
     if fmt == "windows":
         return auth_formats.parse_windows_json(data)
+    if fmt == "evtx":
+        return auth_formats.parse_evtx(data)
     if fmt == "zeek-ssh":
         return auth_formats.parse_zeek_ssh(data)
     if fmt == "zeek-kerberos":
@@ -117,6 +123,8 @@ class Source:
 
         def header_for(path: str, head: bytes):
             fmt = content_format(head, self.config.format)
+            if fmt == "evtx":
+                return None  # a binary file: read whole, once
             return files.comment_lines if fmt.startswith("zeek-") else files.no_header
 
         def stage(read, batch, stats) -> int:
