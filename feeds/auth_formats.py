@@ -63,7 +63,7 @@ def _fields(record: dict) -> tuple[int | None, str | None, str | None, dict] | N
     return _number(system.get("EventID")), stamp, system.get("Computer"), data
 
 
-def windows_event(record: dict) -> AuthEvent | None:
+def windows_event(record: dict, builtin_accounts: bool = False) -> AuthEvent | None:
     """One Security event as an AuthEvent; None for events and answers that are not attempts."""
     code, stamp, host, data = _fields(record)
     if code not in (4624, 4625, 4648, 4672, 4740, 4768, 4771, 4776) or not stamp:
@@ -74,7 +74,7 @@ def windows_event(record: dict) -> AuthEvent | None:
     ip = str(data.get("IpAddress") or "").removeprefix("::ffff:")
     base = {"ts": ts, "host": host or "", "program": f"windows-{code}", "user": user,
             "src_ip": None if ip in NO_ADDRESS else ip}  # fmt: skip
-    if user and (user.endswith("$") or BUILTIN.match(user)):
+    if user and (user.endswith("$") or (BUILTIN.match(user) and not builtin_accounts)):
         return None  # computer and built-in accounts log on all day; they are not people
     if code == 4740:
         return AuthEvent(**base, method="lockout", reason="account locked out")
@@ -119,14 +119,14 @@ def windows_event(record: dict) -> AuthEvent | None:
                      reason=NTSTATUS.get(status, f"ntlm failure 0x{status:x}"), invalid_user=status == 0xC0000064)  # fmt: skip
 
 
-def parse_windows_json(data: bytes) -> tuple[list[AuthEvent], int]:
+def parse_windows_json(data: bytes, builtin_accounts: bool = False) -> tuple[list[AuthEvent], int]:
     """Events of Windows Security JSON lines, and how many lines could not be read."""
     events, bad = [], 0
     for line in bytes(data).decode("utf-8", "replace").splitlines():
         if not line.strip():
             continue
         try:
-            event = windows_event(json.loads(line))
+            event = windows_event(json.loads(line), builtin_accounts)
         except (ValueError, TypeError, AttributeError):
             bad += 1
             continue
@@ -216,7 +216,7 @@ def zeek_path(head: bytes) -> str | None:
     return None
 
 
-def parse_evtx(data: bytes) -> tuple[list[AuthEvent], int]:
+def parse_evtx(data: bytes, builtin_accounts: bool = False) -> tuple[list[AuthEvent], int]:
     """A Windows .evtx file, read with pyevtx-rs (`evtx`): the same records evtx_dump writes."""
     from evtx import PyEvtxParser
 
@@ -225,7 +225,7 @@ def parse_evtx(data: bytes) -> tuple[list[AuthEvent], int]:
         records = PyEvtxParser(io.BytesIO(bytes(data))).records_json()
         for record in records:
             try:
-                event = windows_event(json.loads(record["data"]))
+                event = windows_event(json.loads(record["data"]), builtin_accounts)
             except (ValueError, TypeError, AttributeError, KeyError):
                 bad += 1
                 continue
