@@ -59,21 +59,22 @@ def run_source(
     started, timer = utc_now(), time.perf_counter()
     status = {**previous, "attempted_at": started.isoformat(), "worker": worker}
     try:
-        stats = (
-            SOURCES[source_config.type].Source(source_config, source_id).ingest(store, clock.now())
-        )
+        source = SOURCES[source_config.type].Source(source_config, source_id)
+        stats = dict(source.ingest(store, clock.now()))
+        seen = [previous.get("newest"), stats.pop("newest", None)]
+        newest = max(filter(None, seen), default=None)
+        done = {"status": "ok", "error": None, "last_success": started.isoformat()}
+        if stats.get("rows") or stats.get("bad_rows") or stats.get("warnings"):
+            done.update(stats)  # the counts describe the last read that found something
+        else:
+            done["files"] = stats.get("files", 0)
+        status.update(done, newest=newest)
     except StoreUnavailable:
         raise
     except Exception as error:  # any bad input: recorded and shown, never kills the scheduler
-        log.warning("source %s failed: %s", source_id, error)
+        log.warning("source failed: %s: %s", source_id, error, exc_info=True,
+                    extra={"job": f"source:{source_id}", "source": source_id})
         status.update(status="error", error=_describe(error), failed_at=started.isoformat())
-    else:
-        newest = max(filter(None, [previous.get("newest"), stats.pop("newest")]), default=None)
-        status.update(status="ok", error=None, last_success=started.isoformat(), newest=newest)
-        if stats.get("rows") or stats.get("bad_rows") or stats.get("warnings"):
-            status.update(stats)  # the counts describe the last read that found something
-        else:
-            status["files"] = stats.get("files", 0)
     status["duration_ms"] = round((time.perf_counter() - timer) * 1000)
     store.write_source_status(source_id, status)
     return status
@@ -98,24 +99,27 @@ def run_panel(
     try:
         context = PanelContext(now=now, tz=config.tz, source_id=panel.source)
         inputs = widget.load(PanelReader(config, store), panel, context)
-        data = widget.compute(inputs, panel.options, context)
-        version = payload_version(data)
-    except StoreUnavailable:
-        raise
-    except Exception as error:  # shown in the panel and /healthz; the last good data stays
-        log.warning("panel %s failed: %s", panel.id, error)
-        meta.update(status="error", error=_describe(error), failed_at=started.isoformat())
-    else:
-        if version == previous.get("version"):
-            data = None  # unchanged: screens keep what they have
+        computed = widget.compute(inputs, panel.options, context)
+        if not isinstance(computed, dict):
+            raise TypeError(f"compute returned {type(computed).__name__}, not a dict payload")
+        version = payload_version(computed)
+        highlight = bool(computed.get("highlight", False))
+        data = None if version == previous.get("version") else computed  # unchanged: keep
         meta.update(
             status="ok",
             error=None,
             computed_at=started.isoformat(),
             version=version,
             data_until=now.isoformat(),
-            highlight=_highlight(data, previous),
+            highlight=highlight,
         )
+    except StoreUnavailable:
+        raise
+    except Exception as error:  # shown in the panel and /healthz; the last good data stays
+        log.warning("panel failed: %s: %s", panel.id, error, exc_info=True,
+                    extra={"job": f"panel:{panel.id}", "panel": panel.id})
+        data = None
+        meta.update(status="error", error=_describe(error), failed_at=started.isoformat())
     meta["duration_ms"] = round((time.perf_counter() - timer) * 1000)
     store.write_panel(panel.id, meta, data)
     return meta
@@ -127,10 +131,6 @@ def run_all_once(config: WallConfig, store: Store, clock: Clock, worker: str = "
         run_source(config, source_id, store, clock, worker)
     for panel in config.panels():
         run_panel(config, panel, store, clock, worker)
-
-
-def _highlight(data: dict | None, previous: dict) -> bool:
-    return bool(data["highlight"]) if data is not None else bool(previous.get("highlight"))
 
 
 def _source_summary(store: Store, source_id: str | None) -> dict | None:
