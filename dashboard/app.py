@@ -2,7 +2,7 @@
 
 import logging
 from datetime import datetime
-from pathlib import Path
+from importlib import resources
 from urllib.parse import parse_qs
 
 from dash import MATCH, ClientsideFunction, Dash, Input, Output, State, ctx, html, no_update
@@ -18,7 +18,7 @@ from socwall.widgets import WIDGETS
 from socwall.widgets.context import View
 
 log = logging.getLogger(__name__)
-ASSETS = Path(__file__).resolve().parent.parent / "assets"
+ASSETS = resources.files("socwall.assets")  # CSS and JS, in the checkout and in the wheel
 
 
 def create_app(config: WallConfig, store: Store, clock: Clock) -> Dash:

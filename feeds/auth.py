@@ -5,8 +5,8 @@ from datetime import datetime, timedelta
 from typing import Literal
 from zoneinfo import ZoneInfo
 
-from pydantic import Field, field_validator
-from socwall.dashboard.types import ConfigPath, Duration, Strict
+from pydantic import Field
+from socwall.dashboard.types import ConfigPath, Duration, Strict, TimeZoneName
 from socwall.feeds import auth_formats, auth_readers, files
 from socwall.feeds.auth_readers import AuthEvent
 
@@ -21,16 +21,10 @@ class AuthConfig(Strict):
     format: Literal["auto", "syslog", "windows", "zeek-ssh"] = Field(
         "auto", description="auto: Zeek by its #separator header, Windows by '{', else syslog"
     )
-    timezone: str = Field("UTC", description="zone of syslog times written without one")
+    timezone: TimeZoneName = Field("UTC", description="zone of syslog times written without one")
     refresh: Duration = "1m"
     bucket: Duration = "5m"
     retention: Duration = Field("40d", description="metric history kept in the store")
-
-    @field_validator("timezone")
-    @classmethod
-    def _known_zone(cls, name: str) -> str:
-        ZoneInfo(name)
-        return name
 
     @property
     def metrics(self) -> tuple[str, ...]:
