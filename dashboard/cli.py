@@ -6,15 +6,15 @@ import logging
 import signal
 import sys
 import threading
+from importlib import resources
 from pathlib import Path
 
 from socwall.dashboard.clock import Clock, parse_now
-from socwall.dashboard.config import ConfigError, WallConfig, load_config
+from socwall.dashboard.config import ConfigError, WallConfig, load_config, load_config_bytes
 from socwall.dashboard.store import describe_url
 
 from socwall import __version__
 
-DEMO_CONFIG = Path(__file__).resolve().parent.parent / "config.yaml"
 log = logging.getLogger("socwall")
 
 
@@ -48,9 +48,9 @@ def build_parser() -> argparse.ArgumentParser:
         if config:
             sub.add_argument(
                 "--config",
-                default=str(DEMO_CONFIG) if name == "demo" else None,
                 required=name != "demo",
-                help="path to config.yaml",
+                help="path to config.yaml"
+                + (" (default: the demo config shipped with socwall)" if name == "demo" else ""),
             )
         sub.add_argument("--now", help=now_help)
         return sub
@@ -60,6 +60,11 @@ def build_parser() -> argparse.ArgumentParser:
     )
     _add_web_options(demo)
     demo.add_argument("--seed", type=int, default=7, help="seed of the generated data")
+    demo.add_argument(
+        "--data-dir",
+        default=".",
+        help="where the shipped demo config writes demo-data/ (default: the current directory)",
+    )
     serve = command("serve", cmd_serve, "the web app under gunicorn, reading Redis")
     _add_web_options(serve)
     serve.add_argument(
@@ -180,8 +185,12 @@ def cmd_serve(args) -> int:
 def cmd_demo(args) -> int:
     from socwall.dashboard.demo_run import run_demo
 
-    config = load_config(args.config)
-    return run_demo(config, Path(args.config).resolve().parent, args)
+    if args.config:
+        config = load_config(args.config)
+        return run_demo(config, Path(args.config).resolve().parent, args)
+    base_dir = Path(args.data_dir).resolve()  # never beside the installed package
+    shipped = resources.files("socwall").joinpath("config.yaml").read_bytes()
+    return run_demo(load_config_bytes(shipped, base_dir, "socwall demo config"), base_dir, args)
 
 
 def _stop_on_signals() -> threading.Event:
