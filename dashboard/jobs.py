@@ -32,6 +32,10 @@ class PanelReader:
     def auth_events(self, source_id: str, start: datetime, end: datetime) -> list[dict]:
         return self.store.auth_events(source_id, start, end)
 
+    def records(self, source_id: str, kind: str, start: datetime, end: datetime) -> list[dict]:
+        """Records a source stored with Store.add_records, start <= ts < end."""
+        return self.store.records(source_id, kind, start, end)
+
     def document(self, source_id: str, name: str):
         return self.store.document(source_id, name)
 
