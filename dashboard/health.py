@@ -61,3 +61,20 @@ def _workers(store: Store) -> list[dict]:
         for k, b in zip(keys, beats, strict=True)
         if b
     ]
+
+
+def public_summary(report: dict, status_code: int) -> dict:
+    """The redacted /healthz for callers without credentials: only ok, degraded or down."""
+    if status_code >= 500:
+        return {"status": "down"}
+    return {"status": "ok" if report.get("status") == "ok" else "degraded"}
+
+
+def readiness(config: WallConfig | None, store: Store, now: datetime) -> tuple[dict, int]:
+    """/readyz: 200 when a config is loaded and the store answers; stale panels say degraded."""
+    if config is None:
+        return {"status": "no valid config loaded"}, 503
+    report, code = health_report(config, store, now)
+    if code != 200:
+        return {"status": "store unreachable"}, 503
+    return {"status": "ready" if report["status"] == "ok" else "degraded"}, 200
