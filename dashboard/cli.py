@@ -3,6 +3,7 @@
 import argparse
 import json
 import logging
+import os
 import signal
 import sys
 import threading
@@ -11,6 +12,7 @@ from pathlib import Path
 
 from socwall.dashboard.clock import Clock, parse_now
 from socwall.dashboard.config import ConfigError, WallConfig, load_config, load_config_bytes
+from socwall.dashboard.logs import setup_logging
 from socwall.dashboard.store import describe_url
 
 from socwall import __version__
@@ -21,9 +23,7 @@ log = logging.getLogger("socwall")
 def main(argv: list[str] | None = None) -> int:
     """Entry point of the console script."""
     args = build_parser().parse_args(argv)
-    logging.basicConfig(
-        level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s"
-    )
+    setup_logging(args.log_format)
     for chatty in ("apscheduler", "werkzeug"):  # a line per job run or request drowns the rest
         logging.getLogger(chatty).setLevel(logging.WARNING)
     try:
@@ -39,6 +39,12 @@ def main(argv: list[str] | None = None) -> int:
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="socwall", description="SOC wall dashboard")
     parser.add_argument("--version", action="version", version=f"socwall {__version__}")
+    parser.add_argument(
+        "--log-format",
+        choices=["plain", "json"],
+        default=os.environ.get("SOCWALL_LOG_FORMAT", "plain"),
+        help="plain text, or JSON lines with ECS field names (env: SOCWALL_LOG_FORMAT)",
+    )
     commands = parser.add_subparsers(required=True, metavar="COMMAND")
     now_help = "replay clock: an ISO timestamp such as 2013-04-01T12:00:00Z, or 'latest'"
 
