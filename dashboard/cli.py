@@ -4,6 +4,7 @@ import argparse
 import json
 import logging
 import os
+import re
 import signal
 import sys
 import threading
@@ -11,7 +12,13 @@ from importlib import resources
 from pathlib import Path
 
 from socwall.dashboard.clock import Clock, parse_now
-from socwall.dashboard.config import ConfigError, WallConfig, load_config, load_config_bytes
+from socwall.dashboard.config import (
+    ConfigError,
+    WallConfig,
+    env_overrides,
+    load_config,
+    load_config_bytes,
+)
 from socwall.dashboard.logs import setup_logging
 from socwall.dashboard.store import describe_url
 
@@ -54,8 +61,9 @@ def build_parser() -> argparse.ArgumentParser:
         if config:
             sub.add_argument(
                 "--config",
-                required=name != "demo",
-                help="path to config.yaml"
+                default=os.environ.get("SOCWALL_CONFIG"),
+                required=name != "demo" and not os.environ.get("SOCWALL_CONFIG"),
+                help="path to config.yaml, or $SOCWALL_CONFIG"
                 + (" (default: the demo config shipped with socwall)" if name == "demo" else ""),
             )
         sub.add_argument("--now", help=now_help)
@@ -82,7 +90,10 @@ def build_parser() -> argparse.ArgumentParser:
     check = command(
         "check-config", cmd_check_config, "validate a config file; exit 2 on problems", config=False
     )
-    check.add_argument("file", help="path to config.yaml")
+    check.add_argument(
+        "file", nargs="?", default=os.environ.get("SOCWALL_CONFIG"),
+        help="path to config.yaml (default: $SOCWALL_CONFIG)",
+    )  # fmt: skip
     command("schema", cmd_schema, "print the JSON Schema of config.yaml", config=False)
     return parser
 
@@ -119,6 +130,15 @@ def _open_store(config: WallConfig):
 
 
 def cmd_check_config(args) -> int:
+    if not args.file:
+        print("check-config: give a file or set SOCWALL_CONFIG", file=sys.stderr)
+        return 2
+    overrides = env_overrides(os.environ)
+    for path, value in overrides.items():
+        shown = "<set>" if any(w in path for w in ("password", "secret", "token")) else value
+        if isinstance(shown, str):
+            shown = re.sub(r"//[^@/]*@", "//***@", shown)  # a password inside a URL
+        print(f"{args.file}: {path} = {shown!r} (from the environment)")
     load_config(args.file)
     print(f"{args.file}: ok")
     return 0

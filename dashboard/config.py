@@ -1,5 +1,6 @@
 """The one typed schema of config.yaml, and loading it with errors that name the YAML key."""
 
+import copy
 import difflib
 import os
 import re
@@ -8,6 +9,7 @@ from pathlib import Path
 from typing import Annotated, Any, Literal, Union
 from zoneinfo import ZoneInfo
 
+import yaml
 from pydantic import Field, SecretStr, ValidationError, create_model, field_validator
 from socwall.dashboard.types import Duration, Identifier, Strict, TimeZoneName
 from socwall.dashboard.yaml_read import YamlError, read_yaml
@@ -136,7 +138,43 @@ def load_config_bytes(data: bytes, base_dir: Path, name: str = "config.yaml") ->
         raw = read_yaml(data, name)
     except YamlError as error:
         raise ConfigError([str(error)]) from error
+    if isinstance(raw, dict):
+        raw = apply_env_overrides(raw, env_overrides(os.environ))
     return parse_config(raw, base_dir=base_dir)
+
+
+ENV_PREFIX = "SOCWALL_"
+
+
+def env_overrides(environ) -> dict[str, Any]:
+    """SOCWALL_STORE__URL=... -> {'store.url': ...}: `__` separates the levels of a key path.
+
+    Values are read as YAML scalars (8080 is a number, true a boolean); variables without `__`
+    (SOCWALL_CONFIG, SOCWALL_LOG_FORMAT) are settings of the command, not of the file.
+    """
+    found = {}
+    for name, value in sorted(environ.items()):
+        if name.startswith(ENV_PREFIX) and "__" in name:
+            path = ".".join(part.lower() for part in name[len(ENV_PREFIX):].split("__"))
+            try:
+                found[path] = yaml.safe_load(value) if value.strip() else value
+            except yaml.YAMLError:
+                found[path] = value
+    return found
+
+
+def apply_env_overrides(raw: dict, overrides: dict[str, Any]) -> dict:
+    """A copy of the YAML tree with each `a.b.c` path set; missing sections are created."""
+    tree = copy.deepcopy(raw)
+    for path, value in overrides.items():
+        node = tree
+        *parents, leaf = path.split(".")
+        for part in parents:
+            if not isinstance(node.get(part), dict):
+                node[part] = {}
+            node = node[part]
+        node[leaf] = value
+    return tree
 
 
 def parse_config(raw: Any, base_dir: Path = Path(".")) -> WallConfig:

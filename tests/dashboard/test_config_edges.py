@@ -99,3 +99,19 @@ def test_an_alias_bomb_is_refused_quickly(tmp_path):
         sizes.append(1 + 9 * sizes[-1])
     total = 1 + sum(1 + size for size in sizes)  # the top mapping, its keys and values
     assert f"YAML aliases expand to {total:,} nodes" in caught.value.problems[0]
+
+
+def test_environment_overrides_any_key_and_check_config_shows_them(tmp_path, capsys, monkeypatch):
+    monkeypatch.setenv("SOCWALL_WEB__PORT", "9100")
+    monkeypatch.setenv("SOCWALL_STORE__URL", "redis://:hunter2@127.0.0.1:6390/2")
+    monkeypatch.setenv("SOCWALL_CONFIG", str(REPO_CONFIG))
+    config = load_config(REPO_CONFIG)
+    assert config.web.port == 9100 and config.store.url.endswith("@127.0.0.1:6390/2")
+    assert main(["check-config"]) == 0
+    out = capsys.readouterr().out
+    assert "web.port = 9100 (from the environment)" in out
+    assert "store.url = 'redis://***@127.0.0.1:6390/2'" in out and "hunter2" not in out
+    monkeypatch.setenv("SOCWALL_WEB__PORT", "many")
+    with pytest.raises(ConfigError) as caught:
+        load_config(REPO_CONFIG)
+    assert caught.value.problems[0].startswith("web.port: expected a valid integer")
