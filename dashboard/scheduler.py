@@ -59,7 +59,10 @@ def run_worker(
     """Lead or stand by until `stop` is set; a new leader catches up on every job at once."""
     scheduler = create_scheduler(config, store, clock, leader.worker_id, lambda: leader.is_leader)
     scheduler.start()
-    tick = max(leader.ttl / 3, timedelta(milliseconds=200)).total_seconds()
+    # the leader extends every ttl/3; a standby looks every 0.25 s, so it takes over at most
+    # 0.25 s after the dead leader's lock expires, i.e. within lock_ttl + 0.25 s of the death
+    extend = max(leader.ttl / 3, timedelta(milliseconds=200)).total_seconds()
+    standby = min(extend, 0.25)
     try:
         while not stop.is_set():
             was_leader = leader.is_leader
@@ -78,7 +81,7 @@ def run_worker(
                         leader.worker_id,
                     ],
                 )
-            stop.wait(tick)
+            stop.wait(extend if leader.is_leader else standby)
     finally:
         scheduler.shutdown(wait=False)
         leader.release()

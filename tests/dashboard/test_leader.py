@@ -59,7 +59,8 @@ def test_one_leader_and_failover_within_one_lock_period(tmp_path, redis_url, pre
         )
         took = time.monotonic() - killed_at
         assert int(second.rsplit(":", 1)[1]) in pids - {leader_pid}
-        assert took < 2 + 1.0, f"failover took {took:.1f}s, lock period is 2s"
+        # the lock expires at most lock_ttl after the kill; the standby looks every 0.25 s
+        assert took < 2 + 0.25 + 0.2, f"failover took {took:.2f}s, lock period is 2s"
         wait_for(
             lambda: _panel_worker(client, prefix) == second, 10, "panels computed by the new leader"
         )
