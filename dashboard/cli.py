@@ -84,7 +84,13 @@ def build_parser() -> argparse.ArgumentParser:
     serve.add_argument(
         "--workers", type=int, help="gunicorn worker processes (default: web.workers)"
     )
-    command("worker", cmd_worker, "the schedulers; one leader at a time across workers")
+    worker = command("worker", cmd_worker, "the schedulers; one leader at a time across workers")
+    worker.add_argument(
+        "--heartbeat-file",
+        default=os.environ.get("SOCWALL_HEARTBEAT_FILE"),
+        help="rewritten after every lock check while the store answers: a liveness probe "
+        "for systemd/Kubernetes (env: SOCWALL_HEARTBEAT_FILE)",
+    )
     once = command("run-once", cmd_run_once, "every job once; panel payloads on stdout")
     once.add_argument("--json", action="store_true", help="print all payloads as one JSON object")
     check = command(
@@ -188,6 +194,7 @@ def cmd_worker(args) -> int:
     leader = Leader(store.redis, store.keys, config.scheduler.lock_ttl, new_worker_id())
     stop = _stop_on_signals()
     log.info("worker %s started; store %s", leader.worker_id, describe_url(config.store))
+    leader.heartbeat_file = Path(args.heartbeat_file) if args.heartbeat_file else None
     run_worker(config, store, make_clock(config, args.now, store), leader, stop)
     return 0
 
