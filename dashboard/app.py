@@ -156,7 +156,10 @@ def _register_strip(app: Dash, config: WallConfig, store: Store, clock: Clock) -
         except StoreUnavailable:
             return layout.health_items({}, {}, store_ok=False), clock_text, badge
         ages = {s: _age(st.get("last_success")) for s, st in statuses.items() if st}
-        return layout.health_items(statuses, ages, store_ok=True), clock_text, badge
+        items = layout.health_items(statuses, ages, store_ok=True)
+        if notice := store.store_notice():  # e.g. no persistence: history lost on restart
+            items.insert(1, html.Span(notice, className="health-item warn", title=notice))
+        return items, clock_text, badge
 
 
 def _age(iso: str | None) -> str:

@@ -194,6 +194,8 @@ def cmd_worker(args) -> int:
     leader = Leader(store.redis, store.keys, config.scheduler.lock_ttl, new_worker_id())
     stop = _stop_on_signals()
     log.info("worker %s started; store %s", leader.worker_id, describe_url(config.store))
+    if notice := store.check_persistence():
+        log.warning("%s; see README 'Redis persistence'", notice)
     leader.heartbeat_file = Path(args.heartbeat_file) if args.heartbeat_file else None
     run_worker(config, store, make_clock(config, args.now, store), leader, stop)
     return 0

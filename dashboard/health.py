@@ -14,6 +14,7 @@ def health_report(config: WallConfig, store: Store, now: datetime) -> tuple[dict
     if not report["store"]["reachable"]:
         return {**report, "status": "store unreachable"}, 503
     try:
+        report["store"]["notice"] = store.store_notice()
         report["panels"] = {p.id: _panel(store, p.id, now, config) for p in config.panels()}
         report["sources"] = {s: _source(store, s, now) for s in config.sources}
         report["workers"] = _workers(store)

@@ -64,6 +64,10 @@ class Keys:
         """Hash: record id -> compact JSON, of one kind and UTC day (records stored once by id)."""
         return f"{self.prefix}:records:{source_id}:{kind}:{day:%Y%m%d}:by-id"
 
+    def store_notice(self) -> str:
+        """String: the worker's warning about the store itself (e.g. no persistence), or absent."""
+        return f"{self.prefix}:store:notice"
+
     def leader(self) -> str:
         """String with TTL: the id of the worker that runs the jobs now."""
         return f"{self.prefix}:leader"

@@ -273,6 +273,24 @@ class Store:
         events = (json.loads(item) for items in pipe.execute() for item in items)
         return [e for e in events if lo <= e["ts"] < hi]
 
+    def check_persistence(self) -> str | None:
+        """Record and return a warning when Redis keeps nothing on disk (no AOF, no RDB save)."""
+        try:
+            aof = self.redis.config_get("appendonly").get("appendonly", "")
+            save = self.redis.config_get("save").get("save", "")
+        except redis.exceptions.ResponseError:
+            return None  # CONFIG disabled (managed Redis): the operator has to know
+        if aof == "yes" or save.strip():
+            self.redis.delete(self.keys.store_notice())
+            return None
+        notice = "Redis keeps no data on disk (appendonly no, save off): history lost on restart"
+        self.redis.set(self.keys.store_notice(), notice)
+        return notice
+
+    def store_notice(self) -> str | None:
+        """The worker's last warning about the store, if any."""
+        return self.redis.get(self.keys.store_notice())
+
     def add_records(self, source_id: str, kind: str, records: list[dict], now: datetime,
                     retention: timedelta, id_field: str | None = None) -> int:  # fmt: skip
         """Store a source's records of any `kind`; the generic API for new sources.

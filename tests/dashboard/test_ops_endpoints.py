@@ -64,3 +64,16 @@ def test_public_summary_hides_every_detail():
     assert public_summary(report, 200) == {"status": "degraded"}
     assert public_summary({"status": "ok"}, 200) == {"status": "ok"}
     assert public_summary(report, 503) == {"status": "down"}
+
+
+def test_redis_without_persistence_is_warned_on_the_strip_and_healthz(make_config, store):
+    # the test server runs with --save "" --appendonly no: exactly the dangerous setup
+    notice = store.check_persistence()
+    assert notice.startswith("Redis keeps no data on disk")
+    _, client = filled(make_config, store)
+    assert client.get("/healthz").get_json()["store"]["notice"] == notice
+    store.redis.config_set("appendonly", "yes")
+    try:
+        assert store.check_persistence() is None and store.store_notice() is None
+    finally:
+        store.redis.config_set("appendonly", "no")
