@@ -197,8 +197,29 @@ def cmd_worker(args) -> int:
     if notice := store.check_persistence():
         log.warning("%s; see README 'Redis persistence'", notice)
     leader.heartbeat_file = Path(args.heartbeat_file) if args.heartbeat_file else None
-    run_worker(config, store, make_clock(config, args.now, store), leader, stop)
+    reload, this_round = threading.Event(), threading.Event()
+    signal.signal(signal.SIGHUP, lambda *_: (reload.set(), this_round.set()))
+    for sig in (signal.SIGTERM, signal.SIGINT):
+        signal.signal(sig, lambda *_: (stop.set(), this_round.set()))
+    while not stop.is_set():
+        this_round.clear()
+        run_worker(config, store, make_clock(config, args.now, store), leader, this_round)
+        if reload.is_set():
+            reload.clear()
+            config = _reloaded(args.config, config)
     return 0
+
+
+def _reloaded(path: str, current: WallConfig) -> WallConfig:
+    """The file's config when valid; else the one in force, with the problems logged."""
+    try:
+        fresh = load_config(path)
+    except ConfigError as error:
+        problems = "; ".join(error.problems)
+        log.error("config reload refused, the last good config stays: %s", problems)
+        return current
+    log.info("config reloaded from %s", path)
+    return fresh
 
 
 def cmd_serve(args) -> int:
