@@ -1,17 +1,21 @@
 """The two kinds of job: ingest a source, compute a panel. Both stamp what they did in the store."""
 
+import json
 import logging
 import time
+from concurrent.futures import ThreadPoolExecutor
 from datetime import datetime
 
 from socwall.dashboard.clock import Clock, utc_now
 from socwall.dashboard.config import PanelBase, WallConfig
+from socwall.dashboard.file_commit import LostLeadership, StaleRead
 from socwall.dashboard.store import Store, StoreUnavailable, payload_version
 from socwall.feeds import SOURCES
 from socwall.widgets import WIDGETS
 from socwall.widgets.context import PanelContext
 
 log = logging.getLogger(__name__)
+MAX_PAYLOAD_BYTES = 2 << 20  # a panel payload larger than this is an error, not a download
 
 
 class PanelReader:
@@ -68,13 +72,18 @@ def run_source(
         seen = [previous.get("newest"), stats.pop("newest", None)]
         newest = max(filter(None, seen), default=None)
         done = {"status": "ok", "error": None, "last_success": started.isoformat()}
-        if stats.get("rows") or stats.get("bad_rows") or stats.get("warnings"):
+        if stats.get("rows") or stats.get("bad_rows"):
             done.update(stats)  # the counts describe the last read that found something
-        else:
-            done["files"] = stats.get("files", 0)
+        done["files"] = stats.get("files", 0)
+        done["warnings"] = stats.get("warnings") or []  # what is wrong now, not last time
+        if "bad_rows_total" in stats:
+            done["bad_rows_total"] = stats["bad_rows_total"]
         status.update(done, newest=newest)
     except StoreUnavailable:
         raise
+    except (LostLeadership, StaleRead) as error:  # another worker read the same: ours is void
+        log.warning("source %s: work discarded: %s", source_id, error)
+        return previous
     except Exception as error:  # any bad input: recorded and shown, never kills the scheduler
         log.warning("source failed: %s: %s", source_id, error, exc_info=True,
                     extra={"job": f"source:{source_id}", "source": source_id})
@@ -106,6 +115,9 @@ def run_panel(
         computed = widget.compute(inputs, panel.options, context)
         if not isinstance(computed, dict):
             raise TypeError(f"compute returned {type(computed).__name__}, not a dict payload")
+        size = len(json.dumps(computed, separators=(",", ":")))
+        if size > MAX_PAYLOAD_BYTES:  # every screen downloads it: refuse, say so, keep the last
+            raise ValueError(f"payload of {size:,} bytes is over the {MAX_PAYLOAD_BYTES:,} limit")
         version = payload_version(computed)
         highlight = bool(computed.get("highlight", False))
         data = None if version == previous.get("version") else computed  # unchanged: keep
@@ -130,9 +142,11 @@ def run_panel(
 
 
 def run_all_once(config: WallConfig, store: Store, clock: Clock, worker: str = "") -> None:
-    """Every source, then every panel, once: for run-once, start-up and a new leader."""
-    for source_id in config.sources:
-        run_source(config, source_id, store, clock, worker)
+    """Every source, then every panel, once: for run-once, start-up and a new leader. Sources
+    run side by side, so a slow one (a feed at its deadline) holds back no other."""
+    with ThreadPoolExecutor(max_workers=4) as pool:
+        list(pool.map(lambda source_id: run_source(config, source_id, store, clock, worker),
+                      config.sources))  # fmt: skip
     for panel in config.panels():
         run_panel(config, panel, store, clock, worker)
 
@@ -141,7 +155,8 @@ def _source_summary(store: Store, source_id: str | None) -> dict | None:
     if source_id is None:
         return None
     status = store.source_status(source_id) or {}
-    keys = ("status", "error", "last_success", "bad_rows", "repaired", "warnings")
+    keys = ("status", "error", "last_success", "bad_rows", "bad_rows_total", "repaired",
+            "warnings")  # fmt: skip
     return {key: status.get(key) for key in keys}
 
 
