@@ -2,23 +2,24 @@
 
 import logging
 from datetime import datetime
-from pathlib import Path
+from importlib import resources
 from urllib.parse import parse_qs
 
 from dash import MATCH, ClientsideFunction, Dash, Input, Output, State, ctx, html, no_update
-from flask import jsonify
+from flask import Response, jsonify
 from socwall.dashboard import layout
 from socwall.dashboard.clock import Clock, utc_now
 from socwall.dashboard.config import WallConfig
 from socwall.dashboard.durations import humanize_age, parse_duration
 from socwall.dashboard.frame import STORE_DOWN, frame_state
-from socwall.dashboard.health import health_report
+from socwall.dashboard.health import health_report, readiness
+from socwall.dashboard.metrics import prometheus_text
 from socwall.dashboard.store import Store, StoreUnavailable
 from socwall.widgets import WIDGETS
 from socwall.widgets.context import View
 
 log = logging.getLogger(__name__)
-ASSETS = Path(__file__).resolve().parent.parent / "assets"
+ASSETS = resources.files("socwall.assets")  # CSS and JS, in the checkout and in the wheel
 
 
 def create_app(config: WallConfig, store: Store, clock: Clock) -> Dash:
@@ -155,7 +156,10 @@ def _register_strip(app: Dash, config: WallConfig, store: Store, clock: Clock) -
         except StoreUnavailable:
             return layout.health_items({}, {}, store_ok=False), clock_text, badge
         ages = {s: _age(st.get("last_success")) for s, st in statuses.items() if st}
-        return layout.health_items(statuses, ages, store_ok=True), clock_text, badge
+        items = layout.health_items(statuses, ages, store_ok=True)
+        if notice := store.store_notice():  # e.g. no persistence: history lost on restart
+            items.insert(1, html.Span(notice, className="health-item warn", title=notice))
+        return items, clock_text, badge
 
 
 def _age(iso: str | None) -> str:
@@ -168,7 +172,24 @@ def _register_healthz(app: Dash, config: WallConfig, store: Store) -> None:
     @app.server.route("/healthz")
     def healthz():
         report, status = health_report(config, store, utc_now())
-        response = jsonify(report)
-        response.status_code = status
-        response.headers["Cache-Control"] = "no-store"
-        return response
+        return _no_store(jsonify(report), status)
+
+    @app.server.route("/livez")
+    def livez():  # the process answers: nothing else is checked, so it never flaps with Redis
+        return _no_store(jsonify({"status": "alive"}), 200)
+
+    @app.server.route("/readyz")
+    def readyz():
+        report, status = readiness(config, store, utc_now())
+        return _no_store(jsonify(report), status)
+
+    @app.server.route("/metrics")
+    def metrics():
+        text = prometheus_text(config, store, utc_now())
+        return _no_store(Response(text, mimetype="text/plain; version=0.0.4"), 200)
+
+
+def _no_store(response, status: int):
+    response.status_code = status
+    response.headers["Cache-Control"] = "no-store"
+    return response

@@ -3,27 +3,34 @@
 import argparse
 import json
 import logging
+import os
+import re
 import signal
 import sys
 import threading
+from importlib import resources
 from pathlib import Path
 
 from socwall.dashboard.clock import Clock, parse_now
-from socwall.dashboard.config import ConfigError, WallConfig, load_config
+from socwall.dashboard.config import (
+    ConfigError,
+    WallConfig,
+    env_overrides,
+    load_config,
+    load_config_bytes,
+)
+from socwall.dashboard.logs import setup_logging
 from socwall.dashboard.store import describe_url
 
 from socwall import __version__
 
-DEMO_CONFIG = Path(__file__).resolve().parent.parent / "config.yaml"
 log = logging.getLogger("socwall")
 
 
 def main(argv: list[str] | None = None) -> int:
     """Entry point of the console script."""
     args = build_parser().parse_args(argv)
-    logging.basicConfig(
-        level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s"
-    )
+    setup_logging(args.log_format)
     for chatty in ("apscheduler", "werkzeug"):  # a line per job run or request drowns the rest
         logging.getLogger(chatty).setLevel(logging.WARNING)
     try:
@@ -39,6 +46,12 @@ def main(argv: list[str] | None = None) -> int:
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="socwall", description="SOC wall dashboard")
     parser.add_argument("--version", action="version", version=f"socwall {__version__}")
+    parser.add_argument(
+        "--log-format",
+        choices=["plain", "json"],
+        default=os.environ.get("SOCWALL_LOG_FORMAT", "plain"),
+        help="plain text, or JSON lines with ECS field names (env: SOCWALL_LOG_FORMAT)",
+    )
     commands = parser.add_subparsers(required=True, metavar="COMMAND")
     now_help = "replay clock: an ISO timestamp such as 2013-04-01T12:00:00Z, or 'latest'"
 
@@ -48,9 +61,10 @@ def build_parser() -> argparse.ArgumentParser:
         if config:
             sub.add_argument(
                 "--config",
-                default=str(DEMO_CONFIG) if name == "demo" else None,
-                required=name != "demo",
-                help="path to config.yaml",
+                default=os.environ.get("SOCWALL_CONFIG"),
+                required=name != "demo" and not os.environ.get("SOCWALL_CONFIG"),
+                help="path to config.yaml, or $SOCWALL_CONFIG"
+                + (" (default: the demo config shipped with socwall)" if name == "demo" else ""),
             )
         sub.add_argument("--now", help=now_help)
         return sub
@@ -60,18 +74,32 @@ def build_parser() -> argparse.ArgumentParser:
     )
     _add_web_options(demo)
     demo.add_argument("--seed", type=int, default=7, help="seed of the generated data")
+    demo.add_argument(
+        "--data-dir",
+        default=".",
+        help="where the shipped demo config writes demo-data/ (default: the current directory)",
+    )
     serve = command("serve", cmd_serve, "the web app under gunicorn, reading Redis")
     _add_web_options(serve)
     serve.add_argument(
         "--workers", type=int, help="gunicorn worker processes (default: web.workers)"
     )
-    command("worker", cmd_worker, "the schedulers; one leader at a time across workers")
+    worker = command("worker", cmd_worker, "the schedulers; one leader at a time across workers")
+    worker.add_argument(
+        "--heartbeat-file",
+        default=os.environ.get("SOCWALL_HEARTBEAT_FILE"),
+        help="rewritten after every lock check while the store answers: a liveness probe "
+        "for systemd/Kubernetes (env: SOCWALL_HEARTBEAT_FILE)",
+    )
     once = command("run-once", cmd_run_once, "every job once; panel payloads on stdout")
     once.add_argument("--json", action="store_true", help="print all payloads as one JSON object")
     check = command(
         "check-config", cmd_check_config, "validate a config file; exit 2 on problems", config=False
     )
-    check.add_argument("file", help="path to config.yaml")
+    check.add_argument(
+        "file", nargs="?", default=os.environ.get("SOCWALL_CONFIG"),
+        help="path to config.yaml (default: $SOCWALL_CONFIG)",
+    )  # fmt: skip
     command("schema", cmd_schema, "print the JSON Schema of config.yaml", config=False)
     return parser
 
@@ -108,6 +136,15 @@ def _open_store(config: WallConfig):
 
 
 def cmd_check_config(args) -> int:
+    if not args.file:
+        print("check-config: give a file or set SOCWALL_CONFIG", file=sys.stderr)
+        return 2
+    overrides = env_overrides(os.environ)
+    for path, value in overrides.items():
+        shown = "<set>" if any(w in path for w in ("password", "secret", "token")) else value
+        if isinstance(shown, str):
+            shown = re.sub(r"//[^@/]*@", "//***@", shown)  # a password inside a URL
+        print(f"{args.file}: {path} = {shown!r} (from the environment)")
     load_config(args.file)
     print(f"{args.file}: ok")
     return 0
@@ -157,8 +194,32 @@ def cmd_worker(args) -> int:
     leader = Leader(store.redis, store.keys, config.scheduler.lock_ttl, new_worker_id())
     stop = _stop_on_signals()
     log.info("worker %s started; store %s", leader.worker_id, describe_url(config.store))
-    run_worker(config, store, make_clock(config, args.now, store), leader, stop)
+    if notice := store.check_persistence():
+        log.warning("%s; see README 'Redis persistence'", notice)
+    leader.heartbeat_file = Path(args.heartbeat_file) if args.heartbeat_file else None
+    reload, this_round = threading.Event(), threading.Event()
+    signal.signal(signal.SIGHUP, lambda *_: (reload.set(), this_round.set()))
+    for sig in (signal.SIGTERM, signal.SIGINT):
+        signal.signal(sig, lambda *_: (stop.set(), this_round.set()))
+    while not stop.is_set():
+        this_round.clear()
+        run_worker(config, store, make_clock(config, args.now, store), leader, this_round)
+        if reload.is_set():
+            reload.clear()
+            config = _reloaded(args.config, config)
     return 0
+
+
+def _reloaded(path: str, current: WallConfig) -> WallConfig:
+    """The file's config when valid; else the one in force, with the problems logged."""
+    try:
+        fresh = load_config(path)
+    except ConfigError as error:
+        problems = "; ".join(error.problems)
+        log.error("config reload refused, the last good config stays: %s", problems)
+        return current
+    log.info("config reloaded from %s", path)
+    return fresh
 
 
 def cmd_serve(args) -> int:
@@ -180,8 +241,12 @@ def cmd_serve(args) -> int:
 def cmd_demo(args) -> int:
     from socwall.dashboard.demo_run import run_demo
 
-    config = load_config(args.config)
-    return run_demo(config, Path(args.config).resolve().parent, args)
+    if args.config:
+        config = load_config(args.config)
+        return run_demo(config, Path(args.config).resolve().parent, args)
+    base_dir = Path(args.data_dir).resolve()  # never beside the installed package
+    shipped = resources.files("socwall").joinpath("config.yaml").read_bytes()
+    return run_demo(load_config_bytes(shipped, base_dir, "socwall demo config"), base_dir, args)
 
 
 def _stop_on_signals() -> threading.Event:

@@ -14,6 +14,7 @@ def health_report(config: WallConfig, store: Store, now: datetime) -> tuple[dict
     if not report["store"]["reachable"]:
         return {**report, "status": "store unreachable"}, 503
     try:
+        report["store"]["notice"] = store.store_notice()
         report["panels"] = {p.id: _panel(store, p.id, now, config) for p in config.panels()}
         report["sources"] = {s: _source(store, s, now) for s in config.sources}
         report["workers"] = _workers(store)
@@ -63,3 +64,20 @@ def _workers(store: Store) -> list[dict]:
         for k, b in zip(keys, beats, strict=True)
         if b
     ]
+
+
+def public_summary(report: dict, status_code: int) -> dict:
+    """The redacted /healthz for callers without credentials: only ok, degraded or down."""
+    if status_code >= 500:
+        return {"status": "down"}
+    return {"status": "ok" if report.get("status") == "ok" else "degraded"}
+
+
+def readiness(config: WallConfig | None, store: Store, now: datetime) -> tuple[dict, int]:
+    """/readyz: 200 when a config is loaded and the store answers; stale panels say degraded."""
+    if config is None:
+        return {"status": "no valid config loaded"}, 503
+    report, code = health_report(config, store, now)
+    if code != 200:
+        return {"status": "store unreachable"}, 503
+    return {"status": "ready" if report["status"] == "ok" else "degraded"}, 200

@@ -36,6 +36,10 @@ class PanelReader:
     def auth_events(self, source_id: str, start: datetime, end: datetime) -> list[dict]:
         return self.store.auth_events(source_id, start, end)
 
+    def records(self, source_id: str, kind: str, start: datetime, end: datetime) -> list[dict]:
+        """Records a source stored with Store.add_records, start <= ts < end."""
+        return self.store.records(source_id, kind, start, end)
+
     def document(self, source_id: str, name: str):
         return self.store.document(source_id, name)
 
@@ -63,26 +67,27 @@ def run_source(
     started, timer = utc_now(), time.perf_counter()
     status = {**previous, "attempted_at": started.isoformat(), "worker": worker}
     try:
-        stats = (
-            SOURCES[source_config.type].Source(source_config, source_id).ingest(store, clock.now())
-        )
+        source = SOURCES[source_config.type].Source(source_config, source_id)
+        stats = dict(source.ingest(store, clock.now()))
+        seen = [previous.get("newest"), stats.pop("newest", None)]
+        newest = max(filter(None, seen), default=None)
+        done = {"status": "ok", "error": None, "last_success": started.isoformat()}
+        if stats.get("rows") or stats.get("bad_rows"):
+            done.update(stats)  # the counts describe the last read that found something
+        done["files"] = stats.get("files", 0)
+        done["warnings"] = stats.get("warnings") or []  # what is wrong now, not last time
+        if "bad_rows_total" in stats:
+            done["bad_rows_total"] = stats["bad_rows_total"]
+        status.update(done, newest=newest)
     except StoreUnavailable:
         raise
     except (LostLeadership, StaleRead) as error:  # another worker read the same: ours is void
         log.warning("source %s: work discarded: %s", source_id, error)
         return previous
     except Exception as error:  # any bad input: recorded and shown, never kills the scheduler
-        log.warning("source %s failed: %s", source_id, error)
+        log.warning("source failed: %s: %s", source_id, error, exc_info=True,
+                    extra={"job": f"source:{source_id}", "source": source_id})
         status.update(status="error", error=_describe(error), failed_at=started.isoformat())
-    else:
-        newest = max(filter(None, [previous.get("newest"), stats.pop("newest")]), default=None)
-        status.update(status="ok", error=None, last_success=started.isoformat(), newest=newest)
-        if stats.get("rows") or stats.get("bad_rows"):
-            status.update(stats)  # the counts describe the last read that found something
-        status["files"] = stats.get("files", 0)
-        status["warnings"] = stats.get("warnings") or []  # what is wrong now, not last time
-        if "bad_rows_total" in stats:
-            status["bad_rows_total"] = stats["bad_rows_total"]
     status["duration_ms"] = round((time.perf_counter() - timer) * 1000)
     store.write_source_status(source_id, status)
     return status
@@ -107,27 +112,30 @@ def run_panel(
     try:
         context = PanelContext(now=now, tz=config.tz, source_id=panel.source)
         inputs = widget.load(PanelReader(config, store), panel, context)
-        data = widget.compute(inputs, panel.options, context)
-        size = len(json.dumps(data, separators=(",", ":")))
+        computed = widget.compute(inputs, panel.options, context)
+        if not isinstance(computed, dict):
+            raise TypeError(f"compute returned {type(computed).__name__}, not a dict payload")
+        size = len(json.dumps(computed, separators=(",", ":")))
         if size > MAX_PAYLOAD_BYTES:  # every screen downloads it: refuse, say so, keep the last
             raise ValueError(f"payload of {size:,} bytes is over the {MAX_PAYLOAD_BYTES:,} limit")
-        version = payload_version(data)
-    except StoreUnavailable:
-        raise
-    except Exception as error:  # shown in the panel and /healthz; the last good data stays
-        log.warning("panel %s failed: %s", panel.id, error)
-        meta.update(status="error", error=_describe(error), failed_at=started.isoformat())
-    else:
-        if version == previous.get("version"):
-            data = None  # unchanged: screens keep what they have
+        version = payload_version(computed)
+        highlight = bool(computed.get("highlight", False))
+        data = None if version == previous.get("version") else computed  # unchanged: keep
         meta.update(
             status="ok",
             error=None,
             computed_at=started.isoformat(),
             version=version,
             data_until=now.isoformat(),
-            highlight=_highlight(data, previous),
+            highlight=highlight,
         )
+    except StoreUnavailable:
+        raise
+    except Exception as error:  # shown in the panel and /healthz; the last good data stays
+        log.warning("panel failed: %s: %s", panel.id, error, exc_info=True,
+                    extra={"job": f"panel:{panel.id}", "panel": panel.id})
+        data = None
+        meta.update(status="error", error=_describe(error), failed_at=started.isoformat())
     meta["duration_ms"] = round((time.perf_counter() - timer) * 1000)
     store.write_panel(panel.id, meta, data)
     return meta
@@ -141,10 +149,6 @@ def run_all_once(config: WallConfig, store: Store, clock: Clock, worker: str = "
                       config.sources))  # fmt: skip
     for panel in config.panels():
         run_panel(config, panel, store, clock, worker)
-
-
-def _highlight(data: dict | None, previous: dict) -> bool:
-    return bool(data["highlight"]) if data is not None else bool(previous.get("highlight"))
 
 
 def _source_summary(store: Store, source_id: str | None) -> dict | None:

@@ -56,6 +56,18 @@ class Keys:
         """List of compact JSON auth events of one UTC day (for windows of per-user behaviour)."""
         return f"{self.prefix}:authevents:{source_id}:{day:%Y%m%d}"
 
+    def records(self, source_id: str, kind: str, day) -> str:
+        """List of compact JSON records of one kind and UTC day (the generic record API)."""
+        return f"{self.prefix}:records:{source_id}:{kind}:{day:%Y%m%d}"
+
+    def keyed_records(self, source_id: str, kind: str, day) -> str:
+        """Hash: record id -> compact JSON, of one kind and UTC day (records stored once by id)."""
+        return f"{self.prefix}:records:{source_id}:{kind}:{day:%Y%m%d}:by-id"
+
+    def store_notice(self) -> str:
+        """String: the worker's warning about the store itself (e.g. no persistence), or absent."""
+        return f"{self.prefix}:store:notice"
+
     def leader(self) -> str:
         """String with TTL: the id of the worker that runs the jobs now."""
         return f"{self.prefix}:leader"

@@ -5,6 +5,7 @@ import logging
 import os
 import socket
 from datetime import timedelta
+from pathlib import Path
 
 import redis
 from redis.exceptions import LockError
@@ -28,6 +29,7 @@ class Leader:
             keys.leader(), timeout=ttl.total_seconds(), blocking=False, thread_local=False
         )
         self.is_leader = False
+        self.heartbeat_file: Path | None = None  # rewritten while the store answers
         self.epoch = 0
 
     @property
@@ -75,4 +77,8 @@ class Leader:
                 px=int(self.ttl.total_seconds() * 1000),
             )
         except redis.exceptions.RedisError:
-            pass
+            return  # no fresh file either: a probe on its age sees the worker cut off
+        if self.heartbeat_file is not None:
+            partial = self.heartbeat_file.with_name(self.heartbeat_file.name + ".tmp")
+            partial.write_text(json.dumps({**beat, "worker": self.worker_id}) + "\n")
+            partial.replace(self.heartbeat_file)  # atomic: a probe never reads half a file

@@ -72,7 +72,10 @@ def run_worker(
         config, store, clock, leader.worker_id, lambda: leader.is_leader, lambda: leader.fence
     )
     scheduler.start()
-    tick = max(leader.ttl / 3, timedelta(milliseconds=200)).total_seconds()
+    # the leader extends every ttl/3; a standby looks every 0.25 s, so it takes over at most
+    # 0.25 s after the dead leader's lock expires, i.e. within lock_ttl + 0.25 s of the death
+    extend = max(leader.ttl / 3, timedelta(milliseconds=200)).total_seconds()
+    standby = min(extend, 0.25)
     try:
         while not stop.is_set():
             was_leader = leader.is_leader
@@ -91,7 +94,7 @@ def run_worker(
                         leader.worker_id,
                     ],
                 )
-            stop.wait(tick)
+            stop.wait(extend if leader.is_leader else standby)
     finally:
         scheduler.shutdown(wait=False)
         leader.release()

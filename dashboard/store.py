@@ -214,6 +214,64 @@ class Store:
         events = (json.loads(item) for items in pipe.execute() for item in items)
         return [e for e in events if lo <= e["ts"] < hi]
 
+    def check_persistence(self) -> str | None:
+        """Record and return a warning when Redis keeps nothing on disk (no AOF, no RDB save)."""
+        try:
+            aof = self.redis.config_get("appendonly").get("appendonly", "")
+            save = self.redis.config_get("save").get("save", "")
+        except redis.exceptions.ResponseError:
+            return None  # CONFIG disabled (managed Redis): the operator has to know
+        if aof == "yes" or save.strip():
+            self.redis.delete(self.keys.store_notice())
+            return None
+        notice = "Redis keeps no data on disk (appendonly no, save off): history lost on restart"
+        self.redis.set(self.keys.store_notice(), notice)
+        return notice
+
+    def store_notice(self) -> str | None:
+        """The worker's last warning about the store, if any."""
+        return self.redis.get(self.keys.store_notice())
+
+    def add_records(self, source_id: str, kind: str, records: list[dict], now: datetime,
+                    retention: timedelta, id_field: str | None = None) -> int:  # fmt: skip
+        """Store a source's records of any `kind`; the generic API for new sources.
+
+        Each record is a JSON-able dict with an ISO-8601 UTC time in `ts`; records go to one
+        list (or, with `id_field`, one hash keyed by that field) per UTC day, which expires
+        `retention` after the day ends. With `id_field` a record already stored is skipped,
+        so re-reading the same input stores nothing twice. Returns how many were stored.
+        Read them back with `records(source_id, kind, start, end)` (PanelReader.records).
+        """
+        per_day: dict[date, dict[str, str]] = {}
+        for n, record in enumerate(records):
+            day = datetime.fromisoformat(record["ts"]).astimezone(UTC).date()
+            ident = str(record[id_field]) if id_field else str(n)
+            per_day.setdefault(day, {})[ident] = json.dumps(record, separators=(",", ":"))
+        pipe = self.redis.pipeline(transaction=True)
+        setnx_at: list[int] = []  # positions of the HSETNX answers among the pipeline's
+        for day, items in per_day.items():
+            if id_field:
+                key = self.keys.keyed_records(source_id, kind, day)
+                for ident, text in items.items():
+                    setnx_at.append(len(pipe))
+                    pipe.hsetnx(key, ident, text)
+            else:
+                key = self.keys.records(source_id, kind, day)
+                pipe.rpush(key, *items.values())
+            pipe.expire(key, _ttl(_day_end(day) + retention, now))
+        results = pipe.execute()
+        return sum(bool(results[i]) for i in setnx_at) if id_field else len(records)
+
+    def records(self, source_id: str, kind: str, start: datetime, end: datetime) -> list[dict]:
+        """Records of `kind` with start <= ts < end, in stored order (see add_records)."""
+        pipe = self.redis.pipeline(transaction=False)
+        for day in _days(start, end):
+            pipe.lrange(self.keys.records(source_id, kind, day), 0, -1)
+            pipe.hvals(self.keys.keyed_records(source_id, kind, day))
+        lo, hi = start.astimezone(UTC), end.astimezone(UTC)
+        found = (json.loads(item) for items in pipe.execute() for item in items)
+        return [r for r in found if lo <= datetime.fromisoformat(r["ts"]) < hi]
+
     def metric_series(
         self, source_id: str, metric: str, ranges: list[tuple[datetime, datetime]]
     ) -> pd.Series:

@@ -1,8 +1,10 @@
 """Pydantic field types shared by every config model (durations, ids, strict base)."""
 
+import difflib
 from datetime import timedelta
 from pathlib import Path
 from typing import Annotated
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError, available_timezones
 
 from pydantic import (
     AfterValidator,
@@ -41,3 +43,19 @@ class Strict(BaseModel):
     """A config section: unknown keys are errors, values are checked on assignment too."""
 
     model_config = ConfigDict(extra="forbid", frozen=True, validate_default=True)
+
+
+def _known_zone(name: str) -> str:
+    """An IANA zone name; a misspelt one is a config error with the closest real names."""
+    try:
+        ZoneInfo(name)
+    except (ZoneInfoNotFoundError, ValueError, OSError):
+        close = difflib.get_close_matches(name, sorted(available_timezones()), n=3)
+        hint = f"; did you mean {' or '.join(close)}?" if close else ", e.g. Europe/Berlin"
+        raise ValueError(f'unknown time zone "{name}"; use an IANA name{hint}') from None
+    return name
+
+
+TimeZoneName = Annotated[
+    str, AfterValidator(_known_zone), WithJsonSchema({"type": "string", "examples": ["UTC"]})
+]

@@ -4,6 +4,7 @@ A source module has `Config` (pydantic, with `type` and `refresh`) and `Source(c
 whose `ingest(store, now)` reads what is new and writes it to the store, returning its stats.
 """
 
+from socwall.dashboard.contracts import SourceModule, check_registry
 from socwall.feeds import auth, events, flows, kev, news, prometheus
 
 SOURCES = {
@@ -14,3 +15,5 @@ SOURCES = {
     "auth": auth,
     "prometheus": prometheus,
 }
+
+check_registry(SOURCES, SourceModule)

@@ -7,9 +7,9 @@ from pathlib import Path
 from typing import Literal
 from zoneinfo import ZoneInfo
 
-from pydantic import Field, field_validator
+from pydantic import Field
 from socwall.dashboard.file_commit import day_end, ttl
-from socwall.dashboard.types import ConfigPath, Duration
+from socwall.dashboard.types import ConfigPath, Duration, TimeZoneName
 from socwall.feeds import auth_formats, auth_readers, files, tail
 from socwall.feeds.auth_readers import AuthEvent
 
@@ -27,19 +27,13 @@ class AuthConfig(tail.FileFollowing):
     ] = Field(
         "auto", description="auto: Zeek by its #path header, Windows by '{', else syslog"
     )
-    timezone: str = Field("UTC", description="zone of syslog times written without one")
+    timezone: TimeZoneName = Field("UTC", description="zone of syslog times written without one")
     builtin_accounts: bool = Field(
         False, description="count SYSTEM, LOCAL SERVICE, NETWORK SERVICE, ANONYMOUS LOGON as users"
     )
     refresh: Duration = "1m"
     bucket: Duration = "5m"
     retention: Duration = Field("40d", description="metric history kept in the store")
-
-    @field_validator("timezone")
-    @classmethod
-    def _known_zone(cls, name: str) -> str:
-        ZoneInfo(name)
-        return name
 
     @property
     def metrics(self) -> tuple[str, ...]:

@@ -7,7 +7,7 @@ import pandas as pd
 import pyarrow as pa
 import pyarrow.parquet as pq
 from pydantic import Field, model_validator
-from socwall.dashboard.types import ConfigPath, Duration, Identifier, Strict
+from socwall.dashboard.types import ConfigPath, Duration, Identifier, Strict, TimeZoneName
 from socwall.feeds import files, tail
 
 FilterValue = str | int | float | bool | list[str | int | float | bool]
@@ -29,7 +29,9 @@ class EventsConfig(tail.FileFollowing):
     format: Literal["auto", "csv", "jsonl", "parquet"] = "auto"
     timestamp: str = Field("ts", description="the column with the event time")
     timestamp_unit: Literal["s", "ms", "us", "ns"] = Field("s", description="for numeric times")
-    timestamp_timezone: str = Field("UTC", description="zone of timestamps written without one")
+    timestamp_timezone: TimeZoneName = Field(
+        "UTC", description="zone of timestamps written without one"
+    )
     refresh: Duration = "1m"
     bucket: Duration = "5m"
     retention: Duration = Field("40d", description="metric history kept in the store")

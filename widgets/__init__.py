@@ -5,6 +5,7 @@ A widget module has `Options` (pydantic), `needs_source`, `source_types`, `check
 `render(payload, options, view)` (Dash components, no I/O).
 """
 
+from socwall.dashboard.contracts import Widget, check_registry
 from socwall.widgets import (
     exploited_recent,
     feed_keywords,
@@ -22,3 +23,5 @@ WIDGETS = {
     "feed_keywords": feed_keywords,
     "suspicious_users": suspicious_users,
 }
+
+check_registry(WIDGETS, Widget)

@@ -70,6 +70,19 @@ def check(options: FeedKeywordsOptions, source) -> list[tuple[str, str]]:
     return []
 
 
+def check_sources(options: FeedKeywordsOptions, sources: dict) -> list[tuple[str, str]]:
+    """`kev` names a source of type kev."""
+    if options.kev is None:
+        return []
+    source = sources.get(options.kev)
+    if source is None:
+        known = ", ".join(sorted(sources)) or "none are defined"
+        return [("kev", f"unknown source '{options.kev}' (sources: {known})")]
+    if source.type != "kev":
+        return [("kev", f"'{options.kev}' is a {source.type} source, not a kev source")]
+    return []
+
+
 def load(reader, panel, context: PanelContext) -> FeedInputs:
     options: FeedKeywordsOptions = panel.options
     since = context.now - options.window - options.background

@@ -34,11 +34,12 @@ def test_one_leader_and_failover_within_one_lock_period(tmp_path, redis_url, pre
     leader_key = f"{prefix}:leader"
     workers = [
         subprocess.Popen(
-            [sys.executable, "-m", "socwall.dashboard.cli", "worker", "--config", str(config)],
+            [sys.executable, "-m", "socwall.dashboard.cli", "worker", "--config", str(config),
+             "--heartbeat-file", str(tmp_path / f"beat{i}.json")],
             stdout=subprocess.DEVNULL,
             stderr=subprocess.DEVNULL,
-        )
-        for _ in range(2)
+        )  # fmt: skip
+        for i in range(2)
     ]
     try:
         first = wait_for(lambda: client.get(leader_key), 20, "a leader")
@@ -46,6 +47,9 @@ def test_one_leader_and_failover_within_one_lock_period(tmp_path, redis_url, pre
         wait_for(lambda: len(client.keys(f"{prefix}:worker:*")) == 2, 10, "both heartbeats")
         beats = [json.loads(client.get(k)) for k in client.keys(f"{prefix}:worker:*")]
         assert sorted(b["leader"] for b in beats) == [False, True]
+        files = [tmp_path / f"beat{i}.json" for i in range(2)]
+        wait_for(lambda: all(f.exists() for f in files), 10, "heartbeat files")
+        assert [json.loads(f.read_text())["pid"] for f in files] == [p.pid for p in workers]
         wait_for(
             lambda: _panel_worker(client, prefix) == first, 20, "panels computed by the leader"
         )
@@ -59,7 +63,14 @@ def test_one_leader_and_failover_within_one_lock_period(tmp_path, redis_url, pre
         )
         took = time.monotonic() - killed_at
         assert int(second.rsplit(":", 1)[1]) in pids - {leader_pid}
-        assert took < 2 + 1.0, f"failover took {took:.1f}s, lock period is 2s"
+        dead_file = files[[p.pid for p in workers].index(leader_pid)]
+        live_file = files[1 - files.index(dead_file)]
+        dead_at, live_at = dead_file.stat().st_mtime, live_file.stat().st_mtime
+        wait_for(lambda: live_file.stat().st_mtime > live_at, 5, "the survivor's heartbeat")
+        assert dead_file.stat().st_mtime == dead_at  # a probe on the file's age sees the death
+        assert json.loads(live_file.read_text())["leader"] is True
+        # the lock expires at most lock_ttl after the kill; the standby looks every 0.25 s
+        assert took < 2 + 0.25 + 0.2, f"failover took {took:.2f}s, lock period is 2s"
         wait_for(
             lambda: _panel_worker(client, prefix) == second, 10, "panels computed by the new leader"
         )

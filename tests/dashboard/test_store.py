@@ -109,3 +109,22 @@ def test_unix_socket_url(tmp_path):
     finally:
         server.terminate()
         server.wait(timeout=10)
+
+
+def test_generic_records_by_day_window_and_id(store):
+    from datetime import UTC, datetime, timedelta
+
+    now = datetime(2026, 11, 23, 12, 0, tzinfo=UTC)
+    rows = [{"ts": (now - timedelta(hours=h)).isoformat(), "id": f"r{h}", "v": h}
+            for h in range(0, 30, 3)]  # fmt: skip  # crosses two UTC days
+    assert store.add_records("s", "tickets", rows, now, timedelta(days=2), id_field="id") == 10
+    assert store.add_records("s", "tickets", rows[:4], now, timedelta(days=2), id_field="id") == 0
+    start, end = now - timedelta(hours=13), now - timedelta(hours=2)
+    got = store.records("s", "tickets", start, end)
+    expected = [r for r in rows if start <= datetime.fromisoformat(r["ts"]) < end]
+    assert sorted(r["v"] for r in got) == sorted(r["v"] for r in expected) == [3, 6, 9, 12]
+    key = store.keys.keyed_records("s", "tickets", now.date())
+    assert 0 < store.redis.ttl(key) <= int(timedelta(days=3).total_seconds())
+    assert store.add_records("s", "plain", rows[:3], now, timedelta(days=1)) == 3
+    plain = store.records("s", "plain", now - timedelta(days=1), now + timedelta(days=1))
+    assert sorted(r["v"] for r in plain) == [0, 3, 6]

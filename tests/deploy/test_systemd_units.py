@@ -1,0 +1,30 @@
+"""deploy/*.service pass `systemd-analyze verify` (skipped where systemd-analyze is missing)."""
+
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+DEPLOY = Path(__file__).resolve().parents[2] / "deploy"
+UNITS = sorted(DEPLOY.glob("*.service"))
+
+
+@pytest.mark.skipif(shutil.which("systemd-analyze") is None, reason="no systemd-analyze here")
+@pytest.mark.parametrize("unit", UNITS, ids=lambda p: p.name)
+def test_unit_verifies(unit, tmp_path):
+    # verify needs the programs to exist: point them at this venv's socwall, change nothing else
+    socwall = Path(sys.executable).with_name("socwall")
+    text = unit.read_text().replace("/opt/socwall/bin/socwall", str(socwall))
+    text = text.replace("User=socwall\n", "").replace("Group=socwall\n", "")
+    copy = tmp_path / unit.name
+    copy.write_text(text)
+    done = subprocess.run(["systemd-analyze", "verify", "--man=no", str(copy)],
+                          capture_output=True, text=True, timeout=60)  # fmt: skip
+    problems = [line for line in done.stderr.splitlines() if unit.name in line]
+    assert done.returncode == 0 and not problems, done.stderr
+
+
+def test_both_commands_have_a_unit():
+    assert [u.name for u in UNITS] == ["socwall-serve.service", "socwall-worker.service"]
