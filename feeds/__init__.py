@@ -4,7 +4,7 @@ A source module has `Config` (pydantic, with `type` and `refresh`) and `Source(c
 whose `ingest(store, now)` reads what is new and writes it to the store, returning its stats.
 """
 
-from socwall.feeds import auth, events, flows, kev, news, prometheus
+from socwall.feeds import auth, changes, events, flows, kev, news, probe, prometheus
 
 SOURCES = {
     "events": events,
@@ -13,4 +13,6 @@ SOURCES = {
     "news": news,
     "auth": auth,
     "prometheus": prometheus,
+    "changes": changes,
+    "probe": probe,
 }

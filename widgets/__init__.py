@@ -6,11 +6,13 @@ A widget module has `Options` (pydantic), `needs_source`, `source_types`, `check
 """
 
 from socwall.widgets import (
+    changes,
     exploited_recent,
     feed_keywords,
     metric_compare,
     metric_grid,
     suspicious_users,
+    status,
     top_talkers,
 )
 
@@ -21,4 +23,6 @@ WIDGETS = {
     "exploited_recent": exploited_recent,
     "feed_keywords": feed_keywords,
     "suspicious_users": suspicious_users,
+    "changes": changes,
+    "status": status,
 }
