@@ -5,6 +5,7 @@ Every check has its own deadline (a hanging service costs `timeout`, never more)
 """
 
 import asyncio
+import os
 import ssl
 import time
 from datetime import datetime, timedelta
@@ -65,7 +66,7 @@ async def check_tcp(address: str, timeout: float) -> tuple[bool, str]:
     except TimeoutError:
         return False, f"no answer within {timeout:g} s"
     except OSError as error:
-        return False, error.strerror or type(error).__name__
+        return False, _reason(error)
     writer.close()
     return True, "open"
 
@@ -120,7 +121,14 @@ async def check_url(url: str, timeout: float, verify: bool) -> tuple[bool, str]:
     except ssl.SSLError as error:
         return False, f"TLS: {error.reason or error}"
     except (OSError, ValueError) as error:
-        return False, getattr(error, "strerror", None) or str(error) or type(error).__name__
+        return False, _reason(error)
+
+
+def _reason(error: Exception) -> str:
+    """'Connection refused' rather than asyncio's "Connect call failed ('10.0.0.5', 5432)"."""
+    if isinstance(error, OSError) and error.errno:
+        return os.strerror(error.errno)
+    return str(error) or type(error).__name__
 
 
 async def check_all(targets: list[Target], timeout: float, concurrency: int,

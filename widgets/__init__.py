@@ -11,8 +11,8 @@ from socwall.widgets import (
     feed_keywords,
     metric_compare,
     metric_grid,
-    suspicious_users,
     status,
+    suspicious_users,
     top_talkers,
 )
 

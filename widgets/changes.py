@@ -113,7 +113,10 @@ def _row_view(row: dict) -> html.Div:
         html.Span(h["name"] + (" HBI" if h["hbi"] else ""),
                   className="change-host" + (" hbi" if h["hbi"] else ""))
         for h in row["hosts"]
-    ] or [html.Span(", ".join(row["services"]) or "no host named", className="change-host")]  # fmt: skip
+    ]  # fmt: skip
+    if not hosts:
+        services = ", ".join(row["services"]) or "no host named"
+        hosts = [html.Span(services, className="change-host")]
     classes = "change" + (" running" if row["running"] else "") + (" hbi" if row["hbi"] else "")
     classes += "" if row["ours"] or row["running"] else " calm"
     return html.Div(className=classes, title=row["id"], children=[
