@@ -49,8 +49,9 @@ def _problems(meta: dict, late: bool, stale_after: int) -> list[str]:
     source = meta.get("source") or {}
     if source.get("status") == "error":
         problems.append(f"source failed: {source.get('error')}")
-    elif source.get("bad_rows"):
-        problems.append(f"{source['bad_rows']:,} unreadable rows skipped")
+    elif source.get("bad_rows_total") or source.get("bad_rows"):
+        total = source.get("bad_rows_total") or source["bad_rows"]
+        problems.append(f"{total:,} unreadable rows skipped")
     if source.get("warnings"):
         problems.append(source["warnings"][0])
     return problems

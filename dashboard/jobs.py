@@ -6,6 +6,7 @@ from datetime import datetime
 
 from socwall.dashboard.clock import Clock, utc_now
 from socwall.dashboard.config import PanelBase, WallConfig
+from socwall.dashboard.file_commit import LostLeadership, StaleRead
 from socwall.dashboard.store import Store, StoreUnavailable, payload_version
 from socwall.feeds import SOURCES
 from socwall.widgets import WIDGETS
@@ -64,16 +65,21 @@ def run_source(
         )
     except StoreUnavailable:
         raise
+    except (LostLeadership, StaleRead) as error:  # another worker read the same: ours is void
+        log.warning("source %s: work discarded: %s", source_id, error)
+        return previous
     except Exception as error:  # any bad input: recorded and shown, never kills the scheduler
         log.warning("source %s failed: %s", source_id, error)
         status.update(status="error", error=_describe(error), failed_at=started.isoformat())
     else:
         newest = max(filter(None, [previous.get("newest"), stats.pop("newest")]), default=None)
         status.update(status="ok", error=None, last_success=started.isoformat(), newest=newest)
-        if stats.get("rows") or stats.get("bad_rows") or stats.get("warnings"):
+        if stats.get("rows") or stats.get("bad_rows"):
             status.update(stats)  # the counts describe the last read that found something
-        else:
-            status["files"] = stats.get("files", 0)
+        status["files"] = stats.get("files", 0)
+        status["warnings"] = stats.get("warnings") or []  # what is wrong now, not last time
+        if "bad_rows_total" in stats:
+            status["bad_rows_total"] = stats["bad_rows_total"]
     status["duration_ms"] = round((time.perf_counter() - timer) * 1000)
     store.write_source_status(source_id, status)
     return status
@@ -137,7 +143,8 @@ def _source_summary(store: Store, source_id: str | None) -> dict | None:
     if source_id is None:
         return None
     status = store.source_status(source_id) or {}
-    keys = ("status", "error", "last_success", "bad_rows", "repaired", "warnings")
+    keys = ("status", "error", "last_success", "bad_rows", "bad_rows_total", "repaired",
+            "warnings")  # fmt: skip
     return {key: status.get(key) for key in keys}
 
 

@@ -1,19 +1,21 @@
 """The `auth` source: sshd/su/sudo syslog files tailed incrementally into login metrics."""
 
+import json
 from collections import defaultdict
 from datetime import datetime, timedelta
 from typing import Literal
 from zoneinfo import ZoneInfo
 
 from pydantic import Field, field_validator
-from socwall.dashboard.types import ConfigPath, Duration, Strict
-from socwall.feeds import auth_formats, auth_readers, files
+from socwall.dashboard.file_commit import day_end, ttl
+from socwall.dashboard.types import ConfigPath, Duration
+from socwall.feeds import auth_formats, auth_readers, files, tail
 from socwall.feeds.auth_readers import AuthEvent
 
 METRICS = ("failed_logins", "successful_logins", "invalid_user_attempts", "failing_source_ips")
 
 
-class AuthConfig(Strict):
+class AuthConfig(tail.FileFollowing):
     type: Literal["auth"]
     path: ConfigPath = Field(
         description="glob of syslog, Windows Security JSON or Zeek ssh.log files"
@@ -41,12 +43,11 @@ class AuthConfig(Strict):
 Config = AuthConfig
 
 
-def file_format(path: str, configured: str) -> str:
-    """The configured format, or the one the file's first bytes show."""
+def content_format(head: bytes, configured: str) -> str:
+    """The configured format, or the one the content's first bytes show."""
     if configured != "auto":
         return configured
-    with open(path, "rb") as handle:
-        start = handle.read(64).lstrip()
+    start = head[:64].lstrip()
     if start.startswith(b"#separator"):
         return "zeek-ssh"
     return "windows" if start.startswith(b"{") else "syslog"
@@ -88,36 +89,40 @@ def compact(event: AuthEvent) -> dict:
 
 
 class Source:
-    """Reads new lines of every matched file; rotated or truncated files are read from the top."""
+    """Reads new lines of every matched file, each file's content once whatever its name."""
 
     def __init__(self, config: AuthConfig, source_id: str):
         self.config, self.source_id = config, source_id
 
     def ingest(self, store, now: datetime) -> dict:
-        positions = store.file_positions(self.source_id)
-        stats = {"files": 0, "rows": 0, "bad_rows": 0, "newest": None}
         tz = ZoneInfo(self.config.timezone)
-        for path in files.matched_files(self.config.path):
-            stats["files"] += 1
-            seen = files.FilePosition.from_json(positions.get(path))
-            fmt = file_format(path, self.config.format)
-            header = files.comment_lines if fmt == "zeek-ssh" else files.no_header
-            data, position = files.read_new(path, seen, header)
-            if position == seen:
-                continue
-            events, bad = parse(bytes(data), fmt, now, tz) if data else ([], 0)
+
+        def header_for(path: str, head: bytes):
+            fmt = content_format(head, self.config.format)
+            return files.comment_lines if fmt == "zeek-ssh" else files.no_header
+
+        def stage(read, batch, stats) -> int:
+            fmt = content_format(read.head, self.config.format)
+            events, bad = parse(bytes(read.data), fmt, now, tz)
             stats["rows"] += sum(e.count for e in events)
-            stats["bad_rows"] += bad
             if events:
                 newest = max(e.ts for e in events).isoformat()
                 stats["newest"] = max(filter(None, [stats["newest"], newest]))
-            counts, failing_ips = bucket_metrics(events, self.config.bucket)
-            oldest = min((start for values in counts.values() for start in values), default=None)
-            store.add_metric_buckets(self.source_id, counts, {path: position.to_json()}, oldest,
-                                     now, self.config.retention)  # fmt: skip
-            store.add_distinct(self.source_id, "failing_source_ips", failing_ips, now,
-                               self.config.retention)  # fmt: skip
-            kept = [compact(e) for e in events if e.outcome or e.privileged]
-            store.add_auth_events(self.source_id, kept,
-                                  now, self.config.retention)  # fmt: skip
-        return stats
+            self._stage(events, batch, store.keys, now)
+            return bad
+
+        return tail.read_files(store, self.source_id, self.config, header_for, stage,
+                               tail.new_stats())  # fmt: skip
+
+    def _stage(self, events: list[AuthEvent], batch, keys, now: datetime) -> None:
+        retention = self.config.retention
+        counts, failing_ips = bucket_metrics(events, self.config.bucket)
+        batch.metric(keys, self.source_id, counts, now, retention)
+        batch.add_members(keys, self.source_id, "failing_source_ips", failing_ips, now, retention)
+        per_day: dict = defaultdict(list)
+        for event in events:
+            if event.outcome or event.privileged:
+                per_day[event.ts.date()].append(json.dumps(compact(event), separators=(",", ":")))
+        for day, items in per_day.items():
+            batch.push(keys.auth_events(self.source_id, day), items,
+                       ttl(day_end(day) + retention, now))  # fmt: skip

@@ -36,3 +36,109 @@ def test_real_zeek_ssh_log():
     assert bad == 0
     assert sum(e.count for e in events if e.outcome == "success") == 5
     assert all(e.user is None and e.src_ip for e in events)  # Zeek sees addresses, not users
+
+
+def test_real_conn_log_rotated_and_compressed_is_read_exactly_once(
+    tmp_path, store, redis_url, prefix
+):
+    """A week of real Zeek conn.log, written in two halves, rotated and gzipped between reads:
+    the rows the source read equal the data lines a plain loop counts in the file."""
+    import gzip
+    from datetime import UTC, datetime
+
+    from socwall.dashboard.config import parse_config
+
+    text = (SHARED / "zeek" / "conn_trickbot_2018-11.log").read_text()
+    header = [line for line in text.splitlines(keepends=True) if line.startswith("#")]
+    rows = [line for line in text.splitlines(keepends=True) if not line.startswith("#")]
+    half = len(rows) // 2
+    logs = tmp_path / "logs"
+    logs.mkdir()
+    raw = {"store": {"url": redis_url, "prefix": prefix},
+           "sources": {"net": {"type": "flows", "path": str(logs / "conn.log*"), "format": "zeek"},
+                       "kev": {"type": "kev", "location": "kev.json"}},
+           "pages": [{"id": "p", "title": "P", "panels": [
+               {"id": "k", "widget": "exploited_recent", "title": "K", "source": "kev",
+                "at": [1, 1]}]}]}  # fmt: skip
+    source = flows.Source(parse_config(raw).sources["net"], "net")
+    now = datetime(2018, 11, 10, tzinfo=UTC)
+    opening = [line for line in header if not line.startswith("#close")]
+    (logs / "conn.log").write_text("".join(opening) + "".join(rows[:half]))
+    first = source.ingest(store, now)
+    with open(logs / "conn.log", "a") as handle:
+        handle.write("".join(rows[half:]))
+    with open(logs / "conn.log", "rb") as plain, gzip.open(logs / "conn.log.1.gz", "wb") as packed:
+        packed.write(plain.read())  # rotated and compressed before the next read
+    (logs / "conn.log").unlink()
+    second = source.ingest(store, now)
+    third = source.ingest(store, now)
+    read = sum(s["rows"] + s["bad_rows"] for s in (first, second, third))
+    assert read == len(rows) == 13001
+
+
+def _plain_zeek_top(path: Path, by: str) -> list[tuple[str, int]]:
+    """An independent count: a plain loop over the TSV, the stdlib's notion of private space."""
+    import ipaddress
+    from collections import Counter
+
+    lines = path.read_text().splitlines()
+    names = next(line for line in lines if line.startswith("#fields")).split("\t")[1:]
+    totals: Counter = Counter()
+    for line in lines:
+        if line.startswith("#"):
+            continue
+        row = dict(zip(names, line.split("\t"), strict=False))
+        orig, resp = ipaddress.ip_address(row["id.orig_h"]), ipaddress.ip_address(row["id.resp_h"])
+        inside = [a.is_private and not (a.is_link_local or a.is_loopback or a.is_multicast) for a in (orig, resp)]
+        outside = [a.is_global and not a.is_multicast for a in (orig, resp)]  # 224/4 is "global"
+        if inside[0] and outside[1]:
+            host, sent, opened = row["id.orig_h"], row["orig_ip_bytes"], 1  # what the reader maps
+        elif outside[0] and inside[1]:
+            host, sent, opened = row["id.resp_h"], row["resp_ip_bytes"], 0
+        else:
+            continue
+        totals[host] += int(sent) if (by == "bytes" and sent != "-") else (opened if by == "opened" else 0)
+    return [(h, v) for h, v in totals.most_common() if v][:10]
+
+
+def _socwall_top(path: Path, by: str, direction: str) -> list[tuple[str, int]]:
+    import pandas as pd
+    from socwall.widgets import top_talkers
+
+    config = flows.FlowsConfig(type="flows", path=str(path))
+    networks = flows.Networks(config.internal, config.exclude)
+    pairs, _ = flows.pairs_from_bytes(path.read_bytes(), str(path), "zeek", config, networks)
+    ranked = top_talkers.rank(pd.DataFrame(pairs.to_pandas()), by, direction)
+    return [(r.host, int(getattr(r, by))) for r in ranked.head(10).itertuples()]
+
+
+def test_real_trickbot_week_top_talkers_match_a_plain_count():
+    path = SHARED / "zeek" / "conn_trickbot_2018-11.log"
+    ours = _socwall_top(path, "bytes", "both")
+    plain = _plain_zeek_top(path, "bytes")
+    assert [h for h, _ in ours] == [h for h, _ in plain] and ours == plain
+    opened = _socwall_top(path, "connections", "out")
+    assert opened == _plain_zeek_top(path, "opened")
+
+
+def test_real_json_capture_has_no_multicast_or_link_local_talker():
+    import ipaddress
+
+    path = SHARED / "zeek" / "conn_json_2020-06.log"
+    assert flows.content_format(path.read_bytes()[:64], "auto") == "zeek-json"  # named .log
+    config = flows.FlowsConfig(type="flows", path=str(path))
+    networks = flows.Networks(config.internal, config.exclude)
+    pairs, stats = flows.pairs_from_bytes(path.read_bytes(), str(path), "zeek-json", config, networks)
+    addresses = set(pairs["host"].to_pylist()) | set(pairs["peer"].to_pylist())
+    assert all(ipaddress.ip_address(a).is_multicast is False for a in addresses)
+    assert all(not ipaddress.ip_address(a).is_link_local for a in addresses)
+    multicast_rows = sum('"ff02::' in line or '"224.0.0.' in line or '"239.' in line
+                         for line in path.read_text().splitlines())  # fmt: skip
+    assert stats["special"] >= multicast_rows > 0
+
+
+def test_real_malspam_capture_unset_bytes_and_connections_out():
+    path = SHARED / "zeek" / "conn_malspam_2016-12.log"
+    ours = _socwall_top(path, "connections", "out")
+    assert ours == _plain_zeek_top(path, "opened")
+    assert all(value >= 0 for _, value in _socwall_top(path, "bytes", "both"))
