@@ -9,6 +9,7 @@ from socwall.widgets import (
     changes,
     exploited_recent,
     feed_keywords,
+    hbi_contacts,
     metric_compare,
     metric_grid,
     status,
@@ -25,4 +26,5 @@ WIDGETS = {
     "suspicious_users": suspicious_users,
     "changes": changes,
     "status": status,
+    "hbi_contacts": hbi_contacts,
 }
