@@ -20,7 +20,7 @@ MAX_REDIRECTS = 3
 
 class Target(Strict):
     name: str = Field(min_length=1, description="the tile's label, e.g. 'db-02 postgres'")
-    host: str | None = Field(None, description="inventory host name (for HBI); default: name")
+    host: str | None = Field(None, description="inventory host name; default: the name's first word")
     tcp: str | None = Field(None, description="host:port that must accept a connection")
     url: str | None = Field(None, description="http(s) URL that must answer below status 400")
 
@@ -162,7 +162,7 @@ def merge(previous: dict, results: dict[str, dict], targets: list[Target], now: 
             flips.append(stamp)
         state[target.name] = {
             **result,
-            "host": target.host or target.name,
+            "host": target.host or target.name.split()[0],
             "kind": "tcp" if target.tcp else "http",
             "since": stamp if changed else before.get("since", stamp),
             "checked_at": stamp,

@@ -22,7 +22,8 @@ class HbiContactsOptions(Strict):
     inventory: ConfigPath = Field(description="CSV ip,name,criticality,role,owner; HBI rows shown")
     window: Duration = Field("1h", description="contacts counted over the last window")
     baseline: Duration = Field("7d", description="compared with the same window this long ago")
-    new_peers: int = Field(3, ge=1, description="this many outside peers not seen then: highlight")
+    new_peers: int = Field(3, ge=1, description="this many outside peers not seen then...")
+    growth: float = Field(2.0, ge=1, description="...and this many times the peers then: highlight")
     limit: int = Field(10, ge=1, le=20, description="HBI hosts shown; changed ones first")
 
 
@@ -77,7 +78,9 @@ def compute(inputs: ContactInputs, options: HbiContactsOptions, context: PanelCo
         now, then = _peers(inputs.now_pairs, asset.ip), _peers(inputs.then_pairs, asset.ip)
         new = sorted((p for p in now if p not in then), key=lambda p: -now[p])
         first_contact = inputs.baseline_known and bool(now) and not then
-        alert = inputs.baseline_known and (first_contact or len(new) >= options.new_peers)
+        grew = len(now) >= options.growth * max(len(then), 1)  # churn alone is not a change
+        alert = inputs.baseline_known and (
+            first_contact or (len(new) >= options.new_peers and grew))
         rows.append({
             "host": asset.ip, "name": asset.name, "role": asset.role, "owner": asset.owner,
             "peers": len(now), "peers_then": len(then) if inputs.baseline_known else None,

@@ -72,3 +72,12 @@ def test_render_in_words():
     assert "a day ago" in text and "3 of 3 HBI hosts talk to the outside (last 60 min)" in text
     silent = widget.compute(widget.ContactInputs(pairs(), THEN, ASSETS, True), options, CONTEXT)
     assert "no outside contact" in text_of(widget.render(silent, options, View()))
+
+
+def test_peer_churn_without_growth_stays_calm():
+    churn_now = pairs(*[("10.0.1.22", f"192.0.2.{i}", 100, 1) for i in range(10, 16)])
+    churn_then = pairs(*[("10.0.1.22", f"198.51.100.{i}", 100, 1) for i in range(10, 16)])
+    data = widget.compute(widget.ContactInputs(churn_now, churn_then, ASSETS, True),
+                          widget.HbiContactsOptions(inventory="x.csv"), CONTEXT)  # fmt: skip
+    erp = next(r for r in data["rows"] if r["name"] == "erp-01")
+    assert (erp["new"], erp["alert"], data["highlight"]) == (6, False, False)
