@@ -65,7 +65,8 @@ def inventory_rows() -> str:
     rows = [(t.ip, t.name, "HBI" if t.name in HBI else "", HBI.get(t.name, "")) for t in
             [*TALKERS, EXFIL]] + SERVERS  # fmt: skip
     return "ip,name,criticality,role,owner\n" + "".join(
-        f"{ip},{name},{level},{role},{'it-ops' if level else ''}\n" for ip, name, level, role in rows
+        f"{ip},{name},{level},{role},{'it-ops' if level else ''}\n"
+        for ip, name, level, role in rows
     )
 
 

@@ -38,7 +38,8 @@ def run_demo(config: WallConfig, base_dir: Path, args) -> int:
     for source_id, source in config.sources.items():
         if source.type == "probe":
             names = [target.name for target in source.targets]
-            seed_probe_history(store, source_id, clock.now().replace(second=0, microsecond=0), names)
+            anchor = clock.now().replace(second=0, microsecond=0)
+            seed_probe_history(store, source_id, anchor, names)
     scheduler = create_scheduler(config, store, clock, worker="demo", may_run=lambda: True)
     scheduler.add_job(lambda: [d.write_until(clock.now()) for d in data], "interval", seconds=20)
     threading.Thread(

@@ -20,7 +20,7 @@ MAX_REDIRECTS = 3
 
 class Target(Strict):
     name: str = Field(min_length=1, description="the tile's label, e.g. 'db-02 postgres'")
-    host: str | None = Field(None, description="inventory host name; default: the name's first word")
+    host: str | None = Field(None, description="inventory host name; default: name's first word")
     tcp: str | None = Field(None, description="host:port that must accept a connection")
     url: str | None = Field(None, description="http(s) URL that must answer below status 400")
 
