@@ -222,3 +222,10 @@ def active_spans(changes: list[dict], start: datetime, end: datetime) -> list[di
     """The changes that overlap [start, end), earliest first."""
     low, high = start.isoformat(), end.isoformat()
     return [c for c in changes if c["start"] < high and c["end"] > low]
+
+
+def running_by_host(changes: list[dict], now: datetime) -> dict[str, str]:
+    """Lower-case host name -> title of a change running on it now (maintenance marks)."""
+    stamp = now.isoformat()
+    return {host.lower(): change["title"] for change in changes
+            if change["start"] <= stamp < change["end"] for host in change["hosts"]}  # fmt: skip
