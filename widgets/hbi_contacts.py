@@ -114,8 +114,8 @@ def render(payload: dict, options: HbiContactsOptions, view: View):
         return html.Div("no HBI host in the inventory (criticality column = HBI)",
                         className="panel-empty")  # fmt: skip
     then = ago_words(payload["baseline_h"])
-    head = html.Div(className="hbi head", children=[
-        html.Span("HBI host"), html.Span("outside peers"), html.Span(then), html.Span("new"),
+    head = html.Div(className="hbic head", children=[
+        html.Span("HBI host"), html.Span("outside"), html.Span(then), html.Span("new"),
         html.Span(""),
     ])  # fmt: skip
     summary = (
@@ -125,8 +125,8 @@ def render(payload: dict, options: HbiContactsOptions, view: View):
     if not payload["baseline_known"]:
         summary += f" · no flow data {then}: nothing to compare with"
     grid = {"gridTemplateRows": f"auto repeat({options.limit}, minmax(0, 1fr)) auto"}
-    children = [head, *(_row_view(r) for r in rows), html.Div(summary, className="hbi-summary")]
-    return html.Div(className="hbis", style=grid, children=children)
+    children = [head, *(_row_view(r) for r in rows), html.Div(summary, className="hbic-summary")]
+    return html.Div(className="hbics", style=grid, children=children)
 
 
 def _row_view(row: dict) -> html.Div:
@@ -139,14 +139,14 @@ def _row_view(row: dict) -> html.Div:
     else:
         words = "same peers" if row["new"] == 0 else ""
     unknown = "no data"
-    return html.Div(className="hbi" + (" alert" if row["alert"] else ""), title=row["owner"],
+    return html.Div(className="hbic" + (" alert" if row["alert"] else ""), title=row["owner"],
                     children=[  # fmt: skip
-        html.Span([html.Span(row["name"], className="hbi-name"),
-                   html.Span(row["role"] or row["host"], className="hbi-role")],
-                  className="hbi-host"),
-        html.Span(f"{row['peers']:,}", className="hbi-num"),
+        html.Span([html.Span(row["name"], className="hbic-name"),
+                   html.Span(row["role"] or row["host"], className="hbic-role")],
+                  className="hbic-host"),
+        html.Span(f"{row['peers']:,}", className="hbic-num"),
         html.Span(unknown if row["peers_then"] is None else f"{row['peers_then']:,}",
-                  className="hbi-num"),
-        html.Span(unknown if row["new"] is None else f"{row['new']:,}", className="hbi-num"),
-        html.Span(words, className="hbi-words"),
+                  className="hbic-num"),
+        html.Span(unknown if row["new"] is None else f"{row['new']:,}", className="hbic-num"),
+        html.Span(words, className="hbic-words"),
     ])  # fmt: skip

@@ -1,5 +1,6 @@
 """metric_compare: a metric today, the same local time a week ago, and the band of past weeks."""
 
+import re
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Literal
@@ -222,6 +223,14 @@ def without_changes(past, index, bucket, inputs: MetricInputs, options, tz) -> n
     return masked
 
 
+def short_label(change: dict) -> str:
+    """'CHG-1042 db-02' when the title starts with a ticket id, else the title's first words."""
+    first, _, _ = change["title"].partition(" ")
+    if re.fullmatch(r"[A-Za-z]+-?\d+", first):
+        return " ".join([first, *change.get("hosts", [])[:1]])
+    return change["title"] if len(change["title"]) <= 24 else change["title"][:23] + "…"
+
+
 def change_spans(changes, axis: pd.DatetimeIndex, bucket: timedelta, tz) -> list[dict]:
     """Spans to shade, in the chart's local time: today's changes, and last week's moved onto
     today's axis (the week-ago line is drawn at the same local time)."""
@@ -238,7 +247,7 @@ def change_spans(changes, axis: pd.DatetimeIndex, bucket: timedelta, tz) -> list
                 continue
             spans.append({"x0": max(begin, low).strftime("%Y-%m-%dT%H:%M"),
                           "x1": min(end, high).strftime("%Y-%m-%dT%H:%M"),
-                          "label": change["title"][:40], "when": when})  # fmt: skip
+                          "label": short_label(change), "when": when})  # fmt: skip
     return spans
 
 
@@ -407,7 +416,7 @@ def _figure(payload: dict, options: MetricCompareOptions, view: View) -> dict:
 def change_shapes(spans: list[dict], view: View) -> dict:
     """Shaded spans with a short label: today's solid, last week's (on the dotted line) hatched."""
     shapes, notes = [], []
-    for span in spans:
+    for number, span in enumerate(spans):
         today = span["when"] == "today"
         shapes.append({"type": "rect", "xref": "x", "yref": "paper", "x0": span["x0"],
                        "x1": span["x1"], "y0": 0, "y1": 1, "layer": "below",
@@ -415,7 +424,7 @@ def change_shapes(spans: list[dict], view: View) -> dict:
                                 "color": theme.WEEK_AGO},
                        "fillcolor": theme.CHANGE if today else theme.CHANGE_WEEK_AGO})  # fmt: skip
         label = span["label"] if today else f"week ago: {span['label']}"
-        notes.append({"x": span["x0"], "xref": "x", "yref": "paper", "y": 1 if today else 0.9,
+        notes.append({"x": span["x0"], "xref": "x", "yref": "paper", "y": 1 - 0.07 * (number % 3),
                       "xanchor": "left", "yanchor": "top", "showarrow": False, "text": label,
                       "font": {"size": view.px(11), "color": theme.CALM_TEXT}})  # fmt: skip
     return {"shapes": shapes, "annotations": notes} if spans else {}

@@ -2,7 +2,6 @@
 
 from dataclasses import dataclass
 from datetime import datetime
-from math import ceil, sqrt
 
 from dash import html
 from pydantic import Field
@@ -19,7 +18,7 @@ class StatusOptions(Strict):
     flap_window: Duration = Field("1h", description="up/down changes counted over this long")
     flaps: int = Field(3, ge=2, description="this many changes in flap_window is flapping")
     max_tiles: int = Field(48, ge=1, le=120, description="tiles shown; the rest are counted")
-    columns: int | None = Field(None, ge=1, le=16, description="tiles per row; default square")
+    columns: int | None = Field(None, ge=1, le=16, description="tiles per row; default: fit")
     inventory: ConfigPath | None = Field(None, description="CSV ip,name,criticality,...: HBI marks")
 
 
@@ -74,10 +73,9 @@ def render(payload: dict, options: StatusOptions, view: View):
     tiles = payload["tiles"]
     if not tiles:
         return html.Div("no probe result yet: nothing has been checked", className="panel-empty")
-    columns = options.columns or ceil(sqrt(len(tiles) * 2))
-    rows = ceil(len(tiles) / columns)
-    grid = {"gridTemplateColumns": f"repeat({columns}, minmax(0, 1fr))",
-            "gridTemplateRows": f"repeat({rows}, minmax(0, 1fr))"}  # fmt: skip
+    grid = {}  # by default the stylesheet fits as many columns of readable tiles as the width has
+    if options.columns:
+        grid = {"gridTemplateColumns": f"repeat({options.columns}, minmax(0, 1fr))"}
     summary = f"{payload['down']} of {payload['total']} down"
     if payload["hbi_down"]:
         summary += f" · {payload['hbi_down']} HBI"

@@ -30,15 +30,22 @@ def test_spans_today_and_a_week_ago_on_the_local_axis():
     data = mc.compute(replace(inputs(MONDAY), changes=spans),
                       options(window="24h"), context("2026-11-23T10:30Z"))  # fmt: skip
     assert data["changes"] == [
-        {"x0": "2026-11-23T08:00", "x1": "2026-11-23T09:30", "label": "CHG-2 today",
+        {"x0": "2026-11-23T08:00", "x1": "2026-11-23T09:30", "label": "CHG-2 db-02",
          "when": "today"},
-        {"x0": "2026-11-23T06:00", "x1": "2026-11-23T07:00", "label": "CHG-1 last week",
+        {"x0": "2026-11-23T06:00", "x1": "2026-11-23T07:00", "label": "CHG-1 db-02",
          "when": "week_ago"},
     ]  # fmt: skip
     figure = mc._figure(data, options(), View())
     assert len(figure["layout"]["shapes"]) == 2
     texts = [a["text"] for a in figure["layout"]["annotations"]]
-    assert texts == ["CHG-2 today", "week ago: CHG-1 last week"]
+    assert texts == ["CHG-2 db-02", "week ago: CHG-1 db-02"]
+
+
+def test_short_labels():
+    assert mc.short_label(change("a", "b", "CHG-1042 PostgreSQL failover")) == "CHG-1042 db-02"
+    assert mc.short_label(change("a", "b", "Weekly patch window (web tier)", hosts=())) == (
+        "Weekly patch window (we…")
+    assert mc.short_label(change("a", "b", "Short one")) == "Short one"
 
 
 def test_exclude_changes_keeps_a_past_maintenance_out_of_the_band():
