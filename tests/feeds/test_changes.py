@@ -5,6 +5,8 @@ from datetime import UTC, datetime, timedelta
 from zoneinfo import ZoneInfo
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 from socwall.dashboard.config import ConfigError, parse_config
 from socwall.dashboard.jobs import run_source
 from socwall.feeds import changes
@@ -194,3 +196,36 @@ def test_config_errors_name_the_key(tmp_path, redis_url, prefix):
         parse_config(raw_wall(redis_url, prefix, ["x.ics"], timezone="Mars/Olympus"), tmp_path)
     with pytest.raises(ConfigError, match=r"sources\.cal\.locations"):
         parse_config(raw_wall(redis_url, prefix, []), tmp_path)
+
+
+def test_duration_and_all_day_events():
+    data = (b"BEGIN:VCALENDAR\r\nVERSION:2.0\r\nPRODID:x\r\n"
+            b"BEGIN:VEVENT\r\nUID:d\r\nDTSTART:20260325T220000Z\r\nDURATION:PT2H\r\n"
+            b"SUMMARY:with a duration\r\nEND:VEVENT\r\n"
+            b"BEGIN:VEVENT\r\nUID:a\r\nDTSTART;VALUE=DATE:20260326\r\nSUMMARY:all day\r\n"
+            b"END:VEVENT\r\nEND:VCALENDAR\r\n")  # fmt: skip
+    found, bad = changes.parse_ics(data, NOW, NOW + timedelta(days=3), BERLIN)
+    spans = {c["title"]: (c["start"], c["end"]) for c in found}
+    assert spans["with a duration"] == ("2026-03-25T22:00:00+00:00", "2026-03-26T00:00:00+00:00")
+    assert spans["all day"] == ("2026-03-25T23:00:00+00:00", "2026-03-26T23:00:00+00:00")  # Berlin
+
+CELL = st.text(alphabet=st.characters(blacklist_categories=("Cs",)), max_size=30)
+
+
+@settings(max_examples=150, deadline=None)
+@given(st.lists(st.fixed_dictionaries({"id": CELL, "title": CELL, "start": CELL, "end": CELL,
+                                       "hosts": CELL, "state": CELL}), max_size=8))  # fmt: skip
+def test_any_ticket_rows_give_changes_or_bad_rows_never_an_exception(rows):
+    found, bad = changes.parse_tickets(json.dumps(rows).encode(), "json", BERLIN,
+                                       timedelta(hours=4))  # fmt: skip
+    assert len(found) + bad <= len(rows)
+    assert all(c["start"] <= c["end"] for c in found)
+
+
+@settings(max_examples=100, deadline=None)
+@given(st.binary(max_size=300))
+def test_any_bytes_are_a_calendar_or_a_clear_error(data):
+    try:
+        changes.parse_ics(data, NOW, NOW + timedelta(days=1), BERLIN)
+    except ValueError as error:
+        assert "iCalendar" in str(error) or "calendar" in str(error)
