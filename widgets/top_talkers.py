@@ -279,7 +279,10 @@ def _row_view(row: dict, top: float, options: TopTalkersOptions) -> html.Div:
     if row.get("hbi"):
         label.insert(1, html.Span("HBI", className="talker-hbi"))
     if row.get("maintenance"):
-        label.append(html.Span(f"in maintenance: {row['maintenance']}", className="talker-maint"))
+        first = row["maintenance"].split(" ", 1)[0]  # a ticket id when the title starts with one
+        short = "maint. " + first if any(c.isdigit() for c in first) else "maintenance"
+        label.append(html.Span(short, className="talker-maint",
+                               title=f"in maintenance: {row['maintenance']}"))
     value = format_value(row["value"], options.by)
     width = min(100.0, row["value"] / top * 100)
     bar = html.Span(className="talker-bar", style={"width": f"{width:.1f}%"})

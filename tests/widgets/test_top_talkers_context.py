@@ -23,6 +23,16 @@ def test_a_tiny_new_hbi_host_is_highlighted_a_tiny_new_workstation_is_not():
     assert rows["h2"]["hbi"] and not rows["h2"]["alert"]  # HBI but steady: calm
 
 
+def find(component, class_name: str) -> list:
+    """Every component under `component` with this class."""
+    found = [component] if getattr(component, "className", None) == class_name else []
+    children = getattr(component, "children", None)
+    for child in children if isinstance(children, list) else [children]:
+        if child is not None and not isinstance(child, str):
+            found += find(child, class_name)
+    return found
+
+
 def test_maintenance_marks_from_running_changes():
     changes = [
         {"title": "CHG-1042 failover", "hosts": ["DB-02"],
@@ -34,5 +44,6 @@ def test_maintenance_marks_from_running_changes():
     assert running_by_host(changes, NOW) == {"db-02": "CHG-1042 failover"}
     data = tt.compute(replace(inputs(HAND), maintenance={"h2": "CHG-1042 failover"}), options(),
                       CONTEXT)  # fmt: skip
-    text = text_of(tt.render(data, options(), View()))
-    assert "in maintenance: CHG-1042 failover" in text
+    view = tt.render(data, options(), View())
+    assert "maint. CHG-1042" in text_of(view)
+    assert [m.title for m in find(view, "talker-maint")] == ["in maintenance: CHG-1042 failover"]
