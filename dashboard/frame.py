@@ -52,8 +52,10 @@ def _problems(meta: dict, late: bool, stale_after: int) -> list[str]:
     elif source.get("bad_rows_total") or source.get("bad_rows"):
         total = source.get("bad_rows_total") or source["bad_rows"]
         problems.append(f"{total:,} unreadable rows skipped")
-    if source.get("warnings"):
-        problems.append(source["warnings"][0])
+    warnings = source.get("warnings") or []
+    if warnings:  # every failing feed or file by name, as many as fit on two lines
+        more = f" · and {len(warnings) - 3} more" if len(warnings) > 3 else ""
+        problems.append(" · ".join(warnings[:3]) + more)
     return problems
 
 

@@ -1,7 +1,9 @@
 """The two kinds of job: ingest a source, compute a panel. Both stamp what they did in the store."""
 
+import json
 import logging
 import time
+from concurrent.futures import ThreadPoolExecutor
 from datetime import datetime
 
 from socwall.dashboard.clock import Clock, utc_now
@@ -13,6 +15,7 @@ from socwall.widgets import WIDGETS
 from socwall.widgets.context import PanelContext
 
 log = logging.getLogger(__name__)
+MAX_PAYLOAD_BYTES = 2 << 20  # a panel payload larger than this is an error, not a download
 
 
 class PanelReader:
@@ -105,6 +108,9 @@ def run_panel(
         context = PanelContext(now=now, tz=config.tz, source_id=panel.source)
         inputs = widget.load(PanelReader(config, store), panel, context)
         data = widget.compute(inputs, panel.options, context)
+        size = len(json.dumps(data, separators=(",", ":")))
+        if size > MAX_PAYLOAD_BYTES:  # every screen downloads it: refuse, say so, keep the last
+            raise ValueError(f"payload of {size:,} bytes is over the {MAX_PAYLOAD_BYTES:,} limit")
         version = payload_version(data)
     except StoreUnavailable:
         raise
@@ -128,9 +134,11 @@ def run_panel(
 
 
 def run_all_once(config: WallConfig, store: Store, clock: Clock, worker: str = "") -> None:
-    """Every source, then every panel, once: for run-once, start-up and a new leader."""
-    for source_id in config.sources:
-        run_source(config, source_id, store, clock, worker)
+    """Every source, then every panel, once: for run-once, start-up and a new leader. Sources
+    run side by side, so a slow one (a feed at its deadline) holds back no other."""
+    with ThreadPoolExecutor(max_workers=4) as pool:
+        list(pool.map(lambda source_id: run_source(config, source_id, store, clock, worker),
+                      config.sources))  # fmt: skip
     for panel in config.panels():
         run_panel(config, panel, store, clock, worker)
 

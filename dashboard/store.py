@@ -104,16 +104,14 @@ class Store:
         """Store entries not seen before (by key); returns how many were new; seen: no write."""
         if not entries:
             return 0
-        known = self.redis.hmget(self.keys.entries(source_id), list(entries))
-        new = {key: e for (key, e), old in zip(entries.items(), known, strict=True) if old is None}
-        if not new:
-            return 0
-        times = {key: datetime.fromisoformat(e["published"]).timestamp() for key, e in new.items()}
         pipe = self.redis.pipeline(transaction=True)
-        pipe.hset(self.keys.entries(source_id), mapping={k: json.dumps(e) for k, e in new.items()})
-        pipe.zadd(self.keys.entry_times(source_id), times)
-        pipe.execute()
-        return len(new)
+        for key, entry in entries.items():  # HSETNX: two feeds fetched at once store it once
+            pipe.hsetnx(self.keys.entries(source_id), key, json.dumps(entry))
+        added = [key for key, new in zip(entries, pipe.execute(), strict=True) if new]
+        if added:
+            times = {k: datetime.fromisoformat(entries[k]["published"]).timestamp() for k in added}
+            self.redis.zadd(self.keys.entry_times(source_id), times)
+        return len(added)
 
     def entries_since(self, source_id: str, since: datetime) -> list[dict]:
         """Entries published at or after `since`, oldest first."""

@@ -3,6 +3,7 @@
 import json
 from collections import defaultdict
 from datetime import datetime, timedelta
+from pathlib import Path
 from typing import Literal
 from zoneinfo import ZoneInfo
 
@@ -12,6 +13,7 @@ from socwall.dashboard.types import ConfigPath, Duration
 from socwall.feeds import auth_formats, auth_readers, files, tail
 from socwall.feeds.auth_readers import AuthEvent
 
+BLIND_MIN_LINES, BLIND_SHARE = 50, 0.01  # a file this long recognised under 1 %: say so
 METRICS = ("failed_logins", "successful_logins", "invalid_user_attempts", "failing_source_ips")
 
 
@@ -20,8 +22,8 @@ class AuthConfig(tail.FileFollowing):
     path: ConfigPath = Field(
         description="glob of syslog, Windows Security JSON or Zeek ssh.log files"
     )
-    format: Literal["auto", "syslog", "windows", "zeek-ssh"] = Field(
-        "auto", description="auto: Zeek by its #separator header, Windows by '{', else syslog"
+    format: Literal["auto", "syslog", "windows", "zeek-ssh", "zeek-kerberos", "zeek-ntlm"] = Field(
+        "auto", description="auto: Zeek by its #path header, Windows by '{', else syslog"
     )
     timezone: str = Field("UTC", description="zone of syslog times written without one")
     refresh: Duration = "1m"
@@ -49,7 +51,11 @@ def content_format(head: bytes, configured: str) -> str:
         return configured
     start = head[:64].lstrip()
     if start.startswith(b"#separator"):
-        return "zeek-ssh"
+        kind = auth_formats.zeek_path(head) or "ssh"
+        if kind not in ("ssh", "kerberos", "ntlm"):
+            raise ValueError(f"a Zeek '{kind}' log is not an authentication log socwall reads "
+                             "(ssh, kerberos, ntlm)")  # fmt: skip
+        return f"zeek-{kind}"
     return "windows" if start.startswith(b"{") else "syslog"
 
 
@@ -59,7 +65,19 @@ def parse(data: bytes, fmt: str, now: datetime, tz: ZoneInfo) -> tuple[list[Auth
         return auth_formats.parse_windows_json(data)
     if fmt == "zeek-ssh":
         return auth_formats.parse_zeek_ssh(data)
+    if fmt == "zeek-kerberos":
+        return auth_formats.parse_zeek_kerberos(data)
+    if fmt == "zeek-ntlm":
+        return auth_formats.parse_zeek_ntlm(data)
     return auth_readers.parse_syslog(data, now, tz)
+
+
+def parse_counted(data: bytes, fmt: str, now: datetime, tz: ZoneInfo) -> tuple[list, int, int]:
+    """parse() and how many lines or records were recognised as authentication messages."""
+    if fmt == "syslog":
+        return auth_readers.parse_syslog_counted(data, now, tz)
+    events, bad = parse(data, fmt, now, tz)
+    return events, bad, len(events)
 
 
 def bucket_metrics(events: list[AuthEvent], bucket: timedelta) -> tuple[dict, dict]:
@@ -99,11 +117,18 @@ class Source:
 
         def header_for(path: str, head: bytes):
             fmt = content_format(head, self.config.format)
-            return files.comment_lines if fmt == "zeek-ssh" else files.no_header
+            return files.comment_lines if fmt.startswith("zeek-") else files.no_header
 
         def stage(read, batch, stats) -> int:
             fmt = content_format(read.head, self.config.format)
-            events, bad = parse(bytes(read.data), fmt, now, tz)
+            data = bytes(read.data)
+            events, bad, recognised = parse_counted(data, fmt, now, tz)
+            lines = data.count(b"\n")
+            if lines >= BLIND_MIN_LINES and recognised < BLIND_SHARE * lines:
+                stats["warnings"].append(
+                    f"{Path(read.path).name}: {lines:,} lines read, {recognised:,} recognised as "
+                    f"sshd, su, sudo, Windows or Zeek; is `format` right?"
+                )
             stats["rows"] += sum(e.count for e in events)
             if events:
                 newest = max(e.ts for e in events).isoformat()

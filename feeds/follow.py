@@ -170,8 +170,9 @@ def follow(
     for path in _largest_first(matched_files(pattern)):
         try:
             read = _follow_one(path, states, by_signature, claimed, header_for, now, eof_after)
-        except (FileError, OSError) as error:
-            yield error if isinstance(error, FileError) else FileError(f"{path}: {error}")
+        except (FileError, OSError, ValueError) as error:  # e.g. a format it cannot be
+            named = FileError(f"{Path(path).name}: {error}")
+            yield error if isinstance(error, FileError) else named
             continue
         if read is None:
             continue

@@ -142,3 +142,63 @@ def test_real_malspam_capture_unset_bytes_and_connections_out():
     ours = _socwall_top(path, "connections", "out")
     assert ours == _plain_zeek_top(path, "opened")
     assert all(value >= 0 for _, value in _socwall_top(path, "bytes", "both"))
+
+
+def test_real_pam_only_log_counts_every_failure_once_with_its_source():
+    """loghub's Linux_2k: 489 old-style PAM failures are the only record of each attempt; an
+    independent regular expression over the file counts them and their sources."""
+    import re
+    from collections import Counter
+    from datetime import UTC, datetime
+    from zoneinfo import ZoneInfo
+
+    from socwall.feeds import auth_readers
+
+    path = SHARED / "auth" / "loghub_Linux_2k.log"
+    text = path.read_text(errors="replace")
+    pattern = re.compile(r"sshd\(pam_unix\)\[\d+\]: authentication failure;.*rhost=(\S*)")
+    expected = Counter(m.group(1) for m in pattern.finditer(text))
+    assert sum(expected.values()) == 489
+    events, _ = auth_readers.parse_syslog(text.encode(), datetime(2005, 7, 28, tzinfo=UTC), ZoneInfo("UTC"))
+    failures = [e for e in events if e.outcome == "failure" and e.method == "sshd"]
+    assert Counter(e.src_ip or "" for e in failures) == expected
+    assert not any(e.privileged for e in events if e.outcome == "failure")
+
+
+def test_a_file_recognised_under_one_percent_says_so(tmp_path, store, redis_url, prefix):
+    from datetime import UTC, datetime
+
+    from socwall.dashboard.config import parse_config
+    from socwall.feeds import auth
+
+    lines = [f"Jun 14 15:16:{i % 60:02d} combo kernel: usb {i} connected" for i in range(300)]
+    (tmp_path / "messages").write_text("\n".join(lines) + "\n")
+    raw = {"store": {"url": redis_url, "prefix": prefix},
+           "sources": {"a": {"type": "auth", "path": str(tmp_path / "messages")},
+                       "kev": {"type": "kev", "location": "kev.json"}},
+           "pages": [{"id": "p", "title": "P", "panels": [
+               {"id": "k", "widget": "exploited_recent", "title": "K", "source": "kev", "at": [1, 1]}]}]}  # fmt: skip
+    stats = auth.Source(parse_config(raw).sources["a"], "a").ingest(store, datetime(2005, 7, 1, tzinfo=UTC))
+    assert "messages: 300 lines read, 0 recognised as sshd, su, sudo, Windows or Zeek; is `format` right?" in stats["warnings"]
+
+
+def test_real_zeek_kerberos_and_ntlm_logs_are_told_apart_by_their_path_header():
+    from socwall.feeds import auth, auth_formats
+
+    for name, kind in (("kerberos.log", "zeek-kerberos"), ("ntlm.log", "zeek-ntlm"), ("ssh.log", "zeek-ssh")):
+        assert auth.content_format((SHARED / "zeek" / name).read_bytes()[:1024], "auto") == kind
+    ntlm = (SHARED / "zeek" / "ntlm.log").read_text().splitlines()
+    names = next(line for line in ntlm if line.startswith("#fields")).split("\t")[1:]
+    expected = sum(1 for line in ntlm if not line.startswith("#")
+                   and dict(zip(names, line.split("\t"), strict=False))["success"] == "T")
+    events, bad = auth_formats.parse_zeek_ntlm((SHARED / "zeek" / "ntlm.log").read_bytes())
+    assert bad == 0 and sum(e.outcome == "success" for e in events) == expected == 206
+    assert all(e.user == e.user.lower() for e in events if e.user)
+    kerberos, _ = auth_formats.parse_zeek_kerberos((SHARED / "zeek" / "kerberos.log").read_bytes())
+    assert [(e.outcome, e.reason) for e in kerberos] == [("failure", "KDC_ERR_WRONG_REALM")]
+    try:
+        auth.content_format((SHARED / "zeek" / "conn_sample.log").read_bytes()[:1024], "auto")
+    except ValueError as error:
+        assert "Zeek 'conn' log is not an authentication log" in str(error)
+    else:
+        raise AssertionError("a conn.log must not be read as authentication")
