@@ -229,3 +229,36 @@ def test_any_bytes_are_a_calendar_or_a_clear_error(data):
         changes.parse_ics(data, NOW, NOW + timedelta(days=1), BERLIN)
     except ValueError as error:
         assert "iCalendar" in str(error) or "calendar" in str(error)
+
+
+def test_a_calendar_url_on_a_local_server_and_its_outage(tmp_path, redis_url, prefix, store):
+    import threading
+    from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+
+    state = {"status": 200}
+
+    class Calendar(BaseHTTPRequestHandler):
+        def do_GET(self):  # noqa: N802 - the http.server API
+            self.send_response(state["status"])
+            self.send_header("Content-Type", "text/calendar")
+            self.send_header("Content-Length", str(len(CALENDAR)))
+            self.end_headers()
+            self.wfile.write(CALENDAR)
+
+        def log_message(self, *args):
+            pass
+
+    server = ThreadingHTTPServer(("127.0.0.1", 0), Calendar)
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    try:
+        url = f"http://127.0.0.1:{server.server_address[1]}/team/calendar.ics"
+        config = wall(tmp_path, redis_url, prefix, [url])
+        assert run_source(config, "cal", store, FixedClock(NOW))["status"] == "ok"
+        assert "CHG-1042@example.org" in {c["id"] for c in store.document("cal", "changes")}
+        state["status"] = 503
+        status = run_source(config, "cal", store, FixedClock(NOW + timedelta(minutes=10)))
+        assert status["status"] == "error" and "HTTP 503" in status["error"]
+        assert "CHG-1042@example.org" in {c["id"] for c in store.document("cal", "changes")}
+    finally:
+        server.shutdown()
+        server.server_close()
