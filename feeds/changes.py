@@ -178,24 +178,19 @@ class Source:
         known = {c["id"]: c for c in store.document(self.source_id, "changes") or []}
         state = store.document(self.source_id, "state") or {}
         stats = {"rows": 0, "bad_rows": 0, "newest": None, "files": len(self.config.locations)}
-        limits = {"timeout": self.config.timeout.total_seconds(),
-                  "max_bytes": self.config.max_bytes}  # fmt: skip
         for index, location in enumerate(self.config.locations):
             target = f"location{index}"
-            fetched = fetch.fetch_tracked(store, self.source_id, target, location,
-                                          self.config.refresh, now, **limits)  # fmt: skip
-            body = fetched.body if fetched is not None else None
-            expanded = state.get(target, {}).get("expanded")
-            due = expanded is None or now - datetime.fromisoformat(expanded) >= REEXPAND
-            if body is None and due and state.get(target, {}).get("text") is not None:
-                body = state[target]["text"].encode()  # same file, the clock moved on
-            if body is None:
+            try:
+                read = self._read(store, target, location, state.setdefault(target, {}), now)
+            except (fetch.FetchError, ValueError) as error:  # the others are still read
+                state[target]["error"] = f"{location.rsplit('/', 1)[-1]}: {error}"
                 continue
-            changes, bad = self._parse(body, file_format(location, self.config.format), now)
+            state[target]["error"] = None
+            if read is None:
+                continue
+            changes, bad = read
             if file_format(location, self.config.format) == "ics":  # the calendar is whole
                 known = {k: c for k, c in known.items() if c.get("origin") != target}
-                state[target] = {"text": body.decode("utf-8", errors="replace")}
-            state.setdefault(target, {})["expanded"] = now.isoformat()
             for change in changes:
                 known[change["id"]] = {**change, "origin": target}
             stats["rows"] += len(changes)
@@ -205,7 +200,40 @@ class Source:
         store.write_document(self.source_id, "changes", kept)
         store.write_document(self.source_id, "state", state)
         stats["newest"] = now.isoformat() if stats["rows"] else None
+        errors = [s["error"] for s in state.values() if s.get("error")]
+        if errors:  # said every round until the location reads again, not only once
+            raise ValueError("; ".join(errors))
         return stats
+
+    def _read(self, store, target: str, location: str, state: dict, now: datetime):
+        """(changes, bad rows) of a location that changed or whose recurrences are due, else
+        None; raises FetchError or ValueError."""
+        limits = {"timeout": self.config.timeout.total_seconds(),
+                  "max_bytes": self.config.max_bytes}  # fmt: skip
+        fetched = fetch.fetch_tracked(store, self.source_id, target, location,
+                                      self.config.refresh, now, **limits)  # fmt: skip
+        if fetched is None:  # backing off after a failed fetch: still failing
+            raise fetch.FetchError(store.fetch_state(self.source_id, target).get("error", ""))
+        body = fetched.body
+        if body is None and state.get("failed_text"):  # unchanged since it failed to parse
+            raise ValueError(state["failed_text"])
+        expanded = state.get("expanded")
+        due = expanded is None or now - datetime.fromisoformat(expanded) >= REEXPAND
+        if body is None and due and state.get("text") is not None:
+            body = state["text"].encode()  # same file, the clock moved on
+        if body is None:
+            return None
+        fmt = file_format(location, self.config.format)
+        try:
+            read = self._parse(body, fmt, now)
+        except ValueError as error:
+            state["failed_text"] = str(error)
+            raise
+        state["failed_text"] = None
+        if fmt == "ics":
+            state["text"] = body.decode("utf-8", errors="replace")
+        state["expanded"] = now.isoformat()
+        return read
 
     def _parse(self, body: bytes, fmt: str, now: datetime) -> tuple[list, int]:
         zone = ZoneInfo(self.config.timezone)

@@ -177,7 +177,14 @@ def test_ingest_merges_tickets_by_id_and_keeps_the_last_good_list_on_a_broken_fi
     clock.moment = NOW + timedelta(minutes=10)
     status = run_source(config, "cal", store, clock)
     assert status["status"] == "error" and "not an iCalendar file" in status["error"]
+    assert "cal.ics" in status["error"]
     assert "CHG-1042@example.org" in {c["id"] for c in store.document("cal", "changes")}
+    # unchanged and still broken: said again (not "ok"), even when recurrences are due
+    clock.moment = NOW + timedelta(hours=2)
+    assert run_source(config, "cal", store, clock)["status"] == "error"
+    (tmp_path / "cal.ics").write_bytes(CALENDAR + b"\r\n")  # repaired
+    clock.moment = NOW + timedelta(hours=3)
+    assert run_source(config, "cal", store, clock)["status"] == "ok"
 
 
 def test_recurrences_move_with_the_clock_without_a_file_change(tmp_path, redis_url, prefix, store):
