@@ -28,6 +28,7 @@ Options = ChangesOptions
 class ChangesInputs:
     changes: list[dict]
     assets: dict[str, Asset]
+    read: bool = True  # the source has read its locations at least once
 
 
 def check(options: ChangesOptions, source) -> list[tuple[str, str]]:
@@ -35,8 +36,9 @@ def check(options: ChangesOptions, source) -> list[tuple[str, str]]:
 
 
 def load(reader, panel, context: PanelContext) -> ChangesInputs:
-    changes = reader.document(context.source_id, "changes") or []
-    return ChangesInputs(changes, read_inventory(panel.options.inventory))
+    changes = reader.document(context.source_id, "changes")
+    read = changes is not None or bool(reader.source_status(context.source_id).get("last_success"))
+    return ChangesInputs(changes or [], read_inventory(panel.options.inventory), read)
 
 
 def duration_words(minutes: float) -> str:
@@ -75,6 +77,7 @@ def compute(inputs: ChangesInputs, options: ChangesOptions, context: PanelContex
         "more": max(0, len(rows) - options.limit),
         "ahead_h": round(options.ahead.total_seconds() / 3600, 1),
         "known": len(inputs.changes),
+        "read": inputs.read,
         "highlight": any(r["hbi"] for r in rows),
     }
 
@@ -88,6 +91,8 @@ def _host(name: str, keyed: dict[str, Asset]) -> dict:
 def render(payload: dict, options: ChangesOptions, view: View):
     """One row per change: 'now' with time left, or 'in 2 h' with time to start."""
     rows = payload["rows"]
+    if not rows and not payload.get("read", True):
+        return html.Div("no calendar or ticket export read yet", className="panel-empty")
     if not rows:
         known = payload["known"]
         text = f"no change running or starting in the next {payload['ahead_h']:g} h"

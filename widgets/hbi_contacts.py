@@ -94,6 +94,7 @@ def compute(inputs: ContactInputs, options: HbiContactsOptions, context: PanelCo
         "hbi_hosts": len(rows),
         "talking": sum(r["outside"] for r in rows),
         "baseline_known": inputs.baseline_known,
+        "window_seen": len(inputs.now_pairs) > 0,  # no flow at all: unknown, not "no contact"
         "baseline_h": round(options.baseline.total_seconds() / 3600),
         "window_m": round(options.window.total_seconds() / 60),
         "more": max(0, len(rows) - options.limit),
@@ -122,15 +123,21 @@ def render(payload: dict, options: HbiContactsOptions, view: View):
         f"{payload['talking']} of {payload['hbi_hosts']} HBI hosts talk to the outside "
         f"(last {payload['window_m']} min)"
     )
+    if not payload.get("window_seen", True):
+        summary = f"no flow data in the last {payload['window_m']} min: contacts unknown"
     if not payload["baseline_known"]:
         summary += f" · no flow data {then}: nothing to compare with"
     grid = {"gridTemplateRows": f"auto repeat({options.limit}, minmax(0, 1fr)) auto"}
-    children = [head, *(_row_view(r) for r in rows), html.Div(summary, className="hbic-summary")]
+    seen = payload.get("window_seen", True)
+    children = [head, *(_row_view(r, seen) for r in rows),
+                html.Div(summary, className="hbic-summary")]  # fmt: skip
     return html.Div(className="hbics", style=grid, children=children)
 
 
-def _row_view(row: dict) -> html.Div:
-    if row["first_contact"]:
+def _row_view(row: dict, seen: bool = True) -> html.Div:
+    if not seen:
+        words = "no flow data"
+    elif row["first_contact"]:
         words = "first contact with the outside"
     elif row["new"]:
         words = "new: " + ", ".join(row["examples"]) + (" …" if row["new"] > 2 else "")
@@ -144,7 +151,7 @@ def _row_view(row: dict) -> html.Div:
         html.Span([html.Span(row["name"], className="hbic-name"),
                    html.Span(row["role"] or row["host"], className="hbic-role")],
                   className="hbic-host"),
-        html.Span(f"{row['peers']:,}", className="hbic-num"),
+        html.Span(f"{row['peers']:,}" if seen else unknown, className="hbic-num"),
         html.Span(unknown if row["peers_then"] is None else f"{row['peers_then']:,}",
                   className="hbic-num"),
         html.Span(unknown if row["new"] is None else f"{row['new']:,}", className="hbic-num"),

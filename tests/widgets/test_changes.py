@@ -80,3 +80,10 @@ def test_empty_says_what_it_knows():
     assert "the calendar lists none" in shown
     data = widget.compute(widget.ChangesInputs(CHANGES[:1], {}), widget.ChangesOptions(), CONTEXT)
     assert "(1 known)" in text_of(widget.render(data, widget.ChangesOptions(), View()))
+
+
+def test_never_read_is_not_an_empty_calendar():
+    inputs = widget.ChangesInputs([], {}, read=False)
+    data = widget.compute(inputs, widget.ChangesOptions(), CONTEXT)
+    shown = text_of(widget.render(data, widget.ChangesOptions(), View()))
+    assert shown == "no calendar or ticket export read yet"

@@ -70,7 +70,9 @@ def test_render_in_words():
     text = text_of(widget.render(data, options, View()))
     assert "first contact with the outside" in text and "new: 198.51.100.2, 198.51.100.3" in text
     assert "a day ago" in text and "3 of 3 HBI hosts talk to the outside (last 60 min)" in text
-    silent = widget.compute(widget.ContactInputs(pairs(), THEN, ASSETS, True), options, CONTEXT)
+    workstation_only = pairs(("10.0.3.50", "192.0.2.99", 5000, 3))  # flows seen, none HBI
+    silent = widget.compute(widget.ContactInputs(workstation_only, THEN, ASSETS, True), options,
+                            CONTEXT)  # fmt: skip
     assert "no outside contact" in text_of(widget.render(silent, options, View()))
 
 
@@ -81,3 +83,11 @@ def test_peer_churn_without_growth_stays_calm():
                           widget.HbiContactsOptions(inventory="x.csv"), CONTEXT)  # fmt: skip
     erp = next(r for r in data["rows"] if r["name"] == "erp-01")
     assert (erp["new"], erp["alert"], data["highlight"]) == (6, False, False)
+
+
+def test_a_window_without_any_flow_is_unknown_not_no_contact():
+    options = widget.HbiContactsOptions(inventory="x.csv")
+    data = widget.compute(widget.ContactInputs(pairs(), THEN, ASSETS, True), options, CONTEXT)
+    text = text_of(widget.render(data, options, View()))
+    assert "no flow data in the last 60 min: contacts unknown" in text
+    assert "no outside contact" not in text and data["highlight"] is False
