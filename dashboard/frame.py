@@ -34,7 +34,9 @@ def frame_state(meta: dict | None, now: datetime, stale_after: int, tz) -> Frame
     classes = ["panel", "stale" if stale else "fresh"]
     if meta.get("highlight"):
         classes.append("alert")
-    local = computed.astimezone(tz).strftime("%H:%M")
+    # the time of the data on the wall's clock (a replay shows its own time), age in real time
+    shown = datetime.fromisoformat(meta.get("data_until") or meta["computed_at"])
+    local = shown.astimezone(tz).strftime("%H:%M")
     return FrameState(
         " ".join(classes), f"{local} · {humanize_age(age)} ago", " · ".join(problems), stale
     )

@@ -22,10 +22,15 @@ class AuthConfig(tail.FileFollowing):
     path: ConfigPath = Field(
         description="glob of syslog, Windows Security JSON or Zeek ssh.log files"
     )
-    format: Literal["auto", "syslog", "windows", "zeek-ssh", "zeek-kerberos", "zeek-ntlm"] = Field(
+    format: Literal[
+        "auto", "syslog", "windows", "evtx", "zeek-ssh", "zeek-kerberos", "zeek-ntlm"
+    ] = Field(
         "auto", description="auto: Zeek by its #path header, Windows by '{', else syslog"
     )
     timezone: str = Field("UTC", description="zone of syslog times written without one")
+    builtin_accounts: bool = Field(
+        False, description="count SYSTEM, LOCAL SERVICE, NETWORK SERVICE, ANONYMOUS LOGON as users"
+    )
     refresh: Duration = "1m"
     bucket: Duration = "5m"
     retention: Duration = Field("40d", description="metric history kept in the store")
@@ -49,6 +54,8 @@ def content_format(head: bytes, configured: str) -> str:
     """The configured format, or the one the content's first bytes show."""
     if configured != "auto":
         return configured
+    if head.startswith(b"ElfFile\x00"):  # the .evtx file signature
+        return "evtx"
     start = head[:64].lstrip()
     if start.startswith(b"#separator"):
         kind = auth_formats.zeek_path(head) or "ssh"
@@ -59,10 +66,13 @@ def content_format(head: bytes, configured: str) -> str:
     return "windows" if start.startswith(b"{") else "syslog"
 
 
-def parse(data: bytes, fmt: str, now: datetime, tz: ZoneInfo) -> tuple[list[AuthEvent], int]:
+def parse(data: bytes, fmt: str, now: datetime, tz: ZoneInfo,
+          builtin_accounts: bool = False) -> tuple[list[AuthEvent], int]:  # fmt: skip
     """Events and unreadable lines of one file's new bytes, in its format."""
     if fmt == "windows":
-        return auth_formats.parse_windows_json(data)
+        return auth_formats.parse_windows_json(data, builtin_accounts)
+    if fmt == "evtx":
+        return auth_formats.parse_evtx(data, builtin_accounts)
     if fmt == "zeek-ssh":
         return auth_formats.parse_zeek_ssh(data)
     if fmt == "zeek-kerberos":
@@ -72,11 +82,12 @@ def parse(data: bytes, fmt: str, now: datetime, tz: ZoneInfo) -> tuple[list[Auth
     return auth_readers.parse_syslog(data, now, tz)
 
 
-def parse_counted(data: bytes, fmt: str, now: datetime, tz: ZoneInfo) -> tuple[list, int, int]:
+def parse_counted(data: bytes, fmt: str, now: datetime, tz: ZoneInfo,
+                  builtin_accounts: bool = False) -> tuple[list, int, int]:  # fmt: skip
     """parse() and how many lines or records were recognised as authentication messages."""
     if fmt == "syslog":
         return auth_readers.parse_syslog_counted(data, now, tz)
-    events, bad = parse(data, fmt, now, tz)
+    events, bad = parse(data, fmt, now, tz, builtin_accounts)
     return events, bad, len(events)
 
 
@@ -103,7 +114,7 @@ def compact(event: AuthEvent) -> dict:
     return {"ts": event.ts.isoformat(), "host": event.host, "user": event.user,
             "src_ip": event.src_ip, "outcome": event.outcome, "method": event.method,
             "invalid_user": event.invalid_user, "privileged": event.privileged,
-            "count": event.count}  # fmt: skip
+            "count": event.count, "reason": event.reason}  # fmt: skip
 
 
 class Source:
@@ -117,12 +128,15 @@ class Source:
 
         def header_for(path: str, head: bytes):
             fmt = content_format(head, self.config.format)
+            if fmt == "evtx":
+                return None  # a binary file: read whole, once
             return files.comment_lines if fmt.startswith("zeek-") else files.no_header
 
         def stage(read, batch, stats) -> int:
             fmt = content_format(read.head, self.config.format)
             data = bytes(read.data)
-            events, bad, recognised = parse_counted(data, fmt, now, tz)
+            events, bad, recognised = parse_counted(data, fmt, now, tz,
+                                                    self.config.builtin_accounts)  # fmt: skip
             lines = data.count(b"\n")
             if lines >= BLIND_MIN_LINES and recognised < BLIND_SHARE * lines:
                 stats["warnings"].append(
@@ -146,7 +160,7 @@ class Source:
         batch.add_members(keys, self.source_id, "failing_source_ips", failing_ips, now, retention)
         per_day: dict = defaultdict(list)
         for event in events:
-            if event.outcome or event.privileged:
+            if event.outcome or event.privileged or event.method == "explicit credentials":
                 per_day[event.ts.date()].append(json.dumps(compact(event), separators=(",", ":")))
         for day, items in per_day.items():
             batch.push(keys.auth_events(self.source_id, day), items,

@@ -16,6 +16,7 @@ from socwall.widgets.context import PanelContext, View
 needs_source = True
 source_types = ("auth",)
 PREVIOUS_TOP = 20
+GENERIC_REASONS = {"failed", "pam authentication failure", "ntlm failed", "kerberos login failed"}
 
 
 class Weights(Strict):
@@ -29,6 +30,7 @@ class Weights(Strict):
     privileged: float = Field(2.0, ge=0, description="privileged use this user never made")
     above_others: float = Field(1.0, ge=0, description="failures far above all other users now")
     hbi_login: float = Field(2.0, ge=0, description="per HBI host this user never logged in to")
+    explicit: float = Field(1.5, ge=0, description="someone else's credentials used (Windows 4648)")
 
 
 class SuspiciousUsersOptions(Strict):
@@ -181,7 +183,7 @@ def user_factors(now: list[dict], base: list[dict], days: int, options, tz) -> d
         history = f"usual {usual:g}" if base else "no history before"  # never claim a baseline
         factors["failures"] = (
             w.failures * math.log2(failures / (usual + 1)),
-            f"{failures} failed ({history}), from {_sources(now)}",
+            f"{failures} failed ({history}), from {_sources(now)}{_status_words(now)}",
         )
     successes = sorted((e for e in now if e["outcome"] == "success"), key=lambda e: e["ts"])
     logins = [e for e in successes if e["method"] != "sudo"]  # sudo is privileged use, not a login
@@ -203,6 +205,11 @@ def user_factors(now: list[dict], base: list[dict], days: int, options, tz) -> d
             w.many_hosts * (hosts - usual_hosts),
             f"logins on {hosts} hosts (usual {usual_hosts})",
         )
+    explicit = [e for e in now if e["method"] == "explicit credentials"]
+    if explicit:  # "alice used administrator's credentials on ws-02"
+        target = (explicit[0].get("reason") or "").removeprefix("explicit credentials of ")
+        where = f" on {explicit[0]['host']}" if explicit[0].get("host") else ""
+        factors["explicit"] = (w.explicit, f"used {target or 'other'}'s credentials{where}")
     privileged = lambda events: any(e["privileged"] and e["outcome"] != "failure" for e in events)  # noqa: E731
     if privileged(now) and not privileged(base):
         factors["privileged"] = (w.privileged, "privileged use, new for this user")
@@ -229,6 +236,13 @@ def _during_changes(now: list[dict], changes: tuple) -> list[str]:
         if during:
             notes.append(f"logins on {', '.join(during)} during change {change['title']}")
     return notes
+
+
+def _status_words(events: list[dict]) -> str:
+    """What the systems said, when they said more than 'failed': ', mostly wrong password'."""
+    said = Counter(e.get("reason") for e in events if e["outcome"] == "failure")
+    words = [r for r, _ in said.most_common() if r and r not in GENERIC_REASONS]
+    return f", mostly {words[0]}" if words else ""
 
 
 def _sources(events: list[dict]) -> str:

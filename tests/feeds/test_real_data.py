@@ -202,3 +202,31 @@ def test_real_zeek_kerberos_and_ntlm_logs_are_told_apart_by_their_path_header():
         assert "Zeek 'conn' log is not an authentication log" in str(error)
     else:
         raise AssertionError("a conn.log must not be read as authentication")
+
+
+def test_real_windows_samples_give_the_same_events_from_evtx_and_from_evtx_dump():
+    """Every .evtx sample and its evtx_dump JSON lines give the same events; the 4624/4625
+    counts equal a plain loop over the JSON that leaves out machine and built-in accounts."""
+    import json
+    import re
+
+    from socwall.feeds import auth, auth_formats
+
+    builtin = re.compile(r"^(SYSTEM|LOCAL SERVICE|NETWORK SERVICE|ANONYMOUS LOGON|DWM-\d+|UMFD-\d+|-)$", re.I)
+    samples = sorted((SHARED / "auth" / "windows").glob("*.evtx"))
+    assert len(samples) == 7
+    for path in samples:
+        binary = path.read_bytes()
+        assert auth.content_format(binary[:64], "auto") == "evtx"
+        from_evtx, bad = auth_formats.parse_evtx(binary)
+        dump = Path(f"{path}_dump.jsonl").read_bytes()
+        from_json, _ = auth_formats.parse_windows_json(dump)
+        assert bad == 0 and from_evtx == from_json, path.name
+        expected = 0
+        for line in dump.decode().splitlines():
+            event = json.loads(line)["Event"]
+            if event["System"]["EventID"] in (4624, 4625):
+                user = (event.get("EventData") or {}).get("TargetUserName") or ""
+                expected += not (user.endswith("$") or builtin.match(user))
+        got = sum(1 for e in from_json if e.program in ("windows-4624", "windows-4625"))
+        assert got == expected, path.name

@@ -164,3 +164,15 @@ def test_a_password_spray_gets_a_summary_row():
     assert "password spray: 172.16.66.1 tried 9 accounts, 7 exist" in str(su.render(data, options(), View()))
     many = su.compute(su.AuthInputs(events), options(spray_accounts=3), CONTEXT)
     assert many["sprays"][0]["alert"] is True and many["highlight"] is True
+
+
+def test_explicit_credentials_and_the_systems_own_words_reach_the_row():
+    events = [ev("user01", day(0, 9) + timedelta(minutes=m), "failure", ip="10.0.0.50") for m in range(12)]
+    for e in events:
+        e["reason"] = "wrong password"
+    explicit = ev("user01", day(0, 10), None, ip="10.0.0.50", host="ws-02")
+    explicit.update(method="explicit credentials", reason="explicit credentials of administrator")
+    data = su.compute(su.AuthInputs([*events, explicit]), options(), CONTEXT)
+    (row,) = data["rows"]
+    assert row["reasons"][0] == "12 failed (no history before), from 10.0.0.50, mostly wrong password"
+    assert "used administrator's credentials on ws-02" in row["reasons"]
