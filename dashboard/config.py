@@ -321,7 +321,10 @@ def _check_own_source(config: WallConfig, widget, panel: PanelBase, key: str) ->
     if source.type not in widget.source_types:
         wanted = " or ".join(widget.source_types)
         return [f"{key}.source: {panel.widget} needs a {wanted} source, not '{source.type}'"]
-    return [f"{key}.options.{k}: {msg}" for k, msg in widget.check(panel.options, source)]
+    problems = widget.check(panel.options, source)
+    if hasattr(widget, "check_sources"):  # options that name other sources
+        problems += widget.check_sources(panel.options, config.sources)
+    return [f"{key}.options.{k}: {msg}" for k, msg in problems]
 
 
 def _check_cells(grid: GridConfig, panel: PanelBase, key: str, occupied: dict) -> list[str]:

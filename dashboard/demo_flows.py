@@ -54,9 +54,20 @@ EXFIL = Talker("10.0.1.66", "hr-files-02", 2.0, 1.2e7, 2e3, 1.0)
 PEERS = 4000
 
 
+HBI = {"hr-files-02": "HR file server", "crm-01": "CRM", "backup-01": "backup server"}
+SERVERS = [("10.0.1.70", "db-01", "HBI", "PostgreSQL replica"),
+           ("10.0.1.71", "db-02", "HBI", "PostgreSQL primary"),
+           ("10.0.1.5", "fw-01", "high", "firewall")]  # fmt: skip
+
+
 def inventory_rows() -> str:
-    """The demo's inventory file: ip,name for every generated host."""
-    return "ip,name\n" + "".join(f"{t.ip},{t.name}\n" for t in [*TALKERS, EXFIL])
+    """The demo's inventory file (ip,name,criticality,role,owner) for every generated host."""
+    rows = [(t.ip, t.name, "HBI" if t.name in HBI else "", HBI.get(t.name, "")) for t in
+            [*TALKERS, EXFIL]] + SERVERS  # fmt: skip
+    return "ip,name,criticality,role,owner\n" + "".join(
+        f"{ip},{name},{level},{role},{'it-ops' if level else ''}\n"
+        for ip, name, level, role in rows
+    )
 
 
 def external_peers(seed: int) -> np.ndarray:

@@ -11,6 +11,11 @@ from socwall.dashboard.clock import Clock
 from socwall.dashboard.config import WallConfig
 from socwall.dashboard.demo import DemoData
 from socwall.dashboard.demo_auth import DemoAuth
+from socwall.dashboard.demo_context import (
+    seed_probe_history,
+    start_local_services,
+    write_demo_changes,
+)
 from socwall.dashboard.demo_flows import DemoFlows
 from socwall.dashboard.demo_news import write_demo_news
 from socwall.dashboard.demo_ops import DemoOps
@@ -29,6 +34,12 @@ def run_demo(config: WallConfig, base_dir: Path, args) -> int:
     store = Store(fakeredis.FakeRedis(decode_responses=True), config.store.prefix)
     clock = make_clock(config, args.now, store)
     data = start_demo_data(base_dir / DEMO_DATA, config, clock, args.seed)
+    services = start_local_services()  # what the demo's probe source checks, on 127.0.0.1
+    for source_id, source in config.sources.items():
+        if source.type == "probe":
+            names = [target.name for target in source.targets]
+            anchor = clock.now().replace(second=0, microsecond=0)
+            seed_probe_history(store, source_id, anchor, names)
     scheduler = create_scheduler(config, store, clock, worker="demo", may_run=lambda: True)
     scheduler.add_job(lambda: [d.write_until(clock.now()) for d in data], "interval", seconds=20)
     threading.Thread(
@@ -39,6 +50,8 @@ def run_demo(config: WallConfig, base_dir: Path, args) -> int:
     log.info("demo wall on http://%s:%s/ (embedded store, generated data)", host, port)
     app.run(host=host, port=port, debug=False)
     scheduler.shutdown(wait=False)
+    if services is not None:
+        services.close()
     return 0
 
 
@@ -54,6 +67,7 @@ def start_demo_data(directory: Path, config: WallConfig, clock: Clock, seed: int
         rows = generated.write_until(anchor)
         log.info("demo data: %s rows written to %s", f"{rows:,}", generated.directory)
     write_demo_news(directory / "feeds", anchor, seed)
+    write_demo_changes(directory / "changes", anchor, config.tz)
     return data
 
 

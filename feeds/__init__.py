@@ -5,7 +5,7 @@ whose `ingest(store, now)` reads what is new and writes it to the store, returni
 """
 
 from socwall.dashboard.contracts import SourceModule, check_registry
-from socwall.feeds import auth, events, flows, kev, news, prometheus
+from socwall.feeds import auth, changes, events, flows, kev, news, probe, prometheus
 
 SOURCES = {
     "events": events,
@@ -14,6 +14,8 @@ SOURCES = {
     "news": news,
     "auth": auth,
     "prometheus": prometheus,
+    "changes": changes,
+    "probe": probe,
 }
 
 check_registry(SOURCES, SourceModule)

@@ -7,10 +7,13 @@ A widget module has `Options` (pydantic), `needs_source`, `source_types`, `check
 
 from socwall.dashboard.contracts import Widget, check_registry
 from socwall.widgets import (
+    changes,
     exploited_recent,
     feed_keywords,
+    hbi_contacts,
     metric_compare,
     metric_grid,
+    status,
     suspicious_users,
     top_talkers,
 )
@@ -22,6 +25,9 @@ WIDGETS = {
     "exploited_recent": exploited_recent,
     "feed_keywords": feed_keywords,
     "suspicious_users": suspicious_users,
+    "changes": changes,
+    "status": status,
+    "hbi_contacts": hbi_contacts,
 }
 
 check_registry(WIDGETS, Widget)

@@ -1,5 +1,6 @@
 """metric_compare: a metric today, the same local time a week ago, and the band of past weeks."""
 
+import re
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Literal
@@ -19,6 +20,12 @@ needs_source = True
 source_types = ("events", "auth", "prometheus")  # the sources that declare metrics
 
 
+class ChangeLink(Strict):
+    source: str = Field(description="a `changes` source whose spans are shaded on the chart")
+    hosts: list[str] = Field(default_factory=list, description="changes on these hosts...")
+    services: list[str] = Field(default_factory=list, description="...or services; none: all")
+
+
 class MetricCompareOptions(Strict):
     metric: str = Field(description="a metric the source declares under `metrics`")
     window: Literal["today"] | Duration = Field("today", description="'today' (local) or 24h")
@@ -35,6 +42,8 @@ class MetricCompareOptions(Strict):
     unit: str = Field("", description="shown after the big number, e.g. 'GB'")
     scale: float = Field(1.0, gt=0, description="multiply values for display, e.g. 1e-9 for GB")
     decimals: int = Field(0, ge=0, le=3)
+    changes: ChangeLink | None = Field(None, description="shade the changes that touch this metric")
+    exclude_changes: bool = Field(False, description="past change spans do not shape the band")
 
 
 Options = MetricCompareOptions
@@ -48,6 +57,15 @@ class MetricInputs:
     bucket: timedelta
     covered_since: datetime | None  # before this, no data was read: absent is unknown, not 0
     kind: str = "count"  # "count" adds up over time; "gauge" is a level (latency): averaged
+    changes: tuple = ()  # change spans that touch the metric (dicts with start, end, title)
+
+
+def check_sources(options: MetricCompareOptions, sources: dict) -> list[tuple[str, str]]:
+    """The `changes` link must name a changes source."""
+    link = options.changes
+    if link is not None and getattr(sources.get(link.source), "type", None) != "changes":
+        return [("changes.source", f"'{link.source}' is not a changes source")]
+    return []
 
 
 def check(options: MetricCompareOptions, source) -> list[tuple[str, str]]:
@@ -75,7 +93,21 @@ def load(reader, panel, context: PanelContext) -> MetricInputs:
     bucket = reader.source_bucket(context.source_id)
     covered = reader.source_covered_since(context.source_id)
     kind = reader.metric_kind(context.source_id, options.metric)
-    return MetricInputs(series, bucket, covered, kind)
+    changes = ()
+    if options.changes is not None:
+        known = reader.document(options.changes.source, "changes") or []
+        changes = tuple(c for c in known if touches(c, options.changes))
+    return MetricInputs(series, bucket, covered, kind, changes)
+
+
+def touches(change: dict, link: ChangeLink) -> bool:
+    """Does a change name one of the linked hosts or services (any change when none are set)?"""
+    if not link.hosts and not link.services:
+        return True
+    hosts = {h.lower() for h in change.get("hosts", [])}
+    services = {s.lower() for s in change.get("services", [])}
+    return bool(hosts & {h.lower() for h in link.hosts}) or bool(
+        services & {s.lower() for s in link.services})
 
 
 def window_start(now: datetime, window, tz) -> datetime:
@@ -157,7 +189,7 @@ def compute(inputs: MetricInputs, options: MetricCompareOptions, context: PanelC
             for k in range(1, options.weeks + 1)
         ]
     )
-    low, high = band(past, options.band)
+    low, high = band(without_changes(past, axis, chart.bucket, inputs, options, tz), options.band)
     return {
         "x": [t.tz_convert(tz).strftime("%Y-%m-%dT%H:%M") for t in axis],
         "per": format_duration(chart.bucket),
@@ -166,8 +198,57 @@ def compute(inputs: MetricInputs, options: MetricCompareOptions, context: PanelC
         "band_low": _clean(low * options.scale),
         "band_high": _clean(high * options.scale),
         **current,
+        "changes": change_spans(inputs.changes, axis, chart.bucket, tz),
         "highlight": current["outside"] is not None,
     }
+
+
+def in_changes(starts: pd.DatetimeIndex, bucket: timedelta, changes) -> np.ndarray:
+    """Per bucket start: does the bucket overlap any change span?"""
+    hit = np.zeros(len(starts), dtype=bool)
+    for change in changes:
+        begin, end = pd.Timestamp(change["start"]), pd.Timestamp(change["end"])
+        hit |= np.asarray((starts < end) & (starts + bucket > begin))
+    return hit
+
+
+def without_changes(past, index, bucket, inputs: MetricInputs, options, tz) -> np.ndarray:
+    """Past weeks' values with change spans blanked (`exclude_changes`): the band ignores them."""
+    if not options.exclude_changes or not inputs.changes:
+        return past
+    masked = np.array(past, dtype=float)
+    for k in range(1, len(masked) + 1):
+        starts = same_local_time(index, k, tz, bucket)
+        masked[k - 1][in_changes(starts, bucket, inputs.changes)] = np.nan
+    return masked
+
+
+def short_label(change: dict) -> str:
+    """'CHG-1042 db-02' when the title starts with a ticket id, else the title's first words."""
+    first, _, _ = change["title"].partition(" ")
+    if re.fullmatch(r"[A-Za-z]+-?\d+", first):
+        return " ".join([first, *change.get("hosts", [])[:1]])
+    return change["title"] if len(change["title"]) <= 24 else change["title"][:23] + "…"
+
+
+def change_spans(changes, axis: pd.DatetimeIndex, bucket: timedelta, tz) -> list[dict]:
+    """Spans to shade, in the chart's local time: today's changes, and last week's moved onto
+    today's axis (the week-ago line is drawn at the same local time)."""
+    if not len(axis) or not changes:
+        return []
+    low = axis[0].tz_convert(tz).tz_localize(None)
+    high = (axis[-1] + bucket).tz_convert(tz).tz_localize(None)
+    spans = []
+    for weeks, when in ((0, "today"), (1, "week_ago")):
+        for change in changes:
+            begin = pd.Timestamp(change["start"]).tz_convert(tz).tz_localize(None) + weeks * WEEK
+            end = pd.Timestamp(change["end"]).tz_convert(tz).tz_localize(None) + weeks * WEEK
+            if end <= low or begin >= high:
+                continue
+            spans.append({"x0": max(begin, low).strftime("%Y-%m-%dT%H:%M"),
+                          "x1": min(end, high).strftime("%Y-%m-%dT%H:%M"),
+                          "label": short_label(change), "when": when})  # fmt: skip
+    return spans
 
 
 def current_window(inputs, options, context, complete_end) -> dict:
@@ -180,6 +261,12 @@ def current_window(inputs, options, context, complete_end) -> dict:
         for k in range(1, options.weeks + 1)
     ]
     week_ago = weekly[0]
+    if options.exclude_changes and inputs.changes:  # a week with a change in the window: unknown
+        weekly = [
+            np.nan if in_changes(same_local_time(recent, k, context.tz, inputs.bucket),
+                                 inputs.bucket, inputs.changes).any() else value_k
+            for k, value_k in enumerate(weekly, start=1)
+        ]  # fmt: skip
     low, high = (x[0] for x in band(np.array(weekly, dtype=float).reshape(-1, 1), options.band))
     outside, near = None, False
     if not np.isnan(low) and not np.isnan(value):
@@ -322,4 +409,22 @@ def _figure(payload: dict, options: MetricCompareOptions, view: View) -> dict:
     ]
     layout = theme.figure_layout(view)
     layout["xaxis"] = {**layout["xaxis"], "tickformat": "%H:%M", "nticks": 7}
+    layout.update(change_shapes(payload.get("changes", []), view))
     return {"data": traces, "layout": layout}
+
+
+def change_shapes(spans: list[dict], view: View) -> dict:
+    """Shaded spans with a short label: today's solid, last week's (on the dotted line) hatched."""
+    shapes, notes = [], []
+    for number, span in enumerate(spans):
+        today = span["when"] == "today"
+        shapes.append({"type": "rect", "xref": "x", "yref": "paper", "x0": span["x0"],
+                       "x1": span["x1"], "y0": 0, "y1": 1, "layer": "below",
+                       "line": {"width": 0 if today else view.line(1), "dash": "dot",
+                                "color": theme.WEEK_AGO},
+                       "fillcolor": theme.CHANGE if today else theme.CHANGE_WEEK_AGO})  # fmt: skip
+        label = span["label"] if today else f"week ago: {span['label']}"
+        notes.append({"x": span["x0"], "xref": "x", "yref": "paper", "y": 1 - 0.07 * (number % 3),
+                      "xanchor": "left", "yanchor": "top", "showarrow": False, "text": label,
+                      "font": {"size": view.px(11), "color": theme.CALM_TEXT}})  # fmt: skip
+    return {"shapes": shapes, "annotations": notes} if spans else {}

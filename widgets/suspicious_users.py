@@ -9,7 +9,8 @@ from statistics import median
 
 from dash import html
 from pydantic import Field
-from socwall.dashboard.types import Duration, Strict
+from socwall.dashboard.types import ConfigPath, Duration, Strict
+from socwall.feeds import inventory
 from socwall.widgets.context import PanelContext, View
 
 needs_source = True
@@ -28,6 +29,7 @@ class Weights(Strict):
     many_hosts: float = Field(1.0, ge=0, description="per host above the user's usual")
     privileged: float = Field(2.0, ge=0, description="privileged use this user never made")
     above_others: float = Field(1.0, ge=0, description="failures far above all other users now")
+    hbi_login: float = Field(2.0, ge=0, description="per HBI host this user never logged in to")
     explicit: float = Field(1.5, ge=0, description="someone else's credentials used (Windows 4648)")
 
 
@@ -45,6 +47,8 @@ class SuspiciousUsersOptions(Strict):
         5, ge=2, description="one source trying this many accounts, few times each, is a spray"
     )
     weights: Weights = Field(default_factory=Weights)
+    inventory: ConfigPath | None = Field(None, description="CSV ip,name,criticality: HBI hosts")
+    changes: str | None = Field(None, description="a changes source: logins during a change")
 
 
 Options = SuspiciousUsersOptions
@@ -53,6 +57,8 @@ Options = SuspiciousUsersOptions
 @dataclass(frozen=True)
 class AuthInputs:
     events: list[dict]  # compact attempts: ts, host, user, src_ip, outcome, method, ...
+    hbi: frozenset = frozenset()  # lower-case names of high-business-impact hosts
+    changes: tuple = ()  # change spans (start, end, hosts, title) for maintenance words
 
 
 def check(options: SuspiciousUsersOptions, source) -> list[tuple[str, str]]:
@@ -62,13 +68,24 @@ def check(options: SuspiciousUsersOptions, source) -> list[tuple[str, str]]:
 def load(reader, panel, context: PanelContext) -> AuthInputs:
     options: SuspiciousUsersOptions = panel.options
     start = context.now - 2 * options.window - options.baseline  # the previous window too
-    return AuthInputs(reader.auth_events(context.source_id, start, context.now))
+    assets = inventory.read_inventory(options.inventory)
+    hbi = frozenset(a.name.lower() for a in assets.values() if a.hbi)
+    changes = tuple(reader.document(options.changes, "changes") or []) if options.changes else ()
+    return AuthInputs(reader.auth_events(context.source_id, start, context.now), hbi, changes)
+
+
+def check_sources(options: SuspiciousUsersOptions, sources: dict) -> list[tuple[str, str]]:
+    """`changes` must name a changes source."""
+    if options.changes and getattr(sources.get(options.changes), "type", None) != "changes":
+        return [("changes", f"'{options.changes}' is not a changes source")]
+    return []
 
 
 def compute(inputs: AuthInputs, options: SuspiciousUsersOptions, context: PanelContext) -> dict:
     """Top users by score with reasons, rank change and NEW; invalid-user attempts per source."""
-    current = score_users(inputs.events, context.now, options, context.tz)
-    previous = score_users(inputs.events, context.now - options.window, options, context.tz)
+    more = {"hbi": inputs.hbi, "changes": inputs.changes}
+    current = score_users(inputs.events, context.now, options, context.tz, **more)
+    previous = score_users(inputs.events, context.now - options.window, options, context.tz, **more)
     before = {row["user"]: rank for rank, row in enumerate(previous, 1)}
     earlier = context.now - options.window
     first_window = not any(e["ts"] < earlier.isoformat() for e in inputs.events)
@@ -120,7 +137,8 @@ def _excluded(user: str | None, patterns: list[str]) -> bool:
 
 
 def score_users(
-    events: list[dict], end: datetime, options: SuspiciousUsersOptions, tz
+    events: list[dict], end: datetime, options: SuspiciousUsersOptions, tz,
+    hbi: frozenset = frozenset(), changes: tuple = (),
 ) -> list[dict]:
     """Every user with a score above 0 in the window ending at `end`, highest first."""
     start = end - options.window
@@ -141,9 +159,13 @@ def score_users(
         factors = user_factors(now_events, base_by_user[user], days, options, tz)
         if against := _above_others(user, failures, options):
             factors["above_others"] = against
+        if first := _first_hbi_logins(now_events, base_by_user[user], hbi):
+            factors["hbi_login"] = (options.weights.hbi_login * len(first),
+                                    "first login to " + ", ".join(f"{h} (HBI)" for h in first))
         score = sum(points for points, _ in factors.values())
         if score > 0 or failures[user] >= options.alert_failures:
             reasons = [text for points, text in sorted(factors.values(), key=lambda f: -f[0])][:3]
+            reasons += _during_changes(now_events, changes)[:1]  # context, not points
             rows.append({"user": user, "score": round(score, 1), "reasons": reasons,
                          "factors": sorted(factors), "failed": failures[user]})  # fmt: skip
     return sorted(rows, key=lambda r: (-r["score"], r["user"]))
@@ -192,6 +214,28 @@ def user_factors(now: list[dict], base: list[dict], days: int, options, tz) -> d
     if privileged(now) and not privileged(base):
         factors["privileged"] = (w.privileged, "privileged use, new for this user")
     return factors
+
+
+def _first_hbi_logins(now: list[dict], base: list[dict], hbi: frozenset) -> list[str]:
+    """HBI hosts this user logged in to now and never in the baseline (needs a baseline)."""
+    if not hbi or not base:
+        return []
+    logged = lambda events: {e["host"] for e in events  # noqa: E731
+                             if e["outcome"] == "success" and e["method"] != "sudo" and e["host"]}
+    return sorted(h for h in logged(now) - logged(base) if h.lower() in hbi)
+
+
+def _during_changes(now: list[dict], changes: tuple) -> list[str]:
+    """'logins on db-02 during CHG-1042 ...': logins on a host while a change on it ran."""
+    notes = []
+    for change in changes:
+        hosts = {h.lower() for h in change["hosts"]}
+        during = sorted({e["host"] for e in now if e["outcome"] == "success" and e["host"]
+                         and e["host"].lower() in hosts
+                         and change["start"] <= e["ts"] < change["end"]})  # fmt: skip
+        if during:
+            notes.append(f"logins on {', '.join(during)} during change {change['title']}")
+    return notes
 
 
 def _status_words(events: list[dict]) -> str:

@@ -8,6 +8,8 @@ BAND = "rgba(170, 180, 195, 0.22)"
 ALERT = "#D55E00"  # vermillion: outside the normal band
 CALM_TEXT = "#9aa4b2"
 GRID = "rgba(255, 255, 255, 0.07)"
+CHANGE = "rgba(230, 159, 0, 0.16)"  # a change / maintenance span on today's line
+CHANGE_WEEK_AGO = "rgba(230, 159, 0, 0.06)"  # last week's span, drawn on the week-ago line
 
 
 def figure_layout(view: View, **overrides) -> dict:

@@ -11,6 +11,7 @@ from dash import html
 from pydantic import Field, model_validator
 from socwall.dashboard.durations import format_duration
 from socwall.dashboard.types import ConfigPath, Duration, Strict
+from socwall.feeds import changes, inventory
 from socwall.feeds.flows import rank_hosts
 from socwall.widgets.context import PanelContext, View
 
@@ -29,7 +30,10 @@ class TopTalkersOptions(Strict):
         "both. Default: both for bytes, out for connections"
     )
     ranks: tuple[int, int] = Field((1, 10), description="[first, last] rank shown, e.g. [11, 20]")
-    inventory: ConfigPath | None = Field(None, description="CSV with columns ip,name")
+    inventory: ConfigPath | None = Field(
+        None, description="CSV ip,name[,criticality,role,owner]: names; HBI hosts marked"
+    )
+    changes: str | None = Field(None, description="a changes source: hosts in maintenance marked")
     jump: int = Field(5, ge=1, description="a rise of this many ranks is highlighted")
     min_share: float = Field(
         0.5, ge=0, description="NEW or risen hosts below this % of the total are not highlighted"
@@ -70,6 +74,15 @@ class TalkerInputs:
     bucket_s: int
     repaired: int = 0  # flows swapped because they were recorded backwards, in the window
     ports_cleared: int = 0  # ports of non-TCP/UDP flows cleared, in the window
+    hbi: frozenset = frozenset()  # addresses of high-business-impact hosts
+    maintenance: dict | None = None  # address -> title of the change running on it now
+
+
+def check_sources(options: TopTalkersOptions, sources: dict) -> list[tuple[str, str]]:
+    """`changes` must name a changes source."""
+    if options.changes and getattr(sources.get(options.changes), "type", None) != "changes":
+        return [("changes", f"'{options.changes}' is not a changes source")]
+    return []
 
 
 def check(options: TopTalkersOptions, source) -> list[tuple[str, str]]:
@@ -96,8 +109,16 @@ def load(reader, panel, context: PanelContext) -> TalkerInputs:
     recent = (datetime.fromtimestamp(buckets[window_s // bucket_s - 1], UTC), context.now)
     cleaning = {name: float(reader.metric_series(context.source_id, name, [recent]).sum())
                 for name in ("repaired", "cleared")}  # fmt: skip
-    names = read_inventory(options.inventory)
-    return TalkerInputs(pairs, names, bucket_s, int(cleaning["repaired"]), int(cleaning["cleared"]))
+    assets = inventory.read_inventory(options.inventory)
+    names = {ip: asset.name for ip, asset in assets.items()}
+    hbi = frozenset(ip for ip, asset in assets.items() if asset.hbi)
+    running = changes.running_by_host(
+        (reader.document(options.changes, "changes") or []) if options.changes else [], context.now
+    )
+    maintenance = {ip: running[a.name.lower()] for ip, a in assets.items()
+                   if a.name.lower() in running}  # fmt: skip
+    return TalkerInputs(pairs, names, bucket_s, int(cleaning["repaired"]), int(cleaning["cleared"]),
+                        hbi, maintenance)  # fmt: skip
 
 
 def read_inventory(path: str | None) -> dict[str, str]:
@@ -157,6 +178,10 @@ def compute(inputs: TalkerInputs, options: TopTalkersOptions, context: PanelCont
     shown = current[(current["rank"] >= first) & (current["rank"] <= last)]
     rows = [_row(host, before, seen_before, first_window, total, inputs.names, options)
             for host in shown.itertuples()]  # fmt: skip
+    for row in rows:  # crown jewels: NEW or a jump counts whatever the share
+        row["hbi"] = row["host"] in inputs.hbi
+        row["maintenance"] = (inputs.maintenance or {}).get(row["host"])
+        row["alert"] = row["alert"] or (row["hbi"] and row["rise"])
     return {
         "by": by,
         "direction": direction,
@@ -191,6 +216,7 @@ def _row(host, before, seen_before, first_window, total, names, options) -> dict
         "change": change,
         "new": new,
         "first_window": first_window,
+        "rise": new or (change or 0) >= options.jump,
         "alert": (new or (change or 0) >= options.jump) and share >= options.min_share,
     }
 
@@ -250,6 +276,13 @@ def _row_view(row: dict, top: float, options: TopTalkersOptions) -> html.Div:
     ]
     if not row["name"]:
         label = [html.Span(row["host"], className="talker-name")]
+    if row.get("hbi"):
+        label.insert(1, html.Span("HBI", className="talker-hbi"))
+    if row.get("maintenance"):
+        first = row["maintenance"].split(" ", 1)[0]  # a ticket id when the title starts with one
+        short = "maint. " + first if any(c.isdigit() for c in first) else "maintenance"
+        label.append(html.Span(short, className="talker-maint",
+                               title=f"in maintenance: {row['maintenance']}"))
     value = format_value(row["value"], options.by)
     width = min(100.0, row["value"] / top * 100)
     bar = html.Span(className="talker-bar", style={"width": f"{width:.1f}%"})

@@ -26,7 +26,8 @@ def problems_of(raw: dict) -> list[str]:
 def test_the_repository_config_is_valid():
     config = load_config(REPO_CONFIG)
     assert config.sources["security_events"].path.endswith("demo-data/events/*.csv")
-    assert [p.id for p in config.pages] == ["threats", "network", "intel", "access", "operations"]
+    assert [p.id for p in config.pages] == ["threats", "network", "intel", "access", "operations",
+                                          "context"]
 
 
 def test_bad_duration_names_the_key_and_shows_the_expected_form(raw):

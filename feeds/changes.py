@@ -1,0 +1,259 @@
+"""The `changes` source: a change calendar (iCalendar, RFC 5545 with recurrence) and CSV/JSON
+ticket exports, normalized to change occurrences with their affected hosts and services."""
+
+import csv
+import io
+import json
+import re
+from datetime import UTC, date, datetime, time, timedelta
+from typing import Literal
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+import icalendar
+import pandas as pd
+import recurring_ical_events
+from pydantic import Field, field_validator
+from socwall.dashboard.types import ConfigPath, Duration, Strict
+from socwall.feeds import fetch
+
+DROPPED_STATES = {"cancelled", "canceled", "rejected", "withdrawn"}
+SPLIT = re.compile(r"[,;\s]+")
+REEXPAND = timedelta(hours=1)  # recurrences move with the clock even when the file does not
+
+
+class ChangesConfig(Strict):
+    type: Literal["changes"]
+    locations: list[ConfigPath] = Field(
+        min_length=1, description="files or http(s) URLs: .ics calendars, .csv/.json ticket exports"
+    )
+    format: Literal["auto", "ics", "csv", "json"] = "auto"
+    timezone: str = Field("UTC", description="zone of ticket times written without one")
+    refresh: Duration = "5m"
+    timeout: Duration = "30s"
+    max_bytes: int = Field(5 << 20, gt=0, description="a larger file or answer is refused")
+    past: Duration = Field("36d", description="changes that ended longer ago are dropped")
+    ahead: Duration = Field("14d", description="recurrences are expanded this far ahead")
+    open_end: Duration = Field("4h", description="length assumed for a ticket without an end")
+
+    @field_validator("timezone")
+    @classmethod
+    def _known_zone(cls, value: str) -> str:
+        try:
+            ZoneInfo(value)
+        except (ZoneInfoNotFoundError, ValueError):
+            raise ValueError(f'unknown time zone "{value}"; use an IANA name') from None
+        return value
+
+
+Config = ChangesConfig
+
+
+def file_format(location: str, configured: str) -> str:
+    """The configured format, or the one the name says."""
+    if configured != "auto":
+        return configured
+    name = location.lower().split("?", 1)[0]
+    for suffix, fmt in ((".ics", "ics"), (".ical", "ics"), (".csv", "csv"), (".json", "json")):
+        if name.endswith(suffix):
+            return fmt
+    raise ValueError(f"{location}: cannot tell the format from the name; set `format`")
+
+
+def _names(value) -> list[str]:
+    """Host or service names from 'db-01, db-02', 'db-01;db-02' or a list."""
+    if value is None:
+        return []
+    items = value if isinstance(value, list) else [value]
+    return [n for item in items for n in SPLIT.split(str(item).strip()) if n]
+
+
+def _utc(value: datetime | date, zone: ZoneInfo) -> datetime:
+    if not isinstance(value, datetime):  # an all-day date starts at local midnight
+        value = datetime.combine(value, time(), tzinfo=zone)
+    if value.tzinfo is None:
+        value = value.replace(tzinfo=zone)
+    return value.astimezone(UTC)
+
+
+def parse_ics(data: bytes, start: datetime, end: datetime, zone: ZoneInfo) -> tuple[list, int]:
+    """Occurrences of the events of a calendar between start and end, and unusable events."""
+    try:
+        calendar = icalendar.Calendar.from_ical(data)
+    except ValueError as error:
+        raise ValueError(f"not an iCalendar file: {error}") from None
+    if calendar.name != "VCALENDAR":
+        raise ValueError(f"not an iCalendar file: it starts with {calendar.name}")
+    try:
+        events = recurring_ical_events.of(calendar).between(start, end)
+    except Exception as error:  # the library raises many types for broken dates or rules
+        raise ValueError(f"unusable calendar: {type(error).__name__}: {error}") from None
+    recurring = {str(e.get("UID")) for e in calendar.walk("VEVENT")
+                 if e.get("RRULE") or e.get("RDATE")}  # fmt: skip
+    changes, bad = [], 0
+    for event in events:
+        try:
+            changes.append(_ics_change(event, zone, str(event.get("UID")) in recurring))
+        except (ValueError, TypeError, AttributeError):
+            bad += 1
+    return [c for c in changes if c["state"] not in DROPPED_STATES], bad
+
+
+def _ics_change(event, zone: ZoneInfo, recurring: bool) -> dict:
+    begin = _utc(event["DTSTART"].dt, zone)
+    finish = _utc(event["DTEND"].dt, zone) if event.get("DTEND") else begin
+    categories = event.get("CATEGORIES")
+    services = [str(c) for c in categories.cats] if categories is not None else []
+    uid = str(event.get("UID") or event.get("SUMMARY") or "event")
+    return {
+        "id": f"{uid}@{begin:%Y%m%dT%H%M}Z" if recurring else uid,
+        "title": " ".join(str(event.get("SUMMARY") or "").split()) or uid,
+        "start": begin.isoformat(),
+        "end": max(finish, begin).isoformat(),
+        "end_known": True,
+        "hosts": _names(str(event.get("X-HOSTS") or event.get("LOCATION") or "")),
+        "services": _names(services),
+        "state": str(event.get("STATUS") or "confirmed").lower(),
+        "recurring": recurring,
+    }
+
+
+def parse_tickets(data: bytes, fmt: str, zone: ZoneInfo, open_end: timedelta) -> tuple[list, int]:
+    """Changes from a CSV or JSON ticket export (id,title,start,end,hosts,services,state)."""
+    if fmt == "csv":
+        rows = list(csv.DictReader(io.StringIO(data.decode("utf-8-sig", errors="replace"))))
+    else:
+        try:
+            document = json.loads(data)
+        except ValueError as error:
+            raise ValueError(f"not JSON: {error}") from None
+        rows = document.get("changes") if isinstance(document, dict) else document
+        if not isinstance(rows, list):
+            raise ValueError("not a ticket export: expected a list or {'changes': [...]}")
+    changes = [_ticket(row, zone, open_end) for row in rows]
+    usable = [c for c in changes if c is not None]
+    return [c for c in usable if c["state"] not in DROPPED_STATES], len(changes) - len(usable)
+
+
+def _time(value, zone: ZoneInfo) -> datetime | None:
+    if value in (None, ""):
+        return None
+    stamp = pd.Timestamp(str(value).strip())  # ISO 8601 with or without zone
+    return _utc(stamp.to_pydatetime(), zone)
+
+
+def _ticket(row, zone: ZoneInfo, open_end: timedelta) -> dict | None:
+    """One ticket as a change; None when it has no id or no readable start, or ends first."""
+    if not isinstance(row, dict):
+        return None
+    row = {str(k).strip().lower(): v for k, v in row.items() if k is not None}
+    try:
+        begin, finish = _time(row.get("start"), zone), _time(row.get("end"), zone)
+    except ValueError:
+        return None
+    ident = str(row.get("id") or "").strip()
+    if not ident or begin is None or (finish is not None and finish < begin):
+        return None
+    return {
+        "id": ident,
+        "title": " ".join(str(row.get("title") or "").split()) or ident,
+        "start": begin.isoformat(),
+        "end": (finish or begin + open_end).isoformat(),
+        "end_known": finish is not None,
+        "hosts": _names(row.get("hosts")),
+        "services": _names(row.get("services")),
+        "state": str(row.get("state") or "scheduled").strip().lower(),
+        "recurring": False,
+    }
+
+
+class Source:
+    """Fetches each location when it changed (or recurrences need expanding) and keeps every
+    change occurrence from `past` ago to `ahead` in one document, ticket ids merged."""
+
+    def __init__(self, config: ChangesConfig, source_id: str):
+        self.config, self.source_id = config, source_id
+
+    def ingest(self, store, now: datetime) -> dict:
+        """Read changed locations; merge their changes into the stored list by id."""
+        known = {c["id"]: c for c in store.document(self.source_id, "changes") or []}
+        state = store.document(self.source_id, "state") or {}
+        stats = {"rows": 0, "bad_rows": 0, "newest": None, "files": len(self.config.locations)}
+        for index, location in enumerate(self.config.locations):
+            target = f"location{index}"
+            try:
+                read = self._read(store, target, location, state.setdefault(target, {}), now)
+            except (fetch.FetchError, ValueError) as error:  # the others are still read
+                state[target]["error"] = f"{location.rsplit('/', 1)[-1]}: {error}"
+                continue
+            state[target]["error"] = None
+            if read is None:
+                continue
+            changes, bad = read
+            if file_format(location, self.config.format) == "ics":  # the calendar is whole
+                known = {k: c for k, c in known.items() if c.get("origin") != target}
+            for change in changes:
+                known[change["id"]] = {**change, "origin": target}
+            stats["rows"] += len(changes)
+            stats["bad_rows"] += bad
+        cutoff = (now - self.config.past).isoformat()
+        kept = sorted((c for c in known.values() if c["end"] >= cutoff), key=_order)
+        store.write_document(self.source_id, "changes", kept)
+        store.write_document(self.source_id, "state", state)
+        stats["newest"] = now.isoformat() if stats["rows"] else None
+        errors = [s["error"] for s in state.values() if s.get("error")]
+        if errors:  # said every round until the location reads again, not only once
+            raise ValueError("; ".join(errors))
+        return stats
+
+    def _read(self, store, target: str, location: str, state: dict, now: datetime):
+        """(changes, bad rows) of a location that changed or whose recurrences are due, else
+        None; raises FetchError or ValueError."""
+        limits = {"timeout": self.config.timeout.total_seconds(),
+                  "max_bytes": self.config.max_bytes}  # fmt: skip
+        fetched = fetch.fetch_tracked(store, self.source_id, target, location,
+                                      self.config.refresh, now, **limits)  # fmt: skip
+        if fetched is None:  # backing off after a failed fetch: still failing
+            raise fetch.FetchError(store.fetch_state(self.source_id, target).get("error", ""))
+        body = fetched.body
+        if body is None and state.get("failed_text"):  # unchanged since it failed to parse
+            raise ValueError(state["failed_text"])
+        expanded = state.get("expanded")
+        due = expanded is None or now - datetime.fromisoformat(expanded) >= REEXPAND
+        if body is None and due and state.get("text") is not None:
+            body = state["text"].encode()  # same file, the clock moved on
+        if body is None:
+            return None
+        fmt = file_format(location, self.config.format)
+        try:
+            read = self._parse(body, fmt, now)
+        except ValueError as error:
+            state["failed_text"] = str(error)
+            raise
+        state["failed_text"] = None
+        if fmt == "ics":
+            state["text"] = body.decode("utf-8", errors="replace")
+        state["expanded"] = now.isoformat()
+        return read
+
+    def _parse(self, body: bytes, fmt: str, now: datetime) -> tuple[list, int]:
+        zone = ZoneInfo(self.config.timezone)
+        if fmt == "ics":
+            return parse_ics(body, now - self.config.past, now + self.config.ahead, zone)
+        return parse_tickets(body, fmt, zone, self.config.open_end)
+
+
+def _order(change: dict) -> tuple[str, str]:
+    return change["start"], change["id"]
+
+
+def active_spans(changes: list[dict], start: datetime, end: datetime) -> list[dict]:
+    """The changes that overlap [start, end), earliest first."""
+    low, high = start.isoformat(), end.isoformat()
+    return [c for c in changes if c["start"] < high and c["end"] > low]
+
+
+def running_by_host(changes: list[dict], now: datetime) -> dict[str, str]:
+    """Lower-case host name -> title of a change running on it now (maintenance marks)."""
+    stamp = now.isoformat()
+    return {host.lower(): change["title"] for change in changes
+            if change["start"] <= stamp < change["end"] for host in change["hosts"]}  # fmt: skip
