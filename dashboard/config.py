@@ -321,10 +321,7 @@ def _check_own_source(config: WallConfig, widget, panel: PanelBase, key: str) ->
     if source.type not in widget.source_types:
         wanted = " or ".join(widget.source_types)
         return [f"{key}.source: {panel.widget} needs a {wanted} source, not '{source.type}'"]
-    problems = widget.check(panel.options, source)
-    if hasattr(widget, "check_sources"):  # options that name other sources
-        problems += widget.check_sources(panel.options, config.sources)
-    return [f"{key}.options.{k}: {msg}" for k, msg in problems]
+    return [f"{key}.options.{k}: {msg}" for k, msg in widget.check(panel.options, source)]
 
 
 def _check_cells(grid: GridConfig, panel: PanelBase, key: str, occupied: dict) -> list[str]:
