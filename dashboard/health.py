@@ -47,6 +47,7 @@ def _source(store: Store, source_id: str, now: datetime) -> dict:
         "error": status.get("error"),
         "rows": status.get("rows"),
         "bad_rows": status.get("bad_rows"),
+        **{k: status[k] for k in ("repaired", "ports_cleared") if k in status},  # flows cleaning
         "newest_record": status.get("newest"),
         "warnings": status.get("warnings") or [],
     }

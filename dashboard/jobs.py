@@ -137,7 +137,7 @@ def _source_summary(store: Store, source_id: str | None) -> dict | None:
     if source_id is None:
         return None
     status = store.source_status(source_id) or {}
-    keys = ("status", "error", "last_success", "bad_rows", "repaired", "warnings")
+    keys = ("status", "error", "last_success", "bad_rows", "repaired", "ports_cleared", "warnings")
     return {key: status.get(key) for key in keys}
 
 

@@ -1,6 +1,7 @@
 """The `flows` source: flow records cleaned, classified internal/external, summed per host."""
 
 import ipaddress
+import zlib
 from collections.abc import Iterator
 from datetime import datetime
 from pathlib import Path
@@ -32,6 +33,13 @@ class FlowsConfig(Strict):
     timestamp_unit: Literal["s", "ms", "us", "ns"] = "s"
     internal: list[str] = Field(default_factory=lambda: list(PRIVATE_NETWORKS))
     exclude: list[str] = Field(default_factory=list, description="hosts or CIDRs to leave out")
+    address_classes: dict[
+        Literal["unspecified", "broadcast", "loopback", "link_local", "multicast", "reserved"],
+        Literal["ignore", "internal", "external"],
+    ] = Field(
+        default_factory=dict,
+        description="special addresses are neither internal nor external (ignore) unless set here",
+    )
     service_ports: list[int] = Field(default_factory=lambda: list(SERVICE_PORTS))
     refresh: Duration = "1m"
     bucket: Duration = "5m"
@@ -60,15 +68,31 @@ Config = FlowsConfig
 
 
 def file_format(path: str, configured: str) -> str:
-    """The configured format, or what the name says: *.log(.gz) is Zeek, *.parquet Parquet."""
+    """The configured format, or what the file's first bytes say it is (never its name)."""
     if configured != "auto":
         return configured
-    name = path.lower().removesuffix(".gz")
-    for suffix, fmt in ((".log", "zeek"), (".json", "zeek-json"), (".jsonl", "zeek-json"),
-                        (".parquet", "parquet"), (".csv", "vast")):  # fmt: skip
-        if name.endswith(suffix):
-            return fmt
-    raise ValueError(f"{path}: cannot tell the format from the name; set `format`")
+    with open(path, "rb") as handle:
+        head = handle.read(4096)
+    if head[:2] == b"\x1f\x8b":
+        head = zlib.decompressobj(wbits=47).decompress(head)
+    fmt = sniff_format(head)
+    if fmt is None:
+        raise ValueError(f"{path}: neither Zeek TSV, Zeek JSON, VAST CSV nor Parquet; set `format`")
+    return fmt
+
+
+def sniff_format(head: bytes) -> str | None:
+    """Flow format from a file's first bytes: PAR1, #separator, {, or the VAST CSV header."""
+    if head.startswith(b"PAR1"):
+        return "parquet"
+    text = head.lstrip(b"\xef\xbb\xbf \t\r\n")
+    if text.startswith(b"#separator") or text.startswith(b"#fields"):
+        return "zeek"
+    if text.startswith(b"{"):
+        return "zeek-json"
+    if text.startswith(b"TimeSeconds,"):
+        return "vast"
+    return None
 
 
 def header_reader(path: str, fmt: str) -> files.HeaderReader | None:
@@ -99,7 +123,8 @@ def pairs_from_bytes(
     data, path: str, fmt: str, config: FlowsConfig, networks
 ) -> tuple[pa.Table, dict]:
     """The whole ingest of one file's new bytes: parse, clean, repair, classify, sum per bucket."""
-    stats = {"rows": 0, "bad_rows": 0, "repaired": 0, "newest": None, "warnings": []}
+    stats = {"rows": 0, "bad_rows": 0, "repaired": 0, "ports_cleared": 0, "newest": None,
+             "warnings": []}  # fmt: skip
     batches, warning = parse(data, path, fmt, config)
     if warning:
         stats["warnings"].append(f"{Path(path).name}: {warning}")
@@ -107,6 +132,7 @@ def pairs_from_bytes(
     bucket_s = int(config.bucket.total_seconds())
     parts = []
     for chunk in batches:
+        stats["ports_cleared"] += portless_count(chunk.table)
         flows, repaired = repair_direction(clear_portless(chunk.table), config.service_ports)
         pairs, invalid = boundary_pairs(flows, networks, bucket_s)
         parts.append(pairs)
@@ -117,6 +143,13 @@ def pairs_from_bytes(
             newest = pc.max(flows["ts"]).as_py().isoformat()
             stats["newest"] = max(filter(None, [stats["newest"], newest]))
     return merge_pairs(parts, bucket_s), stats
+
+
+def portless_count(flows: pa.Table) -> int:
+    """Flows that are neither TCP nor UDP but carry a port: clear_portless clears those."""
+    ported = pc.fill_null(pc.is_in(flows["proto"], pa.array(PORTED_PROTOCOLS)), False)
+    has_port = pc.or_(pc.is_valid(flows["src_port"]), pc.is_valid(flows["dst_port"]))
+    return pc.sum(pc.and_(pc.invert(ported), has_port)).as_py() or 0
 
 
 def clear_portless(flows: pa.Table) -> pa.Table:
@@ -158,36 +191,79 @@ def repair_direction(flows: pa.Table, service_ports: list[int]) -> tuple[pa.Tabl
     return flows, count
 
 
-INVALID, EXCLUDED, INTERNAL, EXTERNAL = range(4)
+INVALID, EXCLUDED, INTERNAL, EXTERNAL, SPECIAL = range(5)
+# Address classes the standard library knows; neither an internal host nor "the internet" by
+# default. Checked in this order, so 255.255.255.255 is broadcast, not reserved.
+ADDRESS_CLASSES = ("unspecified", "broadcast", "loopback", "link_local", "multicast", "reserved")
+ClassRole = Literal["ignore", "internal", "external"]
+_V4_CLASS_NETWORKS = {  # the same networks ipaddress uses for these IPv4 properties
+    "unspecified": ["0.0.0.0/32"], "broadcast": ["255.255.255.255/32"],
+    "loopback": ["127.0.0.0/8"], "link_local": ["169.254.0.0/16"],
+    "multicast": ["224.0.0.0/4"], "reserved": ["240.0.0.0/4"],
+}  # fmt: skip
+# Canonical dotted quads only: an octet with a leading zero (010 = octal 8 to some tools) is
+# rejected by ipaddress and stays unreadable rather than guessed.
+_CANONICAL_V4 = r"^(0|[1-9]\d{0,2})\.(0|[1-9]\d{0,2})\.(0|[1-9]\d{0,2})\.(0|[1-9]\d{0,2})$"
+
+
+def address_class(address: ipaddress.IPv4Address | ipaddress.IPv6Address) -> str | None:
+    """The special class of an address, per the standard library, or None for a plain one."""
+    if address.version == 4 and address == ipaddress.IPv4Address("255.255.255.255"):
+        return "broadcast"
+    for name in ("unspecified", "loopback", "link_local", "multicast", "reserved"):
+        if getattr(address, f"is_{name}"):
+            return name
+    return None
+
+
+def canonical(text: str) -> ipaddress.IPv4Address | ipaddress.IPv6Address | None:
+    """One address for every spelling: trimmed, IPv6 compressed, IPv4-mapped IPv6 as IPv4."""
+    try:
+        address = ipaddress.ip_address(text.strip())
+    except ValueError:
+        return None
+    if address.version == 6 and address.ipv4_mapped is not None:
+        return address.ipv4_mapped
+    return address
 
 
 class Networks:
-    """Internal and excluded networks; classifies each distinct address once, not each row."""
+    """Internal, excluded and special networks; classifies each distinct address once."""
 
-    def __init__(self, internal: list[str], exclude: list[str]):
+    def __init__(self, internal: list[str], exclude: list[str], classes: dict | None = None):
         self.internal = [ipaddress.ip_network(c, strict=False) for c in internal]
         self.exclude = [ipaddress.ip_network(c, strict=False) for c in exclude]
+        roles = {"ignore": SPECIAL, "internal": INTERNAL, "external": EXTERNAL}
+        self.roles = {name: roles[(classes or {}).get(name, "ignore")] for name in ADDRESS_CLASSES}
 
     def classify(self, addresses: pa.ChunkedArray | pa.Array) -> pa.Array:
-        """Per row: INVALID, EXCLUDED, INTERNAL or EXTERNAL."""
+        """Per row: INVALID, EXCLUDED, INTERNAL, EXTERNAL or SPECIAL."""
         encoded = pc.dictionary_encode(addresses)
         if isinstance(encoded, pa.ChunkedArray):
             encoded = encoded.combine_chunks()
         return pa.array(self.kinds(encoded.dictionary)).take(encoded.indices)
 
     def kinds(self, distinct: pa.Array) -> np.ndarray:
-        """The kind of each distinct address: IPv4 vectorized, anything else one by one."""
+        """The kind of each distinct address."""
+        return self.canonical_kinds(distinct)[1]
+
+    def canonical_kinds(self, distinct: pa.Array) -> tuple[pa.Array, np.ndarray]:
+        """Canonical text and kind of each distinct address: canonical IPv4 vectorized, any
+        other spelling (IPv6, spaces, mapped) through ipaddress one distinct value at a time."""
         kinds = np.full(len(distinct), INVALID, dtype=np.int8)
-        dotted = pc.match_substring_regex(distinct, r"^\d{1,3}\.\d{1,3}\.\d{1,3}\.\d{1,3}$")
-        dotted = pc.fill_null(dotted, False).to_numpy(zero_copy_only=False)
+        dotted = pc.fill_null(pc.match_substring_regex(distinct, _CANONICAL_V4), False)
+        dotted = dotted.to_numpy(zero_copy_only=False)
         octets = pc.split_pattern(distinct.filter(pa.array(dotted)), ".")
         numbers = pc.list_flatten(octets).cast(pa.int64()).to_numpy().reshape(-1, 4)
         valid = (numbers <= 255).all(axis=1)
         as_int = numbers @ np.array([1 << 24, 1 << 16, 1 << 8, 1], dtype=np.int64)
         kinds[np.flatnonzero(dotted)] = np.where(valid, self._v4_kinds(as_int), INVALID)
+        names = distinct.to_pylist() if not dotted.all() else None
         for i in np.flatnonzero(~dotted):
-            kinds[i] = self.kind(distinct[i].as_py() or "")
-        return kinds
+            address = canonical(names[i] or "")
+            kinds[i] = INVALID if address is None else self.kind_of(address)
+            names[i] = names[i] if address is None else str(address)
+        return (distinct if names is None else pa.array(names, pa.string())), kinds
 
     def _v4_kinds(self, as_int: np.ndarray) -> np.ndarray:
         def inside(networks) -> np.ndarray:
@@ -198,16 +274,23 @@ class Networks:
             return hit
 
         kinds = np.where(inside(self.internal), INTERNAL, EXTERNAL)
+        for name in reversed(ADDRESS_CLASSES):  # the first class listed wins
+            nets = [ipaddress.ip_network(c) for c in _V4_CLASS_NETWORKS[name]]
+            kinds = np.where(inside(nets), self.roles[name], kinds)
         return np.where(inside(self.exclude), EXCLUDED, kinds).astype(np.int8)
 
     def kind(self, text: str) -> int:
         """The kind of one address written any way ipaddress understands (IPv6 included)."""
-        try:
-            address = ipaddress.ip_address(text.strip())
-        except ValueError:
-            return INVALID
+        address = canonical(text)
+        return INVALID if address is None else self.kind_of(address)
+
+    def kind_of(self, address: ipaddress.IPv4Address | ipaddress.IPv6Address) -> int:
+        """The kind of one parsed address."""
         if any(address in net for net in self.exclude):
             return EXCLUDED
+        special = address_class(address)
+        if special is not None:
+            return self.roles[special]
         return INTERNAL if any(address in net for net in self.internal) else EXTERNAL
 
 
@@ -221,9 +304,10 @@ def boundary_pairs(flows: pa.Table, networks: Networks, bucket_s: int) -> tuple[
     rows = flows.num_rows
     both = pc.dictionary_encode(pa.chunked_array(flows["src_ip"].chunks + flows["dst_ip"].chunks))
     both = both.combine_chunks() if isinstance(both, pa.ChunkedArray) else both
-    codes = both.indices.to_numpy(zero_copy_only=False).astype(np.int64)
+    names, kinds = networks.canonical_kinds(both.dictionary)
+    names, kinds, remap = _merge_spellings(names, kinds)
+    codes = remap[both.indices.to_numpy(zero_copy_only=False).astype(np.int64)]
     src, dst = codes[:rows], codes[rows:]
-    kinds = networks.kinds(both.dictionary)
     src_kind, dst_kind = kinds[src], kinds[dst]
     invalid = int(np.count_nonzero((src_kind == INVALID) | (dst_kind == INVALID)))
     outbound = (src_kind == INTERNAL) & (dst_kind == EXTERNAL)
@@ -236,9 +320,20 @@ def boundary_pairs(flows: pa.Table, networks: Networks, bucket_s: int) -> tuple[
         host=np.where(outbound, src, dst)[crossing],
         peer=np.where(outbound, dst, src)[crossing],
         values={"bytes": sent, "connections": np.ones(len(sent), np.int64)},
-        sizes=(len(both.dictionary), len(both.dictionary)),
+        sizes=(len(names), len(names)),
     )
-    return _pairs_table(sums, bucket_s, both.dictionary, both.dictionary), invalid
+    return _pairs_table(sums, bucket_s, names, names), invalid
+
+
+def _merge_spellings(names: pa.Array, kinds: np.ndarray) -> tuple[pa.Array, np.ndarray, np.ndarray]:
+    """One code per canonical address: fd00::10 and FD00:0::10 become one host."""
+    merged = pc.dictionary_encode(names)
+    remap = merged.indices.to_numpy(zero_copy_only=False).astype(np.int64)
+    if len(merged.dictionary) == len(names):
+        return names, kinds, np.arange(len(names))
+    merged_kinds = np.full(len(merged.dictionary), INVALID, dtype=np.int8)
+    merged_kinds[remap[::-1]] = kinds[::-1]  # same address, same kind: any one will do
+    return merged.dictionary, merged_kinds, remap
 
 
 def merge_pairs(parts: list[pa.Table], bucket_s: int) -> pa.Table:
@@ -294,7 +389,7 @@ class Source:
 
     def __init__(self, config: FlowsConfig, source_id: str):
         self.config, self.source_id = config, source_id
-        self.networks = Networks(config.internal, config.exclude)
+        self.networks = Networks(config.internal, config.exclude, config.address_classes)
 
     def ingest(self, store, now: datetime) -> dict:
         positions = store.file_positions(self.source_id)
@@ -303,6 +398,7 @@ class Source:
             "rows": 0,
             "bad_rows": 0,
             "repaired": 0,
+            "ports_cleared": 0,
             "newest": None,
             "warnings": [],
         }
@@ -321,7 +417,7 @@ class Source:
 
     def _pairs(self, data, path: str, fmt: str, stats: dict) -> pa.Table:
         pairs, found = pairs_from_bytes(data, path, fmt, self.config, self.networks)
-        for key in ("rows", "bad_rows", "repaired", "warnings"):
+        for key in ("rows", "bad_rows", "repaired", "ports_cleared", "warnings"):
             stats[key] += found[key]
         stats["newest"] = max(filter(None, [stats["newest"], found["newest"]]), default=None)
         return pairs

@@ -14,7 +14,7 @@ from socwall.widgets.context import PanelContext, View
 
 needs_source = True
 source_types = ("flows",)
-PREVIOUS_TOP = 20  # a host not in the previous window's top 20 is NEW
+PREVIOUS_TOP = 20  # a host not in the top 20 of any of the last windows is NEW
 
 
 class TopTalkersOptions(Strict):
@@ -27,6 +27,9 @@ class TopTalkersOptions(Strict):
     jump: int = Field(5, ge=1, description="a rise of this many ranks is highlighted")
     min_share: float = Field(
         0.5, ge=0, description="NEW or risen hosts below this % of the total are not highlighted"
+    )
+    new_after: Duration = Field(
+        "3h", description="NEW = not in the top 20 of any window of this long a history"
     )
 
     @model_validator(mode="after")
@@ -48,24 +51,34 @@ class TalkerInputs:
     names: dict[str, str]
     bucket_s: int
     repaired: int = 0  # flows the source swapped because they were recorded backwards
+    ports_cleared: int = 0  # ICMP/other flows whose meaningless ports the source cleared
 
 
 def check(options: TopTalkersOptions, source) -> list[tuple[str, str]]:
     if options.window % source.bucket:
         return [("window", f"must be a multiple of the source bucket ({source.bucket})")]
+    if options.new_after < options.window:
+        return [("new_after", f"must be at least the window ({options.window})")]
     return []
 
 
 def load(reader, panel, context: PanelContext) -> TalkerInputs:
-    """Read the buckets of both windows, and the inventory file when one is configured."""
+    """Read the window (up to now, the filling bucket included) and the history before it."""
     options: TopTalkersOptions = panel.options
     bucket_s = int(reader.source_bucket(context.source_id).total_seconds())
-    end = int(context.now.timestamp()) // bucket_s * bucket_s
-    count = int(options.window.total_seconds()) // bucket_s
-    buckets = [end - i * bucket_s for i in range(1, 2 * count + 1)]
+    end = window_end(context.now, bucket_s)
+    span = options.window + max(options.new_after, options.window)
+    count = int(span.total_seconds()) // bucket_s
+    buckets = [end - i * bucket_s for i in range(1, count + 1)]
     pairs = reader.flow_pairs(context.source_id, buckets)
-    repaired = reader.source_status(context.source_id).get("repaired") or 0
-    return TalkerInputs(pairs, read_inventory(options.inventory), bucket_s, repaired)
+    status = reader.source_status(context.source_id) or {}
+    return TalkerInputs(pairs, read_inventory(options.inventory), bucket_s,
+                        status.get("repaired") or 0, status.get("ports_cleared") or 0)  # fmt: skip
+
+
+def window_end(now, bucket_s: int) -> int:
+    """`now` rounded up to a bucket end: the still-filling bucket is part of the window."""
+    return -(-int(now.timestamp()) // bucket_s) * bucket_s
 
 
 def read_inventory(path: str | None) -> dict[str, str]:
@@ -89,32 +102,51 @@ def rank(pairs: pd.DataFrame, by: str) -> pd.DataFrame:
 def compute(inputs: TalkerInputs, options: TopTalkersOptions, context: PanelContext) -> dict:
     """Rows for the configured ranks with share, peers, rank change and NEW."""
     window_s = int(options.window.total_seconds())
-    end = int(context.now.timestamp()) // inputs.bucket_s * inputs.bucket_s
-    recent = inputs.pairs[inputs.pairs["bucket"] >= end - window_s]
-    current = rank(recent, options.by)
-    previous = rank(inputs.pairs[inputs.pairs["bucket"] < end - window_s], options.by)
+    end = window_end(context.now, inputs.bucket_s)
+    pairs = inputs.pairs
+    current = rank(pairs[pairs["bucket"] >= end - window_s], options.by)
+    previous = rank(pairs[(pairs["bucket"] < end - window_s)
+                          & (pairs["bucket"] >= end - 2 * window_s)], options.by)  # fmt: skip
     before = dict(zip(previous["host"], previous["rank"], strict=True))
+    known = _known_hosts(pairs[pairs["bucket"] < end - window_s], end - window_s, window_s, options)
     total = float(current[options.by].sum()) if len(current) else 0.0
     first, last = options.ranks
     shown = current[(current["rank"] >= first) & (current["rank"] <= last)]
-    rows = [_row(host, before, total, inputs.names, options) for host in shown.itertuples()]
+    has_history = bool(known)
+    rows = [_row(h, before, known, total, inputs.names, options) for h in shown.itertuples()]
     return {
         "by": options.by,
         "rows": rows,
         "total": total,
+        "top_value": float(current[options.by].iloc[0]) if len(current) else 0.0,
         "hosts": len(current),
         "window": f"{window_s // 3600}h" if window_s % 3600 == 0 else f"{window_s // 60}m",
-        "had_previous": bool(len(previous)),
+        "had_previous": has_history,
+        "partial_s": end - int(context.now.timestamp()),  # seconds the newest bucket still lacks
         "repaired": inputs.repaired,
+        "ports_cleared": inputs.ports_cleared,
         "highlight": any(r["alert"] for r in rows),
     }
 
 
-def _row(host, before: dict, total: float, names: dict, options: TopTalkersOptions) -> dict:
+def _known_hosts(history: pd.DataFrame, start: int, window_s: int, options) -> set[str]:
+    """Hosts in the top 20 of any whole window of the history before `start`."""
+    known: set[str] = set()
+    windows = int(options.new_after.total_seconds()) // window_s
+    for i in range(1, windows + 1):
+        part = history[(history["bucket"] >= start - i * window_s)
+                       & (history["bucket"] < start - (i - 1) * window_s)]  # fmt: skip
+        ranked = rank(part, options.by)
+        known.update(ranked[ranked["rank"] <= PREVIOUS_TOP]["host"])
+    return known
+
+
+def _row(host, before: dict, known: set, total: float, names: dict, options) -> dict:
     previous_rank = before.get(host.host)
-    new = bool(before) and (previous_rank is None or previous_rank > PREVIOUS_TOP)
+    new = bool(known) and host.host not in known
     value = float(getattr(host, options.by))
-    share = round(value / total * 100, 1) if total else 0.0
+    exact_share = value / total * 100 if total else 0.0
+    share = round(exact_share, 1)
     change = None if new or previous_rank is None else int(previous_rank - host.rank)
     return {
         "rank": int(host.rank),
@@ -126,14 +158,22 @@ def _row(host, before: dict, total: float, names: dict, options: TopTalkersOptio
         "previous_rank": None if new or previous_rank is None else int(previous_rank),
         "change": change,
         "new": new,
-        "alert": (new or (change or 0) >= options.jump) and share >= options.min_share,
+        "alert": (new or (change or 0) >= options.jump) and exact_share >= options.min_share,
     }
 
 
+def format_count(value: float) -> str:
+    """A count short enough for a narrow column: 987, 11.7k, 4.2M."""
+    for unit, size in (("G", 1e9), ("M", 1e6), ("k", 1e3)):
+        if value >= size * 0.9995 and (value >= 10_000 or unit != "k"):
+            return f"{value / size:.1f}{unit}"
+    return f"{value:,.0f}"
+
+
 def format_value(value: float, by: str) -> str:
-    """Bytes in decimal units (1.2 GB); connections as a count with separators."""
+    """Bytes in decimal units (1.2 GB); connections as a short count (11.7k)."""
     if by == "connections":
-        return f"{value:,.0f}"
+        return format_count(value)
     for unit, size in (("TB", 1e12), ("GB", 1e9), ("MB", 1e6), ("kB", 1e3)):
         if value >= size:
             return f"{value / size:.1f} {unit}"
@@ -146,16 +186,30 @@ def render(payload: dict, options: TopTalkersOptions, view: View):
     if not rows:
         return html.Div("no traffic between internal hosts and the outside in this window",
                         className="panel-empty")  # fmt: skip
-    top = max(r["value"] for r in rows) or 1
+    top = payload.get("top_value") or max(r["value"] for r in rows) or 1
     first, last = options.ranks
-    grid = {"gridTemplateRows": f"auto repeat({last - first + 1}, minmax(0, 1fr))"}
+    grid = {"gridTemplateRows": f"auto repeat({last - first + 1}, minmax(0, 1fr)) auto"}
     head = html.Div(className="talker head", children=[
         html.Span("#"), html.Span("host"),
-        html.Span(f"{payload['by']} out, last {payload['window']}"),
-        html.Span("share"), html.Span("peers"), html.Span("rank"),
+        html.Span(f"{MEASURE[payload['by']]}, last {payload['window']}"),
+        html.Span("share"), html.Span("peers"),
+        html.Span("rank" if payload["had_previous"] else "first window"),
     ])  # fmt: skip
-    return html.Div(className="talkers", style=grid,
-                    children=[head] + [_row_view(r, top, options) for r in rows])  # fmt: skip
+    body = [_row_view(r, top, options) for r in rows]
+    return html.Div(className="talkers", style=grid, children=[head, *body, _footer(payload)])
+
+
+# What the sums mean: the source adds what the internal host sent, whichever side opened.
+MEASURE = {"bytes": "bytes sent to outside", "connections": "connections with outside"}
+
+
+def _footer(payload: dict) -> html.Div:
+    """The source's cleaning, in words, so repaired and cleared records are never invisible."""
+    parts = [f"{payload.get('repaired') or 0:,} reversed records repaired",
+             f"{payload.get('ports_cleared') or 0:,} ICMP/other ports cleared"]  # fmt: skip
+    if payload.get("partial_s"):
+        parts.insert(0, f"newest {payload['partial_s'] // 60 + 1} min still filling")
+    return html.Div(" · ".join(parts), className="talker-foot")
 
 
 def _row_view(row: dict, top: float, options: TopTalkersOptions) -> html.Div:
@@ -173,7 +227,7 @@ def _row_view(row: dict, top: float, options: TopTalkersOptions) -> html.Div:
         html.Span(label, className="talker-host"),
         html.Span([bar, html.Span(value, className="talker-value")], className="talker-measure"),
         html.Span(_share_text(row["share"]), className="talker-share"),
-        html.Span(f"{row['peers']:,}", className="talker-peers"),
+        html.Span(format_count(row["peers"]), className="talker-peers"),
         html.Span(_change_text(row), className="talker-change"),
     ])  # fmt: skip
 

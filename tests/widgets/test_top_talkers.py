@@ -103,12 +103,16 @@ def test_names_from_the_inventory_file(tmp_path):
 def test_render_marks_new_and_formats_units():
     data = tt.compute(inputs(HAND), options(), CONTEXT)
     tree = tt.render(data, options(), View())
-    rows = tree.children[1:]
+    rows = tree.children[1:-1]
     assert len(rows) == 4 and rows[2].className == "talker new alert"
     text = str(tree)
     assert "NEW" in text and "1.0 kB" in text and "44.4%" in text and "▲1" in text and "▼1" in text
     assert tt.format_value(1_234_567_890, "bytes") == "1.2 GB"
-    assert tt.format_value(12_345, "connections") == "12,345"
+    assert tt.format_value(12_345, "connections") == "12.3k"
+    assert [tt.format_count(v) for v in (987, 9_999, 11_747, 999_600, 4_200_000)] == [
+        "987", "9,999", "11.7k", "1.0M", "4.2M"
+    ]  # fmt: skip
+    assert "0 reversed records repaired · 0 ICMP/other ports cleared" in str(tree.children[-1])
 
 
 def test_empty_window_says_so():
