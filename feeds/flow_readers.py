@@ -181,7 +181,7 @@ def _numbers(column: pa.Array, target: pa.DataType, bounds: tuple | None = None)
     if pa.types.is_string(column.type) or pa.types.is_large_string(column.type):
         pattern = r"^\s*-?\d+(\.\d+)?\s*$"
         column = pc.if_else(pc.match_substring_regex(column, pattern), column, None)
-    column = column.cast(pa.float64())
+    column = column.cast(pa.float64(), safe=False)
     if bounds is not None:
         inside = pc.and_(pc.greater_equal(column, bounds[0]), pc.less_equal(column, bounds[1]))
         column = pc.if_else(pc.fill_null(inside, False), column, None)
