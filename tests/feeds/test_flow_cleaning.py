@@ -1,4 +1,4 @@
-"""Flow cleaning on real networks: value ranges, address classes and spellings, format by content."""
+"""Flow cleaning: value ranges, address classes and spellings, format by content."""
 
 import gzip
 import ipaddress
