@@ -224,7 +224,9 @@ class Store:
             for blob in blobs
         ]
         if not frames:
-            return pd.DataFrame(columns=["host", "peer", "bytes", "connections", "bucket"])
+            return pd.DataFrame(
+                columns=["host", "peer", "opened", "bytes", "connections", "bucket"]
+            )
         return pd.concat(frames, ignore_index=True)
 
     def add_distinct(self, source_id: str, metric: str, members: dict[int, set[str]],
@@ -295,7 +297,8 @@ def _flow_blobs(pairs) -> dict[int, str]:
     frame = pairs.to_pandas()
     return {
         int(bucket): json.dumps(
-            {c: group[c].tolist() for c in ("host", "peer", "bytes", "connections")}
+            {c: group[c].tolist() for c in ("host", "peer", "opened", "bytes", "connections")
+             if c in group}  # fmt: skip
         )
         for bucket, group in frame.groupby("bucket")
     }

@@ -297,7 +297,8 @@ class Networks:
 def boundary_pairs(flows: pa.Table, networks: Networks, bucket_s: int) -> tuple[pa.Table, int]:
     """Flows between an internal host and an external peer, summed per bucket, host and peer.
 
-    `bytes` is what the internal host sent, whichever side opened the connection. Also returns
+    `bytes` is what the internal host sent; `opened` is 1 where the internal host opened the
+    flows (its uploads and connections out), 0 where an outside client did. Also returns
     how many rows have an address that is not an address at all. Addresses are dictionary-coded
     once for both columns and classified once per distinct address; sums run on integer codes.
     """
@@ -319,6 +320,7 @@ def boundary_pairs(flows: pa.Table, networks: Networks, bucket_s: int) -> tuple[
         bucket=(seconds // bucket_s)[crossing],
         host=np.where(outbound, src, dst)[crossing],
         peer=np.where(outbound, dst, src)[crossing],
+        opened=outbound[crossing].astype(np.int64),
         values={"bytes": sent, "connections": np.ones(len(sent), np.int64)},
         sizes=(len(names), len(names)),
     )
@@ -343,12 +345,14 @@ def merge_pairs(parts: list[pa.Table], bucket_s: int) -> pa.Table:
     if not parts:
         return pa.table({"bucket": pa.array([], pa.int64()), "bytes": pa.array([], pa.int64()),
                          "connections": pa.array([], pa.int64()), "host": pa.array([], pa.string()),
-                         "peer": pa.array([], pa.string())})  # fmt: skip
+                         "peer": pa.array([], pa.string()),
+                         "opened": pa.array([], pa.int64())})  # fmt: skip
     table = pa.concat_tables(parts)
     hosts, host = _codes(table["host"])
     peers, peer = _codes(table["peer"])
     sums = _sum_by_code(
         bucket=table["bucket"].to_numpy() // bucket_s, host=host, peer=peer,
+        opened=table["opened"].to_numpy(),
         values={c: table[c].to_numpy() for c in ("bytes", "connections")},
         sizes=(len(hosts), len(peers)),
     )  # fmt: skip
@@ -362,26 +366,28 @@ def _pairs_table(sums: dict, bucket_s: int, hosts: pa.Array, peers: pa.Array) ->
         "bucket": sums["bucket"] * bucket_s, "bytes": sums["bytes"],
         "connections": sums["connections"],
         "host": coded(sums["host"], hosts), "peer": coded(sums["peer"], peers),
+        "opened": sums["opened"],
     })  # fmt: skip
 
 
-def _sum_by_code(bucket, host, peer, values: dict, sizes: tuple[int, int]) -> dict:
-    """Sum `values` per (bucket number, host code, peer code): one int64 key, one sort."""
+def _sum_by_code(bucket, host, peer, opened, values: dict, sizes: tuple[int, int]) -> dict:
+    """Sum `values` per (bucket number, host code, peer code, opened): one int64 key, one sort."""
     if not len(bucket):
         empty = np.zeros(0, np.int64)
-        return {name: empty for name in ("bucket", "host", "peer", *values)}
+        return {name: empty for name in ("bucket", "host", "peer", "opened", *values)}
     hosts, peers = max(sizes[0], 1), max(sizes[1], 1)
     first = int(bucket.min())
-    if (int(bucket.max()) - first + 1) * hosts * peers >= 2**63:
+    if (int(bucket.max()) - first + 1) * hosts * peers * 2 >= 2**63:
         raise ValueError("too many distinct addresses and buckets in one read for int64 keys")
-    key = ((bucket - first) * hosts + host) * peers + peer
+    key = (((bucket - first) * hosts + host) * peers + peer) * 2 + opened
     order = np.argsort(key)
     key = key[order]
     starts = np.flatnonzero(np.concatenate(([True], key[1:] != key[:-1])))
     keys = key[starts]
     sums = {name: np.add.reduceat(v[order], starts).astype(np.int64) for name, v in values.items()}
-    return {"bucket": keys // (hosts * peers) + first, "host": (keys // peers) % hosts,
-            "peer": keys % peers, **sums}  # fmt: skip
+    pair, opened = keys // 2, keys % 2
+    return {"bucket": pair // (hosts * peers) + first, "host": (pair // peers) % hosts,
+            "peer": pair % peers, "opened": opened, **sums}  # fmt: skip
 
 
 class Source:

@@ -22,6 +22,11 @@ class TopTalkersOptions(Strict):
         "1h", description="ranked over the last window; compared with the one before"
     )
     by: Literal["bytes", "connections"] = "bytes"
+    direction: Literal["out", "in", "both"] | None = Field(
+        None,
+        description="out: flows our host opened to the outside; in: its answers to outside "
+        "clients; both. Default: both for bytes, out for connections",
+    )
     ranks: tuple[int, int] = Field((1, 10), description="[first, last] rank shown, e.g. [11, 20]")
     inventory: ConfigPath | None = Field(None, description="CSV with columns ip,name")
     jump: int = Field(5, ge=1, description="a rise of this many ranks is highlighted")
@@ -38,6 +43,11 @@ class TopTalkersOptions(Strict):
         if not 1 <= first <= last or last - first >= 20:
             raise ValueError("ranks must be [first, last] with 1 <= first <= last, at most 20 rows")
         return self
+
+
+    def flow_direction(self) -> str:
+        """The configured direction, or the default for `by`."""
+        return self.direction or ("out" if self.by == "connections" else "both")
 
 
 Options = TopTalkersOptions
@@ -103,7 +113,7 @@ def compute(inputs: TalkerInputs, options: TopTalkersOptions, context: PanelCont
     """Rows for the configured ranks with share, peers, rank change and NEW."""
     window_s = int(options.window.total_seconds())
     end = window_end(context.now, inputs.bucket_s)
-    pairs = inputs.pairs
+    pairs = directed(inputs.pairs, options.flow_direction())
     current = rank(pairs[pairs["bucket"] >= end - window_s], options.by)
     previous = rank(pairs[(pairs["bucket"] < end - window_s)
                           & (pairs["bucket"] >= end - 2 * window_s)], options.by)  # fmt: skip
@@ -116,6 +126,7 @@ def compute(inputs: TalkerInputs, options: TopTalkersOptions, context: PanelCont
     rows = [_row(h, before, known, total, inputs.names, options) for h in shown.itertuples()]
     return {
         "by": options.by,
+        "direction": options.flow_direction(),
         "rows": rows,
         "total": total,
         "top_value": float(current[options.by].iloc[0]) if len(current) else 0.0,
@@ -127,6 +138,15 @@ def compute(inputs: TalkerInputs, options: TopTalkersOptions, context: PanelCont
         "ports_cleared": inputs.ports_cleared,
         "highlight": any(r["alert"] for r in rows),
     }
+
+
+def directed(pairs: pd.DataFrame, direction: str) -> pd.DataFrame:
+    """The flows our host opened (out), the ones outside clients opened (in), or all of them."""
+    if direction == "both" or pairs.empty:
+        return pairs
+    if "opened" not in pairs:  # written before the source recorded who opened a flow
+        return pairs.iloc[0:0]
+    return pairs[pairs["opened"] == (1 if direction == "out" else 0)]
 
 
 def _known_hosts(history: pd.DataFrame, start: int, window_s: int, options) -> set[str]:
@@ -191,7 +211,8 @@ def render(payload: dict, options: TopTalkersOptions, view: View):
     grid = {"gridTemplateRows": f"auto repeat({last - first + 1}, minmax(0, 1fr)) auto"}
     head = html.Div(className="talker head", children=[
         html.Span("#"), html.Span("host"),
-        html.Span(f"{MEASURE[payload['by']]}, last {payload['window']}"),
+        html.Span(f"{measure(payload['by'], payload.get('direction', 'both'))}, "
+                  f"last {payload['window']}"),
         html.Span("share"), html.Span("peers"),
         html.Span("rank" if payload["had_previous"] else "first window"),
     ])  # fmt: skip
@@ -199,8 +220,12 @@ def render(payload: dict, options: TopTalkersOptions, view: View):
     return html.Div(className="talkers", style=grid, children=[head, *body, _footer(payload)])
 
 
-# What the sums mean: the source adds what the internal host sent, whichever side opened.
-MEASURE = {"bytes": "bytes sent to outside", "connections": "connections with outside"}
+def measure(by: str, direction: str) -> str:
+    """The column header: what is summed, and which side opened the flows counted."""
+    what = {"bytes": "bytes sent", "connections": "connections"}[by]
+    side = {"out": "opened by us", "in": "answers to outside clients",
+            "both": "opened by us + answers"}[direction]  # fmt: skip
+    return f"{what}, {side}"
 
 
 def _footer(payload: dict) -> html.Div:

@@ -57,7 +57,7 @@ def test_tiny_new_entrants_are_marked_but_not_highlighted():
 
 
 def test_by_connections():
-    data = tt.compute(inputs(HAND), options(by="connections"), CONTEXT)
+    data = tt.compute(inputs(HAND), options(by="connections", direction="both"), CONTEXT)
     assert [(r["host"], r["value"]) for r in data["rows"]] == [
         ("h1", 12), ("h5", 2), ("h2", 1), ("h3", 1)
     ]  # fmt: skip
@@ -125,3 +125,70 @@ def test_ranks_option_is_checked():
         options(ranks=[10, 5])
     with pytest.raises(ValidationError, match="ranks must be"):
         options(ranks=[1, 30])
+
+
+def directed_pairs(rows: list[tuple]) -> pd.DataFrame:
+    return pd.DataFrame(rows, columns=["bucket", "host", "peer", "opened", "bytes", "connections"])
+
+
+def test_a_host_scanned_from_outside_never_ranks_in_connections_out():
+    rows = [(T, "scanned", "scanner", 0, 40 * 626, 626),  # 626 connections opened from outside
+            (T, "client", "web", 1, 5000, 12), (T, "server", "cust", 0, 90000, 30),
+            (T, "server", "update", 1, 100, 1)]  # fmt: skip
+    data = tt.compute(tt.TalkerInputs(directed_pairs(rows), {}, 300), options(by="connections"),
+                      CONTEXT)  # fmt: skip
+    assert [(r["host"], r["value"]) for r in data["rows"]] == [("client", 12), ("server", 1)]
+    assert data["direction"] == "out"
+    head = str(tt.render(data, options(by="connections"), View()).children[0])
+    assert "connections, opened by us" in head
+    both = tt.compute(tt.TalkerInputs(directed_pairs(rows), {}, 300), options(), CONTEXT)
+    assert [(r["host"], r["value"]) for r in both["rows"]] == [
+        ("server", 90100), ("scanned", 25040), ("client", 5000)]  # fmt: skip
+    answers = tt.compute(tt.TalkerInputs(directed_pairs(rows), {}, 300),
+                         options(direction="in"), CONTEXT)  # fmt: skip
+    assert [r["host"] for r in answers["rows"]] == ["server", "scanned"]
+
+
+def test_new_means_not_in_the_top_20_of_any_window_of_the_history():
+    # h1 was in the top 20 three hours ago, quiet since; h2 never seen: only h2 is NEW
+    rows = [(T - 3 * 3600, "h1", "x", 100, 1), (T - 3600, "h3", "x", 100, 1),
+            (T, "h1", "x", 500, 1), (T, "h2", "x", 400, 1), (T, "h3", "x", 300, 1)]  # fmt: skip
+    data = tt.compute(inputs(rows), options(new_after="3h"), CONTEXT)
+    flags = {r["host"]: r["new"] for r in data["rows"]}
+    assert flags == {"h1": False, "h2": True, "h3": False}
+    short = tt.compute(inputs(rows), options(new_after="1h"), CONTEXT)
+    assert {r["host"]: r["new"] for r in short["rows"]}["h1"] is True  # only the last hour
+
+
+def test_thresholds_compare_unrounded_shares():
+    # h9 holds 0.46 % of the total: shown as 0.5 %, but below a 0.5 % floor it stays calm
+    rows = [(T - 3600, "big", "x", 10_000, 1), (T, "big", "x", 9954, 1), (T, "h9", "x", 46, 1)]
+    data = tt.compute(inputs(rows), options(min_share=0.5), CONTEXT)
+    h9 = next(r for r in data["rows"] if r["host"] == "h9")
+    assert (h9["share"], h9["new"], h9["alert"]) == (0.5, True, False)
+
+
+def test_first_window_says_so_in_the_rank_column():
+    current = [row for row in HAND if row[0] >= T]
+    tree = tt.render(tt.compute(inputs(current), options(), CONTEXT), options(), View())
+    assert "first window" in str(tree.children[0])
+    assert "first window" not in str(tt.render(tt.compute(inputs(HAND), options(), CONTEXT),
+                                               options(), View()).children[0])  # fmt: skip
+
+
+def test_the_filling_bucket_is_in_the_window():
+    now = datetime(2013, 4, 1, 9, 2, tzinfo=UTC)  # the 09:00 bucket is two minutes old
+    context = PanelContext(now=now, tz=ZoneInfo("UTC"), source_id="net")
+    rows = [(T + 3600, "fresh", "x", 700, 1), (T + 600, "old", "x", 100, 1), (T, "gone", "x", 9, 1)]
+    data = tt.compute(inputs(rows), options(), context)
+    assert [r["host"] for r in data["rows"]] == ["fresh", "old"] and data["partial_s"] == 180
+    assert "newest 4 min still filling" in str(tt.render(data, options(), View()).children[-1])
+
+
+def test_bars_of_ranks_11_to_20_scale_to_the_overall_top():
+    rows = [(T, f"h{i:02d}", "x", 1000 * (30 - i), 1) for i in range(1, 25)]
+    data = tt.compute(inputs(rows), options(ranks=[11, 20]), CONTEXT)
+    assert data["top_value"] == 29000
+    bars = [row.children[2].children[0].style["width"] for row in
+            tt.render(data, options(ranks=[11, 20]), View()).children[1:-1]]  # fmt: skip
+    assert bars[0] == f"{19000 / 29000 * 100:.1f}%" and bars[-1] == f"{10000 / 29000 * 100:.1f}%"
