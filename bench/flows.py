@@ -64,10 +64,13 @@ def socwall_top(path: str, offset_from: files.FilePosition | None = None) -> lis
     """socwall's own ingest path (read new bytes, parse in batches, normalize, repair, classify,
     sum per 5 min bucket), then the ranking top_talkers does."""
     mapping = {} if path.endswith(".csv") else flow_readers.VAST_COLUMNS  # Parquet: say which
-    config = flows.FlowsConfig(type="flows", path=path, internal=["10.0.0.0/8"], columns=mapping)
+    # the naive paths know no multicast/reserved classes: count them as outside, as they do
+    classes = dict.fromkeys(flows.ADDRESS_CLASSES, "external")
+    config = flows.FlowsConfig(type="flows", path=path, internal=["10.0.0.0/8"], columns=mapping,
+                               address_classes=classes)  # fmt: skip
     fmt = flows.file_format(path, "vast" if path.endswith(".csv") else "auto")
     data, _ = files.read_new(path, offset_from, flows.header_reader(path, fmt))
-    networks = flows.Networks(config.internal, config.exclude)
+    networks = flows.Networks(config.internal, config.exclude, config.address_classes)
     pairs, _ = flows.pairs_from_bytes(data, path, fmt, config, networks)
     return top10(flows.rank_hosts(pairs, "bytes").slice(0, 10).to_pandas())
 
