@@ -410,12 +410,16 @@ class Source:
         }
         for path in files.matched_files(self.config.path):
             stats["files"] += 1
-            fmt = file_format(path, self.config.format)
-            seen = files.FilePosition.from_json(positions.get(path))
-            data, position = files.read_new(path, seen, header_reader(path, fmt))
-            if position == seen:
-                continue
-            pairs = self._pairs(data, path, fmt, stats) if data else None
+            try:
+                fmt = file_format(path, self.config.format)
+                seen = files.FilePosition.from_json(positions.get(path))
+                data, position = files.read_new(path, seen, header_reader(path, fmt))
+                if position == seen:
+                    continue
+                pairs = self._pairs(data, path, fmt, stats) if data else None
+            except ValueError as error:  # the wall says which file, not just what went wrong
+                message = str(error)
+                raise ValueError(message if path in message else f"{path}: {message}") from error
             store.add_flow_pairs(
                 self.source_id, pairs, {path: position.to_json()}, now, self.config.retention
             )

@@ -3,6 +3,7 @@
 import gzip
 import ipaddress
 import json
+from datetime import UTC, datetime
 
 import pyarrow as pa
 import pyarrow.parquet as pq
@@ -127,3 +128,10 @@ def test_icmp_ports_cleared_are_counted():
     _, stats = flows.pairs_from_bytes(json_flows(rows), "a.log", "zeek-json", config,
                                       flows.Networks(config.internal, config.exclude))  # fmt: skip
     assert stats["ports_cleared"] == 1 and stats["rows"] == 2
+
+
+def test_a_file_that_fails_is_named_in_the_error(tmp_path, store):
+    (tmp_path / "conn.log").write_bytes(b"#separator \\x09\n#path\tconn\n1\t2\n")
+    config = flows.FlowsConfig(type="flows", path=str(tmp_path / "*.log"), format="zeek")
+    with pytest.raises(ValueError, match=r"conn\.log: not a Zeek TSV log"):
+        flows.Source(config, "net").ingest(store, datetime.now(UTC))
