@@ -1,6 +1,7 @@
 """Fetching the outside world: http(s) with a timeout, a size cap, a User-Agent and conditional
 GET; local files with the same interface. No parsing here."""
 
+import time
 import urllib.error
 import urllib.request
 from dataclasses import dataclass
@@ -40,11 +41,10 @@ def _fetch_url(url, etag, last_modified, timeout, max_bytes) -> Fetched:
     if last_modified:
         headers["If-Modified-Since"] = last_modified
     request = urllib.request.Request(url, headers=headers)
+    deadline = time.monotonic() + timeout  # connect and the whole body, not each read
     try:
         with urllib.request.urlopen(request, timeout=timeout) as response:
-            body = response.read(max_bytes + 1)
-            if len(body) > max_bytes:
-                raise FetchError(f"larger than the {max_bytes:,}-byte limit")
+            body = _read_until(response, deadline, timeout, max_bytes)
             head = response.headers
             return Fetched(
                 body, head.get("ETag"), head.get("Last-Modified"), head.get("Content-Type")
@@ -57,6 +57,19 @@ def _fetch_url(url, etag, last_modified, timeout, max_bytes) -> Fetched:
         raise FetchError(f"unreachable: {error.reason}") from None
     except TimeoutError:
         raise FetchError(f"no answer within {timeout:g} s") from None
+
+
+def _read_until(response, deadline: float, timeout: float, max_bytes: int) -> bytes:
+    """The body, read in pieces; a server that trickles it past the deadline is given up on."""
+    chunks, size = [], 0
+    while piece := response.read1(65536) if hasattr(response, "read1") else response.read(65536):
+        chunks.append(piece)
+        size += len(piece)
+        if size > max_bytes:
+            raise FetchError(f"larger than the {max_bytes:,}-byte limit")
+        if time.monotonic() > deadline:
+            raise FetchError(f"no complete answer within {timeout:g} s (deadline)")
+    return b"".join(chunks)
 
 
 def _read_file(path: Path, last_modified: str | None, max_bytes: int) -> Fetched:
@@ -97,6 +110,6 @@ def fetch_tracked(store, source_id: str, target: str, location: str, refresh: ti
         raise
     store.write_fetch_state(source_id, target, {
         "etag": fetched.etag, "last_modified": fetched.last_modified,
-        "failures": 0, "error": "", "next_attempt": "",
+        "failures": 0, "error": "", "next_attempt": "", "last_success": now.isoformat(),
     })  # fmt: skip
     return fetched

@@ -22,16 +22,6 @@ FLOW_SCHEMA = pa.schema(
 )
 FLOW_FIELDS = FLOW_SCHEMA.names
 REQUIRED_FLOW_FIELDS = ("ts", "src_ip", "dst_ip")
-# Values outside these closed ranges (or NaN) make a flow row unreadable: counted, never summed.
-# 2**53 is the largest count a float64 (JSON, pandas) still holds exactly.
-FLOW_RANGES = {
-    "src_port": (0, 65535), "dst_port": (0, 65535),
-    "bytes_out": (0, 2**53), "bytes_in": (0, 2**53),
-    "packets_out": (0, 2**53), "packets_in": (0, 2**53),
-    "duration": (0, 10 * 365 * 86400),
-}  # fmt: skip
-# Flow times outside [1990-01-01, 2100-01-01) UTC are a unit mix-up or garbage, not data.
-FLOW_TS_RANGE = (631152000, 4102444800)
 
 # An authentication event, as every auth reader returns it (feeds.auth_readers.AuthEvent).
 AUTH_FIELDS = (

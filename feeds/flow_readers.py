@@ -8,13 +8,7 @@ import pyarrow.compute as pc
 import pyarrow.csv as pacsv
 import pyarrow.parquet as pq
 from socwall.feeds import files
-from socwall.feeds.fields import (
-    FLOW_FIELDS,
-    FLOW_RANGES,
-    FLOW_SCHEMA,
-    FLOW_TS_RANGE,
-    REQUIRED_FLOW_FIELDS,
-)
+from socwall.feeds.fields import FLOW_FIELDS, FLOW_SCHEMA, REQUIRED_FLOW_FIELDS
 
 # source column for each normalized field, per format
 VAST_COLUMNS = {
@@ -161,7 +155,7 @@ def _column(column: pa.ChunkedArray | None, field: str, ts_unit: str, rows: int)
         return pc.utf8_lower(column.cast(pa.string()))
     if pa.types.is_string(target):
         return column.cast(pa.string())
-    return _numbers(column, target, FLOW_RANGES.get(field))
+    return _numbers(column, target)
 
 
 def _zero_missing_counts(flows: pa.Table) -> pa.Table:
@@ -172,20 +166,13 @@ def _zero_missing_counts(flows: pa.Table) -> pa.Table:
     return flows
 
 
-def _numbers(column: pa.Array, target: pa.DataType, bounds: tuple | None = None) -> pa.Array:
-    """Numbers as `target`; text that is not a number, NaN, or a value outside `bounds` is null.
-
-    Checked in float64 before the cast, so 99999999999999999999 is out of range instead of
-    wrapping to a negative int64.
-    """
+def _numbers(column: pa.Array, target: pa.DataType) -> pa.Array:
+    """Numbers as `target`; text that is not a number becomes null."""
     if pa.types.is_string(column.type) or pa.types.is_large_string(column.type):
         pattern = r"^\s*-?\d+(\.\d+)?\s*$"
         column = pc.if_else(pc.match_substring_regex(column, pattern), column, None)
-    column = column.cast(pa.float64(), safe=False)
-    if bounds is not None:
-        inside = pc.and_(pc.greater_equal(column, bounds[0]), pc.less_equal(column, bounds[1]))
-        column = pc.if_else(pc.fill_null(inside, False), column, None)
-    if pa.types.is_integer(target):
+        column = column.cast(pa.float64())
+    if pa.types.is_integer(target) and pa.types.is_floating(column.type):
         column = pc.floor(column)
     return column.cast(target, safe=False)
 
@@ -200,7 +187,4 @@ def _timestamps(column: pa.Array, unit: str) -> pa.Array:
             return pc.cast(column, pa.timestamp("us", tz="UTC"), safe=False)
         column = numeric
     micros = pc.multiply(column.cast(pa.float64()), per_second)
-    low, high = (bound * 1_000_000 for bound in FLOW_TS_RANGE)
-    sane = pc.fill_null(pc.and_(pc.greater_equal(micros, low), pc.less(micros, high)), False)
-    micros = pc.if_else(sane, micros, None)
     return pc.round(micros).cast(pa.int64()).cast(pa.timestamp("us", tz="UTC"))

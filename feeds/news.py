@@ -1,17 +1,16 @@
 """The `news` source: RSS/Atom feeds fetched on a schedule, parsed by feedparser, kept as text."""
 
-import calendar
 import hashlib
-import html
 import re
+from concurrent.futures import ThreadPoolExecutor
 from datetime import UTC, datetime
-from html.parser import HTMLParser
 from typing import Literal
 
-import feedparser
 from pydantic import Field
 from socwall.dashboard.types import ConfigPath, Duration, Identifier, Strict
-from socwall.feeds import fetch
+from socwall.feeds import feed_parse, fetch
+
+FETCH_CONCURRENCY = 4  # feeds fetched at once: a slow feed holds one slot, never the others
 
 
 class FeedConfig(Strict):
@@ -31,73 +30,14 @@ class NewsConfig(Strict):
 Config = NewsConfig
 
 
-class _TextOnly(HTMLParser):
-    """Collects the text of an HTML fragment; script and style contents are dropped."""
-
-    def __init__(self):
-        super().__init__(convert_charrefs=True)
-        self.parts: list[str] = []
-        self.hidden = 0
-
-    def handle_starttag(self, tag, attrs):
-        self.hidden += tag in ("script", "style")
-
-    def handle_endtag(self, tag):
-        self.hidden -= tag in ("script", "style") and self.hidden > 0
-
-    def handle_data(self, data):
-        if not self.hidden:
-            self.parts.append(data)
+def parse_feed(data: bytes, feed: str, content_type: str | None = None,
+               fetched_at: datetime | None = None) -> tuple[list[dict], str | None]:  # fmt: skip
+    """Entries of a feed document as plain-text records, and a problem worth showing
+    (see feeds/feed_parse.py); ValueError with the reason when it cannot be read."""
+    return feed_parse.parse_feed(data, feed, content_type, fetched_at or datetime.now(UTC))
 
 
-def plain_text(fragment: str | None) -> str:
-    """HTML (or text) as one line of plain text: tags stripped, entities decoded, one space."""
-    if not fragment:
-        return ""
-    parser = _TextOnly()
-    parser.feed(fragment)
-    parser.close()
-    return " ".join(html.unescape("".join(parser.parts)).split())
-
-
-def parse_feed(
-    data: bytes, feed: str, content_type: str | None = None
-) -> tuple[list[dict], str | None]:
-    """Entries of an RSS/Atom document as plain-text records, and a problem worth showing.
-
-    An ill-formed feed that feedparser can still read yields its entries and a warning; one it
-    cannot read raises ValueError with the reason.
-    """
-    headers = {"content-type": content_type} if content_type else None
-    parsed = feedparser.parse(data, response_headers=headers)
-    if parsed.bozo and not parsed.entries:
-        raise ValueError(f"not a readable feed: {_reason(parsed)}")
-    if not parsed.entries and not parsed.get("version"):
-        raise ValueError("not a feed: no RSS or Atom document found")
-    entries = [_entry(e, feed) for e in parsed.entries]
-    problem = (
-        f"ill-formed, {len(entries)} entries recovered: {_reason(parsed)}" if parsed.bozo else None
-    )
-    return [e for e in entries if e["title"] or e["summary"]], problem
-
-
-def _reason(parsed) -> str:
-    return " ".join(str(parsed.get("bozo_exception", "unknown error")).split())[:160]
-
-
-def _entry(item, feed: str) -> dict:
-    content = item.get("content") or [{}]
-    summary = item.get("summary") or content[0].get("value")
-    stamp = item.get("published_parsed") or item.get("updated_parsed")
-    published = datetime.fromtimestamp(calendar.timegm(stamp), UTC).isoformat() if stamp else None
-    return {
-        "feed": feed,
-        "id": item.get("id") or "",
-        "link": item.get("link") or "",
-        "title": plain_text(item.get("title")),
-        "summary": plain_text(summary)[:2000],
-        "published": published,
-    }
+plain_text = feed_parse.plain_text
 
 
 def entry_key(entry: dict) -> str:
@@ -107,20 +47,21 @@ def entry_key(entry: dict) -> str:
 
 
 class Source:
-    """Fetches every feed when due; new entries are stored once; one broken feed stops nothing."""
+    """Fetches every feed when due, a few at once, each within its deadline; new entries are
+    stored once; one broken or slow feed stops and delays no other."""
 
     def __init__(self, config: NewsConfig, source_id: str):
         self.config, self.source_id = config, source_id
 
     def ingest(self, store, now: datetime) -> dict:
-        stats = {"rows": 0, "bad_rows": 0, "newest": None, "warnings": [], "feeds": {}}
-        for feed in self.config.feeds:
-            try:
-                added, problem = self._one(store, feed, now)
-            except (fetch.FetchError, ValueError) as error:
-                added, problem = None, str(error)
+        stats = {"rows": 0, "bad_rows": 0, "newest": None, "warnings": [], "feeds": {},
+                 "undated": 0}  # fmt: skip
+        with ThreadPoolExecutor(max_workers=FETCH_CONCURRENCY) as pool:
+            results = list(pool.map(lambda feed: self._safely(store, feed, now), self.config.feeds))
+        for feed, (added, problem, undated) in zip(self.config.feeds, results, strict=True):
             stats["feeds"][feed.name] = "failed" if added is None else added
             stats["rows"] += added or 0
+            stats["undated"] += undated
             if problem:
                 stats["warnings"].append(f"{feed.name}: {problem}")
         store.drop_old_entries(self.source_id, now - self.config.retention)
@@ -128,19 +69,28 @@ class Source:
             raise ValueError("every feed failed: " + "; ".join(stats["warnings"]))
         return stats
 
-    def _one(self, store, feed: FeedConfig, now: datetime) -> tuple[int, str | None]:
-        """New entries stored from one feed, and a problem worth showing (ill-formed, backoff)."""
+    def _safely(self, store, feed: FeedConfig, now: datetime) -> tuple:
+        try:
+            return self._one(store, feed, now)
+        except (fetch.FetchError, ValueError) as error:
+            return None, str(error), 0
+
+    def _one(self, store, feed: FeedConfig, now: datetime) -> tuple[int, str | None, int]:
+        """New entries stored from one feed, a problem worth showing, and undated entries."""
         limits = {
             "timeout": self.config.timeout.total_seconds(),
             "max_bytes": self.config.max_bytes,
         }
+        first_read = not store.fetch_state(self.source_id, feed.name).get("last_success")
         fetched = fetch.fetch_tracked(store, self.source_id, feed.name, feed.location,
                                       self.config.refresh, now, **limits)  # fmt: skip
         if fetched is None:
-            return 0, "backing off after failures"
+            return 0, "backing off after failures", 0
         if fetched.body is None:
-            return 0, None  # not modified: nothing is written
-        entries, problem = parse_feed(fetched.body, feed.name, fetched.content_type)
-        for entry in entries:
-            entry["published"] = entry["published"] or now.isoformat()
-        return store.add_entries(self.source_id, {entry_key(e): e for e in entries}), problem
+            return 0, None, 0  # not modified: nothing is written
+        entries, problem = parse_feed(fetched.body, feed.name, fetched.content_type, now)
+        for entry in entries:  # undated on a first read: history, not news of the last hours
+            entry["backfill"] = bool(entry["undated"] and first_read)
+        undated = sum(e["undated"] for e in entries)
+        added = store.add_entries(self.source_id, {entry_key(e): e for e in entries})
+        return added, problem, undated

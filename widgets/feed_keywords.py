@@ -26,7 +26,22 @@ too under until up very via was we were what when where which while who whom why
 you your yours says said say one two three first last week year years today yesterday update
 updates news report reports read more continue reading post appeared full story article blog
 https http www com html amp nbsp via click here new also use used using like get
+impact patches patch workarounds workaround references description summary details severity
+credits affected versions version package packages vulnerability advisory fixed fix
+attacker attackers arbitrary crafted vulnerable data request requests file files access
+security user users service server code module call result form header main url api paths
+configured authenticated authentication validation example accepted connected checks commit
+improper releases release allowing allows allow issue issues tests regression later affects
 """.split())  # fmt: skip
+NOT_A_TERM = re.compile(  # URLs, domains, paths, versions, hashes and numbers are not subjects
+    r"(?:[a-z0-9-]+\.)+(?:com|org|net|io|dev|gov|edu|co|uk|de|html?|php|json|xml|md)\b"
+    r"|/|^v?\d+(?:\.\d+)+[a-z0-9-]*$|^[0-9a-f]{7,}$|^\d+$|^v\d|^ghsa-|^cwe-"
+)
+GENERIC_PRODUCTS = set("""core kernel project frontend backend server windows office framework
+platform gateway router firmware client manager portal console agent suite library plugin api
+app web cloud system systems database browser toolkit os ios multiple products engine service
+services""".split())  # fmt: skip
+BOILERPLATE_SHARE = 0.5  # a term in half of one feed's entries is that feed's boilerplate
 
 
 class FeedKeywordsOptions(Strict):
@@ -59,8 +74,13 @@ def load(reader, panel, context: PanelContext) -> FeedInputs:
     options: FeedKeywordsOptions = panel.options
     since = context.now - options.window - options.background
     catalog = (reader.document(options.kev, "catalog") if options.kev else None) or []
-    names = {r["vendorProject"] for r in catalog} | {r["product"] for r in catalog}
-    names = {n for n in names if len(n) > 2 and n.lower() not in ("multiple products", "windows")}
+    names = set()
+    for record in catalog:  # a generic product word ("Core", "Kernel") only with its vendor
+        vendor, product = record["vendorProject"], record["product"]
+        names.add(vendor)
+        generic = product.lower() in GENERIC_PRODUCTS or product.lower() == vendor.lower()
+        names.add(f"{vendor} {product}" if generic else product)
+    names = {n for n in names if len(n) > 2 and n.lower() not in GENERIC_PRODUCTS}
     return FeedInputs(
         reader.entries_since(context.source_id, since),
         {r["cveID"] for r in catalog},
@@ -79,10 +99,14 @@ def terms(text: str, ignore: set[str]) -> list[str]:
     words, phrases = [], []
     for clause in re.split(r"[.,:;!?()\[\]\"|]+\s|\s[-–—]\s", CVE.sub(" ", text.lower())):
         kept = [w.strip(".-") for w in WORD.findall(clause)]
-        kept = [w if w not in STOP_WORDS and w not in ignore and len(w) > 2 else None for w in kept]
+        kept = [w if _is_term(w) and w not in ignore else None for w in kept]
         words += [w for w in kept if w]
         phrases += [f"{a} {b}" for a, b in zip(kept, kept[1:], strict=False) if a and b]
     return words + phrases
+
+
+def _is_term(word: str) -> bool:
+    return len(word) > 2 and word not in STOP_WORDS and not NOT_A_TERM.search(word)
 
 
 def log_odds(recent: Counter, background: Counter, prior_size: float = 500.0) -> dict[str, float]:
@@ -93,32 +117,41 @@ def log_odds(recent: Counter, background: Counter, prior_size: float = 500.0) ->
     scores = {}
     for term, count in recent.items():
         alpha = prior_size * total[term] / n_total
-        now = math.log((count + alpha) / (n_recent + prior_size - count - alpha))
+        now = math.log((count + alpha) / max(n_recent + prior_size - count - alpha, 1e-9))
         before_count = background[term]
-        before = math.log((before_count + alpha) / (n_back + prior_size - before_count - alpha))
+        rest = max(n_back + prior_size - before_count - alpha, 1e-9)
+        before = math.log((before_count + alpha) / rest)
         scores[term] = (now - before) / math.sqrt(1 / (count + alpha) + 1 / (before_count + alpha))
     return scores
 
 
 def compute(inputs: FeedInputs, options: FeedKeywordsOptions, context: PanelContext) -> dict:
     """Trending keywords with mentions and score, the most mentioned CVEs, vendors, headlines."""
-    start = (context.now - options.window).isoformat()
-    recent = [e for e in inputs.entries if e["published"] >= start]
+    start, now = (context.now - options.window).isoformat(), context.now.isoformat()
+    recent = [e for e in inputs.entries  # an undated entry of a first read is history, not news
+              if start <= e["published"] <= now and not e.get("backfill")]  # fmt: skip
     older = [e for e in inputs.entries if e["published"] < start]
     ignore = {w.lower() for w in options.boilerplate} | {e["feed"].lower() for e in inputs.entries}
-    count = lambda items: Counter(t for e in items for t in _entry_terms(e, ignore))  # noqa: E731
-    now_counts, before_counts = count(recent), count(older)
+    learned = feed_boilerplate(inputs.entries, ignore)
+    terms_of = lambda e: _entry_terms(e, ignore) - learned.get(e["feed"], set())  # noqa: E731
+    now_counts = Counter(t for e in recent for t in terms_of(e))
+    before_counts = Counter(t for e in older for t in terms_of(e))
+    recent_terms = [terms_of(e) for e in recent]
+    docs_of = {t: {i for i, found in enumerate(recent_terms) if t in found} for t in now_counts}
+    feeds_of = {t: {recent[i]["feed"] for i in docs_of[t]} for t in now_counts}
     scores = log_odds(now_counts, before_counts) if now_counts else {}
-    # ties broken the same way every time, so the treemap does not reshuffle between refreshes
-    order = lambda t: (-round(scores[t], 9), -len(t.split()), t)  # noqa: E731
-    frequent = (t for t in scores if now_counts[t] >= options.min_mentions)
+    # more sources first, then the score; ties broken the same way every time, so the treemap
+    # does not reshuffle between refreshes
+    order = lambda t: (-min(len(feeds_of[t]), 2), -round(scores[t], 9), -len(t.split()), t)  # noqa: E731
+    frequent = (t for t in scores if now_counts[t] >= max(options.min_mentions, 2))
     trending = sorted(frequent, key=order)
     return {
         "keywords": [{"term": t, "mentions": now_counts[t], "score": round(scores[t], 2)}
-                     for t in _without_parts(trending)[: options.keywords]],
+                     for t in _without_parts(trending, docs_of)[: options.keywords]],
         "cves": _cves(recent, inputs.exploited, options.cves),
         "vendors": _mentions(recent, inputs.vocabulary)[:6],
-        "headlines": [{"title": e["title"], "feed": e["feed"], "published": e["published"]}
+        "headlines": [{"title": e["title"], "feed": e["feed"], "published": e["published"],
+                       "local_time": _local_time(e["published"], context.tz)}
                       for e in _latest(recent, options.headlines)],
         "entries": len(recent),
         "highlight": False,
@@ -138,19 +171,50 @@ def _text(entry: dict) -> str:
     return f"{entry['title']} {entry['summary']}"
 
 
-def _without_parts(trending: list[str]) -> list[str]:
-    """Drop a word when a phrase with it ranks above it ('netweaver' under 'sap netweaver')."""
+def _without_parts(trending: list[str], docs_of: dict[str, set[int]] | None = None) -> list[str]:
+    """One tile per subject: a term is that subject again when it shares a word with a term
+    ranked above it ('netweaver' under 'sap netweaver'; 'openclaw gateway' under 'openclaw'),
+    or when 80 % of the entries that mention it mention that term too (the same story)."""
+    docs_of = docs_of or {}
     shown: list[str] = []
+    taken: set[str] = set()
     for term in trending:
-        if not any(term in phrase.split() for phrase in shown if " " in phrase):
+        words, docs = set(term.split()), docs_of.get(term, set())
+        same_story = " " not in term and any(  # a lone word only ever seen with a subject
+            docs and len(docs & docs_of.get(s, set())) >= 0.8 * len(docs) for s in shown
+        )
+        if not words & taken and not same_story:
             shown.append(term)
+            taken |= words
     return shown
 
 
+def feed_boilerplate(entries: list[dict], ignore: set[str]) -> dict[str, set[str]]:
+    """Per feed, the terms in at least half of its entries (4 or more): section headings,
+    slogans, the product a feed is about. They are that feed's furniture, not its news."""
+    by_feed: dict[str, list[dict]] = {}
+    for entry in entries:
+        by_feed.setdefault(entry["feed"], []).append(entry)
+    learned = {}
+    for feed, items in by_feed.items():
+        if len(items) >= 4:
+            counts = Counter(t for e in items for t in _entry_terms(e, ignore))
+            learned[feed] = {t for t, n in counts.items() if n >= BOILERPLATE_SHARE * len(items)}
+    return learned
+
+
 def _cves(entries: list[dict], exploited: set[str], limit: int) -> list[dict]:
-    mentions = Counter(cve for e in entries for cve in set(find_cves(_text(e))))
-    ranked = sorted(mentions.items(), key=lambda item: (-item[1], item[0]))[:limit]
-    return [{"cve": cve, "mentions": n, "exploited": cve in exploited} for cve, n in ranked]
+    """CVEs ranked by how many sources talk about them (a story repeated per package in one
+    feed counts once), then by entries; taken from the whole text the source kept."""
+    feeds: dict[str, set[str]] = {}
+    stories: Counter = Counter()
+    for entry in entries:
+        for cve in entry.get("cves") or find_cves(_text(entry)):
+            feeds.setdefault(cve, set()).add(entry["feed"])
+            stories[cve] += 1
+    ranked = sorted(feeds, key=lambda c: (-len(feeds[c]), -stories[c], c))[:limit]
+    return [{"cve": c, "mentions": len(feeds[c]), "entries": stories[c],
+             "exploited": c in exploited} for c in ranked]  # fmt: skip
 
 
 def _mentions(entries: list[dict], vocabulary: list[str]) -> list[dict]:
@@ -218,8 +282,13 @@ def _cve_line(cve: dict) -> html.Div:
     ])  # fmt: skip
 
 
+def _local_time(published: str, tz) -> str:
+    """The wall's local time of an entry, like the clock beside it."""
+    return datetime.fromisoformat(published).astimezone(tz).strftime("%H:%M")
+
+
 def _headline(item: dict) -> html.Div:
-    when = datetime.fromisoformat(item["published"]).strftime("%H:%M")
+    when = item.get("local_time") or datetime.fromisoformat(item["published"]).strftime("%H:%M")
     return html.Div(className="feedwords-headline", title=item["title"], children=[
         html.Span(when, className="feedwords-time"), html.Span(item["title"]),
     ])  # fmt: skip

@@ -69,15 +69,16 @@ def test_newly_frequent_ranks_above_always_frequent():
     inputs = fk.FeedInputs(corpus(), exploited={"CVE-2025-31324"}, vocabulary=["SAP", "Microsoft"])
     data = fk.compute(inputs, options, CONTEXT)
     ranked = [k["term"] for k in data["keywords"]]
-    # 'netweaver' and 'sap netweaver' are equally frequent today and absent before: the phrase
-    # ranks first and hides its part; 'microsoft' is as frequent today but always was
+    # the NetWeaver story is new and frequent: one tile for it (its words and overlapping
+    # phrases are the same subject); 'microsoft patch' is in most of this feed's entries, so it
+    # is the feed's furniture, learned from the data, not news
     assert ranked[0] in ("sap netweaver", "netweaver zero-day", "zero-day exploited")
-    assert "netweaver" not in ranked  # shown through the phrase
-    assert ranked.index("sap netweaver") < ranked.index("microsoft patch")
-    scores = {k["term"]: k["score"] for k in data["keywords"]}
-    assert scores["sap netweaver"] > 2 > scores["microsoft patch"]
+    assert sum("netweaver" in term for term in ranked) == 1
+    assert not any("microsoft" in term or "patch" in term for term in ranked)
+    assert not any(t in ranked for t in ("sap", "exploited", "zero-day"))  # the same story
+    assert all(k["score"] > 0 for k in data["keywords"])
     assert {k["term"] for k in data["keywords"]}.isdisjoint({"the", "day", "update"})  # stop words
-    assert data["cves"] == [{"cve": "CVE-2025-31324", "mentions": 6, "exploited": True}]
+    assert data["cves"] == [{"cve": "CVE-2025-31324", "mentions": 1, "entries": 6, "exploited": True}]
     assert data["vendors"] == [{"name": "Microsoft", "mentions": 6}, {"name": "SAP", "mentions": 6}]
     assert [h["title"] for h in data["headlines"]][:2] == [
         "SAP NetWeaver zero-day exploited (0) CVE-2025-31324",
@@ -112,9 +113,10 @@ def test_render_is_text_only():
 
 
 def test_phrases_stop_at_punctuation():
-    assert fk.terms("Web shells. Attackers upload more", set()) == [
-        "web", "shells", "attackers", "upload", "web shells", "attackers upload",
+    assert fk.terms("Web shells. Hackers upload more", set()) == [
+        "web", "shells", "hackers", "upload", "web shells", "hackers upload",
     ]  # fmt: skip
+    assert fk.terms("see github.com/x/y or v2026.3.12, 3f9a1c2d and GHSA-abcd-1234", set()) == ["see"]
 
 
 def test_too_few_mentions_says_so_instead_of_an_empty_treemap():
