@@ -265,8 +265,8 @@ class Networks:
             return hit
 
         kinds = np.where(inside(self.internal), INTERNAL, EXTERNAL)
-        for name, ranges in V4_CLASSES.items():
-            kinds = np.where(inside(ranges), self.classes[name], kinds)
+        for name in reversed(ADDRESS_CLASSES):  # the first class that matches wins, as in kind()
+            kinds = np.where(inside(V4_CLASSES[name]), self.classes[name], kinds)
         return np.where(inside(self.exclude), EXCLUDED, kinds).astype(np.int8)
 
     def kind(self, text: str) -> tuple[int, str]:
