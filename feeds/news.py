@@ -1,17 +1,16 @@
-"""The `news` source: RSS/Atom feeds fetched on a schedule, parsed by feedparser, kept as text."""
+"""The `news` source: RSS, Atom and JSON feeds fetched on a schedule, kept as plain text."""
 
-import calendar
 import hashlib
-import html
 import re
-from datetime import UTC, datetime
+from concurrent.futures import ThreadPoolExecutor
+from concurrent.futures import TimeoutError as FutureTimeout
+from datetime import datetime
 from html.parser import HTMLParser
 from typing import Literal
 
-import feedparser
 from pydantic import Field
 from socwall.dashboard.types import ConfigPath, Duration, Identifier, Strict
-from socwall.feeds import fetch
+from socwall.feeds import dates, feed_formats, fetch
 
 
 class FeedConfig(Strict):
@@ -24,11 +23,18 @@ class NewsConfig(Strict):
     feeds: list[FeedConfig] = Field(min_length=1)
     refresh: Duration = "15m"
     retention: Duration = Field("35d", description="entries kept; trends need a background window")
-    timeout: Duration = "15s"
+    timeout: Duration = Field("15s", description="total deadline per fetch: connect + body")
     max_bytes: int = Field(5 << 20, gt=0, description="a larger feed is refused")
+    concurrency: int = Field(4, ge=1, le=32, description="feeds fetched at the same time")
 
 
 Config = NewsConfig
+
+
+MAX_TITLE = 300  # characters kept per field; CVE ids are found in the whole text first
+MAX_SUMMARY = 2000
+MAX_TEXT = 1 << 20  # text per entry searched for CVE ids; more is cut
+CVE = re.compile(r"\bCVE-(\d{4})-(\d{4,7})\b", re.IGNORECASE)
 
 
 class _TextOnly(HTMLParser):
@@ -50,53 +56,51 @@ class _TextOnly(HTMLParser):
             self.parts.append(data)
 
 
-def plain_text(fragment: str | None) -> str:
-    """HTML (or text) as one line of plain text: tags stripped, entities decoded, one space."""
+def plain_text(fragment: str | None, is_html: bool = True) -> str:
+    """A field as one line of plain text: HTML has its tags stripped and entities decoded once;
+    plain text is kept as it is (only its white space folded)."""
     if not fragment:
         return ""
-    parser = _TextOnly()
-    parser.feed(fragment)
-    parser.close()
-    return " ".join(html.unescape("".join(parser.parts)).split())
+    if is_html:
+        parser = _TextOnly()
+        parser.feed(fragment)
+        parser.close()
+        fragment = "".join(parser.parts)
+    return " ".join(fragment.split())
+
+
+def find_cves(text: str) -> list[str]:
+    """Distinct CVE ids in a text, normalized and in order of first mention."""
+    found = (f"CVE-{year}-{number}" for year, number in CVE.findall(text))
+    return list(dict.fromkeys(found))
 
 
 def parse_feed(
     data: bytes, feed: str, content_type: str | None = None
 ) -> tuple[list[dict], str | None]:
-    """Entries of an RSS/Atom document as plain-text records, and a problem worth showing.
+    """Entries of a feed document as plain-text records, and a problem worth showing.
 
-    An ill-formed feed that feedparser can still read yields its entries and a warning; one it
-    cannot read raises ValueError with the reason.
+    An ill-formed feed that can still be read yields its entries and a warning; one that
+    cannot be read, or declares XML entities, raises ValueError with the reason.
     """
-    headers = {"content-type": content_type} if content_type else None
-    parsed = feedparser.parse(data, response_headers=headers)
-    if parsed.bozo and not parsed.entries:
-        raise ValueError(f"not a readable feed: {_reason(parsed)}")
-    if not parsed.entries and not parsed.get("version"):
-        raise ValueError("not a feed: no RSS or Atom document found")
-    entries = [_entry(e, feed) for e in parsed.entries]
-    problem = (
-        f"ill-formed, {len(entries)} entries recovered: {_reason(parsed)}" if parsed.bozo else None
-    )
-    return [e for e in entries if e["title"] or e["summary"]], problem
+    document = feed_formats.read_document(data, content_type)
+    entries = [_entry(raw, feed) for raw in document.entries]
+    return [e for e in entries if e["title"] or e["summary"]], document.problem
 
 
-def _reason(parsed) -> str:
-    return " ".join(str(parsed.get("bozo_exception", "unknown error")).split())[:160]
-
-
-def _entry(item, feed: str) -> dict:
-    content = item.get("content") or [{}]
-    summary = item.get("summary") or content[0].get("value")
-    stamp = item.get("published_parsed") or item.get("updated_parsed")
-    published = datetime.fromtimestamp(calendar.timegm(stamp), UTC).isoformat() if stamp else None
+def _entry(raw: feed_formats.RawEntry, feed: str) -> dict:
+    title = plain_text(raw.title[:MAX_TEXT], raw.title_html)
+    summary = plain_text(raw.summary[:MAX_TEXT], raw.summary_html)
+    content = plain_text(raw.content[:MAX_TEXT], raw.content_html)
+    published = dates.parse_date(raw.date, raw.parsed_date)
     return {
         "feed": feed,
-        "id": item.get("id") or "",
-        "link": item.get("link") or "",
-        "title": plain_text(item.get("title")),
-        "summary": plain_text(summary)[:2000],
-        "published": published,
+        "id": raw.id[:500],
+        "link": raw.link[:1000],
+        "title": title[:MAX_TITLE],
+        "summary": (summary or content)[:MAX_SUMMARY],
+        "cves": find_cves(f"{title} {summary} {content}"),
+        "published": published.isoformat() if published else None,
     }
 
 
@@ -107,20 +111,26 @@ def entry_key(entry: dict) -> str:
 
 
 class Source:
-    """Fetches every feed when due; new entries are stored once; one broken feed stops nothing."""
+    """Fetches every feed when due, several at once, each within its deadline; new entries are
+    stored once; one slow or broken feed stops nothing."""
 
     def __init__(self, config: NewsConfig, source_id: str):
         self.config, self.source_id = config, source_id
 
     def ingest(self, store, now: datetime) -> dict:
-        stats = {"rows": 0, "bad_rows": 0, "newest": None, "warnings": [], "feeds": {}}
-        for feed in self.config.feeds:
+        stats = {"rows": 0, "bad_rows": 0, "newest": None, "warnings": [], "feeds": {},
+                 "undated": 0}  # fmt: skip
+        first_reads = {f.name: not store.fetch_state(self.source_id, f.name).get("ok_at")
+                       for f in self.config.feeds}  # fmt: skip
+        for feed, fetched in self._fetch_all(store, now):
             try:
-                added, problem = self._one(store, feed, now)
+                added, undated, problem = self._store(store, feed, fetched, now,
+                                                      first_reads[feed.name])  # fmt: skip
             except (fetch.FetchError, ValueError) as error:
-                added, problem = None, str(error)
+                added, undated, problem = None, 0, str(error)
             stats["feeds"][feed.name] = "failed" if added is None else added
             stats["rows"] += added or 0
+            stats["undated"] += undated
             if problem:
                 stats["warnings"].append(f"{feed.name}: {problem}")
         store.drop_old_entries(self.source_id, now - self.config.retention)
@@ -128,19 +138,48 @@ class Source:
             raise ValueError("every feed failed: " + "; ".join(stats["warnings"]))
         return stats
 
-    def _one(self, store, feed: FeedConfig, now: datetime) -> tuple[int, str | None]:
-        """New entries stored from one feed, and a problem worth showing (ill-formed, backoff)."""
-        limits = {
-            "timeout": self.config.timeout.total_seconds(),
-            "max_bytes": self.config.max_bytes,
-        }
-        fetched = fetch.fetch_tracked(store, self.source_id, feed.name, feed.location,
-                                      self.config.refresh, now, **limits)  # fmt: skip
+    def _fetch_all(self, store, now: datetime):
+        """(feed, fetch result or the FetchError) per feed, fetched concurrently."""
+        limits = {"timeout": self.config.timeout.total_seconds(),
+                  "max_bytes": self.config.max_bytes}  # fmt: skip
+        grace = limits["timeout"] * 2 + 5  # the deadline is checked between reads
+        pool = ThreadPoolExecutor(max_workers=self.config.concurrency)
+        try:
+            futures = {
+                feed.name: pool.submit(fetch.fetch_tracked, store, self.source_id, feed.name,
+                                       feed.location, self.config.refresh, now, **limits)
+                for feed in self.config.feeds
+            }  # fmt: skip
+            for feed in self.config.feeds:
+                try:
+                    yield feed, futures[feed.name].result(timeout=grace)
+                except fetch.FetchError as error:
+                    yield feed, error
+                except FutureTimeout:
+                    yield feed, fetch.FetchError(f"no complete answer within {grace:g} s")
+        finally:
+            pool.shutdown(wait=False, cancel_futures=True)  # a stuck read never holds the job
+
+    def _store(self, store, feed: FeedConfig, fetched, now: datetime,
+               first_read: bool) -> tuple[int, int, str | None]:  # fmt: skip
+        """New entries stored from one feed, its undated count, and a problem worth showing."""
+        if isinstance(fetched, Exception):
+            raise fetched
         if fetched is None:
-            return 0, "backing off after failures"
+            return 0, 0, "backing off after failures"
         if fetched.body is None:
-            return 0, None  # not modified: nothing is written
+            return 0, 0, None  # not modified: nothing is written
         entries, problem = parse_feed(fetched.body, feed.name, fetched.content_type)
+        undated = 0
         for entry in entries:
-            entry["published"] = entry["published"] or now.isoformat()
-        return store.add_entries(self.source_id, {entry_key(e): e for e in entries}), problem
+            if entry["published"] is None:
+                # first seen now; on a feed's first read it is backlog, not news of the hour
+                entry.update(published=now.isoformat(), undated=True, backfill=first_read)
+                undated += 1
+            elif entry["published"] > now.isoformat():
+                entry["published"] = now.isoformat()  # a future date is clamped to the fetch
+        added = store.add_entries(self.source_id, {entry_key(e): e for e in entries})
+        if undated:
+            note = f"{undated} entries without a usable date (first-seen time used)"
+            problem = f"{problem}; {note}" if problem else note
+        return added, undated, problem

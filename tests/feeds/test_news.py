@@ -51,7 +51,9 @@ ILL_FORMED = b"""<?xml version="1.0"?><rss version="2.0"><channel><title>Broken<
 def test_plain_text_strips_tags_decodes_entities_and_drops_scripts():
     assert news.plain_text("<p>Patch <b>now</b> &amp; reboot</p>") == "Patch now & reboot"
     assert news.plain_text("<script>alert(1)</script>Safe") == "Safe"
-    assert news.plain_text("&amp;lt;script&amp;gt; shown as text") == "<script> shown as text"
+    # decoded once: HTML '&amp;lt;' is the literal text '&lt;', never a tag
+    assert news.plain_text("&amp;lt;script&amp;gt; shown as text") == "&lt;script&gt; shown as text"
+    assert news.plain_text("Generic<T> in List<String>", is_html=False) == "Generic<T> in List<String>"
     assert news.plain_text(None) == ""
 
 
