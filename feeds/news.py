@@ -61,7 +61,7 @@ def plain_text(fragment: str | None, is_html: bool = True) -> str:
     plain text is kept as it is (only its white space folded)."""
     if not fragment:
         return ""
-    if is_html:
+    if is_html and ("<" in fragment or "&" in fragment):
         parser = _TextOnly()
         parser.feed(fragment)
         parser.close()
