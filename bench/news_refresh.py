@@ -17,9 +17,10 @@ import feedparser
 import redis
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
-from bench.poll_cost import start_redis  # noqa: E402
 from socwall.dashboard.store import Store  # noqa: E402
 from socwall.feeds import news  # noqa: E402
+
+from bench.poll_cost import start_redis  # noqa: E402
 
 FEED = Path(__file__).resolve().parents[1] / "../shared/data/feeds/real/ransomwatch_rss_feed_2025-04-17.xml"  # noqa: E501
 
