@@ -15,7 +15,17 @@ from socwall.widgets.context import PanelContext, View
 needs_source = True
 source_types = ("news",)
 CVE = re.compile(r"\bCVE-(\d{4})-(\d{4,7})\b", re.IGNORECASE)
-WORD = re.compile(r"[a-z][a-z0-9]*(?:[-.][a-z0-9]+)*")
+WORD = re.compile(r"(?<![\w./@:])[a-z][a-z0-9]*(?:-[a-z0-9]+)*(?![\w./@:]*[\w/@])")
+# URLs, e-mail, domains, paths, package coordinates, versions and hashes are not terms
+NOT_TEXT = re.compile(
+    r"\S+://\S*|\bwww\.\S+|\S+@\S+|\S*[/\\]\S*|\b[\w-]+(?:\.[\w-]+)+\b"
+    r"|\bv?\d+(?:\.\d+)+\S*|\b[0-9a-f]{7,}\b|\b\w+:\w[\w:.-]*"
+)
+GENERIC_PRODUCTS = set("""
+core kernel project frontend backend server client agent gateway portal manager framework
+platform api web app application plugin module library tool tools console firmware router
+""".split())  # fmt: skip
+BOILERPLATE_SHARE = 0.5  # a term in half of one feed's entries is that feed's boilerplate
 STOP_WORDS = set("""
 a about above after again against all also am an and any are as at be because been before being
 below between both but by can could did do does doing down during each few for from further had
@@ -59,13 +69,21 @@ def load(reader, panel, context: PanelContext) -> FeedInputs:
     options: FeedKeywordsOptions = panel.options
     since = context.now - options.window - options.background
     catalog = (reader.document(options.kev, "catalog") if options.kev else None) or []
-    names = {r["vendorProject"] for r in catalog} | {r["product"] for r in catalog}
+    names = {r["vendorProject"] for r in catalog} | {_product_name(r) for r in catalog}
     names = {n for n in names if len(n) > 2 and n.lower() not in ("multiple products", "windows")}
     return FeedInputs(
         reader.entries_since(context.source_id, since),
         {r["cveID"] for r in catalog},
         sorted(names | set(options.products)),
     )
+
+
+def _product_name(record: dict) -> str:
+    """A product name that identifies it: 'Kernel' alone is anyone's, 'Linux Kernel' is not."""
+    product, vendor = record["product"], record["vendorProject"]
+    if product.lower() in GENERIC_PRODUCTS or vendor.lower() in product.lower():
+        return product if vendor.lower() in product.lower() else f"{vendor} {product}"
+    return product
 
 
 def find_cves(text: str) -> list[str]:
@@ -77,7 +95,8 @@ def terms(text: str, ignore: set[str]) -> list[str]:
     """Words and two-word phrases of a text, stop words and boilerplate left out; a phrase never
     spans punctuation or a stop word."""
     words, phrases = [], []
-    for clause in re.split(r"[.,:;!?()\[\]\"|]+\s|\s[-–—]\s", CVE.sub(" ", text.lower())):
+    text = NOT_TEXT.sub(" | ", CVE.sub(" | ", text.lower()))
+    for clause in re.split(r"[.,:;!?()\[\]\"|`*#=<>{}]+\s*|\s[-–—]\s", text):
         kept = [w.strip(".-") for w in WORD.findall(clause)]
         kept = [w if w not in STOP_WORDS and w not in ignore and len(w) > 2 else None for w in kept]
         words += [w for w in kept if w]
@@ -93,9 +112,12 @@ def log_odds(recent: Counter, background: Counter, prior_size: float = 500.0) ->
     scores = {}
     for term, count in recent.items():
         alpha = prior_size * total[term] / n_total
-        now = math.log((count + alpha) / (n_recent + prior_size - count - alpha))
+        # the rest of each corpus, never zero (one word alone in a window with no background)
+        now = math.log((count + alpha) / max(n_recent + prior_size - count - alpha, 0.5))
         before_count = background[term]
-        before = math.log((before_count + alpha) / (n_back + prior_size - before_count - alpha))
+        before = math.log(
+            (before_count + alpha) / max(n_back + prior_size - before_count - alpha, 0.5)
+        )
         scores[term] = (now - before) / math.sqrt(1 / (count + alpha) + 1 / (before_count + alpha))
     return scores
 
@@ -103,10 +125,14 @@ def log_odds(recent: Counter, background: Counter, prior_size: float = 500.0) ->
 def compute(inputs: FeedInputs, options: FeedKeywordsOptions, context: PanelContext) -> dict:
     """Trending keywords with mentions and score, the most mentioned CVEs, vendors, headlines."""
     start = (context.now - options.window).isoformat()
-    recent = [e for e in inputs.entries if e["published"] >= start]
-    older = [e for e in inputs.entries if e["published"] < start]
+    # undated entries of a feed's first read are backlog: background, never the news of now
+    recent = [e for e in inputs.entries if e["published"] >= start and not e.get("backfill")]
+    older = [e for e in inputs.entries if e["published"] < start or e.get("backfill")]
     ignore = {w.lower() for w in options.boilerplate} | {e["feed"].lower() for e in inputs.entries}
-    count = lambda items: Counter(t for e in items for t in _entry_terms(e, ignore))  # noqa: E731
+    per_feed = learned_boilerplate(inputs.entries, ignore)
+    count = lambda items: Counter(  # noqa: E731
+        t for e in items for t in _entry_terms(e, ignore | per_feed.get(e["feed"], set()))
+    )
     now_counts, before_counts = count(recent), count(older)
     scores = log_odds(now_counts, before_counts) if now_counts else {}
     # ties broken the same way every time, so the treemap does not reshuffle between refreshes
@@ -118,11 +144,32 @@ def compute(inputs: FeedInputs, options: FeedKeywordsOptions, context: PanelCont
                      for t in _without_parts(trending)[: options.keywords]],
         "cves": _cves(recent, inputs.exploited, options.cves),
         "vendors": _mentions(recent, inputs.vocabulary)[:6],
-        "headlines": [{"title": e["title"], "feed": e["feed"], "published": e["published"]}
+        "headlines": [{"title": e["title"], "feed": e["feed"], "published": e["published"],
+                       "time": _local_time(e["published"], context),
+                       "undated": bool(e.get("undated"))}
                       for e in _latest(recent, options.headlines)],
         "entries": len(recent),
+        "boilerplate": {feed: sorted(words)[:20] for feed, words in per_feed.items()},
         "highlight": False,
     }  # fmt: skip
+
+
+def learned_boilerplate(entries: list[dict], ignore: set[str], minimum: int = 8) -> dict:
+    """Per feed, the terms in at least half of its entries (section headings, slogans, the
+    publisher's own name): for that feed they are furniture, not news."""
+    by_feed: dict[str, list[dict]] = {}
+    for e in entries:
+        by_feed.setdefault(e["feed"], []).append(e)
+    learned = {}
+    for feed, items in by_feed.items():
+        if len(items) >= minimum:
+            counts = Counter(t for e in items for t in _entry_terms(e, ignore))
+            learned[feed] = {t for t, n in counts.items() if n >= BOILERPLATE_SHARE * len(items)}
+    return learned
+
+
+def _local_time(published: str, context: PanelContext) -> str:
+    return datetime.fromisoformat(published).astimezone(context.tz).strftime("%H:%M")
 
 
 def _entry_terms(entry: dict, ignore: set[str]) -> set[str]:
@@ -139,18 +186,30 @@ def _text(entry: dict) -> str:
 
 
 def _without_parts(trending: list[str]) -> list[str]:
-    """Drop a word when a phrase with it ranks above it ('netweaver' under 'sap netweaver')."""
+    """One tile per subject: a term sharing a word with a higher-ranked one is that subject
+    again ('netweaver' under 'sap netweaver', 'openclaw gateway' under 'openclaw')."""
     shown: list[str] = []
+    seen: set[str] = set()
     for term in trending:
-        if not any(term in phrase.split() for phrase in shown if " " in phrase):
+        parts = set(term.split())
+        if not parts & seen:
             shown.append(term)
+        seen |= parts
     return shown
 
 
 def _cves(entries: list[dict], exploited: set[str], limit: int) -> list[dict]:
-    mentions = Counter(cve for e in entries for cve in set(find_cves(_text(e))))
-    ranked = sorted(mentions.items(), key=lambda item: (-item[1], item[0]))[:limit]
-    return [{"cve": cve, "mentions": n, "exploited": cve in exploited} for cve, n in ranked]
+    """CVEs ranked by how many publishers (feeds) name them, then by distinct stories."""
+    feeds: dict[str, set[str]] = {}
+    stories: dict[str, set[str]] = {}
+    for e in entries:
+        story = f"{e['feed']}|{e['title'].lower()}"  # one advisory repeated per package: once
+        for cve in e.get("cves") or find_cves(_text(e)):
+            feeds.setdefault(cve, set()).add(e["feed"])
+            stories.setdefault(cve, set()).add(story)
+    ranked = sorted(feeds, key=lambda c: (-len(feeds[c]), -len(stories[c]), c))[:limit]
+    return [{"cve": c, "mentions": len(feeds[c]), "stories": len(stories[c]),
+             "exploited": c in exploited} for c in ranked]  # fmt: skip
 
 
 def _mentions(entries: list[dict], vocabulary: list[str]) -> list[dict]:
@@ -214,12 +273,14 @@ def _cve_line(cve: dict) -> html.Div:
     mark = "exploited" if cve["exploited"] else ""
     classes = f"feedwords-cve {mark}".strip()
     return html.Div(className=classes, children=[
-        html.Span(cve["cve"]), html.Span(f"{cve['mentions']}×"), html.Span(mark),
+        html.Span(cve["cve"]),
+        html.Span(f"{cve['mentions']} src" if cve["mentions"] > 1 else f"{cve.get('stories', 1)}×"),
+        html.Span(mark),
     ])  # fmt: skip
 
 
 def _headline(item: dict) -> html.Div:
-    when = datetime.fromisoformat(item["published"]).strftime("%H:%M")
+    when = "undated" if item.get("undated") else item.get("time") or item["published"][11:16]
     return html.Div(className="feedwords-headline", title=item["title"], children=[
         html.Span(when, className="feedwords-time"), html.Span(item["title"]),
     ])  # fmt: skip
