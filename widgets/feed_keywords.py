@@ -21,6 +21,26 @@ NOT_TEXT = re.compile(
     r"\S+://\S*|\bwww\.\S+|\S+@\S+|\S*[/\\]\S*|\b[\w-]+(?:\.[\w-]+)+\b"
     r"|\bv?\d+(?:\.\d+)+\S*|\b[0-9a-f]{7,}\b|\b\w+:\w[\w:.-]*"
 )
+# the vocabulary of every advisory: true of all of them, so it names no subject
+ADVISORY_WORDS = set("""
+attacker attackers attack attacks vulnerability vulnerabilities vulnerable flaw flaws issue issues
+user users configured configuration default access allow allows allowed allowing without fix
+fixed fixes patch patched patches version versions affected affects affect impact impacts
+summary details detail references reference upgrade release released releases later earlier
+prior before via could may might can leads lead leading result results resulting causing cause
+causes file files path paths name names request requests server service services code data
+input value values function functions method methods parameter parameters call calls user's
+crafted malicious arbitrary remote local unauthenticated authenticated specially sensitive
+information exploit exploited exploitation exploiting successful successfully able allows
+when where which there their within including include includes contains containing used
+application applications system systems support supported required requires check checks
+valid validation validate proper properly improper improperly insufficient missing lack
+vendor vendors product products component components package packages library libraries
+issue found discovered reported report advisory advisories researcher researchers security
+poc proof concept steps reproduce workaround workarounds mitigation mitigations credits
+intended directly due exists added addressed accepted accepts let don following handling
+potential possible allowing ensure ensures instead rather another other however even
+""".split())  # fmt: skip
 GENERIC_PRODUCTS = set("""
 core kernel project frontend backend server client agent gateway portal manager framework
 platform api web app application plugin module library tool tools console firmware router
@@ -99,6 +119,7 @@ def terms(text: str, ignore: set[str]) -> list[str]:
     for clause in re.split(r"[.,:;!?()\[\]\"|`*#=<>{}]+\s*|\s[-–—]\s", text):
         kept = [w.strip(".-") for w in WORD.findall(clause)]
         kept = [w if w not in STOP_WORDS and w not in ignore and len(w) > 2 else None for w in kept]
+        kept = [None if w in ADVISORY_WORDS else w for w in kept]
         words += [w for w in kept if w]
         phrases += [f"{a} {b}" for a, b in zip(kept, kept[1:], strict=False) if a and b]
     return words + phrases
@@ -131,12 +152,13 @@ def compute(inputs: FeedInputs, options: FeedKeywordsOptions, context: PanelCont
     ignore = {w.lower() for w in options.boilerplate} | {e["feed"].lower() for e in inputs.entries}
     per_feed = learned_boilerplate(inputs.entries, ignore)
     count = lambda items: Counter(  # noqa: E731
-        t for e in items for t in _entry_terms(e, ignore | per_feed.get(e["feed"], set()))
+        t for e in _stories(items) for t in _entry_terms(e, ignore | per_feed.get(e["feed"], set()))
     )
     now_counts, before_counts = count(recent), count(older)
     scores = log_odds(now_counts, before_counts) if now_counts else {}
     # ties broken the same way every time, so the treemap does not reshuffle between refreshes
-    order = lambda t: (-round(scores[t], 9), -len(t.split()), t)  # noqa: E731
+    # near-equal scores (no background yet: every term is new) rank by how many entries say it
+    order = lambda t: (-round(scores[t], 1), -now_counts[t], -len(t.split()), t)  # noqa: E731
     frequent = (t for t in scores if now_counts[t] >= options.min_mentions)
     trending = sorted(frequent, key=order)
     return {
@@ -166,6 +188,14 @@ def learned_boilerplate(entries: list[dict], ignore: set[str], minimum: int = 8)
             counts = Counter(t for e in items for t in _entry_terms(e, ignore))
             learned[feed] = {t for t, n in counts.items() if n >= BOILERPLATE_SHARE * len(items)}
     return learned
+
+
+def _stories(entries: list[dict]) -> list[dict]:
+    """One entry per story: an advisory repeated per package ('[pkg] title') counts once."""
+    seen: dict[tuple[str, str], dict] = {}
+    for e in entries:
+        seen.setdefault((e["feed"], re.sub(r"^\[[^\]]*\]\s*", "", e["title"]).lower()), e)
+    return list(seen.values())
 
 
 def _local_time(published: str, context: PanelContext) -> str:

@@ -29,14 +29,7 @@ def test_terms_drop_stop_words_and_boilerplate_and_keep_phrases():
     # 'is' is a stop word: no phrase 'flaw exploited' is made across it
     assert fk.terms(
         "The SAP NetWeaver flaw is exploited - Read more at Example News", {"example"}
-    ) == [
-        "sap",
-        "netweaver",
-        "flaw",
-        "exploited",
-        "sap netweaver",
-        "netweaver flaw",
-    ]  # fmt: skip
+    ) == ["sap", "netweaver", "sap netweaver"]  # 'flaw', 'exploited': every advisory says them
 
 
 def entry(title: str, hours_ago: float, summary: str = "", feed: str = "wire") -> dict:
@@ -72,7 +65,7 @@ def test_newly_frequent_ranks_above_always_frequent():
     # the NetWeaver story is new today: one tile for it (its phrases and words merge);
     # 'microsoft patch' is in most of this feed's entries, so it is the feed's furniture
     assert ranked == ["netweaver zero-day"]
-    assert {"microsoft patch", "patch day"} <= set(data["boilerplate"]["wire"])
+    assert {"microsoft", "windows"} <= set(data["boilerplate"]["wire"])
     assert data["keywords"][0]["score"] > 0
     assert data["cves"] == [
         {"cve": "CVE-2025-31324", "mentions": 1, "stories": 6, "exploited": True}
@@ -112,7 +105,7 @@ def test_render_is_text_only():
 
 def test_phrases_stop_at_punctuation():
     assert fk.terms("Web shells. Attackers upload more", set()) == [
-        "web", "shells", "attackers", "upload", "web shells", "attackers upload",
+        "web", "shells", "upload", "web shells",
     ]  # fmt: skip
 
 
