@@ -37,6 +37,10 @@ MAX_TEXT = 1 << 20  # text per entry searched for CVE ids; more is cut
 CVE = re.compile(r"\bCVE-(\d{4})-(\d{4,7})\b", re.IGNORECASE)
 
 
+BLOCKS = frozenset("p div br li ul ol h1 h2 h3 h4 h5 h6 tr td th table pre blockquote section "
+                   "article hr dd dt dl header footer".split())  # fmt: skip
+
+
 class _TextOnly(HTMLParser):
     """Collects the text of an HTML fragment; script and style contents are dropped."""
 
@@ -47,9 +51,13 @@ class _TextOnly(HTMLParser):
 
     def handle_starttag(self, tag, attrs):
         self.hidden += tag in ("script", "style")
+        if tag in BLOCKS:
+            self.parts.append(" ")  # '<li>CVE-1</li><li>CVE-2</li>' is two words
 
     def handle_endtag(self, tag):
         self.hidden -= tag in ("script", "style") and self.hidden > 0
+        if tag in BLOCKS:
+            self.parts.append(" ")
 
     def handle_data(self, data):
         if not self.hidden:
