@@ -44,6 +44,7 @@ potential possible allowing ensure ensures instead rather another other however 
 GENERIC_PRODUCTS = set("""
 core kernel project frontend backend server client agent gateway portal manager framework
 platform api web app application plugin module library tool tools console firmware router
+reader edge office word explorer windows docker linux google
 """.split())  # fmt: skip
 BOILERPLATE_SHARE = 0.5  # a term in half of one feed's entries is that feed's boilerplate
 STOP_WORDS = set("""
@@ -151,8 +152,12 @@ def compute(inputs: FeedInputs, options: FeedKeywordsOptions, context: PanelCont
     older = [e for e in inputs.entries if e["published"] < start or e.get("backfill")]
     ignore = {w.lower() for w in options.boilerplate} | {e["feed"].lower() for e in inputs.entries}
     per_feed = learned_boilerplate(inputs.entries, ignore)
+    # a subject is named in some headline; words only ever in body prose are how, not what
+    # (a short summary such as RansomWatch's 'Group: play' is a label, not prose: kept)
+    headline_terms = {t for e in inputs.entries for t in terms(e["title"], ignore)}
     count = lambda items: Counter(  # noqa: E731
-        t for e in _stories(items) for t in _entry_terms(e, ignore | per_feed.get(e["feed"], set()))
+        t for e in _stories(items)
+        for t in _subject_terms(e, ignore | per_feed.get(e["feed"], set()), headline_terms)
     )
     now_counts, before_counts = count(recent), count(older)
     scores = log_odds(now_counts, before_counts) if now_counts else {}
@@ -200,6 +205,11 @@ def _stories(entries: list[dict]) -> list[dict]:
 
 def _local_time(published: str, context: PanelContext) -> str:
     return datetime.fromisoformat(published).astimezone(context.tz).strftime("%H:%M")
+
+
+def _subject_terms(entry: dict, ignore: set[str], headline_terms: set[str]) -> set[str]:
+    found = _entry_terms(entry, ignore)
+    return found if len(entry["summary"]) <= 200 else found & headline_terms
 
 
 def _entry_terms(entry: dict, ignore: set[str]) -> set[str]:
