@@ -18,8 +18,8 @@ CVE = re.compile(r"\bCVE-(\d{4})-(\d{4,7})\b", re.IGNORECASE)
 WORD = re.compile(r"(?<![\w./@:])[a-z][a-z0-9]*(?:-[a-z0-9]+)*(?![\w./@:]*[\w/@])")
 # URLs, e-mail, domains, paths, package coordinates, versions and hashes are not terms
 NOT_TEXT = re.compile(
-    r"\S+://\S*|\bwww\.\S+|\S+@\S+|\S*[/\\]\S*|\b[\w-]+(?:\.[\w-]+)+\b"
-    r"|\bv?\d+(?:\.\d+)+\S*|\b[0-9a-f]{7,}\b|\b\w+:\w[\w:.-]*"
+    r"\S+://\S*|\bwww\.\S+|\S+@\S+|\S*[/\\]\S*|\b[\w.-]+:\w[\w:.-]*"
+    r"|\b[\w-]+(?:\.[\w-]+)+\b|\bv?\d+(?:\.\d+)+\S*|\b[0-9a-f]{7,}\b"
 )
 # the vocabulary of every advisory: true of all of them, so it names no subject
 ADVISORY_WORDS = set("""
@@ -56,7 +56,7 @@ should so some such than that the their theirs them then there these they this t
 too under until up very via was we were what when where which while who whom why will with would
 you your yours says said say one two three first last week year years today yesterday update
 updates news report reports read more continue reading post appeared full story article blog
-https http www com html amp nbsp via click here new also use used using like get
+https http www com html amp nbsp via click here new also use used using like get see
 """.split())  # fmt: skip
 
 
