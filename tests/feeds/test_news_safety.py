@@ -67,7 +67,7 @@ def test_quadratic_feed_costs_little_time_and_memory_in_a_fresh_process():
                          cwd=Path(__file__).parents[2], timeout=60).stdout.splitlines()  # fmt: skip
     assert "declares XML entities" in out[0]
     seconds, max_rss_kb = out[1].split()
-    assert float(seconds) < 0.5 and int(max_rss_kb) < 200_000
+    assert float(seconds) < 2 and int(max_rss_kb) < 200_000  # the unguarded parse: 16 s, 1 GB
 
 
 def test_a_body_naming_a_local_file_is_text_not_a_path(tmp_path):
