@@ -5,6 +5,7 @@ Each path runs in a fresh child process (fork) so its peak memory is its own.
 """
 
 import argparse
+import glob
 import multiprocessing
 import resource
 import sys
@@ -19,7 +20,7 @@ import pyarrow.parquet as pq
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from socwall.dashboard.demo_flows import VAST_HEADER  # noqa: E402
-from socwall.feeds import files, flow_readers, flows  # noqa: E402
+from socwall.feeds import files, flow_readers, flows, follow  # noqa: E402
 
 START = 1364803200  # 2013-04-01T08:00Z, VAST's own year
 SERVICES = np.array([22, 25, 53, 80, 123, 443, 3389])
@@ -60,13 +61,19 @@ def generate(rows: int, seed: int = 1) -> pa.Table:
     }).select(VAST_HEADER)  # fmt: skip
 
 
-def socwall_top(path: str, offset_from: files.FilePosition | None = None) -> list:
+def read_new(path: str, states: dict, header) -> tuple:
+    """The new bytes of one file and its new state, as the flows source reads them."""
+    read = next(follow.follow(glob.escape(path), states, lambda p, h: header, time.time(), 1e9))
+    return read.data, read.state
+
+
+def socwall_top(path: str, states: dict | None = None) -> list:
     """socwall's own ingest path (read new bytes, parse in batches, normalize, repair, classify,
     sum per 5 min bucket), then the ranking top_talkers does."""
     mapping = {} if path.endswith(".csv") else flow_readers.VAST_COLUMNS  # Parquet: say which
     config = flows.FlowsConfig(type="flows", path=path, internal=["10.0.0.0/8"], columns=mapping)
     fmt = flows.file_format(path, "vast" if path.endswith(".csv") else "auto")
-    data, _ = files.read_new(path, offset_from, flows.header_reader(path, fmt))
+    data, _ = read_new(path, states or {}, flows.header_reader(path, fmt))
     networks = flows.Networks(config.internal, config.exclude)
     pairs, _ = flows.pairs_from_bytes(data, path, fmt, config, networks)
     return top10(flows.rank_hosts(pairs, "bytes").slice(0, 10).to_pandas())
@@ -196,7 +203,8 @@ def incremental(csv_path: Path, rows: int, full_seconds: float) -> None:
     """Append 1 % new flows and read only them, as a refresh does."""
     grown = csv_path.with_suffix(".grown.csv")
     grown.write_bytes(csv_path.read_bytes())
-    seen = files.read_new(str(grown), None, files.first_line)[1]
+    first = read_new(str(grown), {}, files.first_line)[1]
+    seen = {first.id: first}
     extra = generate(rows // 100, seed=2)
     with open(grown, "ab") as handle:
         pacsv.write_csv(extra, handle, pacsv.WriteOptions(include_header=False))

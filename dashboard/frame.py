@@ -34,7 +34,9 @@ def frame_state(meta: dict | None, now: datetime, stale_after: int, tz) -> Frame
     classes = ["panel", "stale" if stale else "fresh"]
     if meta.get("highlight"):
         classes.append("alert")
-    local = computed.astimezone(tz).strftime("%H:%M")
+    # the time of the data on the wall's clock (a replay shows its own time), age in real time
+    shown = datetime.fromisoformat(meta.get("data_until") or meta["computed_at"])
+    local = shown.astimezone(tz).strftime("%H:%M")
     return FrameState(
         " ".join(classes), f"{local} · {humanize_age(age)} ago", " · ".join(problems), stale
     )
@@ -49,10 +51,13 @@ def _problems(meta: dict, late: bool, stale_after: int) -> list[str]:
     source = meta.get("source") or {}
     if source.get("status") == "error":
         problems.append(f"source failed: {source.get('error')}")
-    elif source.get("bad_rows"):
-        problems.append(f"{source['bad_rows']:,} unreadable rows skipped")
-    if source.get("warnings"):
-        problems.append(source["warnings"][0])
+    elif source.get("bad_rows_total") or source.get("bad_rows"):
+        total = source.get("bad_rows_total") or source["bad_rows"]
+        problems.append(f"{total:,} unreadable rows skipped")
+    warnings = source.get("warnings") or []
+    if warnings:  # every failing feed or file by name, as many as fit on two lines
+        more = f" · and {len(warnings) - 3} more" if len(warnings) > 3 else ""
+        problems.append(" · ".join(warnings[:3]) + more)
     return problems
 
 

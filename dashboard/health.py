@@ -47,6 +47,8 @@ def _source(store: Store, source_id: str, now: datetime) -> dict:
         "error": status.get("error"),
         "rows": status.get("rows"),
         "bad_rows": status.get("bad_rows"),
+        "bad_rows_total": status.get("bad_rows_total"),
+        **{key: status[key] for key in ("repaired", "ports_cleared", "special") if key in status},
         "newest_record": status.get("newest"),
         "warnings": status.get("warnings") or [],
     }

@@ -1,17 +1,21 @@
 """The two kinds of job: ingest a source, compute a panel. Both stamp what they did in the store."""
 
+import json
 import logging
 import time
+from concurrent.futures import ThreadPoolExecutor
 from datetime import datetime
 
 from socwall.dashboard.clock import Clock, utc_now
 from socwall.dashboard.config import PanelBase, WallConfig
+from socwall.dashboard.file_commit import LostLeadership, StaleRead
 from socwall.dashboard.store import Store, StoreUnavailable, payload_version
 from socwall.feeds import SOURCES
 from socwall.widgets import WIDGETS
 from socwall.widgets.context import PanelContext
 
 log = logging.getLogger(__name__)
+MAX_PAYLOAD_BYTES = 2 << 20  # a panel payload larger than this is an error, not a download
 
 
 class PanelReader:
@@ -64,16 +68,21 @@ def run_source(
         )
     except StoreUnavailable:
         raise
+    except (LostLeadership, StaleRead) as error:  # another worker read the same: ours is void
+        log.warning("source %s: work discarded: %s", source_id, error)
+        return previous
     except Exception as error:  # any bad input: recorded and shown, never kills the scheduler
         log.warning("source %s failed: %s", source_id, error)
         status.update(status="error", error=_describe(error), failed_at=started.isoformat())
     else:
         newest = max(filter(None, [previous.get("newest"), stats.pop("newest")]), default=None)
         status.update(status="ok", error=None, last_success=started.isoformat(), newest=newest)
-        if stats.get("rows") or stats.get("bad_rows") or stats.get("warnings"):
+        if stats.get("rows") or stats.get("bad_rows"):
             status.update(stats)  # the counts describe the last read that found something
-        else:
-            status["files"] = stats.get("files", 0)
+        status["files"] = stats.get("files", 0)
+        status["warnings"] = stats.get("warnings") or []  # what is wrong now, not last time
+        if "bad_rows_total" in stats:
+            status["bad_rows_total"] = stats["bad_rows_total"]
     status["duration_ms"] = round((time.perf_counter() - timer) * 1000)
     store.write_source_status(source_id, status)
     return status
@@ -99,6 +108,9 @@ def run_panel(
         context = PanelContext(now=now, tz=config.tz, source_id=panel.source)
         inputs = widget.load(PanelReader(config, store), panel, context)
         data = widget.compute(inputs, panel.options, context)
+        size = len(json.dumps(data, separators=(",", ":")))
+        if size > MAX_PAYLOAD_BYTES:  # every screen downloads it: refuse, say so, keep the last
+            raise ValueError(f"payload of {size:,} bytes is over the {MAX_PAYLOAD_BYTES:,} limit")
         version = payload_version(data)
     except StoreUnavailable:
         raise
@@ -122,9 +134,11 @@ def run_panel(
 
 
 def run_all_once(config: WallConfig, store: Store, clock: Clock, worker: str = "") -> None:
-    """Every source, then every panel, once: for run-once, start-up and a new leader."""
-    for source_id in config.sources:
-        run_source(config, source_id, store, clock, worker)
+    """Every source, then every panel, once: for run-once, start-up and a new leader. Sources
+    run side by side, so a slow one (a feed at its deadline) holds back no other."""
+    with ThreadPoolExecutor(max_workers=4) as pool:
+        list(pool.map(lambda source_id: run_source(config, source_id, store, clock, worker),
+                      config.sources))  # fmt: skip
     for panel in config.panels():
         run_panel(config, panel, store, clock, worker)
 
@@ -137,7 +151,8 @@ def _source_summary(store: Store, source_id: str | None) -> dict | None:
     if source_id is None:
         return None
     status = store.source_status(source_id) or {}
-    keys = ("status", "error", "last_success", "bad_rows", "repaired", "warnings")
+    keys = ("status", "error", "last_success", "bad_rows", "bad_rows_total", "repaired",
+            "warnings")  # fmt: skip
     return {key: status.get(key) for key in keys}
 
 

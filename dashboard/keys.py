@@ -17,7 +17,7 @@ class Keys:
         return f"{self.prefix}:source:{source_id}:status"
 
     def source_files(self, source_id: str) -> str:
-        """Hash: file path -> JSON read position (offset, size, inode)."""
+        """Hash: file state id -> JSON FileState (content fingerprint, offset, signature)."""
         return f"{self.prefix}:source:{source_id}:files"
 
     def source_coverage(self, source_id: str) -> str:
@@ -59,6 +59,10 @@ class Keys:
     def leader(self) -> str:
         """String with TTL: the id of the worker that runs the jobs now."""
         return f"{self.prefix}:leader"
+
+    def leader_epoch(self) -> str:
+        """Counter: incremented by every worker that takes the lead; fences commits."""
+        return f"{self.prefix}:leader:epoch"
 
     def worker(self, worker_id: str) -> str:
         """String with TTL: a worker's heartbeat (JSON: pid, host, started, leader)."""

@@ -9,6 +9,7 @@ from datetime import timedelta
 import redis
 from redis.exceptions import LockError
 from socwall.dashboard.clock import utc_now
+from socwall.dashboard.file_commit import Fence
 from socwall.dashboard.keys import Keys
 
 log = logging.getLogger(__name__)
@@ -27,6 +28,12 @@ class Leader:
             keys.leader(), timeout=ttl.total_seconds(), blocking=False, thread_local=False
         )
         self.is_leader = False
+        self.epoch = 0
+
+    @property
+    def fence(self) -> Fence | None:
+        """What a commit must still find in the store to be written: this worker, this epoch."""
+        return Fence(self.worker_id, self.epoch) if self.is_leader else None
 
     def tick(self) -> bool:
         """Keep or take leadership; returns whether this worker leads now."""
@@ -36,6 +43,8 @@ class Leader:
                 self.lock.reacquire()
             else:
                 self.is_leader = bool(self.lock.acquire(blocking=False, token=self.worker_id))
+                if self.is_leader:
+                    self.epoch = int(self.client.incr(self.keys.leader_epoch()))
         except LockError:
             self.is_leader = False
         except redis.exceptions.RedisError as error:

@@ -9,6 +9,7 @@ from apscheduler.executors.pool import ThreadPoolExecutor
 from apscheduler.schedulers.background import BackgroundScheduler
 from socwall.dashboard.clock import Clock, utc_now
 from socwall.dashboard.config import WallConfig
+from socwall.dashboard.file_commit import Fence
 from socwall.dashboard.jobs import run_all_once, run_panel, run_source
 from socwall.dashboard.leader import Leader
 from socwall.dashboard.store import Store, StoreUnavailable
@@ -17,9 +18,15 @@ log = logging.getLogger(__name__)
 
 
 def create_scheduler(
-    config: WallConfig, store: Store, clock: Clock, worker: str, may_run: Callable[[], bool]
+    config: WallConfig,
+    store: Store,
+    clock: Clock,
+    worker: str,
+    may_run: Callable[[], bool],
+    fence: Callable[[], Fence | None] = lambda: None,
 ) -> BackgroundScheduler:
-    """Jobs that run only while `may_run()` (this worker leads); a slow job blocks no other."""
+    """Jobs that run only while `may_run()` (this worker leads); a slow job blocks no other.
+    A source job commits only while `fence()` (taken when it starts) still holds the lead."""
     scheduler = BackgroundScheduler(
         timezone=UTC,
         executors={"default": ThreadPoolExecutor(max_workers=8)},
@@ -31,7 +38,7 @@ def create_scheduler(
             "interval",
             seconds=source.refresh.total_seconds(),
             id=f"source:{source_id}",
-            args=[may_run, run_source, config, source_id, store, clock, worker],
+            args=[may_run, _fenced_source, config, source_id, store, clock, worker, fence],
         )
     for panel in config.panels():
         scheduler.add_job(
@@ -42,6 +49,10 @@ def create_scheduler(
             args=[may_run, run_panel, config, panel, store, clock, worker],
         )
     return scheduler
+
+
+def _fenced_source(config, source_id, store: Store, clock, worker, fence) -> None:
+    run_source(config, source_id, store.fenced(fence()), clock, worker)
 
 
 def _guarded(may_run: Callable[[], bool], job: Callable, *args) -> None:
@@ -57,7 +68,9 @@ def run_worker(
     config: WallConfig, store: Store, clock: Clock, leader: Leader, stop: threading.Event
 ) -> None:
     """Lead or stand by until `stop` is set; a new leader catches up on every job at once."""
-    scheduler = create_scheduler(config, store, clock, leader.worker_id, lambda: leader.is_leader)
+    scheduler = create_scheduler(
+        config, store, clock, leader.worker_id, lambda: leader.is_leader, lambda: leader.fence
+    )
     scheduler.start()
     tick = max(leader.ttl / 3, timedelta(milliseconds=200)).total_seconds()
     try:
@@ -73,7 +86,7 @@ def run_worker(
                         lambda: leader.is_leader,
                         run_all_once,
                         config,
-                        store,
+                        store.fenced(leader.fence),
                         clock,
                         leader.worker_id,
                     ],

@@ -8,7 +8,9 @@ from datetime import UTC, date, datetime, timedelta
 import pandas as pd
 import redis
 from socwall.dashboard.config import StoreConfig
+from socwall.dashboard.file_commit import Batch, Fence, commit_file
 from socwall.dashboard.keys import Keys
+from socwall.feeds.follow import FileState
 
 log = logging.getLogger(__name__)
 StoreUnavailable = redis.exceptions.RedisError  # what every store call raises when Redis is gone
@@ -43,8 +45,12 @@ def describe_url(config: StoreConfig) -> str:
 class Store:
     """Typed reads and writes of socwall's keys; every method is one or two round trips."""
 
-    def __init__(self, client: redis.Redis, prefix: str = "socwall"):
-        self.redis, self.keys = client, Keys(prefix)
+    def __init__(self, client: redis.Redis, prefix: str = "socwall", fence: Fence | None = None):
+        self.redis, self.keys, self.fence = client, Keys(prefix), fence
+
+    def fenced(self, fence: Fence | None) -> "Store":
+        """The same store whose file commits succeed only while `fence` holds the lead."""
+        return Store(self.redis, self.keys.prefix, fence)
 
     def ping(self) -> bool:
         """True when the store answers."""
@@ -98,16 +104,14 @@ class Store:
         """Store entries not seen before (by key); returns how many were new; seen: no write."""
         if not entries:
             return 0
-        known = self.redis.hmget(self.keys.entries(source_id), list(entries))
-        new = {key: e for (key, e), old in zip(entries.items(), known, strict=True) if old is None}
-        if not new:
-            return 0
-        times = {key: datetime.fromisoformat(e["published"]).timestamp() for key, e in new.items()}
         pipe = self.redis.pipeline(transaction=True)
-        pipe.hset(self.keys.entries(source_id), mapping={k: json.dumps(e) for k, e in new.items()})
-        pipe.zadd(self.keys.entry_times(source_id), times)
-        pipe.execute()
-        return len(new)
+        for key, entry in entries.items():  # HSETNX: two feeds fetched at once store it once
+            pipe.hsetnx(self.keys.entries(source_id), key, json.dumps(entry))
+        added = [key for key, new in zip(entries, pipe.execute(), strict=True) if new]
+        if added:
+            times = {k: datetime.fromisoformat(entries[k]["published"]).timestamp() for k in added}
+            self.redis.zadd(self.keys.entry_times(source_id), times)
+        return len(added)
 
     def entries_since(self, source_id: str, since: datetime) -> list[dict]:
         """Entries published at or after `since`, oldest first."""
@@ -127,9 +131,25 @@ class Store:
             pipe.execute()
         return len(old)
 
-    def file_positions(self, source_id: str) -> dict[str, str]:
-        """path -> JSON position of every file the source has read."""
-        return self.redis.hgetall(self.keys.source_files(source_id))
+    def file_states(self, source_id: str) -> dict[str, FileState]:
+        """Every file state of the source, by id."""
+        raw = self.redis.hgetall(self.keys.source_files(source_id))
+        return {key: FileState.from_json(key, text) for key, text in raw.items()}
+
+    def commit_file(self, source_id: str, before, after, batch: Batch) -> None:
+        """Apply a file's staged writes and move its state, exactly once (see file_commit)."""
+        commit_file(self.redis, self.keys, source_id, before, after, batch, self.fence)
+
+    def touch_file_states(self, source_id: str, states: list[FileState]) -> None:
+        """Record that unchanged files were seen (their states then do not expire)."""
+        if states:
+            mapping = {state.id: state.to_json() for state in states}
+            self.redis.hset(self.keys.source_files(source_id), mapping=mapping)
+
+    def forget_file_states(self, source_id: str, ids: list[str]) -> None:
+        """Drop the states of files gone for longer than the retention."""
+        if ids:
+            self.redis.hdel(self.keys.source_files(source_id), *ids)
 
     def covered_since(self, source_id: str) -> datetime | None:
         """The earliest bucket the source ever read: history before it is unknown, not zero."""
@@ -137,45 +157,18 @@ class Store:
         return None if score is None else datetime.fromtimestamp(score, UTC)
 
     # metric history ---------------------------------------------------------
-    def add_metric_buckets(
-        self,
-        source_id: str,
-        buckets: dict[str, dict[int, float]],
-        positions: dict[str, str],
-        oldest: int | None,
-        now: datetime,
-        retention: timedelta,
-    ) -> None:
-        """Add bucket values and move file positions in one transaction: no double counting.
+    def add_metric_buckets(self, source_id: str, buckets: dict[str, dict[int, float]],
+                           now: datetime, retention: timedelta) -> None:  # fmt: skip
+        """Add bucket values that come from no file (files commit with `commit_file`).
 
         History is one hash per metric and UTC day, expiring `retention` after the day ends
         (on the wall's clock), so Redis enforces retention and a panel reads only its days.
         """
-        cutoff = (now - retention).timestamp()
-        per_key: dict[str, dict[str, float]] = {}
-        expiry: dict[str, int] = {}
-        for metric, values in buckets.items():
-            for start, value in values.items():
-                if start >= cutoff:
-                    day = datetime.fromtimestamp(start, UTC).date()
-                    key = self.keys.metric_day(source_id, metric, day)
-                    per_key.setdefault(key, {})[str(start)] = value
-                    expiry[key] = _ttl(_day_end(day) + retention, now)
-
-        def add(pipe) -> None:  # read, then write under WATCH: retried if anyone else wrote
-            current = {key: pipe.hmget(key, list(fields)) for key, fields in per_key.items()}
-            pipe.multi()
-            for key, fields in per_key.items():
-                pairs = zip(fields.items(), current[key], strict=True)
-                merged = {field: value + float(old or 0) for (field, value), old in pairs}
-                pipe.hset(key, mapping=merged)
-                pipe.expire(key, expiry[key])
-            if positions:
-                pipe.hset(self.keys.source_files(source_id), mapping=positions)
-            if oldest is not None:
-                pipe.zadd(self.keys.source_coverage(source_id), {"oldest": oldest}, lt=True)
-
-        self.redis.transaction(add, *per_key)
+        batch = Batch()
+        batch.metric(self.keys, source_id, buckets, now, retention)
+        pipe = self.redis.pipeline(transaction=True)
+        batch.apply(pipe)
+        pipe.execute()
 
     def set_metric_values(self, source_id: str, buckets: dict[str, dict[int, float]],
                           now: datetime, retention: timedelta) -> None:  # fmt: skip
@@ -198,21 +191,6 @@ class Store:
             pipe.zadd(self.keys.source_coverage(source_id), {"oldest": min(starts)}, lt=True)
         pipe.execute()
 
-    def add_flow_pairs(
-        self, source_id: str, pairs, positions: dict[str, str], now: datetime, retention: timedelta
-    ) -> None:
-        """Append per-bucket host/peer sums and move file positions in one transaction."""
-        cutoff = (now - retention).timestamp()
-        pipe = self.redis.pipeline(transaction=True)
-        blobs = _flow_blobs(pairs) if pairs is not None and pairs.num_rows else {}
-        for start, blob in blobs.items():
-            if start >= cutoff:
-                key = self.keys.flow_bucket(source_id, start)
-                pipe.rpush(key, blob)
-                pipe.expire(key, _ttl(datetime.fromtimestamp(start, UTC) + retention, now))
-        pipe.hset(self.keys.source_files(source_id), mapping=positions)
-        pipe.execute()
-
     def flow_pairs(self, source_id: str, buckets: list[int]) -> pd.DataFrame:
         """Host/peer sums of these buckets, one row per (bucket, host, peer) blob entry."""
         pipe = self.redis.pipeline(transaction=False)
@@ -226,43 +204,6 @@ class Store:
         if not frames:
             return pd.DataFrame(columns=["host", "peer", "bytes", "connections", "bucket"])
         return pd.concat(frames, ignore_index=True)
-
-    def add_distinct(self, source_id: str, metric: str, members: dict[int, set[str]],
-                     now: datetime, retention: timedelta) -> None:  # fmt: skip
-        """Add members per bucket and set the metric to each bucket's distinct count: a count of
-        distinct things cannot be added up across reads, so the set itself is kept."""
-        if not members:
-            return
-        pipe = self.redis.pipeline(transaction=False)
-        for start, items in members.items():
-            key = self.keys.distinct_bucket(source_id, metric, start)
-            pipe.sadd(key, *items)
-            pipe.expire(key, _ttl(datetime.fromtimestamp(start, UTC) + retention, now))
-            pipe.scard(key)
-        sizes = pipe.execute()[2::3]
-        per_day: dict[date, dict[str, int]] = {}
-        for start, size in zip(members, sizes, strict=True):
-            per_day.setdefault(datetime.fromtimestamp(start, UTC).date(), {})[str(start)] = size
-        pipe = self.redis.pipeline(transaction=False)
-        for day, fields in per_day.items():
-            key = self.keys.metric_day(source_id, metric, day)
-            pipe.hset(key, mapping=fields)
-            pipe.expire(key, _ttl(_day_end(day) + retention, now))
-        pipe.execute()
-
-    def add_auth_events(self, source_id: str, events: list[dict], now: datetime,
-                        retention: timedelta) -> None:  # fmt: skip
-        """Append compact events to their UTC day's list; the list expires after the retention."""
-        per_day: dict[date, list[str]] = {}
-        for event in events:
-            day = datetime.fromisoformat(event["ts"]).date()
-            per_day.setdefault(day, []).append(json.dumps(event, separators=(",", ":")))
-        pipe = self.redis.pipeline(transaction=False)
-        for day, items in per_day.items():
-            key = self.keys.auth_events(source_id, day)
-            pipe.rpush(key, *items)
-            pipe.expire(key, _ttl(_day_end(day) + retention, now))
-        pipe.execute()
 
     def auth_events(self, source_id: str, start: datetime, end: datetime) -> list[dict]:
         """Events with start <= ts < end, from the day lists that cover the range."""
@@ -288,17 +229,6 @@ class Store:
         wanted = sorted(k for k in values if any(lo <= k < hi for lo, hi in bounds))
         index = pd.to_datetime(wanted, unit="s", utc=True)
         return pd.Series([values[k] for k in wanted], index=index, dtype=float)
-
-
-def _flow_blobs(pairs) -> dict[int, str]:
-    """One JSON blob of columns per bucket of a host-pair table."""
-    frame = pairs.to_pandas()
-    return {
-        int(bucket): json.dumps(
-            {c: group[c].tolist() for c in ("host", "peer", "bytes", "connections")}
-        )
-        for bucket, group in frame.groupby("bucket")
-    }
 
 
 def _days(start: datetime, end: datetime) -> list[date]:

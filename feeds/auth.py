@@ -1,27 +1,36 @@
 """The `auth` source: sshd/su/sudo syslog files tailed incrementally into login metrics."""
 
+import json
 from collections import defaultdict
 from datetime import datetime, timedelta
+from pathlib import Path
 from typing import Literal
 from zoneinfo import ZoneInfo
 
 from pydantic import Field, field_validator
-from socwall.dashboard.types import ConfigPath, Duration, Strict
-from socwall.feeds import auth_formats, auth_readers, files
+from socwall.dashboard.file_commit import day_end, ttl
+from socwall.dashboard.types import ConfigPath, Duration
+from socwall.feeds import auth_formats, auth_readers, files, tail
 from socwall.feeds.auth_readers import AuthEvent
 
+BLIND_MIN_LINES, BLIND_SHARE = 50, 0.01  # a file this long recognised under 1 %: say so
 METRICS = ("failed_logins", "successful_logins", "invalid_user_attempts", "failing_source_ips")
 
 
-class AuthConfig(Strict):
+class AuthConfig(tail.FileFollowing):
     type: Literal["auth"]
     path: ConfigPath = Field(
         description="glob of syslog, Windows Security JSON or Zeek ssh.log files"
     )
-    format: Literal["auto", "syslog", "windows", "zeek-ssh"] = Field(
-        "auto", description="auto: Zeek by its #separator header, Windows by '{', else syslog"
+    format: Literal[
+        "auto", "syslog", "windows", "evtx", "zeek-ssh", "zeek-kerberos", "zeek-ntlm"
+    ] = Field(
+        "auto", description="auto: Zeek by its #path header, Windows by '{', else syslog"
     )
     timezone: str = Field("UTC", description="zone of syslog times written without one")
+    builtin_accounts: bool = Field(
+        False, description="count SYSTEM, LOCAL SERVICE, NETWORK SERVICE, ANONYMOUS LOGON as users"
+    )
     refresh: Duration = "1m"
     bucket: Duration = "5m"
     retention: Duration = Field("40d", description="metric history kept in the store")
@@ -41,24 +50,45 @@ class AuthConfig(Strict):
 Config = AuthConfig
 
 
-def file_format(path: str, configured: str) -> str:
-    """The configured format, or the one the file's first bytes show."""
+def content_format(head: bytes, configured: str) -> str:
+    """The configured format, or the one the content's first bytes show."""
     if configured != "auto":
         return configured
-    with open(path, "rb") as handle:
-        start = handle.read(64).lstrip()
+    if head.startswith(b"ElfFile\x00"):  # the .evtx file signature
+        return "evtx"
+    start = head[:64].lstrip()
     if start.startswith(b"#separator"):
-        return "zeek-ssh"
+        kind = auth_formats.zeek_path(head) or "ssh"
+        if kind not in ("ssh", "kerberos", "ntlm"):
+            raise ValueError(f"a Zeek '{kind}' log is not an authentication log socwall reads "
+                             "(ssh, kerberos, ntlm)")  # fmt: skip
+        return f"zeek-{kind}"
     return "windows" if start.startswith(b"{") else "syslog"
 
 
-def parse(data: bytes, fmt: str, now: datetime, tz: ZoneInfo) -> tuple[list[AuthEvent], int]:
+def parse(data: bytes, fmt: str, now: datetime, tz: ZoneInfo,
+          builtin_accounts: bool = False) -> tuple[list[AuthEvent], int]:  # fmt: skip
     """Events and unreadable lines of one file's new bytes, in its format."""
     if fmt == "windows":
-        return auth_formats.parse_windows_json(data)
+        return auth_formats.parse_windows_json(data, builtin_accounts)
+    if fmt == "evtx":
+        return auth_formats.parse_evtx(data, builtin_accounts)
     if fmt == "zeek-ssh":
         return auth_formats.parse_zeek_ssh(data)
+    if fmt == "zeek-kerberos":
+        return auth_formats.parse_zeek_kerberos(data)
+    if fmt == "zeek-ntlm":
+        return auth_formats.parse_zeek_ntlm(data)
     return auth_readers.parse_syslog(data, now, tz)
+
+
+def parse_counted(data: bytes, fmt: str, now: datetime, tz: ZoneInfo,
+                  builtin_accounts: bool = False) -> tuple[list, int, int]:  # fmt: skip
+    """parse() and how many lines or records were recognised as authentication messages."""
+    if fmt == "syslog":
+        return auth_readers.parse_syslog_counted(data, now, tz)
+    events, bad = parse(data, fmt, now, tz, builtin_accounts)
+    return events, bad, len(events)
 
 
 def bucket_metrics(events: list[AuthEvent], bucket: timedelta) -> tuple[dict, dict]:
@@ -84,40 +114,54 @@ def compact(event: AuthEvent) -> dict:
     return {"ts": event.ts.isoformat(), "host": event.host, "user": event.user,
             "src_ip": event.src_ip, "outcome": event.outcome, "method": event.method,
             "invalid_user": event.invalid_user, "privileged": event.privileged,
-            "count": event.count}  # fmt: skip
+            "count": event.count, "reason": event.reason}  # fmt: skip
 
 
 class Source:
-    """Reads new lines of every matched file; rotated or truncated files are read from the top."""
+    """Reads new lines of every matched file, each file's content once whatever its name."""
 
     def __init__(self, config: AuthConfig, source_id: str):
         self.config, self.source_id = config, source_id
 
     def ingest(self, store, now: datetime) -> dict:
-        positions = store.file_positions(self.source_id)
-        stats = {"files": 0, "rows": 0, "bad_rows": 0, "newest": None}
         tz = ZoneInfo(self.config.timezone)
-        for path in files.matched_files(self.config.path):
-            stats["files"] += 1
-            seen = files.FilePosition.from_json(positions.get(path))
-            fmt = file_format(path, self.config.format)
-            header = files.comment_lines if fmt == "zeek-ssh" else files.no_header
-            data, position = files.read_new(path, seen, header)
-            if position == seen:
-                continue
-            events, bad = parse(bytes(data), fmt, now, tz) if data else ([], 0)
+
+        def header_for(path: str, head: bytes):
+            fmt = content_format(head, self.config.format)
+            if fmt == "evtx":
+                return None  # a binary file: read whole, once
+            return files.comment_lines if fmt.startswith("zeek-") else files.no_header
+
+        def stage(read, batch, stats) -> int:
+            fmt = content_format(read.head, self.config.format)
+            data = bytes(read.data)
+            events, bad, recognised = parse_counted(data, fmt, now, tz,
+                                                    self.config.builtin_accounts)  # fmt: skip
+            lines = data.count(b"\n")
+            if lines >= BLIND_MIN_LINES and recognised < BLIND_SHARE * lines:
+                stats["warnings"].append(
+                    f"{Path(read.path).name}: {lines:,} lines read, {recognised:,} recognised as "
+                    f"sshd, su, sudo, Windows or Zeek; is `format` right?"
+                )
             stats["rows"] += sum(e.count for e in events)
-            stats["bad_rows"] += bad
             if events:
                 newest = max(e.ts for e in events).isoformat()
                 stats["newest"] = max(filter(None, [stats["newest"], newest]))
-            counts, failing_ips = bucket_metrics(events, self.config.bucket)
-            oldest = min((start for values in counts.values() for start in values), default=None)
-            store.add_metric_buckets(self.source_id, counts, {path: position.to_json()}, oldest,
-                                     now, self.config.retention)  # fmt: skip
-            store.add_distinct(self.source_id, "failing_source_ips", failing_ips, now,
-                               self.config.retention)  # fmt: skip
-            kept = [compact(e) for e in events if e.outcome or e.privileged]
-            store.add_auth_events(self.source_id, kept,
-                                  now, self.config.retention)  # fmt: skip
-        return stats
+            self._stage(events, batch, store.keys, now)
+            return bad
+
+        return tail.read_files(store, self.source_id, self.config, header_for, stage,
+                               tail.new_stats())  # fmt: skip
+
+    def _stage(self, events: list[AuthEvent], batch, keys, now: datetime) -> None:
+        retention = self.config.retention
+        counts, failing_ips = bucket_metrics(events, self.config.bucket)
+        batch.metric(keys, self.source_id, counts, now, retention)
+        batch.add_members(keys, self.source_id, "failing_source_ips", failing_ips, now, retention)
+        per_day: dict = defaultdict(list)
+        for event in events:
+            if event.outcome or event.privileged or event.method == "explicit credentials":
+                per_day[event.ts.date()].append(json.dumps(compact(event), separators=(",", ":")))
+        for day, items in per_day.items():
+            batch.push(keys.auth_events(self.source_id, day), items,
+                       ttl(day_end(day) + retention, now))  # fmt: skip

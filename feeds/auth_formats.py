@@ -4,7 +4,9 @@ Windows events come as exported by common tools: the raw Event/System/EventData 
 (evtx dumps, Get-WinEvent), or Elastic Common Schema as winlogbeat writes it.
 """
 
+import io
 import json
+import re
 from datetime import UTC, datetime
 
 from socwall.feeds.auth_readers import AuthEvent
@@ -23,6 +25,10 @@ KERBEROS = {  # 4771 failure codes; 0x19 (pre-authentication required) is a norm
     0x18: "wrong password", 0x25: "clock out of sync",
 }  # fmt: skip
 NO_ADDRESS = {"", "-", "::1", "127.0.0.1"}
+
+
+BUILTIN = re.compile(r"^(SYSTEM|LOCAL SERVICE|NETWORK SERVICE|ANONYMOUS LOGON|DWM-\d+|UMFD-\d+|-)$",
+                     re.IGNORECASE)  # fmt: skip
 
 
 def _number(value) -> int | None:
@@ -50,18 +56,17 @@ def _fields(record: dict) -> tuple[int | None, str | None, str | None, dict] | N
     if isinstance(data.get("Data"), list):  # [{"@Name": ..., "#text": ...}, ...]
         data = {d.get("@Name") or d.get("Name"): d.get("#text") for d in data["Data"]}
     created = system.get("TimeCreated")
-    stamp = (
-        created.get("SystemTime") or created.get("@SystemTime")
-        if isinstance(created, dict)
-        else created
-    )
+    stamp = created
+    if isinstance(created, dict):  # {"SystemTime"}, {"@SystemTime"} or evtx_dump's #attributes
+        attributes = created.get("#attributes") or {}
+        stamp = created.get("SystemTime") or created.get("@SystemTime") or attributes.get("SystemTime")
     return _number(system.get("EventID")), stamp, system.get("Computer"), data
 
 
-def windows_event(record: dict) -> AuthEvent | None:
+def windows_event(record: dict, builtin_accounts: bool = False) -> AuthEvent | None:
     """One Security event as an AuthEvent; None for events and answers that are not attempts."""
     code, stamp, host, data = _fields(record)
-    if code not in (4624, 4625, 4648, 4672, 4771, 4776) or not stamp:
+    if code not in (4624, 4625, 4648, 4672, 4740, 4768, 4771, 4776) or not stamp:
         return None
     ts = datetime.fromisoformat(str(stamp).replace("Z", "+00:00"))
     ts = (ts if ts.tzinfo else ts.replace(tzinfo=UTC)).astimezone(UTC)
@@ -69,8 +74,16 @@ def windows_event(record: dict) -> AuthEvent | None:
     ip = str(data.get("IpAddress") or "").removeprefix("::ffff:")
     base = {"ts": ts, "host": host or "", "program": f"windows-{code}", "user": user,
             "src_ip": None if ip in NO_ADDRESS else ip}  # fmt: skip
-    if user and user.endswith("$"):
-        return None  # computer accounts log on all day; they are not people
+    if user and (user.endswith("$") or (BUILTIN.match(user) and not builtin_accounts)):
+        return None  # computer and built-in accounts log on all day; they are not people
+    if code == 4740:
+        return AuthEvent(**base, method="lockout", reason="account locked out")
+    if code == 4768:
+        failure = _number(data.get("Status"))
+        if not failure:
+            return None  # a ticket granted: the logon event on the target host counts
+        return AuthEvent(**base, outcome="failure", method="kerberos", invalid_user=failure == 0x6,
+                         reason=KERBEROS.get(failure, f"kerberos failure 0x{failure:x}"))  # fmt: skip
     if code == 4624:
         kind = LOGON_TYPES.get(_number(data.get("LogonType")), "logon")
         return AuthEvent(**base, outcome="success", method=kind, reason="logon")
@@ -106,14 +119,14 @@ def windows_event(record: dict) -> AuthEvent | None:
                      reason=NTSTATUS.get(status, f"ntlm failure 0x{status:x}"), invalid_user=status == 0xC0000064)  # fmt: skip
 
 
-def parse_windows_json(data: bytes) -> tuple[list[AuthEvent], int]:
+def parse_windows_json(data: bytes, builtin_accounts: bool = False) -> tuple[list[AuthEvent], int]:
     """Events of Windows Security JSON lines, and how many lines could not be read."""
     events, bad = [], 0
     for line in bytes(data).decode("utf-8", "replace").splitlines():
         if not line.strip():
             continue
         try:
-            event = windows_event(json.loads(line))
+            event = windows_event(json.loads(line), builtin_accounts)
         except (ValueError, TypeError, AttributeError):
             bad += 1
             continue
@@ -144,3 +157,80 @@ def parse_zeek_ssh(data: bytes) -> tuple[list[AuthEvent], int]:
         elif success is False and attempts:
             events.append(AuthEvent(**base, outcome="failure", reason="failed", count=attempts))
     return events, chunk.bad_rows
+
+
+KERBEROS_ERRORS = {  # Zeek's error_msg: what the KDC answered, as an attempt's outcome
+    "KDC_ERR_PREAUTH_FAILED": ("failure", "wrong password", False),
+    "KDC_ERR_C_PRINCIPAL_UNKNOWN": ("failure", "user does not exist", True),
+    "KDC_ERR_CLIENT_REVOKED": ("failure", "account disabled or locked", False),
+    "KDC_ERR_KEY_EXPIRED": ("failure", "password expired", False),
+    "KDC_ERR_PREAUTH_REQUIRED": (None, "pre-authentication required (a normal step)", False),
+    "KDC_ERR_BADOPTION": (None, "bad option (not an authentication failure)", False),
+}
+
+
+def parse_zeek_kerberos(data: bytes) -> tuple[list[AuthEvent], int]:
+    """Kerberos AS requests seen from the network: success T/F, the KDC's error in words."""
+    columns = ["ts", "id.orig_h", "id.resp_h", "request_type", "client", "success", "error_msg"]
+    chunk = zeek_table(data, columns)
+    events = []
+    for row in chunk.table.to_pylist():
+        if row.get("ts") is None or row.get("request_type") != "AS":
+            continue
+        user = (row.get("client") or "").split("/")[0] or None
+        success = {"T": True, "F": False}.get(row.get("success"), row.get("success"))
+        outcome, reason, invalid = ("success", "kerberos ticket granted", False) if success else (
+            KERBEROS_ERRORS.get(row.get("error_msg") or "", ("failure", row.get("error_msg") or "failed", False)))  # fmt: skip
+        if success is None and not row.get("error_msg"):
+            continue  # neither a result nor an error: nothing happened that we can count
+        events.append(AuthEvent(ts=datetime.fromtimestamp(float(row["ts"]), UTC),
+                                host=row.get("id.resp_h") or "", program="zeek-kerberos",
+                                user=user, src_ip=row["id.orig_h"], outcome=outcome,
+                                method="kerberos", reason=reason, invalid_user=invalid))  # fmt: skip
+    return events, chunk.bad_rows
+
+
+def parse_zeek_ntlm(data: bytes) -> tuple[list[AuthEvent], int]:
+    """NTLM authentications seen from the network: success T is a login, F a failure, unset
+    is no result (not counted). User names are compared in lower case."""
+    chunk = zeek_table(data, ["ts", "id.orig_h", "id.resp_h", "username", "domainname", "success"])
+    events = []
+    for row in chunk.table.to_pylist():
+        success = {"T": True, "F": False}.get(row.get("success"), row.get("success"))
+        if row.get("ts") is None or success is None:
+            continue
+        user = (row.get("username") or "").lower() or None
+        events.append(AuthEvent(ts=datetime.fromtimestamp(float(row["ts"]), UTC),
+                                host=row.get("id.resp_h") or "", program="zeek-ntlm", user=user,
+                                src_ip=row["id.orig_h"], outcome="success" if success else "failure",
+                                method="ntlm", reason="ntlm login" if success else "ntlm failed"))  # fmt: skip
+    return events, chunk.bad_rows
+
+
+def zeek_path(head: bytes) -> str | None:
+    """The log kind a Zeek TSV header names in its #path line ('ssh', 'kerberos', ...)."""
+    for line in head.splitlines():
+        if line.startswith(b"#path"):
+            parts = line.split(maxsplit=1)
+            return parts[1].decode("utf-8", "replace").strip() if len(parts) == 2 else None
+    return None
+
+
+def parse_evtx(data: bytes, builtin_accounts: bool = False) -> tuple[list[AuthEvent], int]:
+    """A Windows .evtx file, read with pyevtx-rs (`evtx`): the same records evtx_dump writes."""
+    from evtx import PyEvtxParser
+
+    events, bad = [], 0
+    try:
+        records = PyEvtxParser(io.BytesIO(bytes(data))).records_json()
+        for record in records:
+            try:
+                event = windows_event(json.loads(record["data"]), builtin_accounts)
+            except (ValueError, TypeError, AttributeError, KeyError):
+                bad += 1
+                continue
+            if event is not None:
+                events.append(event)
+    except (RuntimeError, OSError, ValueError) as error:
+        raise ValueError(f"not a readable .evtx file: {error}") from None
+    return events, bad

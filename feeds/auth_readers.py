@@ -30,6 +30,11 @@ SSHD = [  # (pattern, outcome, reason); named groups fill the event
 ]  # fmt: skip
 PAM_FAILURE = re.compile(r"^pam_unix\((?P<service>[\w-]+):auth\): authentication failure; logname=(?P<logname>\S*)"
                          r" uid=\d* euid=\d* tty=\S* ruser=\S* rhost=(?P<ip>\S*)(?:\s+user=(?P<user>.*\S))?\s*$")  # fmt: skip
+OLD_PAM_PROGRAM = re.compile(r"^(?P<service>[\w-]+)\(pam_unix\)$")  # sshd(pam_unix)[pid]: ...
+OLD_PAM_FAILURE = re.compile(r"^authentication failure; logname=(?P<logname>\S*) uid=\d* euid=\d*"
+                             r" tty=\S* ruser=\S* rhost=(?P<ip>\S*)(?:\s+user=(?P<user>.*\S))?\s*$")  # fmt: skip
+OLD_PAM_SESSION = re.compile(r"^session opened for user (?P<target>\S+?)(?:\(uid=\d+\))? by (?P<user>[^\s(]*)")
+KLOGIND_FAILED = re.compile(r"^Authentication failed from (?P<ip>\S+)")
 REPEATED = re.compile(r"^message repeated (?P<times>\d+) times: \[ ?(?P<message>.*?) ?\]$")
 SU_FAILED = re.compile(
     r"^(?:FAILED SU|FAILED su) (?:\(to (?P<target1>\S+)\) (?P<user1>\S+)|for (?P<target2>\S+) by (?P<user2>\S+))"
@@ -66,17 +71,20 @@ class Header:
     host: str
     program: str
     message: str
+    pid: str | None = None
 
 
 def parse_header(line: str, now: datetime, tz: ZoneInfo) -> Header | None:
     """The syslog header of a line in any of the three forms; None when it has none."""
     if match := RFC3164.match(line):
-        return Header(_year_less(match, now, tz), match["host"], match["program"], match["message"])
+        return Header(_year_less(match, now, tz), match["host"], match["program"], match["message"],
+                      match["pid"])  # fmt: skip
     for pattern in (RFC5424, SHORT_ISO):
         if match := pattern.match(line):
             stamp = datetime.fromisoformat(match["ts"].replace("Z", "+00:00"))
             stamp = stamp if stamp.tzinfo else stamp.replace(tzinfo=tz)
-            return Header(stamp.astimezone(UTC), match["host"], match["program"], match["message"])
+            return Header(stamp.astimezone(UTC), match["host"], match["program"], match["message"],
+                          match["pid"])  # fmt: skip
     return None
 
 
@@ -110,7 +118,12 @@ def message_events(header: Header, message: str, times: int) -> list[AuthEvent]:
         return message_events(header, repeated["message"], times * int(repeated["times"]))
     program = header.program.lower()
     event = None
-    if program.startswith("sshd"):
+    if old := OLD_PAM_PROGRAM.match(program):
+        event = _old_pam(header, old["service"], message)
+    elif program == "klogind" and (failed := KLOGIND_FAILED.match(message)):
+        event = _base(header, src_ip=failed["ip"], outcome="failure", method="klogind",
+                      reason="kerberos login failed")  # fmt: skip
+    elif program.startswith("sshd"):
         event = _sshd(header, message)
     elif program in ("su", "su-l"):
         event = _su(header, message)
@@ -125,6 +138,7 @@ def message_events(header: Header, message: str, times: int) -> list[AuthEvent]:
 
 
 def _base(header: Header, **values) -> AuthEvent:
+    values["extra"] = {"pid": header.pid, **values.get("extra", {})}
     return AuthEvent(ts=header.ts, host=header.host, program=header.program, **values)
 
 
@@ -148,7 +162,7 @@ def _su(header: Header, message: str) -> AuthEvent | None:
     if match := SU_FAILED.match(message):
         target = match["target1"] or match["target2"]
         return _base(header, user=match["user1"] or match["user2"], outcome="failure", method="su",
-                     reason=f"su to {target} failed", privileged=target == "root")  # fmt: skip
+                     reason=f"su to {target} failed")  # fmt: skip
     if match := SU_SESSION.match(message):
         return _base(header, user=match["user"] or None, outcome="success", method="su",
                      reason=f"su to {match['target']}", privileged=match["target"] == "root")  # fmt: skip
@@ -163,24 +177,46 @@ def _sudo(header: Header, message: str) -> AuthEvent | None:
     root = match["target"] == "root"
     if tries:
         return _base(header, user=match["user"], outcome="failure", method="sudo", count=tries,
-                     reason=f"{tries} wrong sudo passwords", privileged=root)  # fmt: skip
+                     reason=f"{tries} wrong sudo passwords")  # fmt: skip
     return _base(header, user=match["user"], outcome="success", method="sudo",
                  reason=f"sudo to {match['target']}", privileged=root,
                  extra={"command": match["command"]})  # fmt: skip
 
 
 def _pam(header: Header, match: re.Match) -> AuthEvent | None:
-    """A PAM failure counts only for services that log no line of their own (su, login, ...)."""
+    """A PAM failure is an attempt; for sshd and sudo, whose own line usually counts it, it is
+    settled in parse_syslog: it counts only when no own failure line of that process exists
+    (PAM-only logging). A failure is never privileged use, whoever it was for."""
     service = match["service"]
     user = match["user"] or match["logname"] or None
-    outcome = None if service in PAM_COUNTED_ELSEWHERE else "failure"
-    return _base(header, user=user, src_ip=match["ip"] or None, outcome=outcome, method=service,
-                 reason="pam authentication failure", privileged=user == "root")  # fmt: skip
+    return _base(header, user=user, src_ip=match["ip"] or None, outcome="failure", method=service,
+                 reason="pam authentication failure",
+                 extra={"pam": True, "pid": header.pid})  # fmt: skip
+
+
+def _old_pam(header: Header, service: str, message: str) -> AuthEvent | None:
+    """The older `program(pam_unix)[pid]:` form (Red Hat 9 era): failures and su sessions."""
+    if match := OLD_PAM_FAILURE.match(message):
+        user = match["user"] or match["logname"] or None
+        return _base(header, user=user, src_ip=match["ip"] or None, outcome="failure",
+                     method=service, reason="pam authentication failure",
+                     extra={"pam": True, "pid": header.pid})  # fmt: skip
+    if service in ("su", "su-l") and (match := OLD_PAM_SESSION.match(message)):
+        return _base(header, user=match["user"] or None, outcome="success", method="su",
+                     reason=f"su to {match['target']}", privileged=match["target"] == "root")  # fmt: skip
+    return None
 
 
 def parse_syslog(data: bytes, now: datetime, tz: ZoneInfo) -> tuple[list[AuthEvent], int]:
     """Events of a syslog text, and how many lines could not be read at all."""
-    events, bad = [], 0
+    events, bad, _ = parse_syslog_counted(data, now, tz)
+    return events, bad
+
+
+def parse_syslog_counted(data: bytes, now: datetime, tz: ZoneInfo) -> tuple[list, int, int]:
+    """(events, unreadable lines, recognised lines): a line is recognised when it is an
+    authentication message socwall understands, attempt or notice."""
+    events, bad, recognised = [], 0, 0
     for raw in data.decode("utf-8", "replace").splitlines():
         if not raw.strip():
             continue
@@ -188,5 +224,18 @@ def parse_syslog(data: bytes, now: datetime, tz: ZoneInfo) -> tuple[list[AuthEve
         if found is None:
             bad += 1
         else:
+            recognised += bool(found)
             events += found
-    return events, bad
+    return settle_pam(events), bad, recognised
+
+
+def settle_pam(events: list[AuthEvent]) -> list[AuthEvent]:
+    """A PAM failure of sshd or sudo is the same attempt as the process's own failure line when
+    that exists (same host and pid): then it is a notice. Without one, it is the attempt."""
+    own = {(e.host, e.extra.get("pid") or "") for e in events
+           if e.outcome == "failure" and not e.extra.get("pam")}  # fmt: skip
+    for event in events:
+        if event.extra.get("pam") and event.method in PAM_COUNTED_ELSEWHERE:
+            if (event.host, event.extra.get("pid") or "") in own:
+                event.outcome = None
+    return events

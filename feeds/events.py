@@ -8,7 +8,7 @@ import pyarrow as pa
 import pyarrow.parquet as pq
 from pydantic import Field, model_validator
 from socwall.dashboard.types import ConfigPath, Duration, Identifier, Strict
-from socwall.feeds import files
+from socwall.feeds import files, tail
 
 FilterValue = str | int | float | bool | list[str | int | float | bool]
 
@@ -23,7 +23,7 @@ class MetricSpec(Strict):
     )
 
 
-class EventsConfig(Strict):
+class EventsConfig(tail.FileFollowing):
     type: Literal["events"]
     path: ConfigPath = Field(description="glob of CSV, JSON-lines or Parquet files")
     format: Literal["auto", "csv", "jsonl", "parquet"] = "auto"
@@ -114,46 +114,39 @@ class Source:
         self.config, self.source_id = config, source_id
 
     def ingest(self, store, now: datetime) -> dict:
-        """Read new rows of every file; add their buckets and new file positions atomically."""
-        positions = store.file_positions(self.source_id)
-        stats = {"files": 0, "rows": 0, "bad_rows": 0, "newest": None, "oldest": None}
-        for path in files.matched_files(self.config.path):
-            stats["files"] += 1
-            fmt = file_format(path, self.config.format)
-            seen = files.FilePosition.from_json(positions.get(path))
-            data, position = files.read_new(path, seen, HEADERS[fmt])
-            if position == seen:
-                continue
-            buckets = self._buckets(parse(data, fmt), stats) if data is not None else {}
-            store.add_metric_buckets(
-                self.source_id,
-                buckets,
-                {path: position.to_json()},
-                chunk_oldest(buckets),
-                now,
-                self.config.retention,
-            )
-        return stats
+        """Read new rows of every file; each file's buckets and new state commit together."""
+        stats = {**tail.new_stats(), "oldest": None}
 
-    def _buckets(self, chunk: files.Chunk, stats: dict) -> dict[str, dict[int, float]]:
+        def stage(read, batch, stats) -> int:
+            fmt = file_format(read.path, self.config.format)
+            buckets, oldest, bad = self._buckets(parse(read.data, fmt), stats)
+            batch.metric(store.keys, self.source_id, buckets, now, self.config.retention)
+            if oldest is not None:
+                batch.cover(store.keys, self.source_id, {"rows": {oldest: 1}},
+                            (now - self.config.retention).timestamp())  # fmt: skip
+            return bad
+
+        def header_for(path: str, head: bytes):
+            return HEADERS[file_format(path, self.config.format)]
+
+        return tail.read_files(store, self.source_id, self.config, header_for, stage, stats)
+
+    def _buckets(self, chunk: files.Chunk, stats: dict) -> tuple[dict, int | None, int]:
+        """Per metric the bucket values, the oldest row's bucket, and the unreadable rows."""
         frame, bad_times = normalize_times(chunk.table, self.config)
         for name, spec in self.config.metrics.items():
             for column in [*spec.filter, *([spec.sum] if spec.sum else [])]:
                 if column not in frame.columns:
                     raise ValueError(f"metrics.{name}: column '{column}' is not in the data")
         stats["rows"] += len(frame)
-        stats["bad_rows"] += chunk.bad_rows + bad_times
+        oldest = None
         if len(frame):
-            newest, oldest = frame["ts"].max().isoformat(), frame["ts"].min().isoformat()
-            stats["newest"] = max(filter(None, [stats["newest"], newest]))
-            stats["oldest"] = min(filter(None, [stats["oldest"], oldest]))
-        return {
+            newest, first = frame["ts"].max(), frame["ts"].min()
+            stats["newest"] = max(filter(None, [stats["newest"], newest.isoformat()]))
+            stats["oldest"] = min(filter(None, [stats["oldest"], first.isoformat()]))
+            oldest = int(first.floor(self.config.bucket).timestamp())
+        buckets = {
             name: bucket_counts(frame, spec, self.config.bucket)
             for name, spec in self.config.metrics.items()
         }
-
-
-def chunk_oldest(buckets: dict[str, dict[int, float]]) -> int | None:
-    """The earliest bucket any metric got from a chunk, in epoch seconds."""
-    starts = [start for counts in buckets.values() for start in counts]
-    return min(starts) if starts else None
+        return buckets, oldest, chunk.bad_rows + bad_times

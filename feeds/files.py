@@ -1,16 +1,12 @@
-"""Reading only what is new in files matched by a glob: byte offsets for text, whole files once.
+"""Header readers and column-wise parsers for the bytes that feeds/follow.py reads.
 
-Parsing is not done here: callers get bytes and parse them with pure functions.
+Parsing is pure: bytes in, tables out. Which bytes are new is feeds/follow.py's business.
 """
 
 import csv
-import glob
-import hashlib
 import json
-import mmap
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
-from pathlib import Path
 from typing import BinaryIO
 
 import pyarrow as pa
@@ -29,28 +25,6 @@ class Chunk:
     bad_rows: int
 
 
-@dataclass(frozen=True)
-class FilePosition:
-    """How far a file has been read: byte offset, size and inode then, the bytes before offset."""
-
-    offset: int
-    size: int
-    inode: int
-    tail: str = ""  # hash of the last bytes read: a file rewritten in place no longer matches
-
-    def to_json(self) -> str:
-        return json.dumps(self.__dict__)
-
-    @staticmethod
-    def from_json(text: str | None) -> "FilePosition | None":
-        return FilePosition(**json.loads(text)) if text else None
-
-
-def matched_files(pattern: str) -> list[str]:
-    """Files matching the glob, oldest name first (names usually carry the date)."""
-    return sorted(p for p in glob.glob(pattern, recursive=True) if Path(p).is_file())
-
-
 def no_header(handle: BinaryIO) -> bytes:
     return b""
 
@@ -66,49 +40,6 @@ def comment_lines(handle: BinaryIO) -> bytes:
     while (line := handle.readline()).startswith(b"#"):
         header += line
     return header
-
-
-def read_new(
-    path: str, seen: FilePosition | None, header: HeaderReader | None
-) -> tuple[bytes | memoryview | None, FilePosition]:
-    """What was added since `seen`: complete new lines after the file's header, or with
-    `header=None` the whole file once (Parquet, gzip: written whole). A new inode, a shorter
-    file or different bytes before the old offset mean the file was replaced: read it all."""
-    stat = Path(path).stat()
-    restarted = seen is None or seen.inode != stat.st_ino or stat.st_size < seen.offset
-    if header is None:
-        if not restarted and seen.size == stat.st_size:
-            return None, seen
-        return Path(path).read_bytes(), FilePosition(stat.st_size, stat.st_size, stat.st_ino)
-    if not restarted and seen.tail != _tail_hash(path, seen.offset):
-        restarted = True
-    with open(path, "rb") as handle:
-        head = header(handle)
-        offset = len(head) if restarted else max(seen.offset, len(head))
-        start = 0 if offset == len(head) else offset  # from the top: the header comes along
-        complete = _complete_lines(handle, start, stat.st_size)  # a line being written waits
-    end = start + len(complete)
-    position = FilePosition(end, stat.st_size, stat.st_ino, _tail_hash(path, end))
-    if end <= offset:
-        return None, position
-    return (complete if start == 0 else head + complete), position
-
-
-def _complete_lines(handle: BinaryIO, start: int, size: int) -> memoryview:
-    """Bytes from `start` up to the file's last newline, not copied (memory-mapped when large)."""
-    if size - start < 1 << 20:
-        handle.seek(start)
-        data = handle.read(size - start)
-        return memoryview(data)[: data.rfind(b"\n") + 1]
-    mapped = mmap.mmap(handle.fileno(), size, access=mmap.ACCESS_READ)
-    end = mapped.rfind(b"\n", start) + 1
-    return memoryview(mapped)[start : max(end, start)]
-
-
-def _tail_hash(path: str, offset: int, length: int = 64) -> str:
-    with open(path, "rb") as handle:
-        handle.seek(max(0, offset - length))
-        return hashlib.sha1(handle.read(min(offset, length))).hexdigest()[:16]
 
 
 def parse_csv(data, columns: list[str] | None = None, delimiter: str = ",") -> Chunk:

@@ -15,38 +15,7 @@ from socwall.widgets.context import PanelContext, View
 needs_source = True
 source_types = ("news",)
 CVE = re.compile(r"\bCVE-(\d{4})-(\d{4,7})\b", re.IGNORECASE)
-WORD = re.compile(r"(?<![\w./@:])[a-z][a-z0-9]*(?:-[a-z0-9]+)*(?![\w./@:]*[\w/@])")
-# URLs, e-mail, domains, paths, package coordinates, versions and hashes are not terms
-NOT_TEXT = re.compile(
-    r"\S+://\S*|\bwww\.\S+|\S+@\S+|\S*[/\\]\S*|\b[\w.-]+:\w[\w:.-]*"
-    r"|\b[\w-]+(?:\.[\w-]+)+\b|\bv?\d+(?:\.\d+)+\S*|\b[0-9a-f]{7,}\b"
-)
-# the vocabulary of every advisory: true of all of them, so it names no subject
-ADVISORY_WORDS = set("""
-attacker attackers attack attacks vulnerability vulnerabilities vulnerable flaw flaws issue issues
-user users configured configuration default access allow allows allowed allowing without fix
-fixed fixes patch patched patches version versions affected affects affect impact impacts
-summary details detail references reference upgrade release released releases later earlier
-prior before via could may might can leads lead leading result results resulting causing cause
-causes file files path paths name names request requests server service services code data
-input value values function functions method methods parameter parameters call calls user's
-crafted malicious arbitrary remote local unauthenticated authenticated specially sensitive
-information exploit exploited exploitation exploiting successful successfully able allows
-when where which there their within including include includes contains containing used
-application applications system systems support supported required requires check checks
-valid validation validate proper properly improper improperly insufficient missing lack
-vendor vendors product products component components package packages library libraries
-issue found discovered reported report advisory advisories researcher researchers security
-poc proof concept steps reproduce workaround workarounds mitigation mitigations credits
-intended directly due exists added addressed accepted accepts let don following handling
-potential possible allowing ensure ensures instead rather another other however even
-""".split())  # fmt: skip
-GENERIC_PRODUCTS = set("""
-core kernel project frontend backend server client agent gateway portal manager framework
-platform api web app application plugin module library tool tools console firmware router
-reader edge office word explorer windows docker linux google
-""".split())  # fmt: skip
-BOILERPLATE_SHARE = 0.5  # a term in half of one feed's entries is that feed's boilerplate
+WORD = re.compile(r"[a-z][a-z0-9]*(?:[-.][a-z0-9]+)*")
 STOP_WORDS = set("""
 a about above after again against all also am an and any are as at be because been before being
 below between both but by can could did do does doing down during each few for from further had
@@ -56,8 +25,23 @@ should so some such than that the their theirs them then there these they this t
 too under until up very via was we were what when where which while who whom why will with would
 you your yours says said say one two three first last week year years today yesterday update
 updates news report reports read more continue reading post appeared full story article blog
-https http www com html amp nbsp via click here new also use used using like get see
+https http www com html amp nbsp via click here new also use used using like get
+impact patches patch workarounds workaround references description summary details severity
+credits affected versions version package packages vulnerability advisory fixed fix
+attacker attackers arbitrary crafted vulnerable data request requests file files access
+security user users service server code module call result form header main url api paths
+configured authenticated authentication validation example accepted connected checks commit
+improper releases release allowing allows allow issue issues tests regression later affects
 """.split())  # fmt: skip
+NOT_A_TERM = re.compile(  # URLs, domains, paths, versions, hashes and numbers are not subjects
+    r"(?:[a-z0-9-]+\.)+(?:com|org|net|io|dev|gov|edu|co|uk|de|html?|php|json|xml|md)\b"
+    r"|/|^v?\d+(?:\.\d+)+[a-z0-9-]*$|^[0-9a-f]{7,}$|^\d+$|^v\d|^ghsa-|^cwe-"
+)
+GENERIC_PRODUCTS = set("""core kernel project frontend backend server windows office framework
+platform gateway router firmware client manager portal console agent suite library plugin api
+app web cloud system systems database browser toolkit os ios multiple products engine service
+services""".split())  # fmt: skip
+BOILERPLATE_SHARE = 0.5  # a term in half of one feed's entries is that feed's boilerplate
 
 
 class FeedKeywordsOptions(Strict):
@@ -90,21 +74,18 @@ def load(reader, panel, context: PanelContext) -> FeedInputs:
     options: FeedKeywordsOptions = panel.options
     since = context.now - options.window - options.background
     catalog = (reader.document(options.kev, "catalog") if options.kev else None) or []
-    names = {r["vendorProject"] for r in catalog} | {_product_name(r) for r in catalog}
-    names = {n for n in names if len(n) > 2 and n.lower() not in ("multiple products", "windows")}
+    names = set()
+    for record in catalog:  # a generic product word ("Core", "Kernel") only with its vendor
+        vendor, product = record["vendorProject"], record["product"]
+        names.add(vendor)
+        generic = product.lower() in GENERIC_PRODUCTS or product.lower() == vendor.lower()
+        names.add(f"{vendor} {product}" if generic else product)
+    names = {n for n in names if len(n) > 2 and n.lower() not in GENERIC_PRODUCTS}
     return FeedInputs(
         reader.entries_since(context.source_id, since),
         {r["cveID"] for r in catalog},
         sorted(names | set(options.products)),
     )
-
-
-def _product_name(record: dict) -> str:
-    """A product name that identifies it: 'Kernel' alone is anyone's, 'Linux Kernel' is not."""
-    product, vendor = record["product"], record["vendorProject"]
-    if product.lower() in GENERIC_PRODUCTS or vendor.lower() in product.lower():
-        return product if vendor.lower() in product.lower() else f"{vendor} {product}"
-    return product
 
 
 def find_cves(text: str) -> list[str]:
@@ -116,14 +97,16 @@ def terms(text: str, ignore: set[str]) -> list[str]:
     """Words and two-word phrases of a text, stop words and boilerplate left out; a phrase never
     spans punctuation or a stop word."""
     words, phrases = [], []
-    text = NOT_TEXT.sub(" | ", CVE.sub(" | ", text.lower()))
-    for clause in re.split(r"[.,:;!?()\[\]\"|`*#=<>{}]+\s*|\s[-–—]\s", text):
+    for clause in re.split(r"[.,:;!?()\[\]\"|]+\s|\s[-–—]\s", CVE.sub(" ", text.lower())):
         kept = [w.strip(".-") for w in WORD.findall(clause)]
-        kept = [w if w not in STOP_WORDS and w not in ignore and len(w) > 2 else None for w in kept]
-        kept = [None if w in ADVISORY_WORDS else w for w in kept]
+        kept = [w if _is_term(w) and w not in ignore else None for w in kept]
         words += [w for w in kept if w]
         phrases += [f"{a} {b}" for a, b in zip(kept, kept[1:], strict=False) if a and b]
     return words + phrases
+
+
+def _is_term(word: str) -> bool:
+    return len(word) > 2 and word not in STOP_WORDS and not NOT_A_TERM.search(word)
 
 
 def log_odds(recent: Counter, background: Counter, prior_size: float = 500.0) -> dict[str, float]:
@@ -134,82 +117,45 @@ def log_odds(recent: Counter, background: Counter, prior_size: float = 500.0) ->
     scores = {}
     for term, count in recent.items():
         alpha = prior_size * total[term] / n_total
-        # the rest of each corpus, never zero (one word alone in a window with no background)
-        now = math.log((count + alpha) / max(n_recent + prior_size - count - alpha, 0.5))
+        now = math.log((count + alpha) / max(n_recent + prior_size - count - alpha, 1e-9))
         before_count = background[term]
-        before = math.log(
-            (before_count + alpha) / max(n_back + prior_size - before_count - alpha, 0.5)
-        )
+        rest = max(n_back + prior_size - before_count - alpha, 1e-9)
+        before = math.log((before_count + alpha) / rest)
         scores[term] = (now - before) / math.sqrt(1 / (count + alpha) + 1 / (before_count + alpha))
     return scores
 
 
 def compute(inputs: FeedInputs, options: FeedKeywordsOptions, context: PanelContext) -> dict:
     """Trending keywords with mentions and score, the most mentioned CVEs, vendors, headlines."""
-    start = (context.now - options.window).isoformat()
-    # undated entries of a feed's first read are backlog: background, never the news of now
-    recent = [e for e in inputs.entries if e["published"] >= start and not e.get("backfill")]
-    older = [e for e in inputs.entries if e["published"] < start or e.get("backfill")]
+    start, now = (context.now - options.window).isoformat(), context.now.isoformat()
+    recent = [e for e in inputs.entries  # an undated entry of a first read is history, not news
+              if start <= e["published"] <= now and not e.get("backfill")]  # fmt: skip
+    older = [e for e in inputs.entries if e["published"] < start]
     ignore = {w.lower() for w in options.boilerplate} | {e["feed"].lower() for e in inputs.entries}
-    per_feed = learned_boilerplate(inputs.entries, ignore)
-    # a subject is named in some headline; words only ever in body prose are how, not what
-    # (a short summary such as RansomWatch's 'Group: play' is a label, not prose: kept)
-    headline_terms = {t for e in inputs.entries for t in terms(e["title"], ignore)}
-    count = lambda items: Counter(  # noqa: E731
-        t for e in _stories(items)
-        for t in _subject_terms(e, ignore | per_feed.get(e["feed"], set()), headline_terms)
-    )
-    now_counts, before_counts = count(recent), count(older)
+    learned = feed_boilerplate(inputs.entries, ignore)
+    terms_of = lambda e: _entry_terms(e, ignore) - learned.get(e["feed"], set())  # noqa: E731
+    now_counts = Counter(t for e in recent for t in terms_of(e))
+    before_counts = Counter(t for e in older for t in terms_of(e))
+    recent_terms = [terms_of(e) for e in recent]
+    docs_of = {t: {i for i, found in enumerate(recent_terms) if t in found} for t in now_counts}
+    feeds_of = {t: {recent[i]["feed"] for i in docs_of[t]} for t in now_counts}
     scores = log_odds(now_counts, before_counts) if now_counts else {}
-    # ties broken the same way every time, so the treemap does not reshuffle between refreshes
-    # near-equal scores (no background yet: every term is new) rank by how many entries say it
-    order = lambda t: (-round(scores[t], 1), -now_counts[t], -len(t.split()), t)  # noqa: E731
-    frequent = (t for t in scores if now_counts[t] >= options.min_mentions)
+    # more sources first, then the score; ties broken the same way every time, so the treemap
+    # does not reshuffle between refreshes
+    order = lambda t: (-min(len(feeds_of[t]), 2), -round(scores[t], 9), -len(t.split()), t)  # noqa: E731
+    frequent = (t for t in scores if now_counts[t] >= max(options.min_mentions, 2))
     trending = sorted(frequent, key=order)
     return {
         "keywords": [{"term": t, "mentions": now_counts[t], "score": round(scores[t], 2)}
-                     for t in _without_parts(trending)[: options.keywords]],
+                     for t in _without_parts(trending, docs_of)[: options.keywords]],
         "cves": _cves(recent, inputs.exploited, options.cves),
         "vendors": _mentions(recent, inputs.vocabulary)[:6],
         "headlines": [{"title": e["title"], "feed": e["feed"], "published": e["published"],
-                       "time": _local_time(e["published"], context),
-                       "undated": bool(e.get("undated"))}
+                       "local_time": _local_time(e["published"], context.tz)}
                       for e in _latest(recent, options.headlines)],
         "entries": len(recent),
-        "boilerplate": {feed: sorted(words)[:20] for feed, words in per_feed.items()},
         "highlight": False,
     }  # fmt: skip
-
-
-def learned_boilerplate(entries: list[dict], ignore: set[str], minimum: int = 8) -> dict:
-    """Per feed, the terms in at least half of its entries (section headings, slogans, the
-    publisher's own name): for that feed they are furniture, not news."""
-    by_feed: dict[str, list[dict]] = {}
-    for e in entries:
-        by_feed.setdefault(e["feed"], []).append(e)
-    learned = {}
-    for feed, items in by_feed.items():
-        if len(items) >= minimum:
-            counts = Counter(t for e in items for t in _entry_terms(e, ignore))
-            learned[feed] = {t for t, n in counts.items() if n >= BOILERPLATE_SHARE * len(items)}
-    return learned
-
-
-def _stories(entries: list[dict]) -> list[dict]:
-    """One entry per story: an advisory repeated per package ('[pkg] title') counts once."""
-    seen: dict[tuple[str, str], dict] = {}
-    for e in entries:
-        seen.setdefault((e["feed"], re.sub(r"^\[[^\]]*\]\s*", "", e["title"]).lower()), e)
-    return list(seen.values())
-
-
-def _local_time(published: str, context: PanelContext) -> str:
-    return datetime.fromisoformat(published).astimezone(context.tz).strftime("%H:%M")
-
-
-def _subject_terms(entry: dict, ignore: set[str], headline_terms: set[str]) -> set[str]:
-    found = _entry_terms(entry, ignore)
-    return found if len(entry["summary"]) <= 200 else found & headline_terms
 
 
 def _entry_terms(entry: dict, ignore: set[str]) -> set[str]:
@@ -225,30 +171,49 @@ def _text(entry: dict) -> str:
     return f"{entry['title']} {entry['summary']}"
 
 
-def _without_parts(trending: list[str]) -> list[str]:
-    """One tile per subject: a term sharing a word with a higher-ranked one is that subject
-    again ('netweaver' under 'sap netweaver', 'openclaw gateway' under 'openclaw')."""
+def _without_parts(trending: list[str], docs_of: dict[str, set[int]] | None = None) -> list[str]:
+    """One tile per subject: a term is that subject again when it shares a word with a term
+    ranked above it ('netweaver' under 'sap netweaver'; 'openclaw gateway' under 'openclaw'),
+    or when 80 % of the entries that mention it mention that term too (the same story)."""
+    docs_of = docs_of or {}
     shown: list[str] = []
-    seen: set[str] = set()
+    taken: set[str] = set()
     for term in trending:
-        parts = set(term.split())
-        if not parts & seen:
+        words, docs = set(term.split()), docs_of.get(term, set())
+        same_story = " " not in term and any(  # a lone word only ever seen with a subject
+            docs and len(docs & docs_of.get(s, set())) >= 0.8 * len(docs) for s in shown
+        )
+        if not words & taken and not same_story:
             shown.append(term)
-        seen |= parts
+            taken |= words
     return shown
 
 
+def feed_boilerplate(entries: list[dict], ignore: set[str]) -> dict[str, set[str]]:
+    """Per feed, the terms in at least half of its entries (4 or more): section headings,
+    slogans, the product a feed is about. They are that feed's furniture, not its news."""
+    by_feed: dict[str, list[dict]] = {}
+    for entry in entries:
+        by_feed.setdefault(entry["feed"], []).append(entry)
+    learned = {}
+    for feed, items in by_feed.items():
+        if len(items) >= 4:
+            counts = Counter(t for e in items for t in _entry_terms(e, ignore))
+            learned[feed] = {t for t, n in counts.items() if n >= BOILERPLATE_SHARE * len(items)}
+    return learned
+
+
 def _cves(entries: list[dict], exploited: set[str], limit: int) -> list[dict]:
-    """CVEs ranked by how many publishers (feeds) name them, then by distinct stories."""
+    """CVEs ranked by how many sources talk about them (a story repeated per package in one
+    feed counts once), then by entries; taken from the whole text the source kept."""
     feeds: dict[str, set[str]] = {}
-    stories: dict[str, set[str]] = {}
-    for e in entries:
-        story = f"{e['feed']}|{e['title'].lower()}"  # one advisory repeated per package: once
-        for cve in e.get("cves") or find_cves(_text(e)):
-            feeds.setdefault(cve, set()).add(e["feed"])
-            stories.setdefault(cve, set()).add(story)
-    ranked = sorted(feeds, key=lambda c: (-len(feeds[c]), -len(stories[c]), c))[:limit]
-    return [{"cve": c, "mentions": len(feeds[c]), "stories": len(stories[c]),
+    stories: Counter = Counter()
+    for entry in entries:
+        for cve in entry.get("cves") or find_cves(_text(entry)):
+            feeds.setdefault(cve, set()).add(entry["feed"])
+            stories[cve] += 1
+    ranked = sorted(feeds, key=lambda c: (-len(feeds[c]), -stories[c], c))[:limit]
+    return [{"cve": c, "mentions": len(feeds[c]), "entries": stories[c],
              "exploited": c in exploited} for c in ranked]  # fmt: skip
 
 
@@ -313,14 +278,17 @@ def _cve_line(cve: dict) -> html.Div:
     mark = "exploited" if cve["exploited"] else ""
     classes = f"feedwords-cve {mark}".strip()
     return html.Div(className=classes, children=[
-        html.Span(cve["cve"]),
-        html.Span(f"{cve['mentions']} src" if cve["mentions"] > 1 else f"{cve.get('stories', 1)}×"),
-        html.Span(mark),
+        html.Span(cve["cve"]), html.Span(f"{cve['mentions']}×"), html.Span(mark),
     ])  # fmt: skip
 
 
+def _local_time(published: str, tz) -> str:
+    """The wall's local time of an entry, like the clock beside it."""
+    return datetime.fromisoformat(published).astimezone(tz).strftime("%H:%M")
+
+
 def _headline(item: dict) -> html.Div:
-    when = "undated" if item.get("undated") else item.get("time") or item["published"][11:16]
+    when = item.get("local_time") or datetime.fromisoformat(item["published"]).strftime("%H:%M")
     return html.Div(className="feedwords-headline", title=item["title"], children=[
         html.Span(when, className="feedwords-time"), html.Span(item["title"]),
     ])  # fmt: skip

@@ -115,7 +115,7 @@ def values_at(inputs: MetricInputs, index: pd.DatetimeIndex) -> np.ndarray:
     values = inputs.series.reindex(index).to_numpy(dtype=float, na_value=np.nan)
     if inputs.kind == "gauge":
         return values
-    known = np.ones(len(index), dtype=bool)
+    known = np.zeros(len(index), dtype=bool)  # a source that never read anything knows nothing
     if inputs.covered_since is not None:
         known = np.asarray(index >= pd.Timestamp(inputs.covered_since))
     return np.where(known, np.nan_to_num(values, nan=0.0), np.nan)

@@ -15,6 +15,7 @@ from socwall.widgets.context import PanelContext, View
 needs_source = True
 source_types = ("auth",)
 PREVIOUS_TOP = 20
+GENERIC_REASONS = {"failed", "pam authentication failure", "ntlm failed", "kerberos login failed"}
 
 
 class Weights(Strict):
@@ -27,6 +28,7 @@ class Weights(Strict):
     many_hosts: float = Field(1.0, ge=0, description="per host above the user's usual")
     privileged: float = Field(2.0, ge=0, description="privileged use this user never made")
     above_others: float = Field(1.0, ge=0, description="failures far above all other users now")
+    explicit: float = Field(1.5, ge=0, description="someone else's credentials used (Windows 4648)")
 
 
 class SuspiciousUsersOptions(Strict):
@@ -36,6 +38,12 @@ class SuspiciousUsersOptions(Strict):
     exclude: list[str] = Field(default_factory=list, description="users or patterns (svc-*)")
     min_failures: int = Field(5, ge=1, description="fewer failures never score")
     alert_score: float = Field(5.0, ge=0, description="a NEW user is highlighted from this score")
+    alert_failures: int = Field(
+        50, ge=1, description="failures on one account that highlight it, new or not, got in or not"
+    )
+    spray_accounts: int = Field(
+        5, ge=2, description="one source trying this many accounts, few times each, is a spray"
+    )
     weights: Weights = Field(default_factory=Weights)
 
 
@@ -62,18 +70,44 @@ def compute(inputs: AuthInputs, options: SuspiciousUsersOptions, context: PanelC
     current = score_users(inputs.events, context.now, options, context.tz)
     previous = score_users(inputs.events, context.now - options.window, options, context.tz)
     before = {row["user"]: rank for rank, row in enumerate(previous, 1)}
+    earlier = context.now - options.window
+    first_window = not any(e["ts"] < earlier.isoformat() for e in inputs.events)
     rows = []
     for rank, row in enumerate(current[: options.limit], 1):
         was = before.get(row["user"])
-        new = bool(previous) and (was is None or was > PREVIOUS_TOP)
+        new = bool(previous) and (was is None or was > PREVIOUS_TOP)  # a list to be new on
         change = None if new or was is None else was - rank
-        alert = "brute_force" in row["factors"] or (new and row["score"] >= options.alert_score)
-        rows.append({**row, "rank": rank, "new": new, "change": change, "alert": alert})
+        alert = ("brute_force" in row["factors"] or row["failed"] >= options.alert_failures
+                 or (new and row["score"] >= options.alert_score))  # fmt: skip
+        rows.append({**row, "rank": rank, "new": new, "change": change, "alert": alert,
+                     "first_window": first_window})  # fmt: skip
+    sprays = password_sprays(inputs.events, context.now, options)
     return {
         "rows": rows,
         **invalid_user_summary(inputs.events, context.now, options),
-        "highlight": any(r["alert"] for r in rows),
+        "sprays": sprays,
+        "first_window": first_window,
+        "highlight": any(r["alert"] for r in rows) or any(s["alert"] for s in sprays),
     }
+
+
+def password_sprays(events: list[dict], end: datetime, options) -> list[dict]:
+    """Sources that tried many accounts a few times each (a spray, not a brute force): how many
+    accounts, and how many of them exist."""
+    tried, existing, attempts = defaultdict(set), defaultdict(set), Counter()
+    for e in _window(events, end - options.window, end):
+        if e["outcome"] == "failure" and e["src_ip"] and e["user"]:
+            tried[e["src_ip"]].add(e["user"].lower())
+            attempts[e["src_ip"]] += e["count"]
+            if not e["invalid_user"]:
+                existing[e["src_ip"]].add(e["user"].lower())
+    sprays = []
+    for ip, users in tried.items():
+        if len(users) >= options.spray_accounts and attempts[ip] <= 5 * len(users):
+            sprays.append({"src_ip": ip, "accounts": len(users), "existing": len(existing[ip]),
+                           "attempts": attempts[ip],
+                           "alert": len(users) >= 2 * options.spray_accounts})  # fmt: skip
+    return sorted(sprays, key=lambda s: (-s["accounts"], s["src_ip"]))[:3]
 
 
 def _window(events, start: datetime, end: datetime) -> list[dict]:
@@ -108,10 +142,10 @@ def score_users(
         if against := _above_others(user, failures, options):
             factors["above_others"] = against
         score = sum(points for points, _ in factors.values())
-        if score > 0:
+        if score > 0 or failures[user] >= options.alert_failures:
             reasons = [text for points, text in sorted(factors.values(), key=lambda f: -f[0])][:3]
             rows.append({"user": user, "score": round(score, 1), "reasons": reasons,
-                         "factors": sorted(factors)})  # fmt: skip
+                         "factors": sorted(factors), "failed": failures[user]})  # fmt: skip
     return sorted(rows, key=lambda r: (-r["score"], r["user"]))
 
 
@@ -124,9 +158,10 @@ def user_factors(now: list[dict], base: list[dict], days: int, options, tz) -> d
     )
     usual = median([per_day.get(d, 0) for d in sorted(per_day)] + [0] * (days - len(per_day)))
     if failures >= max(options.min_failures, 3 * (usual + 1)):
+        history = f"usual {usual:g}" if base else "no history before"  # never claim a baseline
         factors["failures"] = (
             w.failures * math.log2(failures / (usual + 1)),
-            f"{failures} failed (usual {usual:g})",
+            f"{failures} failed ({history}), from {_sources(now)}{_status_words(now)}",
         )
     successes = sorted((e for e in now if e["outcome"] == "success"), key=lambda e: e["ts"])
     logins = [e for e in successes if e["method"] != "sudo"]  # sudo is privileged use, not a login
@@ -148,10 +183,34 @@ def user_factors(now: list[dict], base: list[dict], days: int, options, tz) -> d
             w.many_hosts * (hosts - usual_hosts),
             f"logins on {hosts} hosts (usual {usual_hosts})",
         )
+    explicit = [e for e in now if e["method"] == "explicit credentials"]
+    if explicit:  # "alice used administrator's credentials on ws-02"
+        target = (explicit[0].get("reason") or "").removeprefix("explicit credentials of ")
+        where = f" on {explicit[0]['host']}" if explicit[0].get("host") else ""
+        factors["explicit"] = (w.explicit, f"used {target or 'other'}'s credentials{where}")
     privileged = lambda events: any(e["privileged"] and e["outcome"] != "failure" for e in events)  # noqa: E731
     if privileged(now) and not privileged(base):
         factors["privileged"] = (w.privileged, "privileged use, new for this user")
     return factors
+
+
+def _status_words(events: list[dict]) -> str:
+    """What the systems said, when they said more than 'failed': ', mostly wrong password'."""
+    said = Counter(e.get("reason") for e in events if e["outcome"] == "failure")
+    words = [r for r, _ in said.most_common() if r and r not in GENERIC_REASONS]
+    return f", mostly {words[0]}" if words else ""
+
+
+def _sources(events: list[dict]) -> str:
+    """The addresses behind failures: '183.62.140.253 (276) and 4 more'."""
+    per_ip = Counter()
+    for e in events:
+        if e["outcome"] == "failure" and e["count"]:
+            per_ip[e["src_ip"] or "unknown source"] += e["count"]
+    if not per_ip:
+        return "no source"
+    (top, count), rest = per_ip.most_common(1)[0], len(per_ip) - 1
+    return f"{top} ({count}) and {rest} more" if rest else top
 
 
 def _above_others(user: str, failures: dict[str, int], options) -> tuple[float, str] | None:
@@ -224,7 +283,7 @@ def invalid_user_sources(events: list[dict], end: datetime, options) -> list[dic
 def render(payload: dict, options: SuspiciousUsersOptions, view: View):
     """A row per user: score bar and the reasons in words; attempts on unknown names below."""
     rows, sources, total = payload["rows"], payload["invalid_sources"], payload["invalid_total"]
-    if not rows and not total["attempts"]:
+    if not rows and not total["attempts"] and not payload.get("sprays"):
         return html.Div("no account behaves unlike itself in this window", className="panel-empty")
     top = max((r["score"] for r in rows), default=1) or 1
     lines = [_row_view(r, top) for r in rows]
@@ -233,12 +292,15 @@ def render(payload: dict, options: SuspiciousUsersOptions, view: View):
     lines += [html.Div(summary, className="suspect-invalid")] if total["attempts"] else []
     lines += [html.Div(f"{s['src_ip']}: {s['attempts']:,} attempts on {s['names']:,} unknown user names",
                        className="suspect-invalid") for s in sources]  # fmt: skip
+    lines += [html.Div(f"password spray: {s['src_ip']} tried {s['accounts']} accounts, {s['existing']} exist",
+                       className="suspect-invalid" + (" alert" if s["alert"] else ""))
+              for s in payload.get("sprays", [])]  # fmt: skip
     grid = {"gridTemplateRows": f"repeat({options.limit + len(lines) - len(rows)}, minmax(0, 1fr))"}
     return html.Div(className="suspects", style=grid, children=lines)
 
 
 def _row_view(row: dict, top: float) -> html.Div:
-    change = "NEW" if row["new"] else ("" if row["change"] is None else
+    change = "NEW" if row["new"] else ("first" if row.get("first_window") else "" if row["change"] is None else
                                        "=" if row["change"] == 0 else
                                        ("▲" if row["change"] > 0 else "▼") + str(abs(row["change"])))  # fmt: skip
     bar = html.Span(className="suspect-bar", style={"width": f"{row['score'] / top * 100:.0f}%"})

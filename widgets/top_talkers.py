@@ -2,12 +2,14 @@
 
 import csv
 from dataclasses import dataclass
+from datetime import UTC, datetime
 from typing import Literal
 
 import pandas as pd
 import pyarrow as pa
 from dash import html
 from pydantic import Field, model_validator
+from socwall.dashboard.durations import format_duration
 from socwall.dashboard.types import ConfigPath, Duration, Strict
 from socwall.feeds.flows import rank_hosts
 from socwall.widgets.context import PanelContext, View
@@ -19,14 +21,21 @@ PREVIOUS_TOP = 20  # a host not in the previous window's top 20 is NEW
 
 class TopTalkersOptions(Strict):
     window: Duration = Field(
-        "1h", description="ranked over the last window; compared with the one before"
+        "1h", description="ranked over the last window; compared with the windows before"
     )
     by: Literal["bytes", "connections"] = "bytes"
+    direction: Literal["out", "in", "both"] | None = Field(
+        None, description="out: connections the host opened; in: answers to outside clients; "
+        "both. Default: both for bytes, out for connections"
+    )
     ranks: tuple[int, int] = Field((1, 10), description="[first, last] rank shown, e.g. [11, 20]")
     inventory: ConfigPath | None = Field(None, description="CSV with columns ip,name")
     jump: int = Field(5, ge=1, description="a rise of this many ranks is highlighted")
     min_share: float = Field(
         0.5, ge=0, description="NEW or risen hosts below this % of the total are not highlighted"
+    )
+    new_after: int = Field(
+        3, ge=1, le=24, description="NEW = in none of the top 20 of this many windows before"
     )
 
     @model_validator(mode="after")
@@ -36,18 +45,31 @@ class TopTalkersOptions(Strict):
             raise ValueError("ranks must be [first, last] with 1 <= first <= last, at most 20 rows")
         return self
 
+    @property
+    def flow_direction(self) -> str:
+        return self.direction or ("both" if self.by == "bytes" else "out")
+
 
 Options = TopTalkersOptions
+HEADERS = {
+    ("bytes", "both"): "bytes sent (opened by us + answers)",
+    ("bytes", "out"): "bytes sent on connections we opened",
+    ("bytes", "in"): "bytes answered to outside clients",
+    ("connections", "out"): "connections opened to the outside",
+    ("connections", "in"): "connections from the outside",
+    ("connections", "both"): "connections with the outside",
+}
 
 
 @dataclass(frozen=True)
 class TalkerInputs:
-    """Host/peer sums per bucket over the window and the window before it, and host names."""
+    """Host/peer sums per bucket over the window and the windows before it, and host names."""
 
-    pairs: pd.DataFrame  # columns: bucket (epoch s), host, peer, bytes, connections
+    pairs: pd.DataFrame  # columns: bucket (epoch s), host, peer, bytes, connections, ...
     names: dict[str, str]
     bucket_s: int
-    repaired: int = 0  # flows the source swapped because they were recorded backwards
+    repaired: int = 0  # flows swapped because they were recorded backwards, in the window
+    ports_cleared: int = 0  # ports of non-TCP/UDP flows cleared, in the window
 
 
 def check(options: TopTalkersOptions, source) -> list[tuple[str, str]]:
@@ -56,16 +78,26 @@ def check(options: TopTalkersOptions, source) -> list[tuple[str, str]]:
     return []
 
 
+def window_buckets(now_s: int, bucket_s: int, window_s: int, windows: int) -> list[int]:
+    """Bucket starts of `windows` windows ending with the current (still filling) bucket."""
+    current = now_s // bucket_s * bucket_s
+    return [current - i * bucket_s for i in range(windows * window_s // bucket_s)]
+
+
 def load(reader, panel, context: PanelContext) -> TalkerInputs:
-    """Read the buckets of both windows, and the inventory file when one is configured."""
+    """Read the buckets of the window and the `new_after` windows before, the cleaning counts
+    of the window, and the inventory file when one is configured."""
     options: TopTalkersOptions = panel.options
     bucket_s = int(reader.source_bucket(context.source_id).total_seconds())
-    end = int(context.now.timestamp()) // bucket_s * bucket_s
-    count = int(options.window.total_seconds()) // bucket_s
-    buckets = [end - i * bucket_s for i in range(1, 2 * count + 1)]
+    window_s = int(options.window.total_seconds())
+    now_s = int(context.now.timestamp())
+    buckets = window_buckets(now_s, bucket_s, window_s, options.new_after + 1)
     pairs = reader.flow_pairs(context.source_id, buckets)
-    repaired = reader.source_status(context.source_id).get("repaired") or 0
-    return TalkerInputs(pairs, read_inventory(options.inventory), bucket_s, repaired)
+    recent = (datetime.fromtimestamp(buckets[window_s // bucket_s - 1], UTC), context.now)
+    cleaning = {name: float(reader.metric_series(context.source_id, name, [recent]).sum())
+                for name in ("repaired", "cleared")}  # fmt: skip
+    names = read_inventory(options.inventory)
+    return TalkerInputs(pairs, names, bucket_s, int(cleaning["repaired"]), int(cleaning["cleared"]))
 
 
 def read_inventory(path: str | None) -> dict[str, str]:
@@ -76,11 +108,30 @@ def read_inventory(path: str | None) -> dict[str, str]:
         return {row["ip"].strip(): row["name"].strip() for row in csv.DictReader(handle)}
 
 
-def rank(pairs: pd.DataFrame, by: str) -> pd.DataFrame:
-    """Hosts with bytes, connections, distinct peers and rank (ties broken by address)."""
+def directed(pairs: pd.DataFrame, direction: str) -> pd.DataFrame:
+    """bytes and connections of one direction: opened by the host (out), answers (in), both.
+    Sums stored before directions were kept count as opened."""
+    frame = pairs.copy()
+    for total, part in (("bytes", "bytes_opened"), ("connections", "opened")):
+        opened = frame[part] if part in frame else frame[total]
+        opened = opened.fillna(frame[total])
+        if direction == "out":
+            frame[total] = opened
+        elif direction == "in":
+            frame[total] = frame[total] - opened
+    return frame
+
+
+def rank(pairs: pd.DataFrame, by: str, direction: str = "both") -> pd.DataFrame:
+    """Hosts with bytes, connections, distinct peers and rank (ties broken by address); hosts
+    with nothing in this direction are not ranked (a scanned host opened no connection)."""
     if pairs.empty:
         return pd.DataFrame(columns=["host", "bytes", "connections", "peers", "rank"])
-    columns = pairs[["host", "peer", "bytes", "connections"]].astype(
+    frame = directed(pairs, direction)
+    frame = frame[frame[by] > 0]
+    if frame.empty:
+        return pd.DataFrame(columns=["host", "bytes", "connections", "peers", "rank"])
+    columns = frame[["host", "peer", "bytes", "connections"]].astype(
         {"host": str, "peer": str, "bytes": "int64", "connections": "int64"}
     )
     return rank_hosts(pa.Table.from_pandas(columns, preserve_index=False), by).to_pandas()
@@ -89,51 +140,73 @@ def rank(pairs: pd.DataFrame, by: str) -> pd.DataFrame:
 def compute(inputs: TalkerInputs, options: TopTalkersOptions, context: PanelContext) -> dict:
     """Rows for the configured ranks with share, peers, rank change and NEW."""
     window_s = int(options.window.total_seconds())
-    end = int(context.now.timestamp()) // inputs.bucket_s * inputs.bucket_s
-    recent = inputs.pairs[inputs.pairs["bucket"] >= end - window_s]
-    current = rank(recent, options.by)
-    previous = rank(inputs.pairs[inputs.pairs["bucket"] < end - window_s], options.by)
-    before = dict(zip(previous["host"], previous["rank"], strict=True))
-    total = float(current[options.by].sum()) if len(current) else 0.0
+    current_bucket = int(context.now.timestamp()) // inputs.bucket_s * inputs.bucket_s
+    start = current_bucket + inputs.bucket_s - window_s
+    by, direction = options.by, options.flow_direction
+    current = rank(inputs.pairs[inputs.pairs["bucket"] >= start], by, direction)
+    earlier = [
+        rank(inputs.pairs[(inputs.pairs["bucket"] >= start - k * window_s)
+                          & (inputs.pairs["bucket"] < start - (k - 1) * window_s)], by, direction)
+        for k in range(1, options.new_after + 1)
+    ]  # fmt: skip
+    seen_before = {h for ranked in earlier for h in ranked["host"][ranked["rank"] <= PREVIOUS_TOP]}
+    first_window = all(ranked.empty for ranked in earlier)
+    before = dict(zip(earlier[0]["host"], earlier[0]["rank"], strict=True))
+    total = float(current[by].sum()) if len(current) else 0.0
     first, last = options.ranks
     shown = current[(current["rank"] >= first) & (current["rank"] <= last)]
-    rows = [_row(host, before, total, inputs.names, options) for host in shown.itertuples()]
+    rows = [_row(host, before, seen_before, first_window, total, inputs.names, options)
+            for host in shown.itertuples()]  # fmt: skip
     return {
-        "by": options.by,
+        "by": by,
+        "direction": direction,
+        "header": HEADERS[(by, direction)],
         "rows": rows,
+        "top": float(current[by].max()) if len(current) else 0.0,
         "total": total,
         "hosts": len(current),
-        "window": f"{window_s // 3600}h" if window_s % 3600 == 0 else f"{window_s // 60}m",
-        "had_previous": bool(len(previous)),
+        "window": format_duration(options.window),
+        "first_window": first_window,
+        "partial_from": datetime.fromtimestamp(current_bucket, UTC).isoformat(),
         "repaired": inputs.repaired,
+        "ports_cleared": inputs.ports_cleared,
         "highlight": any(r["alert"] for r in rows),
     }
 
 
-def _row(host, before: dict, total: float, names: dict, options: TopTalkersOptions) -> dict:
+def _row(host, before, seen_before, first_window, total, names, options) -> dict:
     previous_rank = before.get(host.host)
-    new = bool(before) and (previous_rank is None or previous_rank > PREVIOUS_TOP)
+    new = not first_window and host.host not in seen_before
     value = float(getattr(host, options.by))
-    share = round(value / total * 100, 1) if total else 0.0
+    share = value / total * 100 if total else 0.0
     change = None if new or previous_rank is None else int(previous_rank - host.rank)
     return {
         "rank": int(host.rank),
         "host": host.host,
         "name": names.get(host.host),
         "value": value,
-        "share": share,
+        "share": round(share, 1),
         "peers": int(host.peers),
         "previous_rank": None if new or previous_rank is None else int(previous_rank),
         "change": change,
         "new": new,
+        "first_window": first_window,
         "alert": (new or (change or 0) >= options.jump) and share >= options.min_share,
     }
+
+
+def abbreviate(count: float) -> str:
+    """11747 -> '11.7k', 2300000 -> '2.3M': a count that fits its column."""
+    for suffix, size in (("M", 1e6), ("k", 1e3)):
+        if count >= size * 10 or (suffix == "M" and count >= size):
+            return f"{count / size:.1f}{suffix}"
+    return f"{count:,.0f}"
 
 
 def format_value(value: float, by: str) -> str:
     """Bytes in decimal units (1.2 GB); connections as a count with separators."""
     if by == "connections":
-        return f"{value:,.0f}"
+        return abbreviate(value)
     for unit, size in (("TB", 1e12), ("GB", 1e9), ("MB", 1e6), ("kB", 1e3)):
         if value >= size:
             return f"{value / size:.1f} {unit}"
@@ -146,16 +219,27 @@ def render(payload: dict, options: TopTalkersOptions, view: View):
     if not rows:
         return html.Div("no traffic between internal hosts and the outside in this window",
                         className="panel-empty")  # fmt: skip
-    top = max(r["value"] for r in rows) or 1
+    top = payload.get("top") or max(r["value"] for r in rows) or 1  # ranks 11-20 look smaller
     first, last = options.ranks
-    grid = {"gridTemplateRows": f"auto repeat({last - first + 1}, minmax(0, 1fr))"}
+    grid = {"gridTemplateRows": f"auto repeat({last - first + 1}, minmax(0, 1fr)) auto"}
+    header = payload.get("header") or f"{payload['by']} out"
     head = html.Div(className="talker head", children=[
         html.Span("#"), html.Span("host"),
-        html.Span(f"{payload['by']} out, last {payload['window']}"),
+        html.Span(f"{header}, last {payload['window']}", title=header),
         html.Span("share"), html.Span("peers"), html.Span("rank"),
     ])  # fmt: skip
+    rows_view = [_row_view(r, top, options) for r in rows]
+    padding = [html.Div(className="talker filler") for _ in range(last - first + 1 - len(rows))]
     return html.Div(className="talkers", style=grid,
-                    children=[head] + [_row_view(r, top, options) for r in rows])  # fmt: skip
+                    children=[head, *rows_view, *padding, _footer(payload)])  # fmt: skip
+
+
+def _footer(payload: dict) -> html.Div:
+    parts = [f"{payload.get('repaired', 0):,} reversed records repaired",
+             f"{payload.get('ports_cleared', 0):,} ICMP/other ports cleared"]  # fmt: skip
+    if payload.get("first_window"):
+        parts.insert(0, "first window: nothing to compare with yet")
+    return html.Div(" · ".join(parts), className="talkers-footer")
 
 
 def _row_view(row: dict, top: float, options: TopTalkersOptions) -> html.Div:
@@ -167,26 +251,31 @@ def _row_view(row: dict, top: float, options: TopTalkersOptions) -> html.Div:
     if not row["name"]:
         label = [html.Span(row["host"], className="talker-name")]
     value = format_value(row["value"], options.by)
-    bar = html.Span(className="talker-bar", style={"width": f"{row['value'] / top * 100:.1f}%"})
+    width = min(100.0, row["value"] / top * 100)
+    bar = html.Span(className="talker-bar", style={"width": f"{width:.1f}%"})
     return html.Div(className=classes, title=row["host"], children=[
         html.Span(str(row["rank"]), className="talker-rank"),
         html.Span(label, className="talker-host"),
         html.Span([bar, html.Span(value, className="talker-value")], className="talker-measure"),
         html.Span(_share_text(row["share"]), className="talker-share"),
-        html.Span(f"{row['peers']:,}", className="talker-peers"),
+        html.Span(abbreviate(row["peers"]), className="talker-peers"),
         html.Span(_change_text(row), className="talker-change"),
     ])  # fmt: skip
 
 
 def _share_text(share: float) -> str:
+    if share >= 99.95:
+        return "100%"
     return "<0.1%" if 0 < share < 0.1 or share == 0 else f"{share:.1f}%"
 
 
 def _change_text(row: dict) -> str:
     if row["new"]:
         return "NEW"
+    if row.get("first_window"):
+        return "first"
     if row["change"] is None:
-        return ""
+        return "–"
     return (
         "=" if row["change"] == 0 else ("▲" if row["change"] > 0 else "▼") + f"{abs(row['change'])}"
     )

@@ -72,7 +72,7 @@ def test_threat_intel_page_on_real_feeds(browser, real_intel, width, height):
                message="treemap drawn")  # fmt: skip
     screenshot(browser, f"intel-real-{width}x{height}.png")
     assert browser.execute_script(OVERFLOWS) == []
-    ours = browser.find_elements(By.CSS_SELECTOR, ".kev.ours .kev-hosts")
+    ours = browser.find_elements(By.CSS_SELECTOR, ".kev.ours .kev-ours")
     windows = [o for o in ours if "Microsoft Windows" in o.text]
     assert windows and all("fs-archive-legacy-03.corp.example.com" in o.text for o in windows)
     for host in ours:  # shown whole: wrapped, never cut

@@ -40,19 +40,18 @@ def test_version_depends_on_content_not_key_order():
 def test_metric_buckets_add_up_and_read_back_by_range(store):
     start = int(T0.timestamp())
     add = store.add_metric_buckets
-    add("s", {"m": {start: 2, start + 300: 1}}, {"/f": "{}"}, start, T0, timedelta(days=40))
-    add("s", {"m": {start: 3}}, {"/f": '{"offset": 9}'}, start + 300, T0, timedelta(days=40))
-    series = store.metric_series("s", "m", [(T0, T0 + timedelta(minutes=5))])
-    assert series.to_dict() == {T0: 5.0}  # the 10:05 bucket is outside [10:00, 10:05)
-    assert store.file_positions("s") == {"/f": '{"offset": 9}'}
-    assert store.covered_since("s") == T0  # the later `oldest` did not move it
+    add("s", {"m": {start: 2, start + 300: 1}}, T0, timedelta(days=40))
+    add("s", {"m": {start + 300: 3}}, T0, timedelta(days=40))
+    series = store.metric_series("s", "m", [(T0, T0 + timedelta(minutes=10))])
+    assert series.to_dict() == {T0: 2.0, T0 + timedelta(minutes=5): 4.0}
+    assert store.covered_since("s") == T0  # the later, newer bucket did not move it
 
 
 def test_several_ranges_read_only_their_buckets(store):
     week = timedelta(days=7)
     values = {int((T0 - k * week).timestamp()): k + 1 for k in range(3)}
     values[int((T0 - timedelta(days=3)).timestamp())] = 99  # not in any range
-    store.add_metric_buckets("s", {"m": values}, {}, None, T0, timedelta(days=40))
+    store.add_metric_buckets("s", {"m": values}, T0, timedelta(days=40))
     ranges = [(T0 - k * week, T0 - k * week + timedelta(hours=1)) for k in range(3)]
     series = store.metric_series("s", "m", ranges)
     assert series.tolist() == [3.0, 2.0, 1.0]
@@ -60,9 +59,7 @@ def test_several_ranges_read_only_their_buckets(store):
 
 def test_buckets_before_the_retention_cutoff_are_not_written(store):
     old = int(T0.timestamp()) - 3600
-    store.add_metric_buckets(
-        "s", {"m": {old: 1}}, {}, old, T0 + timedelta(days=40), timedelta(days=40)
-    )
+    store.add_metric_buckets("s", {"m": {old: 1}}, T0 + timedelta(days=40), timedelta(days=40))
     assert store.metric_series("s", "m", [(T0 - timedelta(days=1), T0)]).empty
 
 

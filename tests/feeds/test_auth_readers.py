@@ -92,7 +92,7 @@ def test_message_repeated_counts_n_more():
 
 def test_su_and_sudo():
     failed_su = one("Jan  2 10:00:00 h su[300]: FAILED SU (to root) alice on pts/1")
-    assert (failed_su.user, failed_su.outcome, failed_su.privileged) == ("alice", "failure", True)
+    assert (failed_su.user, failed_su.outcome, failed_su.privileged) == ("alice", "failure", False)  # a failure is no privileged use
     opened = one(
         "Jan  2 10:00:05 h su[301]: pam_unix(su-l:session): session opened for user root(uid=0) by alice(uid=1000)"
     )
@@ -117,10 +117,29 @@ def test_su_and_sudo():
         "Jan  2 10:02:00 h sudo:      bob : 3 incorrect password attempts ; TTY=pts/2 ; PWD=/tmp ; USER=root ; COMMAND=/bin/bash"
     )
     assert (wrong.user, wrong.outcome, wrong.count) == ("bob", "failure", 3)
-    pam_sudo = one(
-        "Jan  2 10:02:00 h sudo: pam_unix(sudo:auth): authentication failure; logname=bob uid=1001 euid=0 tty=/dev/pts/2 ruser=bob rhost=  user=bob"
-    )
-    assert pam_sudo.outcome is None  # sudo's own "incorrect password attempts" line counts them
+    pam_line = "Jan  2 10:02:00 h sudo: pam_unix(sudo:auth): authentication failure; logname=bob uid=1001 euid=0 tty=/dev/pts/2 ruser=bob rhost=  user=bob"
+    wrong_line = "Jan  2 10:02:00 h sudo:      bob : 3 incorrect password attempts ; TTY=pts/2 ; PWD=/tmp ; USER=root ; COMMAND=/bin/bash"
+    both, _ = ar.parse_syslog(f"{pam_line}\n{wrong_line}\n".encode(), NOW, UTC_TZ)
+    assert sum(e.count for e in both if e.outcome == "failure") == 3  # sudo's own line counts them
+    alone, _ = ar.parse_syslog(f"{pam_line}\n".encode(), NOW, UTC_TZ)
+    assert [e.outcome for e in alone] == ["failure"]  # PAM-only logging: the PAM line is the attempt
+
+
+def test_old_pam_only_logging_counts_each_failure_once_with_host_names_kept():
+    lines = [
+        "Jun 15 02:04:59 combo sshd(pam_unix)[20882]: authentication failure; logname= uid=0 euid=0 tty=NODEVssh ruser= rhost=220-135-151-1.hinet-ip.hinet.net  user=root",
+        "Jun 14 15:16:01 combo sshd(pam_unix)[19939]: authentication failure; logname= uid=0 euid=0 tty=NODEVssh ruser= rhost=218.188.2.4 ",
+        "Jun 15 04:06:18 combo su(pam_unix)[21416]: session opened for user cyrus by (uid=0)",
+        "Jun 15 12:12:34 combo sshd(pam_unix)[23397]: check pass; user unknown",
+        "Jun 30 20:53:04 combo klogind[19272]: Authentication failed from 163.27.187.39 (163.27.187.39): Permission denied in replay cache code ",
+        "Jun 15 02:05:00 combo sshd[20883]: Failed password for root from 198.51.100.1 port 1 ssh2",
+        "Jun 15 02:05:00 combo sshd[20883]: pam_unix(sshd:auth): authentication failure; logname= uid=0 euid=0 tty=ssh ruser= rhost=198.51.100.1  user=root",
+    ]
+    events, bad = ar.parse_syslog(("\n".join(lines) + "\n").encode(), NOW, UTC_TZ)
+    failures = [(e.user, e.src_ip, e.method) for e in events if e.outcome == "failure"]
+    assert failures == [("root", "220-135-151-1.hinet-ip.hinet.net", "sshd"), (None, "218.188.2.4", "sshd"),
+                        (None, "163.27.187.39", "klogind"), ("root", "198.51.100.1", "password")]
+    assert not any(e.privileged for e in events if e.outcome == "failure")
 
 
 def test_rfc5424_and_journald_short_iso():

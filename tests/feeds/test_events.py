@@ -97,7 +97,7 @@ def test_missing_timestamp_column_fails_with_the_setting_named(tmp_path, store, 
     (tmp_path / "a.csv").write_text("time,kind\n2026-11-23T10:00:01Z,failed_login\n")
     with pytest.raises(ValueError, match=r"column 'ts' \(the `timestamp` setting\) is missing"):
         source_for(tmp_path, redis_url, prefix).ingest(store, NOW)
-    assert store.file_positions("events") == {}  # nothing half-done was recorded
+    assert store.file_states("events") == {}  # nothing half-done was recorded
 
 
 def test_json_lines_with_a_broken_line_and_epoch_times(tmp_path, store, redis_url, prefix):

@@ -61,7 +61,7 @@ def test_top_users_and_their_reasons_by_hand():
     bob = 2 * math.log2(41 / 3) + 6 + 1.5 + 2  # above_others: only 3 other users, too few to say
     assert users == [("bob", round(bob, 1)), ("carol", 5.0), ("dave", 2.0)]
     rows = {r["user"]: r for r in data["rows"]}
-    assert rows["bob"]["reasons"] == ["41 failed (usual 2)", "success after 41 failures from 203.0.113.7",
+    assert rows["bob"]["reasons"] == ["41 failed (usual 2), from 203.0.113.7", "success after 41 failures from 203.0.113.7",
                                       "login at 02:13"]  # fmt: skip
     assert rows["carol"]["reasons"] == ["logins on 6 hosts (usual 1)"]
     assert rows["dave"]["reasons"] == ["privileged use, new for this user"]
@@ -79,7 +79,7 @@ def test_excluded_accounts_and_unknown_names_ranked_per_source():
     assert (backup["user"], backup["score"], backup["reasons"]) == (
         "svc-backup",
         13.3,
-        ["100 failed (usual 0)"],
+        ["100 failed (no history before), from 10.0.0.9"],
     )
 
 
@@ -111,7 +111,7 @@ def test_render_shows_reasons_and_new():
     data = su.compute(su.AuthInputs(dataset()), options(), CONTEXT)
     text = str(su.render(data, options(), View()))
     assert (
-        "41 failed (usual 2) · success after 41 failures from 203.0.113.7 · login at 02:13" in text
+        "41 failed (usual 2), from 203.0.113.7 · success after 41 failures from 203.0.113.7 · login at 02:13" in text
     )
     assert "203.0.113.99: 70 attempts on 51 unknown user names" in text
 
@@ -135,4 +135,44 @@ def test_failures_far_above_all_other_users():
     ]
     # own baseline: 2 * log2(24 / 1) = 9.17; others' 90th percentile is 2: 1 * log2(24 / 3) = 3
     assert row["score"] == round(2 * math.log2(24) + 3, 1)
-    assert row["reasons"] == ["24 failed (usual 0)", "others fail up to 2"]
+    assert row["reasons"] == ["24 failed (no history before), from 10.0.0.5", "others fail up to 2"]
+
+
+def test_a_big_brute_force_is_highlighted_in_a_first_window_and_names_its_sources():
+    """loghub's shape: root brute-forced 378 times, 276 from one address, never got in, and no
+    history before: highlighted by `alert_failures`, sources in words, no 'usual 0', no NEW."""
+    events = [ev("root", day(0, 2) + timedelta(seconds=i), "failure", ip="183.62.140.253") for i in range(276)]
+    for k, ip in enumerate(["1.1.1.1", "2.2.2.2", "3.3.3.3", "4.4.4.4"]):
+        events += [ev("root", day(0, 3) + timedelta(seconds=k * 100 + i), "failure", ip=ip) for i in range(24 + k)]
+    events += [ev("root", day(0, 4), "failure", ip="5.5.5.5", count=0)]  # no attempts: no source
+    data = su.compute(su.AuthInputs(events), options(), CONTEXT)
+    (row,) = data["rows"]
+    assert data["first_window"] is True and row["new"] is False and row["alert"] is True
+    assert row["failed"] == 378 and data["highlight"] is True
+    assert row["reasons"][0] == "378 failed (no history before), from 183.62.140.253 (276) and 4 more"
+    assert not any("usual 0" in r or "privileged" in r for r in row["reasons"])
+    text = str(su.render(data, options(), View()))
+    assert "183.62.140.253" in text and "first" in text
+
+
+def test_a_password_spray_gets_a_summary_row():
+    events = [ev(f"user{i}", day(0, 5) + timedelta(minutes=i), "failure", ip="172.16.66.1") for i in range(7)]
+    events += [ev(f"ghost{i}", day(0, 5) + timedelta(minutes=20 + i), "failure", ip="172.16.66.1", invalid=True)
+               for i in range(2)]  # fmt: skip
+    data = su.compute(su.AuthInputs(events), options(), CONTEXT)
+    assert data["sprays"] == [{"src_ip": "172.16.66.1", "accounts": 9, "existing": 7, "attempts": 9, "alert": False}]
+    assert "password spray: 172.16.66.1 tried 9 accounts, 7 exist" in str(su.render(data, options(), View()))
+    many = su.compute(su.AuthInputs(events), options(spray_accounts=3), CONTEXT)
+    assert many["sprays"][0]["alert"] is True and many["highlight"] is True
+
+
+def test_explicit_credentials_and_the_systems_own_words_reach_the_row():
+    events = [ev("user01", day(0, 9) + timedelta(minutes=m), "failure", ip="10.0.0.50") for m in range(12)]
+    for e in events:
+        e["reason"] = "wrong password"
+    explicit = ev("user01", day(0, 10), None, ip="10.0.0.50", host="ws-02")
+    explicit.update(method="explicit credentials", reason="explicit credentials of administrator")
+    data = su.compute(su.AuthInputs([*events, explicit]), options(), CONTEXT)
+    (row,) = data["rows"]
+    assert row["reasons"][0] == "12 failed (no history before), from 10.0.0.50, mostly wrong password"
+    assert "used administrator's credentials on ws-02" in row["reasons"]

@@ -1,0 +1,167 @@
+"""Committing what one file produced together with its new read state, exactly once.
+
+A source stages its writes (metric buckets, flow sums, auth events, distinct members) in a
+`Batch`; `commit_file` applies them and moves the file's state in one MULTI/EXEC that runs only
+if, at that moment, (1) the file's stored state is still the one the read started from, and
+(2) with a fence, this worker still holds the leader lock with the same epoch. A worker that was
+paused past the lock's TTL (another took over and read the same bytes) discards its work.
+"""
+
+import json
+import logging
+from dataclasses import dataclass, field
+from datetime import UTC, date, datetime, timedelta
+
+import redis
+from socwall.dashboard.keys import Keys
+
+log = logging.getLogger(__name__)
+
+
+class LostLeadership(Exception):
+    """This worker no longer leads (or leads in a later epoch): its read is discarded."""
+
+
+class StaleRead(Exception):
+    """Another writer moved the file's state since it was read: the read is discarded."""
+
+
+@dataclass(frozen=True)
+class Fence:
+    """Who may commit: the worker id that holds the leader lock, and the epoch it took it in."""
+
+    worker_id: str
+    epoch: int
+
+
+@dataclass
+class Batch:
+    """Writes staged for one commit; applied inside the transaction."""
+
+    increments: dict[str, dict[str, float]] = field(default_factory=dict)
+    pushes: dict[str, list[str]] = field(default_factory=dict)
+    members: dict[str, set[str]] = field(default_factory=dict)
+    expiry: dict[str, int] = field(default_factory=dict)  # key -> TTL seconds
+    distinct: dict[str, tuple[str, str]] = field(default_factory=dict)  # set -> (metric, field)
+    coverage: tuple[str, int] | None = None  # (coverage key, oldest bucket)
+
+    def metric(self, keys: Keys, source_id: str, buckets: dict[str, dict[int, float]],
+               now: datetime, retention: timedelta) -> None:  # fmt: skip
+        """Add values to the per-UTC-day metric hashes (HINCRBYFLOAT: no read needed)."""
+        cutoff = (now - retention).timestamp()
+        for metric, values in buckets.items():
+            for start, value in values.items():
+                if start >= cutoff and value:
+                    day = datetime.fromtimestamp(start, UTC).date()
+                    key = keys.metric_day(source_id, metric, day)
+                    fields = self.increments.setdefault(key, {})
+                    fields[str(start)] = fields.get(str(start), 0.0) + value
+                    self.expiry[key] = ttl(day_end(day) + retention, now)
+        self.cover(keys, source_id, buckets, cutoff)
+
+    def cover(self, keys: Keys, source_id: str, buckets: dict, cutoff: float) -> None:
+        starts = [s for values in buckets.values() for s in values if s >= cutoff]
+        if starts:
+            oldest = min([*starts, *([self.coverage[1]] if self.coverage else [])])
+            self.coverage = (keys.source_coverage(source_id), oldest)
+
+    def push(self, key: str, items: list[str], expires_in: int) -> None:
+        self.pushes.setdefault(key, []).extend(items)
+        self.expiry[key] = max(self.expiry.get(key, 0), expires_in)
+
+    def add_members(self, keys: Keys, source_id: str, metric: str, members: dict[int, set[str]],
+                    now: datetime, retention: timedelta) -> None:  # fmt: skip
+        """Distinct members per bucket; the metric is set to each set's size after the commit."""
+        for start, items in members.items():
+            moment = datetime.fromtimestamp(start, UTC)
+            key = keys.distinct_bucket(source_id, metric, start)
+            self.members.setdefault(key, set()).update(items)
+            self.expiry[key] = ttl(moment + retention, now)
+            day_key = keys.metric_day(source_id, metric, moment.date())
+            self.distinct[key] = (day_key, str(start))
+            self.expiry[day_key] = ttl(day_end(moment.date()) + retention, now)
+
+    def apply(self, pipe) -> None:
+        for key, fields in self.increments.items():
+            for name, value in fields.items():
+                pipe.hincrbyfloat(key, name, value)
+        for key, items in self.pushes.items():
+            pipe.rpush(key, *items)
+        for key, items in self.members.items():
+            pipe.sadd(key, *items)
+        for key, seconds in self.expiry.items():
+            if key not in self.distinct.values():
+                pipe.expire(key, seconds)
+        if self.coverage:
+            pipe.zadd(self.coverage[0], {"oldest": self.coverage[1]}, lt=True)
+
+    def settle(self, client) -> None:
+        """After the commit: each distinct metric is its set's size (idempotent, so safe twice)."""
+        if not self.distinct:
+            return
+        pipe = client.pipeline(transaction=False)
+        for key in self.distinct:
+            pipe.scard(key)
+        sizes = pipe.execute()
+        pipe = client.pipeline(transaction=False)
+        for (metric_key, name), size in zip(self.distinct.values(), sizes, strict=True):
+            pipe.hset(metric_key, name, size)
+            pipe.expire(metric_key, self.expiry[metric_key])
+        pipe.execute()
+
+
+def commit_file(client, keys: Keys, source_id: str, before, after, batch: Batch,
+                fence: Fence | None) -> None:  # fmt: skip
+    """Apply `batch` and store `after` as the file's state, only from `before` and while fenced."""
+    files_key = keys.source_files(source_id)
+    # Not the lock itself: its holder extends it every ttl/3, which would abort long commits.
+    # Every takeover increments the epoch, so an unchanged epoch means nobody took over.
+    watched = [files_key, *([keys.leader_epoch()] if fence else [])]
+    expected = None if before is None else before.to_json()
+    if before is not None and before.legacy:
+        expected = "legacy"
+    for _ in range(20):  # another commit of the same source touched the files hash: again
+        try:
+            with client.pipeline(transaction=True) as pipe:
+                pipe.watch(*watched)
+                _check_fence(pipe, keys, fence)
+                if _normal(pipe.hget(files_key, (before or after).id)) != _normal(expected):
+                    raise StaleRead(f"{after.path}: its read state moved since it was read")
+                pipe.multi()
+                batch.apply(pipe)
+                if before is not None and before.id != after.id:
+                    pipe.hdel(files_key, before.id)
+                pipe.hset(files_key, after.id, after.to_json())
+                pipe.execute()
+            batch.settle(client)
+            return
+        except redis.WatchError:
+            continue
+    raise StaleRead(f"{after.path}: could not commit, the store kept changing")
+
+
+def _check_fence(pipe, keys: Keys, fence: Fence | None) -> None:
+    if fence is None:
+        return
+    holder, epoch = pipe.get(keys.leader()), pipe.get(keys.leader_epoch())
+    if holder != fence.worker_id or str(epoch) != str(fence.epoch):
+        raise LostLeadership(
+            f"worker {fence.worker_id} (epoch {fence.epoch}) no longer leads "
+            f"(leader {holder}, epoch {epoch}): its read is discarded"
+        )
+
+
+def _normal(text: str | None):
+    if text in (None, "legacy"):
+        return text
+    data = json.loads(text)
+    return data if "head_hash" in data else "legacy"  # a position from before fingerprints
+
+
+def ttl(drop_at: datetime, now: datetime) -> int:
+    """Seconds until `drop_at` on the wall's clock (replayed history lives as long as live)."""
+    return max(1, int((drop_at - now).total_seconds()))
+
+
+def day_end(day: date) -> datetime:
+    return datetime.combine(day + timedelta(days=1), datetime.min.time(), UTC)

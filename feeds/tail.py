@@ -1,0 +1,139 @@
+"""The loop every file source shares: follow the glob, parse each file's new bytes, commit each
+file's writes with its new state, and report per file what went wrong in words."""
+
+import glob
+import os
+import time
+from collections.abc import Callable
+from dataclasses import replace
+from pathlib import Path
+
+from pydantic import Field
+from socwall.dashboard.file_commit import Batch
+from socwall.dashboard.types import Duration, Strict
+from socwall.feeds.follow import FileError, HeaderReader, Read, follow, matched_files
+
+TOUCH_EVERY = 3600.0  # seconds: how often an unchanged file's state is marked as still there
+
+
+class FileFollowing(Strict):
+    """Keys every file source has for following its files."""
+
+    eof_after: Duration = Field(
+        "60s", description="a file unchanged this long has its last line read without newline"
+    )
+    max_line_bytes: int = Field(
+        1 << 20, ge=1024, description="longer lines are skipped and counted as unreadable"
+    )
+
+
+def new_stats() -> dict:
+    return {"files": 0, "rows": 0, "bad_rows": 0, "newest": None, "warnings": []}
+
+
+def read_files(
+    store,
+    source_id: str,
+    config,
+    header_for: Callable[[str, bytes], HeaderReader | None],
+    stage: Callable[[Read, Batch, dict], int],
+    stats: dict,
+) -> dict:
+    """Read what is new in every file of `config.path`; `stage(read, batch, stats)` parses one
+    file's bytes into `batch` and returns its unreadable rows. A bad file is named in the
+    warnings and stops no other; only when every file fails does the source fail."""
+    states = store.file_states(source_id)
+    wall = time.time()
+    if not matched_files(config.path):
+        stats["warnings"].append(f"path {config.path} matches no file")
+    options = (wall, config.eof_after.total_seconds(), config.max_line_bytes)
+    seen, touched, failed = set(), [], []
+    for read in follow(config.path, states, header_for, *options):
+        _handle(read, store, source_id, stage, stats, seen, touched, failed, wall)
+    for moved in _renamed_away(store.file_states(source_id), seen, wall):  # left the glob
+        for read in follow(glob.escape(moved), store.file_states(source_id), header_for, *options):
+            _handle(read, store, source_id, stage, stats, seen, touched, failed, wall)
+    stats["warnings"] = failed + stats["warnings"]
+    if failed and len(failed) >= stats["files"]:
+        raise FileError("; ".join(failed))
+    store.touch_file_states(source_id, touched)
+    _forget_gone(store, source_id, states, seen, wall, config.retention.total_seconds())
+    stats["bad_rows_total"] = sum(s.bad_rows for s in store.file_states(source_id).values())
+    return stats
+
+
+def _handle(read, store, source_id, stage, stats, seen, touched, failed, wall) -> None:
+    """One file's outcome: an error, nothing new, or new bytes to parse and commit."""
+    if isinstance(read, FileError):
+        failed.append(str(read))
+        return
+    stats["files"] += 1
+    seen.add(read.state.id)
+    if read.note:
+        stats["warnings"].append(read.note)
+    if read.data is None and read.before is not None and _only_seen(read):
+        if wall - read.before.seen_at > TOUCH_EVERY:
+            touched.append(read.state)
+        return
+    problem = _commit_one(store, source_id, read, stage, stats)
+    if problem:
+        failed.append(problem)
+
+
+def _renamed_away(states: dict, seen: set[str], wall: float) -> list[str]:
+    """Files that left the glob under another name in the same folder (a plain `path:
+    auth.log` and logrotate's rename), found again by device and inode, so their unread tail
+    is read. Only states seen within a day are looked for: deleted files are not searched."""
+    wanted = {}
+    for state in states.values():
+        if state.id not in seen and not state.legacy and wall - state.seen_at < 86400:
+            wanted.setdefault(str(Path(state.path).parent), set()).add(tuple(state.signature[:2]))
+    moved = []
+    for folder, inodes in wanted.items():
+        try:
+            entries = list(os.scandir(folder))
+        except OSError:
+            continue
+        for entry in entries:
+            try:
+                info = entry.stat(follow_symlinks=False)
+            except OSError:
+                continue
+            if (info.st_dev, info.st_ino) in inodes and entry.is_file(follow_symlinks=False):
+                moved.append(entry.path)
+    return moved
+
+
+def _commit_one(store, source_id: str, read: Read, stage, stats: dict) -> str | None:
+    """Parse, stage and commit one file; the problem in words when its bytes cannot be read."""
+    batch = Batch()
+    bad = 0
+    if read.data is not None:
+        try:
+            bad = stage(read, batch, stats)
+        except Exception as error:  # noqa: BLE001 - the file is named, the others go on
+            return f"{Path(read.path).name}: {_words(error)}"
+    bad += read.long_lines
+    if read.long_lines:
+        stats["warnings"].append(
+            f"{Path(read.path).name}: {read.long_lines} line(s) longer than the maximum skipped"
+        )
+    stats["bad_rows"] += bad
+    state = replace(read.state, bad_rows=read.state.bad_rows + bad)
+    store.commit_file(source_id, read.before, state, batch)
+    return None
+
+
+def _only_seen(read: Read) -> bool:
+    """Nothing but the time it was seen changed: no write is needed."""
+    return replace(read.state, seen_at=read.before.seen_at, path=read.before.path) == read.before
+
+
+def _forget_gone(store, source_id, states, seen, wall, retention_s) -> None:
+    gone = [s.id for s in states.values() if s.id not in seen and wall - s.seen_at > retention_s]
+    store.forget_file_states(source_id, gone)
+
+
+def _words(error: Exception) -> str:
+    text = str(error).strip().splitlines()[0] if str(error).strip() else ""
+    return f"{type(error).__name__}: {text}"[:300] if text else type(error).__name__

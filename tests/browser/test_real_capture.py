@@ -1,0 +1,87 @@
+"""Top talkers on replayed real captures in real headless Chromium (when ../shared/data exists):
+no multicast or link-local "talker", no cut-off numbers, ranks 11-20 drawn smaller than rank 1."""
+
+import shutil
+from datetime import UTC, datetime
+from pathlib import Path
+
+import pytest
+import redis
+import yaml
+from selenium.webdriver.common.by import By
+from socwall.dashboard.clock import Clock
+from socwall.dashboard.config import parse_config
+from socwall.dashboard.jobs import run_all_once
+from socwall.dashboard.store import Store
+
+from tests.browser.conftest import LiveWall, screenshot, set_viewport
+from tests.browser.test_wall import OVERFLOWS, wait_until
+from tests.conftest import free_port
+
+SHARED = Path(__file__).resolve().parents[3] / "shared" / "data"
+pytestmark = [
+    pytest.mark.browser,
+    pytest.mark.skipif(not SHARED.is_dir(), reason="../shared/data is not beside the repo"),
+]
+END = datetime(2018, 11, 9, 12, 0, tzinfo=UTC)  # inside the last day of the Trickbot week
+
+
+@pytest.fixture(scope="module")
+def capture_wall(redis_url, tmp_path_factory):
+    data = tmp_path_factory.mktemp("captures")
+    shutil.copy(SHARED / "zeek" / "conn_trickbot_2018-11.log", data / "trickbot.log")
+    shutil.copy(SHARED / "zeek" / "conn_json_2020-06.log", data / "json.log")
+    talkers = {"widget": "top_talkers", "refresh": "1m"}
+    raw = {
+        "timezone": "UTC",
+        "now": END.isoformat(),
+        "store": {"url": redis_url, "prefix": f"capture{free_port()}"},
+        "sources": {"week": {"type": "flows", "path": str(data / "trickbot.log"), "retention": "30d"},
+                    "json": {"type": "flows", "path": str(data / "json.log"), "retention": "30d"}},
+        "pages": [{"id": "net", "title": "Net", "grid": {"columns": 3, "rows": 2}, "panels": [
+            {"id": "bytes", "title": "Top by bytes", "source": "week", "at": [1, 1], "span": [1, 2],
+             **talkers, "options": {"window": "7d", "new_after": 1}},
+            {"id": "conns", "title": "Top by connections", "source": "week", "at": [2, 1],
+             "span": [1, 2], **talkers, "options": {"window": "7d", "new_after": 1, "by": "connections"}},
+            {"id": "behind", "title": "Ranks 11-20", "source": "week", "at": [3, 1], **talkers,
+             "options": {"window": "7d", "new_after": 1, "ranks": [11, 20], "by": "connections", "direction": "both"}},
+            {"id": "json", "title": "JSON capture", "source": "json", "at": [3, 2], **talkers,
+             "options": {"window": "1h"}},
+        ]}],
+    }  # fmt: skip
+    path = data / "wall.yaml"
+    path.write_text(yaml.safe_dump(raw))
+    config = parse_config(raw)
+    store = Store(redis.Redis.from_url(redis_url, decode_responses=True), config.store.prefix)
+    run_all_once(config, store, Clock(END, frozen=True))
+    json_end = datetime(2020, 6, 6, 7, 0, tzinfo=UTC)  # just after the JSON capture's minute
+    from socwall.dashboard.jobs import run_panel
+
+    run_panel(config, config.pages[0].panels[3], store, Clock(json_end, frozen=True))
+    live = LiveWall(config, path, store)
+    live.start()
+    yield live
+    live.stop()
+
+
+def test_real_captures_show_no_multicast_host_and_whole_numbers(browser, capture_wall):
+    set_viewport(browser, 1920, 1080)
+    browser.get(f"{capture_wall.url}/net?kiosk=1")
+    wait_until(browser, lambda d: len(d.find_elements(By.CSS_SELECTOR, ".talker-rank")) >= 3,
+               message="talker rows")  # fmt: skip
+    assert browser.execute_script(OVERFLOWS) == []
+    hosts = [e.text for e in browser.find_elements(By.CSS_SELECTOR, ".talker-host")]
+    assert hosts and not any(h.startswith(("fe80", "ff02", "224.", "239.")) for h in hosts)
+    panels = {p.find_element(By.CSS_SELECTOR, ".panel-title").text: p.text
+              for p in browser.find_elements(By.CSS_SELECTOR, ".panel")}  # fmt: skip
+    assert "fe80" not in panels["JSON capture"] and "ff02" not in panels["JSON capture"]
+    cut = browser.execute_script(
+        "return [...document.querySelectorAll('.talker-value, .talker-peers, .talker-share')]"
+        ".filter(e => e.scrollWidth > e.clientWidth + 1).map(e => e.textContent)"
+    )
+    assert cut == []
+    widths = browser.execute_script(
+        "return [...document.querySelectorAll('.talker-bar')].map(e => e.getBoundingClientRect().width)"
+    )
+    assert max(widths) > 0
+    screenshot(browser, "real-capture-network-1920x1080.png")

@@ -1,0 +1,118 @@
+"""Exactly once across worker crashes and a paused leader: real worker processes, real Redis.
+
+The count of failed logins in the store must equal the number of lines written, however the
+workers are killed (SIGKILL) or paused past the leader lock's TTL (SIGSTOP) mid-read.
+"""
+
+import os
+import signal
+import subprocess
+import sys
+import time
+from datetime import UTC, datetime, timedelta
+
+import redis
+import yaml
+
+from tests.dashboard.test_leader import wait_for
+
+NOW = datetime.now(UTC)
+
+
+def syslog_lines(first: int, count: int) -> str:
+    base = NOW - timedelta(hours=2)
+    out = []
+    for n in range(first, first + count):
+        at = base + timedelta(seconds=n % 3600)
+        out.append(f"{at:%b} {at.day:2d} {at:%H:%M:%S} h sshd[{n}]: Failed password for "
+                   f"root from 198.51.100.{n % 200} port {n} ssh2\n")  # fmt: skip
+    return "".join(out)
+
+
+def wall_config(tmp_path, redis_url, prefix) -> str:
+    raw = {
+        "timezone": "UTC",
+        "store": {"url": redis_url, "prefix": prefix},
+        "scheduler": {"lock_ttl": "2s"},
+        "sources": {"ssh": {"type": "auth", "path": str(tmp_path / "auth.log*"), "refresh": "1s"}},
+        "pages": [{"id": "p", "title": "P", "panels": [
+            {"id": "f", "widget": "metric_compare", "title": "F", "source": "ssh", "refresh": "5s",
+             "at": [1, 1], "options": {"metric": "failed_logins"}}]}],
+    }  # fmt: skip
+    path = tmp_path / "wall.yaml"
+    path.write_text(yaml.safe_dump(raw))
+    return str(path)
+
+
+def start_worker(config: str, log_path=None) -> subprocess.Popen:
+    out = open(log_path, "ab") if log_path else subprocess.DEVNULL  # noqa: SIM115
+    return subprocess.Popen(
+        [sys.executable, "-m", "socwall.dashboard.cli", "worker", "--config", config],
+        stdout=out, stderr=out,
+    )  # fmt: skip
+
+
+def counted(client, prefix) -> int:
+    total = 0
+    for key in client.scan_iter(f"{prefix}:metric:ssh:failed_logins:*"):
+        total += sum(float(v) for v in client.hvals(key))
+    return round(total)
+
+
+def leader_pid(client, prefix) -> int | None:
+    holder = client.get(f"{prefix}:leader")
+    return int(holder.rsplit(":", 1)[1]) if holder else None
+
+
+def test_killing_the_leader_mid_read_again_and_again_loses_and_repeats_nothing(tmp_path, redis_url, prefix):
+    client = redis.Redis.from_url(redis_url, decode_responses=True)
+    config = wall_config(tmp_path, redis_url, prefix)
+    written = 0
+    workers = [start_worker(config), start_worker(config)]
+    try:
+        for step in range(4):
+            with open(tmp_path / "auth.log", "a") as handle:
+                handle.write(syslog_lines(written, 40_000))
+            written += 40_000
+            if step == 2:
+                os.rename(tmp_path / "auth.log", tmp_path / "auth.log.1")  # a rotation too
+            alive = {w.pid for w in workers}
+            pid = wait_for(lambda alive=alive: (p := leader_pid(client, prefix)) in alive and p, 20, "leader")
+            time.sleep(0.3 + 0.2 * step)  # let the leader get into its read, then kill it
+            os.kill(pid, signal.SIGKILL)
+            for w in workers:
+                if w.pid == pid:
+                    w.wait(timeout=10)
+            workers = [w for w in workers if w.pid != pid] + [start_worker(config)]
+        wait_for(lambda: counted(client, prefix) == written, 60, f"{written} lines counted")
+        time.sleep(3)  # more refreshes must not add anything
+        assert counted(client, prefix) == written
+    finally:
+        for w in workers:
+            w.kill()
+            w.wait(timeout=10)
+
+
+def test_a_leader_paused_past_its_lock_mid_read_discards_its_work(tmp_path, redis_url, prefix):
+    client = redis.Redis.from_url(redis_url, decode_responses=True)
+    config = wall_config(tmp_path, redis_url, prefix)
+    (tmp_path / "auth.log").write_text(syslog_lines(0, 400_000))  # several seconds to parse
+    log_a = tmp_path / "worker-a.log"
+    a = start_worker(config, log_a)
+    b = None
+    try:
+        wait_for(lambda: leader_pid(client, prefix) == a.pid, 20, "worker A leads")
+        time.sleep(1.5)  # A is parsing the big file now
+        os.kill(a.pid, signal.SIGSTOP)
+        b = start_worker(config)
+        wait_for(lambda: leader_pid(client, prefix) == b.pid, 20, "worker B takes over")
+        wait_for(lambda: counted(client, prefix) == 400_000, 90, "B counted every line")
+        os.kill(a.pid, signal.SIGCONT)  # A wakes up and tries to commit what it read
+        wait_for(lambda: b"work discarded" in log_a.read_bytes(), 60, "A discards its read")
+        time.sleep(2)
+        assert counted(client, prefix) == 400_000
+    finally:
+        for w in (a, b):
+            if w is not None:
+                w.kill()
+                w.wait(timeout=10)
