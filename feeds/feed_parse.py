@@ -37,14 +37,15 @@ class FeedError(ValueError):
 def refuse_entities(data: bytes) -> None:
     """FeedError when the document's prolog declares entities (or it is not text at all)."""
     text = data
-    wide = data[:2] in (b"\xff\xfe", b"\xfe\xff") or data[:4] == b"\x00\x00\xfe\xff"
-    if wide:
-        for encoding in ("utf-32", "utf-16"):
-            try:
-                text = data.decode(encoding).encode("utf-8")
-                break
-            except UnicodeDecodeError:
-                continue
+    # byte-order marks and the BOM-less signatures of XML 1.0 appendix F: in UTF-16/32 the
+    # ASCII search below would see no '<!ENTITY' at all
+    for start, encoding in ((b"\x00\x00\xfe\xff", "utf-32"), (b"\xff\xfe\x00\x00", "utf-32"),
+                            (b"\xfe\xff", "utf-16"), (b"\xff\xfe", "utf-16"),
+                            (b"\x00\x00\x00<", "utf-32-be"), (b"<\x00\x00\x00", "utf-32-le"),
+                            (b"\x00<", "utf-16-be"), (b"<\x00", "utf-16-le")):  # fmt: skip
+        if data.startswith(start):
+            text = data.decode(encoding, errors="replace").encode("utf-8")
+            break
     found = ELEMENT_START.search(text)
     prolog = text[: found.start()] if found else text
     if b"<!ENTITY" in prolog:

@@ -32,6 +32,15 @@ def test_a_quadratic_blowup_is_refused_at_once():
     assert time.perf_counter() - started < 0.5
 
 
+@pytest.mark.parametrize("encoding", ["utf-16", "utf-32", "utf-16-le", "utf-16-be",
+                                      "utf-32-le", "utf-32-be"])  # fmt: skip
+def test_entity_declarations_are_refused_in_every_xml_encoding(encoding):
+    """BOM-less UTF-16 passed an ASCII-only check and feedparser expanded the entity."""
+    data = quadratic_feed(10).decode().encode(encoding)
+    with pytest.raises(feed_parse.FeedError, match="declares XML entities"):
+        news.parse_feed(data, "evil", None, NOW)
+
+
 @pytest.mark.skipif(not SHARED.is_dir(), reason="../shared/data is not beside the repo")
 def test_defusedxml_hostile_documents_stay_bounded_and_read_no_file():
     for path in sorted((SHARED / "feeds" / "hostile").glob("*.xml")):
