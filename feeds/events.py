@@ -1,5 +1,6 @@
 """The `events` source: rows in CSV / JSON-lines / Parquet files turned into metric buckets."""
 
+import re
 from datetime import datetime, timedelta
 from typing import Literal
 
@@ -64,9 +65,17 @@ def file_format(path: str, configured: str) -> str:
         (".json", "jsonl"),
         (".parquet", "parquet"),
     ):
-        if path.lower().endswith(suffix):
+        if rotated_base(path).lower().endswith(suffix):
             return fmt
     raise ValueError(f"{path}: cannot tell the format from the name; set `format`")
+
+
+_ROTATION_SUFFIX = re.compile(r"(\.(gz|bz2|zst|xz)|\.\d+|-\d{8}(\d{2})?)+$", re.IGNORECASE)
+
+
+def rotated_base(path: str) -> str:
+    """The name without logrotate's suffixes: a.csv.2.gz and a.csv-20261123 are CSV too."""
+    return _ROTATION_SUFFIX.sub("", path)
 
 
 def parse(data: bytes, fmt: str) -> files.Chunk:
