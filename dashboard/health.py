@@ -52,6 +52,7 @@ def _source(store: Store, source_id: str, now: datetime) -> dict:
         **{key: status[key] for key in ("repaired", "ports_cleared", "special") if key in status},
         "newest_record": status.get("newest"),
         "warnings": status.get("warnings") or [],
+        **({"per_file": status["per_file"]} if status.get("per_file") else {}),
     }
 
 

@@ -76,8 +76,9 @@ def run_source(
             done.update(stats)  # the counts describe the last read that found something
         done["files"] = stats.get("files", 0)
         done["warnings"] = stats.get("warnings") or []  # what is wrong now, not last time
-        if "bad_rows_total" in stats:
-            done["bad_rows_total"] = stats["bad_rows_total"]
+        for kept in ("bad_rows_total", "per_file"):  # running totals and what each file gave
+            if kept in stats:
+                done[kept] = stats[kept]
         status.update(done, newest=newest)
     except StoreUnavailable:
         raise

@@ -131,7 +131,9 @@ class Source:
             data = bytes(read.data)
             events, bad, recognised = parse_counted(data, fmt, now, tz,
                                                     self.config.builtin_accounts)  # fmt: skip
-            lines = data.count(b"\n")
+            lines = data.count(b"\n") if fmt != "evtx" else len(events) + bad
+            stats.setdefault("per_file", {})[Path(read.path).name] = {
+                "read": lines, "recognised": recognised, "skipped": bad, "format": fmt}
             if lines >= BLIND_MIN_LINES and recognised < BLIND_SHARE * lines:
                 stats["warnings"].append(
                     f"{Path(read.path).name}: {lines:,} lines read, {recognised:,} recognised as "
