@@ -52,6 +52,12 @@ def start_worker(config: str, log_path=None) -> subprocess.Popen:
     )  # fmt: skip
 
 
+def cpu_seconds(pid: int) -> float:
+    """User + system CPU time of a process: rises only while it works (e.g. parses a file)."""
+    fields = open(f"/proc/{pid}/stat").read().rsplit(")", 1)[1].split()
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
 def counted(client, prefix) -> int:
     total = 0
     for key in client.scan_iter(f"{prefix}:metric:ssh:failed_logins:*"):
@@ -102,11 +108,12 @@ def test_a_leader_paused_past_its_lock_mid_read_discards_its_work(tmp_path, redi
     b = None
     try:
         wait_for(lambda: leader_pid(client, prefix) == a.pid, 20, "worker A leads")
-        time.sleep(1.5)  # A is parsing the big file now
+        cpu_when_leading = cpu_seconds(a.pid)
+        wait_for(lambda: cpu_seconds(a.pid) - cpu_when_leading >= 1.0, 60, "A is parsing")
         os.kill(a.pid, signal.SIGSTOP)
         b = start_worker(config)
         wait_for(lambda: leader_pid(client, prefix) == b.pid, 20, "worker B takes over")
-        wait_for(lambda: counted(client, prefix) == 400_000, 90, "B counted every line")
+        wait_for(lambda: counted(client, prefix) == 400_000, 240, "B counted every line")
         os.kill(a.pid, signal.SIGCONT)  # A wakes up and tries to commit what it read
         wait_for(lambda: b"work discarded" in log_a.read_bytes(), 60, "A discards its read")
         time.sleep(2)
