@@ -77,8 +77,7 @@ class ConfigWatch:
 
 def describe_problem(path: Path, error: ConfigError) -> str:
     """One line for the strip and the log: the file's name and its first problems."""
-    first = error.problems[0].removeprefix(f"{path}: ").replace(' in "<unicode string>"', "")
-    first = " ".join(first.split())  # YAML's messages span lines
+    first = " ".join(error.problems[0].removeprefix(f"{path}: ").split())
     more = f" (and {len(error.problems) - 1} more)" if len(error.problems) > 1 else ""
     return f"{path.name}: {first}{more}"
 

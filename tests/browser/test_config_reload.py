@@ -4,6 +4,7 @@ import pytest
 import yaml
 from selenium.webdriver.common.by import By
 
+from tests.browser.conftest import screenshot, set_viewport
 from tests.browser.test_wall import wait_until
 from tests.conftest import Served, events_config
 
@@ -27,6 +28,8 @@ def test_a_changed_title_reaches_the_open_page(browser, tmp_path, redis_url, pre
         wait_until(browser, lambda d: "still running the last good config"
                    in d.find_element(By.ID, "health-strip").text, message="refusal shown")  # fmt: skip
         assert browser.execute_script("return window.__loadedBefore === true")
+        set_viewport(browser, 1920, 1080)
+        screenshot(browser, "config-refused-1920x1080.png")
         raw["title"] = "Edited wall"
         config.write_text(yaml.safe_dump(raw))
         wait_until(browser, lambda d: title(d) == "Edited wall", message="the new title")

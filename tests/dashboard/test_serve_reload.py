@@ -31,7 +31,7 @@ def test_serve_reloads_a_changed_file_and_survives_an_invalid_one(tmp_path, redi
 
         refused = wait_for(strip_says_refused, 20, "the refusal on the strip")
         assert refused[0].startswith("wall.yaml: not valid YAML:")
-        assert "line 3" in refused[0]
+        assert "on line 3" in refused[0]
         assert served.process.poll() is None
         assert "Edited wall" in json.dumps(title()) and "Broken" not in json.dumps(title())
         problem = refused[0].removesuffix(" — still running the last good config")
