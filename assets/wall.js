@@ -52,3 +52,11 @@ window.dash_clientside = Object.assign({}, window.dash_clientside, {
 
   window.addEventListener("load", function () { setTimeout(check, 1000); });
 })();
+
+/* A server that reloaded its config serves a new layout: take it (see README "Reload"). */
+window.dash_clientside.socwall.reloadOnNewLayout = function (served, loaded) {
+  if (served && loaded && served !== loaded) {
+    window.location.reload();
+  }
+  return window.dash_clientside.no_update;
+};

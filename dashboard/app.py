@@ -10,6 +10,7 @@ from flask import Response, jsonify
 from socwall.dashboard import layout
 from socwall.dashboard.clock import Clock, utc_now
 from socwall.dashboard.config import WallConfig
+from socwall.dashboard.config_watch import config_version, config_warnings, layout_version
 from socwall.dashboard.durations import humanize_age, parse_duration
 from socwall.dashboard.frame import STORE_DOWN, frame_state
 from socwall.dashboard.health import health_report, readiness
@@ -22,8 +23,11 @@ log = logging.getLogger(__name__)
 ASSETS = resources.files("socwall.assets")  # CSS and JS, in the checkout and in the wheel
 
 
-def create_app(config: WallConfig, store: Store, clock: Clock) -> Dash:
-    """A Dash app that only reads the store; nothing is computed per viewer."""
+def create_app(
+    config: WallConfig, store: Store, clock: Clock, config_problem: str | None = None
+) -> Dash:
+    """A Dash app that only reads the store; nothing is computed per viewer.
+    `config_problem` says why a newer config file was refused (`config` is the last good one)."""
     app = Dash(
         __name__,
         title=config.title,
@@ -36,11 +40,12 @@ def create_app(config: WallConfig, store: Store, clock: Clock) -> Dash:
         config,
         poll_ms=int(config.web.poll.total_seconds() * 1000),
         rotate_ms=int(rotate.total_seconds() * 1000) if rotate else None,
+        layout_version=layout_version(config),
     )
     _register_routing(app, config)
     _register_panels(app, config, store)
-    _register_strip(app, config, store, clock)
-    _register_healthz(app, config, store)
+    _register_strip(app, config, store, clock, config_problem)
+    _register_healthz(app, config, store, config_problem)
     return app
 
 
@@ -140,11 +145,22 @@ def _render(panel, data: dict | None, scale: float):
         return html.Div(f"cannot show this payload: {error}", className="panel-empty")
 
 
-def _register_strip(app: Dash, config: WallConfig, store: Store, clock: Clock) -> None:
+def _register_strip(
+    app: Dash, config: WallConfig, store: Store, clock: Clock, config_problem: str | None
+) -> None:
+    version, page_version = config_version(config), layout_version(config)
+    app.clientside_callback(
+        ClientsideFunction(namespace="socwall", function_name="reloadOnNewLayout"),
+        Output("layout-version", "data"),
+        Input("served-layout-version", "data"),
+        State("layout-version", "data"),
+    )
+
     @app.callback(
         Output("health-strip", "children"),
         Output("wall-clock", "children"),
         Output("replay-badge", "children"),
+        Output("served-layout-version", "data"),
         Input("poll", "n_intervals"),
     )
     def refresh_strip(_):
@@ -153,13 +169,15 @@ def _register_strip(app: Dash, config: WallConfig, store: Store, clock: Clock) -
         badge = "REPLAY" if clock.replaying else ""
         try:
             statuses = {s: store.source_status(s) for s in config.sources}
+            notices = [store.store_notice()]  # e.g. no persistence: history lost on restart
+            notices += config_warnings(version, config_problem, store.running_config())
         except StoreUnavailable:
-            return layout.health_items({}, {}, store_ok=False), clock_text, badge
+            items = layout.health_items({}, {}, store_ok=False)
+            return items, clock_text, badge, page_version
         ages = {s: _age(st.get("last_success")) for s, st in statuses.items() if st}
         items = layout.health_items(statuses, ages, store_ok=True)
-        if notice := store.store_notice():  # e.g. no persistence: history lost on restart
-            items.insert(1, html.Span(notice, className="health-item warn", title=notice))
-        return items, clock_text, badge
+        items[1:1] = [layout.warning_item(notice) for notice in notices if notice]
+        return items, clock_text, badge, page_version
 
 
 def _age(iso: str | None) -> str:
@@ -168,10 +186,12 @@ def _age(iso: str | None) -> str:
     return humanize_age((utc_now() - datetime.fromisoformat(iso)).total_seconds()) + " ago"
 
 
-def _register_healthz(app: Dash, config: WallConfig, store: Store) -> None:
+def _register_healthz(
+    app: Dash, config: WallConfig, store: Store, config_problem: str | None
+) -> None:
     @app.server.route("/healthz")
     def healthz():
-        report, status = health_report(config, store, utc_now())
+        report, status = health_report(config, store, utc_now(), config_problem)
         return _no_store(jsonify(report), status)
 
     @app.server.route("/livez")

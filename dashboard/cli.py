@@ -84,6 +84,12 @@ def build_parser() -> argparse.ArgumentParser:
     serve.add_argument(
         "--workers", type=int, help="gunicorn worker processes (default: web.workers)"
     )
+    serve.add_argument(
+        "--worker-class",
+        choices=["gevent", "gthread"],
+        default="gevent",
+        help="gunicorn worker class: gevent (default) holds no thread per slow client",
+    )
     worker = command("worker", cmd_worker, "the schedulers; one leader at a time across workers")
     worker.add_argument(
         "--heartbeat-file",
@@ -184,57 +190,45 @@ def _has_shared_store(config: WallConfig, command: str) -> bool:
 
 
 def cmd_worker(args) -> int:
+    from socwall.dashboard.config_watch import ConfigWatch, watch_file
     from socwall.dashboard.leader import Leader, new_worker_id
     from socwall.dashboard.scheduler import run_worker
 
-    config = load_config(args.config)
-    if not _has_shared_store(config, "worker"):
+    watch = ConfigWatch(args.config)
+    if not _has_shared_store(watch.config, "worker"):
         return 2
-    store = _open_store(config)
-    leader = Leader(store.redis, store.keys, config.scheduler.lock_ttl, new_worker_id())
-    stop = _stop_on_signals()
-    log.info("worker %s started; store %s", leader.worker_id, describe_url(config.store))
+    store = _open_store(watch.config)  # a changed store.url needs a restart
+    leader = Leader(store.redis, store.keys, watch.config.scheduler.lock_ttl, new_worker_id())
+    log.info("worker %s started; store %s", leader.worker_id, describe_url(watch.config.store))
     if notice := store.check_persistence():
         log.warning("%s; see README 'Redis persistence'", notice)
     leader.heartbeat_file = Path(args.heartbeat_file) if args.heartbeat_file else None
-    reload, this_round = threading.Event(), threading.Event()
+    stop, reload, this_round = threading.Event(), threading.Event(), threading.Event()
     signal.signal(signal.SIGHUP, lambda *_: (reload.set(), this_round.set()))
     for sig in (signal.SIGTERM, signal.SIGINT):
         signal.signal(sig, lambda *_: (stop.set(), this_round.set()))
+    watch_file(watch, lambda: (reload.set(), this_round.set()), stop)
     while not stop.is_set():
         this_round.clear()
+        leader.config_note = watch.note()
+        config = watch.config
         run_worker(config, store, make_clock(config, args.now, store), leader, this_round)
         if reload.is_set():
             reload.clear()
-            config = _reloaded(args.config, config)
+            watch.reload()
     return 0
 
 
-def _reloaded(path: str, current: WallConfig) -> WallConfig:
-    """The file's config when valid; else the one in force, with the problems logged."""
-    try:
-        fresh = load_config(path)
-    except ConfigError as error:
-        problems = "; ".join(error.problems)
-        log.error("config reload refused, the last good config stays: %s", problems)
-        return current
-    log.info("config reloaded from %s", path)
-    return fresh
-
-
 def cmd_serve(args) -> int:
+    from socwall.dashboard.config_watch import ConfigWatch
     from socwall.dashboard.serve import serve
 
-    config = load_config(args.config)
-    if not _has_shared_store(config, "serve"):
+    watch = ConfigWatch(args.config)
+    if not _has_shared_store(watch.config, "serve"):
         return 2
-    serve(
-        args.config,
-        args.now,
-        args.host or config.web.host,
-        args.port or config.web.port,
-        args.workers or config.web.workers,
-    )
+    web = watch.config.web
+    serve(watch, args.now, args.host or web.host, args.port or web.port,
+          args.workers or web.workers, args.worker_class)  # fmt: skip
     return 0
 
 
@@ -247,13 +241,6 @@ def cmd_demo(args) -> int:
     base_dir = Path(args.data_dir).resolve()  # never beside the installed package
     shipped = resources.files("socwall").joinpath("config.yaml").read_bytes()
     return run_demo(load_config_bytes(shipped, base_dir, "socwall demo config"), base_dir, args)
-
-
-def _stop_on_signals() -> threading.Event:
-    stop = threading.Event()
-    for sig in (signal.SIGTERM, signal.SIGINT):
-        signal.signal(sig, lambda *_: stop.set())
-    return stop
 
 
 if __name__ == "__main__":

@@ -4,11 +4,14 @@ import json
 from datetime import datetime
 
 from socwall.dashboard.config import WallConfig
+from socwall.dashboard.config_watch import config_version
 from socwall.dashboard.frame import frame_state
 from socwall.dashboard.store import Store, StoreUnavailable, describe_url
 
 
-def health_report(config: WallConfig, store: Store, now: datetime) -> tuple[dict, int]:
+def health_report(
+    config: WallConfig, store: Store, now: datetime, config_problem: str | None = None
+) -> tuple[dict, int]:
     """The report and its HTTP status: 200 when the store answers and no panel is stale."""
     report: dict = {"store": {"url": describe_url(config.store), "reachable": store.ping()}}
     if not report["store"]["reachable"]:
@@ -18,6 +21,10 @@ def health_report(config: WallConfig, store: Store, now: datetime) -> tuple[dict
         report["panels"] = {p.id: _panel(store, p.id, now, config) for p in config.panels()}
         report["sources"] = {s: _source(store, s, now) for s in config.sources}
         report["workers"] = _workers(store)
+        report["config"] = {
+            "serve": {"config_version": config_version(config), "config_problem": config_problem},
+            "worker": store.running_config(),  # the leader's; None while no worker leads
+        }
     except StoreUnavailable as error:
         return {**report, "status": f"store failed: {error}"}, 503
     stale = [pid for pid, panel in report["panels"].items() if panel["status"] != "ok"]

@@ -80,5 +80,9 @@ class Keys:
         """String with TTL: a worker's heartbeat (JSON: pid, host, started, leader)."""
         return f"{self.prefix}:worker:{worker_id}"
 
+    def running_config(self) -> str:
+        """String with TTL: JSON of the leading worker's config (version, refused reload)."""
+        return f"{self.prefix}:config:worker"
+
     def workers_pattern(self) -> str:
         return f"{self.prefix}:worker:*"

@@ -4,8 +4,12 @@ from dash import dcc, html
 from socwall.dashboard.config import PageConfig, PanelBase, WallConfig
 
 
-def shell(config: WallConfig, poll_ms: int, rotate_ms: int | None) -> html.Div:
-    """Everything that stays while pages change: URL, timers, banner, top bar, strip."""
+def shell(
+    config: WallConfig, poll_ms: int, rotate_ms: int | None, layout_version: str = ""
+) -> html.Div:
+    """Everything that stays while pages change: URL, timers, banner, top bar, strip.
+    `layout-version` keeps the version the page was built from; the strip callback sends the
+    server's into `served-layout-version`, and the page reloads itself when they differ."""
     return html.Div(
         id="wall",
         className="wall",
@@ -14,6 +18,8 @@ def shell(config: WallConfig, poll_ms: int, rotate_ms: int | None) -> html.Div:
             dcc.Interval(id="poll", interval=poll_ms),
             dcc.Interval(id="rotate", interval=rotate_ms or 60_000, disabled=rotate_ms is None),
             dcc.Store(id="viewport"),
+            dcc.Store(id="layout-version", data=layout_version),
+            dcc.Store(id="served-layout-version"),
             html.Div(
                 "Server unreachable: the wall shows the last data it had and reconnects by itself.",
                 id="offline-banner",
@@ -77,6 +83,11 @@ def page_nav(config: WallConfig, current: PageConfig, query: str) -> list:
         )
         for page in config.pages
     ]
+
+
+def warning_item(text: str) -> html.Span:
+    """A warning on the health strip, e.g. a refused config reload."""
+    return html.Span(text, className="health-item warn", title=text)
 
 
 def health_items(sources: dict[str, dict | None], ages: dict[str, str], store_ok: bool) -> list:

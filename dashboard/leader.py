@@ -30,6 +30,7 @@ class Leader:
         )
         self.is_leader = False
         self.heartbeat_file: Path | None = None  # rewritten while the store answers
+        self.config_note: dict = {}  # the config version in force and any refused reload
         self.epoch = 0
 
     @property
@@ -70,12 +71,12 @@ class Leader:
 
     def _heartbeat(self) -> None:
         beat = {"pid": os.getpid(), "leader": self.is_leader, "at": utc_now().isoformat()}
+        beat |= self.config_note
+        expire_ms = int(self.ttl.total_seconds() * 1000)
         try:
-            self.client.set(
-                self.keys.worker(self.worker_id),
-                json.dumps(beat),
-                px=int(self.ttl.total_seconds() * 1000),
-            )
+            self.client.set(self.keys.worker(self.worker_id), json.dumps(beat), px=expire_ms)
+            if self.is_leader:  # the config that computes the panels, for serve to compare
+                self.client.set(self.keys.running_config(), json.dumps(beat), px=expire_ms)
         except redis.exceptions.RedisError:
             return  # no fresh file either: a probe on its age sees the worker cut off
         if self.heartbeat_file is not None:

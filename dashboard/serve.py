@@ -1,16 +1,27 @@
-"""`socwall serve`: the Dash app under gunicorn, each worker process with its own store client."""
+"""`socwall serve`: the Dash app under gunicorn, each worker process with its own store client.
+
+The config is loaded and validated in the arbiter (gunicorn's master process) and reaches the
+workers by fork, so a worker never reads the file and an invalid file cannot stop one from
+booting. SIGHUP or a changed file: the arbiter re-reads the file; when the config in force or
+the reported problem changed, it starts fresh workers and stops the old ones gracefully.
+"""
+
+import signal
+import time
+import warnings
 
 from gunicorn.app.base import BaseApplication
+from gunicorn.arbiter import Arbiter
 from socwall.dashboard.app import create_app
-from socwall.dashboard.config import load_config
+from socwall.dashboard.config_watch import POLL_SECONDS, ConfigWatch
 from socwall.dashboard.store import Store, connect
 
 
 class WallServer(BaseApplication):
     """gunicorn running create_app(); the app is built in each worker, after the fork."""
 
-    def __init__(self, config_path: str, now: str | None, options: dict):
-        self.config_path, self.now, self.options = config_path, now, options
+    def __init__(self, watch: ConfigWatch, now: str | None, options: dict):
+        self.watch, self.now, self.options = watch, now, options
         super().__init__()
 
     def load_config(self) -> None:
@@ -20,20 +31,52 @@ class WallServer(BaseApplication):
     def load(self):
         from socwall.dashboard.cli import make_clock
 
-        config = load_config(self.config_path)
+        config = self.watch.config  # the arbiter's last good config, as of this worker's fork
         store = Store(connect(config.store), config.store.prefix)
-        return create_app(config, store, make_clock(config, self.now, store)).server
+        clock = make_clock(config, self.now, store)
+        return create_app(config, store, clock, config_problem=self.watch.problem).server
+
+    def run(self) -> None:
+        WallArbiter(self).run()
 
 
-def serve(config_path: str, now: str | None, host: str, port: int, workers: int) -> None:
-    """Serve until stopped; threads per worker keep slow polls from queueing behind each other."""
+class WallArbiter(Arbiter):
+    """gunicorn's arbiter, but HUP reloads the config itself and never takes the wall down."""
+
+    next_look = 0.0
+
+    def handle_hup(self) -> None:
+        if self.app.watch.reload():
+            super().handle_hup()  # new workers fork with the new state; old ones finish
+
+    def wait_for_signals(self, timeout=1.0):
+        signals = super().wait_for_signals(timeout)
+        if time.monotonic() >= self.next_look:
+            self.next_look = time.monotonic() + POLL_SECONDS
+            if self.app.watch.changed():
+                signals.append(signal.SIGHUP)  # a changed file is handled like kill -HUP
+        return signals
+
+
+def serve(
+    watch: ConfigWatch, now: str | None, host: str, port: int, workers: int, worker_class: str
+) -> None:
+    """Serve until stopped. gevent reads each request in its own greenlet, so half-sent
+    requests cost no thread; see README 'Running behind a reverse proxy'."""
     options = {
         "bind": f"[{host}]:{port}" if ":" in host else f"{host}:{port}",
         "workers": workers,
-        "threads": 4,
-        "worker_class": "gthread",
+        "worker_class": worker_class,
         "timeout": 30,
         "graceful_timeout": 10,
         "accesslog": None,
+        "control_socket_disable": True,
     }
-    WallServer(config_path, now, options).run()
+    if worker_class == "gthread":
+        options["threads"] = 4
+    else:
+        options["worker_connections"] = 1000
+        # workers patch after the fork, once ssl is imported; the store's TLS goes through
+        # the patched `ssl` module, not names imported from it before, so this is harmless
+        warnings.filterwarnings("ignore", message="Monkey-patching ssl after ssl")
+    WallServer(watch, now, options).run()

@@ -232,6 +232,11 @@ class Store:
         """The worker's last warning about the store, if any."""
         return self.redis.get(self.keys.store_notice())
 
+    def running_config(self) -> dict | None:
+        """The leading worker's config note (`config_version`, `config_problem`), if it leads."""
+        note = self.redis.get(self.keys.running_config())
+        return json.loads(note) if note else None
+
     def add_records(self, source_id: str, kind: str, records: list[dict], now: datetime,
                     retention: timedelta, id_field: str | None = None) -> int:  # fmt: skip
         """Store a source's records of any `kind`; the generic API for new sources.

@@ -54,10 +54,22 @@ def read_yaml(data: bytes, name: str) -> Any:
                 "is this an alias bomb?"
             )
         return loader.construct_document(node)
+    except yaml.MarkedYAMLError as error:
+        raise YamlError(f"{name}: not valid YAML: {_one_line(error)}") from error
     except yaml.YAMLError as error:
         raise YamlError(f"{name}: not valid YAML: {error}") from error
     finally:
         loader.dispose()
+
+
+def _one_line(error: yaml.MarkedYAMLError) -> str:
+    """PyYAML's message without its multi-line source excerpt: problem, line, context."""
+    text = error.problem or error.context or "unreadable"
+    if error.problem_mark is not None and " on line " not in text:
+        text += f" on line {error.problem_mark.line + 1}, column {error.problem_mark.column + 1}"
+    if error.problem and error.context and error.context_mark is not None:
+        text += f" ({error.context} on line {error.context_mark.line + 1})"
+    return text
 
 
 def _expanded_size(node, sizes: dict[int, int]) -> int:

@@ -1,10 +1,15 @@
 """Shared fixtures: a real redis-server, a store under a fresh prefix, small configs."""
 
+import json
 import os
 import shutil
+import signal
 import socket
 import subprocess
+import sys
 import time
+import urllib.error
+import urllib.request
 import uuid
 from pathlib import Path
 
@@ -41,6 +46,49 @@ def start_redis_server(workdir: Path, *extra: str) -> tuple[subprocess.Popen, st
                 process.kill()
                 pytest.fail(f"redis-server did not start on port {port}")
             time.sleep(0.05)
+
+
+class Served:
+    """`socwall serve` on a free port, in its own process group, its output in a log file."""
+
+    def __init__(self, config_path, log_path, *args: str, port: int | None = None):
+        self.port = port or free_port()
+        self.url = f"http://127.0.0.1:{self.port}"
+        self.log_path = log_path
+        command = [sys.executable, "-m", "socwall.dashboard.cli", "serve", "--config",
+                   str(config_path), "--port", str(self.port), *args]  # fmt: skip
+        with open(log_path, "w") as log:
+            self.process = subprocess.Popen(
+                command, stdout=log, stderr=log, start_new_session=True
+            )
+        deadline = time.monotonic() + 30
+        while self.get("/livez", timeout=1) is None:
+            assert time.monotonic() < deadline, f"serve did not answer:\n{self.log()}"
+            time.sleep(0.1)
+
+    def get(self, path: str, timeout: float = 5) -> bytes | None:
+        try:
+            with urllib.request.urlopen(self.url + path, timeout=timeout) as response:
+                return response.read()
+        except urllib.error.HTTPError as error:
+            return error.read()
+        except OSError:
+            assert self.process.poll() is None, f"serve exited:\n{self.log()}"
+            return None
+
+    def post(self, path: str, body: dict, timeout: float = 5) -> dict:
+        request = urllib.request.Request(
+            self.url + path, json.dumps(body).encode(), {"Content-Type": "application/json"}
+        )
+        with urllib.request.urlopen(request, timeout=timeout) as response:
+            return json.loads(response.read())
+
+    def log(self) -> str:
+        return self.log_path.read_text()
+
+    def stop(self) -> None:
+        os.killpg(self.process.pid, signal.SIGKILL)
+        self.process.wait(timeout=10)
 
 
 @pytest.fixture(scope="session")

@@ -47,3 +47,28 @@ def poll(client, panel_id: str, shown_version: str | None, scale: float = 1.0):
     assert response.status_code == 200, response.data[:300]
     parts = json.loads(response.data)["response"]
     return response.data, {json.loads(key)["type"]: value for key, value in parts.items()}
+
+
+STRIP_PARTS = [
+    ("health-strip", "children"),
+    ("wall-clock", "children"),
+    ("replay-badge", "children"),
+    ("served-layout-version", "data"),
+]
+
+
+def strip_poll_body(tick: int = 1) -> dict:
+    """The JSON body of /_dash-update-component for the health strip callback."""
+    return {
+        "output": "..{}..".format("...".join(f"{c}.{p}" for c, p in STRIP_PARTS)),
+        "outputs": [{"id": c, "property": p} for c, p in STRIP_PARTS],
+        "inputs": [{"id": "poll", "property": "n_intervals", "value": tick}],
+        "changedPropIds": ["poll.n_intervals"],
+    }
+
+
+def strip_texts(response_json: dict) -> tuple[list[str], str]:
+    """The strip's item texts and the served layout version, from a strip callback answer."""
+    parts = response_json["response"]
+    items = parts["health-strip"]["children"]
+    return [item["props"]["children"] for item in items], parts["served-layout-version"]["data"]

@@ -1,13 +1,6 @@
 """A live wall over 5 weeks of generated events in a real Redis, and Debian's headless Chromium."""
 
-import os
 import shutil
-import signal
-import subprocess
-import sys
-import time
-import urllib.error
-import urllib.request
 from datetime import UTC, datetime, timedelta
 from email.utils import format_datetime
 from pathlib import Path
@@ -26,7 +19,7 @@ from socwall.dashboard.demo_news import write_demo_news
 from socwall.dashboard.jobs import run_all_once
 from socwall.dashboard.store import Store
 
-from tests.conftest import events_config, free_port
+from tests.conftest import Served, events_config, free_port
 
 CHROMIUM, CHROMEDRIVER = "/usr/bin/chromium", "/usr/bin/chromedriver"
 ARTIFACTS = Path(__file__).resolve().parents[2] / "artifacts"
@@ -39,46 +32,18 @@ class LiveWall:
         self.config, self.config_path, self.store = config, config_path, store
         self.port = free_port()
         self.url = f"http://127.0.0.1:{self.port}"
-        self.process = None
+        self.served = None
 
     def start(self):
-        command = [
-            sys.executable,
-            "-m",
-            "socwall.dashboard.cli",
-            "serve",
-            "--config",
-            str(self.config_path),
-            "--port",
-            str(self.port),
-            "--workers",
-            "1",
-        ]
-        self.process = subprocess.Popen(
-            command, start_new_session=True, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL
-        )
-        deadline = time.monotonic() + 30
-        while not self._answers():
-            assert self.process.poll() is None, "socwall serve exited"
-            assert time.monotonic() < deadline, "socwall serve did not come up"
-            time.sleep(0.1)
+        log = self.config_path.with_name(f"serve-{self.port}.log")
+        self.served = Served(self.config_path, log, "--workers", "1", port=self.port)
 
     def stop(self):
-        os.killpg(self.process.pid, signal.SIGKILL)
-        self.process.wait(timeout=10)
+        self.served.stop()
 
     def refresh(self):
         """Run every job once, as the worker would."""
         run_all_once(self.config, self.store, Clock())
-
-    def _answers(self) -> bool:
-        try:
-            with urllib.request.urlopen(f"{self.url}/healthz", timeout=2):
-                return True
-        except urllib.error.HTTPError:
-            return True
-        except OSError:
-            return False
 
 
 @pytest.fixture(scope="module")

@@ -28,3 +28,9 @@ def test_unit_verifies(unit, tmp_path):
 
 def test_both_commands_have_a_unit():
     assert [u.name for u in UNITS] == ["socwall-serve.service", "socwall-worker.service"]
+
+
+@pytest.mark.parametrize("unit", UNITS, ids=lambda p: p.name)
+def test_reload_is_a_hangup_for_both(unit):
+    # both commands reload on SIGHUP and keep the last good config (tests/dashboard/*reload*)
+    assert "ExecReload=/bin/kill -HUP $MAINPID" in unit.read_text().splitlines()
