@@ -70,12 +70,12 @@ class Leader:
 
     def _heartbeat(self) -> None:
         beat = {"pid": os.getpid(), "leader": self.is_leader, "at": utc_now().isoformat()}
+        ttl_ms = int(self.ttl.total_seconds() * 1000)
         try:
-            self.client.set(
-                self.keys.worker(self.worker_id),
-                json.dumps(beat),
-                px=int(self.ttl.total_seconds() * 1000),
-            )
+            pipe = self.client.pipeline(transaction=False)
+            pipe.set(self.keys.worker(self.worker_id), json.dumps(beat), px=ttl_ms)
+            pipe.sadd(self.keys.workers(), self.worker_id)
+            pipe.execute()
         except redis.exceptions.RedisError:
             return  # no fresh file either: a probe on its age sees the worker cut off
         if self.heartbeat_file is not None:

@@ -21,7 +21,7 @@ class WallServer(BaseApplication):
         from socwall.dashboard.cli import make_clock
 
         config = load_config(self.config_path)
-        store = Store(connect(config.store), config.store.prefix)
+        store = Store(connect(config.store), config.store.key_prefix)
         return create_app(config, store, make_clock(config, self.now, store)).server
 
 
