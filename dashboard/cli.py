@@ -138,7 +138,7 @@ def _newest_record(config: WallConfig, store):
 def _open_store(config: WallConfig):
     from socwall.dashboard.store import Store, connect
 
-    return Store(connect(config.store), config.store.prefix)
+    return Store(connect(config.store), config.store.key_prefix)
 
 
 def cmd_check_config(args) -> int:

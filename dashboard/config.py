@@ -11,6 +11,8 @@ from zoneinfo import ZoneInfo
 
 import yaml
 from pydantic import Field, SecretStr, ValidationError, create_model, field_validator
+from socwall.dashboard.keys import hash_tagged
+from socwall.dashboard.redis_urls import is_cluster_url, is_multi_host, parse_multi_host_url
 from socwall.dashboard.types import Duration, Identifier, Strict, TimeZoneName
 from socwall.dashboard.yaml_read import YamlError, read_yaml
 from socwall.feeds import SOURCES
@@ -18,19 +20,51 @@ from socwall.widgets import WIDGETS
 
 
 class StoreConfig(Strict):
-    url: str | None = Field(None, description="redis://, rediss:// or unix:// URL; none = embedded")
+    url: str | None = Field(
+        None,
+        description="redis://, rediss://, unix://, redis+sentinel:// or redis+cluster:// URL "
+        "(rediss+ for TLS); none = embedded",
+    )
     password: SecretStr | None = Field(
         None, description="write ${REDIS_PASSWORD}, never the secret"
     )
+    sentinel_password: SecretStr | None = Field(
+        None, description="the sentinels' own password, when they have one: ${SENTINEL_PASSWORD}"
+    )
     prefix: Identifier = "socwall"
+    cluster_keys: bool | None = Field(
+        None,
+        description="keys under the hash tag {prefix}: all in one Redis Cluster slot; default "
+        "on for redis+cluster:// URLs, off otherwise (keeps the key names of existing data)",
+    )
     timeout: Duration = Field("5s", description="socket timeout for every Redis call")
 
     @field_validator("url")
     @classmethod
     def _known_scheme(cls, url: str | None) -> str | None:
-        if url is not None and not re.match(r"^(redis|rediss|unix)://", url):
-            raise ValueError(f'expected a redis://, rediss:// or unix:// URL, got "{url}"')
+        if url is None:
+            return url
+        if is_multi_host(url):
+            parse_multi_host_url(url)  # its ValueError names what is wrong
+        elif not re.match(r"^(redis|rediss|unix)://", url):
+            raise ValueError(
+                "expected a redis://, rediss://, unix://, redis+sentinel:// or redis+cluster:// "
+                f'URL, got "{url}"'
+            )
         return url
+
+    @field_validator("cluster_keys")
+    @classmethod
+    def _cluster_needs_tagged_keys(cls, cluster_keys: bool | None, info) -> bool | None:
+        if cluster_keys is False and is_cluster_url(info.data.get("url")):
+            raise ValueError("a Redis Cluster needs cluster_keys (one slot per transaction)")
+        return cluster_keys
+
+    @property
+    def key_prefix(self) -> str:
+        """What every key starts with: the prefix, or `{prefix}` for Redis Cluster."""
+        tagged = self.cluster_keys if self.cluster_keys is not None else is_cluster_url(self.url)
+        return hash_tagged(self.prefix) if tagged else self.prefix
 
 
 class WebConfig(Strict):

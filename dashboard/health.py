@@ -64,14 +64,12 @@ def _source(store: Store, source_id: str, now: datetime) -> dict:
 
 
 def _workers(store: Store) -> list[dict]:
-    keys = sorted(store.redis.scan_iter(store.keys.workers_pattern(), count=100))
-    beats = store.redis.mget(keys) if keys else []
-    prefix = store.keys.worker("")
-    return [
-        {"id": k.removeprefix(prefix), **json.loads(b)}
-        for k, b in zip(keys, beats, strict=True)
-        if b
-    ]
+    """Workers whose heartbeat has not expired; members whose heartbeat did are dropped."""
+    ids = sorted(store.redis.smembers(store.keys.workers()))
+    beats = store.redis.mget([store.keys.worker(i) for i in ids]) if ids else []
+    if gone := [i for i, beat in zip(ids, beats, strict=True) if beat is None]:
+        store.redis.srem(store.keys.workers(), *gone)
+    return [{"id": i, **json.loads(b)} for i, b in zip(ids, beats, strict=True) if b]
 
 
 def public_summary(report: dict, status_code: int) -> dict:

@@ -1,12 +1,23 @@
-"""Every key socwall writes to the store, under one prefix. Nothing else names a key."""
+"""Every key socwall writes to the store, under one prefix. Nothing else names a key.
+
+On Redis Cluster the prefix is a hash tag, `{socwall}`: Redis hashes only the part in braces,
+so every key lands in one slot and any transaction (a file commit watches the source's files
+hash and the leader epoch, and writes the source's history) stays within one slot. That puts
+all of one wall's data on one primary: it spreads nothing, it only makes the keys legal there.
+"""
 
 from dataclasses import dataclass
 from datetime import date
 
 
+def hash_tagged(prefix: str) -> str:
+    """The prefix as a Redis Cluster hash tag: all keys under it hash to one slot."""
+    return f"{{{prefix}}}"
+
+
 @dataclass(frozen=True)
 class Keys:
-    prefix: str = "socwall"
+    prefix: str = "socwall"  # or hash_tagged("socwall") on Redis Cluster
 
     def panel(self, panel_id: str) -> str:
         """Hash: `meta` (status, times, version, error) and `data` (the widget's payload)."""
@@ -84,5 +95,7 @@ class Keys:
         """String with TTL: JSON of the leading worker's config (version, refused reload)."""
         return f"{self.prefix}:config:worker"
 
-    def workers_pattern(self) -> str:
-        return f"{self.prefix}:worker:*"
+    def workers(self) -> str:
+        """Set: ids of workers that sent a heartbeat; a member whose `worker` key expired is gone
+        (a set, not SCAN: SCAN sees one node of a cluster and walks the whole keyspace)."""
+        return f"{self.prefix}:workers"

@@ -74,9 +74,12 @@ class Leader:
         beat |= self.config_note
         expire_ms = int(self.ttl.total_seconds() * 1000)
         try:
-            self.client.set(self.keys.worker(self.worker_id), json.dumps(beat), px=expire_ms)
+            pipe = self.client.pipeline(transaction=False)
+            pipe.set(self.keys.worker(self.worker_id), json.dumps(beat), px=expire_ms)
+            pipe.sadd(self.keys.workers(), self.worker_id)
             if self.is_leader:  # the config that computes the panels, for serve to compare
-                self.client.set(self.keys.running_config(), json.dumps(beat), px=expire_ms)
+                pipe.set(self.keys.running_config(), json.dumps(beat), px=expire_ms)
+            pipe.execute()
         except redis.exceptions.RedisError:
             return  # no fresh file either: a probe on its age sees the worker cut off
         if self.heartbeat_file is not None:

@@ -32,7 +32,7 @@ class WallServer(BaseApplication):
         from socwall.dashboard.cli import make_clock
 
         config = self.watch.config  # the arbiter's last good config, as of this worker's fork
-        store = Store(connect(config.store), config.store.prefix)
+        store = Store(connect(config.store), config.store.key_prefix)
         clock = make_clock(config, self.now, store)
         return create_app(config, store, clock, config_problem=self.watch.problem).server
 

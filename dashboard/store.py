@@ -10,6 +10,12 @@ import redis
 from socwall.dashboard.config import StoreConfig
 from socwall.dashboard.file_commit import Batch, Fence, commit_file
 from socwall.dashboard.keys import Keys
+from socwall.dashboard.redis_urls import (
+    cluster_client,
+    is_multi_host,
+    parse_multi_host_url,
+    sentinel_client,
+)
 from socwall.feeds.follow import FileState
 
 log = logging.getLogger(__name__)
@@ -24,14 +30,20 @@ def connect(config: StoreConfig) -> redis.Redis:
         return fakeredis.FakeRedis(decode_responses=True)
     password = config.password.get_secret_value() if config.password else None
     timeout = config.timeout.total_seconds()
-    return redis.Redis.from_url(
-        config.url,
-        password=password or None,
-        decode_responses=True,
-        socket_timeout=timeout,
-        socket_connect_timeout=timeout,
-        health_check_interval=30,
-    )
+    options = {
+        "decode_responses": True,
+        "socket_timeout": timeout,
+        "socket_connect_timeout": timeout,
+        "health_check_interval": 30,
+    }
+    if is_multi_host(config.url):
+        url = parse_multi_host_url(config.url)
+        if url.kind == "cluster":
+            return cluster_client(url, password, **options)
+        secret = config.sentinel_password
+        return sentinel_client(url, password, secret.get_secret_value() if secret else None,
+                               **options)  # fmt: skip
+    return redis.Redis.from_url(config.url, password=password or None, **options)
 
 
 def describe_url(config: StoreConfig) -> str:

@@ -49,7 +49,7 @@ def test_every_problem_is_reported_at_once(raw):
     problems = problems_of(raw)
     assert len(problems) == 3
     assert problems[0].startswith('timezone: unknown time zone "Europe/Berln"')
-    assert problems[1].startswith("store.url: expected a redis://, rediss:// or unix:// URL")
+    assert problems[1].startswith("store.url: expected a redis://, rediss://, unix://")
     assert problems[2].startswith("pages[0].panels[0].options.band: expected 'p10-p90'")
 
 
