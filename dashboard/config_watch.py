@@ -63,7 +63,8 @@ class ConfigWatch:
             self.config, self.problem = load_config(self.path), None
         except ConfigError as error:
             self.problem = describe_problem(self.path, error)
-            log.error("config reload refused, the last good config stays: %s", self.problem)
+            problems = "; ".join(error.problems)
+            log.error("config reload refused, the last good config stays: %s", problems)
         else:
             log.info("config reloaded from %s (version %s)", self.path, self.version)
         return (self.version, self.problem) != before

@@ -76,3 +76,17 @@ def test_strip_reports_a_refused_reload_of_serve(make_config, store):
     client = create_app(make_config(), store, Clock(), config_problem=problem).server.test_client()
     assert f"{problem} — still running the last good config" in strip(client)[0]
     assert client.get("/healthz").get_json()["config"]["serve"]["config_problem"] == problem
+
+
+def test_a_refused_schema_problem_names_the_key_and_counts_the_rest(tmp_path, redis_url, prefix):
+    raw = events_config(tmp_path, redis_url, prefix)
+    path = tmp_path / "wall.yaml"
+    write_config(path, raw)
+    watch = ConfigWatch(path)
+    raw["web"]["colour"] = "red"
+    raw["pages"][0]["panels"][0]["refresh"] = "often"
+    write_config(path, raw)
+    assert watch.reload()
+    assert watch.problem.startswith("wall.yaml: web.colour: unknown key")
+    assert watch.problem.endswith("(and 1 more)")
+    assert watch.config.title == "Test wall"

@@ -1,13 +1,21 @@
 """A real `socwall serve`: a changed file or SIGHUP reloads it; an invalid file leaves it up."""
 
 import json
+import os
 import signal
+from pathlib import Path
 
 import yaml
 
 from tests.conftest import Served, events_config
 from tests.dash_requests import strip_poll_body, strip_texts
 from tests.dashboard.test_leader import wait_for
+
+
+def gunicorn_workers(arbiter_pid: int) -> list[int]:
+    """The worker processes the gunicorn arbiter has forked (Linux /proc)."""
+    children = Path(f"/proc/{arbiter_pid}/task/{arbiter_pid}/children").read_text()
+    return [int(pid) for pid in children.split()]
 
 
 def test_serve_reloads_a_changed_file_and_survives_an_invalid_one(tmp_path, redis_url, prefix):
@@ -38,6 +46,11 @@ def test_serve_reloads_a_changed_file_and_survives_an_invalid_one(tmp_path, redi
         healthz = lambda: json.loads(served.get("/healthz"))["config"]["serve"]  # noqa: E731
         # an old worker may answer once more while it finishes: wait for the new ones
         wait_for(lambda: healthz()["config_problem"] == problem, 10, "the refusal in /healthz")
+        workers = lambda: gunicorn_workers(served.process.pid)  # noqa: E731
+        crashed = wait_for(lambda: len(workers()) == 2 and workers(), 10, "two workers")[0]
+        os.kill(crashed, signal.SIGKILL)  # its replacement forks from the last good config
+        wait_for(lambda: crashed not in workers() and len(workers()) == 2, 20, "a new worker")
+        assert "Edited wall" in json.dumps(title()) and served.process.poll() is None
         raw["title"] = "Fixed wall"
         config.write_text(yaml.safe_dump(raw))
         wait_for(lambda: "Fixed wall" in json.dumps(title()), 20, "the fixed config served")
