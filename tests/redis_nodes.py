@@ -50,12 +50,13 @@ def start_sentinel(workdir: Path, master_port: int, master_password: str,
 def start_cluster(workdir: Path, nodes: int = 3) -> tuple[list[subprocess.Popen], list[int]]:
     """A Redis Cluster of `nodes` primaries (no replicas) on free ports, slots all covered."""
     started = []
-    for n in range(nodes):
+    for n in range(nodes):  # the bus port is given: port + 10000 may be past 65535
         folder = workdir / f"node{n}"
         folder.mkdir()
         started.append(
             start_redis_server(folder, "--cluster-enabled", "yes", "--cluster-config-file",
-                               "nodes.conf", "--cluster-node-timeout", "2000")  # fmt: skip
+                               "nodes.conf", "--cluster-node-timeout", "2000",
+                               "--cluster-port", str(free_port()))  # fmt: skip
         )
     processes = [process for process, _ in started]
     ports = [int(url.rsplit(":", 1)[1].split("/")[0]) for _, url in started]
