@@ -196,6 +196,11 @@ def cmd_worker(args) -> int:
     log.info("worker %s started; store %s", leader.worker_id, describe_url(config.store))
     if notice := store.check_persistence():
         log.warning("%s; see README 'Redis persistence'", notice)
+    if store.keys.prefix != config.store.prefix and store.has_history_under(config.store.prefix):
+        log.warning(
+            "keys under %s:* (history from before store.cluster_keys) are not read; see README "
+            "'Redis: Sentinel and Cluster'", config.store.prefix,
+        )  # fmt: skip
     leader.heartbeat_file = Path(args.heartbeat_file) if args.heartbeat_file else None
     reload, this_round = threading.Event(), threading.Event()
     signal.signal(signal.SIGHUP, lambda *_: (reload.set(), this_round.set()))

@@ -102,7 +102,6 @@ def cluster_client(url: MultiHostUrl, password: str | None, **options) -> redis.
             f"redis+cluster:// needs transactions in cluster pipelines: redis-py "
             f"{redis.__version__} has none, install a newer redis package"
         )
-    options.pop("health_check_interval", None)
     return redis.cluster.RedisCluster(
         startup_nodes=[redis.cluster.ClusterNode(host, port) for host, port in url.hosts],
         password=password or url.password,

@@ -240,6 +240,11 @@ class Store:
         self.redis.set(self.keys.store_notice(), notice)
         return notice
 
+    def has_history_under(self, prefix: str) -> bool:
+        """True when a worker once led under `prefix` (its leader epoch is kept for good): e.g.
+        the plain-prefix history a switch to hash-tagged keys (store.cluster_keys) leaves behind."""
+        return bool(self.redis.exists(Keys(prefix).leader_epoch()))
+
     def store_notice(self) -> str | None:
         """The worker's last warning about the store, if any."""
         return self.redis.get(self.keys.store_notice())

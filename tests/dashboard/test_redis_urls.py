@@ -8,7 +8,7 @@ import pytest
 from socwall.dashboard.config import StoreConfig
 from socwall.dashboard.keys import Keys, hash_tagged
 from socwall.dashboard.redis_urls import MultiHostUrl, parse_multi_host_url
-from socwall.dashboard.store import describe_url
+from socwall.dashboard.store import Store, describe_url
 
 from tests.conftest import events_config
 from tests.dashboard.test_config import problems_of
@@ -76,3 +76,12 @@ def test_every_key_carries_the_tag_so_one_slot_holds_them_all():
 def test_the_password_never_shows():
     config = StoreConfig(url="redis+sentinel://:hunter2@s1:26379,s2:26379/main")
     assert describe_url(config) == "redis+sentinel://s1:26379,s2:26379/main"
+
+
+def test_history_under_the_plain_prefix_is_found(store):
+    """What the worker warns about when cluster_keys is switched on over existing history."""
+    assert not store.has_history_under(store.keys.prefix)
+    store.redis.incr(store.keys.leader_epoch())  # a worker led here once
+    tagged = Store(store.redis, hash_tagged(store.keys.prefix))
+    assert tagged.has_history_under(store.keys.prefix)
+    assert not tagged.has_history_under(tagged.keys.prefix)

@@ -84,13 +84,13 @@ def test_store_writes_to_the_new_master_after_the_old_one_dies(sentinel_setup, p
 def test_sentinel_url_with_password_and_database(sentinel_setup, prefix):
     port = sentinel_setup["sentinel_port"]
     config = StoreConfig(
-        url=f"redis+sentinel://:{MASTER_PASSWORD}@127.0.0.1:{port},127.0.0.1:1/{SERVICE}/3",
+        url=f"redis+sentinel://:{MASTER_PASSWORD}@127.0.0.1:1,127.0.0.1:{port}/{SERVICE}/3",
         sentinel_password=SENTINEL_PASSWORD,
-    )  # the second sentinel address is dead: the live one answers
+    )  # the first sentinel address is dead: the next one answers
     store = Store(connect(config), prefix)
     store.write_panel("p", {"status": "ok"}, {"value": 7})
     direct = redis.Redis.from_url(
         sentinel_setup["master_url"].replace("/0", "/3"), password=MASTER_PASSWORD
     )
     assert direct.exists(f"{prefix}:panel:p") == 1
-    assert describe_url(config) == f"redis+sentinel://127.0.0.1:{port},127.0.0.1:1/{SERVICE}/3"
+    assert describe_url(config) == f"redis+sentinel://127.0.0.1:1,127.0.0.1:{port}/{SERVICE}/3"
