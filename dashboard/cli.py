@@ -93,6 +93,8 @@ def build_parser() -> argparse.ArgumentParser:
     )
     once = command("run-once", cmd_run_once, "every job once; panel payloads on stdout")
     once.add_argument("--json", action="store_true", help="print all payloads as one JSON object")
+    migrate_help = "rename store.prefix's keys to its cluster hash tag, before moving to a cluster"
+    command("migrate-keys", cmd_migrate_keys, migrate_help)
     check = command(
         "check-config", cmd_check_config, "validate a config file; exit 2 on problems", config=False
     )
@@ -172,6 +174,28 @@ def cmd_run_once(args) -> int:
         for pid, r in result.items():
             print(f"{pid}: {r['meta'].get('status')} {r['meta'].get('error') or ''}")
     return 1 if failed else 0
+
+
+def cmd_migrate_keys(args) -> int:
+    from socwall.dashboard.key_migration import WorkersRunning, tag_keys
+    from socwall.dashboard.keys import hash_tagged
+    from socwall.dashboard.redis_urls import is_cluster_url
+    from socwall.dashboard.store import connect
+
+    config = load_config(args.config)
+    prefix = config.store.prefix
+    if config.store.url is None or is_cluster_url(config.store.url):
+        print("migrate-keys renames on the old server (redis:// or redis+sentinel://) before "
+              "the copy to the cluster", file=sys.stderr)  # fmt: skip
+        return 2
+    try:
+        renamed, left = tag_keys(connect(config.store), prefix)
+    except WorkersRunning as error:
+        print(f"migrate-keys: {error}", file=sys.stderr)
+        return 1
+    print(f"{describe_url(config.store)}: {renamed} keys renamed from {prefix}:* to "
+          f"{hash_tagged(prefix)}:*, {left} left (tagged name taken, or expired)")  # fmt: skip
+    return 0
 
 
 def _has_shared_store(config: WallConfig, command: str) -> bool:

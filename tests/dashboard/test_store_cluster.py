@@ -1,5 +1,7 @@
 """socwall on a real Redis Cluster: a fenced worker refresh and the panels read back, one slot."""
 
+import shutil
+import subprocess
 from datetime import UTC, datetime, timedelta
 from importlib import resources
 from pathlib import Path
@@ -21,6 +23,8 @@ from socwall.dashboard.jobs import run_panel, run_source
 from socwall.dashboard.leader import Leader
 from socwall.dashboard.store import Store, connect
 
+from tests.conftest import start_redis_server
+from tests.dashboard.test_cli import socwall
 from tests.redis_nodes import start_cluster, stop
 
 NOW = datetime(2026, 11, 23, 12, 0, tzinfo=UTC)
@@ -50,10 +54,14 @@ def demo_dir(tmp_path_factory) -> Path:
     return base
 
 
-def demo_config(base: Path, url: str, **store):
+def demo_raw(url: str, **store) -> dict:
     raw = yaml.safe_load(resources.files("socwall").joinpath("config.yaml").read_bytes())
     raw["store"] = {"url": url, "prefix": "wall", **store}
-    return load_config_bytes(yaml.safe_dump(raw).encode(), base, "demo config")
+    return raw
+
+
+def demo_config(base: Path, url: str, **store):
+    return load_config_bytes(yaml.safe_dump(demo_raw(url, **store)).encode(), base, "demo")
 
 
 def refresh(config, store: Store) -> dict:
@@ -64,6 +72,7 @@ def refresh(config, store: Store) -> dict:
         run_source(config, source_id, store.fenced(leader.fence), CLOCK, leader.worker_id)
     for panel in config.panels():
         run_panel(config, panel, store, CLOCK, leader.worker_id)
+    leader.release()
     return {p.id: (store.panel_meta(p.id), store.panel_data(p.id)) for p in config.panels()}
 
 
@@ -100,6 +109,41 @@ def test_worker_refresh_through_a_cluster_equals_one_server(cluster, demo_dir, r
     owner = nodes[sizes.index(max(sizes))]
     assert sorted(sizes)[:-1] == [0, 0] and max(sizes) > 100
     assert owner.cluster("countkeysinslot", slot) == max(sizes)  # every key in the one slot
+
+
+def test_a_single_server_history_moves_to_the_cluster(cluster, demo_dir, tmp_path):
+    """migrate-keys on the old server, `redis-cli --cluster import`, and the wall goes on."""
+    (tmp_path / "old").mkdir()
+    old, old_url = start_redis_server(tmp_path / "old")
+    try:
+        single = demo_config(demo_dir, old_url, prefix="moved")
+        old_store = Store(redis.Redis.from_url(old_url, decode_responses=True), "moved")
+        before = refresh(single, old_store)
+        files = [s for s, c in single.sources.items() if c.type in ("events", "flows", "auth")]
+        positions = {s: old_store.file_states(s) for s in files}
+        path = demo_dir / "old-server.yaml"  # beside demo-data/, as the sources' paths expect
+        path.write_text(yaml.safe_dump(demo_raw(old_url, prefix="moved")))
+        renamed = socwall("migrate-keys", "--config", str(path))
+        assert renamed.returncode == 0, renamed.stderr
+        assert "keys renamed from moved:* to {moved}:*, 0 left" in renamed.stdout
+        assert not list(old_store.redis.scan_iter("moved:*"))
+        copy = subprocess.run(
+            [shutil.which("redis-cli"), "--cluster", "import", f"127.0.0.1:{cluster[0]}",
+             "--cluster-from", old_url.removeprefix("redis://").removesuffix("/0"),
+             "--cluster-copy"], capture_output=True, text=True, timeout=60,
+        )  # fmt: skip
+        assert copy.returncode == 0, copy.stdout + copy.stderr
+    finally:
+        stop([old])
+    url = f"redis+cluster://127.0.0.1:{cluster[2]}"
+    moved = demo_config(demo_dir, url, prefix="moved")
+    store = Store(connect(moved.store), moved.store.key_prefix)
+    assert {pid: store.panel_data(pid) for pid in before} == {p: d for p, (_, d) in before.items()}
+    assert {s: store.file_states(s) for s in files} == positions and all(positions.values())
+    after = refresh(moved, store)  # nothing new in the files: a lost position would double
+    for pid in before:
+        if pid not in {p.id for p in moved.panels() if p.source == "probe"}:
+            assert after[pid][1] == before[pid][1], pid
 
 
 def test_without_the_hash_tag_a_commit_spans_slots_and_the_cluster_refuses(cluster):
