@@ -20,6 +20,7 @@ from socwall.dashboard.demo_ops import DemoOps
 from socwall.dashboard.demo_run import DEMO_DATA
 from socwall.dashboard.health import health_report
 from socwall.dashboard.jobs import run_panel, run_source
+from socwall.dashboard.keys import hash_tagged
 from socwall.dashboard.leader import Leader
 from socwall.dashboard.store import Store, connect
 
@@ -159,3 +160,24 @@ def test_without_the_hash_tag_a_commit_spans_slots_and_the_cluster_refuses(clust
     tagged.add_metric_buckets("events", values, NOW, timedelta(days=30))
     series = tagged.metric_series("events", "failed", [(NOW - timedelta(days=3), NOW + HISTORY)])
     assert series.sum() == 3.0
+
+
+def test_persistence_is_checked_on_the_node_that_holds_the_wall(cluster):
+    config = demo_config(Path("."), f"redis+cluster://127.0.0.1:{cluster[0]}")
+    client = connect(config.store)
+    stores = [Store(client, hash_tagged(f"disk{n}")) for n in range(20)]
+    default = client.get_default_node()  # the node asked when a command names no key
+    store = next(s for s in stores if client.get_node_from_key(s.keys.leader()) != default)
+    holder = client.get_node_from_key(store.keys.leader())
+    others = [redis.Redis(port=p) for p in cluster if p != holder.port]
+    owner = redis.Redis(port=holder.port)
+    try:
+        for node in others:  # every node but the wall's keeps data: still a warning
+            node.config_set("appendonly", "yes")
+        assert "keeps no data on disk" in store.check_persistence()
+        owner.config_set("save", "300 10")
+        assert store.check_persistence() is None and store.store_notice() is None
+    finally:
+        for node in [*others, owner]:
+            node.config_set("appendonly", "no")
+            node.config_set("save", "")
