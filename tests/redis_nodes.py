@@ -5,7 +5,6 @@ import subprocess
 import time
 from pathlib import Path
 
-import pytest
 import redis
 
 from tests.conftest import free_port, start_redis_server
@@ -77,29 +76,38 @@ def tls_settings(tls: Path) -> list[tuple[str, str]]:
 
 def start_cluster(workdir: Path, nodes: int = 3) -> tuple[list[subprocess.Popen], list[int]]:
     """A Redis Cluster of `nodes` primaries (no replicas) on free ports, slots all covered."""
-    started = []
-    for n in range(nodes):  # the bus port is given: port + 10000 may be past 65535
-        folder = workdir / f"node{n}"
-        folder.mkdir()
-        started.append(
-            start_redis_server(folder, "--cluster-enabled", "yes", "--cluster-config-file",
-                               "nodes.conf", "--cluster-node-timeout", "2000",
-                               "--cluster-port", str(free_port()))  # fmt: skip
-        )
-    processes = [process for process, _ in started]
-    ports = [int(url.rsplit(":", 1)[1].split("/")[0]) for _, url in started]
-    created = subprocess.run(
-        [shutil.which("redis-cli"), "--cluster", "create",
-         *[f"127.0.0.1:{port}" for port in ports], "--cluster-yes"],
-        capture_output=True, text=True, timeout=30,
+    started: list[subprocess.Popen] = []
+    try:  # a node that fails to start must not leave the others running
+        ports = [_cluster_node(workdir / f"node{n}", started) for n in range(nodes)]
+        created = subprocess.run(
+            [shutil.which("redis-cli"), "--cluster", "create",
+             *[f"127.0.0.1:{port}" for port in ports], "--cluster-yes"],
+            capture_output=True, text=True, timeout=30,
+        )  # fmt: skip
+        assert created.returncode == 0, f"redis-cli --cluster create: {created.stdout}"
+        for port in ports:
+            node = redis.Redis(port=port, decode_responses=True)
+            wait_for(lambda n=node: n.cluster("info")["cluster_state"] == "ok", 15, f"node {port}")
+    except BaseException:
+        stop(started)
+        raise
+    return started, ports
+
+
+def _cluster_node(folder: Path, started: list[subprocess.Popen]) -> int:
+    folder.mkdir()
+    process, url = start_redis_server(
+        folder, "--cluster-enabled", "yes", "--cluster-config-file", "nodes.conf",
+        "--cluster-node-timeout", "2000",
+        "--cluster-port", str(free_port()),  # port + 10000 may be past 65535
     )  # fmt: skip
-    if created.returncode != 0:
-        stop(processes)
-        pytest.fail(f"redis-cli --cluster create failed: {created.stdout} {created.stderr}")
-    for port in ports:
-        node = redis.Redis(port=port, decode_responses=True)
-        wait_for(lambda n=node: n.cluster("info")["cluster_state"] == "ok", 15, f"cluster {port}")
-    return processes, ports
+    started.append(process)
+    return port_of(url)
+
+
+def port_of(url: str) -> int:
+    """The port of a redis://host:port/db URL."""
+    return int(url.rsplit(":", 1)[1].split("/")[0])
 
 
 def stop(processes: list[subprocess.Popen]) -> None:

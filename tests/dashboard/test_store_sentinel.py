@@ -13,6 +13,7 @@ from tests.conftest import free_port, start_redis_server
 from tests.redis_nodes import (
     SERVICE,
     make_tls_files,
+    port_of,
     start_sentinel,
     stop,
     tls_settings,
@@ -28,16 +29,21 @@ def sentinel_setup(tmp_path):
     auth = ("--requirepass", MASTER_PASSWORD, "--masterauth", MASTER_PASSWORD)
     (tmp_path / "master").mkdir()
     (tmp_path / "replica").mkdir()
-    master, master_url = start_redis_server(tmp_path / "master", *auth)
-    master_port = int(master_url.rsplit(":", 1)[1].split("/")[0])
-    replica, replica_url = start_redis_server(
-        tmp_path / "replica", *auth, "--replicaof", "127.0.0.1", str(master_port)
-    )
-    sentinel, sentinel_port = start_sentinel(tmp_path, master_port, MASTER_PASSWORD,
-                                             SENTINEL_PASSWORD)  # fmt: skip
-    yield {"master": master, "master_url": master_url, "replica_url": replica_url,
-           "sentinel_port": sentinel_port}  # fmt: skip
-    stop([sentinel, replica, master])
+    started = []
+    try:
+        master, master_url = start_redis_server(tmp_path / "master", *auth)
+        started.append(master)
+        replica, replica_url = start_redis_server(
+            tmp_path / "replica", *auth, "--replicaof", "127.0.0.1", str(port_of(master_url))
+        )
+        started.append(replica)
+        sentinel, sentinel_port = start_sentinel(tmp_path, port_of(master_url), MASTER_PASSWORD,
+                                                 SENTINEL_PASSWORD)  # fmt: skip
+        started.append(sentinel)
+        yield {"master": master, "master_url": master_url, "replica_url": replica_url,
+               "sentinel_port": sentinel_port}  # fmt: skip
+    finally:
+        stop(started)
 
 
 def _replica_known(sentinel: redis.Redis) -> bool:
@@ -114,8 +120,11 @@ def test_rediss_sentinel_speaks_tls_to_the_sentinel_and_the_master(tmp_path, pre
         tmp_path / "master", "--requirepass", MASTER_PASSWORD, "--tls-port", str(tls_port),
         *options,
     )  # fmt: skip
-    sentinel, port = start_sentinel(tmp_path, tls_port, MASTER_PASSWORD, SENTINEL_PASSWORD, tls)
+    started = [master]
     try:
+        sentinel, port = start_sentinel(tmp_path, tls_port, MASTER_PASSWORD, SENTINEL_PASSWORD,
+                                        tls)  # fmt: skip
+        started.append(sentinel)
         monkeypatch.setenv("SSL_CERT_FILE", str(tls / "ca.crt"))
         config = StoreConfig(
             url=f"rediss+sentinel://127.0.0.1:{port}/{SERVICE}",
@@ -132,4 +141,4 @@ def test_rediss_sentinel_speaks_tls_to_the_sentinel_and_the_master(tmp_path, pre
         with pytest.raises(StoreUnavailable):  # the sentinel speaks TLS only
             Store(connect(clear_text), prefix).panel_data("p")
     finally:
-        stop([sentinel, master])
+        stop(started)
