@@ -42,6 +42,7 @@ def test_cluster_url_forms():
         ("redis+sentinel://s1,,s2/main", "needs host:port[,host:port], got an empty host"),
         ("redis+sentinel://s1/main?ssl=true", "take no query options"),
         ("redis+cluster://n1:7000/0", "a Redis Cluster has no databases or names: drop /0"),
+        ("redis+cluster://wall:pw@n1", "take a password only (':password@'), not a user name"),
         ("sentinel://s1/main", "expected a redis://, rediss://, unix://, redis+sentinel://"),
     ],
 )
