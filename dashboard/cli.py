@@ -99,6 +99,8 @@ def build_parser() -> argparse.ArgumentParser:
     )
     once = command("run-once", cmd_run_once, "every job once; panel payloads on stdout")
     once.add_argument("--json", action="store_true", help="print all payloads as one JSON object")
+    migrate_help = "rename store.prefix's keys to its cluster hash tag, before moving to a cluster"
+    command("migrate-keys", cmd_migrate_keys, migrate_help)
     check = command(
         "check-config", cmd_check_config, "validate a config file; exit 2 on problems", config=False
     )
@@ -180,6 +182,28 @@ def cmd_run_once(args) -> int:
     return 1 if failed else 0
 
 
+def cmd_migrate_keys(args) -> int:
+    from socwall.dashboard.key_migration import WorkersRunning, tag_keys
+    from socwall.dashboard.keys import hash_tagged
+    from socwall.dashboard.redis_urls import is_cluster_url
+    from socwall.dashboard.store import connect
+
+    config = load_config(args.config)
+    prefix = config.store.prefix
+    if config.store.url is None or is_cluster_url(config.store.url):
+        print("migrate-keys renames on the old server (redis:// or redis+sentinel://) before "
+              "the copy to the cluster", file=sys.stderr)  # fmt: skip
+        return 2
+    try:
+        renamed, left = tag_keys(connect(config.store), prefix)
+    except WorkersRunning as error:
+        print(f"migrate-keys: {error}", file=sys.stderr)
+        return 1
+    print(f"{describe_url(config.store)}: {renamed} keys renamed from {prefix}:* to "
+          f"{hash_tagged(prefix)}:*, {left} left (tagged name taken, or expired)")  # fmt: skip
+    return 0
+
+
 def _has_shared_store(config: WallConfig, command: str) -> bool:
     if config.store.url is None:
         print(
@@ -202,6 +226,11 @@ def cmd_worker(args) -> int:
     log.info("worker %s started; store %s", leader.worker_id, describe_url(watch.config.store))
     if notice := store.check_persistence():
         log.warning("%s; see README 'Redis persistence'", notice)
+    if store.keys.prefix != config.store.prefix and store.has_history_under(config.store.prefix):
+        log.warning(
+            "keys under %s:* (history from before store.cluster_keys) are not read; see README "
+            "'Redis: Sentinel and Cluster'", config.store.prefix,
+        )  # fmt: skip
     leader.heartbeat_file = Path(args.heartbeat_file) if args.heartbeat_file else None
     stop, reload, this_round = threading.Event(), threading.Event(), threading.Event()
     signal.signal(signal.SIGHUP, lambda *_: (reload.set(), this_round.set()))

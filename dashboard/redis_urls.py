@@ -49,10 +49,13 @@ def parse_multi_host_url(url: str) -> MultiHostUrl:
     scheme, _, rest = url.partition("://")
     kind, tls = MULTI_HOST_SCHEMES[scheme]
     if "?" in rest or "#" in rest:
-        raise ValueError(f"{scheme}:// URLs take no query options, got {url!r}")
+        raise ValueError(f"{scheme}:// URLs take no query options (?...)")
     netloc, _, path = rest.partition("/")
     userinfo, _, host_list = netloc.rpartition("@")
-    password = unquote(userinfo.partition(":")[2]) or None
+    user, _, password = userinfo.partition(":")
+    if user:
+        raise ValueError(f"{scheme}:// URLs take a password only (':password@'), not a user name")
+    password = unquote(password) or None
     hosts = [_host_port(item, DEFAULT_PORT[kind], scheme) for item in host_list.split(",")]
     parts = [p for p in path.split("/") if p]
     if kind == "cluster":
@@ -102,7 +105,6 @@ def cluster_client(url: MultiHostUrl, password: str | None, **options) -> redis.
             f"redis+cluster:// needs transactions in cluster pipelines: redis-py "
             f"{redis.__version__} has none, install a newer redis package"
         )
-    options.pop("health_check_interval", None)
     return redis.cluster.RedisCluster(
         startup_nodes=[redis.cluster.ClusterNode(host, port) for host, port in url.hosts],
         password=password or url.password,

@@ -7,6 +7,7 @@ from datetime import UTC, date, datetime, timedelta
 
 import pandas as pd
 import redis
+import redis.cluster
 from socwall.dashboard.config import StoreConfig
 from socwall.dashboard.file_commit import Batch, Fence, commit_file
 from socwall.dashboard.keys import Keys
@@ -229,8 +230,7 @@ class Store:
     def check_persistence(self) -> str | None:
         """Record and return a warning when Redis keeps nothing on disk (no AOF, no RDB save)."""
         try:
-            aof = self.redis.config_get("appendonly").get("appendonly", "")
-            save = self.redis.config_get("save").get("save", "")
+            aof, save = self._server_config("appendonly"), self._server_config("save")
         except redis.exceptions.ResponseError:
             return None  # CONFIG disabled (managed Redis): the operator has to know
         if aof == "yes" or save.strip():
@@ -239,6 +239,19 @@ class Store:
         notice = "Redis keeps no data on disk (appendonly no, save off): history lost on restart"
         self.redis.set(self.keys.store_notice(), notice)
         return notice
+
+    def _server_config(self, name: str) -> str:
+        """A CONFIG value of the server that holds this wall's keys (on a cluster: the primary
+        of their one slot, not whichever node the client would ask by default)."""
+        if isinstance(self.redis, redis.cluster.RedisCluster):
+            node = self.redis.get_node_from_key(self.keys.leader())
+            return self.redis.config_get(name, target_nodes=node).get(name, "")
+        return self.redis.config_get(name).get(name, "")
+
+    def has_history_under(self, prefix: str) -> bool:
+        """True when a worker once led under `prefix` (its leader epoch is kept for good): e.g.
+        the plain-prefix history a switch to hash-tagged keys (store.cluster_keys) leaves behind."""
+        return bool(self.redis.exists(Keys(prefix).leader_epoch()))
 
     def store_notice(self) -> str | None:
         """The worker's last warning about the store, if any."""

@@ -5,7 +5,6 @@ import subprocess
 import time
 from pathlib import Path
 
-import pytest
 import redis
 
 from tests.conftest import free_port, start_redis_server
@@ -26,13 +25,18 @@ def wait_for(condition, timeout: float, what: str):
     raise AssertionError(f"timed out after {timeout}s waiting for {what}")
 
 
-def start_sentinel(workdir: Path, master_port: int, master_password: str,
-                   password: str) -> tuple[subprocess.Popen, int]:  # fmt: skip
-    """`redis-server --sentinel` watching the master: quorum 1, down after 1 s."""
+def start_sentinel(workdir: Path, master_port: int, master_password: str, password: str,
+                   tls: Path | None = None) -> tuple[subprocess.Popen, int]:  # fmt: skip
+    """`redis-server --sentinel` watching the master: quorum 1, down after 1 s; with `tls` (a
+    folder from `make_tls_files`) it answers TLS only and speaks TLS to the master."""
     port = free_port()
     conf = workdir / "sentinel.conf"  # sentinel rewrites its file: it must be its own
+    listen = f"port {port}\n"
+    if tls:
+        settings = [("port", 0), ("tls-port", port), *tls_settings(tls), ("tls-replication", "yes")]
+        listen = "".join(f"{name} {value}\n" for name, value in settings)
     conf.write_text(
-        f"port {port}\nbind 127.0.0.1\ndir {workdir}\nrequirepass {password}\n"
+        f"{listen}bind 127.0.0.1\ndir {workdir}\nrequirepass {password}\n"
         f"sentinel monitor {SERVICE} 127.0.0.1 {master_port} 1\n"
         f"sentinel auth-pass {SERVICE} {master_password}\n"
         f"sentinel down-after-milliseconds {SERVICE} 1000\n"
@@ -42,35 +46,68 @@ def start_sentinel(workdir: Path, master_port: int, master_password: str,
         [shutil.which("redis-server"), str(conf), "--sentinel"],
         stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
     )  # fmt: skip
-    client = redis.Redis(port=port, password=password)
+    client = redis.Redis("127.0.0.1", port, password=password, ssl=tls is not None,
+                         ssl_ca_certs=str(tls / "ca.crt") if tls else None)  # fmt: skip
     wait_for(client.ping, 10, f"redis sentinel on port {port}")
     return process, port
 
 
+def make_tls_files(folder: Path) -> Path:
+    """A test CA and a server certificate for 127.0.0.1 signed by it (openssl, < 1 s)."""
+    def openssl(*args: str) -> None:
+        subprocess.run([shutil.which("openssl"), *args], cwd=folder, check=True,
+                       capture_output=True, timeout=30)  # fmt: skip
+
+    openssl("req", "-x509", "-newkey", "rsa:2048", "-nodes", "-keyout", "ca.key", "-out",
+            "ca.crt", "-days", "2", "-subj", "/CN=socwall test CA")  # fmt: skip
+    openssl("req", "-newkey", "rsa:2048", "-nodes", "-keyout", "server.key", "-out",
+            "server.csr", "-subj", "/CN=127.0.0.1")  # fmt: skip
+    (folder / "san.cnf").write_text("subjectAltName=IP:127.0.0.1\n")
+    openssl("x509", "-req", "-in", "server.csr", "-CA", "ca.crt", "-CAkey", "ca.key", "-days",
+            "2", "-CAcreateserial", "-out", "server.crt", "-extfile", "san.cnf")  # fmt: skip
+    return folder
+
+
+def tls_settings(tls: Path) -> list[tuple[str, str]]:
+    """redis.conf settings: serve TLS with the test certificate; clients need no certificate."""
+    return [("tls-cert-file", str(tls / "server.crt")), ("tls-key-file", str(tls / "server.key")),
+            ("tls-ca-cert-file", str(tls / "ca.crt")), ("tls-auth-clients", "no")]  # fmt: skip
+
+
 def start_cluster(workdir: Path, nodes: int = 3) -> tuple[list[subprocess.Popen], list[int]]:
     """A Redis Cluster of `nodes` primaries (no replicas) on free ports, slots all covered."""
-    started = []
-    for n in range(nodes):
-        folder = workdir / f"node{n}"
-        folder.mkdir()
-        started.append(
-            start_redis_server(folder, "--cluster-enabled", "yes", "--cluster-config-file",
-                               "nodes.conf", "--cluster-node-timeout", "2000")  # fmt: skip
-        )
-    processes = [process for process, _ in started]
-    ports = [int(url.rsplit(":", 1)[1].split("/")[0]) for _, url in started]
-    created = subprocess.run(
-        [shutil.which("redis-cli"), "--cluster", "create",
-         *[f"127.0.0.1:{port}" for port in ports], "--cluster-yes"],
-        capture_output=True, text=True, timeout=30,
+    started: list[subprocess.Popen] = []
+    try:  # a node that fails to start must not leave the others running
+        ports = [_cluster_node(workdir / f"node{n}", started) for n in range(nodes)]
+        created = subprocess.run(
+            [shutil.which("redis-cli"), "--cluster", "create",
+             *[f"127.0.0.1:{port}" for port in ports], "--cluster-yes"],
+            capture_output=True, text=True, timeout=30,
+        )  # fmt: skip
+        assert created.returncode == 0, f"redis-cli --cluster create: {created.stdout}"
+        for port in ports:
+            node = redis.Redis(port=port, decode_responses=True)
+            wait_for(lambda n=node: n.cluster("info")["cluster_state"] == "ok", 15, f"node {port}")
+    except BaseException:
+        stop(started)
+        raise
+    return started, ports
+
+
+def _cluster_node(folder: Path, started: list[subprocess.Popen]) -> int:
+    folder.mkdir()
+    process, url = start_redis_server(
+        folder, "--cluster-enabled", "yes", "--cluster-config-file", "nodes.conf",
+        "--cluster-node-timeout", "2000",
+        "--cluster-port", str(free_port()),  # port + 10000 may be past 65535
     )  # fmt: skip
-    if created.returncode != 0:
-        stop(processes)
-        pytest.fail(f"redis-cli --cluster create failed: {created.stdout} {created.stderr}")
-    for port in ports:
-        node = redis.Redis(port=port, decode_responses=True)
-        wait_for(lambda n=node: n.cluster("info")["cluster_state"] == "ok", 15, f"cluster {port}")
-    return processes, ports
+    started.append(process)
+    return port_of(url)
+
+
+def port_of(url: str) -> int:
+    """The port of a redis://host:port/db URL."""
+    return int(url.rsplit(":", 1)[1].split("/")[0])
 
 
 def stop(processes: list[subprocess.Popen]) -> None:

@@ -73,6 +73,7 @@ def test_schema_is_json_schema_of_the_config():
 
 
 def test_every_command_has_help():
-    for command in ("demo", "serve", "worker", "run-once", "check-config", "schema"):
+    commands = ("demo", "serve", "worker", "run-once", "check-config", "schema", "migrate-keys")
+    for command in commands:
         result = socwall(command, "--help")
         assert result.returncode == 0 and "usage: socwall" in result.stdout

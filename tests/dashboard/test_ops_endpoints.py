@@ -1,16 +1,19 @@
 """/livez, /readyz and /metrics: probes for the platform team, built from the store."""
 
 import re
+from datetime import timedelta
 
 from socwall.dashboard.app import create_app
 from socwall.dashboard.clock import Clock
 from socwall.dashboard.config import StoreConfig
-from socwall.dashboard.health import public_summary
+from socwall.dashboard.health import health_report, public_summary
 from socwall.dashboard.jobs import run_all_once
+from socwall.dashboard.leader import Leader
 from socwall.dashboard.store import Store, connect
 
 from tests.conftest import free_port
 from tests.dashboard.test_jobs import CLOCK, write_events
+from tests.redis_nodes import wait_for
 
 
 def filled(make_config, store):
@@ -77,3 +80,17 @@ def test_redis_without_persistence_is_warned_on_the_strip_and_healthz(make_confi
         assert store.check_persistence() is None and store.store_notice() is None
     finally:
         store.redis.config_set("appendonly", "no")
+
+
+def test_healthz_lists_live_workers_from_the_set_and_forgets_expired_ones(make_config, store):
+    config = make_config()
+    staying = Leader(store.redis, store.keys, timedelta(seconds=30), "host:1")
+    leaving = Leader(store.redis, store.keys, timedelta(milliseconds=300), "host:2")
+    assert staying.tick() and not leaving.tick()
+    report, _ = health_report(config, store, CLOCK.now())
+    listed = [(w["id"], w["leader"]) for w in report["workers"]]
+    assert listed == [("host:1", True), ("host:2", False)]
+    wait_for(lambda: not store.redis.exists(store.keys.worker("host:2")), 5, "the heartbeat TTL")
+    report, _ = health_report(config, store, CLOCK.now())
+    assert [w["id"] for w in report["workers"]] == ["host:1"]
+    assert store.redis.smembers(store.keys.workers()) == {"host:1"}  # the gone one is dropped

@@ -9,8 +9,16 @@ from socwall.dashboard.config import StoreConfig
 from socwall.dashboard.leader import Leader
 from socwall.dashboard.store import Store, StoreUnavailable, connect, describe_url
 
-from tests.conftest import start_redis_server
-from tests.redis_nodes import SERVICE, start_sentinel, stop, wait_for
+from tests.conftest import free_port, start_redis_server
+from tests.redis_nodes import (
+    SERVICE,
+    make_tls_files,
+    port_of,
+    start_sentinel,
+    stop,
+    tls_settings,
+    wait_for,
+)
 
 MASTER_PASSWORD, SENTINEL_PASSWORD = "master-secret", "sentinel-secret"
 
@@ -21,16 +29,21 @@ def sentinel_setup(tmp_path):
     auth = ("--requirepass", MASTER_PASSWORD, "--masterauth", MASTER_PASSWORD)
     (tmp_path / "master").mkdir()
     (tmp_path / "replica").mkdir()
-    master, master_url = start_redis_server(tmp_path / "master", *auth)
-    master_port = int(master_url.rsplit(":", 1)[1].split("/")[0])
-    replica, replica_url = start_redis_server(
-        tmp_path / "replica", *auth, "--replicaof", "127.0.0.1", str(master_port)
-    )
-    sentinel, sentinel_port = start_sentinel(tmp_path, master_port, MASTER_PASSWORD,
-                                             SENTINEL_PASSWORD)  # fmt: skip
-    yield {"master": master, "master_url": master_url, "replica_url": replica_url,
-           "sentinel_port": sentinel_port}  # fmt: skip
-    stop([sentinel, replica, master])
+    started = []
+    try:
+        master, master_url = start_redis_server(tmp_path / "master", *auth)
+        started.append(master)
+        replica, replica_url = start_redis_server(
+            tmp_path / "replica", *auth, "--replicaof", "127.0.0.1", str(port_of(master_url))
+        )
+        started.append(replica)
+        sentinel, sentinel_port = start_sentinel(tmp_path, port_of(master_url), MASTER_PASSWORD,
+                                                 SENTINEL_PASSWORD)  # fmt: skip
+        started.append(sentinel)
+        yield {"master": master, "master_url": master_url, "replica_url": replica_url,
+               "sentinel_port": sentinel_port}  # fmt: skip
+    finally:
+        stop(started)
 
 
 def _replica_known(sentinel: redis.Redis) -> bool:
@@ -84,13 +97,48 @@ def test_store_writes_to_the_new_master_after_the_old_one_dies(sentinel_setup, p
 def test_sentinel_url_with_password_and_database(sentinel_setup, prefix):
     port = sentinel_setup["sentinel_port"]
     config = StoreConfig(
-        url=f"redis+sentinel://:{MASTER_PASSWORD}@127.0.0.1:{port},127.0.0.1:1/{SERVICE}/3",
+        url=f"redis+sentinel://:{MASTER_PASSWORD}@127.0.0.1:1,127.0.0.1:{port}/{SERVICE}/3",
         sentinel_password=SENTINEL_PASSWORD,
-    )  # the second sentinel address is dead: the live one answers
+    )  # the first sentinel address is dead: the next one answers
     store = Store(connect(config), prefix)
     store.write_panel("p", {"status": "ok"}, {"value": 7})
     direct = redis.Redis.from_url(
         sentinel_setup["master_url"].replace("/0", "/3"), password=MASTER_PASSWORD
     )
     assert direct.exists(f"{prefix}:panel:p") == 1
-    assert describe_url(config) == f"redis+sentinel://127.0.0.1:{port},127.0.0.1:1/{SERVICE}/3"
+    assert describe_url(config) == f"redis+sentinel://127.0.0.1:1,127.0.0.1:{port}/{SERVICE}/3"
+
+
+def test_rediss_sentinel_speaks_tls_to_the_sentinel_and_the_master(tmp_path, prefix, monkeypatch):
+    """The sentinel listens on TLS only and names the master's TLS port; the client trusts the
+    test CA the way a deployment trusts its own: through the system's CA file."""
+    tls = make_tls_files(tmp_path)
+    (tmp_path / "master").mkdir()
+    tls_port = free_port()
+    options = [arg for name, value in tls_settings(tls) for arg in (f"--{name}", value)]
+    master, master_url = start_redis_server(
+        tmp_path / "master", "--requirepass", MASTER_PASSWORD, "--tls-port", str(tls_port),
+        *options,
+    )  # fmt: skip
+    started = [master]
+    try:
+        sentinel, port = start_sentinel(tmp_path, tls_port, MASTER_PASSWORD, SENTINEL_PASSWORD,
+                                        tls)  # fmt: skip
+        started.append(sentinel)
+        monkeypatch.setenv("SSL_CERT_FILE", str(tls / "ca.crt"))
+        config = StoreConfig(
+            url=f"rediss+sentinel://127.0.0.1:{port}/{SERVICE}",
+            password=MASTER_PASSWORD,
+            sentinel_password=SENTINEL_PASSWORD,
+        )
+        store = Store(connect(config), prefix)
+        store.write_panel("p", {"status": "ok"}, {"value": 3})
+        assert store.panel_data("p") == {"value": 3}
+        plain = redis.Redis.from_url(master_url, password=MASTER_PASSWORD)
+        assert plain.hget(f"{prefix}:panel:p", "data") == b'{"value":3}'
+        clear_text = StoreConfig(url=f"redis+sentinel://127.0.0.1:{port}/{SERVICE}", timeout="1s",
+                                 password=MASTER_PASSWORD, sentinel_password=SENTINEL_PASSWORD)
+        with pytest.raises(StoreUnavailable):  # the sentinel speaks TLS only
+            Store(connect(clear_text), prefix).panel_data("p")
+    finally:
+        stop(started)
