@@ -21,6 +21,8 @@ from pathlib import Path
 
 import redis
 import yaml
+from selenium import webdriver
+from selenium.webdriver.chrome.service import Service
 from socwall.dashboard.clock import Clock
 from socwall.dashboard.config import load_config
 from socwall.dashboard.demo_run import start_demo_data
@@ -30,6 +32,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 from tests.conftest import free_port  # noqa: E402
 
 APPEND_EVERY_S = 20  # as `socwall demo` does
+CHROMIUM, CHROMEDRIVER = "/usr/bin/chromium", "/usr/bin/chromedriver"
 
 
 def demo_raw_config() -> dict:
@@ -148,3 +151,22 @@ def _answers(url: str) -> bool:
             return True
     except (urllib.error.URLError, OSError):
         return False
+
+
+def start_chromium(performance_log: bool = False) -> webdriver.Chrome:
+    """Debian's headless Chromium as a 1920x1080 wall screen; optionally logging its requests."""
+    options = webdriver.ChromeOptions()
+    options.binary_location = CHROMIUM
+    for flag in ("--headless=new", "--no-sandbox", "--disable-gpu", "--disable-dev-shm-usage",
+                 "--no-first-run", "--disable-background-networking", "--disable-sync",
+                 "--disable-component-update", "--enable-precise-memory-info",
+                 "--window-size=1920,1080"):  # fmt: skip
+        options.add_argument(flag)
+    if performance_log:
+        options.set_capability("goog:loggingPrefs", {"performance": "ALL"})
+    driver = webdriver.Chrome(options=options, service=Service(CHROMEDRIVER))
+    driver.execute_cdp_cmd(
+        "Emulation.setDeviceMetricsOverride",
+        {"width": 1920, "height": 1080, "deviceScaleFactor": 1, "mobile": False},
+    )
+    return driver

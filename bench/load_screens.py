@@ -18,6 +18,7 @@ connection, under the same load) and the 1-screen phase.
 
 import argparse
 import asyncio
+import errno
 import json
 import random
 import re
@@ -30,7 +31,7 @@ from pathlib import Path
 
 import aiohttp
 import psutil
-from live_wall import LiveWall, demo_raw_config, twenty_panel_pages
+from live_wall import LiveWall, demo_raw_config, start_chromium, twenty_panel_pages
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 from tests.dash_requests import panel_poll_body  # noqa: E402
@@ -45,9 +46,11 @@ ROUTING_OUTPUTS = [("page", "children"), ("page-title", "children"),
                    ("rotate", "disabled"), ("rotate", "interval")]  # fmt: skip
 
 
-def browser_panel_body(panel_id: str, shown: str | None, tick: int | None) -> dict:
+def browser_panel_body(
+    panel_id: str, shown: str | None, tick: int | None, scale: float = SCALE
+) -> dict:
     """As the renderer sends it; tick None is the first call, before the interval fired."""
-    body = panel_poll_body(panel_id, shown, SCALE, tick or 0)
+    body = panel_poll_body(panel_id, shown, scale, tick or 0)
     if tick is None:
         del body["inputs"][0]["value"]
         body["changedPropIds"] = []
@@ -92,6 +95,7 @@ class Tally:
     callback_ms: list[float] = field(default_factory=list)
     livez_ms: list[float] = field(default_factory=list)
     other_requests: int = 0
+    resent: int = 0
     errors: int = 0
     error_samples: list[str] = field(default_factory=list)
 
@@ -153,13 +157,13 @@ class Screen:
         url = f"{self.base}/_dash-update-component"
         started = time.perf_counter()
         try:
-            async with session.post(url, params={"endId": self.end_id}, json=body) as response:
-                payload = await response.read()
-                status = response.status
+            status, payload = await send(
+                session, "POST", url, tally, params={"endId": self.end_id}, json=body
+            )
         except (aiohttp.ClientError, TimeoutError) as error:
             tally.error(f"callback: {type(error).__name__}: {error}")
             return None
-        elapsed_ms = (time.perf_counter() - started) * 1000
+        elapsed_ms = (time.perf_counter() - started) * 1000  # with a resend, as a browser sees it
         if status != 200:  # 204 (nothing to update) never happens here: every callback sets a class
             tally.error(f"callback: HTTP {status}: {payload[:200]!r}")
             return None
@@ -171,16 +175,15 @@ class Screen:
 
     async def get(self, session, path: str, tally: Tally, ok=(200,)) -> str | None:
         try:
-            async with session.get(f"{self.base}{path}") as response:
-                text = await response.text()
-                if response.status not in ok:
-                    tally.error(f"GET {path}: HTTP {response.status}")
-                    return None
+            status, payload = await send(session, "GET", f"{self.base}{path}", tally)
         except (aiohttp.ClientError, TimeoutError) as error:
             tally.error(f"GET {path}: {type(error).__name__}: {error}")
             return None
+        if status not in ok:
+            tally.error(f"GET {path}: HTTP {status}")
+            return None
         tally.other_requests += 1
-        return text
+        return payload.decode()
 
     async def check_health(self, session, stats, stop: asyncio.Event) -> None:
         next_check = time.monotonic() + 1  # wall.js: first check 1 s after load
@@ -189,6 +192,30 @@ class Screen:
             if not stop.is_set():
                 await self.get(session, "/healthz", stats(), ok=(200, 503))
                 next_check = time.monotonic() + HEALTH_CHECK_S
+
+
+async def send(session, method: str, url: str, tally: Tally, **options) -> tuple[int, bytes]:
+    """One request; resent once when the server closed a kept-alive connection under it.
+
+    Chromium does the same (a reused socket that fails before any response byte is retried,
+    POST included); gunicorn closes idle connections after its keep-alive of 2 s, and a request
+    can cross that close. The resends are counted and printed; a second failure is an error.
+    """
+    for attempt in (1, 2):
+        try:
+            async with session.request(method, url, **options) as response:
+                return response.status, await response.read()
+        except (aiohttp.ServerDisconnectedError, aiohttp.ClientOSError) as error:
+            if attempt == 2 or not _closed_under_us(error):
+                raise
+            tally.resent += 1
+    raise AssertionError("unreachable")
+
+
+def _closed_under_us(error: Exception) -> bool:
+    if isinstance(error, aiohttp.ServerDisconnectedError):
+        return True
+    return getattr(error, "errno", None) in (errno.ECONNRESET, errno.EPIPE)
 
 
 async def probe_livez(base: str, stats, stop: asyncio.Event) -> None:
@@ -280,14 +307,15 @@ def report_phase(screens: int, minutes: float, tally: Tally, cpu: dict, first: d
     lat = tally.callback_ms
     row = {
         "screens": screens, "minutes": minutes, "callbacks": len(lat),
-        "other": tally.other_requests, "errors": tally.errors,
+        "other": tally.other_requests, "errors": tally.errors, "resent": tally.resent,
         "p50": statistics.median(lat), "p95": percentile(lat, 95), "p99": percentile(lat, 99),
         "livez_p50": statistics.median(tally.livez_ms), "livez_p99": percentile(tally.livez_ms, 99),
         **{f"cpu_{name}": seconds / minutes for name, seconds in cpu.items()},
     }  # fmt: skip
     print(f"\n{screens} screen(s), {minutes:.1f} min: {row['callbacks']:,} callback polls "
           f"({row['callbacks'] / minutes / 60:.1f}/s), {row['other']:,} page/healthz requests, "
-          f"errors {row['errors']}")  # fmt: skip
+          f"errors {row['errors']}, resent on a closed keep-alive connection "
+          f"{row['resent']}")  # fmt: skip
     for sample in tally.error_samples:
         print(f"  error: {sample}")
     print(f"  callback latency p50 {row['p50']:.1f} ms  p95 {row['p95']:.1f} ms  "
@@ -305,15 +333,52 @@ def report_phase(screens: int, minutes: float, tally: Tally, cpu: dict, first: d
 
 
 def print_table(rows: list[dict]) -> None:
-    print("\n| screens | minutes | callback polls | errors | p50 ms | p95 ms | p99 ms "
+    print("\n| screens | minutes | callback polls | errors | resent | p50 ms | p95 ms | p99 ms "
           "| /livez p50 ms | worker CPU s/min | serve CPU s/min | redis CPU s/min "
           "| client CPU s/min |")  # fmt: skip
-    print("| ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: |")
+    print("|" + " ---: |" * 13)
     for r in rows:
-        print(f"| {r['screens']} | {r['minutes']:.1f} | {r['callbacks']:,} | {r['errors']} | "
+        print(f"| {r['screens']} | {r['minutes']:.1f} | {r['callbacks']:,} | {r['errors']} | {r['resent']} | "
               f"{r['p50']:.1f} | {r['p95']:.1f} | {r['p99']:.1f} | {r['livez_p50']:.1f} | "
               f"{r['cpu_worker']:.1f} | {r['cpu_serve']:.1f} | {r['cpu_redis']:.1f} | "
               f"{r['cpu_client']:.1f} |")  # fmt: skip
+
+
+def check_bodies(wall: LiveWall, seconds: float) -> int:
+    """Chromium on the same wall for `seconds`: is every callback body it sends one we send?"""
+    driver = start_chromium(performance_log=True)
+    try:
+        driver.get(f"{wall.url}/")
+        time.sleep(seconds)  # the bench's own measurement window, not a synchronisation
+        messages = [json.loads(e["message"])["message"] for e in driver.get_log("performance")]
+        bodies = [
+            json.loads(m["params"]["request"]["postData"])
+            for m in messages
+            if m["method"] == "Network.requestWillBeSent"
+            and "/_dash-update-component" in m["params"]["request"]["url"]
+        ]
+    finally:
+        driver.quit()
+    different = [body for body in bodies if body != simulated_twin(body)]
+    print(f"--check-bodies: Chromium sent {len(bodies)} callback bodies in {seconds:.0f} s; "
+          f"{len(bodies) - len(different)} equal to the ones this script sends")  # fmt: skip
+    for body in different[:3]:
+        print(f"  differs: {json.dumps(body)[:600]}\n  ours:    "
+              f"{json.dumps(simulated_twin(body))[:600]}")  # fmt: skip
+    return len(different)
+
+
+def simulated_twin(body: dict) -> dict | None:
+    """The body this script would send for the same callback, tick and shown version."""
+    poll = body["inputs"][0]
+    tick = poll.get("value") if poll["id"] == "poll" else None
+    if body["output"].startswith("..health-strip"):
+        return strip_body(tick)
+    if body["output"].startswith("..page."):
+        return routing_body(poll["value"])
+    panel_id = body["outputs"][0]["id"]["id"]
+    shown = body["state"][0].get("value")
+    return browser_panel_body(panel_id, shown, tick, body["inputs"][1]["value"]["scale"])
 
 
 def parse_phases(text: str) -> list[tuple[int, float]]:
@@ -333,6 +398,9 @@ def main() -> int:
     parser.add_argument("--phases", default="1:180,10:180,50:600",
                         help="screens:seconds,... (default: 1:180,10:180,50:600)")  # fmt: skip
     parser.add_argument("--poll", default="5s", help="web.poll of the generated config")
+    parser.add_argument("--check-bodies", type=float, metavar="SECONDS",
+                        help="first compare Chromium's callback bodies with ours for SECONDS; "
+                             "exit 1 on any difference")  # fmt: skip
     args = parser.parse_args()
     phases = parse_phases(args.phases)
     with tempfile.TemporaryDirectory(prefix="socwall-load-") as tmp:
@@ -346,6 +414,8 @@ def main() -> int:
               f"poll {args.poll}, `socwall serve` with its default workers "
               f"({wall.config.web.workers})")  # fmt: skip
         try:
+            if args.check_bodies and check_bodies(wall, args.check_bodies):
+                return 1
             rows = asyncio.run(run_phases(wall, phases))
         finally:
             wall.stop()
