@@ -338,8 +338,9 @@ def print_table(rows: list[dict]) -> None:
           "| client CPU s/min |")  # fmt: skip
     print("|" + " ---: |" * 13)
     for r in rows:
-        print(f"| {r['screens']} | {r['minutes']:.1f} | {r['callbacks']:,} | {r['errors']} | {r['resent']} | "
-              f"{r['p50']:.1f} | {r['p95']:.1f} | {r['p99']:.1f} | {r['livez_p50']:.1f} | "
+        print(f"| {r['screens']} | {r['minutes']:.1f} | {r['callbacks']:,} | {r['errors']} "
+              f"| {r['resent']} | {r['p50']:.1f} | {r['p95']:.1f} | {r['p99']:.1f} "
+              f"| {r['livez_p50']:.1f} | "
               f"{r['cpu_worker']:.1f} | {r['cpu_serve']:.1f} | {r['cpu_redis']:.1f} | "
               f"{r['cpu_client']:.1f} |")  # fmt: skip
 
