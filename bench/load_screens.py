@@ -273,7 +273,9 @@ class CpuMeter:
 
 
 def percentile(values: list[float], q: int) -> float:
-    return statistics.quantiles(values, n=100)[q - 1] if len(values) > 1 else float("nan")
+    if len(values) < 2:
+        return float("nan")
+    return statistics.quantiles(values, n=100, method="inclusive")[q - 1]
 
 
 async def run_phases(wall: LiveWall, phases: list[tuple[int, float]]) -> list[dict]:
