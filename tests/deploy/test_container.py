@@ -1,0 +1,162 @@
+"""deploy/Containerfile builds an image whose `serve` and `worker` run a wall from a real Redis.
+
+Needs podman (skipped without it). No container registry is reachable from CI, so the base
+image is a Debian bookworm root made with debootstrap from Debian's package mirror and
+imported once (the Containerfile's BASE argument); pip inside the build uses this machine's
+CA bundle and pip.conf, mounted for the build only. runc is used where installed: crun refuses
+this machine's hybrid cgroup layout.
+"""
+
+import json
+import os
+import shutil
+import subprocess
+import time
+import urllib.error
+import urllib.request
+import uuid
+from datetime import UTC, datetime
+from pathlib import Path
+
+import pytest
+import redis
+import yaml
+from socwall.dashboard.config import parse_config
+from socwall.dashboard.demo import DemoData
+from socwall.dashboard.store import Store
+
+from tests.conftest import events_config, free_port, start_redis_server
+from tests.dash_requests import panel_poll_body
+
+ROOT = Path(__file__).resolve().parents[2]
+BASE = "localhost/socwall-base:bookworm"
+IMAGE = "localhost/socwall:ci"
+RUNTIME = ["--runtime", "runc"] if shutil.which("runc") else []
+LIMITS = ["--ulimit", "nofile=1024:1024", "--ulimit", "nproc=1024:1024"]  # under hard limits
+needs_podman = pytest.mark.skipif(shutil.which("podman") is None, reason="no podman here")
+
+
+def podman(*args: str, timeout: float = 60) -> subprocess.CompletedProcess:
+    done = subprocess.run(["podman", *args], capture_output=True, text=True, timeout=timeout)
+    assert done.returncode == 0, f"podman {' '.join(args[:3])}: {done.stderr[-2000:]}"
+    return done
+
+
+@pytest.fixture(scope="module")
+def image(tmp_path_factory) -> str:
+    if subprocess.run(["podman", "image", "exists", BASE]).returncode != 0:
+        if shutil.which("debootstrap") is None:
+            pytest.fail("the container test needs debootstrap (apt-get install debootstrap)")
+        root = tmp_path_factory.mktemp("bookworm")
+        subprocess.run(["debootstrap", "--variant=minbase", "--include=python3,python3-venv",
+                        "bookworm", str(root), "http://deb.debian.org/debian"],
+                       check=True, capture_output=True, timeout=900)  # fmt: skip
+        tar = subprocess.Popen(["tar", "-C", str(root), "-c", "."], stdout=subprocess.PIPE)
+        subprocess.run(["podman", "import", "-", BASE], stdin=tar.stdout, check=True,
+                       capture_output=True, timeout=300)  # fmt: skip
+        tar.wait()
+    mounts = []
+    for shared in ("/etc/ssl/certs", "/etc/pip.conf"):  # this machine's way to PyPI, build only
+        if os.path.exists(shared):
+            mounts += ["-v", f"{shared}:{shared}:ro"]
+    podman(*RUNTIME, "build", "--format", "docker", "--network", "host", *LIMITS, *mounts,
+           "--build-arg", f"BASE={BASE}", "-f", "deploy/Containerfile", "-t", IMAGE, str(ROOT),
+           timeout=900)  # fmt: skip
+    return IMAGE
+
+
+@pytest.fixture
+def wall_files(tmp_path):
+    """A config over generated events, readable by the image's unprivileged user."""
+    server, url = start_redis_server(tmp_path, "--appendonly", "yes")
+    data_dir = tmp_path / "wall"
+    data_dir.mkdir()
+    raw = events_config(data_dir, url, f"ctr{uuid.uuid4().hex[:8]}")
+    DemoData(data_dir, parse_config(raw).tz, seed=5, anchor=datetime.now(UTC)).write_until(
+        datetime.now(UTC)
+    )
+    (data_dir / "wall.yaml").write_text(yaml.safe_dump(raw))
+    for path in [data_dir, *data_dir.iterdir()]:
+        path.chmod(0o755 if path.is_dir() else 0o644)
+    yield data_dir, raw
+    server.terminate()
+    server.wait(timeout=10)
+
+
+def start(image: str, name: str, data_dir: Path, *command: str) -> None:
+    podman(*RUNTIME, "run", "-d", "--rm", "--name", name, "--network", "host", *LIMITS,
+           "-v", f"{data_dir}:{data_dir}:ro", "-e", f"SOCWALL_CONFIG={data_dir / 'wall.yaml'}",
+           image, *command)  # fmt: skip
+
+
+def until(condition, seconds: float, what: str, logs_of: list[str]):
+    deadline = time.monotonic() + seconds
+    while not (result := condition()):
+        if time.monotonic() > deadline:
+            logs = {n: subprocess.run(["podman", "logs", n], capture_output=True, text=True)
+                    for n in logs_of}  # fmt: skip
+            shown = "; ".join(f"{n}: {d.stdout[-800:]}{d.stderr[-800:]}" for n, d in logs.items())
+            pytest.fail(f"{what} within {seconds} s; logs: {shown}")
+        time.sleep(0.5)
+    return result
+
+
+def get(url: str, body: dict | None = None) -> tuple[int, bytes] | None:
+    data = json.dumps(body).encode() if body is not None else None
+    request = urllib.request.Request(url, data=data, headers={"Content-Type": "application/json"})
+    try:
+        with urllib.request.urlopen(request, timeout=5) as response:
+            return response.status, response.read()
+    except urllib.error.HTTPError as error:
+        return error.code, error.read()
+    except OSError:
+        return None
+
+
+@needs_podman
+def test_image_runs_worker_and_serve_against_redis(image, wall_files):
+    data_dir, raw = wall_files
+    suffix = uuid.uuid4().hex[:6]
+    worker, serve, port = f"socwall-worker-{suffix}", f"socwall-serve-{suffix}", free_port()
+    store = Store(redis.Redis.from_url(raw["store"]["url"], decode_responses=True),
+                  raw["store"]["prefix"])  # fmt: skip
+    try:
+        start(image, worker, data_dir, "socwall", "worker", "--heartbeat-file", "/tmp/hb.json")
+        start(image, serve, data_dir, "socwall", "serve", "--host", "127.0.0.1",
+              "--port", str(port))  # fmt: skip
+        names = [worker, serve]
+
+        def panel_done():
+            meta = store.panel_meta("failed") or {}
+            return meta if meta.get("status") == "ok" else None
+
+        meta = until(panel_done, 120, "the worker's first panel", names)
+        assert meta["version"]
+        base = f"http://127.0.0.1:{port}"
+        until(lambda: (get(f"{base}/livez") or (0,))[0] == 200, 60, "serve's /livez", names)
+        status, layout = get(f"{base}/_dash-layout")
+        assert status == 200 and b'"wall"' in layout
+        status, answer = get(f"{base}/_dash-update-component", panel_poll_body("failed", None))
+        assert status == 200
+        parts = {json.loads(k)["type"]: v for k, v in json.loads(answer)["response"].items()}
+        assert parts["panel-version"]["data"] == f"{meta['version']}@1.0"  # the figure was sent
+        for name in names:  # the image's own user, not root
+            assert podman("exec", name, "id", "-u").stdout.strip() == "10001"
+        beat = json.loads(podman("exec", worker, "cat", "/tmp/hb.json").stdout)
+        assert beat["leader"] is True
+    finally:
+        for name in (worker, serve):
+            subprocess.run(["podman", "rm", "-f", "-t", "5", name], capture_output=True, timeout=60)
+
+
+def test_compose_runs_serve_worker_and_redis_with_aof():
+    compose = yaml.safe_load((ROOT / "deploy" / "compose.yaml").read_text())
+    services = compose["services"]
+    assert set(services) == {"redis", "serve", "worker"}
+    redis_command = services["redis"]["command"]
+    assert redis_command[redis_command.index("--appendonly") + 1] == "yes"
+    assert services["serve"]["image"] == services["worker"]["image"]
+    assert services["worker"]["command"][:2] == ["socwall", "worker"]
+    assert services["serve"]["command"][:2] == ["socwall", "serve"]
+    for name in ("serve", "worker"):
+        assert services[name]["environment"]["SOCWALL_STORE__URL"] == "redis://redis:6379/0"
