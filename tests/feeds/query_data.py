@@ -17,8 +17,9 @@ VAST_HEADER = ["TimeSeconds", "parsedDate", "dateTimeStr", "ipLayerProtocol", "i
                "firstSeenDestPayloadBytes", "firstSeenSrcTotalBytes", "firstSeenDestTotalBytes",
                "firstSeenSrcPacketCount", "firstSeenDestPacketCount", "recordForceOut"]  # fmt: skip
 ZEEK_COLUMNS = {"src_ip": "orig_h", "dst_ip": "resp_h", "src_port": "orig_p", "dst_port": "resp_p",
-                "proto": "proto", "bytes_out": "orig_bytes", "bytes_in": "resp_bytes",
-                "duration": "duration"}  # fmt: skip
+                "proto": "proto", "bytes_out": "orig_ip_bytes", "bytes_in": "resp_ip_bytes",
+                "packets_out": "orig_pkts", "packets_in": "resp_pkts", "duration": "duration"}
+# (socwall counts IP bytes, headers included, as the VAST netflow does: see feeds/flow_readers.py)
 
 
 def zeek_conn_rows(path: Path) -> dict[str, list]:
@@ -43,7 +44,7 @@ def zeek_parquet(path: Path, out: Path) -> Path:
         "ts": pa.array(rows["ts"], pa.float64()),
         "orig_h": rows["orig_h"], "resp_h": rows["resp_h"], "proto": rows["proto"],
         **{c: pa.array([None if v is None else int(v) for v in rows[c]], pa.int64())
-           for c in ("orig_p", "resp_p", "orig_bytes", "resp_bytes")},
+           for c in ("orig_p", "resp_p", "orig_ip_bytes", "resp_ip_bytes", "orig_pkts", "resp_pkts")},
         "duration": pa.array([None if v is None else float(v) for v in rows["duration"]]),
     })  # fmt: skip
     pq.write_table(table, out)
