@@ -54,8 +54,8 @@ def zeek_parquet(path: Path, out: Path) -> Path:
 def vast_rows(start: datetime, count: int) -> list[list]:
     """VAST-style netflow rows with the cases the cleaning handles: flows recorded backwards
     (from a service port), OTHER with port 0, IPv6, multicast, bad addresses, huge counters."""
-    hosts = ["172.16.0.%d" % i for i in range(1, 40)] + ["fd00::10", "FD00::11"]
-    peers = ["203.0.113.%d" % i for i in range(1, 30)] + ["2001:db8::5", "224.0.0.252",
+    hosts = [f"172.16.0.{i}" for i in range(1, 40)] + ["fd00::10", "FD00::11"]
+    peers = [f"203.0.113.{i}" for i in range(1, 30)] + ["2001:db8::5", "224.0.0.252",
              "10.1.1.1", "not-an-ip", "010.0.0.1", "300.1.1.1"]  # fmt: skip
     rows = []
     for n in range(count):
