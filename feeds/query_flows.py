@@ -83,12 +83,13 @@ def mapped(source, columns: dict[str, str], epoch):
 
 
 def cleaned(rows, service_ports: list[int]):
-    """Ports only for TCP and UDP; flows from a service port to an ephemeral one swapped; every
+    """(Flags become 1/0 by ifelse: PostgreSQL cannot cast a boolean to bigint.)
+    Ports only for TCP and UDP; flows from a service port to an ephemeral one swapped; every
     value in range (as flows.values_in_range)."""
     ported = rows.proto.isin(PORTED_PROTOCOLS).fill_null(False)
     rows = rows.mutate(
         ported=ported,
-        cleared=(~ported & (rows.src_port.notnull() | rows.dst_port.notnull())).cast("int64"),
+        cleared=(~ported & (rows.src_port.notnull() | rows.dst_port.notnull())).ifelse(1, 0),
         src_port=ported.ifelse(rows.src_port, ibis.null("int64")),
         dst_port=ported.ifelse(rows.dst_port, ibis.null("int64")),
     )
@@ -104,7 +105,7 @@ def cleaned(rows, service_ports: list[int]):
         src_ip=back.ifelse(rows.dst_ip, rows.src_ip), dst_ip=back.ifelse(rows.src_ip, rows.dst_ip),
         bytes_out=back.ifelse(rows.bytes_in, rows.bytes_out).fill_null(0),
         bytes_in=back.ifelse(rows.bytes_out, rows.bytes_in).fill_null(0),
-        in_range=in_range & (rows.duration.fill_null(0) >= 0), repaired=back.cast("int64"),
+        in_range=in_range & (rows.duration.fill_null(0) >= 0), repaired=back.ifelse(1, 0),
     )  # fmt: skip
 
 
