@@ -15,20 +15,16 @@ from zoneinfo import ZoneInfo
 import pyarrow as pa
 import pyarrow.compute as pc
 from pydantic import Field, SecretStr, field_validator, model_validator
-from socwall.dashboard.types import Duration, Strict, TimeZoneName
-from socwall.feeds import query_engines, query_flows
+from socwall.dashboard.types import Duration, Identifier, Strict, TimeZoneName
+from socwall.feeds import query_engines, query_events, query_flows
+from socwall.feeds.events import MetricSpec
 from socwall.feeds.fetch import MAX_BACKOFF
 from socwall.feeds.fields import FLOW_FIELDS
-from socwall.feeds.flows import (
-    ADDRESS_CLASSES,
-    PRIVATE_NETWORKS,
-    SERVICE_PORTS,
-    Networks,
-    flow_blobs,
-)
+from socwall.feeds.flows import ADDRESS_CLASSES, PRIVATE_NETWORKS, SERVICE_PORTS, Networks
 from socwall.feeds.query_engines import ENGINES, QueryError
 
 FLOW_REQUIRED = ("src_ip", "dst_ip")
+KINDS = {"flows": query_flows, "events": query_events}
 UNITS = {"s": 1, "ms": 1_000, "us": 1_000_000, "ns": 1_000_000_000}
 
 
@@ -39,26 +35,6 @@ class Partition(Strict):
     format: str = Field("%Y-%m-%d", description="strftime form of the partition values")
 
 
-def cleaning_metrics(per_bucket) -> dict[str, dict[int, float]]:
-    """Flows repaired (recorded backwards) and ports cleared, per bucket, as the file source
-    counts them for the panel's cleaning line."""
-    buckets = per_bucket["bucket"].to_pylist()
-    return {name: {int(b): float(v) for b, v in zip(buckets, per_bucket[name].to_pylist(),
-                                                     strict=True) if v}
-            for name in ("repaired", "cleared")}  # fmt: skip
-
-
-def totals(per_bucket) -> dict:
-    """The refresh's counts for the source status; `newest` is the latest row's time."""
-    column = lambda name: [v or 0 for v in per_bucket[name].to_pylist()]  # noqa: E731
-    bad = sum(column("bad_rows"))
-    last = max(column("last"), default=0)
-    return {"rows": sum(column("rows")) - bad, "bad_rows": bad, "warnings": [],
-            "repaired": sum(column("repaired")), "ports_cleared": sum(column("cleared")),
-            "special": sum(column("special")),
-            "newest": datetime.fromtimestamp(last, UTC).isoformat() if last else None}  # fmt: skip
-
-
 class QueryConfig(Strict):
     type: Literal["query"]
     engine: Literal[ENGINES]
@@ -66,12 +42,19 @@ class QueryConfig(Strict):
     password: SecretStr | None = Field(None, description="write ${DB_PASSWORD}, never the secret")
     table: str | None = Field(None, description="the table (or view) holding the records")
     parquet: str | None = Field(None, description="DuckDB/Spark: a Parquet path or glob")
-    kind: Literal["flows"] = Field(description="what the rows are: flows (for top_talkers)")
+    kind: Literal["flows", "events"] = Field(
+        description="flows (for top_talkers) or events (metrics for metric_compare)"
+    )
     time_column: str
     time_unit: Literal["timestamp", "s", "ms", "us", "ns"] = "timestamp"
     timezone: TimeZoneName = Field("UTC", description="of a timestamp column without a zone")
     partition: Partition | None = None
-    columns: dict[str, str] = Field(description="socwall field -> column, e.g. src_ip: srcaddr")
+    columns: dict[str, str] = Field(
+        default_factory=dict, description="flows: socwall field -> column, e.g. src_ip: srcaddr"
+    )
+    metrics: dict[Identifier, MetricSpec] = Field(
+        default_factory=dict, description="events: rows matching `filter`, counted or summed"
+    )
     internal: list[str] = Field(default_factory=lambda: list(PRIVATE_NETWORKS))
     exclude: list[str] = Field(default_factory=list)
     address_classes: dict[Literal[ADDRESS_CLASSES], Literal["ignore", "internal", "external"]] = (
@@ -91,9 +74,6 @@ class QueryConfig(Strict):
         unknown = sorted(set(columns) - set(FLOW_FIELDS))
         if unknown:
             raise ValueError(f"unknown flow fields {unknown}; known: {', '.join(FLOW_FIELDS)}")
-        missing = [f for f in FLOW_REQUIRED if f not in columns]
-        if missing:
-            raise ValueError(f"flows need a column for {', '.join(missing)}")
         return columns
 
     @field_validator("internal", "exclude")
@@ -101,6 +81,16 @@ class QueryConfig(Strict):
     def _networks(cls, cidrs: list[str]) -> list[str]:
         Networks(cidrs, [])  # raises ValueError naming the bad entry
         return cidrs
+
+    @model_validator(mode="after")
+    def _what_the_kind_needs(self) -> "QueryConfig":
+        if self.kind == "flows":
+            missing = [f for f in FLOW_REQUIRED if f not in self.columns]
+            if missing:
+                raise ValueError(f"flows need `columns` for {', '.join(missing)}")
+        if self.kind == "events" and not self.metrics:
+            raise ValueError("events need `metrics` (name: {filter: {column: value}})")
+        return self
 
     @model_validator(mode="after")
     def _one_place(self) -> "QueryConfig":
@@ -113,6 +103,18 @@ class QueryConfig(Strict):
         if self.backfill_step <= self.lag or self.backfill_step % self.bucket:
             raise ValueError("backfill_step must be longer than `lag` and a multiple of `bucket`")
         return self
+
+    def metric_columns(self) -> dict[str, str]:
+        """The columns the metrics' filters and sums name, by where they are used."""
+        used = {}
+        for name, spec in self.metrics.items():
+            for column in [*spec.filter, *([spec.sum] if spec.sum else [])]:
+                used[f"metrics.{name}"] = column
+        return used
+
+    def metric_kind(self, metric: str) -> str:
+        """'count' or 'gauge', as the metric declares (events)."""
+        return self.metrics[metric].kind
 
     @property
     def provides(self) -> str:
@@ -128,6 +130,7 @@ class Source:
 
     def __init__(self, config: QueryConfig, source_id: str):
         self.config, self.source_id = config, source_id
+        self.kind = KINDS[config.kind]
         self.networks = Networks(config.internal, config.exclude, config.address_classes)
 
     def ingest(self, store, now: datetime) -> dict:
@@ -150,23 +153,13 @@ class Source:
     def _refresh(self, store, now: datetime) -> dict:
         previous = (store.document(self.source_id, "watermark") or {}).get("bucket")
         start, end, backfilling = self.window(previous, now)
-        pairs, per_bucket = self.query(start, end)
-        bucket_s = int(self.config.bucket.total_seconds())
-        pairs = query_flows.boundary_pairs(pairs, self.networks, bucket_s)
-        blobs = flow_blobs(pairs) if pairs.num_rows else {}
-        seen = [int(b) for b in per_bucket["bucket"].to_pylist()]
-        newest = max(seen, default=None)
-        upto = int(end.timestamp()) - bucket_s if backfilling else max([*seen, *blobs], default=0)
-        emptied = [b for b in range(int(start.timestamp()), upto + 1, bucket_s) if b not in blobs]
-        store.replace_flow_buckets(self.source_id, blobs, emptied, now, self.config.retention)
-        store.set_metric_values(self.source_id, cleaning_metrics(per_bucket), now,
-                                self.config.retention)  # fmt: skip
+        answers = self.query(start, end)
+        stats, newest = self.kind.write(answers, store, self, start, end, backfilling, now)
         if backfilling:
             mark = int(end.timestamp())  # every bucket before the step's end is complete
         else:
             mark = max(filter(None, [newest, previous]), default=int(start.timestamp()))
         store.write_document(self.source_id, "watermark", {"bucket": mark})
-        stats = totals(per_bucket)
         if backfilling:
             oldest = now - self.config.retention
             done = (end - oldest) / (now - oldest)
@@ -203,21 +196,18 @@ class Source:
                 for answer in answers]  # fmt: skip
 
     def expressions(self, source, start: datetime, end: datetime):
-        """The two ibis expressions of one refresh over the `source` table (also compiled for
-        engines socwall cannot run): pair sums, and per-bucket counts."""
-        config = self.config
+        """The ibis expressions of one refresh over the `source` table (also compiled for
+        engines socwall cannot run), as the source's kind builds them."""
         self.check_columns(source)
         source = source.filter(self.time_filter(source, start, end))
         epoch = self.epoch_seconds(source)
-        bucket_s = int(config.bucket.total_seconds())
-        return query_flows.pair_sums(source, config.columns, epoch, self.networks,
-                                     config.service_ports, bucket_s)  # fmt: skip
+        return self.kind.expressions(source, epoch, self)
 
     def check_columns(self, source) -> None:
         """Every mapped column exists, with a type that can mean what it is mapped to."""
         schema = source.schema()
         config = self.config
-        wanted = {**config.columns, "time": config.time_column}
+        wanted = {**config.columns, **config.metric_columns(), "time": config.time_column}
         if config.partition is not None:
             wanted["partition"] = config.partition.column
         missing = sorted(f"{column} (for {name})" for name, column in wanted.items()
@@ -266,8 +256,8 @@ class Source:
         without a zone: of its wall-clock time, made UTC per bucket afterwards)."""
         column = source[self.config.time_column]
         unit = self.config.time_unit
-        if unit == "timestamp":
-            return column.epoch_seconds().cast("int64")
+        if unit == "timestamp":  # some engines give fractional seconds, and a cast rounds them
+            return column.epoch_seconds().cast("float64").floor().cast("int64")
         if column.type().is_integer():
             return column // UNITS[unit]
         return (column.cast("float64") / UNITS[unit]).floor().cast("int64")

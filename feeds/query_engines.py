@@ -7,7 +7,7 @@ of a table. Errors leave here as QueryError in words, with any password in the U
 
 import threading
 from contextlib import contextmanager
-from datetime import timedelta
+from datetime import UTC, datetime, timedelta
 from urllib.parse import urlsplit
 
 import pyarrow as pa
@@ -135,3 +135,9 @@ def _words(error: Exception, url: str | None = None, password: str | None = None
         text = text.replace(secret, "***")
     text = text.replace(POSTGRES_TIMEOUT, "the query ran past its timeout and was cancelled")
     return text[:300]
+
+
+def newest_time(per_bucket: pa.Table) -> str | None:
+    """ISO time of the latest row in an answer's `last` column (epoch seconds), if any."""
+    last = max((v or 0 for v in per_bucket["last"].to_pylist()), default=0)
+    return datetime.fromtimestamp(last, UTC).isoformat() if last else None

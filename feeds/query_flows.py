@@ -24,8 +24,10 @@ from socwall.feeds.flows import (
     SPECIAL,
     V4_CLASSES,
     Networks,
+    flow_blobs,
     merge_pairs,
 )  # fmt: skip
+from socwall.feeds.query_engines import newest_time
 
 UNKNOWN = 9  # IPv6: Python classifies it
 OCTET = r"(25[0-5]|2[0-4][0-9]|1[0-9][0-9]|[1-9]?[0-9])"
@@ -169,3 +171,47 @@ def boundary_pairs(sums: pa.Table, networks: Networks, bucket_s: int) -> pa.Tabl
         "peer": pa.array(np.where(outbound, dst, src)[crossing], pa.string()),
     })  # fmt: skip
     return merge_pairs([table, table.slice(0, 0)], bucket_s)  # sums pairs named two ways
+
+
+def expressions(source, epoch, query_source) -> list:
+    """The engine's work for one refresh of a flows query source."""
+    config = query_source.config
+    bucket_s = int(config.bucket.total_seconds())
+    return list(pair_sums(source, config.columns, epoch, query_source.networks,
+                          config.service_ports, bucket_s))  # fmt: skip
+
+
+def write(answers, store, query_source, start, end, backfilling: bool, now) -> tuple[dict, int]:
+    """Replace the asked buckets' pairs and cleaning counts; the stats and newest bucket."""
+    pair_table, per_bucket = answers
+    config, source_id = query_source.config, query_source.source_id
+    bucket_s = int(config.bucket.total_seconds())
+    pairs = boundary_pairs(pair_table, query_source.networks, bucket_s)
+    blobs = flow_blobs(pairs) if pairs.num_rows else {}
+    seen = [int(b) for b in per_bucket["bucket"].to_pylist()]
+    upto = int(end.timestamp()) - bucket_s if backfilling else max([*seen, *blobs], default=0)
+    emptied = [b for b in range(int(start.timestamp()), upto + 1, bucket_s) if b not in blobs]
+    store.replace_flow_buckets(source_id, blobs, emptied, now, config.retention)
+    store.set_metric_values(source_id, cleaning_metrics(per_bucket), now, config.retention)
+    return totals(per_bucket), max(seen, default=None)
+
+
+def cleaning_metrics(per_bucket) -> dict[str, dict[int, float]]:
+    """Flows repaired (recorded backwards) and ports cleared, per bucket, as the file source
+    counts them for the panel's cleaning line."""
+    buckets = per_bucket["bucket"].to_pylist()
+    return {name: {int(b): float(v) for b, v in zip(buckets, per_bucket[name].to_pylist(),
+                                                     strict=True) if v}
+            for name in ("repaired", "cleared")}  # fmt: skip
+
+
+def totals(per_bucket) -> dict:
+    """The refresh's counts for the source status; `newest` is the latest row's time."""
+    column = lambda name: [v or 0 for v in per_bucket[name].to_pylist()]  # noqa: E731
+    bad = sum(column("bad_rows"))
+    return {"rows": sum(column("rows")) - bad, "bad_rows": bad, "warnings": [],
+            "repaired": sum(column("repaired")), "ports_cleared": sum(column("cleared")),
+            "special": sum(column("special")),
+            "newest": newest_time(per_bucket)}  # fmt: skip
+
+

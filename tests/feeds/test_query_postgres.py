@@ -13,8 +13,16 @@ from socwall.dashboard.clock import Clock
 from socwall.dashboard.jobs import run_panel, run_source
 from socwall.feeds import query
 from socwall.feeds.query_engines import QueryError
+
 from tests.feeds import query_data as qd
-from tests.feeds.test_query_flows import BUCKETS, NOW, START, payload_without_names, query_config, wall
+from tests.feeds.test_query_flows import (
+    BUCKETS,
+    NOW,
+    START,
+    payload_without_names,
+    query_config,
+    wall,
+)
 
 SERVER = os.environ.get("SOCWALL_TEST_POSTGRES", "postgres://postgres@127.0.0.1:5432")
 pytestmark = pytest.mark.postgres
