@@ -60,7 +60,9 @@ def spark_session(master: str | None):
     builder = SparkSession.builder.appName("socwall").master(master or "local[2]")
     for key, value in SPARK_SETTINGS.items():
         builder = builder.config(key, value)
-    return builder.getOrCreate()
+    session = builder.getOrCreate()
+    session.sparkContext.setLogLevel("ERROR")  # its warnings print whole query plans
+    return session
 
 
 SPARK_SETTINGS = {
@@ -68,6 +70,7 @@ SPARK_SETTINGS = {
     "spark.sql.shuffle.partitions": "4",
     "spark.sql.session.timeZone": "UTC",
     "spark.driver.memory": "1g",
+    "spark.ui.showConsoleProgress": "false",
 }
 
 

@@ -56,7 +56,9 @@ def pair_sums(source, columns, epoch, networks: Networks, service_ports, bucket_
         (src_kind == EXTERNAL) & (dst_kind == INTERNAL))  # fmt: skip
     maybe = (src_kind == UNKNOWN) | (dst_kind == UNKNOWN)
     special = (src_kind == SPECIAL) | (dst_kind == SPECIAL)
-    kept = grouped.filter(~bad & (crossing | maybe))
+    # `connections < 0` never holds; naming a sum keeps the optimizer (Spark's) from pushing
+    # the classification below the grouping, where it would run once per row, not per pair
+    kept = grouped.filter((~bad & (crossing | maybe)) | (grouped.connections < 0))
     pairs = kept.group_by(["bucket", "src_ip", "dst_ip"]).aggregate(
         bytes_out=kept.bytes_out.sum(), bytes_in=kept.bytes_in.sum(),
         connections=kept.connections.sum())  # fmt: skip
