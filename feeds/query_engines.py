@@ -100,6 +100,19 @@ def run(con, engine: str, expr, timeout: timedelta, url: str | None = None) -> p
     return result
 
 
+def materialize(con, engine: str, expr, timeout: timedelta):
+    """The relation computed into a temporary table of the engine (ibis `cache`), under the
+    same timeout; `.release()` drops it."""
+    seconds = timeout.total_seconds()
+    try:
+        with _deadline(con, engine, seconds) as timer:
+            return expr.cache()
+    except Exception as error:
+        if timer.fired:
+            raise QueryError(f"the query ran past its timeout ({seconds:g} s); cancelled") from None
+        raise QueryError(f"the query failed: {_words(error)}") from None
+
+
 class _Timer:
     fired = False
 

@@ -8,8 +8,9 @@ import ibis
 from socwall.feeds.query_engines import newest_time
 
 
-def expressions(source, epoch, query_source) -> list:
-    """One expression: a row per bucket, a column per metric, plus rows and the newest time."""
+def expressions(source, epoch, query_source, stage) -> list:
+    """One expression: a row per bucket, a column per metric, plus rows and the newest time
+    (one answer: nothing to `stage`)."""
     config = query_source.config
     bucket_s = int(config.bucket.total_seconds())
     rows = source.mutate(epoch=epoch, bucket=(epoch // bucket_s) * bucket_s)

@@ -35,7 +35,8 @@ IPV4 = rf"^{OCTET}\.{OCTET}\.{OCTET}\.{OCTET}$"  # no leading zeros: 010.0.0.1 i
 COUNTS = ("bytes_out", "bytes_in", "packets_out", "packets_in")
 
 
-def pair_sums(source, columns, epoch, networks: Networks, service_ports, bucket_s: int):
+def pair_sums(source, columns, epoch, networks: Networks, service_ports, bucket_s: int,
+              stage=lambda relation: relation):  # fmt: skip
     """Per bucket and (src, dst): bytes each way and connections, of flows that may cross the
     boundary; plus, per bucket, how many rows were read, unreadable, repaired and cleared.
 
@@ -48,8 +49,8 @@ def pair_sums(source, columns, epoch, networks: Networks, service_ports, bucket_
         bytes_out=rows.bytes_out.sum(), bytes_in=rows.bytes_in.sum(), connections=rows.count(),
         repaired=rows.repaired.sum(), cleared=rows.cleared.sum(), last=rows.epoch.max(),
     )  # fmt: skip
-    grouped = grouped.mutate(src_kind=address_kind(grouped.src_ip, networks),
-                             dst_kind=address_kind(grouped.dst_ip, networks))  # fmt: skip
+    grouped = stage(grouped.mutate(src_kind=address_kind(grouped.src_ip, networks),
+                                   dst_kind=address_kind(grouped.dst_ip, networks)))  # fmt: skip
     src_kind, dst_kind = grouped.src_kind, grouped.dst_kind
     bad = ~grouped.in_range | (src_kind == INVALID) | (dst_kind == INVALID)
     crossing = ((src_kind == INTERNAL) & (dst_kind == EXTERNAL)) | (
@@ -175,12 +176,12 @@ def boundary_pairs(sums: pa.Table, networks: Networks, bucket_s: int) -> pa.Tabl
     return merge_pairs([table, table.slice(0, 0)], bucket_s)  # sums pairs named two ways
 
 
-def expressions(source, epoch, query_source) -> list:
+def expressions(source, epoch, query_source, stage) -> list:
     """The engine's work for one refresh of a flows query source."""
     config = query_source.config
     bucket_s = int(config.bucket.total_seconds())
     return list(pair_sums(source, config.columns, epoch, query_source.networks,
-                          config.service_ports, bucket_s))  # fmt: skip
+                          config.service_ports, bucket_s, stage))  # fmt: skip
 
 
 def write(answers, store, query_source, start, end, backfilling: bool, now) -> tuple[dict, int]:
