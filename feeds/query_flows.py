@@ -78,13 +78,18 @@ def mapped(source, columns: dict[str, str], epoch):
     return source.select(
         epoch=epoch,
         proto=field["proto"].cast("string").lower() if "proto" in field else ibis.null("string"),
-        src_ip=field["src_ip"].cast("string").strip(),
-        dst_ip=field["dst_ip"].cast("string").strip(),
+        src_ip=trimmed(field["src_ip"]), dst_ip=trimmed(field["dst_ip"]),
         **{p: field[p].cast("int64") if p in field else ibis.null("int64")
            for p in ("src_port", "dst_port")},
         **{c: field[c].cast("int64") if c in field else ibis.literal(0, "int64") for c in COUNTS},
         duration=field["duration"].cast("float64") if "duration" in field else ibis.literal(0.0),
     )  # fmt: skip
+
+
+def trimmed(column):
+    """Text without surrounding white space. Not ibis `strip()`: its Spark SQL writes the
+    form feed as '\\f', which Spark reads as the letter f (fd00::10 became d00::10)."""
+    return column.cast("string").re_replace(r"^\s+|\s+$", "")
 
 
 def cleaned(rows, service_ports: list[int]):
