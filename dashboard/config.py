@@ -352,9 +352,10 @@ def _check_own_source(config: WallConfig, widget, panel: PanelBase, key: str) ->
     if source is None:
         known = ", ".join(sorted(config.sources)) or "none are defined"
         return [f"{key}.source: unknown source '{panel.source}' (sources: {known})"]
-    if source.type not in widget.source_types:
+    provided = getattr(source, "provides", source.type)  # a query source stands in for a kind
+    if provided not in widget.source_types:
         wanted = " or ".join(widget.source_types)
-        return [f"{key}.source: {panel.widget} needs a {wanted} source, not '{source.type}'"]
+        return [f"{key}.source: {panel.widget} needs a {wanted} source, not '{provided}'"]
     return [f"{key}.options.{k}: {msg}" for k, msg in widget.check(panel.options, source)]
 
 

@@ -218,6 +218,22 @@ class Store:
             return pd.DataFrame(columns=["host", "peer", "bytes", "connections", "bucket"])
         return pd.concat(frames, ignore_index=True)
 
+    def replace_flow_buckets(self, source_id: str, blobs: dict[int, str], emptied: list[int],
+                             now: datetime, retention: timedelta) -> None:  # fmt: skip
+        """Set whole flow buckets (a source that can ask a bucket again, e.g. a query source):
+        each bucket in `blobs` holds that one blob afterwards, each in `emptied` nothing."""
+        pipe = self.redis.pipeline(transaction=True)
+        for start in emptied:
+            pipe.delete(self.keys.flow_bucket(source_id, start))
+        cutoff = (now - retention).timestamp()
+        for start, blob in blobs.items():
+            if start >= cutoff:
+                key = self.keys.flow_bucket(source_id, start)
+                pipe.delete(key)
+                pipe.rpush(key, blob)
+                pipe.expire(key, _ttl(datetime.fromtimestamp(start, UTC) + retention, now))
+        pipe.execute()
+
     def auth_events(self, source_id: str, start: datetime, end: datetime) -> list[dict]:
         """Events with start <= ts < end, from the day lists that cover the range."""
         pipe = self.redis.pipeline(transaction=False)

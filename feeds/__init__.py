@@ -5,7 +5,7 @@ whose `ingest(store, now)` reads what is new and writes it to the store, returni
 """
 
 from socwall.dashboard.contracts import SourceModule, check_registry
-from socwall.feeds import auth, changes, events, flows, kev, news, probe, prometheus
+from socwall.feeds import auth, changes, events, flows, kev, news, probe, prometheus, query
 
 SOURCES = {
     "events": events,
@@ -16,6 +16,7 @@ SOURCES = {
     "prometheus": prometheus,
     "changes": changes,
     "probe": probe,
+    "query": query,
 }
 
 check_registry(SOURCES, SourceModule)

@@ -1,0 +1,141 @@
+"""A top-talkers refresh through the `query` source over a big day-partitioned Parquet flow table:
+its cost follows the window asked for, not the size of the table (partition pruning).
+
+    python bench/lake_scale.py generate --rows 100000000 --days 14   # once: ~3 GB, kept out of git
+    python bench/lake_scale.py measure [--engine duckdb|pyspark]
+    SOCWALL_LAKE_DATA=bench/.data/lake_10m python bench/lake_scale.py generate --rows 10000000
+
+`measure` runs, for windows of 1 h, 24 h and 7 d, (a) the query source's own two queries and
+(b) a plain DuckDB SQL query of the same aggregation on the same files, each in a fresh
+subprocess, and prints seconds, the ratio socwall/plain and the subprocess's peak RSS.
+"""
+
+import argparse
+import json
+import os
+import resource
+import subprocess
+import sys
+import time
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+# bench/.data is in .gitignore; SOCWALL_LAKE_DATA picks another table (e.g. a smaller one)
+DATA = Path(os.environ.get("SOCWALL_LAKE_DATA", ROOT / "bench" / ".data" / "lake_flows"))
+FIRST_DAY = datetime(2024, 3, 1, tzinfo=UTC)
+COLUMNS = {"src_ip": "srcaddr", "dst_ip": "dstaddr", "src_port": "srcport", "dst_port": "dstport",
+           "proto": "protocol", "bytes_out": "srcbytes", "bytes_in": "dstbytes"}  # fmt: skip
+WINDOWS = {"1h": timedelta(hours=1), "24h": timedelta(days=1), "7d": timedelta(days=7)}
+
+
+def generate(rows: int, days: int, out: Path) -> None:
+    """Flows spread evenly over `days`: 300 internal hosts with 17 external peers each (5,100
+    pairs, all active in every 5-minute bucket), one folder per day."""
+    import duckdb
+
+    out.mkdir(parents=True, exist_ok=True)
+    step = days * 86400 / rows
+    started = time.perf_counter()
+    duckdb.sql(f"""
+        COPY (
+          SELECT TIMESTAMPTZ '{FIRST_DAY:%Y-%m-%d} 00:00:00+00' + to_microseconds(CAST(i * {step} * 1e6 AS BIGINT)) AS ts,
+                 CAST(CAST(TIMESTAMPTZ '{FIRST_DAY:%Y-%m-%d} 00:00:00+00' + to_microseconds(CAST(i * {step} * 1e6 AS BIGINT)) AS DATE) AS VARCHAR) AS day,
+                 '172.16.' || (i % 300 // 100) || '.' || (i % 100) AS srcaddr,
+                 '198.18.' || ((i % 300 * 17 + (i * 2654435761) % 17) // 256) || '.' || ((i % 300 * 17 + (i * 2654435761) % 17) % 256) AS dstaddr,
+                 CAST(40000 + i % 20000 AS INTEGER) AS srcport, CAST(443 AS INTEGER) AS dstport, 'TCP' AS protocol,
+                 CAST(100 + (i * 2654435761) % 50000 AS BIGINT) AS srcbytes, CAST(60 + i % 9000 AS BIGINT) AS dstbytes
+          FROM range({rows}) t(i)
+        ) TO '{out}' (FORMAT PARQUET, PARTITION_BY (day), OVERWRITE_OR_IGNORE)
+    """)  # fmt: skip
+    size = sum(p.stat().st_size for p in out.rglob("*.parquet"))
+    print(f"wrote {rows:,} rows over {days} days to {out}: {size / 2**30:.1f} GiB "
+          f"in {time.perf_counter() - started:.0f} s")  # fmt: skip
+
+
+def socwall_refresh(engine: str, window: str) -> dict:
+    """One refresh of a query source whose retention is the window (child process)."""
+    sys.path.insert(0, str(ROOT))
+    from socwall.feeds import query
+
+    now = last_time()
+    config = query.QueryConfig(
+        type="query", engine=engine, kind="flows", parquet=str(DATA / "**" / "*.parquet"),
+        time_column="ts", partition={"column": "day"}, columns=COLUMNS,
+        retention=WINDOWS[window], backfill_step="30d", timeout="30m",
+    )  # fmt: skip
+    source = query.Source(config, "bench")
+    started = time.perf_counter()
+    pairs, per_bucket = source.query(now - WINDOWS[window], now + timedelta(minutes=5))
+    seconds = time.perf_counter() - started
+    return {"seconds": seconds, "pairs": pairs.num_rows, "rows": sum(per_bucket["rows"].to_pylist())}
+
+
+def plain_duckdb(window: str) -> dict:
+    """The same sums by hand: per 5-minute bucket and address pair, flows from inside out."""
+    import duckdb
+
+    now = last_time()
+    start = now - WINDOWS[window]
+    started = time.perf_counter()
+    answer = duckdb.sql(f"""
+        SELECT epoch(ts)::BIGINT // 300 * 300 AS bucket, srcaddr, dstaddr, sum(srcbytes), count(*)
+        FROM read_parquet('{DATA}/**/*.parquet', hive_partitioning = true)
+        WHERE day BETWEEN '{start - timedelta(days=1):%Y-%m-%d}' AND '{now:%Y-%m-%d}'
+          AND ts >= TIMESTAMPTZ '{start.isoformat()}' AND ts < TIMESTAMPTZ '{(now + timedelta(minutes=5)).isoformat()}'
+          AND srcaddr LIKE '172.16.%' AND dstaddr NOT LIKE '172.16.%'
+        GROUP BY ALL
+    """).fetch_arrow_table()  # fmt: skip
+    return {"seconds": time.perf_counter() - started, "pairs": answer.num_rows}
+
+
+def last_time() -> datetime:
+    days = sorted(p.name.split("=", 1)[1] for p in DATA.glob("day=*"))
+    return datetime.fromisoformat(days[-1]).replace(tzinfo=UTC) + timedelta(hours=23)
+
+
+def in_child(kind: str, engine: str, window: str) -> dict:
+    """Run one measurement in a fresh interpreter: its peak RSS is that query's alone."""
+    command = [sys.executable, __file__, "child", kind, engine, window]
+    result = json.loads(subprocess.run(command, check=True, capture_output=True, text=True).stdout)
+    return result
+
+
+def measure(engine: str) -> None:
+    print(f"engine {engine}, table {DATA} ({sum(1 for _ in DATA.rglob('*.parquet'))} files)")
+    print(f"{'window':>6} {'socwall s':>10} {'plain s':>8} {'ratio':>6} {'pairs':>9} "
+          f"{'rows read':>12} {'socwall MiB':>12} {'plain MiB':>10}")  # fmt: skip
+    for window in WINDOWS:
+        ours = in_child("socwall", engine, window)
+        plain = in_child("plain", "duckdb", window)
+        print(f"{window:>6} {ours['seconds']:10.2f} {plain['seconds']:8.2f} "
+              f"{ours['seconds'] / plain['seconds']:6.1f} {ours['pairs']:9,} {ours['rows']:12,} "
+              f"{ours['peak_mib']:12.0f} {plain['peak_mib']:10.0f}")  # fmt: skip
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    sub = parser.add_subparsers(dest="command", required=True)
+    gen = sub.add_parser("generate")
+    gen.add_argument("--rows", type=int, default=100_000_000)
+    gen.add_argument("--days", type=int, default=14)
+    run = sub.add_parser("measure")
+    run.add_argument("--engine", default="duckdb", choices=["duckdb", "pyspark"])
+    child = sub.add_parser("child")
+    child.add_argument("kind")
+    child.add_argument("engine")
+    child.add_argument("window")
+    args = parser.parse_args()
+    if args.command == "generate":
+        generate(args.rows, args.days, DATA)
+    elif args.command == "measure":
+        measure(args.engine)
+    else:
+        result = socwall_refresh(args.engine, args.window) if args.kind == "socwall" else plain_duckdb(args.window)
+        peaks = (resource.getrusage(who).ru_maxrss for who in (resource.RUSAGE_SELF, resource.RUSAGE_CHILDREN))
+        result["peak_mib"] = max(peaks) / 1024  # children: Spark's JVM
+        print(json.dumps(result))
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,159 @@
+"""Connecting to the engine that holds the data, and running one ibis expression with a timeout.
+
+Every engine is an ibis backend; socwall builds one expression per refresh and sends it. DuckDB
+and Spark may read Parquet files (a path or glob, hive-partitioned directories included) instead
+of a table. Errors leave here as QueryError in words, with any password in the URL masked.
+"""
+
+import threading
+from contextlib import contextmanager
+from datetime import UTC, datetime, timedelta
+from urllib.parse import urlsplit
+
+import pyarrow as pa
+
+ENGINES = ("duckdb", "postgres", "pyspark", "trino", "impala", "clickhouse")
+LIVE_ENGINES = ("duckdb", "postgres", "pyspark")  # the ones socwall's CI runs for real
+
+
+POSTGRES_TIMEOUT = "canceling statement due to statement timeout"
+
+
+class QueryError(Exception):
+    """The engine could not answer; the message says why and never holds a password."""
+
+
+def masked(url: str | None) -> str:
+    """The URL with its password replaced by ***, for messages and /healthz."""
+    if not url:
+        return ""
+    parts = urlsplit(url)
+    if parts.password is None:
+        return url
+    return url.replace(f":{parts.password}@", ":***@", 1)
+
+
+def connect(engine: str, url: str | None, password: str | None = None):
+    """An ibis backend for `engine`: DuckDB in memory when no URL, else `ibis.connect(url)`."""
+    import ibis  # imported here: a wall without query sources does not pay for it
+
+    if engine == "pyspark":
+        return ibis.pyspark.connect(spark_session(url))
+    if engine == "duckdb" and not url:
+        return ibis.duckdb.connect()
+    if engine != "duckdb" and not url:
+        raise QueryError(f"engine {engine} needs a `url`")
+    if password and urlsplit(url).password is None:
+        parts = urlsplit(url)
+        url = url.replace(f"//{parts.username}@", f"//{parts.username}:{password}@", 1)
+    try:
+        return ibis.connect(url)
+    except Exception as error:  # each driver raises its own kind; all mean "cannot connect"
+        reason = _words(error, url, password)
+        raise QueryError(f"cannot connect to {masked(url)}: {reason}") from None
+
+
+def spark_session(master: str | None):
+    """The process's SparkSession (Spark allows one), in local mode unless a master URL is given."""
+    from pyspark.sql import SparkSession
+
+    builder = SparkSession.builder.appName("socwall").master(master or "local[2]")
+    for key, value in SPARK_SETTINGS.items():
+        builder = builder.config(key, value)
+    session = builder.getOrCreate()
+    session.sparkContext.setLogLevel("ERROR")  # its warnings print whole query plans
+    return session
+
+
+SPARK_SETTINGS = {
+    "spark.ui.enabled": "false",
+    "spark.sql.shuffle.partitions": "4",
+    "spark.sql.session.timeZone": "UTC",
+    "spark.driver.memory": "1g",
+    "spark.ui.showConsoleProgress": "false",
+}
+
+
+def table(con, engine: str, name: str | None, parquet: str | None):
+    """The source table: a named table, or Parquet files read by DuckDB or Spark."""
+    try:
+        if parquet is not None:
+            if engine == "duckdb":
+                return con.read_parquet(parquet, hive_partitioning=True)
+            return con.read_parquet(parquet)
+        return con.table(name)
+    except Exception as error:
+        where = parquet if parquet is not None else f"table {name}"
+        raise QueryError(f"cannot read {where}: {_words(error)}") from None
+
+
+def run(con, engine: str, expr, timeout: timedelta, url: str | None = None) -> pa.Table:
+    """The expression's result as Arrow; QueryError when it fails or runs past `timeout`."""
+    seconds = timeout.total_seconds()
+    try:
+        with _deadline(con, engine, seconds) as timer:
+            result = con.to_pyarrow(expr)
+    except Exception as error:
+        if timer.fired:
+            raise QueryError(f"the query ran past its timeout ({seconds:g} s); cancelled") from None
+        raise QueryError(f"the query failed: {_words(error, url)}") from None
+    return result
+
+
+def materialize(con, engine: str, expr, timeout: timedelta):
+    """The relation computed into a temporary table of the engine (ibis `cache`), under the
+    same timeout; `.release()` drops it."""
+    seconds = timeout.total_seconds()
+    try:
+        with _deadline(con, engine, seconds) as timer:
+            return expr.cache()
+    except Exception as error:
+        if timer.fired:
+            raise QueryError(f"the query ran past its timeout ({seconds:g} s); cancelled") from None
+        raise QueryError(f"the query failed: {_words(error)}") from None
+
+
+class _Timer:
+    fired = False
+
+
+@contextmanager
+def _deadline(con, engine: str, seconds: float):
+    """Cancel the running query when `seconds` pass: each engine has its own way."""
+    state = _Timer()
+    if engine == "postgres":
+        con.raw_sql(f"SET statement_timeout = {int(seconds * 1000)}").close()
+    cancel = {"duckdb": lambda: con.con.interrupt(),
+              "pyspark": lambda: con._session.sparkContext.cancelAllJobs()}.get(engine)  # fmt: skip
+
+    def fire():
+        state.fired = True
+        cancel()
+
+    timer = threading.Timer(seconds, fire) if cancel else None
+    if timer:
+        timer.daemon = True
+        timer.start()
+    try:
+        yield state
+    finally:
+        if timer:
+            timer.cancel()
+
+
+def _words(error: Exception, url: str | None = None, password: str | None = None) -> str:
+    """An engine error in one line: the first line of its message, secrets removed."""
+    text = str(error).strip().splitlines()[0] if str(error).strip() else type(error).__name__
+    if url:
+        text = text.replace(url, masked(url))
+    secret = password or (urlsplit(url).password if url else None)
+    if secret:
+        text = text.replace(secret, "***")
+    text = text.replace(POSTGRES_TIMEOUT, "the query ran past its timeout and was cancelled")
+    return text[:300]
+
+
+def newest_time(per_bucket: pa.Table) -> str | None:
+    """ISO time of the latest row in an answer's `last` column (epoch seconds), if any."""
+    last = max((v or 0 for v in per_bucket["last"].to_pylist()), default=0)
+    return datetime.fromtimestamp(last, UTC).isoformat() if last else None

@@ -1,0 +1,79 @@
+"""The `query` source on Apache Spark in local mode (pyspark from PyPI, Java from apt): the same
+Parquet files give the file source's pairs and the DuckDB engine's metric series; a query past
+its timeout is cancelled. Run alone with `pytest -m spark`; CI runs them with the rest."""
+
+import shutil
+import time
+from datetime import timedelta
+
+import pyarrow.parquet as pq
+import pytest
+from socwall.dashboard.clock import Clock
+from socwall.dashboard.jobs import run_source
+from socwall.feeds import query
+from socwall.feeds.query_engines import QueryError, spark_session
+
+from tests.feeds import query_data as qd
+from tests.feeds.test_query_events import NOW as EVENTS_NOW
+from tests.feeds.test_query_events import demo_events, demo_metrics, lake
+from tests.feeds.test_query_flows import BUCKETS, NOW, START, query_config
+
+pytestmark = [
+    pytest.mark.spark,
+    pytest.mark.skipif(shutil.which("java") is None, reason="Spark needs a Java runtime"),
+]
+pyspark = pytest.importorskip("pyspark", reason="the spark extra is not installed")
+
+
+@pytest.fixture(scope="module")
+def spark():
+    """One local Spark for the module: starting it costs seconds."""
+    session = spark_session(None)
+    yield session
+    session.stop()
+
+
+def test_spark_over_parquet_gives_the_file_sources_pairs(spark, tmp_path, store):
+    from socwall.feeds import flows
+
+    rows = qd.vast_rows(START, 3000)
+    csv_path, parquet_path = qd.vast_csv(rows, tmp_path / "f.csv"), qd.vast_parquet(rows, tmp_path / "f.parquet")
+    file_stats = flows.Source(flows.FlowsConfig(type="flows", path=str(csv_path), format="vast"), "files").ingest(store, NOW)
+    stats = query.Source(query_config(engine="pyspark", parquet=str(parquet_path)), "spark").ingest(store, NOW)
+    assert (stats["rows"], stats["bad_rows"], stats["repaired"]) == (file_stats["rows"], file_stats["bad_rows"], file_stats["repaired"])
+    file_pairs = qd.stored_pairs(store, "files", BUCKETS)
+    assert len(file_pairs) > 500 and qd.stored_pairs(store, "spark", BUCKETS) == file_pairs
+
+
+def test_spark_and_duckdb_give_the_same_metric_series(spark, tmp_path, store, redis_url, prefix):
+    _, table = demo_events(tmp_path)
+    pq.write_table(table, tmp_path / "events.parquet")
+    where = {"parquet": str(tmp_path / "events.parquet")}
+    for engine in ("duckdb", "pyspark"):
+        query.Source(query.QueryConfig(**lake(engine, **where)), engine).ingest(store, EVENTS_NOW)
+    ranges = [(EVENTS_NOW - timedelta(days=9), EVENTS_NOW)]
+    for metric in demo_metrics():
+        duck = store.metric_series("duckdb", metric, ranges)
+        assert duck.sum() > 0 and store.metric_series("pyspark", metric, ranges).to_dict() == duck.to_dict()
+
+
+def test_a_spark_query_past_its_timeout_is_cancelled(spark, store):
+    spark.range(0, 10**12).selectExpr(
+        "timestamp'2024-03-01 12:00:00' AS ts", "concat('172.16.0.', id % 200) AS src",
+        "concat('203.0.113.', id % 250) AS dst", "id AS bytes").createOrReplaceTempView("endless")
+    config = query_config(engine="pyspark", table="endless", timeout="3s",
+                          columns={"src_ip": "src", "dst_ip": "dst", "bytes_out": "bytes"})
+    started = time.monotonic()
+    with pytest.raises(QueryError, match="ran past its timeout"):
+        query.Source(config, "lake").ingest(store, NOW)
+    assert time.monotonic() - started < 30
+    assert spark.range(3).count() == 3  # the session survives the cancel
+
+
+def test_spark_source_through_the_job_runner_reports_ok(spark, tmp_path, store, redis_url, prefix):
+    from tests.feeds.test_query_flows import wall
+
+    path = qd.vast_parquet(qd.vast_rows(START, 200), tmp_path / "f.parquet")
+    config = wall(redis_url, prefix, {"lake": query_config(engine="pyspark", parquet=str(path)).model_dump(mode="json")})
+    status = run_source(config, "lake", store, Clock(replay_start=NOW, frozen=True))
+    assert status["status"] == "ok" and status["rows"] > 0, status
