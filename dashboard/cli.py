@@ -226,10 +226,11 @@ def cmd_worker(args) -> int:
     log.info("worker %s started; store %s", leader.worker_id, describe_url(watch.config.store))
     if notice := store.check_persistence():
         log.warning("%s; see README 'Redis persistence'", notice)
-    if store.keys.prefix != config.store.prefix and store.has_history_under(config.store.prefix):
+    plain_prefix = watch.config.store.prefix
+    if store.keys.prefix != plain_prefix and store.has_history_under(plain_prefix):
         log.warning(
             "keys under %s:* (history from before store.cluster_keys) are not read; see README "
-            "'Redis: Sentinel and Cluster'", config.store.prefix,
+            "'Redis: Sentinel and Cluster'", plain_prefix,
         )  # fmt: skip
     leader.heartbeat_file = Path(args.heartbeat_file) if args.heartbeat_file else None
     stop, reload, this_round = threading.Event(), threading.Event(), threading.Event()
