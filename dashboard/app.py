@@ -7,7 +7,7 @@ from urllib.parse import parse_qs
 
 from dash import MATCH, ClientsideFunction, Dash, Input, Output, State, ctx, html, no_update
 from flask import Response, jsonify
-from socwall.dashboard import layout
+from socwall.dashboard import http_security, layout
 from socwall.dashboard.clock import Clock, utc_now
 from socwall.dashboard.config import WallConfig
 from socwall.dashboard.config_watch import config_version, config_warnings, layout_version
@@ -46,6 +46,9 @@ def create_app(
     _register_panels(app, config, store)
     _register_strip(app, config, store, clock, config_problem)
     _register_healthz(app, config, store, config_problem)
+    web = config.web
+    http_security.install(app, web.frame_ancestors, web.max_request_bytes,
+                          [panel.id for panel in config.panels()])  # fmt: skip
     return app
 
 

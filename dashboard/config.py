@@ -75,6 +75,23 @@ class WebConfig(Strict):
     kiosk: bool = Field(False, description="hide all chrome and the cursor on every screen")
     rotate: Duration | None = Field(None, description="show the next page after this long")
     stale_after: int = Field(3, ge=1, description="missed refreshes before a panel turns stale")
+    frame_ancestors: list[str] = Field(
+        default_factory=lambda: ["'none'"],
+        description="who may show the wall in a frame: 'none', 'self' or origins (https://x)",
+    )
+    max_request_bytes: int = Field(
+        65536, ge=4096, le=16 << 20, description="larger request bodies are refused (413)"
+    )
+
+    @field_validator("frame_ancestors")
+    @classmethod
+    def _sources(cls, sources: list[str]) -> list[str]:
+        for source in sources:
+            if source not in ("'none'", "'self'") and not re.match(r"^https?://[\w.*:-]+$", source):
+                raise ValueError(f"{source!r} is not 'none', 'self' or an origin like https://x.org")
+        if "'none'" in sources and len(sources) > 1:
+            raise ValueError("'none' cannot be combined with other sources")
+        return sources
 
 
 class SchedulerConfig(Strict):
