@@ -1,7 +1,6 @@
 """Access: with auth on, every route the app registers refuses callers without credentials."""
 
 import base64
-import json
 import logging
 import threading
 
