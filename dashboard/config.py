@@ -352,7 +352,8 @@ def _message(error: dict) -> str:
         )
         return f"unknown {key} '{context['tag']}'; expected one of {expected}"
     message = error["msg"].removeprefix("Value error, ").replace("Input should be", "expected")
-    if kind not in ("value_error", "assertion_error") and "input" in error:
+    secret = any(w in str(part) for part in loc for w in ("token", "secret", "password", "users"))
+    if kind not in ("value_error", "assertion_error") and "input" in error and not secret:
         message += f', got "{error["input"]}"' if not isinstance(error["input"], dict) else ""
     return message
 

@@ -201,6 +201,17 @@ def test_config_errors_name_the_key(tmp_path):
     ]
 
 
+def test_a_secret_of_the_wrong_type_is_not_echoed_in_the_error(tmp_path):
+    raw = raw_config(tmp_path, "redis://127.0.0.1:6379/0", "p", token=12345678901234567890)
+    raw["access"] = {"auth": "basic", "basic": {"users": {"alice": 98765432109876}}}
+    with pytest.raises(ConfigError) as caught:
+        parse_config(raw)
+    assert sorted(caught.value.problems) == [
+        "access.basic.users.alice: expected a valid string",
+        "screens.lobby.token: expected a valid string",
+    ]
+
+
 def test_token_never_reaches_the_logs_of_a_real_werkzeug_server(tmp_path, redis_url, prefix, store, caplog):
     import requests
 
