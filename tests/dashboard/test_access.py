@@ -53,27 +53,46 @@ def every_route(app) -> list[tuple[str, str]]:
     return routes
 
 
-def test_every_route_but_livez_refuses_without_credentials_and_answers_with_them(basic_app):
-    client = basic_app.server.test_client()
-    routes = every_route(basic_app)
+PROXY = {"auth": "proxy_header", "proxy_header": {"trusted_proxies": ["10.9.0.0/16"]}}
+SIGN_INS = {  # mode: (access config, environ of a caller without and with credentials)
+    "basic": (basic_access, {}, {"HTTP_AUTHORIZATION": basic_header()["Authorization"]}),
+    "proxy_header": (lambda: PROXY, {"REMOTE_ADDR": "10.8.0.1", "HTTP_X_FORWARDED_USER": "eve"},
+                     {"REMOTE_ADDR": "10.9.0.7", "HTTP_X_FORWARDED_USER": "alice"}),
+}  # fmt: skip
+
+
+@pytest.mark.parametrize("mode", SIGN_INS)
+def test_every_route_but_livez_refuses_without_credentials_and_answers_with_them(mode, tmp_path, redis_url, prefix, store):
+    access, anonymous_env, signed_in_env = SIGN_INS[mode]
+    app = create_app(parse_config(raw_config(tmp_path, redis_url, prefix, access())), store, Clock())
+    client = app.server.test_client()
+    routes = every_route(app)
     assert len(routes) >= 13 and ("POST", "/_dash-update-component") in routes
     for method, path in routes:
         body = panel_poll_body("failed", None) if method == "POST" else None
-        anonymous = client.open(path, method=method, json=body)
+        anonymous = client.open(path, method=method, json=body, environ_base=anonymous_env)
         if path == "/livez":
             assert anonymous.status_code == 200
         elif path == "/healthz":  # the only other answer: ok/degraded/down and nothing else
             assert set(anonymous.get_json()) == {"status"}, anonymous.data
         else:
             assert anonymous.status_code == 401, (path, anonymous.status_code)
-            assert anonymous.headers["WWW-Authenticate"].startswith("Basic")
             assert b"figure" not in anonymous.data and b"store" not in anonymous.data
-        wrong = client.open(path, method=method, json=body, headers=basic_header(password="x"))
-        assert wrong.status_code == (200 if path in ("/livez", "/healthz") else 401), path
-        signed_in = client.open(path, method=method, json=body, headers=basic_header())
+            if mode == "basic":
+                assert anonymous.headers["WWW-Authenticate"].startswith("Basic")
+        signed_in = client.open(path, method=method, json=body, environ_base=signed_in_env)
         if path not in ("/_reload-hash", "/static/wall.css"):  # debug-only, Flask's unused dir
             assert signed_in.status_code in (200, 204), (path, signed_in.status_code)
-    assert "store" in client.get("/healthz", headers=basic_header()).get_json()
+    assert "store" in client.get("/healthz", environ_base=signed_in_env).get_json()
+
+
+def test_a_wrong_password_or_unknown_user_is_refused(basic_app):
+    client = basic_app.server.test_client()
+    for user, password in (("alice", "x"), ("mallory", PASSWORD), ("alice", PASSWORD + " ")):
+        assert client.get("/_dash-layout", headers=basic_header(user, password)).status_code == 401
+    assert client.get("/_dash-layout", headers=basic_header()).status_code == 200
+    assert client.get("/_dash-layout", headers=basic_header()).status_code == 200  # remembered
+    assert client.get("/_dash-layout", headers=basic_header(password="y")).status_code == 401
 
 
 def test_unknown_paths_and_options_requests_are_refused_too(basic_app):

@@ -131,3 +131,31 @@ def test_callback_without_a_started_sign_in_is_refused_and_next_stays_local(idp,
     assert browser.get(f"{wall}/oidc/callback?code=x&state=y").status_code == 401
     page = browser.get(f"{wall}/oidc/login?next=//evil.example/", allow_redirects=True)
     assert page.url.startswith(wall) and page.history[-1].headers["Location"] == "/"
+
+
+def test_every_route_but_livez_and_sign_in_refuses_or_redirects_without_a_session(idp, tmp_path, redis_url, prefix, store):
+    from tests.dashboard.test_access import every_route
+
+    raw = events_config(tmp_path, redis_url, prefix)
+    raw["access"] = {"auth": "oidc", "oidc": {"issuer": idp.url, "client_id": CLIENT_ID,
+                     "client_secret": CLIENT_SECRET, "session_secret": "s" * 32}}  # fmt: skip
+    app = create_app(parse_config(raw), store, Clock())
+    client = app.server.test_client()
+    routes = every_route(app)
+    assert ("GET", "/oidc/callback") in routes and ("GET", "/metrics") in routes
+    for method, path in routes:
+        for headers in ({}, HTML):
+            answer = client.open(path, method=method, headers=headers,
+                                 json=panel_poll_body("failed", None) if method == "POST" else None)  # fmt: skip
+            if path == "/livez":
+                assert answer.status_code == 200
+            elif path == "/healthz":
+                assert set(answer.get_json()) == {"status"}
+            elif path == "/oidc/login":  # the sign-in itself: off to the identity provider
+                assert answer.headers["Location"].startswith(f"{idp.url}/authorize?")
+            elif headers and method == "GET" and not path.startswith("/_dash-") and path != "/oidc/callback":
+                assert answer.status_code == 302, path
+                assert answer.headers["Location"].startswith("/oidc/login?next="), path
+            else:
+                assert answer.status_code == 401, (path, headers)
+                assert b"figure" not in answer.data and b"store" not in answer.data
