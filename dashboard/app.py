@@ -7,7 +7,7 @@ from urllib.parse import parse_qs
 
 from dash import MATCH, ClientsideFunction, Dash, Input, Output, State, ctx, html, no_update
 from flask import Response, jsonify
-from socwall.dashboard import http_security, layout
+from socwall.dashboard import access, http_security, layout, screens
 from socwall.dashboard.clock import Clock, utc_now
 from socwall.dashboard.config import WallConfig
 from socwall.dashboard.config_watch import config_version, config_warnings, layout_version
@@ -46,6 +46,7 @@ def create_app(
     _register_panels(app, config, store)
     _register_strip(app, config, store, clock, config_problem)
     _register_healthz(app, config, store, config_problem)
+    access.protect(app, config, store)  # before the callback checks: 401 comes first
     web = config.web
     http_security.install(app, web.frame_ancestors, web.max_request_bytes,
                           [panel.id for panel in config.panels()])  # fmt: skip
@@ -53,8 +54,6 @@ def create_app(
 
 
 def _register_routing(app: Dash, config: WallConfig) -> None:
-    pages = {page.id: page for page in config.pages}
-
     @app.callback(
         Output("page", "children"),
         Output("page-title", "children"),
@@ -67,14 +66,15 @@ def _register_routing(app: Dash, config: WallConfig) -> None:
     )
     def show_page(pathname, search):
         query = parse_qs((search or "").lstrip("?"))
-        page = pages.get((pathname or "/").strip("/"), config.pages[0])
-        kiosk = config.web.kiosk or query.get("kiosk", ["0"])[0] in ("1", "true", "yes")
-        rotate = _rotate_ms(query.get("rotate", [None])[0], config)
+        route = screens.route(config, pathname)
+        page, screen = route.page, route.screen is not None  # a screen is a kiosk, no nav
+        kiosk = screen or config.web.kiosk or query.get("kiosk", ["0"])[0] in ("1", "true", "yes")
+        rotate = route.rotate_ms(config.web.rotate) if screen else _rotate_ms(query, config)
         keep = f"?{search.lstrip('?')}" if search else ""
         return (
             layout.page_grid(page),
             page.title,
-            layout.page_nav(config, page, keep),
+            [] if screen else layout.page_nav(config, page, keep),
             "wall kiosk" if kiosk else "wall desk",
             rotate is None,
             rotate or 60_000,
@@ -87,13 +87,11 @@ def _register_routing(app: Dash, config: WallConfig) -> None:
         prevent_initial_call=True,
     )
     def next_page(_, pathname):
-        ids = [page.id for page in config.pages]
-        current = (pathname or "/").strip("/")
-        position = ids.index(current) if current in ids else 0
-        return f"/{ids[(position + 1) % len(ids)]}"
+        return screens.route(config, pathname).next_path()
 
 
-def _rotate_ms(query_value: str | None, config: WallConfig) -> int | None:
+def _rotate_ms(query: dict, config: WallConfig) -> int | None:
+    query_value = query.get("rotate", [None])[0]
     if query_value is not None:
         try:
             return int(parse_duration(query_value).total_seconds() * 1000)

@@ -109,6 +109,12 @@ def build_parser() -> argparse.ArgumentParser:
         help="path to config.yaml (default: $SOCWALL_CONFIG)",
     )  # fmt: skip
     command("schema", cmd_schema, "print the JSON Schema of config.yaml", config=False)
+    hashing = command(
+        "hash-password", cmd_hash_password,
+        "read a password (prompt, or stdin's first line) and print its hash for access.basic.users",
+        config=False,
+    )  # fmt: skip
+    hashing.add_argument("--method", choices=["scrypt", "pbkdf2"], default="scrypt")
     return parser
 
 
@@ -149,17 +155,41 @@ def cmd_check_config(args) -> int:
         return 2
     overrides = env_overrides(os.environ)
     for path, value in overrides.items():
-        shown = "<set>" if any(w in path for w in ("password", "secret", "token")) else value
+        secret = ("password", "secret", "token", "users")
+        shown = "<set>" if any(w in path for w in secret) else value
         if isinstance(shown, str):
             shown = re.sub(r"//[^@/]*@", "//***@", shown)  # a password inside a URL
         print(f"{args.file}: {path} = {shown!r} (from the environment)")
-    load_config(args.file)
+    config = load_config(args.file)
+    from socwall.dashboard.access import describe_access
+
+    for line in describe_access(config):
+        print(f"{args.file}: {line}")
     print(f"{args.file}: ok")
     return 0
 
 
 def cmd_schema(args) -> int:
     print(json.dumps(WallConfig.model_json_schema(), indent=2))
+    return 0
+
+
+def cmd_hash_password(args) -> int:
+    from socwall.dashboard.access import password_hash
+
+    if sys.stdin.isatty():
+        import getpass
+
+        password = getpass.getpass("Password: ")
+        if getpass.getpass("Again: ") != password:
+            print("hash-password: the two passwords differ", file=sys.stderr)
+            return 2
+    else:
+        password = sys.stdin.readline().rstrip("\r\n")
+    if not password:
+        print("hash-password: empty password", file=sys.stderr)
+        return 2
+    print(password_hash(password, args.method))
     return 0
 
 

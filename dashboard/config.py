@@ -5,12 +5,21 @@ import difflib
 import os
 import re
 from datetime import datetime
+from ipaddress import IPv4Network, IPv6Network, ip_network
 from pathlib import Path
 from typing import Annotated, Any, Literal, Union
 from zoneinfo import ZoneInfo
 
 import yaml
-from pydantic import Field, SecretStr, ValidationError, create_model, field_validator
+from pydantic import (
+    AfterValidator,
+    BeforeValidator,
+    Field,
+    SecretStr,
+    ValidationError,
+    create_model,
+    field_validator,
+)
 from socwall.dashboard.keys import hash_tagged
 from socwall.dashboard.redis_urls import is_cluster_url, is_multi_host, parse_multi_host_url
 from socwall.dashboard.types import Duration, Identifier, Strict, TimeZoneName
@@ -140,6 +149,88 @@ class PageConfig(Strict):
     panels: list[PanelConfig] = Field(min_length=1)
 
 
+PASSWORD_HASH = re.compile(r"^(scrypt:\d+:\d+:\d+|pbkdf2:sha(256|512):\d+)\$[^$]+\$[0-9a-f]{64,}$")
+
+
+def _password_hash(value: SecretStr) -> SecretStr:
+    if not PASSWORD_HASH.match(value.get_secret_value()):
+        raise ValueError(
+            "not a password hash (scrypt:... or pbkdf2:...); write the output of "
+            "`socwall hash-password`, never the password itself"
+        )
+    return value
+
+
+def _long_token(value: SecretStr) -> SecretStr:
+    if len(value.get_secret_value()) < 16:
+        raise ValueError("a screen token needs at least 16 characters, e.g. `openssl rand -hex 16`")
+    return value
+
+
+def _long_secret(value: SecretStr) -> SecretStr:
+    if len(value.get_secret_value()) < 32:
+        raise ValueError("needs at least 32 characters, e.g. `openssl rand -hex 32`")
+    return value
+
+
+def _network(value: Any) -> Any:
+    try:
+        return ip_network(value) if isinstance(value, str) else value
+    except ValueError as error:
+        raise ValueError(f"expected an address or network like 127.0.0.1/32: {error}") from None
+
+
+class BasicAuthConfig(Strict):
+    users: dict[str, Annotated[SecretStr, AfterValidator(_password_hash)]] = Field(
+        min_length=1, description="user name: password hash from `socwall hash-password`"
+    )
+
+
+class OidcConfig(Strict):
+    issuer: str = Field(description="the identity provider's issuer URL, as its discovery says")
+    client_id: str
+    client_secret: SecretStr = Field(description="write ${OIDC_CLIENT_SECRET}, never the secret")
+    scopes: list[str] = Field(["openid", "profile", "email"])
+    session_secret: Annotated[SecretStr, AfterValidator(_long_secret)] = Field(
+        description="signs the session cookie: ${SOCWALL_SESSION_SECRET}, 32+ characters"
+    )
+    session_lifetime: Duration = Field("12h", description="sign in again after this long")
+    redirect_uri: str | None = Field(
+        None, description="the callback URL the IdP knows; default: this server's /oidc/callback"
+    )
+
+    @field_validator("issuer")
+    @classmethod
+    def _https_issuer(cls, issuer: str) -> str:
+        local = re.match(r"^http://(127\.0\.0\.1|localhost|\[::1\])(:\d+)?(/|$)", issuer)
+        if not issuer.startswith("https://") and not local:
+            raise ValueError(f'expected an https:// URL, got "{issuer}"')
+        return issuer
+
+
+class ProxyHeaderConfig(Strict):
+    header: str = Field("X-Forwarded-User", description="the header carrying the user name")
+    trusted_proxies: list[Annotated[IPv4Network | IPv6Network, BeforeValidator(_network)]] = Field(
+        min_length=1, description="the proxy's addresses; the header from any other is ignored"
+    )
+
+
+class AccessConfig(Strict):
+    auth: Literal["none", "basic", "oidc", "proxy_header"] = "none"
+    basic: BasicAuthConfig | None = None
+    oidc: OidcConfig | None = None
+    proxy_header: ProxyHeaderConfig | None = None
+    secure_cookies: bool = Field(False, description="cookies only over https (behind TLS)")
+
+
+class ScreenConfig(Strict):
+    pages: list[Identifier] = Field(min_length=1, description="page ids this screen shows")
+    rotate: Duration | None = Field(None, description="next page after this; default web.rotate")
+    token: Annotated[SecretStr, AfterValidator(_long_token)] = Field(
+        description="write ${LOBBY_TOKEN}; /screen/<name>?token=... opens the screen"
+    )
+
+
 class WallConfig(Strict):
     """The whole config.yaml."""
 
@@ -155,6 +246,8 @@ class WallConfig(Strict):
     scheduler: SchedulerConfig = Field(default_factory=SchedulerConfig)
     sources: dict[Identifier, SourceConfig] = Field(default_factory=dict)
     pages: list[PageConfig] = Field(min_length=1)
+    access: AccessConfig = Field(default_factory=AccessConfig)
+    screens: dict[Identifier, ScreenConfig] = Field(default_factory=dict)
 
     @property
     def tz(self) -> ZoneInfo:
@@ -310,7 +403,8 @@ def _message(error: dict) -> str:
         )
         return f"unknown {key} '{context['tag']}'; expected one of {expected}"
     message = error["msg"].removeprefix("Value error, ").replace("Input should be", "expected")
-    if kind not in ("value_error", "assertion_error") and "input" in error:
+    secret = any(w in str(part) for part in loc for w in ("token", "secret", "password", "users"))
+    if kind not in ("value_error", "assertion_error") and "input" in error and not secret:
         message += f', got "{error["input"]}"' if not isinstance(error["input"], dict) else ""
     return message
 
@@ -350,6 +444,21 @@ def check_references(config: WallConfig) -> list[str]:
             seen_panels.add(panel.id)
             problems += _check_source(config, panel, key)
             problems += _check_cells(page.grid, panel, key, occupied)
+    return problems + _check_access(config, page_ids)
+
+
+def _check_access(config: WallConfig, page_ids: list[str]) -> list[str]:
+    """The chosen auth mode has its section; every screen names pages that exist."""
+    mode = config.access.auth
+    problems = []
+    if mode != "none" and getattr(config.access, mode) is None:
+        problems.append(f"access.{mode}: required when access.auth is {mode}")
+    for name, screen in config.screens.items():
+        problems += [
+            f"screens.{name}.pages[{i}]: unknown page '{page}' (pages: {', '.join(page_ids)})"
+            for i, page in enumerate(screen.pages)
+            if page not in page_ids
+        ]
     return problems
 
 

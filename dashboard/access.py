@@ -1,0 +1,255 @@
+"""Who may see the wall: one before_request guard for every route the app has.
+
+With access.auth other than none, nothing but /livez answers without credentials (/healthz
+answers only ok/degraded/down). Screens (/screen/<name>) always need their token, then a cookie.
+"""
+
+import hashlib
+import hmac
+import logging
+import re
+import secrets
+from datetime import timedelta
+from html import escape
+from ipaddress import ip_address
+
+from dash import Dash
+from flask import Request, Response, jsonify, redirect, request
+from socwall.dashboard.clock import utc_now
+from socwall.dashboard.config import AccessConfig, BasicAuthConfig, ProxyHeaderConfig, WallConfig
+from socwall.dashboard.durations import format_duration
+from socwall.dashboard.health import health_report, public_summary
+from socwall.dashboard.screens import (
+    COOKIE,
+    SCREEN_PATH,
+    callback_allowed,
+    cookie_value,
+    screen_of_cookie,
+    token_matches,
+)
+from socwall.dashboard.store import Store
+
+log = logging.getLogger(__name__)
+ALWAYS_PUBLIC = {"/livez"}
+# what a screen's page loads besides its callbacks: the shell, the JS bundles, the CSS
+SCREEN_RESOURCES = ("/_dash-layout", "/_dash-dependencies", "/_dash-component-suites/",
+                    "/assets/", "/_favicon.ico")  # fmt: skip
+SCREEN_COOKIE_AGE = timedelta(days=30)
+
+
+def protect(app: Dash, config: WallConfig, store: Store) -> None:
+    """Install the guard on the app's Flask server; it runs before every route, even 404s."""
+    sign_in = _sign_in(app, config.access)
+    redact_tokens_in_logs()
+    app.server.before_request(lambda: _guard(config, store, sign_in))
+
+
+def _sign_in(app: Dash, access: AccessConfig):
+    if access.auth == "basic":
+        return BasicSignIn(access.basic)
+    if access.auth == "proxy_header":
+        return ProxyHeaderSignIn(access.proxy_header)
+    if access.auth == "oidc":
+        from socwall.dashboard.access_oidc import OidcSignIn  # Authlib only when it is used
+
+        return OidcSignIn(app.server, access)
+    return OpenDesk()
+
+
+def _guard(config: WallConfig, store: Store, sign_in) -> Response | None:
+    path = request.path
+    if path in ALWAYS_PUBLIC or path in sign_in.public_paths:
+        return None
+    screen_path = SCREEN_PATH.match(path)
+    if screen_path:
+        return _open_screen(config, screen_path.group(1))
+    if sign_in.identify(request) is not None:
+        return None
+    if path == "/healthz":
+        report, status = health_report(config, store, utc_now())
+        return _json(public_summary(report, status), status)
+    screen = screen_of_cookie(config, request.cookies.get(COOKIE))
+    if screen is not None:
+        return None if _screen_may(config, screen, path) else _refused_for_screen(screen)
+    return sign_in.challenge(request)
+
+
+def _screen_may(config: WallConfig, screen: str, path: str) -> bool:
+    if path.startswith(SCREEN_RESOURCES):
+        return True
+    if path == "/_dash-update-component":
+        return callback_allowed(config, screen, request.get_json(silent=True))
+    return False
+
+
+def _refused_for_screen(screen: str) -> Response:
+    return refused(403, f"Screen '{screen}' may only show its own pages and panels.")
+
+
+def _open_screen(config: WallConfig, name: str) -> Response | None:
+    """The token in the query becomes a cookie and the URL loses it; later the cookie is enough."""
+    screen = config.screens.get(name)
+    if screen is None:
+        return refused(404, "There is no screen of this name on this wall.")
+    given = request.args.get("token")
+    if given is not None:
+        if not token_matches(screen, given):
+            wrong = f"The token for screen '{name}' is wrong or was revoked."
+            return refused(403, f"{wrong} Ask the wall's administrator for the current URL.")
+        response = redirect(request.path, code=303)
+        response.set_cookie(
+            COOKIE,
+            cookie_value(name, screen),
+            max_age=SCREEN_COOKIE_AGE,
+            path="/",
+            httponly=True,
+            samesite="Strict",
+            secure=config.access.secure_cookies,
+        )
+        return response
+    if screen_of_cookie(config, request.cookies.get(COOKIE)) == name:
+        return None
+    return refused(401, f"Screen '{name}' needs its token: open /screen/{name}?token=... "
+                        "with the token from the wall's configuration.")  # fmt: skip
+
+
+def refused(status: int, message: str, headers: dict | None = None) -> Response:
+    """A plain page that says why, readable on a wall across the room; no script, no style."""
+    body = (
+        '<!doctype html><html lang="en"><head><meta charset="utf-8">'
+        "<title>socwall: refused</title></head>"
+        f'<body><main class="refused"><h1>Refused</h1><p id="refused-reason">{escape(message)}'
+        "</p></main></body></html>"
+    )
+    response = Response(body, status=status, mimetype="text/html", headers=headers or {})
+    response.headers["Cache-Control"] = "no-store"
+    return response
+
+
+def _json(document: dict, status: int) -> Response:
+    response = jsonify(document)
+    response.status_code = status
+    response.headers["Cache-Control"] = "no-store"
+    return response
+
+
+class OpenDesk:
+    """access.auth: none: everyone is a desk viewer; only screens ask for tokens."""
+
+    public_paths: frozenset[str] = frozenset()
+
+    def identify(self, req: Request) -> str | None:
+        return "anonymous"
+
+    def challenge(self, req: Request) -> Response:  # pragma: no cover - identify never fails
+        return refused(401, "Sign-in required.")
+
+
+class BasicSignIn:
+    """HTTP basic against werkzeug password hashes; a verified pair is remembered by HMAC so
+    that every poll does not cost a scrypt run."""
+
+    public_paths: frozenset[str] = frozenset()
+    REMEMBERED = 1024
+
+    def __init__(self, basic: BasicAuthConfig):
+        from werkzeug.security import generate_password_hash
+
+        self.hashes = {user: hashed.get_secret_value() for user, hashed in basic.users.items()}
+        self.unknown_user_hash = generate_password_hash(secrets.token_hex(16))  # equal timing
+        self.key = secrets.token_bytes(32)
+        self.verified: dict[bytes, str] = {}
+
+    def identify(self, req: Request) -> str | None:
+        from werkzeug.security import check_password_hash
+
+        auth = req.authorization
+        if auth is None or auth.type != "basic" or not auth.username:
+            return None
+        user, password = auth.username, auth.password or ""
+        proof = hmac.new(self.key, f"{user}\0{password}".encode(), hashlib.sha256).digest()
+        if self.verified.get(proof) == user:
+            return user
+        known = check_password_hash(self.hashes.get(user, self.unknown_user_hash), password)
+        if not (known and user in self.hashes):
+            return None
+        if len(self.verified) >= self.REMEMBERED:
+            self.verified.clear()
+        self.verified[proof] = user
+        return user
+
+    def challenge(self, req: Request) -> Response:
+        return refused(401, "Sign-in required: this wall asks for a user name and password.",
+                       {"WWW-Authenticate": 'Basic realm="socwall", charset="UTF-8"'})  # fmt: skip
+
+
+class ProxyHeaderSignIn:
+    """The user name a trusted reverse proxy (oauth2-proxy, Authelia) put in a header; the
+    header from any other peer address is ignored."""
+
+    public_paths: frozenset[str] = frozenset()
+
+    def __init__(self, proxy: ProxyHeaderConfig):
+        self.header, self.networks = proxy.header, proxy.trusted_proxies
+
+    def identify(self, req: Request) -> str | None:
+        try:
+            peer = ip_address(req.remote_addr or "")
+        except ValueError:
+            return None
+        peers = [peer] + ([peer.ipv4_mapped] if getattr(peer, "ipv4_mapped", None) else [])
+        if not any(p in network for p in peers for network in self.networks):
+            return None
+        return req.headers.get(self.header, "").strip() or None
+
+    def challenge(self, req: Request) -> Response:
+        return refused(401, "Sign-in required: open this wall through its signing-in proxy.")
+
+
+_TOKEN_IN_URL = re.compile(r"(?<=[?&;])(token=)[^&\s\"']*", re.IGNORECASE)
+
+
+def describe_access(config: WallConfig) -> list[str]:
+    """What check-config shows about access: modes, users and screens; secrets masked."""
+    access, mask = config.access, "**********"
+    lines = [f"access.auth: {access.auth}"]
+    if access.auth == "basic":
+        lines.append(f"access.basic.users: {', '.join(access.basic.users)} (hashes {mask})")
+    if access.auth == "oidc":
+        oidc = access.oidc
+        lines.append(f"access.oidc: issuer {oidc.issuer}, client_id {oidc.client_id}, "
+                     f"client_secret {mask}, session_secret {mask}")  # fmt: skip
+    if access.auth == "proxy_header":
+        proxies = ", ".join(str(n) for n in access.proxy_header.trusted_proxies)
+        lines.append(f"access.proxy_header: {access.proxy_header.header} from {proxies}")
+    for name, screen in config.screens.items():
+        rotate = format_duration(screen.rotate) if screen.rotate else "web.rotate"
+        lines.append(f"screens.{name}: pages {', '.join(screen.pages)}, rotate {rotate}, "
+                     f"token {mask}")  # fmt: skip
+    return lines
+
+
+def password_hash(password: str, method: str = "scrypt") -> str:
+    """The werkzeug hash that access.basic.users takes."""
+    from werkzeug.security import generate_password_hash
+
+    return generate_password_hash(password, method=method)
+
+
+class RedactTokens(logging.Filter):
+    """Replaces the value of any token= query parameter in a log line by ***."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        message = record.getMessage()
+        redacted = _TOKEN_IN_URL.sub(r"\1***", message)
+        if redacted != message:
+            record.msg, record.args = redacted, ()
+        return True
+
+
+def redact_tokens_in_logs() -> None:
+    """The loggers that write request lines (werkzeug's, gunicorn's) never show a token."""
+    for name in ("werkzeug", "gunicorn.error", "gunicorn.access", "socwall"):
+        logger = logging.getLogger(name)
+        if not any(isinstance(f, RedactTokens) for f in logger.filters):
+            logger.addFilter(RedactTokens())

@@ -1,0 +1,97 @@
+"""Sign-in with OpenID Connect (authorization-code flow, Authlib's Flask client).
+
+The ID token's signature (the IdP's JWKS), issuer (access.oidc.issuer), audience (client_id)
+and nonce are checked; the user name then lives in Flask's signed session cookie.
+"""
+
+import logging
+import time
+from urllib.parse import urlencode
+
+from authlib.integrations.flask_client import OAuth
+from flask import Flask, Request, Response, redirect, request, session, url_for
+from socwall.dashboard.access import refused
+from socwall.dashboard.config import AccessConfig
+
+log = logging.getLogger(__name__)
+LOGIN, CALLBACK = "/oidc/login", "/oidc/callback"
+SIGN_IN_FAILED = (
+    "Sign-in failed: the identity provider's answer was not accepted. "
+    "Try again, or ask the wall's administrator."
+)
+
+
+class OidcSignIn:
+    """Registers /oidc/login and /oidc/callback on the server; identifies by the session."""
+
+    public_paths = frozenset({LOGIN, CALLBACK})
+
+    def __init__(self, server: Flask, access: AccessConfig):
+        oidc = access.oidc
+        self.issuer, self.lifetime = oidc.issuer, oidc.session_lifetime.total_seconds()
+        self.redirect_uri = oidc.redirect_uri
+        server.secret_key = oidc.session_secret.get_secret_value()
+        server.config.update(
+            SESSION_COOKIE_NAME="socwall_session",
+            SESSION_COOKIE_HTTPONLY=True,
+            SESSION_COOKIE_SAMESITE="Lax",  # the IdP's redirect back is a cross-site navigation
+            SESSION_COOKIE_SECURE=access.secure_cookies,
+        )
+        self.client = OAuth(server).register(
+            "idp",
+            client_id=oidc.client_id,
+            client_secret=oidc.client_secret.get_secret_value(),
+            server_metadata_url=oidc.issuer.rstrip("/") + "/.well-known/openid-configuration",
+            client_kwargs={"scope": " ".join(oidc.scopes)},
+        )
+        server.add_url_rule(LOGIN, "oidc_login", self.login)
+        server.add_url_rule(CALLBACK, "oidc_callback", self.callback)
+
+    def identify(self, req: Request) -> str | None:
+        user, since = session.get("user"), session.get("signed_in_at", 0)
+        return user if user and time.time() - since < self.lifetime else None
+
+    def challenge(self, req: Request) -> Response:
+        wants_page = req.method == "GET" and "text/html" in req.headers.get("Accept", "")
+        if wants_page and not req.path.startswith("/_dash-"):
+            return redirect(f"{LOGIN}?{urlencode({'next': req.full_path.rstrip('?')})}")
+        return refused(401, "Sign-in required: open the wall's page to sign in.")
+
+    def login(self) -> Response:
+        session["next"] = _local_path(request.args.get("next"))
+        return self.client.authorize_redirect(
+            self.redirect_uri or url_for("oidc_callback", _external=True)
+        )
+
+    def callback(self) -> Response:
+        try:
+            user = self._user_from_code()
+        except Exception as error:  # every failure of the dance is a refusal, never a 500
+            log.warning("OIDC sign-in refused: %s: %s", type(error).__name__, error)
+            return refused(401, SIGN_IN_FAILED)
+        target = session.get("next") or "/"
+        session.clear()
+        session.update(user=user, signed_in_at=time.time())
+        log.info("OIDC sign-in of %s", user)
+        return redirect(target)
+
+    def _user_from_code(self) -> str:
+        metadata = self.client.load_server_metadata()
+        if metadata.get("issuer", "").rstrip("/") != self.issuer.rstrip("/"):
+            raise ValueError(f"discovery names issuer {metadata.get('issuer')!r}")
+        essential = {"essential": True}
+        token = self.client.authorize_access_token(
+            claims_options={"iss": {**essential, "values": [metadata["issuer"]]},
+                            "sub": essential, "exp": essential}  # fmt: skip
+        )
+        claims = token.get("userinfo")
+        if not claims:
+            raise ValueError("the token answer holds no id_token")
+        return claims.get("preferred_username") or claims.get("email") or claims["sub"]
+
+
+def _local_path(target: str | None) -> str:
+    """Only a path on this server: never an open redirect to somewhere else."""
+    if not target or not target.startswith("/") or target.startswith("//") or "\\" in target:
+        return "/"
+    return target
