@@ -15,7 +15,7 @@ from socwall.dashboard.jobs import run_all_once
 from socwall.dashboard.store import Store
 
 from tests.browser.conftest import LiveWall, screenshot, set_viewport
-from tests.browser.test_wall import OVERFLOWS, wait_until
+from tests.browser.test_wall import overflows, wait_until
 from tests.conftest import free_port
 
 SHARED = Path(__file__).resolve().parents[3] / "shared" / "data"
@@ -57,7 +57,7 @@ def test_the_brute_forced_account_and_its_attacker_are_on_the_wall(browser, acce
     set_viewport(browser, 1920, 1080)
     browser.get(f"{access_wall.url}/access?kiosk=1")
     wait_until(browser, lambda d: d.find_elements(By.CSS_SELECTOR, ".suspect"), message="suspects")
-    assert browser.execute_script(OVERFLOWS) == []
+    assert overflows(browser) == []
     root = browser.find_element(By.CSS_SELECTOR, ".suspect.alert")
     assert "root" in root.text and "150.183.249.110" in root.text
     page = browser.find_element(By.ID, "wall").text

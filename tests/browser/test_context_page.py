@@ -17,7 +17,7 @@ from socwall.dashboard.demo_flows import DemoFlows
 from socwall.dashboard.store import Store
 
 from tests.browser.conftest import LiveWall, screenshot, set_viewport
-from tests.browser.test_wall import OVERFLOWS, wait_until
+from tests.browser.test_wall import overflows, wait_until
 from tests.conftest import free_port
 
 pytestmark = pytest.mark.browser
@@ -90,7 +90,7 @@ def test_context_page_fits_and_tells_the_story(browser, context_wall, width, hei
     wait_until(browser, lambda d: d.find_elements(By.CSS_SELECTOR, ".hbic.alert"))
     wait_until(browser, lambda d: d.execute_script("return window.innerWidth") == width)
     screenshot(browser, f"context-{width}x{height}.png")
-    assert browser.execute_script(OVERFLOWS) == []
+    assert overflows(browser) == []
     assert visible(browser, ".status-summary") == ["1 of 24 down · 1 HBI"]
     first_tile = browser.find_element(By.CSS_SELECTOR, ".tile")
     assert "down" in first_tile.get_attribute("class") and "hbi" in first_tile.get_attribute("class")
@@ -122,7 +122,7 @@ def test_the_maintenance_is_shaded_on_the_firewall_block_spike(browser, context_
     wait_until(browser, lambda d: d.execute_script("return window.innerWidth") == width)
     labels = lambda d: [e.text for e in d.find_elements(By.CSS_SELECTOR, ".annotation-text")]  # noqa: E731
     wait_until(browser, lambda d: any("CHG-1042" in t for t in labels(d)), message="span label")
-    assert browser.execute_script(OVERFLOWS) == []
+    assert overflows(browser) == []
     assert browser.find_elements(By.CSS_SELECTOR, ".shapelayer path, .layer-below path")
     assert "above normal" in browser.find_element(By.CSS_SELECTOR, ".metric-band").text
     screenshot(browser, f"threats-change-{width}x{height}.png")

@@ -15,7 +15,7 @@ from socwall.dashboard.jobs import run_all_once
 from socwall.dashboard.store import Store
 
 from tests.browser.conftest import LiveWall, screenshot, set_viewport
-from tests.browser.test_wall import OVERFLOWS, wait_until
+from tests.browser.test_wall import overflows, wait_until
 from tests.conftest import free_port
 
 pytestmark = pytest.mark.browser
@@ -71,7 +71,7 @@ def test_threat_intel_page_on_real_feeds(browser, real_intel, width, height):
     wait_until(browser, lambda d: d.find_elements(By.CSS_SELECTOR, ".feedwords-map .treemap"),
                message="treemap drawn")  # fmt: skip
     screenshot(browser, f"intel-real-{width}x{height}.png")
-    assert browser.execute_script(OVERFLOWS) == []
+    assert overflows(browser) == []
     ours = browser.find_elements(By.CSS_SELECTOR, ".kev.ours .kev-ours")
     windows = [o for o in ours if "Microsoft Windows" in o.text]
     assert windows and all("fs-archive-legacy-03.corp.example.com" in o.text for o in windows)

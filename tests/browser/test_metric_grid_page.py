@@ -13,7 +13,7 @@ from socwall.dashboard.demo_ops import SERIES, SLOW_CLUSTER, DemoOps
 from socwall.dashboard.store import Store
 
 from tests.browser.conftest import LiveWall, screenshot, set_viewport
-from tests.browser.test_wall import OVERFLOWS, wait_until
+from tests.browser.test_wall import overflows, wait_until
 from tests.conftest import free_port
 
 pytestmark = pytest.mark.browser
@@ -53,7 +53,7 @@ def test_operations_grid_fits_and_highlights_only_the_slow_cluster(browser, ops_
     cells = lambda d: d.find_elements(By.CSS_SELECTOR, ".mcell")  # noqa: E731
     wait_until(browser, lambda d: len(cells(d)) == len(SERIES), message="25 cells drawn")
     wait_until(browser, lambda d: d.execute_script("return window.innerWidth") == width)
-    assert browser.execute_script(OVERFLOWS) == []
+    assert overflows(browser) == []
     alerts = browser.find_elements(By.CSS_SELECTOR, ".mcell.alert .mcell-name")
     assert [a.text for a in alerts] == ["DB latency eu-2"], SLOW_CLUSTER
     value_px = browser.execute_script(

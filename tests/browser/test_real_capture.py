@@ -15,7 +15,7 @@ from socwall.dashboard.jobs import run_all_once
 from socwall.dashboard.store import Store
 
 from tests.browser.conftest import LiveWall, screenshot, set_viewport
-from tests.browser.test_wall import OVERFLOWS, wait_until
+from tests.browser.test_wall import overflows, wait_until
 from tests.conftest import free_port
 
 SHARED = Path(__file__).resolve().parents[3] / "shared" / "data"
@@ -69,7 +69,7 @@ def test_real_captures_show_no_multicast_host_and_whole_numbers(browser, capture
     browser.get(f"{capture_wall.url}/net?kiosk=1")
     wait_until(browser, lambda d: len(d.find_elements(By.CSS_SELECTOR, ".talker-rank")) >= 3,
                message="talker rows")  # fmt: skip
-    assert browser.execute_script(OVERFLOWS) == []
+    assert overflows(browser) == []
     hosts = [e.text for e in browser.find_elements(By.CSS_SELECTOR, ".talker-host")]
     assert hosts and not any(h.startswith(("fe80", "ff02", "224.", "239.")) for h in hosts)
     panels = {p.find_element(By.CSS_SELECTOR, ".panel-title").text: p.text

@@ -3,7 +3,7 @@
 from pathlib import Path
 
 import pytest
-from selenium.common.exceptions import StaleElementReferenceException
+from selenium.common.exceptions import JavascriptException, StaleElementReferenceException
 from selenium.webdriver.common.action_chains import ActionChains
 from selenium.webdriver.common.by import By
 from selenium.webdriver.support.ui import WebDriverWait
@@ -22,6 +22,18 @@ def wait_until(driver, condition, timeout=20, message=""):
     return wait.until(lambda d: condition(d), message)
 
 
+def overflows(driver) -> list:
+    """What scrolls or leaves the viewport. Asked again while the page is (re)loading: under
+    load a slow poll makes the wall reload itself, and the check must not race that."""
+    def report(d):
+        try:
+            return {"problems": d.execute_script(OVERFLOWS)}
+        except JavascriptException:  # no #wall in the document yet
+            return None
+
+    return wait_until(driver, report, message="page rendered")["problems"]
+
+
 def charts_drawn(driver, count: int) -> bool:
     return len(driver.find_elements(By.CSS_SELECTOR, ".panel .main-svg")) >= count
 
@@ -38,10 +50,10 @@ def test_no_scrolling_at_wall_and_desk_sizes(browser, wall, width, height, page,
     wait_until(browser, drawn, message="charts drawn")
     wait_until(browser, lambda d: not d.find_elements(By.CSS_SELECTOR, ".panel.waiting"))
     wait_until(browser, lambda d: d.execute_script("return window.innerWidth") == width)
-    assert browser.execute_script(OVERFLOWS) == []
-    text_px = browser.execute_script(
-        "return parseFloat(getComputedStyle(document.querySelector('.panel-title')).fontSize)"
-    )
+    assert overflows(browser) == []
+    text_px = wait_until(browser, lambda d: d.execute_script(
+        "const t = document.querySelector('.panel-title'); return t && parseFloat(getComputedStyle(t).fontSize)"
+    ), message="a panel title")
     assert text_px >= {1366: 12, 1920: 18, 3840: 36}[width]  # text scales with the screen
     screenshot(browser, f"wall-{page}-{width}x{height}.png")
 
