@@ -1,0 +1,161 @@
+"""The `query` source for authentication events: the demo's auth.log, parsed once and loaded
+into Parquet and PostgreSQL under a lake's own column names and outcome values, gives the auth
+file source's metric series and the same suspicious_users and metric_compare panels."""
+
+import json
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+from zoneinfo import ZoneInfo
+
+import ibis
+import pyarrow as pa
+import pyarrow.parquet as pq
+import pytest
+from socwall.dashboard.clock import Clock
+from socwall.dashboard.config import parse_config
+from socwall.dashboard.demo_auth import DemoAuth
+from socwall.dashboard.jobs import run_panel, run_source
+from socwall.feeds import auth, query
+
+from tests.feeds.test_query_flows import UNRUNNABLE
+from tests.feeds.test_query_postgres import database  # noqa: F401  (fixture)
+
+TZ = ZoneInfo("Europe/Berlin")
+NOW = datetime(2024, 3, 9, 23, 0, tzinfo=UTC)
+METRICS = auth.METRICS
+COLUMNS = {"user": "account", "outcome": "result", "host": "hostname", "src_ip": "client",
+           "method": "method", "reason": "reason", "invalid_user": "no_such_user",
+           "privileged": "privileged", "count": "attempts"}  # fmt: skip
+OUTCOMES = {"failure": ["FAILED"], "success": ["OK"]}
+
+
+def demo_auth_log(tmp_path) -> Path:
+    folder = tmp_path / "auth"
+    DemoAuth(folder, TZ, 7, NOW).write_until(NOW)
+    return folder / "auth.log"
+
+
+def lake_table(log: Path) -> pa.Table:
+    """The auth reader's events, as a lake would hold them: its own names and outcome words."""
+    events, bad = auth.parse(log.read_bytes(), "syslog", NOW, TZ)
+    assert bad == 0 and len(events) > 30_000
+    word = {"failure": "FAILED", "success": "OK", None: None}
+    return pa.table({
+        "ts": pa.array([e.ts for e in events], pa.timestamp("us", tz="UTC")),
+        "hostname": [e.host for e in events], "account": [e.user for e in events],
+        "client": [e.src_ip for e in events], "result": [word[e.outcome] for e in events],
+        "method": [e.method for e in events], "reason": [e.reason for e in events],
+        "no_such_user": [e.invalid_user for e in events], "privileged": [e.privileged for e in events],
+        "attempts": pa.array([e.count for e in events], pa.int32()), "program": [e.program for e in events],
+    })  # fmt: skip
+
+
+def lake(engine: str, **where) -> dict:
+    return {"type": "query", "engine": engine, "kind": "auth", "time_column": "ts", "columns": COLUMNS,
+            "outcomes": OUTCOMES, "retention": "40d", "backfill_step": "60d", **where}  # fmt: skip
+
+
+def wall(redis_url, prefix, sources: dict):
+    panels = []
+    for n, name in enumerate(sources):
+        panels.append({"id": f"{name}_users", "widget": "suspicious_users", "title": "users", "source": name,
+                       "at": [1, n + 1]})  # fmt: skip
+        panels += [{"id": f"{name}_{metric}", "widget": "metric_compare", "title": metric, "source": name,
+                    "at": [m + 2, n + 1], "options": {"metric": metric, "window": "24h"}}
+                   for m, metric in enumerate(METRICS)]  # fmt: skip
+    return parse_config({
+        "title": "t", "timezone": "Europe/Berlin", "store": {"url": redis_url, "prefix": prefix},
+        "sources": sources,
+        "pages": [{"id": "p", "title": "P", "grid": {"columns": len(METRICS) + 1, "rows": len(sources)},
+                   "panels": panels}],
+    })  # fmt: skip
+
+
+def attempts(store, source_id: str, window) -> list[str]:
+    """The stored attempts in a comparable order (within one second the file's order and the
+    engine's may differ; nothing reads an order within a second)."""
+    return sorted(json.dumps(event, sort_keys=True) for event in store.auth_events(source_id, *window))
+
+
+def same_series_and_panels(config, store, lake_name: str) -> None:
+    clock = Clock(replay_start=NOW, frozen=True)
+    statuses = {name: run_source(config, name, store, clock) for name in ("files", lake_name)}
+    assert statuses[lake_name]["status"] == "ok", statuses[lake_name]
+    assert statuses[lake_name]["rows"] == statuses["files"]["rows"] > 30_000
+    ranges = [(NOW - timedelta(days=40), NOW + timedelta(hours=1))]
+    for metric in METRICS:
+        files = store.metric_series("files", metric, ranges)
+        assert len(files) > 100 and files.sum() > 0, metric
+        queried = store.metric_series(lake_name, metric, ranges)
+        assert queried[queried != 0].to_dict() == files[files != 0].to_dict(), metric
+    window = (NOW - timedelta(days=40), NOW)
+    assert attempts(store, lake_name, window) == attempts(store, "files", window)
+    for panel in config.panels():
+        run_panel(config, panel, store, clock)
+    users = store.panel_data(f"{lake_name}_users")
+    assert users["rows"] and users["rows"][0]["user"] == "cmeyer"  # the planted brute force
+    for name in ("users", *METRICS):
+        files, queried = (store.panel_data(f"{source}_{name}") for source in ("files", lake_name))
+        assert {k: v for k, v in queried.items() if k != "title"} == {k: v for k, v in files.items() if k != "title"}, name
+
+
+def test_duckdb_over_parquet_gives_the_auth_sources_series_users_and_panels(tmp_path, store, redis_url, prefix):
+    log = demo_auth_log(tmp_path)
+    pq.write_table(lake_table(log), tmp_path / "auth.parquet")
+    config = wall(redis_url, prefix, {
+        "files": {"type": "auth", "path": str(log), "timezone": "Europe/Berlin"},
+        "duck": lake("duckdb", parquet=str(tmp_path / "auth.parquet")),
+    })  # fmt: skip
+    same_series_and_panels(config, store, "duck")
+
+
+@pytest.mark.postgres
+def test_postgres_table_gives_the_auth_sources_series_users_and_panels(tmp_path, database, store, redis_url, prefix):  # noqa: F811
+    log = demo_auth_log(tmp_path)
+    ibis.connect(database).create_table("auth_events", lake_table(log))
+    config = wall(redis_url, prefix, {
+        "files": {"type": "auth", "path": str(log), "timezone": "Europe/Berlin"},
+        "pg": lake("postgres", url=database, table="auth_events"),
+    })  # fmt: skip
+    same_series_and_panels(config, store, "pg")
+
+
+def test_asking_a_span_again_replaces_its_attempts_and_keeps_the_rest(tmp_path, store):
+    log = demo_auth_log(tmp_path)
+    pq.write_table(lake_table(log), tmp_path / "auth.parquet")
+    source = query.Source(query.QueryConfig(**lake("duckdb", parquet=str(tmp_path / "auth.parquet"))), "lake")
+    source.ingest(store, NOW)
+    window = (NOW - timedelta(days=40), NOW)
+    first = attempts(store, "lake", window)
+    assert len(first) > 20_000
+    mark = store.document("lake", "watermark")["bucket"]
+    assert mark > (NOW - timedelta(minutes=15)).timestamp()
+    stats = source.ingest(store, NOW)  # asks from the watermark minus lag: a few buckets only
+    assert 0 < stats["attempts"] < 200
+    assert attempts(store, "lake", window) == first
+
+
+def test_auth_columns_and_metrics_are_checked_with_the_yaml_key():
+    with pytest.raises(ValueError, match=r"auth need `columns` for outcome"):
+        query.QueryConfig(**{**lake("duckdb", parquet="x"), "columns": {"user": "account"}})
+    with pytest.raises(ValueError, match=r"unknown auth fields \['bytes_out'\]"):
+        query.QueryConfig(**{**lake("duckdb", parquet="x"), "columns": {**COLUMNS, "bytes_out": "b"}})
+    with pytest.raises(ValueError, match="auth gives its own metrics"):
+        query.QueryConfig(**lake("duckdb", parquet="x", metrics={"x": {"filter": {"a": 1}}}))
+
+
+@pytest.mark.parametrize("dialect", UNRUNNABLE)
+@pytest.mark.parametrize("time_unit", ["timestamp", "s"])
+def test_every_auth_query_compiles_for_engines_that_cannot_run_here(dialect, time_unit):
+    time_type = "timestamp('UTC')" if time_unit == "timestamp" else "int64"
+    schema = {"ts": time_type, "no_such_user": "boolean", "privileged": "boolean", "attempts": "int32",
+              **{c: "string" for c in ("hostname", "account", "client", "result", "method", "reason")}}  # fmt: skip
+    table = ibis.table(schema, name="auth_events")
+    config = query.QueryConfig(**lake(dialect, url=f"{dialect}://x@h/db", table="auth_events", time_unit=time_unit))
+    start = NOW - timedelta(days=1)
+    expressions = query.Source(config, "lake").expressions(table, start, NOW)
+    assert len(expressions) == 2
+    for expr in expressions:
+        sql = ibis.to_sql(expr, dialect=dialect)
+        assert "auth_events" in sql and "GROUP BY" in sql.upper() and "'FAILED'" in sql
+        assert "2024-03-0" in sql or str(int(start.timestamp())) in sql  # the window is in the query
