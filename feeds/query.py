@@ -22,7 +22,7 @@ from socwall.feeds.events import MetricSpec
 from socwall.feeds.fetch import MAX_BACKOFF
 from socwall.feeds.fields import AUTH_FIELDS, FLOW_FIELDS
 from socwall.feeds.flows import ADDRESS_CLASSES, PRIVATE_NETWORKS, SERVICE_PORTS, Networks
-from socwall.feeds.query_engines import ENGINES, QueryError
+from socwall.feeds.query_engines import ENGINES, UNITS, QueryError
 
 KINDS = {"flows": query_flows, "events": query_events, "auth": query_auth}
 FIELDS = {"flows": FLOW_FIELDS, "auth": [f for f in AUTH_FIELDS if f not in ("ts", "program")],
@@ -31,7 +31,6 @@ REQUIRED = {"flows": ("src_ip", "dst_ip"), "auth": ("user", "outcome"), "events"
 # engines where a shared intermediate result goes into a temporary table (ibis `cache`); on
 # Spark 4.0 a cached relation read twice gave fewer pairs than the plain plan, so it re-plans
 STAGED_ENGINES = ("duckdb", "postgres")
-UNITS = {"s": 1, "ms": 1_000, "us": 1_000_000, "ns": 1_000_000_000}
 
 
 class Partition(Strict):

@@ -13,20 +13,22 @@ from datetime import UTC, datetime, timedelta
 
 import ibis
 from socwall.feeds.auth import METRICS
-from socwall.feeds.query_engines import newest_time
+from socwall.feeds.query_engines import UNITS, newest_time
 
 TEXT = ("host", "user", "src_ip", "method", "reason")
 FLAGS = ("invalid_user", "privileged")
-GROUPS = ("epoch", *TEXT, "outcome", *FLAGS)
+GROUPS = ("moment", "epoch", *TEXT, "outcome", *FLAGS)
 
 
-def mapped(source, columns: dict[str, str], outcomes: dict[str, list[str]], epoch):
+def mapped(source, config, epoch):
     """The mapped columns under socwall's auth field names; absent text is null, absent flags
-    false, an absent count 1."""
-    field = {name: source[column] for name, column in columns.items()}
+    false, an absent count 1. `moment` is the time as stored (sub-second, as the file source
+    keeps it), `epoch` its whole UTC second (wall-clock for a column without a zone)."""
+    field = {name: source[column] for name, column in config.columns.items()}
     outcome = field["outcome"].cast("string")
+    outcomes = config.outcomes
     return source.select(
-        epoch=epoch,
+        moment=source[config.time_column], epoch=epoch,
         outcome=ibis.cases(*[(outcome.isin(values), name) for name, values in outcomes.items()],
                            else_=ibis.null("string")),
         **{name: field[name].cast("string") if name in field else ibis.null("string")
@@ -43,7 +45,7 @@ def expressions(source, epoch, query_source, stage) -> list:
     per bucket the auth metrics, rows read and the newest time."""
     config = query_source.config
     bucket_s = int(config.bucket.total_seconds())
-    rows = mapped(source, config.columns, config.outcomes, epoch)
+    rows = mapped(source, config, epoch)
     grouped = stage(rows.group_by(list(GROUPS)).aggregate(count=rows["count"].sum()))
     kept = (grouped.outcome.notnull() | grouped.privileged
             | (grouped.method == "explicit credentials").fill_null(False))  # fmt: skip
@@ -60,9 +62,16 @@ def expressions(source, epoch, query_source, stage) -> list:
     return [attempts, per_bucket]
 
 
-def compact(row: dict) -> dict:
+def utc_time(moment, config, zone) -> datetime:
+    """The stored time of an attempt as a UTC datetime."""
+    if config.time_unit != "timestamp":
+        return datetime.fromtimestamp(moment / UNITS[config.time_unit], UTC)
+    return (moment if moment.tzinfo else moment.replace(tzinfo=zone or UTC)).astimezone(UTC)
+
+
+def compact(row: dict, config, zone) -> dict:
     """An attempt as the auth file source stores it (feeds.auth.compact)."""
-    ts = datetime.fromtimestamp(int(row["epoch"]), UTC).isoformat()
+    ts = utc_time(row["moment"], config, zone).isoformat()
     return {"ts": ts, **{name: row[name] for name in ("host", "user", "src_ip", "outcome",
                                                       "method", "invalid_user", "privileged")},
             "count": int(row["count"]), "reason": row["reason"]}  # fmt: skip
@@ -72,7 +81,7 @@ def write(answers, store, query_source, start, end, backfilling: bool, now) -> t
     """Replace the asked span's attempts and set its buckets' metrics."""
     attempts, per_bucket = answers
     config, source_id = query_source.config, query_source.source_id
-    events = [compact(row) for row in attempts.to_pylist()]
+    events = [compact(row, config, query_source.local_zone) for row in attempts.to_pylist()]
     events.sort(key=lambda event: event["ts"])  # stable: the engine's order within a second
     newest = max((datetime.fromisoformat(e["ts"]) for e in events), default=now)
     until = min(end, max(now, newest + timedelta(seconds=1)))  # an open span: what it holds

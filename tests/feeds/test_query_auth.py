@@ -3,6 +3,7 @@ into Parquet and PostgreSQL under a lake's own column names and outcome values, 
 file source's metric series and the same suspicious_users and metric_compare panels."""
 
 import json
+from collections import Counter
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from zoneinfo import ZoneInfo
@@ -36,9 +37,14 @@ def demo_auth_log(tmp_path) -> Path:
 
 
 def lake_table(log: Path) -> pa.Table:
-    """The auth reader's events, as a lake would hold them: its own names and outcome words."""
+    """The demo's events, as a lake would hold them."""
     events, bad = auth.parse(log.read_bytes(), "syslog", NOW, TZ)
     assert bad == 0 and len(events) > 30_000
+    return as_lake(events)
+
+
+def as_lake(events: list) -> pa.Table:
+    """The auth reader's events under a lake's own column names and outcome words."""
     word = {"failure": "FAILED", "success": "OK", None: None}
     return pa.table({
         "ts": pa.array([e.ts for e in events], pa.timestamp("us", tz="UTC")),
@@ -71,10 +77,14 @@ def wall(redis_url, prefix, sources: dict):
     })  # fmt: skip
 
 
-def attempts(store, source_id: str, window) -> list[str]:
-    """The stored attempts in a comparable order (within one second the file's order and the
-    engine's may differ; nothing reads an order within a second)."""
-    return sorted(json.dumps(event, sort_keys=True) for event in store.auth_events(source_id, *window))
+def attempts(store, source_id: str, window) -> list[tuple[str, int]]:
+    """The stored attempts, each with how many it stands for. The engine sums identical
+    attempts of the same instant into one with their count (the widget weighs each by its
+    count), and within one instant its order may differ from the file's."""
+    counts = Counter()
+    for event in store.auth_events(source_id, *window):
+        counts[json.dumps({**event, "count": None}, sort_keys=True)] += event["count"]
+    return sorted(counts.items())
 
 
 def same_series_and_panels(config, store, lake_name: str) -> None:
@@ -159,3 +169,33 @@ def test_every_auth_query_compiles_for_engines_that_cannot_run_here(dialect, tim
         sql = ibis.to_sql(expr, dialect=dialect)
         assert "auth_events" in sql and "GROUP BY" in sql.upper() and "'FAILED'" in sql
         assert "2024-03-0" in sql or str(int(start.timestamp())) in sql  # the window is in the query
+
+
+SHARED = Path(__file__).resolve().parents[3] / "shared" / "data" / "auth"
+REAL = [("loghub_Linux_2k.log", "syslog", datetime(2024, 7, 28, tzinfo=UTC), "60d"),
+        ("windows/*.jsonl", "windows", datetime(2020, 9, 16, tzinfo=UTC), "600d")]  # fmt: skip
+
+
+@pytest.mark.skipif(not SHARED.is_dir(), reason=f"no real auth logs at {SHARED}")
+@pytest.mark.parametrize(("pattern", "fmt", "now", "retention"), REAL)
+def test_real_auth_logs_through_duckdb_equal_the_auth_file_source(pattern, fmt, now, retention, tmp_path, store):
+    """Real logs written by others (loghub's Linux syslog; Windows Security events with
+    sub-second times and explicit credentials): the same metrics and stored attempts."""
+    events = []
+    for path in sorted(SHARED.glob(pattern)):
+        parsed, _ = auth.parse(path.read_bytes(), fmt, now, ZoneInfo("UTC"))
+        events += parsed
+    assert len(events) > 10
+    pq.write_table(as_lake(events), tmp_path / "auth.parquet")
+    files = auth.Source(auth.AuthConfig(type="auth", path=str(SHARED / pattern), retention=retention), "files")
+    files.ingest(store, now)
+    lake_config = lake("duckdb", parquet=str(tmp_path / "auth.parquet"), retention=retention, backfill_step="700d")
+    query.Source(query.QueryConfig(**lake_config), "lake").ingest(store, now)
+    window = (now - timedelta(days=700), now)
+    stored = attempts(store, "files", window)
+    assert len(stored) > 10 and attempts(store, "lake", window) == stored
+    ranges = [window]
+    for metric in METRICS:
+        series = store.metric_series("files", metric, ranges)
+        queried = store.metric_series("lake", metric, ranges)
+        assert queried[queried != 0].to_dict() == series[series != 0].to_dict(), metric
