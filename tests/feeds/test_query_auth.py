@@ -9,6 +9,7 @@ from pathlib import Path
 from zoneinfo import ZoneInfo
 
 import ibis
+import pandas as pd
 import pyarrow as pa
 import pyarrow.parquet as pq
 import pytest
@@ -199,3 +200,27 @@ def test_real_auth_logs_through_duckdb_equal_the_auth_file_source(pattern, fmt, 
         series = store.metric_series("files", metric, ranges)
         queried = store.metric_series("lake", metric, ranges)
         assert queried[queried != 0].to_dict() == series[series != 0].to_dict(), metric
+
+
+@pytest.mark.parametrize("stored_as", ["naive local", "epoch ms"])
+def test_attempts_keep_their_utc_time_from_local_or_epoch_columns(stored_as, tmp_path, store):
+    # Europe/Berlin: 2024-03-31 02:00 local does not exist; 01:30.25 is 00:30.25 UTC, 03:30 is 01:30 UTC
+    utc = [datetime(2024, 3, 31, 0, 30, 0, 250000, tzinfo=UTC), datetime(2024, 3, 31, 1, 30, tzinfo=UTC)]
+    if stored_as == "naive local":
+        ts, where = pa.array([t.astimezone(TZ).replace(tzinfo=None) for t in utc], pa.timestamp("us")), {"timezone": "Europe/Berlin"}
+    else:
+        ts, where = pa.array([int(t.timestamp() * 1000) for t in utc], pa.int64()), {"time_unit": "ms"}
+    table = pa.table({"ts": ts, "account": ["ann", "ann"], "result": ["FAILED", "OK"], "client": ["198.51.100.7"] * 2})
+    pq.write_table(table, tmp_path / "a.parquet")
+    columns = {"user": "account", "outcome": "result", "src_ip": "client"}
+    config = query.QueryConfig(**{**lake("duckdb", parquet=str(tmp_path / "a.parquet"), **where), "columns": columns})
+    now = datetime(2024, 3, 31, 6, tzinfo=UTC)
+    query.Source(config, "lake").ingest(store, now)
+    stored = store.auth_events("lake", now - timedelta(days=1), now)
+    assert [(e["ts"], e["outcome"], e["user"], e["count"]) for e in stored] == [
+        ("2024-03-31T00:30:00.250000+00:00", "failure", "ann", 1), ("2024-03-31T01:30:00+00:00", "success", "ann", 1)]
+    thirty = [pd.Timestamp(datetime(2024, 3, 31, h, 30, tzinfo=UTC)) for h in (0, 1)]  # 5-minute buckets
+    hours = [(now - timedelta(hours=6), now)]
+    assert store.metric_series("lake", "failed_logins", hours).to_dict() == {thirty[0]: 1.0, thirty[1]: 0.0}
+    assert store.metric_series("lake", "successful_logins", hours).to_dict() == {thirty[0]: 0.0, thirty[1]: 1.0}
+    assert store.metric_series("lake", "failing_source_ips", hours).to_dict() == {thirty[0]: 1.0, thirty[1]: 0.0}
