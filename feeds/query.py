@@ -74,7 +74,10 @@ class QueryConfig(Strict):
     bucket: Duration = "5m"
     lag: Duration = Field("10m", description="late rows: re-ask this far before the watermark")
     timeout: Duration = Field("60s", description="a query running longer is cancelled")
-    retention: Duration = Field("8d", description="results kept in the store; first backfill")
+    retention: Duration = Field(
+        None, description="results kept and first backfill: 8d for flows, 40d for auth and events "
+        "(as their file sources: the metric band needs past weeks)"
+    )
     backfill_step: Duration = Field("1d", description="history asked for per refresh at first")
 
     @field_validator("internal", "exclude")
@@ -82,6 +85,13 @@ class QueryConfig(Strict):
     def _networks(cls, cidrs: list[str]) -> list[str]:
         Networks(cidrs, [])  # raises ValueError naming the bad entry
         return cidrs
+
+    @model_validator(mode="before")
+    @classmethod
+    def _retention_of_the_kind(cls, data):
+        if isinstance(data, dict) and data.get("retention") is None:
+            data = {**data, "retention": "8d" if data.get("kind") == "flows" else "40d"}
+        return data
 
     @model_validator(mode="before")
     @classmethod

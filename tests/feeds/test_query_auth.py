@@ -146,6 +146,12 @@ def test_asking_a_span_again_replaces_its_attempts_and_keeps_the_rest(tmp_path, 
     assert attempts(store, "lake", window) == first
 
 
+def test_auth_keeps_the_auth_sources_40_days_unless_told():
+    config = {key: value for key, value in lake("duckdb", parquet="x").items() if key != "retention"}
+    assert query.QueryConfig(**config).retention == auth.AuthConfig(type="auth", path="x").retention == timedelta(days=40)
+    assert query.QueryConfig(**config, retention="3d").retention == timedelta(days=3)
+
+
 def test_auth_columns_and_metrics_are_checked_with_the_yaml_key():
     with pytest.raises(ValueError, match=r"auth need `columns` for outcome"):
         query.QueryConfig(**{**lake("duckdb", parquet="x"), "columns": {"user": "account"}})
