@@ -230,3 +230,30 @@ def test_attempts_keep_their_utc_time_from_local_or_epoch_columns(stored_as, tmp
     assert store.metric_series("lake", "failed_logins", hours).to_dict() == {thirty[0]: 1.0, thirty[1]: 0.0}
     assert store.metric_series("lake", "successful_logins", hours).to_dict() == {thirty[0]: 0.0, thirty[1]: 1.0}
     assert store.metric_series("lake", "failing_source_ips", hours).to_dict() == {thirty[0]: 1.0, thirty[1]: 0.0}
+
+
+@pytest.mark.postgres
+def test_a_refused_login_shows_in_words_in_healthz_without_the_password_and_other_panels_go_on(
+        tmp_path, database, store, redis_url, prefix, monkeypatch, caplog):  # noqa: F811
+    from socwall.dashboard.app import create_app
+
+    monkeypatch.setenv("SOCWALL_TEST_LAKE_PASSWORD", "s3cret-Lake-Pa55")
+    log = demo_auth_log(tmp_path)
+    url = database.replace("postgres@", "socwall_nobody@")
+    config = wall(redis_url, prefix, {
+        "files": {"type": "auth", "path": str(log), "timezone": "Europe/Berlin"},
+        "pg": lake("postgres", url=url, table="auth_events", password="${SOCWALL_TEST_LAKE_PASSWORD}"),
+    })  # fmt: skip
+    clock = Clock(replay_start=NOW, frozen=True)
+    statuses = {name: run_source(config, name, store, clock) for name in ("files", "pg")}
+    assert statuses["files"]["status"] == "ok"
+    assert statuses["pg"]["status"] == "error" and "cannot connect" in statuses["pg"]["error"]
+    assert "socwall_nobody" in statuses["pg"]["error"]
+    for panel in config.panels():
+        run_panel(config, panel, store, clock)
+    assert store.panel_data("files_users")["rows"][0]["user"] == "cmeyer"
+    health = create_app(config, store, clock).server.test_client().get("/healthz")
+    text = health.get_data(as_text=True)
+    assert "cannot connect" in text and "socwall_nobody" in text
+    assert "s3cret-Lake-Pa55" not in text and "s3cret-Lake-Pa55" not in json.dumps(store.source_status("pg"))
+    assert "cannot connect" in caplog.text and "s3cret-Lake-Pa55" not in caplog.text  # nor in the log
