@@ -257,3 +257,20 @@ def test_a_refused_login_shows_in_words_in_healthz_without_the_password_and_othe
     assert "cannot connect" in text and "socwall_nobody" in text
     assert "s3cret-Lake-Pa55" not in text and "s3cret-Lake-Pa55" not in json.dumps(store.source_status("pg"))
     assert "cannot connect" in caplog.text and "s3cret-Lake-Pa55" not in caplog.text  # nor in the log
+
+
+def test_metric_grid_takes_the_metrics_of_a_query_source(redis_url, prefix):
+    from socwall.dashboard.config import ConfigError
+
+    def grid(metric: str):
+        return parse_config({
+            "title": "t", "store": {"url": redis_url, "prefix": prefix},
+            "sources": {"lake": lake("duckdb", parquet="auth.parquet")},
+            "pages": [{"id": "p", "title": "P", "grid": {"columns": 1, "rows": 1}, "panels": [
+                {"id": "g", "widget": "metric_grid", "title": "G", "at": [1, 1],
+                 "options": {"cells": [{"source": "lake", "metric": metric}]}}]}],
+        })  # fmt: skip
+
+    assert grid("failing_source_ips").panels()[0].options.cells[0].metric == "failing_source_ips"
+    with pytest.raises(ConfigError, match=r"cells\[0\].metric: no metric 'bytes' \(has: failed_logins"):
+        grid("bytes")
