@@ -28,7 +28,8 @@ SAMPLE_JS = """return {
   path: window.location.pathname,
   origin: performance.timeOrigin,
   jsHeap: performance.memory ? performance.memory.usedJSHeapSize : null,
-};"""
+  history: window.store ? window.store.getState().history.past.length : null,
+};"""  # history: Dash's undo entries, one per dcc.Interval tick (see bench/README.md)
 
 
 def wait_for(driver, condition, seconds: float, what: str) -> None:
@@ -51,7 +52,8 @@ def sample(driver, first_page: str, settle_s: float, cycle_s: float) -> dict:
     return {"heap_mb": heap["usedSize"] / 1e6, "heap_total_mb": heap["totalSize"] / 1e6,
             "tags": page["tags"], "graphs": page["graphs"], "nodes": dom["nodes"],
             "listeners": dom["jsEventListeners"], "documents": dom["documents"],
-            "origin": page["origin"], "path": page["path"]}  # fmt: skip
+            "origin": page["origin"], "path": page["path"],
+            "history": page["history"]}  # fmt: skip
 
 
 def slope_per_minute(points: list[tuple[float, float]]) -> float:
@@ -62,12 +64,13 @@ def slope_per_minute(points: list[tuple[float, float]]) -> float:
 
 def report(samples: list[dict]) -> None:
     print("\n| minute | heap used MB (after GC) | heap total MB | DOM nodes (tags) "
-          "| DOM nodes (CDP) | JS listeners | documents | plotly graphs |")  # fmt: skip
-    print("| ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: |")
+          "| DOM nodes (CDP) | JS listeners | documents | plotly graphs "
+          "| Dash history entries |")  # fmt: skip
+    print("|" + " ---: |" * 9)
     for s in samples:
         print(f"| {s['minute']:.1f} | {s['heap_mb']:.2f} | {s['heap_total_mb']:.2f} "
               f"| {s['tags']} | {s['nodes']} | {s['listeners']} | {s['documents']} "
-              f"| {s['graphs']} |")  # fmt: skip
+              f"| {s['graphs']} | {s['history']} |")  # fmt: skip
     half = len(samples) // 2
     for key, unit in (("heap_mb", "MB"), ("tags", "nodes"), ("nodes", "CDP nodes"),
                       ("listeners", "listeners")):  # fmt: skip

@@ -215,7 +215,8 @@ async def send(session, method: str, url: str, tally: Tally, **options) -> tuple
 def _closed_under_us(error: Exception) -> bool:
     if isinstance(error, aiohttp.ServerDisconnectedError):
         return True
-    return getattr(error, "errno", None) in (errno.ECONNRESET, errno.EPIPE)
+    # errno None: aiohttp's "Can not write request body", the connection closed mid-write
+    return getattr(error, "errno", None) in (errno.ECONNRESET, errno.EPIPE, None)
 
 
 async def probe_livez(base: str, stats, stop: asyncio.Event) -> None:
