@@ -6,6 +6,7 @@ of a table. Errors leave here as QueryError in words, with any password in the U
 """
 
 import threading
+import uuid
 from contextlib import contextmanager
 from datetime import UTC, datetime, timedelta
 from urllib.parse import urlsplit
@@ -124,22 +125,41 @@ def _deadline(con, engine: str, seconds: float):
     state = _Timer()
     if engine == "postgres":
         con.raw_sql(f"SET statement_timeout = {int(seconds * 1000)}").close()
-    cancel = {"duckdb": lambda: con.con.interrupt(),
-              "pyspark": lambda: con._session.sparkContext.cancelAllJobs()}.get(engine)  # fmt: skip
+    with _cancel_hook(con, engine) as cancel:
+        def fire():
+            state.fired = True
+            cancel()
 
-    def fire():
-        state.fired = True
-        cancel()
-
-    timer = threading.Timer(seconds, fire) if cancel else None
-    if timer:
-        timer.daemon = True
-        timer.start()
-    try:
-        yield state
-    finally:
+        timer = threading.Timer(seconds, fire) if cancel else None
         if timer:
-            timer.cancel()
+            timer.daemon = True
+            timer.start()
+        try:
+            yield state
+        finally:
+            if timer:
+                timer.cancel()
+
+
+@contextmanager
+def _cancel_hook(con, engine: str):
+    """A function that cancels what this thread runs on the engine next (None: the engine
+    cancels by itself, as PostgreSQL's statement_timeout does)."""
+    if engine == "duckdb":
+        yield con.con.interrupt
+    elif engine == "pyspark":
+        # Spark's job tags are per thread: only this refresh's jobs are cancelled, not those
+        # another source runs in the same session at the same time
+        context = con._session.sparkContext
+        tag = f"socwall-{uuid.uuid4().hex}"
+        context.addJobTag(tag)
+        context.setInterruptOnCancel(True)  # stop the tasks' threads, not only the scheduling
+        try:
+            yield lambda: context.cancelJobsWithTag(tag)
+        finally:
+            context.removeJobTag(tag)
+    else:
+        yield None
 
 
 def _words(error: Exception, url: str | None = None, password: str | None = None) -> str:

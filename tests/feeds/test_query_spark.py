@@ -3,6 +3,7 @@ Parquet files give the file source's pairs and the DuckDB engine's metric series
 its timeout is cancelled. Run alone with `pytest -m spark`; CI runs them with the rest."""
 
 import shutil
+import threading
 import time
 from datetime import timedelta
 
@@ -17,6 +18,7 @@ from tests.feeds import query_data as qd
 from tests.feeds.test_query_events import NOW as EVENTS_NOW
 from tests.feeds.test_query_events import demo_events, demo_metrics, lake
 from tests.feeds.test_query_flows import BUCKETS, NOW, START, query_config
+from tests.feeds.test_query_partitions import assert_pruned_read_gives_the_plain_pairs
 
 pytestmark = [
     pytest.mark.spark,
@@ -57,17 +59,41 @@ def test_spark_and_duckdb_give_the_same_metric_series(spark, tmp_path, store, re
         assert duck.sum() > 0 and store.metric_series("pyspark", metric, ranges).to_dict() == duck.to_dict()
 
 
-def test_a_spark_query_past_its_timeout_is_cancelled(spark, store):
+def test_spark_reads_only_the_days_of_the_window(spark, tmp_path, store):
+    assert_pruned_read_gives_the_plain_pairs("pyspark", tmp_path, store)
+
+
+def endless_flows(spark, name: str) -> None:
+    """A view of a trillion flows: any query over it runs far past a test's timeout."""
     spark.range(0, 10**12).selectExpr(
         "timestamp'2024-03-01 12:00:00' AS ts", "concat('172.16.0.', id % 200) AS src",
-        "concat('203.0.113.', id % 250) AS dst", "id AS bytes").createOrReplaceTempView("endless")
-    config = query_config(engine="pyspark", table="endless", timeout="3s",
-                          columns={"src_ip": "src", "dst_ip": "dst", "bytes_out": "bytes"})
-    started = time.monotonic()
-    with pytest.raises(QueryError, match="ran past its timeout"):
-        query.Source(config, "lake").ingest(store, NOW)
-    assert time.monotonic() - started < 30
-    assert spark.range(3).count() == 3  # the session survives the cancel
+        "concat('203.0.113.', id % 250) AS dst", "id AS bytes").createOrReplaceTempView(name)
+
+
+def test_a_spark_query_past_its_timeout_is_cancelled_and_only_that_one(spark, store):
+    """Two sources query the session at once; the one with the short timeout is cancelled on
+    time, and its cancel leaves the other's jobs running until the other's own timeout."""
+    endless_flows(spark, "endless")
+    columns = {"src_ip": "src", "dst_ip": "dst", "bytes_out": "bytes"}
+    errors = {}
+
+    def ingest(source_id: str, timeout: str) -> None:
+        config = query_config(engine="pyspark", table="endless", timeout=timeout, columns=columns)
+        started = time.monotonic()
+        try:
+            query.Source(config, source_id).ingest(store, NOW)
+        except QueryError as error:
+            errors[source_id] = (str(error), time.monotonic() - started)
+
+    patient = threading.Thread(target=ingest, args=("patient", "15s"))
+    patient.start()
+    ingest("hasty", "3s")
+    patient.join(timeout=60)
+    message, seconds = errors["hasty"]
+    assert "ran past its timeout (3 s)" in message and seconds < 13, errors
+    message, seconds = errors["patient"]
+    assert "ran past its timeout (15 s)" in message and 15 <= seconds < 40, errors
+    assert spark.range(3).count() == 3  # the session survives the cancels
 
 
 def test_spark_source_through_the_job_runner_reports_ok(spark, tmp_path, store, redis_url, prefix):
