@@ -233,6 +233,32 @@ class Store:
                 pipe.expire(key, _ttl(datetime.fromtimestamp(start, UTC) + retention, now))
         pipe.execute()
 
+    def replace_auth_events(self, source_id: str, events: list[dict], start: datetime,
+                            end: datetime, now: datetime,
+                            retention: timedelta) -> None:  # fmt: skip
+        """Set the attempts with start <= ts < end to `events` (a source that can ask a span
+        again, e.g. a query source): those stored before in the span go, the rest stay."""
+        days = _days(start, end)
+        reading = self.redis.pipeline(transaction=False)
+        for day in days:
+            reading.lrange(self.keys.auth_events(source_id, day), 0, -1)
+        lo, hi = start.isoformat(), end.isoformat()
+        per_day: dict[date, list[str]] = {}
+        for day, items in zip(days, reading.execute(), strict=True):
+            per_day[day] = [i for i in items if not lo <= json.loads(i)["ts"] < hi]
+        for event in events:
+            day = datetime.fromisoformat(event["ts"]).astimezone(UTC).date()
+            per_day.setdefault(day, []).append(json.dumps(event, separators=(",", ":")))
+        cutoff = (now - retention).date()
+        pipe = self.redis.pipeline(transaction=True)
+        for day, items in per_day.items():
+            key = self.keys.auth_events(source_id, day)
+            pipe.delete(key)
+            if items and day >= cutoff:
+                pipe.rpush(key, *items)
+                pipe.expire(key, _ttl(_day_end(day) + retention, now))
+        pipe.execute()
+
     def auth_events(self, source_id: str, start: datetime, end: datetime) -> list[dict]:
         """Events with start <= ts < end, from the day lists that cover the range."""
         pipe = self.redis.pipeline(transaction=False)

@@ -16,19 +16,21 @@ import pyarrow as pa
 import pyarrow.compute as pc
 from pydantic import Field, SecretStr, field_validator, model_validator
 from socwall.dashboard.types import Duration, Identifier, Strict, TimeZoneName
-from socwall.feeds import query_engines, query_events, query_flows
+from socwall.feeds import query_auth, query_engines, query_events, query_flows
+from socwall.feeds.auth import METRICS as AUTH_METRICS
 from socwall.feeds.events import MetricSpec
 from socwall.feeds.fetch import MAX_BACKOFF
-from socwall.feeds.fields import FLOW_FIELDS
+from socwall.feeds.fields import AUTH_FIELDS, FLOW_FIELDS
 from socwall.feeds.flows import ADDRESS_CLASSES, PRIVATE_NETWORKS, SERVICE_PORTS, Networks
-from socwall.feeds.query_engines import ENGINES, QueryError
+from socwall.feeds.query_engines import ENGINES, UNITS, QueryError
 
-FLOW_REQUIRED = ("src_ip", "dst_ip")
-KINDS = {"flows": query_flows, "events": query_events}
+KINDS = {"flows": query_flows, "events": query_events, "auth": query_auth}
+FIELDS = {"flows": FLOW_FIELDS, "auth": [f for f in AUTH_FIELDS if f not in ("ts", "program")],
+          "events": []}  # fmt: skip
+REQUIRED = {"flows": ("src_ip", "dst_ip"), "auth": ("user", "outcome"), "events": ()}
 # engines where a shared intermediate result goes into a temporary table (ibis `cache`); on
 # Spark 4.0 a cached relation read twice gave fewer pairs than the plain plan, so it re-plans
 STAGED_ENGINES = ("duckdb", "postgres")
-UNITS = {"s": 1, "ms": 1_000, "us": 1_000_000, "ns": 1_000_000_000}
 
 
 class Partition(Strict):
@@ -45,15 +47,19 @@ class QueryConfig(Strict):
     password: SecretStr | None = Field(None, description="write ${DB_PASSWORD}, never the secret")
     table: str | None = Field(None, description="the table (or view) holding the records")
     parquet: str | None = Field(None, description="DuckDB/Spark: a Parquet path or glob")
-    kind: Literal["flows", "events"] = Field(
-        description="flows (for top_talkers) or events (metrics for metric_compare)"
+    kind: Literal["flows", "auth", "events"] = Field(
+        description="flows (top_talkers), auth (suspicious_users, login metrics) or events"
     )
     time_column: str
     time_unit: Literal["timestamp", "s", "ms", "us", "ns"] = "timestamp"
     timezone: TimeZoneName = Field("UTC", description="of a timestamp column without a zone")
     partition: Partition | None = None
     columns: dict[str, str] = Field(
-        default_factory=dict, description="flows: socwall field -> column, e.g. src_ip: srcaddr"
+        default_factory=dict, description="flows, auth: socwall field -> column (src_ip: srcaddr)"
+    )
+    outcomes: dict[Literal["success", "failure"], list[str]] = Field(
+        default_factory=lambda: {"success": ["success"], "failure": ["failure"]},
+        description="auth: the outcome column's values that mean success and failure",
     )
     metrics: dict[Identifier, MetricSpec] = Field(
         default_factory=dict, description="events: rows matching `filter`, counted or summed"
@@ -68,16 +74,11 @@ class QueryConfig(Strict):
     bucket: Duration = "5m"
     lag: Duration = Field("10m", description="late rows: re-ask this far before the watermark")
     timeout: Duration = Field("60s", description="a query running longer is cancelled")
-    retention: Duration = Field("8d", description="results kept in the store; first backfill")
+    retention: Duration = Field(
+        None, description="results kept and first backfill: 8d for flows, 40d for auth and events "
+        "(as their file sources: the metric band needs past weeks)"
+    )
     backfill_step: Duration = Field("1d", description="history asked for per refresh at first")
-
-    @field_validator("columns")
-    @classmethod
-    def _known_fields(cls, columns: dict[str, str]) -> dict[str, str]:
-        unknown = sorted(set(columns) - set(FLOW_FIELDS))
-        if unknown:
-            raise ValueError(f"unknown flow fields {unknown}; known: {', '.join(FLOW_FIELDS)}")
-        return columns
 
     @field_validator("internal", "exclude")
     @classmethod
@@ -85,12 +86,36 @@ class QueryConfig(Strict):
         Networks(cidrs, [])  # raises ValueError naming the bad entry
         return cidrs
 
+    @model_validator(mode="before")
+    @classmethod
+    def _retention_of_the_kind(cls, data):
+        if isinstance(data, dict) and data.get("retention") is None:
+            data = {**data, "retention": "8d" if data.get("kind") == "flows" else "40d"}
+        return data
+
+    @model_validator(mode="before")
+    @classmethod
+    def _auth_metrics(cls, data):
+        """An auth source declares the auth file source's metrics (what metric_compare and
+        metric_grid look up); the engine computes them itself, so YAML names none."""
+        if isinstance(data, dict) and data.get("kind") == "auth":
+            declared = {name: {} for name in AUTH_METRICS}
+            if data.get("metrics") not in (None, {}, declared):
+                raise ValueError(f"auth gives its own metrics ({', '.join(AUTH_METRICS)}); "
+                                 "remove `metrics`")
+            data = {**data, "metrics": declared}
+        return data
+
     @model_validator(mode="after")
     def _what_the_kind_needs(self) -> "QueryConfig":
-        if self.kind == "flows":
-            missing = [f for f in FLOW_REQUIRED if f not in self.columns]
-            if missing:
-                raise ValueError(f"flows need `columns` for {', '.join(missing)}")
+        known = FIELDS[self.kind]
+        unknown = sorted(set(self.columns) - set(known))
+        if unknown:
+            raise ValueError(f"columns: unknown {self.kind} fields {unknown}; known: "
+                             f"{', '.join(known) or 'none (events name columns in metrics)'}")
+        missing = [f for f in REQUIRED[self.kind] if f not in self.columns]
+        if missing:
+            raise ValueError(f"{self.kind} need `columns` for {', '.join(missing)}")
         if self.kind == "events" and not self.metrics:
             raise ValueError("events need `metrics` (name: {filter: {column: value}})")
         return self
@@ -110,7 +135,7 @@ class QueryConfig(Strict):
     def metric_columns(self) -> dict[str, str]:
         """The columns the metrics' filters and sums name, by where they are used."""
         used = {}
-        for name, spec in self.metrics.items():
+        for name, spec in (self.metrics.items() if self.kind == "events" else ()):
             for column in [*spec.filter, *([spec.sum] if spec.sum else [])]:
                 used[f"metrics.{name}"] = column
         return used
@@ -205,8 +230,7 @@ class Source:
         if self.local_zone is not None:
             answers = [local_buckets_to_utc(answer, self.local_zone) for answer in answers]
         lo, hi = int(start.timestamp()), int(end.timestamp())
-        return [answer.filter(pc.and_(pc.greater_equal(answer["bucket"], lo),
-                                      pc.less(answer["bucket"], hi)))
+        return [within(answer, "bucket" if "bucket" in answer.column_names else "epoch", lo, hi)
                 for answer in answers]  # fmt: skip
 
     def expressions(self, source, start: datetime, end: datetime, stage=lambda rel: rel):
@@ -278,6 +302,11 @@ class Source:
         return (column.cast("float64") / UNITS[unit]).floor().cast("int64")
 
 
+def within(answer: pa.Table, column: str, lo: int, hi: int) -> pa.Table:
+    """The answer's rows with lo <= column < hi (epoch seconds)."""
+    return answer.filter(pc.and_(pc.greater_equal(answer[column], lo), pc.less(answer[column], hi)))
+
+
 def local_buckets_to_utc(answer: pa.Table, zone: ZoneInfo) -> pa.Table:
     """Buckets counted in a zone's wall-clock time as UTC epoch seconds (DST per bucket)."""
     def utc(column: pa.ChunkedArray) -> pa.Array:
@@ -287,7 +316,7 @@ def local_buckets_to_utc(answer: pa.Table, zone: ZoneInfo) -> pa.Table:
             seconds.append(int(moment.timestamp()))
         return pa.array(seconds, pa.int64())
 
-    for name in ("bucket", "last"):
+    for name in ("bucket", "last", "epoch"):
         if name in answer.column_names:
             answer = answer.set_column(answer.schema.get_field_index(name), name, utc(answer[name]))
     return answer

@@ -86,7 +86,7 @@ def check_sources(options: MetricGridOptions, sources: dict) -> list[tuple[str, 
         if source is None:
             known = ", ".join(sorted(sources)) or "none are defined"
             problems.append((f"cells[{i}].source", f"unknown source '{cell.source}' ({known})"))
-        elif source.type not in source_types:
+        elif getattr(source, "provides", source.type) not in source_types:  # query: its kind
             problems.append((f"cells[{i}].source", f"'{cell.source}' has no metrics"))
         elif cell.metric not in source.metrics:
             known = ", ".join(source.metrics)
