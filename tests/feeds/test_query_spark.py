@@ -12,7 +12,7 @@ import pytest
 from socwall.dashboard.clock import Clock
 from socwall.dashboard.jobs import run_source
 from socwall.feeds import query
-from socwall.feeds.query_engines import QueryError, spark_session
+from socwall.feeds.query_engines import QueryError
 
 from tests.feeds import query_data as qd
 from tests.feeds.test_query_events import NOW as EVENTS_NOW
@@ -25,14 +25,6 @@ pytestmark = [
     pytest.mark.skipif(shutil.which("java") is None, reason="Spark needs a Java runtime"),
 ]
 pyspark = pytest.importorskip("pyspark", reason="the spark extra is not installed")
-
-
-@pytest.fixture(scope="module")
-def spark():
-    """One local Spark for the module: starting it costs seconds."""
-    session = spark_session(None)
-    yield session
-    session.stop()
 
 
 def test_spark_over_parquet_gives_the_file_sources_pairs(spark, tmp_path, store):
