@@ -4,6 +4,7 @@ its cost follows the window asked for, not the size of the table (partition prun
     python bench/lake_scale.py generate --rows 100000000 --days 14   # once: ~3 GB, kept out of git
     python bench/lake_scale.py measure [--engine duckdb|pyspark]
     SOCWALL_LAKE_DATA=bench/.data/lake_10m python bench/lake_scale.py generate --rows 10000000
+    SOCWALL_LAKE_DATA=bench/.data/lake_10m python bench/lake_scale.py measure --engine pyspark
 
 `measure` runs, for windows of 1 h, 24 h and 7 d, (a) the query source's own two queries and
 (b) a plain DuckDB SQL query of the same aggregation on the same files, each in a fresh
@@ -65,10 +66,26 @@ def socwall_refresh(engine: str, window: str) -> dict:
         retention=WINDOWS[window], backfill_step="30d", timeout="30m",
     )  # fmt: skip
     source = query.Source(config, "bench")
+    start_s = spark_start() if engine == "pyspark" else 0.0
     started = time.perf_counter()
     pairs, per_bucket = source.query(now - WINDOWS[window], now + timedelta(minutes=5))
     seconds = time.perf_counter() - started
-    return {"seconds": seconds, "pairs": pairs.num_rows, "rows": sum(per_bucket["rows"].to_pylist())}
+    warm_s = 0.0
+    if engine == "pyspark":  # a worker keeps its session: the next refresh finds the JVM warm
+        started = time.perf_counter()
+        source.query(now - WINDOWS[window], now + timedelta(minutes=5))
+        warm_s = time.perf_counter() - started
+    return {"seconds": seconds, "pairs": pairs.num_rows, "start_s": start_s, "warm_s": warm_s,
+            "rows": sum(per_bucket["rows"].to_pylist())}  # fmt: skip
+
+
+def spark_start() -> float:
+    """Seconds to start the local SparkSession socwall uses (the query reuses it)."""
+    from socwall.feeds.query_engines import spark_session
+
+    started = time.perf_counter()
+    spark_session(None)
+    return time.perf_counter() - started
 
 
 def parquet_location(engine: str) -> str:
@@ -95,6 +112,40 @@ def plain_duckdb(window: str) -> dict:
     return {"seconds": time.perf_counter() - started, "pairs": answer.num_rows}
 
 
+def plain_spark(window: str) -> dict:
+    """The baseline's SQL in Spark SQL, in the same local session socwall starts."""
+    start_s = spark_start()
+    from pyspark.sql import SparkSession
+
+    spark = SparkSession.getActiveSession()
+    now = last_time()
+    start = now - WINDOWS[window]
+    started = time.perf_counter()
+    spark.read.parquet(str(DATA)).createOrReplaceTempView("flows")
+    answer = spark.sql(f"""
+        SELECT CAST(unix_timestamp(ts) AS BIGINT) DIV 300 * 300 AS bucket, srcaddr, dstaddr, sum(srcbytes), count(*)
+        FROM flows
+        WHERE day BETWEEN DATE '{start - timedelta(days=1):%Y-%m-%d}' AND DATE '{now:%Y-%m-%d}'
+          AND ts >= TIMESTAMP '{start:%Y-%m-%d %H:%M:%S}' AND ts < TIMESTAMP '{now + timedelta(minutes=5):%Y-%m-%d %H:%M:%S}'
+          AND srcaddr LIKE '172.16.%' AND dstaddr NOT LIKE '172.16.%'
+        GROUP BY 1, 2, 3
+    """).toPandas()  # fmt: skip; collected as ibis collects (toArrow ran out of a 1 GB heap at 7 d)
+    return {"seconds": time.perf_counter() - started, "pairs": len(answer), "start_s": start_s}
+
+
+def jvm_peak_mib() -> float:
+    """Peak RSS (VmHWM) of this process's Java children, read before they exit: Spark's JVM
+    is not waited for, so RUSAGE_CHILDREN does not see it."""
+    import psutil
+
+    peak = 0
+    for child in psutil.Process().children(recursive=True):
+        status = Path(f"/proc/{child.pid}/status").read_text()
+        peak += next((int(line.split()[1]) for line in status.splitlines()
+                      if line.startswith("VmHWM:")), 0)  # fmt: skip
+    return peak / 1024
+
+
 def last_time() -> datetime:
     days = sorted(p.name.split("=", 1)[1] for p in DATA.glob("day=*"))
     return datetime.fromisoformat(days[-1]).replace(tzinfo=UTC) + timedelta(hours=23)
@@ -109,6 +160,8 @@ def in_child(kind: str, engine: str, window: str) -> dict:
 
 def measure(engine: str) -> None:
     print(f"engine {engine}, table {DATA} ({sum(1 for _ in DATA.rglob('*.parquet'))} files)")
+    if engine == "pyspark":
+        return measure_spark()
     print(f"{'window':>6} {'socwall s':>10} {'plain s':>8} {'ratio':>6} {'pairs':>9} "
           f"{'rows read':>12} {'socwall MiB':>12} {'plain MiB':>10}")  # fmt: skip
     for window in WINDOWS:
@@ -117,6 +170,22 @@ def measure(engine: str) -> None:
         print(f"{window:>6} {ours['seconds']:10.2f} {plain['seconds']:8.2f} "
               f"{ours['seconds'] / plain['seconds']:6.1f} {ours['pairs']:9,} {ours['rows']:12,} "
               f"{ours['peak_mib']:12.0f} {plain['peak_mib']:10.0f}")  # fmt: skip
+
+
+def measure_spark() -> None:
+    """Spark: socwall's refresh beside the same plain query in Spark SQL and in DuckDB; the
+    session start is reported apart (a worker starts it once and keeps it)."""
+    print(f"{'window':>6} {'start s':>8} {'socwall s':>10} {'again s':>8} {'Spark SQL s':>12} "
+          f"{'ratio':>6} {'DuckDB s':>9} {'pairs':>9} {'rows read':>11} {'Python MiB':>11} "
+          f"{'JVM MiB':>8}")  # fmt: skip
+    for window in WINDOWS:
+        ours = in_child("socwall", "pyspark", window)
+        plain = in_child("plain", "pyspark", window)
+        duck = in_child("plain", "duckdb", window)
+        print(f"{window:>6} {ours['start_s']:8.1f} {ours['seconds']:10.2f} "
+              f"{ours['warm_s']:8.2f} {plain['seconds']:12.2f} {ours['seconds'] / plain['seconds']:6.1f} "
+              f"{duck['seconds']:9.2f} {ours['pairs']:9,} {ours['rows']:11,} "
+              f"{ours['peak_mib']:11.0f} {ours['jvm_mib']:8.0f}")  # fmt: skip
 
 
 def main() -> None:
@@ -137,10 +206,17 @@ def main() -> None:
     elif args.command == "measure":
         measure(args.engine)
     else:
-        result = socwall_refresh(args.engine, args.window) if args.kind == "socwall" else plain_duckdb(args.window)
-        peaks = (resource.getrusage(who).ru_maxrss for who in (resource.RUSAGE_SELF, resource.RUSAGE_CHILDREN))
-        result["peak_mib"] = max(peaks) / 1024  # children: Spark's JVM
-        print(json.dumps(result))
+        child_main(args.kind, args.engine, args.window)
+
+
+def child_main(kind: str, engine: str, window: str) -> None:
+    if kind == "socwall":
+        result = socwall_refresh(engine, window)
+    else:
+        result = plain_spark(window) if engine == "pyspark" else plain_duckdb(window)
+    result["peak_mib"] = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+    result["jvm_mib"] = jvm_peak_mib() if engine == "pyspark" else 0.0
+    print(json.dumps(result))
 
 
 if __name__ == "__main__":

@@ -8,7 +8,6 @@ from datetime import timedelta
 import pyarrow.parquet as pq
 import pytest
 from socwall.feeds import query
-from socwall.feeds.query_engines import spark_session
 
 from tests.feeds.test_query_auth import METRICS, NOW, attempts, demo_auth_log, lake, lake_table
 
@@ -19,18 +18,14 @@ pytestmark = [
 pyspark = pytest.importorskip("pyspark", reason="the spark extra is not installed")
 
 
-def test_spark_and_duckdb_give_the_same_attempts_and_auth_metrics(tmp_path, store):
-    session = spark_session(None)
-    try:
-        pq.write_table(lake_table(demo_auth_log(tmp_path)), tmp_path / "auth.parquet")
-        where = {"parquet": str(tmp_path / "auth.parquet")}
-        for engine in ("duckdb", "pyspark"):
-            stats = query.Source(query.QueryConfig(**lake(engine, **where)), engine).ingest(store, NOW)
-            assert stats["attempts"] > 20_000, engine
-        window = (NOW - timedelta(days=40), NOW)
-        assert attempts(store, "pyspark", window) == attempts(store, "duckdb", window)
-        for metric in METRICS:
-            duck = store.metric_series("duckdb", metric, [window])
-            assert duck.sum() > 0 and store.metric_series("pyspark", metric, [window]).to_dict() == duck.to_dict(), metric
-    finally:
-        session.stop()
+def test_spark_and_duckdb_give_the_same_attempts_and_auth_metrics(spark, tmp_path, store):
+    pq.write_table(lake_table(demo_auth_log(tmp_path)), tmp_path / "auth.parquet")
+    where = {"parquet": str(tmp_path / "auth.parquet")}
+    for engine in ("duckdb", "pyspark"):
+        stats = query.Source(query.QueryConfig(**lake(engine, **where)), engine).ingest(store, NOW)
+        assert stats["attempts"] > 20_000, engine
+    window = (NOW - timedelta(days=40), NOW)
+    assert attempts(store, "pyspark", window) == attempts(store, "duckdb", window)
+    for metric in METRICS:
+        duck = store.metric_series("duckdb", metric, [window])
+        assert duck.sum() > 0 and store.metric_series("pyspark", metric, [window]).to_dict() == duck.to_dict(), metric

@@ -1,5 +1,5 @@
 """The `query` source on Apache Spark in local mode (pyspark from PyPI, Java from apt): the same
-Parquet files give the file source's pairs and the DuckDB engine's metric series; a query past
+Parquet files give the file source's pairs and panel and the DuckDB engine's metric series; a query past
 its timeout is cancelled. Run alone with `pytest -m spark`; CI runs them with the rest."""
 
 import shutil
@@ -10,14 +10,21 @@ from datetime import timedelta
 import pyarrow.parquet as pq
 import pytest
 from socwall.dashboard.clock import Clock
-from socwall.dashboard.jobs import run_source
+from socwall.dashboard.jobs import run_panel, run_source
 from socwall.feeds import query
-from socwall.feeds.query_engines import QueryError, spark_session
+from socwall.feeds.query_engines import QueryError
 
 from tests.feeds import query_data as qd
 from tests.feeds.test_query_events import NOW as EVENTS_NOW
 from tests.feeds.test_query_events import demo_events, demo_metrics, lake
-from tests.feeds.test_query_flows import BUCKETS, NOW, START, query_config
+from tests.feeds.test_query_flows import (
+    BUCKETS,
+    NOW,
+    START,
+    payload_without_names,
+    query_config,
+    wall,
+)
 from tests.feeds.test_query_partitions import assert_pruned_read_gives_the_plain_pairs
 
 pytestmark = [
@@ -27,24 +34,28 @@ pytestmark = [
 pyspark = pytest.importorskip("pyspark", reason="the spark extra is not installed")
 
 
-@pytest.fixture(scope="module")
-def spark():
-    """One local Spark for the module: starting it costs seconds."""
-    session = spark_session(None)
-    yield session
-    session.stop()
-
-
-def test_spark_over_parquet_gives_the_file_sources_pairs(spark, tmp_path, store):
-    from socwall.feeds import flows
-
+def test_spark_over_parquet_gives_the_file_sources_and_duckdbs_pairs_and_panel(spark, tmp_path, store, redis_url, prefix):
+    """The same flows as a VAST CSV (file source), and as Parquet read by DuckDB and by Spark:
+    the same counts, stored pairs and top_talkers payload, through the worker's job runner."""
     rows = qd.vast_rows(START, 3000)
     csv_path, parquet_path = qd.vast_csv(rows, tmp_path / "f.csv"), qd.vast_parquet(rows, tmp_path / "f.parquet")
-    file_stats = flows.Source(flows.FlowsConfig(type="flows", path=str(csv_path), format="vast"), "files").ingest(store, NOW)
-    stats = query.Source(query_config(engine="pyspark", parquet=str(parquet_path)), "spark").ingest(store, NOW)
-    assert (stats["rows"], stats["bad_rows"], stats["repaired"]) == (file_stats["rows"], file_stats["bad_rows"], file_stats["repaired"])
+    config = wall(redis_url, prefix, {
+        "files": {"type": "flows", "path": str(csv_path), "format": "vast"},
+        **{engine: query_config(engine=engine, parquet=str(parquet_path)).model_dump(mode="json")
+           for engine in ("duckdb", "pyspark")},
+    })  # fmt: skip
+    clock = Clock(replay_start=NOW - timedelta(minutes=20), frozen=True)
+    statuses = {name: run_source(config, name, store, clock) for name in ("files", "duckdb", "pyspark")}
+    assert statuses["pyspark"]["status"] == "ok", statuses["pyspark"]
+    for key in ("rows", "bad_rows", "repaired", "ports_cleared"):
+        assert statuses["pyspark"][key] == statuses["files"][key] == statuses["duckdb"][key], key
     file_pairs = qd.stored_pairs(store, "files", BUCKETS)
-    assert len(file_pairs) > 500 and qd.stored_pairs(store, "spark", BUCKETS) == file_pairs
+    assert len(file_pairs) > 500 and any(":" in host for _, host, *_ in file_pairs)
+    assert qd.stored_pairs(store, "pyspark", BUCKETS) == qd.stored_pairs(store, "duckdb", BUCKETS) == file_pairs
+    for panel in config.panels():
+        run_panel(config, panel, store, clock)
+    files = payload_without_names(store, "top_files")
+    assert files["rows"] and payload_without_names(store, "top_pyspark") == files == payload_without_names(store, "top_duckdb")
 
 
 def test_spark_and_duckdb_give_the_same_metric_series(spark, tmp_path, store, redis_url, prefix):
@@ -94,12 +105,3 @@ def test_a_spark_query_past_its_timeout_is_cancelled_and_only_that_one(spark, st
     message, seconds = errors["patient"]
     assert "ran past its timeout (15 s)" in message and 15 <= seconds < 40, errors
     assert spark.range(3).count() == 3  # the session survives the cancels
-
-
-def test_spark_source_through_the_job_runner_reports_ok(spark, tmp_path, store, redis_url, prefix):
-    from tests.feeds.test_query_flows import wall
-
-    path = qd.vast_parquet(qd.vast_rows(START, 200), tmp_path / "f.parquet")
-    config = wall(redis_url, prefix, {"lake": query_config(engine="pyspark", parquet=str(path)).model_dump(mode="json")})
-    status = run_source(config, "lake", store, Clock(replay_start=NOW, frozen=True))
-    assert status["status"] == "ok" and status["rows"] > 0, status
