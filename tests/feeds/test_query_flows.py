@@ -40,6 +40,16 @@ def wall(redis_url, prefix, sources: dict) -> "WallConfig":  # noqa: F821
     })  # fmt: skip
 
 
+def refresh_both(config, store):
+    """Run the `files` and the `lake` source once; the lake's counts must equal the files'."""
+    clock = Clock(replay_start=NOW - timedelta(minutes=20), frozen=True)
+    statuses = {name: run_source(config, name, store, clock) for name in ("files", "lake")}
+    assert statuses["lake"]["status"] == "ok", statuses["lake"]
+    for key in ("rows", "bad_rows", "repaired", "ports_cleared"):
+        assert statuses["lake"][key] == statuses["files"][key], key
+    return clock, statuses
+
+
 def payload_without_names(store, panel_id: str) -> dict:
     data = store.panel_data(panel_id)
     assert data is not None, store.panel_meta(panel_id)
@@ -53,11 +63,7 @@ def test_duckdb_over_parquet_gives_the_file_sources_pairs_counts_and_panel(tmp_p
         "files": {"type": "flows", "path": str(csv_path), "format": "vast"},
         "lake": {**query_config(parquet=str(parquet_path)).model_dump(mode="json"), "refresh": "1m"},
     })  # fmt: skip
-    clock = Clock(replay_start=NOW - timedelta(minutes=20), frozen=True)
-    statuses = {name: run_source(config, name, store, clock) for name in ("files", "lake")}
-    assert statuses["lake"]["status"] == "ok", statuses["lake"]
-    for key in ("rows", "bad_rows", "repaired", "ports_cleared"):
-        assert statuses["lake"][key] == statuses["files"][key], key
+    clock, statuses = refresh_both(config, store)
     assert statuses["lake"]["repaired"] > 0 and statuses["lake"]["ports_cleared"] > 0
     assert statuses["lake"]["bad_rows"] > 0  # 2^60 bytes, 010.0.0.1, 300.1.1.1, not-an-ip
     file_pairs = qd.stored_pairs(store, "files", BUCKETS)

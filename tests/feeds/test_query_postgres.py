@@ -4,13 +4,11 @@ when a machine has none): the same pairs and panel as the file source, errors wi
 import os
 import secrets
 import time
-from datetime import timedelta
 
 import ibis
 import pyarrow.parquet as pq
 import pytest
-from socwall.dashboard.clock import Clock
-from socwall.dashboard.jobs import run_panel, run_source
+from socwall.dashboard.jobs import run_panel
 from socwall.feeds import query
 from socwall.feeds.query_engines import QueryError
 
@@ -21,6 +19,7 @@ from tests.feeds.test_query_flows import (
     START,
     payload_without_names,
     query_config,
+    refresh_both,
     wall,
 )
 
@@ -53,11 +52,7 @@ def test_postgres_table_gives_the_file_sources_pairs_counts_and_panel(tmp_path, 
         "files": {"type": "flows", "path": str(csv_path), "format": "vast"},
         "lake": query_config(engine="postgres", url=database, table="netflow").model_dump(mode="json"),
     })  # fmt: skip
-    clock = Clock(replay_start=NOW - timedelta(minutes=20), frozen=True)
-    statuses = {name: run_source(config, name, store, clock) for name in ("files", "lake")}
-    assert statuses["lake"]["status"] == "ok", statuses["lake"]
-    for key in ("rows", "bad_rows", "repaired", "ports_cleared"):
-        assert statuses["lake"][key] == statuses["files"][key], key
+    clock, _ = refresh_both(config, store)
     file_pairs = qd.stored_pairs(store, "files", BUCKETS)
     assert len(file_pairs) > 1000 and qd.stored_pairs(store, "lake", BUCKETS) == file_pairs
     for panel in config.panels():
