@@ -94,10 +94,7 @@ def main() -> int:
     parser.add_argument("--rotate", default="10s", help="web.rotate (6 pages: a 60 s cycle)")
     parser.add_argument("--panel-refresh", default="10s", help="every panel's refresh")
     args = parser.parse_args()
-    raw = demo_raw_config()
-    for page in raw["pages"]:
-        for panel in page["panels"]:
-            panel["refresh"] = args.panel_refresh
+    raw = demo_raw_config(args.panel_refresh)
     with tempfile.TemporaryDirectory(prefix="socwall-soak-") as tmp:
         wall = LiveWall(Path(tmp), {"poll": args.poll, "rotate": args.rotate}, raw["pages"])
         wall.start()

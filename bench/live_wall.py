@@ -35,8 +35,13 @@ APPEND_EVERY_S = 20  # as `socwall demo` does
 CHROMIUM, CHROMEDRIVER = "/usr/bin/chromium", "/usr/bin/chromedriver"
 
 
-def demo_raw_config() -> dict:
-    return yaml.safe_load(resources.files("socwall").joinpath("config.yaml").read_bytes())
+def demo_raw_config(panel_refresh: str | None = None) -> dict:
+    """The demo config as YAML loads it; every panel's refresh set to panel_refresh if given."""
+    raw = yaml.safe_load(resources.files("socwall").joinpath("config.yaml").read_bytes())
+    for page in raw["pages"] if panel_refresh else []:
+        for panel in page["panels"]:
+            panel["refresh"] = panel_refresh
+    return raw
 
 
 def twenty_panel_pages(raw: dict, pages: int = 1, per_page: int = 20) -> list[dict]:

@@ -7,8 +7,10 @@ answers only ok/degraded/down). Screens (/screen/<name>) always need their token
 import hashlib
 import hmac
 import logging
+import math
 import re
 import secrets
+import time
 from datetime import timedelta
 from html import escape
 from ipaddress import ip_address
@@ -115,11 +117,23 @@ def _open_screen(config: WallConfig, name: str) -> Response | None:
 
 def refused(status: int, message: str, headers: dict | None = None) -> Response:
     """A plain page that says why, readable on a wall across the room; no script, no style."""
+    return plain_page(status, "Refused", message, headers=headers)
+
+
+def plain_page(
+    status: int,
+    title: str,
+    message: str,
+    link: tuple[str, str] | None = None,
+    headers: dict | None = None,
+) -> Response:
+    """A page with a heading, one sentence and maybe one local link; no script, no style."""
+    anchor = f'<p><a href="{escape(link[1])}">{escape(link[0])}</a></p>' if link else ""
     body = (
         '<!doctype html><html lang="en"><head><meta charset="utf-8">'
-        "<title>socwall: refused</title></head>"
-        f'<body><main class="refused"><h1>Refused</h1><p id="refused-reason">{escape(message)}'
-        "</p></main></body></html>"
+        f"<title>socwall: {escape(title.lower())}</title></head>"
+        f'<body><main class="refused"><h1>{escape(title)}</h1><p id="refused-reason">'
+        f"{escape(message)}</p>{anchor}</main></body></html>"
     )
     response = Response(body, status=status, mimetype="text/html", headers=headers or {})
     response.headers["Cache-Control"] = "no-store"
@@ -145,9 +159,37 @@ class OpenDesk:
         return refused(401, "Sign-in required.")
 
 
+class FailedSignIns:
+    """Wrong passwords per (client address, user name) in a sliding window: past `limit` the
+    pair is refused without a password check until its oldest failure leaves the window.
+    Per server process, bounded: a flood of new pairs forgets the oldest ones."""
+
+    TRACKED = 10_000
+
+    def __init__(self, limit: int, window: timedelta, clock=time.monotonic):
+        self.limit, self.window, self.clock = limit, window.total_seconds(), clock
+        self.failures: dict[tuple[str, str], list[float]] = {}
+
+    def retry_after(self, pair: tuple[str, str]) -> int:
+        """Seconds until `pair` may try again; 0 when it may now."""
+        recent = self._recent(pair)
+        if len(recent) < self.limit:
+            return 0
+        return max(1, math.ceil(recent[-self.limit] + self.window - self.clock()))
+
+    def failed(self, pair: tuple[str, str]) -> None:
+        if pair not in self.failures and len(self.failures) >= self.TRACKED:
+            del self.failures[next(iter(self.failures))]
+        self.failures[pair] = [*self._recent(pair), self.clock()][-self.limit :]
+
+    def _recent(self, pair: tuple[str, str]) -> list[float]:
+        since = self.clock() - self.window
+        return [at for at in self.failures.get(pair, []) if at > since]
+
+
 class BasicSignIn:
     """HTTP basic against werkzeug password hashes; a verified pair is remembered by HMAC so
-    that every poll does not cost a scrypt run."""
+    that every poll does not cost a scrypt run, and guessing is throttled (FailedSignIns)."""
 
     public_paths: frozenset[str] = frozenset()
     REMEMBERED = 1024
@@ -159,6 +201,7 @@ class BasicSignIn:
         self.unknown_user_hash = generate_password_hash(secrets.token_hex(16))  # equal timing
         self.key = secrets.token_bytes(32)
         self.verified: dict[bytes, str] = {}
+        self.failed = FailedSignIns(basic.max_failures, basic.lockout)
 
     def identify(self, req: Request) -> str | None:
         from werkzeug.security import check_password_hash
@@ -170,8 +213,13 @@ class BasicSignIn:
         proof = hmac.new(self.key, f"{user}\0{password}".encode(), hashlib.sha256).digest()
         if self.verified.get(proof) == user:
             return user
+        pair = (req.remote_addr or "", user)
+        if self.failed.retry_after(pair):
+            return None  # no scrypt run for a pair that is locked out
         known = check_password_hash(self.hashes.get(user, self.unknown_user_hash), password)
         if not (known and user in self.hashes):
+            self.failed.failed(pair)
+            log.warning("basic sign-in failed for user %r from %s", user[:64], pair[0])
             return None
         if len(self.verified) >= self.REMEMBERED:
             self.verified.clear()
@@ -179,6 +227,12 @@ class BasicSignIn:
         return user
 
     def challenge(self, req: Request) -> Response:
+        auth = req.authorization
+        user = auth.username if auth is not None and auth.type == "basic" else None
+        wait = self.failed.retry_after((req.remote_addr or "", user)) if user else 0
+        if wait:
+            return refused(429, f"Too many wrong passwords for '{user[:64]}' from this address: "
+                                f"try again in {wait} s.", {"Retry-After": str(wait)})  # fmt: skip
         return refused(401, "Sign-in required: this wall asks for a user name and password.",
                        {"WWW-Authenticate": 'Basic realm="socwall", charset="UTF-8"'})  # fmt: skip
 

@@ -10,11 +10,12 @@ from urllib.parse import urlencode
 
 from authlib.integrations.flask_client import OAuth
 from flask import Flask, Request, Response, redirect, request, session, url_for
-from socwall.dashboard.access import refused
+from socwall.dashboard.access import plain_page, refused
 from socwall.dashboard.config import AccessConfig
 
 log = logging.getLogger(__name__)
-LOGIN, CALLBACK = "/oidc/login", "/oidc/callback"
+LOGIN, CALLBACK, LOGOUT = "/oidc/login", "/oidc/callback", "/oidc/logout"
+SIGNED_OUT = "/oidc/signed-out"  # where the IdP sends the browser after its own sign-out
 SIGN_IN_FAILED = (
     "Sign-in failed: the identity provider's answer was not accepted. "
     "Try again, or ask the wall's administrator."
@@ -22,9 +23,9 @@ SIGN_IN_FAILED = (
 
 
 class OidcSignIn:
-    """Registers /oidc/login and /oidc/callback on the server; identifies by the session."""
+    """Registers /oidc/login, /oidc/callback and /oidc/logout; identifies by the session."""
 
-    public_paths = frozenset({LOGIN, CALLBACK})
+    public_paths = frozenset({LOGIN, CALLBACK, LOGOUT, SIGNED_OUT})
 
     def __init__(self, server: Flask, access: AccessConfig):
         oidc = access.oidc
@@ -46,6 +47,8 @@ class OidcSignIn:
         )
         server.add_url_rule(LOGIN, "oidc_login", self.login)
         server.add_url_rule(CALLBACK, "oidc_callback", self.callback)
+        server.add_url_rule(LOGOUT, "oidc_logout", self.logout)
+        server.add_url_rule(SIGNED_OUT, "oidc_signed_out", self.signed_out)
 
     def identify(self, req: Request) -> str | None:
         user, since = session.get("user"), session.get("signed_in_at", 0)
@@ -74,6 +77,27 @@ class OidcSignIn:
         session.update(user=user, signed_in_at=time.time())
         log.info("OIDC sign-in of %s", user)
         return redirect(target)
+
+    def logout(self) -> Response:
+        """Forget the session here, then end the IdP's session too when its discovery names an
+        end_session_endpoint (RP-initiated logout); the IdP sends the browser back to the wall."""
+        user = session.get("user")
+        session.clear()
+        log.info("OIDC sign-out of %s", user)
+        try:
+            end_session = self.client.load_server_metadata().get("end_session_endpoint")
+        except Exception as error:  # the IdP is down: the wall's own session is gone anyway
+            log.warning("OIDC sign-out: no discovery: %s: %s", type(error).__name__, error)
+            end_session = None
+        if end_session:
+            back_to = url_for("oidc_signed_out", _external=True)
+            back = {"client_id": self.client.client_id, "post_logout_redirect_uri": back_to}
+            return redirect(f"{end_session}?{urlencode(back)}")
+        return self.signed_out()
+
+    def signed_out(self) -> Response:
+        return plain_page(200, "Signed out", "You are signed out of the wall.",
+                          link=("Sign in again", LOGIN))  # fmt: skip
 
     def _user_from_code(self) -> str:
         metadata = self.client.load_server_metadata()

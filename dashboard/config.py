@@ -184,6 +184,10 @@ class BasicAuthConfig(Strict):
     users: dict[str, Annotated[SecretStr, AfterValidator(_password_hash)]] = Field(
         min_length=1, description="user name: password hash from `socwall hash-password`"
     )
+    max_failures: int = Field(
+        10, ge=1, description="wrong passwords per client address and user name, then 429"
+    )
+    lockout: Duration = Field("5m", description="the window max_failures counts in")
 
 
 class OidcConfig(Strict):

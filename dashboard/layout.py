@@ -34,12 +34,20 @@ def shell(
                     html.Nav(id="page-nav", className="page-nav"),
                     html.Span(id="replay-badge", className="replay-badge"),
                     html.Span(id="wall-clock", className="wall-clock"),
+                    *_sign_out_link(config),
                 ],
             ),
             html.Main(id="page", className="page"),
             html.Footer(id="health-strip", className="health-strip"),
         ],
     )
+
+
+def _sign_out_link(config: WallConfig) -> list:
+    """Desk viewers signed in with OIDC can sign out; kiosks hide it (wall.css)."""
+    if config.access.auth != "oidc":
+        return []
+    return [html.A("Sign out", href="/oidc/logout", className="sign-out", id="sign-out")]
 
 
 def page_grid(page: PageConfig) -> html.Div:

@@ -45,6 +45,26 @@ class LiveWall:
         """Run every job once, as the worker would."""
         run_all_once(self.config, self.store, Clock())
 
+    @classmethod
+    def started(cls, raw: dict, data_dir: Path, write_data) -> "LiveWall":
+        """`raw` saved as data_dir/wall.yaml, write_data(config) for its sources, every job run
+        once, then `socwall serve` started on it."""
+        config_path = data_dir / "wall.yaml"
+        config_path.write_text(yaml.safe_dump(raw))
+        config = parse_config(raw)
+        write_data(config)
+        client = redis.Redis.from_url(raw["store"]["url"], decode_responses=True)
+        live = cls(config, config_path, Store(client, config.store.prefix))
+        live.refresh()
+        live.start()
+        return live
+
+
+def write_demo_events(data_dir: Path, config, seed: int = 5) -> None:
+    """Five weeks of generated events up to now, for a config from events_config()."""
+    demo = DemoData(data_dir, config.tz, seed=seed, anchor=datetime.now(UTC))
+    demo.write_until(demo.anchor)
+
 
 @pytest.fixture(scope="module")
 def wall(redis_url, tmp_path_factory):
@@ -92,18 +112,15 @@ def wall(redis_url, tmp_path_factory):
     raw["pages"].append({"id": "access", "title": "Access", "grid": {"columns": 1, "rows": 1}, "panels": [
         {"id": "suspects", "widget": "suspicious_users", "title": "Suspects", "source": "ssh", "at": [1, 1]},
     ]})  # fmt: skip
-    config_path = data_dir / "wall.yaml"
-    config_path.write_text(yaml.safe_dump(raw))
-    config = parse_config(raw)
-    demo = DemoData(data_dir, config.tz, seed=11, anchor=datetime.now(UTC))
-    demo.write_until(demo.anchor)
-    flows = DemoFlows(flows_dir / "flows", config.tz, seed=11, anchor=demo.anchor)
-    flows.write_until(demo.anchor)
-    DemoAuth(auth_dir, config.tz, seed=11, anchor=demo.anchor).write_until(demo.anchor)
-    store = Store(redis.Redis.from_url(redis_url, decode_responses=True), config.store.prefix)
-    live = LiveWall(config, config_path, store)
-    live.refresh()
-    live.start()
+
+    def write_data(config):
+        demo = DemoData(data_dir, config.tz, seed=11, anchor=datetime.now(UTC))
+        demo.write_until(demo.anchor)
+        flows = DemoFlows(flows_dir / "flows", config.tz, seed=11, anchor=demo.anchor)
+        flows.write_until(demo.anchor)
+        DemoAuth(auth_dir, config.tz, seed=11, anchor=demo.anchor).write_until(demo.anchor)
+
+    live = LiveWall.started(raw, data_dir, write_data)
     yield live
     live.stop()
 
@@ -132,6 +149,17 @@ def browser():
     driver = webdriver.Chrome(options=options, service=Service(CHROMEDRIVER))
     yield driver
     driver.quit()
+
+
+@pytest.fixture
+def fresh_browser(browser):
+    """No cookie and no header left over from another test."""
+    browser.delete_all_cookies()
+    browser.execute_cdp_cmd("Network.enable", {})
+    browser.execute_cdp_cmd("Network.setExtraHTTPHeaders", {"headers": {}})
+    yield browser
+    browser.execute_cdp_cmd("Network.setExtraHTTPHeaders", {"headers": {}})
+    browser.delete_all_cookies()
 
 
 def set_viewport(driver, width: int, height: int) -> None:

@@ -3,18 +3,12 @@ without or with a wrong token it says why; with basic auth on, the desk is refus
 credentials and shown with them."""
 
 import base64
-from datetime import UTC, datetime
 
 import pytest
-import redis
-import yaml
 from selenium.webdriver.common.by import By
-from socwall.dashboard.config import parse_config
-from socwall.dashboard.demo import DemoData
-from socwall.dashboard.store import Store
 from werkzeug.security import generate_password_hash
 
-from tests.browser.conftest import LiveWall, screenshot, set_viewport
+from tests.browser.conftest import LiveWall, screenshot, set_viewport, write_demo_events
 from tests.browser.test_wall import charts_drawn, wait_until
 from tests.conftest import events_config, free_port
 
@@ -29,28 +23,9 @@ def guarded_wall(redis_url, tmp_path_factory):
     raw = events_config(data_dir, redis_url, f"access{free_port()}")
     raw["access"] = {"auth": "basic", "basic": {"users": {"alice": generate_password_hash(PASSWORD)}}}
     raw["screens"] = {"lobby": {"pages": ["main"], "token": TOKEN}}
-    config_path = data_dir / "wall.yaml"
-    config_path.write_text(yaml.safe_dump(raw))
-    config = parse_config(raw)
-    demo = DemoData(data_dir, config.tz, seed=5, anchor=datetime.now(UTC))
-    demo.write_until(demo.anchor)
-    store = Store(redis.Redis.from_url(redis_url, decode_responses=True), config.store.prefix)
-    live = LiveWall(config, config_path, store)
-    live.refresh()
-    live.start()
+    live = LiveWall.started(raw, data_dir, lambda config: write_demo_events(data_dir, config))
     yield live
     live.stop()
-
-
-@pytest.fixture
-def fresh_browser(browser):
-    """No cookie and no header left over from another test."""
-    browser.delete_all_cookies()
-    browser.execute_cdp_cmd("Network.enable", {})
-    browser.execute_cdp_cmd("Network.setExtraHTTPHeaders", {"headers": {}})
-    yield browser
-    browser.execute_cdp_cmd("Network.setExtraHTTPHeaders", {"headers": {}})
-    browser.delete_all_cookies()
 
 
 def navigation_status(driver) -> int:

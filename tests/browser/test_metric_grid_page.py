@@ -5,12 +5,9 @@ from datetime import UTC, datetime
 from pathlib import Path
 
 import pytest
-import redis
 import yaml
 from selenium.webdriver.common.by import By
-from socwall.dashboard.config import parse_config
 from socwall.dashboard.demo_ops import SERIES, SLOW_CLUSTER, DemoOps
-from socwall.dashboard.store import Store
 
 from tests.browser.conftest import LiveWall, screenshot, set_viewport
 from tests.browser.test_wall import overflows, wait_until
@@ -34,14 +31,10 @@ def ops_wall(redis_url, tmp_path_factory):
         "sources": {"operations": source},
         "pages": [page],
     }
-    config_path = data_dir / "wall.yaml"
-    config_path.write_text(yaml.safe_dump(raw))
-    config = parse_config(raw)
-    DemoOps(data_dir, config.tz, seed=7, anchor=datetime.now(UTC)).write_until(datetime.now(UTC))
-    store = Store(redis.Redis.from_url(redis_url, decode_responses=True), config.store.prefix)
-    live = LiveWall(config, config_path, store)
-    live.refresh()
-    live.start()
+    def write_data(config):
+        DemoOps(data_dir, config.tz, seed=7, anchor=datetime.now(UTC)).write_until(datetime.now(UTC))
+
+    live = LiveWall.started(raw, data_dir, write_data)
     yield live
     live.stop()
 

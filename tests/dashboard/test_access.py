@@ -3,8 +3,10 @@
 import base64
 import logging
 import threading
+from datetime import timedelta
 
 import pytest
+from socwall.dashboard.access import FailedSignIns
 from socwall.dashboard.app import create_app
 from socwall.dashboard.clock import Clock
 from socwall.dashboard.config import ConfigError, parse_config
@@ -93,6 +95,42 @@ def test_a_wrong_password_or_unknown_user_is_refused(basic_app):
     assert client.get("/_dash-layout", headers=basic_header()).status_code == 200
     assert client.get("/_dash-layout", headers=basic_header()).status_code == 200  # remembered
     assert client.get("/_dash-layout", headers=basic_header(password="y")).status_code == 401
+
+
+def test_guessing_a_password_is_locked_out_per_address_and_user(tmp_path, redis_url, prefix, store):
+    access = basic_access()
+    access["basic"].update(max_failures=3, lockout="5m")
+    app = create_app(parse_config(raw_config(tmp_path, redis_url, prefix, access)), store, Clock())
+    client = app.server.test_client()
+    attacker, colleague = {"REMOTE_ADDR": "10.1.1.66"}, {"REMOTE_ADDR": "10.1.1.7"}
+
+    def status(environ, user="alice", password=PASSWORD):
+        return client.get("/_dash-layout", headers=basic_header(user, password),
+                          environ_base=environ)  # fmt: skip
+
+    guesses = [status(attacker, password=f"guess{n}").status_code for n in range(3)]
+    assert guesses == [401, 401, 429]  # the third wrong password is the last one checked
+    locked = status(attacker)  # even the right password: the pair is locked out
+    assert locked.status_code == 429 and b"Too many wrong passwords" in locked.data
+    assert 290 <= int(locked.headers["Retry-After"]) <= 300
+    assert status(colleague).status_code == 200  # the same user from another address
+    assert status(attacker, user="bob", password="x").status_code == 401  # another name: counted apart
+
+
+def test_failed_sign_ins_leave_the_window_and_stay_bounded():
+    now = [1000.0]
+    failed = FailedSignIns(limit=2, window=timedelta(seconds=60), clock=lambda: now[0])
+    pair = ("10.0.0.1", "alice")
+    failed.failed(pair)
+    now[0] += 30
+    assert failed.retry_after(pair) == 0
+    failed.failed(pair)
+    assert failed.retry_after(pair) == 30  # the first failure leaves the window in 30 s
+    now[0] += 30.5
+    assert failed.retry_after(pair) == 0
+    for n in range(FailedSignIns.TRACKED + 5):
+        failed.failed((f"10.{n // 65536}.{n // 256 % 256}.{n % 256}", "x"))
+    assert len(failed.failures) == FailedSignIns.TRACKED
 
 
 def test_unknown_paths_and_options_requests_are_refused_too(basic_app):

@@ -1,83 +1,26 @@
 """OIDC sign-in against a stub identity provider on 127.0.0.1: the whole redirect dance with
-requests.Session, then the wall answers; a wrong issuer, audience or signature is refused."""
+requests.Session, then the wall answers; a wrong issuer, audience or signature is refused;
+sign-out forgets the session here and at the IdP when it offers an end_session_endpoint."""
 
-import base64
 import secrets
-import threading
-import time
-from urllib.parse import urlencode
 
 import pytest
 import requests
-from flask import Flask, jsonify, redirect, request
-from joserfc import jwt
 from joserfc.jwk import RSAKey
 from socwall.dashboard.app import create_app
 from socwall.dashboard.clock import Clock
 from socwall.dashboard.config import parse_config
-from werkzeug.serving import make_server
 
 from tests.conftest import events_config
 from tests.dash_requests import panel_poll_body
+from tests.oidc_idp import CLIENT_ID, CLIENT_SECRET, StubIdP, serve
 
-CLIENT_ID, CLIENT_SECRET = "socwall-wall", "client-secret-from-the-idp"
 HTML = {"Accept": "text/html,application/xhtml+xml"}
 
 
-def serve(app) -> tuple[str, object]:
-    server = make_server("127.0.0.1", 0, app, threaded=True)
-    threading.Thread(target=server.serve_forever, daemon=True).start()
-    return f"http://127.0.0.1:{server.server_port}", server
-
-
-class StubIdP:
-    """Discovery, /authorize (redirects back with a code), /token (an RS256 id_token), /jwks."""
-
-    def __init__(self):
-        self.key = RSAKey.generate_key(2048, parameters={"kid": "idp-key"})
-        self.signing_key = self.key  # a test swaps it to sign with a key the JWKS does not have
-        self.claims_override: dict = {}
-        self.codes: dict[str, dict] = {}
-        self.token_requests: list[str] = []
-        app = Flask("stub-idp")
-        app.add_url_rule("/.well-known/openid-configuration", "discovery", self.discovery)
-        app.add_url_rule("/authorize", "authorize", self.authorize)
-        app.add_url_rule("/token", "token", self.token, methods=["POST"])
-        app.add_url_rule("/jwks", "jwks", lambda: jsonify({"keys": [self.key.as_dict(private=False)]}))
-        self.url, self.server = serve(app)
-
-    def discovery(self):
-        return jsonify({
-            "issuer": self.url, "authorization_endpoint": f"{self.url}/authorize",
-            "token_endpoint": f"{self.url}/token", "jwks_uri": f"{self.url}/jwks",
-            "response_types_supported": ["code"], "subject_types_supported": ["public"],
-            "id_token_signing_alg_values_supported": ["RS256"],
-        })  # fmt: skip
-
-    def authorize(self):
-        assert request.args["client_id"] == CLIENT_ID and request.args["response_type"] == "code"
-        code = secrets.token_urlsafe(16)
-        self.codes[code] = {"nonce": request.args.get("nonce"), "redirect": request.args["redirect_uri"]}
-        back = {"code": code, "state": request.args["state"]}
-        return redirect(f"{request.args['redirect_uri']}?{urlencode(back)}")
-
-    def token(self):
-        expected = base64.b64encode(f"{CLIENT_ID}:{CLIENT_SECRET}".encode()).decode()
-        self.token_requests.append(request.headers.get("Authorization", ""))
-        if request.headers.get("Authorization") != f"Basic {expected}":
-            return jsonify({"error": "invalid_client"}), 401
-        grant = self.codes.pop(request.form["code"])
-        now = int(time.time())
-        claims = {"iss": self.url, "sub": "u-123", "aud": CLIENT_ID, "iat": now, "exp": now + 300,
-                  "nonce": grant["nonce"], "preferred_username": "alice", **self.claims_override}  # fmt: skip
-        id_token = jwt.encode({"alg": "RS256", "kid": "idp-key"}, claims, self.signing_key)
-        return jsonify({"access_token": secrets.token_urlsafe(16), "token_type": "Bearer",
-                        "expires_in": 300, "id_token": id_token})  # fmt: skip
-
-
-@pytest.fixture
-def idp():
-    stub = StubIdP()
+@pytest.fixture(params=[False], ids=["no end_session"])
+def idp(request):
+    stub = StubIdP(end_session=request.param)
     yield stub
     stub.server.shutdown()
 
@@ -151,6 +94,8 @@ def test_every_route_but_livez_and_sign_in_refuses_or_redirects_without_a_sessio
                 assert answer.status_code == 200
             elif path == "/healthz":
                 assert set(answer.get_json()) == {"status"}
+            elif path in ("/oidc/logout", "/oidc/signed-out"):  # nothing to hide, no session
+                assert answer.status_code == 200 and b"You are signed out" in answer.data
             elif path == "/oidc/login":  # the sign-in itself: off to the identity provider
                 assert answer.headers["Location"].startswith(f"{idp.url}/authorize?")
             elif headers and method == "GET" and not path.startswith("/_dash-") and path != "/oidc/callback":
@@ -159,3 +104,30 @@ def test_every_route_but_livez_and_sign_in_refuses_or_redirects_without_a_sessio
             else:
                 assert answer.status_code == 401, (path, headers)
                 assert b"figure" not in answer.data and b"store" not in answer.data
+
+
+def signed_in(wall: str) -> requests.Session:
+    browser = requests.Session()
+    assert browser.get(f"{wall}/", headers=HTML).status_code == 200
+    assert browser.get(f"{wall}/_dash-layout").status_code == 200
+    return browser
+
+
+def test_sign_out_forgets_the_session_without_an_end_session_endpoint(idp, wall):
+    browser = signed_in(wall)
+    page = browser.get(f"{wall}/oidc/logout", headers=HTML)
+    assert page.status_code == 200 and not page.history and "You are signed out" in page.text
+    assert browser.get(f"{wall}/_dash-layout").status_code == 401
+    assert idp.end_session_requests == []
+
+
+@pytest.mark.parametrize("idp", [True], ids=["end_session"], indirect=True)
+def test_sign_out_ends_the_idp_session_too_and_comes_back_to_the_wall(idp, wall):
+    browser = signed_in(wall)
+    page = browser.get(f"{wall}/oidc/logout", headers=HTML)
+    assert page.history[0].headers["Location"].startswith(f"{idp.url}/end-session?")
+    assert idp.end_session_requests == [
+        {"client_id": CLIENT_ID, "post_logout_redirect_uri": f"{wall}/oidc/signed-out"}
+    ]
+    assert page.url == f"{wall}/oidc/signed-out" and "You are signed out" in page.text
+    assert browser.get(f"{wall}/_dash-layout").status_code == 401
