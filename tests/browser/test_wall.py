@@ -140,6 +140,25 @@ def test_pages_rotate_and_keep_kiosk(browser, wall):
     assert "kiosk" in browser.find_element(By.ID, "wall").get_attribute("class")
 
 
+UNDO_PAST = "return window.store.getState().history.past.length"
+
+
+def test_dash_undo_history_of_interval_ticks_stays_bounded(browser, wall):
+    """Dash records every poll and rotation tick in store.history.past and never trims it
+    (a slow heap leak on a wall left running for months); wall.js keeps the last 20."""
+    browser.get(f"{wall.url}/main?kiosk=1&rotate=1s")
+    wait_until(browser, lambda d: d.execute_script(UNDO_PAST) >= 8, message="ticks recorded")
+    browser.execute_script(  # as if the wall had run for hours: 500 more tick entries
+        "var past = window.store.getState().history.past;"
+        "for (var i = 0; i < 500; i++) { past.unshift({id: 'poll', props: {n_intervals: i}}); }"
+    )
+    assert browser.execute_script(UNDO_PAST) > 500
+    wait_until(browser, lambda d: d.execute_script(UNDO_PAST) <= 22, timeout=12,
+               message="history trimmed by the next health check")  # fmt: skip
+    wait_until(browser, lambda d: d.find_element(By.ID, "page-title").text == "Second",
+               message="the wall goes on rotating")  # fmt: skip
+
+
 def test_hostile_feed_text_is_shown_as_text_and_runs_nothing(browser, wall):
     wall.refresh()
     set_viewport(browser, 1920, 1080)
