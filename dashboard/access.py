@@ -33,6 +33,8 @@ from socwall.dashboard.store import Store
 
 log = logging.getLogger(__name__)
 ALWAYS_PUBLIC = {"/livez"}
+# access.probe_token opens these and nothing else: Prometheus and orchestrators cannot sign in
+PROBE_PATHS = {"/metrics", "/readyz", "/healthz"}
 # what a screen's page loads besides its callbacks: the shell, the JS bundles, the CSS
 SCREEN_RESOURCES = ("/_dash-layout", "/_dash-dependencies", "/_dash-component-suites/",
                     "/assets/", "/_favicon.ico")  # fmt: skip
@@ -67,6 +69,8 @@ def _guard(config: WallConfig, store: Store, sign_in) -> Response | None:
         return _open_screen(config, screen_path.group(1))
     if sign_in.identify(request) is not None:
         return None
+    if path in PROBE_PATHS and _probe_token_presented(config.access, request):
+        return None
     if path == "/healthz":
         report, status = health_report(config, store, utc_now())
         return _json(public_summary(report, status), status)
@@ -74,6 +78,13 @@ def _guard(config: WallConfig, store: Store, sign_in) -> Response | None:
     if screen is not None:
         return None if _screen_may(config, screen, path) else _refused_for_screen(screen)
     return sign_in.challenge(request)
+
+
+def _probe_token_presented(access: AccessConfig, req: Request) -> bool:
+    scheme, _, given = req.headers.get("Authorization", "").partition(" ")
+    if access.probe_token is None or scheme.lower() != "bearer" or not given:
+        return False
+    return hmac.compare_digest(given.encode(), access.probe_token.get_secret_value().encode())
 
 
 def _screen_may(config: WallConfig, screen: str, path: str) -> bool:
@@ -273,6 +284,8 @@ def describe_access(config: WallConfig) -> list[str]:
         oidc = access.oidc
         lines.append(f"access.oidc: issuer {oidc.issuer}, client_id {oidc.client_id}, "
                      f"client_secret {mask}, session_secret {mask}")  # fmt: skip
+    if access.probe_token is not None:
+        lines.append(f"access.probe_token: {mask} (Bearer for /metrics, /readyz, /healthz)")
     if access.auth == "proxy_header":
         proxies = ", ".join(str(n) for n in access.proxy_header.trusted_proxies)
         lines.append(f"access.proxy_header: {access.proxy_header.header} from {proxies}")

@@ -225,6 +225,10 @@ class AccessConfig(Strict):
     oidc: OidcConfig | None = None
     proxy_header: ProxyHeaderConfig | None = None
     secure_cookies: bool = Field(False, description="cookies only over https (behind TLS)")
+    probe_token: Annotated[SecretStr, AfterValidator(_long_secret)] | None = Field(
+        None, description="${SOCWALL_PROBE_TOKEN}: `Authorization: Bearer` for /metrics, /readyz "
+        "and /healthz details, for Prometheus and orchestrator probes",
+    )
 
 
 class ScreenConfig(Strict):

@@ -19,6 +19,7 @@ from tests.dash_requests import panel_poll_body
 
 TOKEN = "lobby-token-0123456789abcdef"
 PASSWORD = "correct horse battery"
+PROBE_TOKEN = "probe-token-for-prometheus-0123456789abcdef"
 SAMPLES = {"path": "main", "filename": "wall.css", "package_name": "dash",
            "fingerprinted_path": "dash-renderer/build/dash_renderer.min.js"}  # fmt: skip
 
@@ -131,6 +132,29 @@ def test_failed_sign_ins_leave_the_window_and_stay_bounded():
     for n in range(FailedSignIns.TRACKED + 5):
         failed.failed((f"10.{n // 65536}.{n // 256 % 256}.{n % 256}", "x"))
     assert len(failed.failures) == FailedSignIns.TRACKED
+
+
+def test_probe_token_opens_metrics_readyz_and_healthz_details_and_nothing_else(tmp_path, redis_url, prefix, store):
+    access = {**basic_access(), "probe_token": PROBE_TOKEN}
+    app = create_app(parse_config(raw_config(tmp_path, redis_url, prefix, access)), store, Clock())
+    client = app.server.test_client()
+    bearer = {"Authorization": f"Bearer {PROBE_TOKEN}"}
+    assert client.get("/metrics", headers=bearer).status_code == 200
+    assert b"socwall_" in client.get("/metrics", headers=bearer).data
+    assert client.get("/readyz", headers=bearer).status_code in (200, 503)
+    assert "store" in client.get("/healthz", headers=bearer).get_json()
+    for path in ("/", "/main", "/_dash-layout", "/_dash-dependencies", "/assets/wall.css"):
+        assert client.get(path, headers=bearer).status_code == 401, path
+    wrong = {"Authorization": f"Bearer {PROBE_TOKEN[:-1]}x"}
+    assert client.get("/metrics", headers=wrong).status_code == 401
+    assert client.get("/metrics").status_code == 401
+    assert set(client.get("/healthz", headers=wrong).get_json()) == {"status"}
+
+
+def test_probe_token_must_be_long(tmp_path, redis_url, prefix):
+    raw = raw_config(tmp_path, redis_url, prefix, {**basic_access(), "probe_token": "short"})
+    with pytest.raises(ConfigError, match="access.probe_token: .*at least 32 characters"):
+        parse_config(raw)
 
 
 def test_unknown_paths_and_options_requests_are_refused_too(basic_app):
@@ -299,15 +323,18 @@ def test_check_config_shows_access_with_secrets_masked(tmp_path, capsys, monkeyp
     import yaml
     from socwall.dashboard.cli import main
 
-    raw = raw_config(tmp_path, "redis://127.0.0.1:6379/0", "p", basic_access(), token="${LOBBY_TOKEN}")
+    access = {**basic_access(), "probe_token": "${PROBE_TOKEN}"}
+    raw = raw_config(tmp_path, "redis://127.0.0.1:6379/0", "p", access, token="${LOBBY_TOKEN}")
     monkeypatch.setenv("LOBBY_TOKEN", TOKEN)
+    monkeypatch.setenv("PROBE_TOKEN", PROBE_TOKEN)
     path = tmp_path / "wall.yaml"
     path.write_text(yaml.safe_dump(raw))
     assert main(["check-config", str(path)]) == 0
     out = capsys.readouterr().out
     assert "access.basic.users: alice (hashes **********)" in out
+    assert "access.probe_token: ********** (Bearer for /metrics, /readyz, /healthz)" in out
     assert "screens.lobby: pages second, rotate 30s, token **********" in out
-    assert TOKEN not in out and "scrypt:" not in out
+    assert TOKEN not in out and PROBE_TOKEN not in out and "scrypt:" not in out
 
 
 def test_hash_password_reads_stdin_and_the_hash_signs_in(monkeypatch, capsys):
