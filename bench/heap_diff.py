@@ -1,17 +1,18 @@
 """What grows in a kiosk wall's JS heap: two heap snapshots of the same page, diffed.
 
-Run: .venv/bin/python bench/heap_diff.py [--first 3] [--second 13] [--poll 1s] [--rotate 5s]
+Run: .venv/bin/python bench/heap_diff.py [--at 3 13 23] [--poll 1s] [--rotate 5s] [--save DIR]
 
 The wall is bench/live_wall.py's (redis-server, `socwall serve`, `socwall worker`, demo data
-appended). After --first minutes and again after --second minutes, on the first page of the
-rotation, it forces a garbage collection and takes a V8 heap snapshot over the Chrome DevTools
-Protocol, then prints the object groups (node type and constructor or string) whose count or
-size grew most between the two: the kiosk soak (bench/kiosk_soak.py) says whether the heap
-grows, this says what it is.
+appended). At each of the --at minutes, on the first page of the rotation, it forces a garbage
+collection and takes a V8 heap snapshot over the Chrome DevTools Protocol, then prints, for each
+pair of consecutive snapshots, the object groups (node type and constructor or string) whose
+count or size grew most: the kiosk soak (bench/kiosk_soak.py) says whether the heap grows, this
+says what it is, and whether a later interval grows less than an earlier one (a warm-up).
 """
 
 import argparse
 import collections
+import itertools
 import json
 import sys
 import tempfile
@@ -85,8 +86,8 @@ def main() -> int:
     parser = argparse.ArgumentParser(
         description=__doc__, formatter_class=argparse.RawTextHelpFormatter
     )
-    parser.add_argument("--first", type=float, default=3, help="minutes to the first snapshot")
-    parser.add_argument("--second", type=float, default=13, help="minutes to the second")
+    parser.add_argument("--at", type=float, nargs="+", default=[3, 13, 23],
+                        help="minutes after the page opened to take the snapshots at")  # fmt: skip
     parser.add_argument("--poll", default="1s")
     parser.add_argument("--rotate", default="5s")
     parser.add_argument("--panel-refresh", default="10s")
@@ -104,7 +105,7 @@ def main() -> int:
             socket = devtools_socket(driver)
             first_page = f"/{wall.config.pages[0].id}"
             snapshots = []
-            for minute in (args.first, args.second):
+            for minute in args.at:
                 time.sleep(max(0.0, started + minute * 60 - time.monotonic()))
                 wait_for(driver, lambda s: s["path"] == first_page, 120, "rotation came back")
                 snapshot = heap_snapshot(socket)
@@ -116,7 +117,9 @@ def main() -> int:
         finally:
             driver.quit()
             wall.stop()
-    print_diff(snapshots[0], snapshots[1], args.top)
+    for (start, before), (end, after) in itertools.pairwise(zip(args.at, snapshots, strict=True)):
+        print(f"\n## minute {start:g} to {end:g}")
+        print_diff(before, after, args.top)
     return 0
 
 

@@ -221,12 +221,12 @@ class BasicSignIn:
         if auth is None or auth.type != "basic" or not auth.username:
             return None
         user, password = auth.username, auth.password or ""
+        pair = (req.remote_addr or "", user)
+        if self.failed.retry_after(pair):
+            return None  # locked out: no password check at all, not even the remembered one
         proof = hmac.new(self.key, f"{user}\0{password}".encode(), hashlib.sha256).digest()
         if self.verified.get(proof) == user:
             return user
-        pair = (req.remote_addr or "", user)
-        if self.failed.retry_after(pair):
-            return None  # no scrypt run for a pair that is locked out
         known = check_password_hash(self.hashes.get(user, self.unknown_user_hash), password)
         if not (known and user in self.hashes):
             self.failed.failed(pair)

@@ -25,6 +25,7 @@ from socwall.dashboard.store import describe_url
 from socwall import __version__
 
 log = logging.getLogger("socwall")
+MIN_PASSWORD_LENGTH = 8  # NIST SP 800-63B's floor for a password a person chose
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -66,7 +67,7 @@ def build_parser() -> argparse.ArgumentParser:
                 help="path to config.yaml, or $SOCWALL_CONFIG"
                 + (" (default: the demo config shipped with socwall)" if name == "demo" else ""),
             )
-        sub.add_argument("--now", help=now_help)
+            sub.add_argument("--now", help=now_help)
         return sub
 
     demo = command(
@@ -186,8 +187,9 @@ def cmd_hash_password(args) -> int:
             return 2
     else:
         password = sys.stdin.readline().rstrip("\r\n")
-    if not password:
-        print("hash-password: empty password", file=sys.stderr)
+    if len(password) < MIN_PASSWORD_LENGTH:
+        print(f"hash-password: a password needs at least {MIN_PASSWORD_LENGTH} characters",
+              file=sys.stderr)  # fmt: skip
         return 2
     print(password_hash(password, args.method))
     return 0

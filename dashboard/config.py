@@ -397,7 +397,7 @@ def _describe(error: dict, raw: Any) -> str:
 def _message(error: dict) -> str:
     kind, loc = error["type"], error["loc"]
     if kind == "extra_forbidden":
-        close = difflib.get_close_matches(str(loc[-1]), _all_field_names(), n=1)
+        close = difflib.get_close_matches(str(loc[-1]), _all_field_names(), n=1, cutoff=0.7)
         return "unknown key" + (f"; did you mean '{close[0]}'?" if close else "")
     if kind == "union_tag_not_found":
         return "required key is missing"
@@ -410,9 +410,14 @@ def _message(error: dict) -> str:
             context["expected_tags"].replace("'", ""),
         )
         return f"unknown {key} '{context['tag']}'; expected one of {expected}"
+    if kind == "too_short" and isinstance(error.get("input"), dict | list):
+        least = error["ctx"]["min_length"]
+        return f"expected at least {least} {'entry' if least == 1 else 'entries'}, got none"
     message = error["msg"].removeprefix("Value error, ").replace("Input should be", "expected")
     secret = any(w in str(part) for part in loc for w in ("token", "secret", "password", "users"))
-    if kind not in ("value_error", "assertion_error") and "input" in error and not secret:
+    said_got = ", got " in message  # pydantic's own words already say what it got
+    quiet = secret or said_got or kind in ("value_error", "assertion_error")
+    if "input" in error and not quiet:
         message += f', got "{error["input"]}"' if not isinstance(error["input"], dict) else ""
     return message
 
@@ -461,6 +466,12 @@ def _check_access(config: WallConfig, page_ids: list[str]) -> list[str]:
     problems = []
     if mode != "none" and getattr(config.access, mode) is None:
         problems.append(f"access.{mode}: required when access.auth is {mode}")
+    for other in ("basic", "oidc", "proxy_header"):
+        if other != mode and getattr(config.access, other) is not None:
+            problems.append(
+                f"access.{other}: set, but access.auth is {mode}, so it would be ignored; "
+                f"set access.auth: {other} or remove access.{other}"
+            )
     for name, screen in config.screens.items():
         problems += [
             f"screens.{name}.pages[{i}]: unknown page '{page}' (pages: {', '.join(page_ids)})"

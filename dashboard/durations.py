@@ -12,8 +12,10 @@ def parse_duration(text: object) -> timedelta:
     if isinstance(text, timedelta):
         return text
     match = _PATTERN.match(str(text)) if isinstance(text, str | int) else None
-    if match is None or int(match.group(1)) == 0:
+    if match is None:
         raise ValueError(f'expected a duration like 30s or 5m, got "{text}"')
+    if int(match.group(1)) == 0:
+        raise ValueError(f'expected a duration of more than zero, like 30s or 5m, got "{text}"')
     return timedelta(seconds=int(match.group(1)) * _UNITS[match.group(2)])
 
 

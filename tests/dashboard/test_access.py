@@ -109,9 +109,10 @@ def test_guessing_a_password_is_locked_out_per_address_and_user(tmp_path, redis_
         return client.get("/_dash-layout", headers=basic_header(user, password),
                           environ_base=environ)  # fmt: skip
 
+    assert status(attacker).status_code == 200  # signed in once: the pair is remembered
     guesses = [status(attacker, password=f"guess{n}").status_code for n in range(3)]
     assert guesses == [401, 401, 429]  # the third wrong password is the last one checked
-    locked = status(attacker)  # even the right password: the pair is locked out
+    locked = status(attacker)  # even the right, remembered password: the pair is locked out
     assert locked.status_code == 429 and b"Too many wrong passwords" in locked.data
     assert 290 <= int(locked.headers["Retry-After"]) <= 300
     assert status(colleague).status_code == 200  # the same user from another address
@@ -149,6 +150,16 @@ def test_probe_token_opens_metrics_readyz_and_healthz_details_and_nothing_else(t
     assert client.get("/metrics", headers=wrong).status_code == 401
     assert client.get("/metrics").status_code == 401
     assert set(client.get("/healthz", headers=wrong).get_json()) == {"status"}
+
+
+@pytest.mark.parametrize("mode,other", [("none", "basic"), ("proxy_header", "basic"), ("basic", "proxy_header")])
+def test_a_sign_in_section_that_auth_does_not_use_is_an_error_not_an_open_wall(tmp_path, redis_url, prefix, mode, other):
+    sections = {"basic": basic_access()["basic"], "proxy_header": PROXY["proxy_header"]}
+    access = {"auth": mode, other: sections[other]}
+    if mode != "none":
+        access[mode] = sections[mode]
+    with pytest.raises(ConfigError, match=f"access.{other}: set, but access.auth is {mode}"):
+        parse_config(raw_config(tmp_path, redis_url, prefix, access))
 
 
 def test_probe_token_must_be_long(tmp_path, redis_url, prefix):
@@ -348,3 +359,15 @@ def test_hash_password_reads_stdin_and_the_hash_signs_in(monkeypatch, capsys):
     hashed = capsys.readouterr().out.strip()
     assert hashed.startswith("scrypt:") and check_password_hash(hashed, "s3cret words")
     assert not check_password_hash(hashed, "s3cret words\n")
+
+
+@pytest.mark.parametrize("typed", ["\n", "short77\n"])
+def test_hash_password_refuses_a_password_under_8_characters(monkeypatch, capsys, typed):
+    import io
+
+    from socwall.dashboard.cli import main
+
+    monkeypatch.setattr("sys.stdin", io.StringIO(typed))
+    assert main(["hash-password"]) == 2
+    captured = capsys.readouterr()
+    assert captured.out == "" and "at least 8 characters" in captured.err

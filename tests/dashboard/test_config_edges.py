@@ -115,3 +115,21 @@ def test_environment_overrides_any_key_and_check_config_shows_them(tmp_path, cap
     with pytest.raises(ConfigError) as caught:
         load_config(REPO_CONFIG)
     assert caught.value.problems[0].startswith("web.port: expected a valid integer")
+
+
+def test_messages_say_what_is_wrong_once_and_suggest_only_close_keys(tmp_path, capsys):
+    raw = demo_raw()
+    raw["scheduler"]["lock_ttl"] = "0s"
+    raw["web"]["poll"] = 2.5
+    raw["screens"] = {}
+    raw["access"] = {"auth": "basic", "basic": {"users": {}, "max_failures": 2.5}}
+    raw["health"] = {"public_summary": True}  # not a key; nothing close to it either
+    raw["timezon"] = "UTC"
+    assert sorted(check(tmp_path, raw, capsys)) == sorted([
+        'scheduler.lock_ttl: expected a duration of more than zero, like 30s or 5m, got "0s"',
+        'web.poll: expected a duration like 30s or 5m, got "2.5"',
+        "access.basic.users: expected at least 1 entry, got none",
+        "access.basic.max_failures: expected a valid integer, got a number with a fractional part",
+        "health: unknown key",
+        "timezon: unknown key; did you mean 'timezone'?",
+    ])  # fmt: skip

@@ -159,6 +159,14 @@ RUN mkdir -p /data && chown redis:redis /data
 USER redis
 WORKDIR /data
 """
+COMPOSE_LOBBY_TOKEN = "compose-lobby-token-0123456789"
+
+
+class NoRedirect(urllib.request.HTTPRedirectHandler):
+    def redirect_request(self, *args, **kwargs):
+        return None
+
+
 needs_compose = pytest.mark.skipif(shutil.which("podman-compose") is None,
                                    reason="no podman-compose here")  # fmt: skip
 
@@ -180,6 +188,7 @@ def compose_files(tmp_path):
     DemoData(data_dir, parse_config(raw).tz, seed=5, anchor=datetime.now(UTC)).write_until(
         datetime.now(UTC)
     )
+    raw["screens"] = {"lobby": {"pages": ["main"], "token": "${LOBBY_TOKEN}"}}  # from env_file
     config_file = tmp_path / "wall.yaml"
     config_file.write_text(yaml.safe_dump(raw))
     for path in [tmp_path, config_file, data_dir, *data_dir.iterdir()]:
@@ -188,17 +197,20 @@ def compose_files(tmp_path):
     containers_conf = tmp_path / "containers.conf"
     limits = '"nofile=1024:1024", "nproc=1024:1024"'
     containers_conf.write_text(f"[containers]\ndefault_ulimits = [{limits}]\n")
-    return config_file, data_dir, containers_conf
+    env_file = tmp_path / "socwall.env"
+    env_file.write_text(f"LOBBY_TOKEN={COMPOSE_LOBBY_TOKEN}\n")
+    return config_file, data_dir, containers_conf, env_file
 
 
 @needs_podman
 @needs_compose
 def test_compose_runs_serve_worker_and_redis_with_aof(image, redis_image, compose_files):
-    config_file, data_dir, containers_conf = compose_files
+    config_file, data_dir, containers_conf, env_file = compose_files
     project, port = f"socwall{uuid.uuid4().hex[:6]}", free_port()
     env = {**os.environ, "SOCWALL_IMAGE": image, "SOCWALL_REDIS_IMAGE": redis_image,
            "SOCWALL_CONFIG_FILE": str(config_file), "SOCWALL_DATA_DIR": str(data_dir),
-           "SOCWALL_PORT": str(port), "CONTAINERS_CONF": str(containers_conf)}  # fmt: skip
+           "SOCWALL_PORT": str(port), "CONTAINERS_CONF": str(containers_conf),
+           "SOCWALL_ENV_FILE": str(env_file)}  # fmt: skip
     compose = ["podman-compose", "-p", project, "-f", str(ROOT / "deploy" / "compose.yaml")]
     names = [f"{project}_{service}_1" for service in ("redis", "worker", "serve")]
     try:
@@ -214,6 +226,10 @@ def test_compose_runs_serve_worker_and_redis_with_aof(image, redis_image, compos
         until(panel_sent, 180, "the worker's panel through serve", names)
         status, ready = get(f"{base}/readyz")
         assert status == 200, ready
+        screen = urllib.request.Request(f"{base}/screen/lobby?token={COMPOSE_LOBBY_TOKEN}")
+        with pytest.raises(urllib.error.HTTPError) as redirect:  # 303: the env_file's token
+            urllib.request.build_opener(NoRedirect).open(screen, timeout=5)
+        assert redirect.value.code == 303
         appendonly = podman("exec", names[0], "redis-cli", "config", "get", "appendonly").stdout
         assert appendonly.split() == ["appendonly", "yes"]
         assert podman("exec", names[0], "ls", "/data").stdout.strip()  # the AOF is on the volume
