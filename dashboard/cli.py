@@ -39,8 +39,8 @@ def main(argv: list[str] | None = None) -> int:
     except ConfigError as error:
         where = getattr(args, "file", None) or getattr(args, "config", None)
         print(f"{where}: invalid configuration:", file=sys.stderr)
-        for problem in error.problems:
-            print(f"  {problem}", file=sys.stderr)
+        for problem in error.problems:  # file-level problems name the file: said above
+            print(f"  {problem.removeprefix(f'{where}: ')}", file=sys.stderr)
         return 2
 
 

@@ -80,7 +80,7 @@ def test_non_utf8_byte_names_the_line(tmp_path, capsys):
     data = REPO_CONFIG.read_bytes().replace(b"title:", b"title: caf\xe9 ", 1)
     line = data[: data.index(b"\xe9")].count(b"\n") + 1
     assert check(tmp_path, data, capsys) == [
-        f"{tmp_path / 'config.yaml'}: not UTF-8: byte 0xe9 on line {line}; save the file as UTF-8"
+        f"not UTF-8: byte 0xe9 on line {line}; save the file as UTF-8"  # the file: named above
     ]
 
 
