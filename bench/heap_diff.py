@@ -65,6 +65,19 @@ def groups(snapshot: dict) -> dict[tuple[str, str], list[int]]:
     return totals
 
 
+def print_totals(snapshots: list[tuple[float, dict]]) -> None:
+    """Per snapshot: V8's compiled code (bytecode and machine code), the page's JS objects and
+    strings, and Blink's native objects: a leak in the page's script shows in the second."""
+    print("\n| minute | code MB | JS objects MB | native MB | all MB |")
+    print("| ---: | ---: | ---: | ---: | ---: |")
+    for minute, group in snapshots:
+        sizes = collections.Counter()
+        for (kind, _), (_, size) in group.items():
+            sizes[kind if kind in ("code", "native") else "js"] += size
+        print(f"| {minute:g} | {sizes['code'] / 1e6:.3f} | {sizes['js'] / 1e6:.3f} "
+              f"| {sizes['native'] / 1e6:.3f} | {sum(sizes.values()) / 1e6:.3f} |")  # fmt: skip
+
+
 def print_diff(before: dict, after: dict, top: int) -> None:
     rows = []
     for key in set(before) | set(after):
@@ -117,6 +130,7 @@ def main() -> int:
         finally:
             driver.quit()
             wall.stop()
+    print_totals(list(zip(args.at, snapshots, strict=True)))
     for (start, before), (end, after) in itertools.pairwise(zip(args.at, snapshots, strict=True)):
         print(f"\n## minute {start:g} to {end:g}")
         print_diff(before, after, args.top)
