@@ -39,8 +39,9 @@ window.dash_clientside = Object.assign({}, window.dash_clientside, {
         clearTimeout(timer);
         if (!response.ok && response.status !== 503) { throw new Error("HTTP " + response.status); }
         failures = 0;
-        if (wasOffline) {
-          /* The server is back: reload so a restarted server's layout and assets are used. */
+        if (wasOffline || dueForReload()) {
+          /* The server is back: reload so a restarted server's layout and assets are used.
+             Or web.reload_every has passed: reload now, while the server is known to answer. */
           window.location.reload();
         }
       })
@@ -56,6 +57,12 @@ window.dash_clientside = Object.assign({}, window.dash_clientside, {
         trimUndoHistory();
         setTimeout(check, CHECK_EVERY_MS);
       });
+  }
+
+  function dueForReload() {
+    var wall = document.getElementById("wall");
+    var after = wall ? Number(wall.getAttribute("data-reload-after-ms")) : 0;
+    return after > 0 && performance.now() > after;
   }
 
   /* Dash's renderer records every dcc.Interval tick (poll, rotation) in its undo history,

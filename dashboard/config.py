@@ -84,6 +84,9 @@ class WebConfig(Strict):
     kiosk: bool = Field(False, description="hide all chrome and the cursor on every screen")
     rotate: Duration | None = Field(None, description="show the next page after this long")
     stale_after: int = Field(3, ge=1, description="missed refreshes before a panel turns stale")
+    reload_every: Duration | None = Field(
+        None, description="reload each page this often (e.g. 24h), only while the server answers"
+    )
     frame_ancestors: list[str] = Field(
         default_factory=lambda: ["'none'"],
         description="who may show the wall in a frame: 'none', 'self' or origins (https://x)",

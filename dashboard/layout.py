@@ -10,9 +10,12 @@ def shell(
     """Everything that stays while pages change: URL, timers, banner, top bar, strip.
     `layout-version` keeps the version the page was built from; the strip callback sends the
     server's into `served-layout-version`, and the page reloads itself when they differ."""
+    reload_every = config.web.reload_every
     return html.Div(
         id="wall",
         className="wall",
+        # read by wall.js: a full reload after this long, only right after the server answered
+        **{"data-reload-after-ms": int(reload_every.total_seconds() * 1000) if reload_every else 0},
         children=[
             dcc.Location(id="url", refresh="callback-nav"),
             dcc.Interval(id="poll", interval=poll_ms),
