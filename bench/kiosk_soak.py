@@ -93,20 +93,22 @@ def main() -> int:
     parser.add_argument("--poll", default="2s", help="web.poll (default 2s: many updates)")
     parser.add_argument("--rotate", default="10s", help="web.rotate (6 pages: a 60 s cycle)")
     parser.add_argument("--panel-refresh", default="10s", help="every panel's refresh")
+    parser.add_argument("--chromium-flag", action="append", default=[],
+                        help="extra Chromium flag, e.g. --js-flags=--jitless (repeatable)")  # fmt: skip
     args = parser.parse_args()
     raw = demo_raw_config(args.panel_refresh)
     with tempfile.TemporaryDirectory(prefix="socwall-soak-") as tmp:
         wall = LiveWall(Path(tmp), {"poll": args.poll, "rotate": args.rotate}, raw["pages"])
         wall.start()
         try:
-            samples = soak(wall, args.minutes)
+            samples = soak(wall, args.minutes, tuple(args.chromium_flag))
         finally:
             wall.stop()
     report(samples)
     return 0
 
 
-def soak(wall: LiveWall, minutes: float) -> list[dict]:
+def soak(wall: LiveWall, minutes: float, chromium_flags: tuple[str, ...] = ()) -> list:
     config = wall.config
     first_page = f"/{config.pages[0].id}"
     cycle_s = len(config.pages) * config.web.rotate.total_seconds()
@@ -115,7 +117,7 @@ def soak(wall: LiveWall, minutes: float) -> list[dict]:
           f"{config.web.rotate.total_seconds():.0f} s, "
           f"poll {config.web.poll.total_seconds():.0f} s, "
           f"{minutes:.0f} min, a sample each minute on {first_page}")  # fmt: skip
-    driver = start_chromium()
+    driver = start_chromium(extra_flags=chromium_flags)
     samples = []
     try:
         driver.get(f"{wall.url}/?kiosk=1")

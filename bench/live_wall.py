@@ -158,14 +158,16 @@ def _answers(url: str) -> bool:
         return False
 
 
-def start_chromium(performance_log: bool = False) -> webdriver.Chrome:
+def start_chromium(
+    performance_log: bool = False, extra_flags: tuple[str, ...] = ()
+) -> webdriver.Chrome:
     """Debian's headless Chromium as a 1920x1080 wall screen; optionally logging its requests."""
     options = webdriver.ChromeOptions()
     options.binary_location = CHROMIUM
     for flag in ("--headless=new", "--no-sandbox", "--disable-gpu", "--disable-dev-shm-usage",
                  "--no-first-run", "--disable-background-networking", "--disable-sync",
                  "--disable-component-update", "--enable-precise-memory-info",
-                 "--window-size=1920,1080"):  # fmt: skip
+                 "--window-size=1920,1080", *extra_flags):  # fmt: skip
         options.add_argument(flag)
     if performance_log:
         options.set_capability("goog:loggingPrefs", {"performance": "ALL"})

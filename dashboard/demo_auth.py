@@ -8,6 +8,7 @@ from zoneinfo import ZoneInfo
 import numpy as np
 
 DAY = timedelta(days=1)
+PLANTED_FOR = timedelta(minutes=61)  # from 02:05 local: the brute force, dnovak, the scanner
 HISTORY = timedelta(days=36)
 USERS = [
     f"{first}{last}"
@@ -60,10 +61,14 @@ def _internet_noise(day: datetime, rng) -> list[tuple[datetime, str]]:
 
 def _planted(day: datetime, anchor: datetime, tz: ZoneInfo) -> list[tuple[datetime, str]]:
     """cmeyer: 60 failures from outside at 02:05 local, in at 02:13, then sudo to root;
-    dnovak, who uses one or two servers a day, logs in on seven."""
+    dnovak, who uses one or two servers a day, logs in on seven; a scanner guesses 240 names.
+    When the anchor is between 02:05 and 03:06 local, the story starts 23h55m before it."""
     local = anchor.astimezone(tz)
     night = local.replace(hour=2, minute=5, second=0, microsecond=0)
-    start = (night if night + timedelta(minutes=20) < local else night - DAY).astimezone(day.tzinfo)
+    # the whole story (the scanner ends last, at +60 min) lies before the anchor, else it is
+    # yesterday's; and it begins within the last day, so a 24h window shows all of it
+    latest = night if night + PLANTED_FOR < local else night - DAY
+    start = max(latest, local - DAY + timedelta(minutes=5)).astimezone(day.tzinfo)
     lines = [
         (start + timedelta(seconds=8 * i), _failed("vpn-gw", "cmeyer", "198.51.100.77"))
         for i in range(60)
@@ -81,7 +86,7 @@ def _planted(day: datetime, anchor: datetime, tz: ZoneInfo) -> list[tuple[dateti
     ]
     lines += [  # a persistent scanner guessing many names
         (
-            start + timedelta(minutes=90, seconds=5 * i),
+            start + timedelta(minutes=40, seconds=5 * i),
             _failed("web-01", f"{GUESSES[i % 15]}{i // 15}", "45.148.10.240", invalid=True),
         )
         for i in range(240)

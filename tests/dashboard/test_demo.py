@@ -98,3 +98,20 @@ def test_demo_flows_are_vast_csv_with_a_new_exfiltrating_host(tmp_path):
     before = rank(frame[(frame["bucket"] < hour) & (frame["bucket"] >= hour - 3600)], "bytes")
     assert now_top.iloc[0]["host"] == "10.0.1.66"
     assert "10.0.1.66" not in set(before["host"])
+
+
+def test_the_planted_login_story_lies_wholly_before_the_anchor_at_any_time_of_day():
+    """Whatever the hour the demo (or a test) starts, the brute force, dnovak's hops and the
+    name scanner have all happened within the last day: none is cut off as 'in the future'."""
+    from socwall.dashboard.demo_auth import _planted
+
+    tz = ZoneInfo("Europe/Berlin")
+    midnight = datetime(2026, 11, 29, tzinfo=tz)
+    for quarter in range(96):
+        anchor = (midnight + timedelta(minutes=15 * quarter)).astimezone(UTC)
+        today = anchor.replace(hour=0, minute=0, second=0, microsecond=0)
+        lines = _planted(today - timedelta(days=1), anchor, tz) + _planted(today, anchor, tz)
+        story = [at for at, _ in lines]
+        scanner = [at for at, line in lines if "45.148.10.240" in line]
+        assert len(scanner) == 240, anchor
+        assert anchor - timedelta(days=1) < min(story) and max(story) < anchor, anchor
