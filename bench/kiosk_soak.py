@@ -94,7 +94,7 @@ def main() -> int:
     parser.add_argument("--rotate", default="10s", help="web.rotate (6 pages: a 60 s cycle)")
     parser.add_argument("--panel-refresh", default="10s", help="every panel's refresh")
     parser.add_argument("--chromium-flag", action="append", default=[],
-                        help="extra Chromium flag, e.g. --js-flags=--jitless (repeatable)")  # fmt: skip
+                        help="extra Chromium flag, e.g. --js-flags=--jitless")
     args = parser.parse_args()
     raw = demo_raw_config(args.panel_refresh)
     with tempfile.TemporaryDirectory(prefix="socwall-soak-") as tmp:
