@@ -414,8 +414,9 @@ def _message(error: dict) -> str:
         )
         return f"unknown {key} '{context['tag']}'; expected one of {expected}"
     if kind == "too_short" and isinstance(error.get("input"), dict | list):
-        least = error["ctx"]["min_length"]
-        return f"expected at least {least} {'entry' if least == 1 else 'entries'}, got none"
+        least, given = error["ctx"]["min_length"], len(error["input"])
+        entries = "entry" if least == 1 else "entries"
+        return f"expected at least {least} {entries}, got {given or 'none'}"
     message = error["msg"].removeprefix("Value error, ").replace("Input should be", "expected")
     secret = any(w in str(part) for part in loc for w in ("token", "secret", "password", "users"))
     said_got = ", got " in message  # pydantic's own words already say what it got

@@ -56,6 +56,11 @@ def test_desk_signs_in_through_the_idp_shows_the_wall_and_signs_out(fresh_browse
     sign_out = fresh_browser.find_element(By.ID, "sign-out")
     assert sign_out.is_displayed() and sign_out.text == "Sign out"
     screenshot(fresh_browser, "oidc-desk-1920x1080.png")
+    set_viewport(fresh_browser, 3840, 2160)
+    chart_width = "return document.querySelector('.panel .main-svg').getBoundingClientRect().width"
+    wait_until(fresh_browser, lambda d: d.execute_script(chart_width) > 3000, message="resized")
+    screenshot(fresh_browser, "oidc-desk-3840x2160.png")
+    set_viewport(fresh_browser, 1920, 1080)
 
     sign_out.click()
     wait_until(fresh_browser, lambda d: "signed out" in refused_reason(d), message="signed out")
