@@ -25,27 +25,44 @@ def free_port() -> int:
         return sock.getsockname()[1]
 
 
-def start_redis_server(workdir: Path, *extra: str) -> tuple[subprocess.Popen, str]:
-    """A throwaway redis-server on a free port (nothing on disk); returns it once it answers."""
-    port = free_port()
-    process = subprocess.Popen(
-        [shutil.which("redis-server"), "--port", str(port), "--bind", "127.0.0.1",
-         "--save", "", "--appendonly", "no", "--dir", str(workdir), *extra],
-        stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
-    )  # fmt: skip
-    url = f"redis://127.0.0.1:{port}/0"
-    password = extra[extra.index("--requirepass") + 1] if "--requirepass" in extra else None
-    client = redis.Redis.from_url(url, password=password)
-    deadline = time.monotonic() + 10
-    while True:
-        try:
-            client.ping()
+def start_redis_server(workdir: Path, *extra: str,
+                       cluster_bus: bool = False) -> tuple[subprocess.Popen, str]:  # fmt: skip
+    """A throwaway redis-server on a free port (nothing on disk); returns it once it answers.
+    With `cluster_bus` its cluster bus gets a free port too (port + 10000 may be past 65535).
+
+    A free port can be taken between our check and redis-server's bind (a client connection's
+    ephemeral port, another test's server): a server that exits at once is started again on
+    other ports, and a failure shows the server's log."""
+    for _attempt in range(3):
+        port = free_port()
+        bus = ("--cluster-port", str(free_port())) if cluster_bus else ()
+        log_path = workdir / f"redis-{port}.log"
+        with open(log_path, "w") as log:
+            process = subprocess.Popen(
+                [shutil.which("redis-server"), "--port", str(port), "--bind", "127.0.0.1",
+                 "--save", "", "--appendonly", "no", "--dir", str(workdir), *extra, *bus],
+                stdout=log, stderr=subprocess.STDOUT,
+            )  # fmt: skip
+        url = f"redis://127.0.0.1:{port}/0"
+        if _answers(process, log_path, url, extra):
             return process, url
-        except redis.ConnectionError:
-            if time.monotonic() > deadline or process.poll() is not None:
-                process.kill()
-                pytest.fail(f"redis-server did not start on port {port}")
-            time.sleep(0.05)
+        if process.poll() is None:  # running but silent for 10 s: not a port race
+            process.kill()
+            break
+    pytest.fail(f"redis-server did not start on port {port}:\n{log_path.read_text()[-2000:]}")
+
+
+def _answers(process: subprocess.Popen, log_path: Path, url: str, extra: tuple[str, ...]) -> bool:
+    """Whether the server says it is ready and answers PING within 10 s; False once it exits.
+    Its own log decides, not the port: on a taken port, PING may reach somebody else's server."""
+    password = extra[extra.index("--requirepass") + 1] if "--requirepass" in extra else None
+    client = redis.Redis.from_url(url, password=password, socket_timeout=5)
+    deadline = time.monotonic() + 10
+    while time.monotonic() < deadline and process.poll() is None:
+        if "Ready to accept connections" in log_path.read_text(errors="replace"):
+            return client.ping()
+        time.sleep(0.05)
+    return False
 
 
 class Served:

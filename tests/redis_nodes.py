@@ -29,27 +29,38 @@ def start_sentinel(workdir: Path, master_port: int, master_password: str, passwo
                    tls: Path | None = None) -> tuple[subprocess.Popen, int]:  # fmt: skip
     """`redis-server --sentinel` watching the master: quorum 1, down after 1 s; with `tls` (a
     folder from `make_tls_files`) it answers TLS only and speaks TLS to the master."""
-    port = free_port()
-    conf = workdir / "sentinel.conf"  # sentinel rewrites its file: it must be its own
-    listen = f"port {port}\n"
-    if tls:
-        settings = [("port", 0), ("tls-port", port), *tls_settings(tls), ("tls-replication", "yes")]
-        listen = "".join(f"{name} {value}\n" for name, value in settings)
-    conf.write_text(
-        f"{listen}bind 127.0.0.1\ndir {workdir}\nrequirepass {password}\n"
-        f"sentinel monitor {SERVICE} 127.0.0.1 {master_port} 1\n"
-        f"sentinel auth-pass {SERVICE} {master_password}\n"
-        f"sentinel down-after-milliseconds {SERVICE} 1000\n"
-        f"sentinel failover-timeout {SERVICE} 3000\n"
-    )
-    process = subprocess.Popen(
-        [shutil.which("redis-server"), str(conf), "--sentinel"],
-        stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
-    )  # fmt: skip
+    for _attempt in range(3):  # a port taken before sentinel binds it: try another
+        port = free_port()
+        conf = workdir / "sentinel.conf"  # sentinel rewrites its file: it must be its own
+        listen = f"port {port}\n"
+        if tls:
+            settings = [("port", 0), ("tls-port", port), *tls_settings(tls),
+                        ("tls-replication", "yes")]  # fmt: skip
+            listen = "".join(f"{name} {value}\n" for name, value in settings)
+        conf.write_text(
+            f"{listen}bind 127.0.0.1\ndir {workdir}\nrequirepass {password}\n"
+            f"sentinel monitor {SERVICE} 127.0.0.1 {master_port} 1\n"
+            f"sentinel auth-pass {SERVICE} {master_password}\n"
+            f"sentinel down-after-milliseconds {SERVICE} 1000\n"
+            f"sentinel failover-timeout {SERVICE} 3000\n"
+        )
+        log_path = workdir / f"sentinel-{port}.log"
+        with open(log_path, "w") as log:
+            process = subprocess.Popen([shutil.which("redis-server"), str(conf), "--sentinel"],
+                                       stdout=log, stderr=subprocess.STDOUT)  # fmt: skip
+        if _logged_or_exited(process, log_path, "Sentinel ID"):
+            break
     client = redis.Redis("127.0.0.1", port, password=password, ssl=tls is not None,
                          ssl_ca_certs=str(tls / "ca.crt") if tls else None)  # fmt: skip
-    wait_for(client.ping, 10, f"redis sentinel on port {port}")
+    wait_for(client.ping, 10, f"redis sentinel on port {port} (its log: {log_path})")
     return process, port
+
+
+def _logged_or_exited(process: subprocess.Popen, log_path: Path, marker: str) -> bool:
+    """True once the server logs `marker`; False when it exits first (its port was taken)."""
+    wait_for(lambda: process.poll() is not None or marker in log_path.read_text(errors="replace"),
+             10, f"{marker!r} in {log_path}")  # fmt: skip
+    return process.poll() is None
 
 
 def make_tls_files(folder: Path) -> Path:
@@ -98,8 +109,7 @@ def _cluster_node(folder: Path, started: list[subprocess.Popen]) -> int:
     folder.mkdir()
     process, url = start_redis_server(
         folder, "--cluster-enabled", "yes", "--cluster-config-file", "nodes.conf",
-        "--cluster-node-timeout", "2000",
-        "--cluster-port", str(free_port()),  # port + 10000 may be past 65535
+        "--cluster-node-timeout", "2000", cluster_bus=True,
     )  # fmt: skip
     started.append(process)
     return port_of(url)
