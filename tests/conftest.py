@@ -66,22 +66,37 @@ def _answers(process: subprocess.Popen, log_path: Path, url: str, extra: tuple[s
 
 
 class Served:
-    """`socwall serve` on a free port, in its own process group, its output in a log file."""
+    """`socwall serve` on a free port, in its own process group, its output in a log file.
+    Without a `port` given, a port taken before gunicorn binds it is retried on another."""
 
     def __init__(self, config_path, log_path, *args: str, port: int | None = None):
-        self.port = port or free_port()
-        self.url = f"http://127.0.0.1:{self.port}"
         self.log_path = log_path
-        command = [sys.executable, "-m", "socwall.dashboard.cli", "serve", "--config",
-                   str(config_path), "--port", str(self.port), *args]  # fmt: skip
-        with open(log_path, "w") as log:
-            self.process = subprocess.Popen(
-                command, stdout=log, stderr=log, start_new_session=True
-            )
+        for _attempt in range(1 if port else 3):
+            self.port = port or free_port()
+            self.url = f"http://127.0.0.1:{self.port}"
+            command = [sys.executable, "-m", "socwall.dashboard.cli", "serve", "--config",
+                       str(config_path), "--port", str(self.port), *args]  # fmt: skip
+            with open(log_path, "w") as log:
+                self.process = subprocess.Popen(
+                    command, stdout=log, stderr=log, start_new_session=True
+                )
+            if self._answers_livez():
+                return
+            if "Connection in use" not in self.log():
+                break
+        raise AssertionError(f"serve exited:\n{self.log()}")
+
+    def _answers_livez(self) -> bool:
+        """True once /livez answers; False when serve exits first; fails after 30 s."""
         deadline = time.monotonic() + 30
-        while self.get("/livez", timeout=1) is None:
-            assert time.monotonic() < deadline, f"serve did not answer:\n{self.log()}"
-            time.sleep(0.1)
+        while self.process.poll() is None:
+            try:
+                with urllib.request.urlopen(self.url + "/livez", timeout=1):
+                    return True
+            except OSError:
+                assert time.monotonic() < deadline, f"serve did not answer:\n{self.log()}"
+                time.sleep(0.1)
+        return False
 
     def get(self, path: str, timeout: float = 5) -> bytes | None:
         try:
@@ -104,7 +119,8 @@ class Served:
         return self.log_path.read_text()
 
     def stop(self) -> None:
-        os.killpg(self.process.pid, signal.SIGKILL)
+        if self.process.poll() is None:
+            os.killpg(self.process.pid, signal.SIGKILL)
         self.process.wait(timeout=10)
 
 

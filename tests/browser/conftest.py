@@ -30,13 +30,17 @@ class LiveWall:
 
     def __init__(self, config, config_path: Path, store):
         self.config, self.config_path, self.store = config, config_path, store
-        self.port = free_port()
-        self.url = f"http://127.0.0.1:{self.port}"
         self.served = None
 
+    @property
+    def url(self) -> str:
+        return self.served.url
+
     def start(self):
-        log = self.config_path.with_name(f"serve-{self.port}.log")
-        self.served = Served(self.config_path, log, "--workers", "1", port=self.port)
+        """Serve on a free port; after stop(), on the same port again (the pages stay open)."""
+        port = self.served.port if self.served else None
+        log = self.config_path.with_name(f"serve-{port or 'first'}.log")
+        self.served = Served(self.config_path, log, "--workers", "1", port=port)
 
     def stop(self):
         self.served.stop()
