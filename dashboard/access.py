@@ -29,7 +29,7 @@ from socwall.dashboard.screens import (
     screen_of_cookie,
     token_matches,
 )
-from socwall.dashboard.store import Store
+from socwall.dashboard.store import Store, StoreUnavailable
 
 log = logging.getLogger(__name__)
 ALWAYS_PUBLIC = {"/livez"}
@@ -43,14 +43,14 @@ SCREEN_COOKIE_AGE = timedelta(days=30)
 
 def protect(app: Dash, config: WallConfig, store: Store) -> None:
     """Install the guard on the app's Flask server; it runs before every route, even 404s."""
-    sign_in = _sign_in(app, config.access)
+    sign_in = _sign_in(app, config.access, store)
     redact_tokens_in_logs()
     app.server.before_request(lambda: _guard(config, store, sign_in))
 
 
-def _sign_in(app: Dash, access: AccessConfig):
+def _sign_in(app: Dash, access: AccessConfig, store: Store):
     if access.auth == "basic":
-        return BasicSignIn(access.basic)
+        return BasicSignIn(access.basic, store)
     if access.auth == "proxy_header":
         return ProxyHeaderSignIn(access.proxy_header)
     if access.auth == "oidc":
@@ -173,29 +173,53 @@ class OpenDesk:
 class FailedSignIns:
     """Wrong passwords per (client address, user name) in a sliding window: past `limit` the
     pair is refused without a password check until its oldest failure leaves the window.
-    Per server process, bounded: a flood of new pairs forgets the oldest ones."""
+
+    Counted in the store, so every serve worker and a reloaded server see the same count.
+    While the store does not answer, failures are counted in this process's memory instead
+    (bounded: a flood of new pairs forgets the oldest), so sign-in still works and the wall
+    can say that its store is down."""
 
     TRACKED = 10_000
 
-    def __init__(self, limit: int, window: timedelta, clock=time.monotonic):
-        self.limit, self.window, self.clock = limit, window.total_seconds(), clock
-        self.failures: dict[tuple[str, str], list[float]] = {}
+    def __init__(self, store: Store, limit: int, window: timedelta, clock=time.time):
+        self.store, self.limit, self.window, self.clock = store, limit, window, clock
+        self.in_memory: dict[tuple[str, str], list[float]] = {}
 
     def retry_after(self, pair: tuple[str, str]) -> int:
         """Seconds until `pair` may try again; 0 when it may now."""
         recent = self._recent(pair)
         if len(recent) < self.limit:
             return 0
-        return max(1, math.ceil(recent[-self.limit] + self.window - self.clock()))
+        return max(1, math.ceil(recent[-self.limit] + self.window.total_seconds() - self.clock()))
 
     def failed(self, pair: tuple[str, str]) -> None:
-        if pair not in self.failures and len(self.failures) >= self.TRACKED:
-            del self.failures[next(iter(self.failures))]
-        self.failures[pair] = [*self._recent(pair), self.clock()][-self.limit :]
+        now = self.clock()
+        try:
+            self.store.add_sign_in_failure(_pair_id(pair), now, self.window, self.limit)
+            return
+        except StoreUnavailable as error:
+            log.warning("sign-in failure counted in memory only, the store failed: %s", error)
+        if pair not in self.in_memory and len(self.in_memory) >= self.TRACKED:
+            del self.in_memory[next(iter(self.in_memory))]
+        self.in_memory[pair] = [*self._recent_in_memory(pair), now][-self.limit :]
 
     def _recent(self, pair: tuple[str, str]) -> list[float]:
-        since = self.clock() - self.window
-        return [at for at in self.failures.get(pair, []) if at > since]
+        try:
+            stored = self.store.sign_in_failures(_pair_id(pair), self._window_start())
+        except StoreUnavailable:
+            stored = []
+        return sorted(stored + self._recent_in_memory(pair))
+
+    def _recent_in_memory(self, pair: tuple[str, str]) -> list[float]:
+        return [at for at in self.in_memory.get(pair, []) if at > self._window_start()]
+
+    def _window_start(self) -> float:
+        return self.clock() - self.window.total_seconds()
+
+
+def _pair_id(pair: tuple[str, str]) -> str:
+    """A store key part for (address, user): fixed length, no user name in the key space."""
+    return hashlib.sha256("\0".join(pair).encode()).hexdigest()[:32]
 
 
 class BasicSignIn:
@@ -205,14 +229,14 @@ class BasicSignIn:
     public_paths: frozenset[str] = frozenset()
     REMEMBERED = 1024
 
-    def __init__(self, basic: BasicAuthConfig):
+    def __init__(self, basic: BasicAuthConfig, store: Store):
         from werkzeug.security import generate_password_hash
 
         self.hashes = {user: hashed.get_secret_value() for user, hashed in basic.users.items()}
         self.unknown_user_hash = generate_password_hash(secrets.token_hex(16))  # equal timing
         self.key = secrets.token_bytes(32)
         self.verified: dict[bytes, str] = {}
-        self.failed = FailedSignIns(basic.max_failures, basic.lockout)
+        self.failed = FailedSignIns(store, basic.max_failures, basic.lockout)
 
     def identify(self, req: Request) -> str | None:
         from werkzeug.security import check_password_hash

@@ -79,6 +79,10 @@ class Keys:
         """String: the worker's warning about the store itself (e.g. no persistence), or absent."""
         return f"{self.prefix}:store:notice"
 
+    def sign_in_failures(self, pair_id: str) -> str:
+        """Sorted set with TTL: wrong-password times (epoch s) of one (address, user) digest."""
+        return f"{self.prefix}:signin-failures:{pair_id}"
+
     def leader(self) -> str:
         """String with TTL: the id of the worker that runs the jobs now."""
         return f"{self.prefix}:leader"

@@ -3,6 +3,8 @@
 import hashlib
 import json
 import logging
+import math
+import secrets
 from datetime import UTC, date, datetime, timedelta
 
 import pandas as pd
@@ -268,6 +270,22 @@ class Store:
         lo, hi = start.isoformat(), end.isoformat()
         events = (json.loads(item) for items in pipe.execute() for item in items)
         return [e for e in events if lo <= e["ts"] < hi]
+
+    # sign-in --------------------------------------------------------------
+    def sign_in_failures(self, pair_id: str, since: float) -> list[float]:
+        """Times (epoch s, ascending) of one pair's wrong passwords after `since`."""
+        key = self.keys.sign_in_failures(pair_id)
+        return [at for _, at in self.redis.zrangebyscore(key, f"({since}", "+inf", withscores=True)]
+
+    def add_sign_in_failure(self, pair_id: str, at: float, window: timedelta, keep: int) -> None:
+        """Add one wrong password; keep only the newest `keep` ones, for `window` at most."""
+        key = self.keys.sign_in_failures(pair_id)
+        pipe = self.redis.pipeline(transaction=False)
+        pipe.zadd(key, {f"{at:.6f}:{secrets.token_hex(4)}": at})
+        pipe.zremrangebyscore(key, "-inf", at - window.total_seconds())
+        pipe.zremrangebyrank(key, 0, -keep - 1)
+        pipe.expire(key, max(1, math.ceil(window.total_seconds())))
+        pipe.execute()
 
     def check_persistence(self) -> str | None:
         """Record and return a warning when Redis keeps nothing on disk (no AOF, no RDB save)."""

@@ -3,18 +3,20 @@
 import base64
 import logging
 import threading
+import time
 from datetime import timedelta
 
 import pytest
-from socwall.dashboard.access import FailedSignIns
+from socwall.dashboard.access import FailedSignIns, _pair_id
 from socwall.dashboard.app import create_app
 from socwall.dashboard.clock import Clock
-from socwall.dashboard.config import ConfigError, parse_config
+from socwall.dashboard.config import ConfigError, StoreConfig, parse_config
 from socwall.dashboard.screens import COOKIE
+from socwall.dashboard.store import Store, connect
 from werkzeug.security import generate_password_hash
 from werkzeug.serving import make_server
 
-from tests.conftest import events_config
+from tests.conftest import events_config, free_port
 from tests.dash_requests import panel_poll_body
 
 TOKEN = "lobby-token-0123456789abcdef"
@@ -119,20 +121,62 @@ def test_guessing_a_password_is_locked_out_per_address_and_user(tmp_path, redis_
     assert status(attacker, user="bob", password="x").status_code == 401  # another name: counted apart
 
 
-def test_failed_sign_ins_leave_the_window_and_stay_bounded():
+def test_a_lockout_counts_the_failures_of_every_serve_worker(tmp_path, redis_url, prefix, store):
+    access = basic_access()
+    access["basic"].update(max_failures=3, lockout="5m")
+    config = parse_config(raw_config(tmp_path, redis_url, prefix, access))
+    workers = [create_app(config, store, Clock()).server.test_client() for _ in range(2)]
+    attacker = {"REMOTE_ADDR": "10.1.1.66"}
+
+    def status(worker, password):
+        return worker.get("/_dash-layout", headers=basic_header("alice", password),
+                          environ_base=attacker).status_code  # fmt: skip
+
+    guesses = [status(workers[n % 2], f"guess{n}") for n in range(3)]
+    assert guesses == [401, 401, 429]  # two guesses in one worker, one in the other: locked
+    assert [status(worker, PASSWORD) for worker in workers] == [429, 429]
+    keys = list(store.redis.scan_iter(f"{prefix}:signin-failures:*"))
+    assert len(keys) == 1 and "alice" not in keys[0] and "10.1.1.66" not in keys[0]
+    assert 290 <= store.redis.ttl(keys[0]) <= 300
+
+
+def test_with_the_store_down_failures_are_counted_in_memory(tmp_path, redis_url, prefix, caplog):
+    access = basic_access()
+    access["basic"].update(max_failures=2, lockout="5m")
+    config = parse_config(raw_config(tmp_path, redis_url, prefix, access))
+    dead = Store(connect(StoreConfig(url=f"redis://127.0.0.1:{free_port()}/0", timeout="1s")), "x")
+    client = create_app(config, dead, Clock()).server.test_client()
+    statuses = [client.get("/_dash-layout", headers=basic_header(password=password)).status_code
+                for password in (PASSWORD, "guess1", "guess2", PASSWORD)]  # fmt: skip
+    assert statuses == [200, 401, 429, 429]  # signing in works; guessing is still throttled
+    assert "counted in memory only" in caplog.text
+
+
+def test_failed_sign_ins_leave_the_window_and_stay_bounded(store):
     now = [1000.0]
-    failed = FailedSignIns(limit=2, window=timedelta(seconds=60), clock=lambda: now[0])
+    failed = FailedSignIns(store, limit=2, window=timedelta(seconds=60), clock=lambda: now[0])
     pair = ("10.0.0.1", "alice")
     failed.failed(pair)
     now[0] += 30
     assert failed.retry_after(pair) == 0
     failed.failed(pair)
     assert failed.retry_after(pair) == 30  # the first failure leaves the window in 30 s
+    assert FailedSignIns(store, 2, timedelta(seconds=60), lambda: now[0]).retry_after(pair) == 30
     now[0] += 30.5
     assert failed.retry_after(pair) == 0
-    for n in range(FailedSignIns.TRACKED + 5):
-        failed.failed((f"10.{n // 65536}.{n // 256 % 256}.{n % 256}", "x"))
-    assert len(failed.failures) == FailedSignIns.TRACKED
+    for _ in range(5):
+        failed.failed(pair)
+    assert len(store.redis.zrange(store.keys.sign_in_failures(_pair_id(pair)), 0, -1)) == 2
+
+
+def test_failures_counted_in_memory_stay_bounded():
+    dead = Store(connect(StoreConfig(url=f"redis://127.0.0.1:{free_port()}/0", timeout="1s")), "x")
+    failed = FailedSignIns(dead, limit=2, window=timedelta(seconds=60))
+    pairs = [(f"10.{n // 65536}.{n // 256 % 256}.{n % 256}", "x") for n in range(failed.TRACKED)]
+    failed.in_memory = {pair: [time.time()] for pair in pairs}
+    failed.failed(("10.255.0.1", "x"))
+    assert len(failed.in_memory) == FailedSignIns.TRACKED  # the oldest pair made room
+    assert pairs[0] not in failed.in_memory and ("10.255.0.1", "x") in failed.in_memory
 
 
 def test_probe_token_opens_metrics_readyz_and_healthz_details_and_nothing_else(tmp_path, redis_url, prefix, store):
