@@ -14,6 +14,7 @@ import threading
 import time
 import urllib.request
 from datetime import UTC, datetime, timedelta
+from pathlib import Path
 
 import pytest
 from socwall.dashboard.clock import Clock
@@ -59,15 +60,16 @@ def last(hours: int) -> tuple[datetime, datetime]:
     return datetime.fromtimestamp(END - hours * 3600, UTC), NOW
 
 
-def wait_ready(url: str, process: subprocess.Popen) -> None:
+def ready(url: str, process: subprocess.Popen) -> bool:
+    """True once Prometheus is ready; False when it exits first (e.g. its port was taken)."""
     deadline = time.monotonic() + 60
     while time.monotonic() < deadline:
         if process.poll() is not None:
-            pytest.fail("prometheus exited at start")
+            return False
         try:
             with urllib.request.urlopen(f"{url}/-/ready", timeout=2) as answer:
                 if answer.status == 200:
-                    return
+                    return True
         except OSError:
             time.sleep(0.2)
     pytest.fail("prometheus did not become ready in 60 s")
@@ -86,18 +88,26 @@ def prometheus_url(tmp_path_factory):
         check=True, capture_output=True, timeout=180,
     )  # fmt: skip
     (work / "prometheus.yml").write_text("global:\n  scrape_interval: 1m\n")
-    port = free_port()
-    process = subprocess.Popen(
-        ["prometheus", f"--config.file={work / 'prometheus.yml'}",
-         f"--storage.tsdb.path={work / 'data'}", "--storage.tsdb.retention.time=100y",
-         f"--web.listen-address=127.0.0.1:{port}"],
-        stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
-    )  # fmt: skip
-    url = f"http://127.0.0.1:{port}"
-    wait_ready(url, process)
+    for _attempt in range(3):  # a port taken before Prometheus binds it: try another
+        url, process = start_prometheus(work, free_port())
+        if ready(url, process):
+            break
+    else:
+        pytest.fail(f"prometheus exited at start:\n{(work / 'prometheus.log').read_text()}")
     yield url
     process.terminate()
     process.wait(timeout=20)
+
+
+def start_prometheus(work: Path, port: int) -> tuple[str, subprocess.Popen]:
+    with open(work / "prometheus.log", "w") as log:
+        process = subprocess.Popen(
+            ["prometheus", f"--config.file={work / 'prometheus.yml'}",
+             f"--storage.tsdb.path={work / 'data'}", "--storage.tsdb.retention.time=100y",
+             f"--web.listen-address=127.0.0.1:{port}"],
+            stdout=log, stderr=subprocess.STDOUT,
+        )  # fmt: skip
+    return f"http://127.0.0.1:{port}", process
 
 
 def source_config(url: str, **extra) -> prom.PrometheusConfig:
