@@ -5,6 +5,7 @@ and Spark may read Parquet files (a path or glob, hive-partitioned directories i
 of a table. Errors leave here as QueryError in words, with any password in the URL masked.
 """
 
+import logging
 import threading
 import uuid
 from contextlib import contextmanager
@@ -64,6 +65,7 @@ def spark_session(master: str | None):
         builder = builder.config(key, value)
     session = builder.getOrCreate()
     session.sparkContext.setLogLevel("ERROR")  # its warnings print whole query plans
+    logging.getLogger("py4j").setLevel(logging.WARNING)  # INFO: every gateway connection
     return session
 
 
