@@ -217,6 +217,9 @@ def test_compose_runs_serve_worker_and_redis_with_aof(image, redis_image, compos
         up = subprocess.run([*compose, "up", "-d"], env=env, capture_output=True, text=True,
                             timeout=300)  # fmt: skip
         assert up.returncode == 0, up.stdout[-2000:] + up.stderr[-2000:]
+        states = [podman("inspect", "-f", "{{.State.Status}}", n).stdout.strip() for n in names]
+        # podman-compose 1.0.3 exits 0 even when no container could start
+        assert states == ["running"] * 3, f"{states}: {up.stdout[-1500:]}{up.stderr[-1500:]}"
         base = f"http://127.0.0.1:{port}"
 
         def panel_sent():
