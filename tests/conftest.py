@@ -27,7 +27,7 @@ def free_port() -> int:
 
 def start_redis_server(workdir: Path, *extra: str,
                        cluster_bus: bool = False) -> tuple[subprocess.Popen, str]:  # fmt: skip
-    """A throwaway redis-server on a free port (nothing on disk); returns it once it answers.
+    """A throwaway redis-server on a free port (nothing on disk), once it logs that it is ready.
     With `cluster_bus` its cluster bus gets a free port too (port + 10000 may be past 65535).
 
     A free port can be taken between our check and redis-server's bind (a client connection's
@@ -43,24 +43,21 @@ def start_redis_server(workdir: Path, *extra: str,
                  "--save", "", "--appendonly", "no", "--dir", str(workdir), *extra, *bus],
                 stdout=log, stderr=subprocess.STDOUT,
             )  # fmt: skip
-        url = f"redis://127.0.0.1:{port}/0"
-        if _answers(process, log_path, url, extra):
-            return process, url
-        if process.poll() is None:  # running but silent for 10 s: not a port race
-            process.kill()
-            break
+        if logged_or_exited(process, log_path, "Ready to accept connections"):
+            return process, f"redis://127.0.0.1:{port}/0"
     pytest.fail(f"redis-server did not start on port {port}:\n{log_path.read_text()[-2000:]}")
 
 
-def _answers(process: subprocess.Popen, log_path: Path, url: str, extra: tuple[str, ...]) -> bool:
-    """Whether the server says it is ready and answers PING within 10 s; False once it exits.
-    Its own log decides, not the port: on a taken port, PING may reach somebody else's server."""
-    password = extra[extra.index("--requirepass") + 1] if "--requirepass" in extra else None
-    client = redis.Redis.from_url(url, password=password, socket_timeout=5)
+def logged_or_exited(process: subprocess.Popen, log_path: Path, marker: str) -> bool:
+    """True once the server logs `marker`; False when it exits first (its port was taken).
+    Its own log decides, not the port: on a taken port, somebody else's server may answer."""
     deadline = time.monotonic() + 10
-    while time.monotonic() < deadline and process.poll() is None:
-        if "Ready to accept connections" in log_path.read_text(errors="replace"):
-            return client.ping()
+    while process.poll() is None:
+        if marker in log_path.read_text(errors="replace"):
+            return True
+        if time.monotonic() > deadline:
+            process.kill()
+            pytest.fail(f"no {marker!r} in 10 s:\n{log_path.read_text()[-2000:]}")
         time.sleep(0.05)
     return False
 

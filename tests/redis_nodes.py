@@ -7,7 +7,7 @@ from pathlib import Path
 
 import redis
 
-from tests.conftest import free_port, start_redis_server
+from tests.conftest import free_port, logged_or_exited, start_redis_server
 
 SERVICE = "socwall-test"
 
@@ -48,19 +48,12 @@ def start_sentinel(workdir: Path, master_port: int, master_password: str, passwo
         with open(log_path, "w") as log:
             process = subprocess.Popen([shutil.which("redis-server"), str(conf), "--sentinel"],
                                        stdout=log, stderr=subprocess.STDOUT)  # fmt: skip
-        if _logged_or_exited(process, log_path, "Sentinel ID"):
+        if logged_or_exited(process, log_path, "Sentinel ID"):
             break
     client = redis.Redis("127.0.0.1", port, password=password, ssl=tls is not None,
                          ssl_ca_certs=str(tls / "ca.crt") if tls else None)  # fmt: skip
     wait_for(client.ping, 10, f"redis sentinel on port {port} (its log: {log_path})")
     return process, port
-
-
-def _logged_or_exited(process: subprocess.Popen, log_path: Path, marker: str) -> bool:
-    """True once the server logs `marker`; False when it exits first (its port was taken)."""
-    wait_for(lambda: process.poll() is not None or marker in log_path.read_text(errors="replace"),
-             10, f"{marker!r} in {log_path}")  # fmt: skip
-    return process.poll() is None
 
 
 def make_tls_files(folder: Path) -> Path:
