@@ -23,6 +23,7 @@ import redis
 import yaml
 from selenium import webdriver
 from selenium.webdriver.chrome.service import Service
+
 from socwall.dashboard.clock import Clock
 from socwall.dashboard.config import load_config
 from socwall.dashboard.demo_run import start_demo_data

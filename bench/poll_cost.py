@@ -24,7 +24,6 @@ from socwall.dashboard.config import parse_config  # noqa: E402
 from socwall.dashboard.demo import DemoData  # noqa: E402
 from socwall.dashboard.jobs import run_all_once  # noqa: E402
 from socwall.dashboard.store import Store  # noqa: E402
-
 from tests.conftest import free_port  # noqa: E402
 from tests.dash_requests import panel_poll_body  # noqa: E402
 

@@ -25,7 +25,6 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 from socwall.dashboard.config import parse_config  # noqa: E402
 from socwall.dashboard.jobs import run_all_once  # noqa: E402
 from socwall.dashboard.store import Store  # noqa: E402
-
 from tests.conftest import Served, events_config, start_redis_server  # noqa: E402
 from tests.dash_requests import panel_poll_body, strip_poll_body  # noqa: E402
 from tests.dashboard.test_jobs import CLOCK, write_events  # noqa: E402

@@ -17,9 +17,9 @@ from ipaddress import ip_address
 
 from dash import Dash
 from flask import Request, Response, jsonify, redirect, request
+
 from socwall.dashboard.clock import utc_now
 from socwall.dashboard.config import AccessConfig, BasicAuthConfig, ProxyHeaderConfig, WallConfig
-from socwall.dashboard.durations import format_duration
 from socwall.dashboard.health import health_report, public_summary
 from socwall.dashboard.screens import (
     COOKIE,
@@ -30,6 +30,7 @@ from socwall.dashboard.screens import (
     token_matches,
 )
 from socwall.dashboard.store import Store, StoreUnavailable
+from socwall.durations import format_duration
 
 log = logging.getLogger(__name__)
 ALWAYS_PUBLIC = {"/livez"}

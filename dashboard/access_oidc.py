@@ -10,6 +10,7 @@ from urllib.parse import urlencode
 
 from authlib.integrations.flask_client import OAuth
 from flask import Flask, Request, Response, redirect, request, session, url_for
+
 from socwall.dashboard.access import plain_page, refused
 from socwall.dashboard.config import AccessConfig
 

@@ -7,15 +7,16 @@ from urllib.parse import parse_qs
 
 from dash import MATCH, ClientsideFunction, Dash, Input, Output, State, ctx, html, no_update
 from flask import Response, jsonify
+
 from socwall.dashboard import access, http_security, layout, screens
 from socwall.dashboard.clock import Clock, utc_now
 from socwall.dashboard.config import WallConfig
 from socwall.dashboard.config_watch import config_version, config_warnings, layout_version
-from socwall.dashboard.durations import humanize_age, parse_duration
 from socwall.dashboard.frame import STORE_DOWN, frame_state
 from socwall.dashboard.health import health_report, readiness
 from socwall.dashboard.metrics import prometheus_text
 from socwall.dashboard.store import Store, StoreUnavailable
+from socwall.durations import humanize_age, parse_duration
 from socwall.widgets import WIDGETS
 from socwall.widgets.context import View
 

@@ -11,6 +11,7 @@ import threading
 from importlib import resources
 from pathlib import Path
 
+from socwall import __version__
 from socwall.dashboard.clock import Clock, parse_now
 from socwall.dashboard.config import (
     ConfigError,
@@ -21,8 +22,6 @@ from socwall.dashboard.config import (
 )
 from socwall.dashboard.logs import setup_logging
 from socwall.dashboard.store import describe_url
-
-from socwall import __version__
 
 log = logging.getLogger("socwall")
 MIN_PASSWORD_LENGTH = 8  # NIST SP 800-63B's floor for a password a person chose
@@ -216,9 +215,9 @@ def cmd_run_once(args) -> int:
 
 def cmd_migrate_keys(args) -> int:
     from socwall.dashboard.key_migration import WorkersRunning, tag_keys
-    from socwall.dashboard.keys import hash_tagged
     from socwall.dashboard.redis_urls import is_cluster_url
     from socwall.dashboard.store import connect
+    from socwall.keys import hash_tagged
 
     config = load_config(args.config)
     prefix = config.store.prefix

@@ -20,11 +20,12 @@ from pydantic import (
     create_model,
     field_validator,
 )
-from socwall.dashboard.keys import hash_tagged
+
 from socwall.dashboard.redis_urls import is_cluster_url, is_multi_host, parse_multi_host_url
-from socwall.dashboard.types import Duration, Identifier, Strict, TimeZoneName
 from socwall.dashboard.yaml_read import YamlError, read_yaml
 from socwall.feeds import SOURCES
+from socwall.keys import hash_tagged
+from socwall.types import Duration, Identifier, Strict, TimeZoneName
 from socwall.widgets import WIDGETS
 
 

@@ -9,6 +9,7 @@ import numpy as np
 import pandas as pd
 import pyarrow as pa
 import pyarrow.csv as pacsv
+
 from socwall.dashboard.demo import Kind, rate_profile
 
 DAY = timedelta(days=1)

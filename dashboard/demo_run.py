@@ -6,6 +6,7 @@ import threading
 from pathlib import Path
 
 import fakeredis
+
 from socwall.dashboard.app import create_app
 from socwall.dashboard.clock import Clock
 from socwall.dashboard.config import WallConfig

@@ -3,7 +3,7 @@
 from dataclasses import dataclass
 from datetime import datetime
 
-from socwall.dashboard.durations import humanize_age
+from socwall.durations import humanize_age
 
 
 @dataclass(frozen=True)

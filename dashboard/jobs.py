@@ -8,9 +8,9 @@ from datetime import datetime
 
 from socwall.dashboard.clock import Clock, utc_now
 from socwall.dashboard.config import PanelBase, WallConfig
-from socwall.dashboard.file_commit import LostLeadership, StaleRead
 from socwall.dashboard.store import Store, StoreUnavailable, payload_version
 from socwall.feeds import SOURCES
+from socwall.file_commit import LostLeadership, StaleRead
 from socwall.widgets import WIDGETS
 from socwall.widgets.context import PanelContext
 

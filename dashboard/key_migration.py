@@ -1,7 +1,8 @@
 """Moving a wall's history to Redis Cluster: its keys renamed once from `prefix:` to `{prefix}:`."""
 
 import redis
-from socwall.dashboard.keys import Keys, hash_tagged
+
+from socwall.keys import Keys, hash_tagged
 
 
 class WorkersRunning(Exception):

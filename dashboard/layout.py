@@ -1,6 +1,7 @@
 """Components of the wall: the shell, a page's grid of panel frames, and the health strip."""
 
 from dash import dcc, html
+
 from socwall.dashboard.config import PageConfig, PanelBase, WallConfig
 
 

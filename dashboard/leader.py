@@ -9,9 +9,10 @@ from pathlib import Path
 
 import redis
 from redis.exceptions import LockError
+
 from socwall.dashboard.clock import utc_now
-from socwall.dashboard.file_commit import Fence
-from socwall.dashboard.keys import Keys
+from socwall.file_commit import Fence
+from socwall.keys import Keys
 
 log = logging.getLogger(__name__)
 

@@ -7,12 +7,13 @@ from datetime import UTC, timedelta
 
 from apscheduler.executors.pool import ThreadPoolExecutor
 from apscheduler.schedulers.background import BackgroundScheduler
+
 from socwall.dashboard.clock import Clock, utc_now
 from socwall.dashboard.config import WallConfig
-from socwall.dashboard.file_commit import Fence
 from socwall.dashboard.jobs import run_all_once, run_panel, run_source
 from socwall.dashboard.leader import Leader
 from socwall.dashboard.store import Store, StoreUnavailable
+from socwall.file_commit import Fence
 
 log = logging.getLogger(__name__)
 

@@ -12,6 +12,7 @@ import warnings
 
 from gunicorn.app.base import BaseApplication
 from gunicorn.arbiter import Arbiter
+
 from socwall.dashboard.app import create_app
 from socwall.dashboard.config_watch import POLL_SECONDS, ConfigWatch
 from socwall.dashboard.store import Store, connect

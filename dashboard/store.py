@@ -10,9 +10,8 @@ from datetime import UTC, date, datetime, timedelta
 import pandas as pd
 import redis
 import redis.cluster
+
 from socwall.dashboard.config import StoreConfig
-from socwall.dashboard.file_commit import Batch, Fence, commit_file
-from socwall.dashboard.keys import Keys
 from socwall.dashboard.redis_urls import (
     cluster_client,
     is_multi_host,
@@ -20,6 +19,8 @@ from socwall.dashboard.redis_urls import (
     sentinel_client,
 )
 from socwall.feeds.follow import FileState
+from socwall.file_commit import Batch, Fence, commit_file
+from socwall.keys import Keys
 
 log = logging.getLogger(__name__)
 StoreUnavailable = redis.exceptions.RedisError  # what every store call raises when Redis is gone

@@ -4,7 +4,7 @@ A source module has `Config` (pydantic, with `type` and `refresh`) and `Source(c
 whose `ingest(store, now)` reads what is new and writes it to the store, returning its stats.
 """
 
-from socwall.dashboard.contracts import SourceModule, check_registry
+from socwall.contracts import SourceModule, check_registry
 from socwall.feeds import auth, changes, events, flows, kev, news, probe, prometheus, query
 
 SOURCES = {

@@ -8,10 +8,11 @@ from typing import Literal
 from zoneinfo import ZoneInfo
 
 from pydantic import Field
-from socwall.dashboard.file_commit import day_end, ttl
-from socwall.dashboard.types import ConfigPath, Duration, TimeZoneName
+
 from socwall.feeds import auth_formats, auth_readers, files, tail
 from socwall.feeds.auth_readers import AuthEvent
+from socwall.file_commit import day_end, ttl
+from socwall.types import ConfigPath, Duration, TimeZoneName
 
 BLIND_MIN_LINES, BLIND_SHARE = 50, 0.01  # a file this long recognised under 1 %: say so
 METRICS = ("failed_logins", "successful_logins", "invalid_user_attempts", "failing_source_ips")

@@ -13,8 +13,9 @@ import icalendar
 import pandas as pd
 import recurring_ical_events
 from pydantic import Field, field_validator
-from socwall.dashboard.types import ConfigPath, Duration, Strict
+
 from socwall.feeds import fetch
+from socwall.types import ConfigPath, Duration, Strict
 
 DROPPED_STATES = {"cancelled", "canceled", "rejected", "withdrawn"}
 SPLIT = re.compile(r"[,;\s]+")

@@ -8,8 +8,9 @@ import pandas as pd
 import pyarrow as pa
 import pyarrow.parquet as pq
 from pydantic import Field, model_validator
-from socwall.dashboard.types import ConfigPath, Duration, Identifier, Strict, TimeZoneName
+
 from socwall.feeds import files, tail
+from socwall.types import ConfigPath, Duration, Identifier, Strict, TimeZoneName
 
 FilterValue = str | int | float | bool | list[str | int | float | bool]
 

@@ -7,6 +7,7 @@ import pyarrow as pa
 import pyarrow.compute as pc
 import pyarrow.csv as pacsv
 import pyarrow.parquet as pq
+
 from socwall.feeds import files
 from socwall.feeds.fields import FLOW_FIELDS, FLOW_SCHEMA, REQUIRED_FLOW_FIELDS
 

@@ -11,10 +11,11 @@ import numpy as np
 import pyarrow as pa
 import pyarrow.compute as pc
 from pydantic import Field, field_validator
-from socwall.dashboard.file_commit import ttl
-from socwall.dashboard.types import ConfigPath, Duration
+
 from socwall.feeds import files, flow_readers, tail
 from socwall.feeds.fields import FLOW_FIELDS, REQUIRED_FLOW_FIELDS
+from socwall.file_commit import ttl
+from socwall.types import ConfigPath, Duration
 
 PRIVATE_NETWORKS = ["10.0.0.0/8", "172.16.0.0/12", "192.168.0.0/16", "fc00::/7"]
 # Addresses that are neither one of our hosts nor "the internet" unless configured otherwise:

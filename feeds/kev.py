@@ -6,8 +6,9 @@ from datetime import date, datetime
 from typing import Literal
 
 from pydantic import Field
-from socwall.dashboard.types import ConfigPath, Duration, Strict
+
 from socwall.feeds import fetch
+from socwall.types import ConfigPath, Duration, Strict
 
 CVE_ID = re.compile(r"^CVE-\d{4}-\d{4,}$")
 FIELDS = ("cveID", "vendorProject", "product", "vulnerabilityName", "dateAdded", "dueDate",

@@ -7,8 +7,9 @@ from datetime import UTC, datetime
 from typing import Literal
 
 from pydantic import Field
-from socwall.dashboard.types import ConfigPath, Duration, Identifier, Strict
+
 from socwall.feeds import feed_parse, fetch
+from socwall.types import ConfigPath, Duration, Identifier, Strict
 
 FETCH_CONCURRENCY = 4  # feeds fetched at once: a slow feed holds one slot, never the others
 

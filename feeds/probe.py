@@ -13,7 +13,8 @@ from typing import Literal
 from urllib.parse import urljoin, urlsplit
 
 from pydantic import Field, model_validator
-from socwall.dashboard.types import Duration, Strict
+
+from socwall.types import Duration, Strict
 
 MAX_REDIRECTS = 3
 

@@ -15,8 +15,9 @@ from datetime import UTC, datetime, timedelta
 from typing import Literal
 
 from pydantic import Field, SecretStr, field_validator, model_validator
-from socwall.dashboard.types import Duration, Identifier, Strict
+
 from socwall.feeds.fetch import USER_AGENT
+from socwall.types import Duration, Identifier, Strict
 
 MAX_POINTS = 10_000  # Prometheus refuses more than 11,000 points per series in one answer
 EXPANDED = "@"  # metric `db_latency` expanded over `cluster` stores `db_latency@eu-1`

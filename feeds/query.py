@@ -15,7 +15,7 @@ from zoneinfo import ZoneInfo
 import pyarrow as pa
 import pyarrow.compute as pc
 from pydantic import Field, SecretStr, field_validator, model_validator
-from socwall.dashboard.types import Duration, Identifier, Strict, TimeZoneName
+
 from socwall.feeds import query_auth, query_engines, query_events, query_flows
 from socwall.feeds.auth import METRICS as AUTH_METRICS
 from socwall.feeds.events import MetricSpec
@@ -23,6 +23,7 @@ from socwall.feeds.fetch import MAX_BACKOFF
 from socwall.feeds.fields import AUTH_FIELDS, FLOW_FIELDS
 from socwall.feeds.flows import ADDRESS_CLASSES, PRIVATE_NETWORKS, SERVICE_PORTS, Networks
 from socwall.feeds.query_engines import ENGINES, UNITS, QueryError
+from socwall.types import Duration, Identifier, Strict, TimeZoneName
 
 KINDS = {"flows": query_flows, "events": query_events, "auth": query_auth}
 FIELDS = {"flows": FLOW_FIELDS, "auth": [f for f in AUTH_FIELDS if f not in ("ts", "program")],

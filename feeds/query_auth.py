@@ -12,6 +12,7 @@ wall compares them with last week's).
 from datetime import UTC, datetime, timedelta
 
 import ibis
+
 from socwall.feeds.auth import METRICS
 from socwall.feeds.query_engines import UNITS, newest_time
 

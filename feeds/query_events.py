@@ -5,6 +5,7 @@ ibis into the engine's SQL: the config never carries SQL text.
 """
 
 import ibis
+
 from socwall.feeds.query_engines import newest_time
 
 

@@ -13,6 +13,7 @@ import ipaddress
 import ibis
 import numpy as np
 import pyarrow as pa
+
 from socwall.feeds.flows import (
     ADDRESS_CLASSES,
     EXCLUDED,

@@ -9,9 +9,10 @@ from dataclasses import replace
 from pathlib import Path
 
 from pydantic import Field
-from socwall.dashboard.file_commit import Batch
-from socwall.dashboard.types import Duration, Strict
+
 from socwall.feeds.follow import FileError, HeaderReader, Read, follow, matched_files
+from socwall.file_commit import Batch
+from socwall.types import Duration, Strict
 
 TOUCH_EVERY = 3600.0  # seconds: how often an unchanged file's state is marked as still there
 

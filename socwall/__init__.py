@@ -1,4 +1,8 @@
-"""socwall, a SOC wall dashboard: socwall.dashboard, socwall.widgets and socwall.feeds."""
+"""socwall, a SOC wall dashboard.
+
+Three floors, imports only downward: the kernel in this package (types, durations, contracts,
+keys, file_commit), socwall.feeds and socwall.widgets on it, socwall.dashboard (the wall) on top.
+"""
 
 from importlib.metadata import PackageNotFoundError, version
 

@@ -15,6 +15,7 @@ from pathlib import Path
 
 import pytest
 import redis
+
 from socwall.dashboard.config import parse_config
 from socwall.dashboard.store import Store
 

@@ -3,6 +3,7 @@
 from pathlib import Path
 
 import pytest
+
 from socwall.dashboard.config import WallConfig
 from socwall.feeds import SOURCES
 from socwall.widgets import WIDGETS

@@ -5,7 +5,7 @@ A widget module has `Options` (pydantic), `needs_source`, `source_types`, `check
 `render(payload, options, view)` (Dash components, no I/O).
 """
 
-from socwall.dashboard.contracts import Widget, check_registry
+from socwall.contracts import Widget, check_registry
 from socwall.widgets import (
     changes,
     exploited_recent,

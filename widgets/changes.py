@@ -5,8 +5,9 @@ from datetime import datetime
 
 from dash import html
 from pydantic import Field
-from socwall.dashboard.types import ConfigPath, Duration, Strict
+
 from socwall.feeds.inventory import Asset, by_name, read_inventory
+from socwall.types import ConfigPath, Duration, Strict
 from socwall.widgets.context import PanelContext, View
 
 needs_source = True

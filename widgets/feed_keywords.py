@@ -8,7 +8,8 @@ from datetime import datetime
 
 from dash import dcc, html
 from pydantic import Field
-from socwall.dashboard.types import Duration, Strict
+
+from socwall.types import Duration, Strict
 from socwall.widgets import theme
 from socwall.widgets.context import PanelContext, View
 

@@ -10,8 +10,9 @@ from datetime import UTC, datetime
 import pandas as pd
 from dash import html
 from pydantic import Field
-from socwall.dashboard.types import ConfigPath, Duration, Strict
+
 from socwall.feeds.inventory import Asset, read_inventory
+from socwall.types import ConfigPath, Duration, Strict
 from socwall.widgets.context import PanelContext, View
 
 needs_source = True

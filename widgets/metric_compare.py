@@ -9,8 +9,9 @@ import numpy as np
 import pandas as pd
 from dash import dcc, html
 from pydantic import Field
-from socwall.dashboard.durations import format_duration
-from socwall.dashboard.types import Duration, Strict
+
+from socwall.durations import format_duration
+from socwall.types import Duration, Strict
 from socwall.widgets import theme
 from socwall.widgets.context import PanelContext, View
 

@@ -11,8 +11,9 @@ from typing import Literal
 
 from dash import html
 from pydantic import Field
-from socwall.dashboard.durations import format_duration
-from socwall.dashboard.types import Duration, Identifier, Strict
+
+from socwall.durations import format_duration
+from socwall.types import Duration, Identifier, Strict
 from socwall.widgets import metric_compare
 from socwall.widgets.context import PanelContext, View
 

@@ -9,8 +9,9 @@ from statistics import median
 
 from dash import html
 from pydantic import Field
-from socwall.dashboard.types import ConfigPath, Duration, Strict
+
 from socwall.feeds import inventory
+from socwall.types import ConfigPath, Duration, Strict
 from socwall.widgets.context import PanelContext, View
 
 needs_source = True

@@ -9,10 +9,11 @@ import pandas as pd
 import pyarrow as pa
 from dash import html
 from pydantic import Field, model_validator
-from socwall.dashboard.durations import format_duration
-from socwall.dashboard.types import ConfigPath, Duration, Strict
+
+from socwall.durations import format_duration
 from socwall.feeds import changes, inventory
 from socwall.feeds.flows import rank_hosts
+from socwall.types import ConfigPath, Duration, Strict
 from socwall.widgets.context import PanelContext, View
 
 needs_source = True

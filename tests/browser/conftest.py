@@ -10,6 +10,7 @@ import redis
 import yaml
 from selenium import webdriver
 from selenium.webdriver.chrome.service import Service
+
 from socwall.dashboard.clock import Clock
 from socwall.dashboard.config import parse_config
 from socwall.dashboard.demo import DemoData
@@ -18,7 +19,6 @@ from socwall.dashboard.demo_flows import DemoFlows
 from socwall.dashboard.demo_news import write_demo_news
 from socwall.dashboard.jobs import run_all_once
 from socwall.dashboard.store import Store
-
 from tests.conftest import Served, events_config, free_port
 
 CHROMIUM, CHROMEDRIVER = "/usr/bin/chromium", "/usr/bin/chromedriver"

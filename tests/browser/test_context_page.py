@@ -10,12 +10,12 @@ import pytest
 import redis
 import yaml
 from selenium.webdriver.common.by import By
+
 from socwall.dashboard.config import parse_config
 from socwall.dashboard.demo import DemoData
 from socwall.dashboard.demo_context import LocalServices, seed_probe_history, write_demo_changes
 from socwall.dashboard.demo_flows import DemoFlows
 from socwall.dashboard.store import Store
-
 from tests.browser.conftest import LiveWall, screenshot, set_viewport
 from tests.browser.test_wall import overflows, wait_until
 from tests.conftest import free_port

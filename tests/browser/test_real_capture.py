@@ -9,11 +9,11 @@ import pytest
 import redis
 import yaml
 from selenium.webdriver.common.by import By
+
 from socwall.dashboard.clock import Clock
 from socwall.dashboard.config import parse_config
 from socwall.dashboard.jobs import run_all_once
 from socwall.dashboard.store import Store
-
 from tests.browser.conftest import LiveWall, screenshot, set_viewport
 from tests.browser.test_wall import overflows, wait_until
 from tests.conftest import free_port

@@ -7,15 +7,15 @@ import time
 from datetime import timedelta
 
 import pytest
+from werkzeug.security import generate_password_hash
+from werkzeug.serving import make_server
+
 from socwall.dashboard.access import FailedSignIns, _pair_id
 from socwall.dashboard.app import create_app
 from socwall.dashboard.clock import Clock
 from socwall.dashboard.config import ConfigError, StoreConfig, parse_config
 from socwall.dashboard.screens import COOKIE
 from socwall.dashboard.store import Store, connect
-from werkzeug.security import generate_password_hash
-from werkzeug.serving import make_server
-
 from tests.conftest import events_config, free_port
 from tests.dash_requests import panel_poll_body
 
@@ -376,6 +376,7 @@ def test_token_never_reaches_the_logs_of_a_real_werkzeug_server(tmp_path, redis_
 
 def test_check_config_shows_access_with_secrets_masked(tmp_path, capsys, monkeypatch):
     import yaml
+
     from socwall.dashboard.cli import main
 
     access = {**basic_access(), "probe_token": "${PROBE_TOKEN}"}
@@ -395,8 +396,9 @@ def test_check_config_shows_access_with_secrets_masked(tmp_path, capsys, monkeyp
 def test_hash_password_reads_stdin_and_the_hash_signs_in(monkeypatch, capsys):
     import io
 
-    from socwall.dashboard.cli import main
     from werkzeug.security import check_password_hash
+
+    from socwall.dashboard.cli import main
 
     monkeypatch.setattr("sys.stdin", io.StringIO("s3cret words\n"))
     assert main(["hash-password"]) == 0

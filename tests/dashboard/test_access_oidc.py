@@ -7,10 +7,10 @@ import secrets
 import pytest
 import requests
 from joserfc.jwk import RSAKey
+
 from socwall.dashboard.app import create_app
 from socwall.dashboard.clock import Clock
 from socwall.dashboard.config import parse_config
-
 from tests.conftest import events_config
 from tests.dash_requests import panel_poll_body
 from tests.oidc_idp import CLIENT_ID, CLIENT_SECRET, StubIdP, serve

@@ -3,12 +3,12 @@
 import json
 
 import pytest
+
 from socwall.dashboard.app import create_app
 from socwall.dashboard.clock import Clock
 from socwall.dashboard.config import StoreConfig
 from socwall.dashboard.jobs import run_all_once
 from socwall.dashboard.store import Store, connect
-
 from tests.conftest import free_port
 from tests.dash_requests import poll
 from tests.dashboard.test_jobs import CLOCK, write_events

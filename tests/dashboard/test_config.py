@@ -5,8 +5,8 @@ from pathlib import Path
 
 import pytest
 import yaml
-from socwall.dashboard.config import ConfigError, load_config, parse_config
 
+from socwall.dashboard.config import ConfigError, load_config, parse_config
 from tests.conftest import events_config
 
 REPO_CONFIG = Path(__file__).resolve().parents[2] / "config.yaml"

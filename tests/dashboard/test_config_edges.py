@@ -5,6 +5,7 @@ from pathlib import Path
 
 import pytest
 import yaml
+
 from socwall.dashboard.cli import main
 from socwall.dashboard.config import ConfigError, load_config
 from socwall.dashboard.yaml_read import read_yaml

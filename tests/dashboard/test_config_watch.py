@@ -1,11 +1,11 @@
 """The last good config, its version, and what the strip and /healthz say about configs."""
 
 import yaml
+
 from socwall.dashboard.app import create_app
 from socwall.dashboard.clock import Clock
 from socwall.dashboard.config_watch import ConfigWatch, config_version, layout_version
 from socwall.dashboard.leader import Leader
-
 from tests.conftest import events_config
 from tests.dash_requests import strip_poll_body, strip_texts
 

@@ -6,6 +6,7 @@ from zoneinfo import ZoneInfo
 import pyarrow as pa
 import pyarrow.compute as pc
 import pyarrow.csv as pacsv
+
 from socwall.dashboard.demo import DemoData, day_events, planted_anomalies
 
 BERLIN = ZoneInfo("Europe/Berlin")

@@ -7,10 +7,10 @@ import re
 import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
+
 from socwall.dashboard.app import create_app
 from socwall.dashboard.clock import Clock
 from socwall.dashboard.jobs import run_all_once
-
 from tests.dash_requests import panel_poll_body
 from tests.dashboard.test_jobs import CLOCK, write_events
 

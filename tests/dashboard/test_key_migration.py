@@ -1,8 +1,9 @@
 """Renaming a wall's keys to the cluster hash tag: values and TTLs kept, nothing overwritten."""
 
 import pytest
+
 from socwall.dashboard.key_migration import WorkersRunning, tag_keys
-from socwall.dashboard.keys import hash_tagged
+from socwall.keys import hash_tagged
 
 
 def test_keys_move_under_the_tag_with_their_ttl_and_nothing_is_overwritten(store, prefix):

@@ -10,7 +10,6 @@ from socwall.dashboard.health import health_report, public_summary
 from socwall.dashboard.jobs import run_all_once
 from socwall.dashboard.leader import Leader
 from socwall.dashboard.store import Store, connect
-
 from tests.conftest import free_port
 from tests.dashboard.test_jobs import CLOCK, write_events
 from tests.redis_nodes import wait_for

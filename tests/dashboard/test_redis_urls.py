@@ -5,11 +5,11 @@ from datetime import date
 from pathlib import Path
 
 import pytest
+
 from socwall.dashboard.config import StoreConfig
-from socwall.dashboard.keys import Keys, hash_tagged
 from socwall.dashboard.redis_urls import MultiHostUrl, parse_multi_host_url
 from socwall.dashboard.store import Store, describe_url
-
+from socwall.keys import Keys, hash_tagged
 from tests.conftest import events_config
 from tests.dashboard.test_config import problems_of
 

@@ -5,9 +5,9 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 import redis
+
 from socwall.dashboard.config import StoreConfig, parse_config
 from socwall.dashboard.store import Store, StoreUnavailable, connect, describe_url, payload_version
-
 from tests.conftest import events_config, start_redis_server
 
 T0 = datetime(2026, 11, 23, 10, 0, tzinfo=UTC)

@@ -9,6 +9,7 @@ from pathlib import Path
 import pytest
 import redis
 import yaml
+
 from socwall.dashboard.clock import Clock
 from socwall.dashboard.config import ConfigError, load_config_bytes
 from socwall.dashboard.demo import DemoData
@@ -20,10 +21,9 @@ from socwall.dashboard.demo_ops import DemoOps
 from socwall.dashboard.demo_run import DEMO_DATA
 from socwall.dashboard.health import health_report
 from socwall.dashboard.jobs import run_panel, run_source
-from socwall.dashboard.keys import hash_tagged
 from socwall.dashboard.leader import Leader
 from socwall.dashboard.store import Store, connect
-
+from socwall.keys import hash_tagged
 from tests.conftest import start_redis_server
 from tests.dashboard.test_cli import socwall
 from tests.redis_nodes import start_cluster, stop

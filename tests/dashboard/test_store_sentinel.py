@@ -5,10 +5,10 @@ from datetime import timedelta
 
 import pytest
 import redis
+
 from socwall.dashboard.config import StoreConfig
 from socwall.dashboard.leader import Leader
 from socwall.dashboard.store import Store, StoreUnavailable, connect, describe_url
-
 from tests.conftest import free_port, start_redis_server
 from tests.redis_nodes import (
     SERVICE,

@@ -7,10 +7,10 @@ import sys
 
 import redis
 import yaml
+
 from socwall.dashboard.config import parse_config
 from socwall.dashboard.config_watch import config_version
 from socwall.dashboard.store import Store
-
 from tests.conftest import events_config
 from tests.dashboard.test_jobs import write_events
 from tests.dashboard.test_leader import wait_for

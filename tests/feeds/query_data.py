@@ -7,6 +7,7 @@ from pathlib import Path
 
 import pyarrow as pa
 import pyarrow.parquet as pq
+
 from socwall.feeds import flows
 
 ZEEK_CONN = Path(__file__).resolve().parents[3] / "shared" / "data" / "zeek" / "conn_trickbot_2018-11.log"

@@ -4,6 +4,7 @@ import json
 from datetime import UTC, datetime, timedelta
 
 import pytest
+
 from socwall.dashboard.config import parse_config
 from socwall.feeds import auth, auth_formats
 

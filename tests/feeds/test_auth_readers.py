@@ -4,6 +4,7 @@ from datetime import UTC, datetime
 from zoneinfo import ZoneInfo
 
 import pytest
+
 from socwall.feeds import auth_readers as ar
 
 NOW = datetime(2026, 1, 2, 12, 0, tzinfo=UTC)

@@ -7,6 +7,7 @@ from zoneinfo import ZoneInfo
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
+
 from socwall.dashboard.config import ConfigError, parse_config
 from socwall.dashboard.jobs import run_source
 from socwall.feeds import changes

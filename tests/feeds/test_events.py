@@ -8,9 +8,9 @@ import pyarrow.parquet as pq
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
+
 from socwall.dashboard.config import parse_config
 from socwall.feeds import events
-
 from tests.conftest import events_config
 
 NOW = datetime(2026, 11, 23, 12, 0, tzinfo=UTC)

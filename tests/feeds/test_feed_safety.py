@@ -10,6 +10,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 
 import pytest
+
 from socwall.feeds import feed_parse, fetch, news
 
 SHARED = Path(__file__).resolve().parents[3] / "shared" / "data"

@@ -5,6 +5,7 @@ import ipaddress
 import pyarrow as pa
 from hypothesis import given, settings
 from hypothesis import strategies as st
+
 from socwall.feeds import flows
 
 # every class boundary is a likely place for the two paths to part

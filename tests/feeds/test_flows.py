@@ -9,6 +9,7 @@ import pyarrow.parquet as pq
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
+
 from socwall.dashboard.config import parse_config
 from socwall.feeds import flow_readers, flows
 from socwall.feeds.fields import FLOW_SCHEMA

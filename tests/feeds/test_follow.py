@@ -14,9 +14,10 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import pytest
+
 from socwall.dashboard.config import parse_config
-from socwall.dashboard.file_commit import Batch, Fence, LostLeadership, StaleRead
 from socwall.feeds import auth, events, follow
+from socwall.file_commit import Batch, Fence, LostLeadership, StaleRead
 
 NOW = datetime(2026, 1, 2, 23, 0, tzinfo=UTC)
 OLD = time.time() - 3600  # an mtime long past eof_after

@@ -7,7 +7,6 @@ from datetime import UTC, datetime, timedelta
 
 from socwall.dashboard.config import parse_config
 from socwall.feeds import events
-
 from tests.conftest import events_config
 
 NOW = datetime(2026, 11, 23, 12, 0, tzinfo=UTC)

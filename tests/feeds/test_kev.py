@@ -6,6 +6,7 @@ from datetime import UTC, datetime, timedelta
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 import pytest
+
 from socwall.dashboard.config import parse_config
 from socwall.feeds import fetch, kev
 

@@ -3,9 +3,9 @@
 from datetime import UTC, datetime, timedelta
 
 import pytest
+
 from socwall.dashboard.config import parse_config
 from socwall.feeds import news
-
 from tests.feeds.test_kev import CatalogServer
 
 NOW = datetime(2025, 5, 1, 12, 0, tzinfo=UTC)

@@ -8,6 +8,7 @@ from datetime import UTC, datetime, timedelta
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 import pytest
+
 from socwall.dashboard.config import ConfigError, parse_config
 from socwall.dashboard.jobs import run_source
 from socwall.feeds import probe

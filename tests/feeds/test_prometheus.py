@@ -17,13 +17,13 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import pytest
+
 from socwall.dashboard.clock import Clock
 from socwall.dashboard.config import ConfigError, parse_config
 from socwall.dashboard.jobs import PanelReader, run_source
 from socwall.feeds import prometheus as prom
 from socwall.widgets import metric_compare, metric_grid
 from socwall.widgets.context import PanelContext
-
 from tests.conftest import free_port
 
 NOW = datetime(2026, 10, 5, 10, 2, tzinfo=UTC)  # a Monday; history runs up to 10:00

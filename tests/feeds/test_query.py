@@ -1,6 +1,7 @@
 """The `query` source's configuration: what it refuses, in words that name the YAML key."""
 
 import pytest
+
 from socwall.dashboard.config import ConfigError, parse_config
 
 FLOWS = {"type": "query", "engine": "duckdb", "parquet": "/data/flows/*.parquet", "kind": "flows",

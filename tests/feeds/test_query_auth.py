@@ -13,12 +13,12 @@ import pandas as pd
 import pyarrow as pa
 import pyarrow.parquet as pq
 import pytest
+
 from socwall.dashboard.clock import Clock
 from socwall.dashboard.config import parse_config
 from socwall.dashboard.demo_auth import DemoAuth
 from socwall.dashboard.jobs import run_panel, run_source
 from socwall.feeds import auth, query
-
 from tests.feeds.test_query_flows import UNRUNNABLE
 from tests.feeds.test_query_postgres import database  # noqa: F401  (fixture)
 

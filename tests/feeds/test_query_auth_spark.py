@@ -7,8 +7,8 @@ from datetime import timedelta
 
 import pyarrow.parquet as pq
 import pytest
-from socwall.feeds import query
 
+from socwall.feeds import query
 from tests.feeds.test_query_auth import METRICS, NOW, attempts, demo_auth_log, lake, lake_table
 
 pytestmark = [

@@ -9,12 +9,12 @@ import ibis
 import pyarrow as pa
 import pyarrow.parquet as pq
 import pytest
+
 from socwall.dashboard.clock import Clock
 from socwall.dashboard.config import parse_config
 from socwall.dashboard.jobs import run_panel, run_source
 from socwall.feeds import query
 from socwall.feeds.query_engines import QueryError
-
 from tests.feeds import query_data as qd
 
 START = datetime(2024, 3, 1, tzinfo=UTC)

@@ -6,9 +6,9 @@ and the refresh still succeeds with the same pairs as the unpartitioned file. Wi
 from datetime import timedelta
 
 import pytest
+
 from socwall.feeds import query
 from socwall.feeds.query_engines import QueryError
-
 from tests.feeds import query_data as qd
 from tests.feeds.test_query_flows import BUCKETS, NOW, START, query_config
 

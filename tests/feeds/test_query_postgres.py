@@ -8,10 +8,10 @@ import time
 import ibis
 import pyarrow.parquet as pq
 import pytest
+
 from socwall.dashboard.jobs import run_panel
 from socwall.feeds import query
 from socwall.feeds.query_engines import QueryError
-
 from tests.feeds import query_data as qd
 from tests.feeds.test_query_flows import (
     BUCKETS,

@@ -9,11 +9,11 @@ from datetime import timedelta
 
 import pyarrow.parquet as pq
 import pytest
+
 from socwall.dashboard.clock import Clock
 from socwall.dashboard.jobs import run_panel, run_source
 from socwall.feeds import query
 from socwall.feeds.query_engines import QueryError
-
 from tests.feeds import query_data as qd
 from tests.feeds.test_query_events import NOW as EVENTS_NOW
 from tests.feeds.test_query_events import demo_events, demo_metrics, lake

@@ -3,6 +3,7 @@
 from pathlib import Path
 
 import pytest
+
 from socwall.feeds import flow_readers, flows
 
 SHARED = Path(__file__).resolve().parents[3] / "shared" / "data"
@@ -103,6 +104,7 @@ def _plain_zeek_top(path: Path, by: str) -> list[tuple[str, int]]:
 
 def _socwall_top(path: Path, by: str, direction: str) -> list[tuple[str, int]]:
     import pandas as pd
+
     from socwall.widgets import top_talkers
 
     config = flows.FlowsConfig(type="flows", path=str(path))

@@ -5,6 +5,7 @@ from datetime import UTC, datetime, timedelta
 from zoneinfo import ZoneInfo
 
 import pytest
+
 from socwall.widgets import feed_keywords as fk
 from socwall.widgets.context import PanelContext, View
 

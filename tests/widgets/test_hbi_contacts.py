@@ -4,10 +4,10 @@ from datetime import UTC, datetime
 from zoneinfo import ZoneInfo
 
 import pandas as pd
+
 from socwall.feeds.inventory import parse_inventory
 from socwall.widgets import hbi_contacts as widget
 from socwall.widgets.context import PanelContext, View
-
 from tests.widgets.test_changes import text_of
 
 CONTEXT = PanelContext(now=datetime(2026, 3, 25, 12, tzinfo=UTC), tz=ZoneInfo("UTC"),

@@ -7,6 +7,7 @@ import numpy as np
 import pandas as pd
 import pytest
 from dash import dcc
+
 from socwall.widgets import metric_compare as mc
 from socwall.widgets.context import PanelContext, View
 

@@ -3,10 +3,10 @@
 from dataclasses import replace
 
 import pytest
+
 from socwall.dashboard.config import ConfigError, parse_config
 from socwall.widgets import metric_compare as mc
 from socwall.widgets.context import View
-
 from tests.widgets.test_metric_compare import MONDAY, context, inputs, options
 
 

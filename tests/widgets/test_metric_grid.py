@@ -6,6 +6,7 @@ from datetime import UTC, timedelta
 import pandas as pd
 import pytest
 from dash import html
+
 from socwall.widgets import metric_compare as mc
 from socwall.widgets import metric_grid as mg
 from socwall.widgets.context import PanelContext, View

@@ -7,6 +7,7 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import pytest
+
 from socwall.dashboard.config import parse_config
 from socwall.dashboard.jobs import run_panel, run_source
 

@@ -6,7 +6,6 @@ from zoneinfo import ZoneInfo
 from socwall.feeds.inventory import parse_inventory
 from socwall.widgets import status as widget
 from socwall.widgets.context import PanelContext, View
-
 from tests.widgets.test_changes import text_of
 
 NOW = datetime(2026, 3, 25, 12, 0, tzinfo=UTC)

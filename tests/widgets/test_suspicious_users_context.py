@@ -3,7 +3,6 @@
 from datetime import timedelta
 
 from socwall.widgets import suspicious_users as su
-
 from tests.widgets.test_suspicious_users import CONTEXT, day, ev
 
 

@@ -6,6 +6,7 @@ from zoneinfo import ZoneInfo
 import pandas as pd
 import pytest
 from pydantic import ValidationError
+
 from socwall.widgets import top_talkers as tt
 from socwall.widgets.context import PanelContext, View
 

@@ -6,7 +6,6 @@ from datetime import timedelta
 from socwall.feeds.changes import running_by_host
 from socwall.widgets import top_talkers as tt
 from socwall.widgets.context import View
-
 from tests.widgets.test_changes import text_of
 from tests.widgets.test_top_talkers import CONTEXT, HAND, NOW, T, inputs, options
 

@@ -16,7 +16,8 @@ from pydantic import (
     ValidationInfo,
     WithJsonSchema,
 )
-from socwall.dashboard.durations import format_duration, parse_duration
+
+from socwall.durations import format_duration, parse_duration
 
 Duration = Annotated[
     timedelta,

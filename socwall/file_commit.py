@@ -13,7 +13,8 @@ from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, timedelta
 
 import redis
-from socwall.dashboard.keys import Keys
+
+from socwall.keys import Keys
 
 log = logging.getLogger(__name__)
 

@@ -5,9 +5,10 @@ import types
 from datetime import UTC, datetime
 
 import pytest
+
+from socwall.contracts import SourceModule, Widget, check_registry
 from socwall.dashboard import jobs
 from socwall.dashboard.clock import Clock
-from socwall.dashboard.contracts import SourceModule, Widget, check_registry
 from socwall.feeds import SOURCES
 from socwall.widgets import WIDGETS
 
