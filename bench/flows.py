@@ -19,7 +19,7 @@ import pyarrow.parquet as pq
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from socwall.dashboard.demo_flows import VAST_HEADER  # noqa: E402
+from socwall.dashboard.demo.flows import VAST_HEADER  # noqa: E402
 from socwall.feeds import files, flow_readers, flows, follow  # noqa: E402
 
 START = 1364803200  # 2013-04-01T08:00Z, VAST's own year

@@ -26,7 +26,7 @@ from selenium.webdriver.chrome.service import Service
 
 from socwall.dashboard.clock import Clock
 from socwall.dashboard.config import load_config
-from socwall.dashboard.demo_run import start_demo_data
+from socwall.dashboard.demo.run import start_demo_data
 from socwall.dashboard.store import Store
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))

@@ -21,7 +21,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 from socwall.dashboard.app import create_app  # noqa: E402
 from socwall.dashboard.clock import Clock  # noqa: E402
 from socwall.dashboard.config import parse_config  # noqa: E402
-from socwall.dashboard.demo import DemoData  # noqa: E402
+from socwall.dashboard.demo.events import DemoData  # noqa: E402
 from socwall.dashboard.jobs import run_all_once  # noqa: E402
 from socwall.dashboard.store import Store  # noqa: E402
 from tests.conftest import free_port  # noqa: E402

@@ -12,7 +12,6 @@ import re
 import secrets
 import time
 from datetime import timedelta
-from html import escape
 from ipaddress import ip_address
 
 from dash import Dash
@@ -21,6 +20,7 @@ from flask import Request, Response, jsonify, redirect, request
 from socwall.dashboard.clock import utc_now
 from socwall.dashboard.config import AccessConfig, BasicAuthConfig, ProxyHeaderConfig, WallConfig
 from socwall.dashboard.health import health_report, public_summary
+from socwall.dashboard.pages import refused
 from socwall.dashboard.screens import (
     COOKIE,
     SCREEN_PATH,
@@ -125,31 +125,6 @@ def _open_screen(config: WallConfig, name: str) -> Response | None:
         return None
     return refused(401, f"Screen '{name}' needs its token: open /screen/{name}?token=... "
                         "with the token from the wall's configuration.")  # fmt: skip
-
-
-def refused(status: int, message: str, headers: dict | None = None) -> Response:
-    """A plain page that says why, readable on a wall across the room; no script, no style."""
-    return plain_page(status, "Refused", message, headers=headers)
-
-
-def plain_page(
-    status: int,
-    title: str,
-    message: str,
-    link: tuple[str, str] | None = None,
-    headers: dict | None = None,
-) -> Response:
-    """A page with a heading, one sentence and maybe one local link; no script, no style."""
-    anchor = f'<p><a href="{escape(link[1])}">{escape(link[0])}</a></p>' if link else ""
-    body = (
-        '<!doctype html><html lang="en"><head><meta charset="utf-8">'
-        f"<title>socwall: {escape(title.lower())}</title></head>"
-        f'<body><main class="refused"><h1>{escape(title)}</h1><p id="refused-reason">'
-        f"{escape(message)}</p>{anchor}</main></body></html>"
-    )
-    response = Response(body, status=status, mimetype="text/html", headers=headers or {})
-    response.headers["Cache-Control"] = "no-store"
-    return response
 
 
 def _json(document: dict, status: int) -> Response:

@@ -11,8 +11,8 @@ from urllib.parse import urlencode
 from authlib.integrations.flask_client import OAuth
 from flask import Flask, Request, Response, redirect, request, session, url_for
 
-from socwall.dashboard.access import plain_page, refused
 from socwall.dashboard.config import AccessConfig
+from socwall.dashboard.pages import plain_page, refused
 
 log = logging.getLogger(__name__)
 LOGIN, CALLBACK, LOGOUT = "/oidc/login", "/oidc/callback", "/oidc/logout"

@@ -12,7 +12,7 @@ from importlib import resources
 from pathlib import Path
 
 from socwall import __version__
-from socwall.dashboard.clock import Clock, parse_now
+from socwall.dashboard.clock import make_clock
 from socwall.dashboard.config import (
     ConfigError,
     WallConfig,
@@ -121,26 +121,6 @@ def build_parser() -> argparse.ArgumentParser:
 def _add_web_options(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--host", help="address to bind (default: web.host, 127.0.0.1)")
     parser.add_argument("--port", type=int, help="port (default: web.port, 8050)")
-
-
-def make_clock(config: WallConfig, now_arg: str | None, store=None, frozen: bool = False) -> Clock:
-    """--now beats `now:` in config; 'latest' follows the newest record any source has read."""
-    wanted = now_arg if now_arg is not None else config.now
-    if wanted == "latest":
-        return Clock(latest=lambda: _newest_record(config, store))
-    if wanted is None:
-        return Clock()
-    return Clock(
-        replay_start=parse_now(wanted) if isinstance(wanted, str) else wanted, frozen=frozen
-    )
-
-
-def _newest_record(config: WallConfig, store):
-    from datetime import datetime
-
-    newest = [(store.source_status(s) or {}).get("newest") for s in config.sources]
-    newest = [datetime.fromisoformat(n) for n in newest if n]
-    return max(newest) if newest else None
 
 
 def _open_store(config: WallConfig):
@@ -294,7 +274,7 @@ def cmd_serve(args) -> int:
 
 
 def cmd_demo(args) -> int:
-    from socwall.dashboard.demo_run import run_demo
+    from socwall.dashboard.demo.run import run_demo
 
     if args.config:
         config = load_config(args.config)

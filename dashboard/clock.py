@@ -4,6 +4,8 @@ import time
 from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
 
+from socwall.dashboard.config import WallConfig
+
 
 def utc_now() -> datetime:
     return datetime.now(UTC)
@@ -44,3 +46,21 @@ def parse_now(text: str) -> datetime:
     if moment.tzinfo is None:
         moment = moment.replace(tzinfo=UTC)
     return moment.astimezone(UTC)
+
+
+def make_clock(config: WallConfig, now_arg: str | None, store=None, frozen: bool = False) -> Clock:
+    """--now beats `now:` in config; 'latest' follows the newest record any source has read."""
+    wanted = now_arg if now_arg is not None else config.now
+    if wanted == "latest":
+        return Clock(latest=lambda: _newest_record(config, store))
+    if wanted is None:
+        return Clock()
+    return Clock(
+        replay_start=parse_now(wanted) if isinstance(wanted, str) else wanted, frozen=frozen
+    )
+
+
+def _newest_record(config: WallConfig, store):
+    newest = [(store.source_status(s) or {}).get("newest") for s in config.sources]
+    newest = [datetime.fromisoformat(n) for n in newest if n]
+    return max(newest) if newest else None

@@ -14,6 +14,7 @@ from gunicorn.app.base import BaseApplication
 from gunicorn.arbiter import Arbiter
 
 from socwall.dashboard.app import create_app
+from socwall.dashboard.clock import make_clock
 from socwall.dashboard.config_watch import POLL_SECONDS, ConfigWatch
 from socwall.dashboard.store import Store, connect
 
@@ -30,8 +31,6 @@ class WallServer(BaseApplication):
             self.cfg.set(key, value)
 
     def load(self):
-        from socwall.dashboard.cli import make_clock
-
         config = self.watch.config  # the arbiter's last good config, as of this worker's fork
         store = Store(connect(config.store), config.store.key_prefix)
         clock = make_clock(config, self.now, store)

@@ -13,10 +13,10 @@ from selenium.webdriver.chrome.service import Service
 
 from socwall.dashboard.clock import Clock
 from socwall.dashboard.config import parse_config
-from socwall.dashboard.demo import DemoData
-from socwall.dashboard.demo_auth import DemoAuth
-from socwall.dashboard.demo_flows import DemoFlows
-from socwall.dashboard.demo_news import write_demo_news
+from socwall.dashboard.demo.auth import DemoAuth
+from socwall.dashboard.demo.events import DemoData
+from socwall.dashboard.demo.flows import DemoFlows
+from socwall.dashboard.demo.news import write_demo_news
 from socwall.dashboard.jobs import run_all_once
 from socwall.dashboard.store import Store
 from tests.conftest import Served, events_config, free_port

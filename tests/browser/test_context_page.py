@@ -12,9 +12,9 @@ import yaml
 from selenium.webdriver.common.by import By
 
 from socwall.dashboard.config import parse_config
-from socwall.dashboard.demo import DemoData
-from socwall.dashboard.demo_context import LocalServices, seed_probe_history, write_demo_changes
-from socwall.dashboard.demo_flows import DemoFlows
+from socwall.dashboard.demo.context import LocalServices, seed_probe_history, write_demo_changes
+from socwall.dashboard.demo.events import DemoData
+from socwall.dashboard.demo.flows import DemoFlows
 from socwall.dashboard.store import Store
 from tests.browser.conftest import LiveWall, screenshot, set_viewport
 from tests.browser.test_wall import overflows, wait_until

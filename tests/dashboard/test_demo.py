@@ -7,7 +7,7 @@ import pyarrow as pa
 import pyarrow.compute as pc
 import pyarrow.csv as pacsv
 
-from socwall.dashboard.demo import DemoData, day_events, planted_anomalies
+from socwall.dashboard.demo.events import DemoData, day_events, planted_anomalies
 
 BERLIN = ZoneInfo("Europe/Berlin")
 ANCHOR = datetime(2026, 11, 25, 14, 0, tzinfo=UTC)  # a Wednesday afternoon
@@ -72,7 +72,7 @@ def test_one_traffic_summary_per_minute():
 
 
 def test_demo_flows_are_vast_csv_with_a_new_exfiltrating_host(tmp_path):
-    from socwall.dashboard.demo_flows import DemoFlows
+    from socwall.dashboard.demo.flows import DemoFlows
     from socwall.feeds import flow_readers, flows
     from socwall.widgets.top_talkers import rank
 
@@ -104,7 +104,7 @@ def test_demo_flows_are_vast_csv_with_a_new_exfiltrating_host(tmp_path):
 def test_the_planted_login_story_lies_wholly_before_the_anchor_at_any_time_of_day():
     """Whatever the hour the demo (or a test) starts, the brute force, dnovak's hops and the
     name scanner have all happened within the last day: none is cut off as 'in the future'."""
-    from socwall.dashboard.demo_auth import _planted
+    from socwall.dashboard.demo.auth import _planted
 
     tz = ZoneInfo("Europe/Berlin")
     midnight = datetime(2026, 11, 29, tzinfo=tz)

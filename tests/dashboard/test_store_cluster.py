@@ -12,13 +12,13 @@ import yaml
 
 from socwall.dashboard.clock import Clock
 from socwall.dashboard.config import ConfigError, load_config_bytes
-from socwall.dashboard.demo import DemoData
-from socwall.dashboard.demo_auth import DemoAuth
-from socwall.dashboard.demo_context import write_demo_changes
-from socwall.dashboard.demo_flows import DemoFlows
-from socwall.dashboard.demo_news import write_demo_news
-from socwall.dashboard.demo_ops import DemoOps
-from socwall.dashboard.demo_run import DEMO_DATA
+from socwall.dashboard.demo.auth import DemoAuth
+from socwall.dashboard.demo.context import write_demo_changes
+from socwall.dashboard.demo.events import DemoData
+from socwall.dashboard.demo.flows import DemoFlows
+from socwall.dashboard.demo.news import write_demo_news
+from socwall.dashboard.demo.ops import DemoOps
+from socwall.dashboard.demo.run import DEMO_DATA
 from socwall.dashboard.health import health_report
 from socwall.dashboard.jobs import run_panel, run_source
 from socwall.dashboard.leader import Leader

@@ -23,7 +23,7 @@ import redis
 import yaml
 
 from socwall.dashboard.config import parse_config
-from socwall.dashboard.demo import DemoData
+from socwall.dashboard.demo.events import DemoData
 from socwall.dashboard.store import Store
 from tests.conftest import events_config, free_port, start_redis_server
 from tests.dash_requests import panel_poll_body

@@ -16,7 +16,7 @@ import pytest
 
 from socwall.dashboard.clock import Clock
 from socwall.dashboard.config import parse_config
-from socwall.dashboard.demo_auth import DemoAuth
+from socwall.dashboard.demo.auth import DemoAuth
 from socwall.dashboard.jobs import run_panel, run_source
 from socwall.feeds import auth, query
 from tests.feeds.test_query_flows import UNRUNNABLE

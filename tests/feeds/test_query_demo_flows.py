@@ -15,7 +15,7 @@ import pytest
 
 from socwall.dashboard.clock import Clock
 from socwall.dashboard.config import parse_config
-from socwall.dashboard.demo_flows import EXFIL, DemoFlows
+from socwall.dashboard.demo.flows import EXFIL, DemoFlows
 from tests.feeds import query_data as qd
 from tests.feeds.test_query_flows import payload_without_names
 from tests.feeds.test_query_postgres import database  # noqa: F401  (fixture, by name)

@@ -14,7 +14,7 @@ import yaml
 
 from socwall.dashboard.clock import Clock
 from socwall.dashboard.config import parse_config
-from socwall.dashboard.demo import day_events, planted_anomalies
+from socwall.dashboard.demo.events import day_events, planted_anomalies
 from socwall.dashboard.jobs import run_panel, run_source
 from tests.feeds.test_query_postgres import database  # noqa: F401  (fixture)
 

@@ -8,18 +8,18 @@ from pathlib import Path
 import fakeredis
 
 from socwall.dashboard.app import create_app
-from socwall.dashboard.clock import Clock
+from socwall.dashboard.clock import Clock, make_clock
 from socwall.dashboard.config import WallConfig
-from socwall.dashboard.demo import DemoData
-from socwall.dashboard.demo_auth import DemoAuth
-from socwall.dashboard.demo_context import (
+from socwall.dashboard.demo.auth import DemoAuth
+from socwall.dashboard.demo.context import (
     seed_probe_history,
     start_local_services,
     write_demo_changes,
 )
-from socwall.dashboard.demo_flows import DemoFlows
-from socwall.dashboard.demo_news import write_demo_news
-from socwall.dashboard.demo_ops import DemoOps
+from socwall.dashboard.demo.events import DemoData
+from socwall.dashboard.demo.flows import DemoFlows
+from socwall.dashboard.demo.news import write_demo_news
+from socwall.dashboard.demo.ops import DemoOps
 from socwall.dashboard.jobs import run_all_once
 from socwall.dashboard.scheduler import create_scheduler
 from socwall.dashboard.store import Store
@@ -30,8 +30,6 @@ DEMO_DATA = Path("demo-data")  # relative to config.yaml, as its sources say
 
 def run_demo(config: WallConfig, base_dir: Path, args) -> int:
     """Generate 5 weeks of events, keep appending live ones, and serve the wall."""
-    from socwall.dashboard.cli import make_clock
-
     store = Store(fakeredis.FakeRedis(decode_responses=True), config.store.prefix)
     clock = make_clock(config, args.now, store)
     data = start_demo_data(base_dir / DEMO_DATA, config, clock, args.seed)

@@ -10,7 +10,7 @@ import pandas as pd
 import pyarrow as pa
 import pyarrow.csv as pacsv
 
-from socwall.dashboard.demo import Kind, rate_profile
+from socwall.dashboard.demo.events import Kind, rate_profile
 
 DAY = timedelta(days=1)
 HISTORY = timedelta(days=2)  # top talkers compare the last window with the one before

@@ -56,7 +56,7 @@ def planted_anomalies(anchor: datetime) -> list[Anomaly]:
     return [
         Anomaly("failed_login", anchor - minutes(80), anchor + minutes(60), 4.0),
         Anomaly("vpn_login", anchor - minutes(70), anchor + minutes(40), 0.15),
-        # app servers retrying against db-02 during its maintenance (CHG-1042, demo_context)
+        # app servers retrying against db-02 during its maintenance (CHG-1042, demo/context.py)
         Anomaly("fw_block", anchor - minutes(47), anchor + minutes(40), 2.4),
         Anomaly(
             "ids_alert", anchor - 14 * DAY - minutes(120), anchor - 14 * DAY + minutes(60), 5.0

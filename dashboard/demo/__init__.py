@@ -1,0 +1,1 @@
+"""The demo wall's generated data (events, flows, auth, ops, news, changes) and `socwall demo`."""
