@@ -20,7 +20,7 @@ import pyarrow.parquet as pq
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from socwall.dashboard.demo.flows import VAST_HEADER  # noqa: E402
-from socwall.feeds import files, flow_readers, flows, follow  # noqa: E402
+from socwall.feeds import files, flow_readers, flow_rules, flow_sums, flows, follow  # noqa: E402
 
 START = 1364803200  # 2013-04-01T08:00Z, VAST's own year
 SERVICES = np.array([22, 25, 53, 80, 123, 443, 3389])
@@ -74,9 +74,9 @@ def socwall_top(path: str, states: dict | None = None) -> list:
     config = flows.FlowsConfig(type="flows", path=path, internal=["10.0.0.0/8"], columns=mapping)
     fmt = flows.file_format(path, "vast" if path.endswith(".csv") else "auto")
     data, _ = read_new(path, states or {}, flows.header_reader(path, fmt))
-    networks = flows.Networks(config.internal, config.exclude)
+    networks = flow_rules.Networks(config.internal, config.exclude)
     pairs, _ = flows.pairs_from_bytes(data, path, fmt, config, networks)
-    return top10(flows.rank_hosts(pairs, "bytes").slice(0, 10).to_pandas())
+    return top10(flow_sums.rank_hosts(pairs, "bytes").slice(0, 10).to_pandas())
 
 
 def pandas_top(path: str) -> list:
@@ -84,8 +84,8 @@ def pandas_top(path: str) -> list:
     import pandas as pd
 
     df = pd.read_csv(path)
-    svc = df["firstSeenSrcPort"].isin(flows.SERVICE_PORTS)
-    eph = (df["firstSeenDestPort"] > 1024) & ~df["firstSeenDestPort"].isin(flows.SERVICE_PORTS)
+    svc = df["firstSeenSrcPort"].isin(flow_rules.SERVICE_PORTS)
+    eph = (df["firstSeenDestPort"] > 1024) & ~df["firstSeenDestPort"].isin(flow_rules.SERVICE_PORTS)
     back = svc & eph & (df["ipLayerProtocolCode"] != "OTHER")
     src = df["firstSeenSrcIp"].where(~back, df["firstSeenDestIp"])
     dst = df["firstSeenDestIp"].where(~back, df["firstSeenSrcIp"])
@@ -133,7 +133,7 @@ def duckdb_top(path: str) -> list:
         if path.endswith(".parquet")
         else f"read_csv('{path}', header=true)"
     )
-    ports = "(" + ", ".join(map(str, flows.SERVICE_PORTS)) + ")"
+    ports = "(" + ", ".join(map(str, flow_rules.SERVICE_PORTS)) + ")"
     rows = duckdb.sql(DUCKDB_SQL.format(source=source, ports=ports)).fetchall()
     return [(host, int(b), int(c), int(p)) for host, b, c, p in rows]
 

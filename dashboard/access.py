@@ -18,7 +18,8 @@ from dash import Dash
 from flask import Request, Response, jsonify, redirect, request
 
 from socwall.dashboard.clock import utc_now
-from socwall.dashboard.config import AccessConfig, BasicAuthConfig, ProxyHeaderConfig, WallConfig
+from socwall.dashboard.config import WallConfig
+from socwall.dashboard.config_access import AccessConfig, BasicAuthConfig, ProxyHeaderConfig
 from socwall.dashboard.health import health_report, public_summary
 from socwall.dashboard.pages import refused
 from socwall.dashboard.screens import (

@@ -11,7 +11,7 @@ from urllib.parse import urlencode
 from authlib.integrations.flask_client import OAuth
 from flask import Flask, Request, Response, redirect, request, session, url_for
 
-from socwall.dashboard.config import AccessConfig
+from socwall.dashboard.config_access import AccessConfig
 from socwall.dashboard.pages import plain_page, refused
 
 log = logging.getLogger(__name__)

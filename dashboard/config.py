@@ -1,19 +1,15 @@
 """The one typed schema of config.yaml, and loading it with errors that name the YAML key."""
 
 import copy
-import difflib
 import os
 import re
 from datetime import datetime
-from ipaddress import IPv4Network, IPv6Network, ip_network
 from pathlib import Path
 from typing import Annotated, Any, Literal, Union
 from zoneinfo import ZoneInfo
 
 import yaml
 from pydantic import (
-    AfterValidator,
-    BeforeValidator,
     Field,
     SecretStr,
     ValidationError,
@@ -21,6 +17,8 @@ from pydantic import (
     field_validator,
 )
 
+from socwall.dashboard.config_access import AccessConfig, ScreenConfig
+from socwall.dashboard.config_messages import ConfigError, describe, expand_env
 from socwall.dashboard.redis_urls import is_cluster_url, is_multi_host, parse_multi_host_url
 from socwall.dashboard.yaml_read import YamlError, read_yaml
 from socwall.feeds import SOURCES
@@ -153,96 +151,6 @@ class PageConfig(Strict):
     panels: list[PanelConfig] = Field(min_length=1)
 
 
-PASSWORD_HASH = re.compile(r"^(scrypt:\d+:\d+:\d+|pbkdf2:sha(256|512):\d+)\$[^$]+\$[0-9a-f]{64,}$")
-
-
-def _password_hash(value: SecretStr) -> SecretStr:
-    if not PASSWORD_HASH.match(value.get_secret_value()):
-        raise ValueError(
-            "not a password hash (scrypt:... or pbkdf2:...); write the output of "
-            "`socwall hash-password`, never the password itself"
-        )
-    return value
-
-
-def _long_token(value: SecretStr) -> SecretStr:
-    if len(value.get_secret_value()) < 16:
-        raise ValueError("a screen token needs at least 16 characters, e.g. `openssl rand -hex 16`")
-    return value
-
-
-def _long_secret(value: SecretStr) -> SecretStr:
-    if len(value.get_secret_value()) < 32:
-        raise ValueError("needs at least 32 characters, e.g. `openssl rand -hex 32`")
-    return value
-
-
-def _network(value: Any) -> Any:
-    try:
-        return ip_network(value) if isinstance(value, str) else value
-    except ValueError as error:
-        raise ValueError(f"expected an address or network like 127.0.0.1/32: {error}") from None
-
-
-class BasicAuthConfig(Strict):
-    users: dict[str, Annotated[SecretStr, AfterValidator(_password_hash)]] = Field(
-        min_length=1, description="user name: password hash from `socwall hash-password`"
-    )
-    max_failures: int = Field(
-        10, ge=1, description="wrong passwords per client address and user name, then 429"
-    )
-    lockout: Duration = Field("5m", description="the window max_failures counts in")
-
-
-class OidcConfig(Strict):
-    issuer: str = Field(description="the identity provider's issuer URL, as its discovery says")
-    client_id: str
-    client_secret: SecretStr = Field(description="write ${OIDC_CLIENT_SECRET}, never the secret")
-    scopes: list[str] = Field(["openid", "profile", "email"])
-    session_secret: Annotated[SecretStr, AfterValidator(_long_secret)] = Field(
-        description="signs the session cookie: ${SOCWALL_SESSION_SECRET}, 32+ characters"
-    )
-    session_lifetime: Duration = Field("12h", description="sign in again after this long")
-    redirect_uri: str | None = Field(
-        None, description="the callback URL the IdP knows; default: this server's /oidc/callback"
-    )
-
-    @field_validator("issuer")
-    @classmethod
-    def _https_issuer(cls, issuer: str) -> str:
-        local = re.match(r"^http://(127\.0\.0\.1|localhost|\[::1\])(:\d+)?(/|$)", issuer)
-        if not issuer.startswith("https://") and not local:
-            raise ValueError(f'expected an https:// URL, got "{issuer}"')
-        return issuer
-
-
-class ProxyHeaderConfig(Strict):
-    header: str = Field("X-Forwarded-User", description="the header carrying the user name")
-    trusted_proxies: list[Annotated[IPv4Network | IPv6Network, BeforeValidator(_network)]] = Field(
-        min_length=1, description="the proxy's addresses; the header from any other is ignored"
-    )
-
-
-class AccessConfig(Strict):
-    auth: Literal["none", "basic", "oidc", "proxy_header"] = "none"
-    basic: BasicAuthConfig | None = None
-    oidc: OidcConfig | None = None
-    proxy_header: ProxyHeaderConfig | None = None
-    secure_cookies: bool = Field(False, description="cookies only over https (behind TLS)")
-    probe_token: Annotated[SecretStr, AfterValidator(_long_secret)] | None = Field(
-        None, description="${SOCWALL_PROBE_TOKEN}: `Authorization: Bearer` for /metrics, /readyz "
-        "and /healthz details, for Prometheus and orchestrator probes",
-    )
-
-
-class ScreenConfig(Strict):
-    pages: list[Identifier] = Field(min_length=1, description="page ids this screen shows")
-    rotate: Duration | None = Field(None, description="next page after this; default web.rotate")
-    token: Annotated[SecretStr, AfterValidator(_long_token)] = Field(
-        description="write ${LOBBY_TOKEN}; /screen/<name>?token=... opens the screen"
-    )
-
-
 class WallConfig(Strict):
     """The whole config.yaml."""
 
@@ -268,14 +176,6 @@ class WallConfig(Strict):
     def panels(self) -> list[PanelBase]:
         """Every panel of every page, in page order."""
         return [panel for page in self.pages for panel in page.panels]
-
-
-class ConfigError(Exception):
-    """config.yaml is invalid; `problems` holds one 'key.path: message' line per problem."""
-
-    def __init__(self, problems: list[str]):
-        super().__init__("\n".join(problems))
-        self.problems = problems
 
 
 def load_config(path: str | Path) -> WallConfig:
@@ -338,93 +238,18 @@ def parse_config(raw: Any, base_dir: Path = Path(".")) -> WallConfig:
     if not isinstance(raw, dict):
         raise ConfigError(["(top): expected a mapping with at least a 'pages' key"])
     problems: list[str] = []
-    expanded = _expand_env(raw, "", problems)
+    expanded = expand_env(raw, "", problems)
     if problems:
         raise ConfigError(problems)
     try:
         config = WallConfig.model_validate(expanded, context={"base_dir": base_dir})
     except ValidationError as error:
-        raise ConfigError([_describe(e, expanded) for e in error.errors()]) from error
+        problems = [describe(e, expanded, _all_field_names) for e in error.errors()]
+        raise ConfigError(problems) from error
     problems = check_references(config)
     if problems:
         raise ConfigError(problems)
     return config
-
-
-_ENV_VAR = re.compile(r"\$\{([A-Za-z_][A-Za-z0-9_]*)\}")
-
-
-def _expand_env(node: Any, path: str, problems: list[str]) -> Any:
-    if isinstance(node, dict):
-        return {k: _expand_env(v, _join(path, k), problems) for k, v in node.items()}
-    if isinstance(node, list):
-        return [_expand_env(v, _join(path, i), problems) for i, v in enumerate(node)]
-    if isinstance(node, str):
-        for name in _ENV_VAR.findall(node):
-            if name not in os.environ:
-                problems.append(f"{path}: environment variable {name} is not set")
-        return _ENV_VAR.sub(lambda m: os.environ.get(m.group(1), ""), node)
-    return node
-
-
-def _join(path: str, part: str | int) -> str:
-    if isinstance(part, int):
-        return f"{path}[{part}]"
-    return f"{path}.{part}" if path else str(part)
-
-
-def _describe(error: dict, raw: Any) -> str:
-    """One line for one pydantic error: the YAML key path, then what is wrong and a hint."""
-    path, node = "", raw
-    for part in error["loc"]:
-        if (
-            isinstance(node, dict)
-            and part not in node
-            and part in (node.get("type"), node.get("widget"))
-        ):
-            continue  # the tag pydantic adds for a discriminated union is not a YAML key
-        path = _join(path, part)
-        node = (
-            node.get(part)
-            if isinstance(node, dict)
-            else (
-                node[part]
-                if isinstance(node, list) and isinstance(part, int) and part < len(node)
-                else None
-            )
-        )
-    if error["type"] in ("union_tag_invalid", "union_tag_not_found"):
-        path = _join(path, error["ctx"]["discriminator"].strip("'"))
-    return f"{path or '(top)'}: {_message(error)}"
-
-
-def _message(error: dict) -> str:
-    kind, loc = error["type"], error["loc"]
-    if kind == "extra_forbidden":
-        close = difflib.get_close_matches(str(loc[-1]), _all_field_names(), n=1, cutoff=0.7)
-        return "unknown key" + (f"; did you mean '{close[0]}'?" if close else "")
-    if kind == "union_tag_not_found":
-        return "required key is missing"
-    if kind == "missing":
-        return "required key is missing"
-    if kind == "union_tag_invalid":
-        context = error["ctx"]
-        key, expected = (
-            context["discriminator"].strip("'"),
-            context["expected_tags"].replace("'", ""),
-        )
-        return f"unknown {key} '{context['tag']}'; expected one of {expected}"
-    if kind == "too_short" and isinstance(error.get("input"), dict | list):
-        least, given = error["ctx"]["min_length"], len(error["input"])
-        entries = "entry" if least == 1 else "entries"
-        return f"expected at least {least} {entries}, got {given or 'none'}"
-    message = error["msg"].removeprefix("Value error, ").replace("Input should be", "expected")
-    secret = any(w in str(part) for part in loc for w in ("token", "secret", "password", "users"))
-    said_got = ", got " in message  # pydantic's own words already say what it got
-    quiet = secret or said_got or kind in ("value_error", "assertion_error")
-    if "input" in error and not quiet:
-        message += f', got "{error["input"]}"' if not isinstance(error["input"], dict) else ""
-    return message
 
 
 def _all_field_names() -> set[str]:

@@ -9,7 +9,8 @@ import hmac
 import re
 from dataclasses import dataclass
 
-from socwall.dashboard.config import PageConfig, ScreenConfig, WallConfig
+from socwall.dashboard.config import PageConfig, WallConfig
+from socwall.dashboard.config_access import ScreenConfig
 
 SCREEN_PATH = re.compile(r"^/screen/([A-Za-z0-9_-]{1,64})(?:/([A-Za-z0-9_-]{1,64}))?/?$")
 COOKIE = "socwall_screen"

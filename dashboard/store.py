@@ -19,7 +19,7 @@ from socwall.dashboard.redis_urls import (
     sentinel_client,
 )
 from socwall.feeds.follow import FileState
-from socwall.file_commit import Batch, Fence, commit_file
+from socwall.file_commit import Batch, Fence, commit_file, day_end, ttl
 from socwall.keys import Keys
 
 log = logging.getLogger(__name__)
@@ -202,7 +202,7 @@ class Store:
             for day, fields in per_day.items():
                 key = self.keys.metric_day(source_id, metric, day)
                 pipe.hset(key, mapping=fields)
-                pipe.expire(key, _ttl(_day_end(day) + retention, now))
+                pipe.expire(key, ttl(day_end(day) + retention, now))
         if starts:
             pipe.zadd(self.keys.source_coverage(source_id), {"oldest": min(starts)}, lt=True)
         pipe.execute()
@@ -234,7 +234,7 @@ class Store:
                 key = self.keys.flow_bucket(source_id, start)
                 pipe.delete(key)
                 pipe.rpush(key, blob)
-                pipe.expire(key, _ttl(datetime.fromtimestamp(start, UTC) + retention, now))
+                pipe.expire(key, ttl(datetime.fromtimestamp(start, UTC) + retention, now))
         pipe.execute()
 
     def replace_auth_events(self, source_id: str, events: list[dict], start: datetime,
@@ -260,7 +260,7 @@ class Store:
             pipe.delete(key)
             if items and day >= cutoff:
                 pipe.rpush(key, *items)
-                pipe.expire(key, _ttl(_day_end(day) + retention, now))
+                pipe.expire(key, ttl(day_end(day) + retention, now))
         pipe.execute()
 
     def auth_events(self, source_id: str, start: datetime, end: datetime) -> list[dict]:
@@ -349,7 +349,7 @@ class Store:
             else:
                 key = self.keys.records(source_id, kind, day)
                 pipe.rpush(key, *items.values())
-            pipe.expire(key, _ttl(_day_end(day) + retention, now))
+            pipe.expire(key, ttl(day_end(day) + retention, now))
         results = pipe.execute()
         return sum(bool(results[i]) for i in setnx_at) if id_field else len(records)
 
@@ -383,16 +383,6 @@ class Store:
 def _days(start: datetime, end: datetime) -> list[date]:
     first, last = start.astimezone(UTC).date(), end.astimezone(UTC).date()
     return [first + timedelta(days=n) for n in range((last - first).days + 1)]
-
-
-def _ttl(drop_at: datetime, now: datetime) -> int:
-    """Seconds until `drop_at` on the wall's clock. A TTL, not EXPIREAT: replayed history
-    (2013 data shown as if live) must live as long as live history does."""
-    return max(1, int((drop_at - now).total_seconds()))
-
-
-def _day_end(day: date) -> datetime:
-    return datetime.combine(day + timedelta(days=1), datetime.min.time(), UTC)
 
 
 def payload_version(data: dict) -> str:

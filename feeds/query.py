@@ -21,7 +21,7 @@ from socwall.feeds.auth import METRICS as AUTH_METRICS
 from socwall.feeds.events import MetricSpec
 from socwall.feeds.fetch import MAX_BACKOFF
 from socwall.feeds.fields import AUTH_FIELDS, FLOW_FIELDS
-from socwall.feeds.flows import ADDRESS_CLASSES, PRIVATE_NETWORKS, SERVICE_PORTS, Networks
+from socwall.feeds.flow_rules import ADDRESS_CLASSES, PRIVATE_NETWORKS, SERVICE_PORTS, Networks
 from socwall.feeds.query_engines import ENGINES, UNITS, QueryError
 from socwall.types import Duration, Identifier, Strict, TimeZoneName
 

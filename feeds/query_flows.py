@@ -14,7 +14,7 @@ import ibis
 import numpy as np
 import pyarrow as pa
 
-from socwall.feeds.flows import (
+from socwall.feeds.flow_rules import (
     ADDRESS_CLASSES,
     EXCLUDED,
     EXTERNAL,
@@ -25,9 +25,8 @@ from socwall.feeds.flows import (
     SPECIAL,
     V4_CLASSES,
     Networks,
-    flow_blobs,
-    merge_pairs,
-)  # fmt: skip
+)
+from socwall.feeds.flow_sums import flow_blobs, merge_pairs  # fmt: skip
 from socwall.feeds.query_engines import newest_time
 
 UNKNOWN = 9  # IPv6: Python classifies it

@@ -37,3 +37,13 @@ def humanize_age(seconds: float) -> str:
     if seconds < 36 * 3600:
         return f"{int(seconds // 3600)} h"
     return f"{int(seconds // 86400)} d"
+
+
+def duration_words(minutes: float) -> str:
+    """'12 min', '2 h 05 min', '3 d 4 h' for a wall read from across the room."""
+    minutes = max(0, round(minutes))
+    if minutes < 60:
+        return f"{minutes} min"
+    if minutes < 24 * 60:
+        return f"{minutes // 60} h {minutes % 60:02d} min"
+    return f"{minutes // 1440} d {minutes % 1440 // 60} h"

@@ -38,3 +38,19 @@ def test_readme_opens_with_the_two_commands_and_ci_runs_the_test_command():
     first_block = README.split("```bash", 1)[1].split("```", 1)[0]
     assert "socwall demo" in first_block and "bash .ci/run" in first_block
     assert ".venv/bin/python -m pytest" in (ROOT / ".ci" / "run").read_text()
+
+
+@pytest.mark.parametrize("folder", ["socwall", "dashboard", "dashboard/demo", "widgets", "feeds"])
+def test_no_module_is_over_400_lines(folder):
+    long = {p.name: n for p in (ROOT / folder).glob("*.py")
+            if (n := len(p.read_text().splitlines())) > 400}  # fmt: skip
+    assert long == {}, f"split these along a seam: {long}"
+
+
+def test_every_registered_widget_is_in_the_independence_contract():
+    import tomllib
+
+    contracts = tomllib.loads((ROOT / "pyproject.toml").read_text())["tool"]["importlinter"]
+    independent = next(c for c in contracts["contracts"] if c["type"] == "independence")
+    assert {f"socwall.widgets.{name}" for name in WIDGETS} == set(independent["modules"])
+

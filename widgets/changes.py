@@ -6,6 +6,7 @@ from datetime import datetime
 from dash import html
 from pydantic import Field
 
+from socwall.durations import duration_words
 from socwall.feeds.inventory import Asset, by_name, read_inventory
 from socwall.types import ConfigPath, Duration, Strict
 from socwall.widgets.context import PanelContext, View
@@ -40,16 +41,6 @@ def load(reader, panel, context: PanelContext) -> ChangesInputs:
     changes = reader.document(context.source_id, "changes")
     read = changes is not None or bool(reader.source_status(context.source_id).get("last_success"))
     return ChangesInputs(changes or [], read_inventory(panel.options.inventory), read)
-
-
-def duration_words(minutes: float) -> str:
-    """'12 min', '2 h 05 min', '3 d 4 h' for a wall read from across the room."""
-    minutes = max(0, round(minutes))
-    if minutes < 60:
-        return f"{minutes} min"
-    if minutes < 24 * 60:
-        return f"{minutes // 60} h {minutes % 60:02d} min"
-    return f"{minutes // 1440} d {minutes % 1440 // 60} h"
 
 
 def compute(inputs: ChangesInputs, options: ChangesOptions, context: PanelContext) -> dict:

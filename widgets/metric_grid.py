@@ -14,7 +14,7 @@ from pydantic import Field
 
 from socwall.durations import format_duration
 from socwall.types import Duration, Identifier, Strict
-from socwall.widgets import metric_compare
+from socwall.widgets import metric_compare, week_ago
 from socwall.widgets.context import PanelContext, View
 
 needs_source = False  # every cell names its own source
@@ -59,7 +59,7 @@ class CellInputs:
     detail: str | None
     options: metric_compare.MetricCompareOptions
     source: str
-    history: metric_compare.MetricInputs
+    history: week_ago.MetricInputs
 
 
 @dataclass(frozen=True)

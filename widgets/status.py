@@ -6,9 +6,9 @@ from datetime import datetime
 from dash import html
 from pydantic import Field
 
+from socwall.durations import duration_words
 from socwall.feeds.inventory import Asset, by_name, read_inventory
 from socwall.types import ConfigPath, Duration, Strict
-from socwall.widgets.changes import duration_words
 from socwall.widgets.context import PanelContext, View
 
 needs_source = True

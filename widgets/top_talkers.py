@@ -12,7 +12,7 @@ from pydantic import Field, model_validator
 
 from socwall.durations import format_duration
 from socwall.feeds import changes, inventory
-from socwall.feeds.flows import rank_hosts
+from socwall.feeds.flow_sums import rank_hosts
 from socwall.types import ConfigPath, Duration, Strict
 from socwall.widgets.context import PanelContext, View
 

@@ -73,7 +73,7 @@ def test_one_traffic_summary_per_minute():
 
 def test_demo_flows_are_vast_csv_with_a_new_exfiltrating_host(tmp_path):
     from socwall.dashboard.demo.flows import DemoFlows
-    from socwall.feeds import flow_readers, flows
+    from socwall.feeds import flow_readers, flow_rules, flow_sums
     from socwall.widgets.top_talkers import rank
 
     batch = DemoFlows(tmp_path / "batch" / "flows", BERLIN, seed=5, anchor=ANCHOR)
@@ -88,11 +88,12 @@ def test_demo_flows_are_vast_csv_with_a_new_exfiltrating_host(tmp_path):
         p.read_bytes() for p in sorted((tmp_path / "batch" / "flows").glob("*.csv"))[-1:]
     )
     chunk = flow_readers.read_vast_csv(data)
-    cleaned, repaired = flows.repair_direction(
-        flows.clear_portless(chunk.table), flows.SERVICE_PORTS
+    cleaned, repaired = flow_rules.repair_direction(
+        flow_rules.clear_portless(chunk.table), flow_rules.SERVICE_PORTS
     )
     assert chunk.bad_rows == 0 and 0.02 < repaired / cleaned.num_rows < 0.04  # 3 % backwards
-    pairs, _ = flows.boundary_pairs(cleaned, flows.Networks(flows.PRIVATE_NETWORKS, []), 300)
+    networks = flow_rules.Networks(flow_rules.PRIVATE_NETWORKS, [])
+    pairs, _ = flow_sums.boundary_pairs(cleaned, networks, 300)
     frame = pairs.to_pandas()
     hour = int(ANCHOR.timestamp()) - 3600
     now_top = rank(frame[frame["bucket"] >= hour], "bytes")

@@ -8,7 +8,7 @@ from pathlib import Path
 import pyarrow as pa
 import pyarrow.parquet as pq
 
-from socwall.feeds import flows
+from socwall.feeds import flow_sums
 
 ZEEK_CONN = Path(__file__).resolve().parents[3] / "shared" / "data" / "zeek" / "conn_trickbot_2018-11.log"
 # the VAST 2013 netflow CSV header, the columns socwall's VAST reader knows
@@ -99,6 +99,6 @@ VAST_COLUMNS = {"src_ip": "firstSeenSrcIp", "dst_ip": "firstSeenDestIp",
 def stored_pairs(store, source_id: str, buckets: list[int]):
     """Every stored (bucket, host, peer) sum, sorted: what top_talkers reads."""
     frame = store.flow_pairs(source_id, buckets)
-    columns = ["bucket", "host", "peer", *flows.PAIR_SUMS]
+    columns = ["bucket", "host", "peer", *flow_sums.PAIR_SUMS]
     frame = frame.reindex(columns=columns)
     return sorted(tuple(row) for row in frame.itertuples(index=False, name=None))

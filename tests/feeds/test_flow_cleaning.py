@@ -6,7 +6,7 @@ import pyarrow as pa
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from socwall.feeds import flows
+from socwall.feeds import flow_rules
 
 # every class boundary is a likely place for the two paths to part
 EDGES = [0, 1, 0x00FFFFFF, 0x01000000, 0x0A000000, 0x7F000000, 0x7FFFFFFF, 0xA9FE0000,
@@ -20,6 +20,6 @@ EDGES = [0, 1, 0x00FFFFFF, 0x01000000, 0x0A000000, 0x7F000000, 0x7FFFFFFF, 0xA9F
                         {"loopback": "external", "link_local": "internal"}]))  # fmt: skip
 def test_vectorized_ipv4_kinds_equal_the_standard_library_path(number, classes):
     text = str(ipaddress.IPv4Address(number))
-    networks = flows.Networks(flows.PRIVATE_NETWORKS, ["203.0.113.0/24"], classes)
+    networks = flow_rules.Networks(flow_rules.PRIVATE_NETWORKS, ["203.0.113.0/24"], classes)
     kinds, canonical = networks.kinds(pa.array([text]))
     assert (int(kinds[0]), canonical[0]) == networks.kind(text)

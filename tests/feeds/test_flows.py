@@ -11,7 +11,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from socwall.dashboard.config import parse_config
-from socwall.feeds import flow_readers, flows
+from socwall.feeds import flow_readers, flow_rules, flow_sums, flows
 from socwall.feeds.fields import FLOW_SCHEMA
 from socwall.widgets.top_talkers import rank
 
@@ -77,11 +77,11 @@ def _buckets() -> list[int]:
     return [T - 3600 + i * 300 for i in range(24)]
 
 
-def pipeline(chunk, internal=flows.PRIVATE_NETWORKS, exclude=()):
-    cleaned, repaired = flows.repair_direction(
-        flows.clear_portless(chunk.table), flows.SERVICE_PORTS
+def pipeline(chunk, internal=flow_rules.PRIVATE_NETWORKS, exclude=()):
+    cleaned, repaired = flow_rules.repair_direction(
+        flow_rules.clear_portless(chunk.table), flow_rules.SERVICE_PORTS
     )
-    pairs, invalid = flows.boundary_pairs(cleaned, flows.Networks(internal, list(exclude)), 300)
+    pairs, invalid = flow_sums.boundary_pairs(cleaned, flow_rules.Networks(internal, list(exclude)), 300)
     return cleaned, repaired, pairs, invalid
 
 
@@ -194,8 +194,8 @@ def test_repairing_repaired_flows_changes_nothing(rows):
         "packets_in": pa.array([2] * len(rows), pa.int64()),
         "duration": pa.array([1.0] * len(rows), pa.float64()),
     }, schema=FLOW_SCHEMA)  # fmt: skip
-    once, _ = flows.repair_direction(table, flows.SERVICE_PORTS)
-    twice, count = flows.repair_direction(once, flows.SERVICE_PORTS)
+    once, _ = flow_rules.repair_direction(table, flow_rules.SERVICE_PORTS)
+    twice, count = flow_rules.repair_direction(once, flow_rules.SERVICE_PORTS)
     assert count == 0 and twice.equals(once)
 
 
@@ -238,7 +238,7 @@ def test_source_reads_zeek_gzip_once_and_reports_a_truncated_one(
     stats = source.ingest(store, NOW)
     once = flows.Source(config.sources["net"], "other").ingest(store, NOW)["rows"]
     whole = flows.pairs_from_bytes(text.encode(), "x.log", "zeek", config.sources["net"],
-                                   flows.Networks(flows.PRIVATE_NETWORKS, []))[1]["rows"]  # fmt: skip
+                                   flow_rules.Networks(flow_rules.PRIVATE_NETWORKS, []))[1]["rows"]  # fmt: skip
     assert stats["rows"] == once == whole  # the truncated copy is the same content: read once
     assert source.ingest(store, NOW)["rows"] == 0
 
@@ -264,11 +264,11 @@ def test_batches_and_merged_pair_sums_equal_one_pass():
     assert len(batches) > 2
     assert sum(b.table.num_rows for b in batches) == one.table.num_rows
     assert sum(b.bad_rows for b in batches) == one.bad_rows == 1  # the truncated line
-    networks = flows.Networks(flows.PRIVATE_NETWORKS, [])
-    whole, _ = flows.boundary_pairs(pipeline(flow_readers.read_vast_csv(data))[0], networks, 3600)
-    parts = [flows.boundary_pairs(pipeline(flow_readers.normalize(b, flow_readers.VAST_COLUMNS))[0],
+    networks = flow_rules.Networks(flow_rules.PRIVATE_NETWORKS, [])
+    whole, _ = flow_sums.boundary_pairs(pipeline(flow_readers.read_vast_csv(data))[0], networks, 3600)
+    parts = [flow_sums.boundary_pairs(pipeline(flow_readers.normalize(b, flow_readers.VAST_COLUMNS))[0],
                                   networks, 3600)[0] for b in batches]  # fmt: skip
-    merged = flows.merge_pairs(parts, 3600)
+    merged = flow_sums.merge_pairs(parts, 3600)
     assert totals(merged) == totals(whole)
     assert merged.num_rows == whole.num_rows  # pairs split across batches were summed
 
@@ -283,7 +283,7 @@ def test_pairs_from_bytes_is_the_whole_ingest_of_a_file(
 
     monkeypatch.setattr(files, "CSV_BLOCK_BYTES", block_bytes)
     config = flows_config(tmp_path, redis_url, prefix).sources["net"]
-    networks = flows.Networks(config.internal, config.exclude)
+    networks = flow_rules.Networks(config.internal, config.exclude)
     pairs, stats = flows.pairs_from_bytes(VAST.encode(), "f.csv", "vast", config, networks)
     assert (stats["rows"], stats["bad_rows"], stats["repaired"]) == (6, 3, 1)
     assert stats["newest"] == "2013-04-01T08:00:07+00:00"
@@ -312,13 +312,13 @@ def test_multicast_broadcast_and_friends_are_not_the_internet():
         ("10.0.0.8", "0.0.0.0", 100, 0), ("127.0.0.1", "203.0.113.1", 100, 0),
         ("10.0.0.9", "203.0.113.9", 50, 0),
     ])  # fmt: skip
-    networks = flows.Networks(flows.PRIVATE_NETWORKS, [])
-    pairs, invalid = flows.boundary_pairs(table, networks, 300)
+    networks = flow_rules.Networks(flow_rules.PRIVATE_NETWORKS, [])
+    pairs, invalid = flow_sums.boundary_pairs(table, networks, 300)
     assert invalid == 0
     assert pairs.to_pydict()["host"] == ["10.0.0.9"]  # only the one real outside conversation
-    assert flows.special_rows(table, networks) == 6
-    counted = flows.Networks(flows.PRIVATE_NETWORKS, [], {"multicast": "external"})
-    hosts = flows.boundary_pairs(table, counted, 300)[0].to_pydict()["host"]
+    assert flow_sums.special_rows(table, networks) == 6
+    counted = flow_rules.Networks(flow_rules.PRIVATE_NETWORKS, [], {"multicast": "external"})
+    hosts = flow_sums.boundary_pairs(table, counted, 300)[0].to_pydict()["host"]
     assert sorted(hosts) == ["10.0.0.5", "10.0.0.6", "10.0.0.9"]
 
 
@@ -328,7 +328,7 @@ def test_one_host_one_row_whatever_the_spelling():
         ("fd00:0:0:0:0:0:0:10", "2001:db8::1", 100, 0), ("::ffff:10.0.0.5", "203.0.113.1", 50, 0),
         (" 10.0.0.5", "203.0.113.1", 50, 0), ("147.032.001.010", "10.0.0.5", 1, 0),
     ])  # fmt: skip
-    pairs, invalid = flows.boundary_pairs(table, flows.Networks(flows.PRIVATE_NETWORKS, []), 300)
+    pairs, invalid = flow_sums.boundary_pairs(table, flow_rules.Networks(flow_rules.PRIVATE_NETWORKS, []), 300)
     sums = dict(zip(pairs["host"].to_pylist(), pairs["bytes"].to_pylist(), strict=True))
     assert sums == {"fd00::10": 300, "10.0.0.5": 100}
     assert invalid == 1  # leading zeros (octal to some tools) are not an address
@@ -339,14 +339,14 @@ def test_out_of_range_values_are_unreadable_rows_never_sums():
         ("10.0.0.1", "203.0.113.1", 2.0**60, 0), ("10.0.0.2", "203.0.113.1", -5000.0, 0),
         ("10.0.0.3", "203.0.113.1", float("nan"), 0), ("10.0.0.4", "203.0.113.1", 700.0, 0),
     ])  # fmt: skip
-    pairs, invalid = flows.boundary_pairs(table, flows.Networks(flows.PRIVATE_NETWORKS, []), 300)
+    pairs, invalid = flow_sums.boundary_pairs(table, flow_rules.Networks(flow_rules.PRIVATE_NETWORKS, []), 300)
     assert invalid == 3 and pairs.to_pydict()["host"] == ["10.0.0.4"]
     assert pairs.to_pydict()["bytes"] == [700]
 
 
 def test_opened_and_answered_are_kept_apart():
     table = flow_table([("10.0.0.1", "203.0.113.1", 100, 900), ("203.0.113.2", "10.0.0.1", 40, 60)])
-    pairs = flows.boundary_pairs(table, flows.Networks(flows.PRIVATE_NETWORKS, []), 300)[0]
+    pairs = flow_sums.boundary_pairs(table, flow_rules.Networks(flow_rules.PRIVATE_NETWORKS, []), 300)[0]
     got = pairs.to_pydict()
     assert sum(got["bytes"]) == 160 and sum(got["bytes_opened"]) == 100  # 60 were answers
     assert sum(got["connections"]) == 2 and sum(got["opened"]) == 1

@@ -22,7 +22,7 @@ from socwall.dashboard.clock import Clock
 from socwall.dashboard.config import ConfigError, parse_config
 from socwall.dashboard.jobs import PanelReader, run_source
 from socwall.feeds import prometheus as prom
-from socwall.widgets import metric_compare, metric_grid
+from socwall.widgets import metric_grid, week_ago
 from socwall.widgets.context import PanelContext
 from tests.conftest import free_port
 
@@ -256,4 +256,4 @@ def test_grid_over_prometheus_history_flags_the_slow_cluster_only(prometheus_url
     assert [c for c in payload["cells"] if c["outside"]] == [cells[("db_latency", "eu-2")]]
     assert cells[("api_calls", None)]["value"] == pytest.approx(720)  # a count adds up: 12 x 60
     assert payload["highlight"] is True
-    assert metric_compare.window_total("gauge")([1.0, float("nan"), 3.0]) == 2.0
+    assert week_ago.window_total("gauge")([1.0, float("nan"), 3.0]) == 2.0

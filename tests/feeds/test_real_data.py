@@ -4,7 +4,7 @@ from pathlib import Path
 
 import pytest
 
-from socwall.feeds import flow_readers, flows
+from socwall.feeds import flow_readers, flow_rules, flow_sums, flows
 
 SHARED = Path(__file__).resolve().parents[3] / "shared" / "data"
 pytestmark = pytest.mark.skipif(not SHARED.is_dir(), reason="../shared/data is not beside the repo")
@@ -14,8 +14,8 @@ def test_real_zeek_conn_log_reads_every_row():
     chunk = flow_readers.read_zeek_tsv((SHARED / "zeek" / "conn_sample.log").read_bytes())
     assert (chunk.table.num_rows, chunk.bad_rows) == (92, 0)  # the README says 92 rows
     assert set(chunk.table["proto"].to_pylist()) <= {"tcp", "udp", "icmp"}
-    cleaned, _ = flows.repair_direction(flows.clear_portless(chunk.table), flows.SERVICE_PORTS)
-    pairs, invalid = flows.boundary_pairs(cleaned, flows.Networks(flows.PRIVATE_NETWORKS, []), 300)
+    cleaned, _ = flow_rules.repair_direction(flow_rules.clear_portless(chunk.table), flow_rules.SERVICE_PORTS)
+    pairs, invalid = flow_sums.boundary_pairs(cleaned, flow_rules.Networks(flow_rules.PRIVATE_NETWORKS, []), 300)
     assert invalid == 0
     assert pairs.num_rows == 0  # a competition LAN capture: every address here is private
 
@@ -108,7 +108,7 @@ def _socwall_top(path: Path, by: str, direction: str) -> list[tuple[str, int]]:
     from socwall.widgets import top_talkers
 
     config = flows.FlowsConfig(type="flows", path=str(path))
-    networks = flows.Networks(config.internal, config.exclude)
+    networks = flow_rules.Networks(config.internal, config.exclude)
     pairs, _ = flows.pairs_from_bytes(path.read_bytes(), str(path), "zeek", config, networks)
     ranked = top_talkers.rank(pd.DataFrame(pairs.to_pandas()), by, direction)
     return [(r.host, int(getattr(r, by))) for r in ranked.head(10).itertuples()]
@@ -129,7 +129,7 @@ def test_real_json_capture_has_no_multicast_or_link_local_talker():
     path = SHARED / "zeek" / "conn_json_2020-06.log"
     assert flows.content_format(path.read_bytes()[:64], "auto") == "zeek-json"  # named .log
     config = flows.FlowsConfig(type="flows", path=str(path))
-    networks = flows.Networks(config.internal, config.exclude)
+    networks = flow_rules.Networks(config.internal, config.exclude)
     pairs, stats = flows.pairs_from_bytes(path.read_bytes(), str(path), "zeek-json", config, networks)
     addresses = set(pairs["host"].to_pylist()) | set(pairs["peer"].to_pylist())
     assert all(ipaddress.ip_address(a).is_multicast is False for a in addresses)

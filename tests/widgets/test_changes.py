@@ -53,11 +53,6 @@ def test_calm_without_hbi_and_limit_counts_the_rest():
     assert data["highlight"] is False and len(data["rows"]) == 2 and data["more"] == 2
 
 
-def test_duration_words():
-    assert [widget.duration_words(m) for m in (0, 12, 60, 125, 1500)] == [
-        "0 min", "12 min", "1 h 00 min", "2 h 05 min", "1 d 1 h"]  # fmt: skip
-
-
 def text_of(component) -> str:
     children = getattr(component, "children", component)
     if isinstance(children, str):

@@ -9,6 +9,7 @@ import pytest
 from dash import dcc
 
 from socwall.widgets import metric_compare as mc
+from socwall.widgets import week_ago
 from socwall.widgets.context import PanelContext, View
 
 UTC = UTC
@@ -18,10 +19,10 @@ HOUR = timedelta(hours=1)
 
 def inputs(
     values: dict[str, float], bucket=HOUR, covered_since="2026-01-01T00:00Z"
-) -> mc.MetricInputs:
+) -> week_ago.MetricInputs:
     index = pd.to_datetime(list(values), utc=True)
     series = pd.Series(list(values.values()), index=index, dtype=float)
-    return mc.MetricInputs(series, bucket, pd.Timestamp(covered_since).to_pydatetime())
+    return week_ago.MetricInputs(series, bucket, pd.Timestamp(covered_since).to_pydatetime())
 
 
 def options(**overrides) -> mc.MetricCompareOptions:
@@ -103,7 +104,7 @@ def test_zero_week_ago_gives_no_percentage():
 def test_missing_bucket_after_coverage_counts_as_zero_before_it_is_unknown():
     series = inputs({"2026-11-23T09:00Z": 5}, covered_since="2026-11-10T00:00Z")
     index = pd.to_datetime(["2026-11-16T09:00Z", "2026-11-09T09:00Z"], utc=True)
-    values = mc.values_at(series, index)
+    values = week_ago.values_at(series, index)
     assert values[0] == 0 and np.isnan(values[1])
 
 
@@ -147,25 +148,25 @@ def test_repeated_hour_maps_to_its_first_occurrence():
     # Sunday 2026-11-01 02:30 CET (01:30Z); a week earlier 02:30 happened twice: 00:30Z (CEST)
     # and 01:30Z (CET). The first one is taken.
     index = pd.to_datetime(["2026-11-01T01:30Z"], utc=True)
-    earlier = mc.same_local_time(index, 1, BERLIN, timedelta(minutes=30))
+    earlier = week_ago.same_local_time(index, 1, BERLIN, timedelta(minutes=30))
     assert list(earlier) == [pd.Timestamp("2026-10-25T00:30Z")]
 
 
 def test_missing_hour_shifts_forward():
     # Sunday 2026-04-05 02:30 CEST (00:30Z); 2026-03-29 02:30 did not exist -> 03:00 CEST = 01:00Z
     index = pd.to_datetime(["2026-04-05T00:30Z"], utc=True)
-    earlier = mc.same_local_time(index, 1, BERLIN, timedelta(minutes=30))
+    earlier = week_ago.same_local_time(index, 1, BERLIN, timedelta(minutes=30))
     assert list(earlier) == [pd.Timestamp("2026-03-29T01:00Z")]
 
 
 def test_today_window_starts_at_local_midnight_and_axis_runs_to_the_next():
     now = datetime(2026, 3, 30, 8, 30, tzinfo=UTC)
-    assert mc.window_start(now, "today", BERLIN) == datetime(2026, 3, 29, 22, 0, tzinfo=UTC)
-    assert mc.window_end(now, "today", BERLIN) == datetime(2026, 3, 30, 22, 0, tzinfo=UTC)
+    assert week_ago.window_start(now, "today", BERLIN) == datetime(2026, 3, 29, 22, 0, tzinfo=UTC)
+    assert week_ago.window_end(now, "today", BERLIN) == datetime(2026, 3, 30, 22, 0, tzinfo=UTC)
     # the spring-forward day itself has 23 hours
-    assert mc.window_end(datetime(2026, 3, 29, 8, tzinfo=UTC), "today", BERLIN) - mc.window_start(
-        datetime(2026, 3, 29, 8, tzinfo=UTC), "today", BERLIN
-    ) == timedelta(hours=23)
+    spring = datetime(2026, 3, 29, 8, tzinfo=UTC)
+    start = week_ago.window_start(spring, "today", BERLIN)
+    assert week_ago.window_end(spring, "today", BERLIN) - start == timedelta(hours=23)
 
 
 def test_chart_sums_source_buckets_into_display_buckets():

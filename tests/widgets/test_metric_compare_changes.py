@@ -6,6 +6,7 @@ import pytest
 
 from socwall.dashboard.config import ConfigError, parse_config
 from socwall.widgets import metric_compare as mc
+from socwall.widgets import week_ago
 from socwall.widgets.context import View
 from tests.widgets.test_metric_compare import MONDAY, context, inputs, options
 
@@ -42,10 +43,11 @@ def test_spans_today_and_a_week_ago_on_the_local_axis():
 
 
 def test_short_labels():
-    assert mc.short_label(change("a", "b", "CHG-1042 PostgreSQL failover")) == "CHG-1042 db-02"
-    assert mc.short_label(change("a", "b", "Weekly patch window (web tier)", hosts=())) == (
+    failover = change("a", "b", "CHG-1042 PostgreSQL failover")
+    assert week_ago.short_label(failover) == "CHG-1042 db-02"
+    assert week_ago.short_label(change("a", "b", "Weekly patch window (web tier)", hosts=())) == (
         "Weekly patch window (we…")
-    assert mc.short_label(change("a", "b", "Short one")) == "Short one"
+    assert week_ago.short_label(change("a", "b", "Short one")) == "Short one"
 
 
 def test_exclude_changes_keeps_a_past_maintenance_out_of_the_band():

@@ -9,6 +9,7 @@ from dash import html
 
 from socwall.widgets import metric_compare as mc
 from socwall.widgets import metric_grid as mg
+from socwall.widgets import week_ago
 from socwall.widgets.context import PanelContext, View
 
 NOW = pd.Timestamp("2026-11-23T10:30Z").to_pydatetime()  # a Monday
@@ -68,7 +69,7 @@ def test_each_cell_is_what_metric_compare_says_for_that_metric():
     for cell in cells:
         compare = mc.MetricCompareOptions(metric=cell["label"], band="minmax", current="1h",
                                           chart_bucket="1h", noise_sigma=0, tolerance=0)  # fmt: skip
-        history = mc.MetricInputs(
+        history = week_ago.MetricInputs(
             FakeReader(series).metric_series("s", cell["label"], []), HOUR,
             pd.Timestamp("2026-10-01T00:00Z").to_pydatetime(),
         )  # fmt: skip

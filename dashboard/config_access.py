@@ -1,0 +1,98 @@
+"""The access and screens sections of config.yaml: sign-in modes, probe token, wall screens."""
+
+import re
+from ipaddress import IPv4Network, IPv6Network, ip_network
+from typing import Annotated, Any, Literal
+
+from pydantic import AfterValidator, BeforeValidator, Field, SecretStr, field_validator
+
+from socwall.types import Duration, Identifier, Strict
+
+PASSWORD_HASH = re.compile(r"^(scrypt:\d+:\d+:\d+|pbkdf2:sha(256|512):\d+)\$[^$]+\$[0-9a-f]{64,}$")
+
+
+def _password_hash(value: SecretStr) -> SecretStr:
+    if not PASSWORD_HASH.match(value.get_secret_value()):
+        raise ValueError(
+            "not a password hash (scrypt:... or pbkdf2:...); write the output of "
+            "`socwall hash-password`, never the password itself"
+        )
+    return value
+
+
+def _long_token(value: SecretStr) -> SecretStr:
+    if len(value.get_secret_value()) < 16:
+        raise ValueError("a screen token needs at least 16 characters, e.g. `openssl rand -hex 16`")
+    return value
+
+
+def _long_secret(value: SecretStr) -> SecretStr:
+    if len(value.get_secret_value()) < 32:
+        raise ValueError("needs at least 32 characters, e.g. `openssl rand -hex 32`")
+    return value
+
+
+def _network(value: Any) -> Any:
+    try:
+        return ip_network(value) if isinstance(value, str) else value
+    except ValueError as error:
+        raise ValueError(f"expected an address or network like 127.0.0.1/32: {error}") from None
+
+
+class BasicAuthConfig(Strict):
+    users: dict[str, Annotated[SecretStr, AfterValidator(_password_hash)]] = Field(
+        min_length=1, description="user name: password hash from `socwall hash-password`"
+    )
+    max_failures: int = Field(
+        10, ge=1, description="wrong passwords per client address and user name, then 429"
+    )
+    lockout: Duration = Field("5m", description="the window max_failures counts in")
+
+
+class OidcConfig(Strict):
+    issuer: str = Field(description="the identity provider's issuer URL, as its discovery says")
+    client_id: str
+    client_secret: SecretStr = Field(description="write ${OIDC_CLIENT_SECRET}, never the secret")
+    scopes: list[str] = Field(["openid", "profile", "email"])
+    session_secret: Annotated[SecretStr, AfterValidator(_long_secret)] = Field(
+        description="signs the session cookie: ${SOCWALL_SESSION_SECRET}, 32+ characters"
+    )
+    session_lifetime: Duration = Field("12h", description="sign in again after this long")
+    redirect_uri: str | None = Field(
+        None, description="the callback URL the IdP knows; default: this server's /oidc/callback"
+    )
+
+    @field_validator("issuer")
+    @classmethod
+    def _https_issuer(cls, issuer: str) -> str:
+        local = re.match(r"^http://(127\.0\.0\.1|localhost|\[::1\])(:\d+)?(/|$)", issuer)
+        if not issuer.startswith("https://") and not local:
+            raise ValueError(f'expected an https:// URL, got "{issuer}"')
+        return issuer
+
+
+class ProxyHeaderConfig(Strict):
+    header: str = Field("X-Forwarded-User", description="the header carrying the user name")
+    trusted_proxies: list[Annotated[IPv4Network | IPv6Network, BeforeValidator(_network)]] = Field(
+        min_length=1, description="the proxy's addresses; the header from any other is ignored"
+    )
+
+
+class AccessConfig(Strict):
+    auth: Literal["none", "basic", "oidc", "proxy_header"] = "none"
+    basic: BasicAuthConfig | None = None
+    oidc: OidcConfig | None = None
+    proxy_header: ProxyHeaderConfig | None = None
+    secure_cookies: bool = Field(False, description="cookies only over https (behind TLS)")
+    probe_token: Annotated[SecretStr, AfterValidator(_long_secret)] | None = Field(
+        None, description="${SOCWALL_PROBE_TOKEN}: `Authorization: Bearer` for /metrics, /readyz "
+        "and /healthz details, for Prometheus and orchestrator probes",
+    )
+
+
+class ScreenConfig(Strict):
+    pages: list[Identifier] = Field(min_length=1, description="page ids this screen shows")
+    rotate: Duration | None = Field(None, description="next page after this; default web.rotate")
+    token: Annotated[SecretStr, AfterValidator(_long_token)] = Field(
+        description="write ${LOBBY_TOKEN}; /screen/<name>?token=... opens the screen"
+    )

@@ -1,0 +1,155 @@
+"""Flow records summed per bucket, internal host and outside peer: the stored layout and ranking."""
+
+import json
+
+import numpy as np
+import pyarrow as pa
+import pyarrow.compute as pc
+
+from socwall.feeds.flow_rules import EXTERNAL, INTERNAL, INVALID, SPECIAL, Networks, values_in_range
+
+PAIR_SUMS = ("bytes", "connections", "bytes_opened", "opened")  # stored per bucket/host/peer
+
+
+def boundary_pairs(flows: pa.Table, networks: Networks, bucket_s: int) -> tuple[pa.Table, int]:
+    """Flows between an internal host and an external peer, summed per bucket, host and peer.
+
+    Per pair: `bytes` the internal host sent (whichever side opened the connection),
+    `connections`, and of those `bytes_opened` and `opened`: what belongs to connections the
+    internal host opened itself. Also returns how many rows cannot be counted (an address that
+    is not one, a value out of range). Addresses are dictionary-coded once for both columns,
+    classified and canonicalised once per distinct address; sums run on integer codes.
+    """
+    rows = flows.num_rows
+    both = pc.dictionary_encode(pa.chunked_array(flows["src_ip"].chunks + flows["dst_ip"].chunks))
+    both = both.combine_chunks() if isinstance(both, pa.ChunkedArray) else both
+    kinds, canonical = networks.kinds(both.dictionary)
+    names = pc.dictionary_encode(pa.array(canonical, pa.string()))  # fd00::10 = FD00::10
+    remap = names.indices.to_numpy(zero_copy_only=False).astype(np.int64)
+    codes = both.indices.to_numpy(zero_copy_only=False).astype(np.int64)
+    src, dst = codes[:rows], codes[rows:]
+    src_kind, dst_kind = kinds[src], kinds[dst]
+    bad = (src_kind == INVALID) | (dst_kind == INVALID) | ~values_in_range(flows)
+    outbound = (src_kind == INTERNAL) & (dst_kind == EXTERNAL) & ~bad
+    crossing = outbound | ((src_kind == EXTERNAL) & (dst_kind == INTERNAL) & ~bad)
+    out_bytes, in_bytes = (_counts(flows[c]) for c in ("bytes_out", "bytes_in"))
+    seconds = flows["ts"].cast(pa.int64()).to_numpy() // 1_000_000
+    sent = np.where(outbound, out_bytes, in_bytes)[crossing]
+    opened = outbound[crossing].astype(np.int64)
+    sums = _sum_by_code(
+        bucket=(seconds // bucket_s)[crossing],
+        host=remap[np.where(outbound, src, dst)[crossing]],
+        peer=remap[np.where(outbound, dst, src)[crossing]],
+        values={"bytes": sent, "connections": np.ones(len(sent), np.int64),
+                "bytes_opened": sent * opened, "opened": opened},
+        sizes=(len(names.dictionary), len(names.dictionary)),
+    )  # fmt: skip
+    return _pairs_table(sums, bucket_s, names.dictionary, names.dictionary), int(bad.sum())
+
+
+def special_rows(flows: pa.Table, networks: Networks) -> int:
+    """Rows with a multicast, broadcast, unspecified, link-local, loopback or reserved side."""
+    src, dst = (networks.classify(flows[c]).to_numpy(zero_copy_only=False)
+                for c in ("src_ip", "dst_ip"))  # fmt: skip
+    return int(np.count_nonzero((src == SPECIAL) | (dst == SPECIAL)))
+
+
+def _counts(column) -> np.ndarray:
+    """Byte counts as int64; unset (Zeek '-') is 0."""
+    values = pc.fill_null(column, 0).to_numpy(zero_copy_only=False)
+    return np.nan_to_num(values, nan=0.0).astype(np.int64)  # NaN rows are already unreadable
+
+
+def merge_pairs(parts: list[pa.Table], bucket_s: int) -> pa.Table:
+    """Pair sums of several batches as one table, summing pairs that occur in more than one."""
+    if len(parts) == 1:
+        return parts[0]
+    if not parts:
+        empty = {name: pa.array([], pa.int64()) for name in ("bucket", *PAIR_SUMS)}
+        return pa.table({**empty, "host": pa.array([], pa.string()),
+                         "peer": pa.array([], pa.string())})  # fmt: skip
+    table = pa.concat_tables(parts)
+    hosts, host = _codes(table["host"])
+    peers, peer = _codes(table["peer"])
+    sums = _sum_by_code(
+        bucket=table["bucket"].to_numpy() // bucket_s, host=host, peer=peer,
+        values={c: table[c].to_numpy() for c in PAIR_SUMS},
+        sizes=(len(hosts), len(peers)),
+    )  # fmt: skip
+    return _pairs_table(sums, bucket_s, hosts, peers)
+
+
+def _pairs_table(sums: dict, bucket_s: int, hosts: pa.Array, peers: pa.Array) -> pa.Table:
+    """Host and peer stay dictionary-coded: no address string is copied per row."""
+    coded = lambda codes, names: pa.DictionaryArray.from_arrays(pa.array(codes, pa.int32()), names)  # noqa: E731
+    return pa.table({
+        "bucket": sums["bucket"] * bucket_s, **{name: sums[name] for name in PAIR_SUMS},
+        "host": coded(sums["host"], hosts), "peer": coded(sums["peer"], peers),
+    })  # fmt: skip
+
+
+def _sum_by_code(bucket, host, peer, values: dict, sizes: tuple[int, int]) -> dict:
+    """Sum `values` per (bucket number, host code, peer code): one int64 key, one sort."""
+    if not len(bucket):
+        empty = np.zeros(0, np.int64)
+        return {name: empty for name in ("bucket", "host", "peer", *values)}
+    hosts, peers = max(sizes[0], 1), max(sizes[1], 1)
+    first = int(bucket.min())
+    if (int(bucket.max()) - first + 1) * hosts * peers >= 2**63:
+        raise ValueError("too many distinct addresses and buckets in one read for int64 keys")
+    key = ((bucket - first) * hosts + host) * peers + peer
+    order = np.argsort(key)
+    key = key[order]
+    starts = np.flatnonzero(np.concatenate(([True], key[1:] != key[:-1])))
+    keys = key[starts]
+    sums = {name: np.add.reduceat(v[order], starts).astype(np.int64) for name, v in values.items()}
+    return {"bucket": keys // (hosts * peers) + first, "host": (keys // peers) % hosts,
+            "peer": keys % peers, **sums}  # fmt: skip
+
+
+def flow_blobs(pairs: pa.Table) -> dict[int, str]:
+    """One JSON blob of columns per bucket of a host-pair table (the stored layout)."""
+    frame = pairs.to_pandas()
+    return {
+        int(bucket): json.dumps(
+            {c: group[c].tolist() for c in ("host", "peer", *PAIR_SUMS)}
+        )
+        for bucket, group in frame.groupby("bucket")
+    }
+
+
+def rank_hosts(pairs: pa.Table, by: str) -> pa.Table:
+    """Per internal host: bytes, connections, distinct peers and rank (ties by address)."""
+    hosts, host = _codes(pairs["host"])
+    peers, peer = _codes(pairs["peer"])
+    weights = {c: pairs[c].to_numpy().astype(np.float64) for c in ("bytes", "connections")}
+    totals = {c: np.bincount(host, weights=w, minlength=len(hosts)) for c, w in weights.items()}
+    distinct_pairs = _distinct(host * max(len(peers), 1) + peer)
+    peer_counts = np.bincount(distinct_pairs // max(len(peers), 1), minlength=len(hosts))
+    table = pa.table(
+        {
+            "host": hosts.cast(pa.string()),
+            "bytes": totals["bytes"].round().astype(np.int64),
+            "connections": totals["connections"].round().astype(np.int64),
+            "peers": peer_counts,
+        }
+    ).filter(pa.array(peer_counts > 0))  # a shared dictionary also names peers and unused hosts
+    table = table.sort_by([(by, "descending"), ("host", "ascending")])
+    return table.append_column("rank", pa.array(np.arange(1, table.num_rows + 1)))
+
+
+def _distinct(values: np.ndarray) -> np.ndarray:
+    """Sorted distinct values; by sorting, which beats numpy's hashing unique here by 5x."""
+    ordered = np.sort(values)
+    return (
+        ordered[np.concatenate(([True], ordered[1:] != ordered[:-1]))] if len(ordered) else ordered
+    )
+
+
+def _codes(column: pa.ChunkedArray | pa.Array) -> tuple[pa.Array, np.ndarray]:
+    """Distinct values and a code per row; a dictionary column is used as it is."""
+    if pa.types.is_dictionary(column.type):
+        column = column.unify_dictionaries() if isinstance(column, pa.ChunkedArray) else column
+    encoded = column if pa.types.is_dictionary(column.type) else pc.dictionary_encode(column)
+    encoded = encoded.combine_chunks() if isinstance(encoded, pa.ChunkedArray) else encoded
+    return encoded.dictionary, encoded.indices.to_numpy(zero_copy_only=False).astype(np.int64)
