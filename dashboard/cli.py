@@ -75,6 +75,11 @@ def build_parser() -> argparse.ArgumentParser:
     _add_web_options(demo)
     demo.add_argument("--seed", type=int, default=7, help="seed of the generated data")
     demo.add_argument(
+        "--print-config",
+        action="store_true",
+        help="print the demo's config.yaml (a commented starting point for your own) and exit",
+    )
+    demo.add_argument(
         "--data-dir",
         default=".",
         help="where the shipped demo config writes demo-data/ (default: the current directory)",
@@ -108,7 +113,10 @@ def build_parser() -> argparse.ArgumentParser:
         "file", nargs="?", default=os.environ.get("SOCWALL_CONFIG"),
         help="path to config.yaml (default: $SOCWALL_CONFIG)",
     )  # fmt: skip
-    command("schema", cmd_schema, "print the JSON Schema of config.yaml", config=False)
+    schema = command("schema", cmd_schema, "print the JSON Schema of config.yaml", config=False)
+    schema.add_argument(
+        "--markdown", action="store_true", help="the configuration reference page instead"
+    )
     hashing = command(
         "hash-password", cmd_hash_password,
         "read a password (prompt, or stdin's first line) and print its hash for access.basic.users",
@@ -150,7 +158,12 @@ def cmd_check_config(args) -> int:
 
 
 def cmd_schema(args) -> int:
-    print(json.dumps(WallConfig.model_json_schema(), indent=2))
+    if args.markdown:
+        from socwall.dashboard.config_reference import config_reference
+
+        print(config_reference(), end="")
+    else:
+        print(json.dumps(WallConfig.model_json_schema(), indent=2))
     return 0
 
 
@@ -236,11 +249,12 @@ def cmd_worker(args) -> int:
     leader = Leader(store.redis, store.keys, watch.config.scheduler.lock_ttl, new_worker_id())
     log.info("worker %s started; store %s", leader.worker_id, describe_url(watch.config.store))
     if notice := store.check_persistence():
-        log.warning("%s; see README 'Redis persistence'", notice)
+        log.warning("%s; see docs/operations.md, 'Redis persistence'", notice)
     plain_prefix = watch.config.store.prefix
     if store.keys.prefix != plain_prefix and store.has_history_under(plain_prefix):
         log.warning(
-            "keys under %s:* (history from before store.cluster_keys) are not read; see README "
+            "keys under %s:* (history from before store.cluster_keys) are not read; see "
+            "docs/operations.md, "
             "'Redis: Sentinel and Cluster'", plain_prefix,
         )  # fmt: skip
     leader.heartbeat_file = Path(args.heartbeat_file) if args.heartbeat_file else None
@@ -276,6 +290,10 @@ def cmd_serve(args) -> int:
 def cmd_demo(args) -> int:
     from socwall.dashboard.demo.run import run_demo
 
+    if args.print_config:
+        shipped = resources.files("socwall").joinpath("config.yaml").read_text(encoding="utf-8")
+        print(shipped, end="")
+        return 0
     if args.config:
         config = load_config(args.config)
         return run_demo(config, Path(args.config).resolve().parent, args)

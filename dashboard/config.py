@@ -39,7 +39,9 @@ class StoreConfig(Strict):
     sentinel_password: SecretStr | None = Field(
         None, description="the sentinels' own password, when they have one: ${SENTINEL_PASSWORD}"
     )
-    prefix: Identifier = "socwall"
+    prefix: Identifier = Field(
+        "socwall", description="every key lives under it: several walls can share one Redis"
+    )
     cluster_keys: bool | None = Field(
         None,
         description="keys under the hash tag {prefix}: all in one Redis Cluster slot; default "
@@ -76,9 +78,9 @@ class StoreConfig(Strict):
 
 
 class WebConfig(Strict):
-    host: str = "127.0.0.1"
+    host: str = Field("127.0.0.1", description="bind address; loopback unless told otherwise")
     port: int = Field(8050, ge=1, le=65535)
-    workers: int = Field(2, ge=1, le=64)
+    workers: int = Field(2, ge=1, le=64, description="gunicorn worker processes of `serve`")
     poll: Duration = Field("10s", description="how often a screen asks for new panel data")
     kiosk: bool = Field(False, description="hide all chrome and the cursor on every screen")
     rotate: Duration | None = Field(None, description="show the next page after this long")
@@ -110,8 +112,8 @@ class SchedulerConfig(Strict):
 
 
 class GridConfig(Strict):
-    columns: int = Field(3, ge=1, le=12)
-    rows: int = Field(2, ge=1, le=12)
+    columns: int = Field(3, ge=1, le=12, description="grid columns of equal width")
+    rows: int = Field(2, ge=1, le=12, description="grid rows of equal height")
 
 
 class PanelBase(Strict):
@@ -154,7 +156,7 @@ class PageConfig(Strict):
 class WallConfig(Strict):
     """The whole config.yaml."""
 
-    title: str = "SOC wall"
+    title: str = Field("SOC wall", description="shown in the top bar")
     timezone: TimeZoneName = Field(
         "UTC", description="IANA name, e.g. Europe/Berlin; used for display"
     )

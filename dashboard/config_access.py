@@ -79,7 +79,9 @@ class ProxyHeaderConfig(Strict):
 
 
 class AccessConfig(Strict):
-    auth: Literal["none", "basic", "oidc", "proxy_header"] = "none"
+    auth: Literal["none", "basic", "oidc", "proxy_header"] = Field(
+        "none", description="sign-in for the desk view (screens have tokens)"
+    )
     basic: BasicAuthConfig | None = None
     oidc: OidcConfig | None = None
     proxy_header: ProxyHeaderConfig | None = None

@@ -62,7 +62,7 @@ def serve(
     watch: ConfigWatch, now: str | None, host: str, port: int, workers: int, worker_class: str
 ) -> None:
     """Serve until stopped. gevent reads each request in its own greenlet, so half-sent
-    requests cost no thread; see README 'Running behind a reverse proxy'."""
+    requests cost no thread; see docs/operations.md, 'Running behind a reverse proxy'."""
     options = {
         "bind": f"[{host}]:{port}" if ":" in host else f"{host}:{port}",
         "workers": workers,

@@ -72,6 +72,23 @@ def test_schema_is_json_schema_of_the_config():
     assert "metric" in json.dumps(schema["$defs"]["MetricCompareOptions"])
 
 
+def test_schema_as_markdown_is_the_reference_page():
+    page = socwall("schema", "--markdown").stdout
+    assert page.startswith("# Configuration reference")
+    assert "| `web.poll` | duration | `\"10s\"` | how often a screen asks for new panel data |" in page
+    assert "### widget `top_talkers`: `options`" in page and "### type `flows`" in page
+
+
+def test_demo_prints_its_config_as_a_starting_point(tmp_path):
+    printed = socwall("demo", "--print-config")
+    assert printed.returncode == 0
+    (tmp_path / "config.yaml").write_text(printed.stdout)
+    checked = socwall("check-config", str(tmp_path / "config.yaml"))
+    assert checked.returncode == 0, checked.stderr
+    assert printed.stdout.startswith("# socwall configuration")
+    assert not (tmp_path / "demo-data").exists()  # printing starts nothing
+
+
 def test_every_command_has_help():
     commands = ("demo", "serve", "worker", "run-once", "check-config", "schema", "migrate-keys")
     for command in commands:
