@@ -75,7 +75,8 @@ def test_schema_is_json_schema_of_the_config():
 def test_schema_as_markdown_is_the_reference_page():
     page = socwall("schema", "--markdown").stdout
     assert page.startswith("# Configuration reference")
-    assert "| `web.poll` | duration | `\"10s\"` | how often a screen asks for new panel data |" in page
+    poll = "| `web.poll` | duration | `\"10s\"` | how often a screen asks for new panel data |"
+    assert poll in page
     assert "### widget `top_talkers`: `options`" in page and "### type `flows`" in page
 
 
