@@ -115,11 +115,37 @@ def document_frequencies(docs: list[str]) -> Counter:
     return counts
 
 
+def lowercase_words(docs: list[str]) -> Counter:
+    """Per word, the cased documents that use it in lower case after their first word: an
+    ordinary word ('play', 'royal'), not only a name, when it is a group's name too."""
+    counts: Counter = Counter()
+    for doc in docs:
+        found = tokens(doc)
+        if doc.islower() or sum(t[:1].isupper() for t in found) > 0.6 * len(found):
+            continue  # a URL slug or a Title Case headline says nothing about case
+        counts.update({t for t in found[1:] if t.isalpha() and t.islower()})
+    return counts
+
+
+def english_words(dictionary: Path, names, counts: Counter, kev: Path) -> set[str]:
+    """Ordinary English words among the names and the headline words: such a name ('Play',
+    'Anchor', 'Exchange') is only a name next to a word saying what it is."""
+    plain = {fold(w) for w in dictionary.read_text(encoding="utf-8").split() if w.isalpha() and w.islower()}
+    records = json.loads(kev.read_text())["vulnerabilities"]
+    seen = {fold(t) for _, label, aliases in names for n in (label, *aliases) for t in tokens(n)}
+    seen |= {fold(t) for r in records for t in tokens(f"{r['vendorProject']} {r['product']}")}
+    seen |= {term for term, count in counts.items() if count >= MIN_DF and " " not in term}
+    return plain & seen
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--attack", type=Path, required=True)
     parser.add_argument("--misp", type=Path, required=True)
     parser.add_argument("--news", type=Path, nargs="+", required=True)
+    parser.add_argument("--kev", type=Path, required=True, help="a KEV catalog JSON snapshot")
+    parser.add_argument("--dictionary", type=Path, default=Path("/usr/share/dict/american-english"),
+                        help="an English word list (Debian's wamerican, SCOWL)")
     args = parser.parse_args()
     names = merge(attack_names(args.attack) + misp_names(args.misp))
     with open(OUT / "names.tsv", "w", encoding="utf-8") as out:
@@ -134,6 +160,14 @@ def main() -> None:
         for term, count in sorted(counts.items(), key=lambda item: (-item[1], item[0])):
             if count >= MIN_DF and "\t" not in term:
                 out.write(f"{term}\t{count}\n")
+    ordinary = lowercase_words(docs)
+    with open(OUT / "ordinary_words.txt", "w", encoding="utf-8") as out:
+        out.write("# words used in lower case in at least 2 cased background documents\n")
+        out.write("\n".join(sorted(w for w, n in ordinary.items() if n >= 2)) + "\n")
+    english = english_words(args.dictionary, names, counts, args.kev)
+    with open(OUT / "english_words.txt", "w", encoding="utf-8") as out:
+        out.write("# English words (SCOWL via Debian wamerican) that are also names or headline words\n")
+        out.write("\n".join(sorted(english)) + "\n")
     print(f"{len(names)} names, {len(docs)} documents, {sum(c >= MIN_DF for c in counts.values())} terms")
 
 
