@@ -20,8 +20,10 @@ from pydantic import Field
 from socwall.feeds.subjects_text import read_table
 from socwall.types import Strict
 
-EDITION_WORDS = frozenset("""software server servers appliance appliances edition suite platform
-multiple products product the for of firmware devices device""".split())  # fmt: skip
+EDITION_WORDS = frozenset(
+    """software server servers appliance appliances edition suite platform
+multiple products product the for of firmware devices device""".split()
+)
 LIST_SPLIT = re.compile(r",\s*(?:and\s+)?|\s+and\s+|\s*/\s*|\s*&\s*")
 
 
@@ -130,10 +132,13 @@ class Catalog:
         """The records this name means, in catalog order."""
         base = words(name)
         # a vendor alone names no product, unless one is called so ('Git', 'PHP')
-        wanted = [(base, base)] if base in self.vendors else [self._split(v) for v in variants(name)]
+        wanted = (
+            [(base, base)] if base in self.vendors else [self._split(v) for v in variants(name)]
+        )
         hits = []
-        for record, parts, vendor_names in zip(self.records, self.parts, self.vendor_words,
-                                               strict=True):  # fmt: skip
+        for record, parts, vendor_names in zip(
+            self.records, self.parts, self.vendor_words, strict=True
+        ):
             if any(self._means(vendor, product, vendor_names, parts) for vendor, product in wanted):
                 hits.append(record)
         return hits
@@ -149,8 +154,11 @@ class Catalog:
     def suggestions(self, name: str, limit: int = 4) -> list[str]:
         """Catalog products a name that matched nothing may have meant, most exploited first."""
         vendor, _ = self._split(words(name))
-        counts = Counter(f"{r['vendorProject']} {r['product']}" for r, v in
-                         zip(self.records, self.vendor_words, strict=True) if vendor in v)  # fmt: skip
+        counts = Counter(
+            f"{r['vendorProject']} {r['product']}"
+            for r, v in zip(self.records, self.vendor_words, strict=True)
+            if vendor in v
+        )
         if counts:
             return [n for n, _ in counts.most_common(limit)]
         every = sorted({f"{r['vendorProject']} {r['product']}" for r in self.records})

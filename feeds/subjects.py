@@ -60,7 +60,9 @@ def ordinary_words() -> frozenset[str]:
 
 def is_rare(word: str) -> bool:
     """Hardly ever in security headlines (the shipped background): a name, not vocabulary."""
-    return background()[1].get(fold(word), 0) <= RARE_DOCUMENTS and fold(word) not in ordinary_words()
+    return (
+        background()[1].get(fold(word), 0) <= RARE_DOCUMENTS and fold(word) not in ordinary_words()
+    )
 
 
 def name_key(name: str) -> str:
@@ -124,7 +126,9 @@ class Finder:
         subject = self.index.get(words)
         if subject is None and len(words) == 1:  # 'incransom', 'lockbit3', 'panos'
             squashed = squash(words)
-            subject = self.squashed.get(squashed) or self.squashed.get(squashed.rstrip("0123456789"))
+            subject = self.squashed.get(squashed) or self.squashed.get(
+                squashed.rstrip("0123456789")
+            )
         return subject
 
     def _package(self, title: str) -> list[Subject]:
@@ -163,7 +167,13 @@ def capitalised_names(title: str) -> list[Subject]:
     names, run = [], []
     for position, word in enumerate(words + [""]):
         capital = word[:1].isupper() or any(c.isupper() for c in word[1:])
-        if word and capital and word.isascii() and is_rare(word) and not _first_plain(position, word):
+        if (
+            word
+            and capital
+            and word.isascii()
+            and is_rare(word)
+            and not _first_plain(position, word)
+        ):
             run.append(word)
             continue
         if run:
@@ -198,6 +208,7 @@ def catalog_names(finder: Finder, records: list[dict]) -> None:
 def shipped_names(finder: Finder) -> None:
     """Actors, malware, tools and campaigns; nicknames with their CVEs (they win on a CVE)."""
     for kind, label, aliases in read_table("names.tsv"):
+        label = label.title() if label.islower() else label  # MISP writes some as 'lynx'
         subject = Subject(name_key(label), label, kind)
         for name in (label, *[a for a in aliases.split("|") if a]):
             finder.add(name, subject)

@@ -50,9 +50,12 @@ def _neg(stamp: str) -> tuple:
     return tuple(-ord(c) for c in stamp)
 
 
-def group(entries: list[dict], finder: Finder) -> list[Story]:
-    """The stories of these entries (one per subject, each entry in one story)."""
-    found = [finder.find(e) for e in entries]
+def group(
+    entries: list[dict], finder: Finder, ignored: frozenset | set = frozenset()
+) -> list[Story]:
+    """The stories of these entries (one per subject, each entry in one story); subjects of
+    `ignored` keys (a feed's own name, configured boilerplate) are none."""
+    found = [{k: s for k, s in finder.find(e).items() if k not in ignored} for e in entries]
     members: dict[str, list[int]] = {}
     subjects: dict[str, Subject] = {}
     for i, by_key in enumerate(found):

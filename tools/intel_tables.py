@@ -19,23 +19,40 @@ from pathlib import Path
 from socwall.feeds.subjects_text import fold, tokens
 
 OUT = Path(__file__).resolve().parents[1] / "feeds" / "data"
-ATTACK = [("actor", "enterprise-attack/intrusion-set"), ("malware", "enterprise-attack/malware"),
-          ("tool", "enterprise-attack/tool"), ("campaign", "enterprise-attack/campaign"),
-          ("malware", "mobile-attack/malware"), ("actor", "ics-attack/intrusion-set")]  # fmt: skip
-MISP = [("actor", "threat-actor"), ("actor", "microsoft-activity-group"), ("ransomware", "ransomware"),
-        ("malware", "botnet"), ("malware", "stealer"), ("malware", "backdoor"), ("tool", "tool")]  # fmt: skip
+ATTACK = [
+    ("actor", "enterprise-attack/intrusion-set"),
+    ("malware", "enterprise-attack/malware"),
+    ("tool", "enterprise-attack/tool"),
+    ("campaign", "enterprise-attack/campaign"),
+    ("malware", "mobile-attack/malware"),
+    ("actor", "ics-attack/intrusion-set"),
+]
+MISP = [
+    ("actor", "threat-actor"),
+    ("actor", "microsoft-activity-group"),
+    ("ransomware", "ransomware"),
+    ("malware", "botnet"),
+    ("malware", "stealer"),
+    ("malware", "backdoor"),
+    ("tool", "tool"),
+]
 SUFFIXES = (" ransomware", " ransomware group", " group", " - g", " botnet", " (fake)")
 MIN_DF = 3  # words in fewer documents are not worth shipping: absent means rare
 
 
 def git_show(repo: Path, path: str) -> str:
-    return subprocess.run(["git", "-C", str(repo), "show", f"HEAD:{path}"], check=True,
-                          capture_output=True, text=True).stdout  # fmt: skip
+    return subprocess.run(
+        ["git", "-C", str(repo), "show", f"HEAD:{path}"], check=True, capture_output=True, text=True
+    ).stdout
 
 
 def git_ls(repo: Path, folder: str) -> list[str]:
-    out = subprocess.run(["git", "-C", str(repo), "ls-tree", "--name-only", "HEAD", folder + "/"],
-                         check=True, capture_output=True, text=True).stdout  # fmt: skip
+    out = subprocess.run(
+        ["git", "-C", str(repo), "ls-tree", "--name-only", "HEAD", folder + "/"],
+        check=True,
+        capture_output=True,
+        text=True,
+    ).stdout
     return out.split()
 
 
@@ -130,7 +147,11 @@ def lowercase_words(docs: list[str]) -> Counter:
 def english_words(dictionary: Path, names, counts: Counter, kev: Path) -> set[str]:
     """Ordinary English words among the names and the headline words: such a name ('Play',
     'Anchor', 'Exchange') is only a name next to a word saying what it is."""
-    plain = {fold(w) for w in dictionary.read_text(encoding="utf-8").split() if w.isalpha() and w.islower()}
+    plain = {
+        fold(w)
+        for w in dictionary.read_text(encoding="utf-8").split()
+        if w.isalpha() and w.islower()
+    }
     records = json.loads(kev.read_text())["vulnerabilities"]
     seen = {fold(t) for _, label, aliases in names for n in (label, *aliases) for t in tokens(n)}
     seen |= {fold(t) for r in records for t in tokens(f"{r['vendorProject']} {r['product']}")}
@@ -144,8 +165,12 @@ def main() -> None:
     parser.add_argument("--misp", type=Path, required=True)
     parser.add_argument("--news", type=Path, nargs="+", required=True)
     parser.add_argument("--kev", type=Path, required=True, help="a KEV catalog JSON snapshot")
-    parser.add_argument("--dictionary", type=Path, default=Path("/usr/share/dict/american-english"),
-                        help="an English word list (Debian's wamerican, SCOWL)")
+    parser.add_argument(
+        "--dictionary",
+        type=Path,
+        default=Path("/usr/share/dict/american-english"),
+        help="an English word list (Debian's wamerican, SCOWL)",
+    )
     args = parser.parse_args()
     names = merge(attack_names(args.attack) + misp_names(args.misp))
     with open(OUT / "names.tsv", "w", encoding="utf-8") as out:
@@ -166,9 +191,12 @@ def main() -> None:
         out.write("\n".join(sorted(w for w, n in ordinary.items() if n >= 2)) + "\n")
     english = english_words(args.dictionary, names, counts, args.kev)
     with open(OUT / "english_words.txt", "w", encoding="utf-8") as out:
-        out.write("# English words (SCOWL via Debian wamerican) that are also names or headline words\n")
+        out.write(
+            "# English words (SCOWL via Debian wamerican) that are also names or headline words\n"
+        )
         out.write("\n".join(sorted(english)) + "\n")
-    print(f"{len(names)} names, {len(docs)} documents, {sum(c >= MIN_DF for c in counts.values())} terms")
+    kept = sum(c >= MIN_DF for c in counts.values())
+    print(f"{len(names)} names, {len(docs)} documents, {kept} terms")
 
 
 if __name__ == "__main__":
