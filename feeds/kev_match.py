@@ -147,8 +147,8 @@ class Catalog:
     def _means(vendor, product, vendor_names, parts) -> bool:
         if vendor is not None and vendor not in vendor_names:
             return False
-        if product == vendor:
-            return product in parts
+        if product == vendor:  # 'GitLab' is the product 'GitLab CE'; 'Ivanti' names none
+            return any(part[: len(product)] == product for part in parts)
         return any(occurs(product, part) for part in parts)
 
     def suggestions(self, name: str, limit: int = 4) -> list[str]:
