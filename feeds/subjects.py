@@ -13,6 +13,7 @@ import re
 from dataclasses import dataclass, field
 from functools import lru_cache
 
+from socwall.feeds.feed_parse import find_cves
 from socwall.feeds.subjects_text import (
     _data,
     background,
@@ -100,7 +101,7 @@ class Finder:
         text = f"{entry['title']} . {entry.get('summary', '')}"
         for subject in self._names(tokens(text)) + self._package(entry["title"]):
             found.setdefault(subject.key, subject)
-        for cve in entry.get("cves") or ():
+        for cve in entry.get("cves") or find_cves(text):
             if cve in self.by_cve:
                 found.setdefault(self.by_cve[cve].key, self.by_cve[cve])
         for subject in capitalised_names(entry["title"]):

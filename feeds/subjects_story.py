@@ -15,6 +15,7 @@ from socwall.feeds.kev_match import words as name_words
 from socwall.feeds.subjects import SPECIFIC, Finder, Subject
 from socwall.feeds.subjects_text import background, fold, tokens
 
+NAMED_KINDS = ("nickname", "actor", "malware", "ransomware", "campaign", "tool")
 HISTORY_FOR_NEW = 20  # older entries needed before "new today" is a claim
 
 
@@ -40,10 +41,13 @@ def subject_share(subject: Subject) -> float:
 
 
 def _order(subject: Subject, members: list[int], entries: list[dict]) -> tuple:
+    """Several sources first; a named thing before a capitalised word before a vendor; then
+    the most sources, then the most specific (a nickname before its product)."""
     sources = len({entries[i]["feed"] for i in members})
     latest = max(entries[i]["published"] for i in members)
-    return (-min(sources, 2), -SPECIFIC[subject.kind], -sources, -len(members), _neg(latest),
-            subject.label)  # fmt: skip
+    tier = 2 if SPECIFIC[subject.kind] >= 3 else SPECIFIC[subject.kind] - 1
+    return (-min(sources, 2), -tier, -sources, -SPECIFIC[subject.kind], -len(members),
+            _neg(latest), subject.label)  # fmt: skip
 
 
 def _neg(stamp: str) -> tuple:
@@ -81,17 +85,18 @@ def group(
 
 
 def _label(story: Story, found: list[dict[str, Subject]]) -> str:
-    """The subject's name, with the product it concerns when it is not a product itself."""
-    subject = story.subject
-    product = subject.product
-    if subject.kind not in ("product", "vendor", "package") and not product:
-        products = Counter(s.label for by_key in found for s in by_key.values()
-                           if s.kind == "product" and s.key != subject.key)  # fmt: skip
-        if products and products.most_common(1)[0][1] * 2 >= len(found):
-            product = products.most_common(1)[0][0]
-    if not product or subject.kind in ("product", "vendor", "package"):
-        return subject.label
-    return f"{short_product(product)} · {subject.label}"
+    """The subject's name, with what the story is about beside it: a nickname's product
+    ('SharePoint · ToolShell'), or the nickname or actor most of a product's entries name."""
+    subject, half = story.subject, (len(found) + 1) // 2
+    others = Counter(s for by_key in found for s in by_key.values() if s.key != subject.key)
+    if subject.kind in ("product", "package", "vendor"):
+        named = [s for s, n in others.most_common() if n >= half and s.kind in NAMED_KINDS]
+        return f"{subject.label} · {named[0].label}" if named else subject.label
+    product = short_product(subject.product) if subject.product else ""
+    if not product:
+        products = [s for s, n in others.most_common() if n >= half and s.kind == "product"]
+        product = products[0].label if products else ""
+    return f"{product} · {subject.label}" if product else subject.label
 
 
 def short_product(product: str) -> str:

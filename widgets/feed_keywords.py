@@ -112,7 +112,7 @@ def compute(inputs: FeedInputs, options: FeedKeywordsOptions, context: PanelCont
         ],
         "entries": len(recent),
         "feeds": len({e["feed"] for e in recent}),
-        "window": format_duration(options.window),
+        "window": _window(options),
         "year": context.now.year,
         "facts": _facts(shown, cves),
         "highlight": any(s["colour"] == "ours" for s in shown) or any(c["alarm"] for c in cves),
@@ -155,7 +155,7 @@ def _kev_facts(catalog: list[dict], options: FeedKeywordsOptions, context) -> Ke
 
 
 def _story(story: Story, kev: KevFacts, options, history: list[dict], context) -> dict:
-    cves = sorted({c for e in story.entries for c in e.get("cves") or ()})
+    cves = sorted({c for e in story.entries for c in _entry_cves(e)})
     exploited = [c for c in cves if c in kev.records]
     names = [n for item in options.inventory for n in (item.product, *item.aliases)]
     our_product = next((kev.ours[c] for c in exploited if c in kev.ours), None)
@@ -190,7 +190,7 @@ def _cves(entries: list[dict], kev: KevFacts, limit: int) -> list[dict]:
     feeds: dict[str, set[str]] = {}
     latest: dict[str, str] = {}
     for entry in entries:
-        for cve in entry.get("cves") or find_cves(f"{entry['title']} {entry['summary']}"):
+        for cve in _entry_cves(entry):
             feeds.setdefault(cve, set()).add(entry["feed"])
             latest[cve] = max(latest.get(cve, ""), entry["published"])
     ranked = sorted(feeds, key=lambda c: (-len(feeds[c]), _desc(latest[c]), c))[:limit]
@@ -211,6 +211,16 @@ def _cves(entries: list[dict], kev: KevFacts, limit: int) -> list[dict]:
             }
         )
     return rows
+
+
+def _entry_cves(entry: dict) -> list[str]:
+    return entry.get("cves") or find_cves(f"{entry['title']} {entry.get('summary', '')}")
+
+
+def _window(options: FeedKeywordsOptions) -> str:
+    """'24h', '3d': the window as the caption says it."""
+    hours = options.window.total_seconds() / 3600
+    return f"{hours:g}h" if hours <= 48 else format_duration(options.window)
 
 
 def _desc(stamp: str) -> tuple:
