@@ -153,8 +153,27 @@ def cmd_check_config(args) -> int:
 
     for line in describe_access(config):
         print(f"{args.file}: {line}")
+    for line in widget_advice(config):  # warnings, not errors: the wall runs with them
+        print(f"{args.file}: warning: {line}")
     print(f"{args.file}: ok")
     return 0
+
+
+def widget_advice(config) -> list[str]:
+    """Warnings of widgets with an `advise` hook, by YAML key ('an inventory line names no
+    product of the KEV catalog')."""
+    from socwall.widgets import WIDGETS
+
+    lines = []
+    for p, page in enumerate(config.pages):
+        for n, panel in enumerate(page.panels):
+            advise = getattr(WIDGETS[panel.widget], "advise", None)
+            if advise:
+                source = config.sources.get(panel.source) if panel.source else None
+                key = f"pages[{p}].panels[{n}].options"
+                found = advise(panel.options, source, config.sources)
+                lines += [f"{key}.{k}: {m}" for k, m in found]
+    return lines
 
 
 def cmd_schema(args) -> int:

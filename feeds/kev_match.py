@@ -174,6 +174,27 @@ def item_matches(item: InventoryItem, vendor: str, product: str) -> bool:
     return any(matches(name, vendor, product) for name in (item.product, *item.aliases))
 
 
+def local_catalog(source) -> Catalog | None:
+    """The catalog of a kev source whose location is a readable local file (check-config
+    reads no URL); None otherwise."""
+    from socwall.feeds.kev import parse_catalog
+
+    location = str(getattr(source, "location", "") or "")
+    if getattr(source, "type", None) != "kev" or "://" in location:
+        return None
+    try:
+        with open(location, "rb") as handle:
+            return Catalog(parse_catalog(handle.read())[0])
+    except (OSError, ValueError):
+        return None
+
+
+def advice(items: list[InventoryItem], source) -> list[tuple[str, str]]:
+    """(option key, warning) for inventory lines that name nothing in a local KEV catalog."""
+    catalog = local_catalog(source) if items else None
+    return [("inventory", w) for w in unmatched(items, catalog)] if catalog else []
+
+
 def unmatched(items: list[InventoryItem], catalog: Catalog) -> list[str]:
     """One warning per inventory line whose names match nothing in the whole catalog."""
     warnings = []

@@ -13,7 +13,7 @@ from pydantic import Field
 
 from socwall.durations import format_duration
 from socwall.feeds.feed_parse import find_cves
-from socwall.feeds.kev_match import Catalog, InventoryItem
+from socwall.feeds.kev_match import Catalog, InventoryItem, advice, unmatched
 from socwall.feeds.subjects import build_finder, name_key
 from socwall.feeds.subjects_story import Story, concerns, group, is_new, score
 from socwall.types import Duration, Strict
@@ -67,6 +67,11 @@ def check_sources(options: FeedKeywordsOptions, sources: dict) -> list[tuple[str
     return []
 
 
+def advise(options: FeedKeywordsOptions, source, sources: dict) -> list[tuple[str, str]]:
+    """Warnings for check-config: inventory lines naming nothing in the `kev` catalog."""
+    return advice(options.inventory, sources.get(options.kev)) if options.kev else []
+
+
 def load(reader, panel, context: PanelContext) -> FeedInputs:
     options: FeedKeywordsOptions = panel.options
     since = context.now - options.window - options.background
@@ -115,8 +120,13 @@ def compute(inputs: FeedInputs, options: FeedKeywordsOptions, context: PanelCont
         "window": _window(options),
         "year": context.now.year,
         "facts": _facts(shown, cves),
+        "warnings": _unmatched(inputs.catalog, options),
         "highlight": any(s["colour"] == "ours" for s in shown) or any(c["alarm"] for c in cves),
     }
+
+
+def _unmatched(catalog: list[dict], options: FeedKeywordsOptions) -> list[str]:
+    return unmatched(options.inventory, Catalog(catalog)) if catalog and options.inventory else []
 
 
 def _furniture(history: list[dict], finder) -> set[str]:
