@@ -116,6 +116,7 @@ def compute(inputs: FeedInputs, options: FeedKeywordsOptions, context: PanelCont
             for e in _latest(recent, options.headlines)
         ],
         "entries": len(recent),
+        "history": len(history),
         "feeds": len({e["feed"] for e in recent}),
         "window": _window(options),
         "year": context.now.year,

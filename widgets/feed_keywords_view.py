@@ -4,6 +4,7 @@ from datetime import date, datetime
 
 from dash import dcc, html
 
+from socwall.feeds.subjects_story import HISTORY_FOR_NEW
 from socwall.widgets import theme
 from socwall.widgets.context import View
 
@@ -28,7 +29,7 @@ def render_panel(payload: dict, options, view: View):
                 children=[
                     html.Div(_caption(payload), className="feedstory-caption"),
                     _stories(payload, view),
-                    _legend(),
+                    _legend(payload.get("history", 0)),
                 ],
             ),
             html.Div(
@@ -109,17 +110,18 @@ def _sources(count: int) -> str:
     return f"{count} {'source' if count == 1 else 'sources'}"
 
 
-def _legend() -> html.Div:
-    return html.Div(
-        className="feedstory-legend",
-        children=[
-            html.Span(
-                className="feedstory-key",
-                children=[html.Span(className=f"feedstory-swatch {name}"), html.Span(words)],
-            )
-            for name, (_, words) in COLOURS.items()
-        ],
-    )
+def _legend(history: int) -> html.Div:
+    """What the colours mean; grey says 'seen before' only when there is history to say so."""
+    meaning = {name: words for name, (_, words) in COLOURS.items()}
+    if history < HISTORY_FOR_NEW:
+        meaning["new"] = "new today (needs history)"
+        meaning["seen"] = "too little history to tell"
+    keys = [
+        html.Span(className="feedstory-key",
+                  children=[html.Span(className=f"feedstory-swatch {name}"), html.Span(words)])
+        for name, words in meaning.items()
+    ]  # fmt: skip
+    return html.Div(className="feedstory-legend", children=keys)
 
 
 def _cves(cves: list[dict], year: int | None) -> html.Div:
