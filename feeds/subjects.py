@@ -29,6 +29,7 @@ spyware crew extortion leak""".split())  # fmt: skip
 SPECIFIC = {"nickname": 5, "cve": 4, "actor": 4, "malware": 4, "ransomware": 4, "campaign": 4,
             "tool": 3, "package": 3, "product": 3, "name": 2, "vendor": 1}  # fmt: skip
 RARE_DOCUMENTS = 3  # a capitalised word in this many background headlines or fewer is a name
+LIST_SPLIT = re.compile(r",\s*(?:and\s+)?|\s+and\s+|\s*&\s*")  # not '/': 'HTTP/2', 'TCP/IP'
 PACKAGE = re.compile(r"^\[([^\]\s]{2,120})\]\s*")
 GENERIC_PRODUCTS = frozenset("""core kernel project frontend backend server windows office
 framework platform gateway router firmware client manager portal console agent suite library
@@ -192,18 +193,32 @@ def _first_plain(position: int, word: str) -> bool:
 
 
 def catalog_names(finder: Finder, records: list[dict]) -> None:
-    """Vendors and products of the KEV catalog; a CVE of it names its product."""
+    """Vendors and products of the KEV catalog (a product field is a list: 'Connect Secure,
+    Policy Secure, and ZTA Gateways'); a CVE of it names its first product."""
     for record in records:
-        vendor, product = record["vendorProject"], record["product"]
+        vendor = record["vendorProject"]
         finder.add(vendor, Subject(name_key(vendor), vendor, "vendor"))
-        label = product if product.lower() not in GENERIC_PRODUCTS else f"{vendor} {product}"
-        if product.lower() not in GENERIC_PRODUCTS and not product.lower().startswith("multiple"):
-            subject = Subject(name_key(label), label, "product", product=f"{vendor} {product}")
-            finder.add(product, subject)
-            finder.add(f"{vendor} {product}", subject, context_free=True)
-        cve_subject = Subject(name_key(label), label, "product", product=f"{vendor} {product}",
-                              cves=(record["cveID"],))  # fmt: skip
-        finder.by_cve.setdefault(record["cveID"], cve_subject)
+        parts = [p.strip() for p in LIST_SPLIT.split(re.sub(r"\([^)]*\)", " ", record["product"]))]
+        subjects = [_product(vendor, part) for part in parts if _is_product(part)]
+        for part, subject in zip([p for p in parts if _is_product(p)], subjects, strict=True):
+            finder.add(part, subject)
+            finder.add(f"{vendor} {part}", subject, context_free=True)
+        first = subjects[0] if subjects else _product(vendor, record["product"])
+        finder.by_cve.setdefault(
+            record["cveID"], Subject(**{**first.__dict__, "cves": (record["cveID"],)})
+        )
+
+
+def _is_product(part: str) -> bool:
+    lowered = part.lower()
+    return bool(part) and lowered not in GENERIC_PRODUCTS and not lowered.startswith("multiple")
+
+
+def _product(vendor: str, part: str) -> Subject:
+    """'NetWeaver' is a name; 'Connect Secure' (ordinary words) is 'Ivanti Connect Secure'."""
+    plain = all(fold(w) in ordinary_words() for w in tokens(part))
+    label = f"{vendor} {part}" if plain or part.lower() in GENERIC_PRODUCTS else part
+    return Subject(name_key(label), label, "product", product=f"{vendor} {part}")
 
 
 def shipped_names(finder: Finder) -> None:
