@@ -12,6 +12,7 @@ from socwall.dashboard.clock import Clock, utc_now
 from socwall.dashboard.config import WallConfig
 from socwall.dashboard.jobs import run_all_once, run_panel, run_source
 from socwall.dashboard.leader import Leader
+from socwall.dashboard.live import LiveSources
 from socwall.dashboard.store import Store, StoreUnavailable
 from socwall.file_commit import Fence
 
@@ -73,6 +74,7 @@ def run_worker(
         config, store, clock, leader.worker_id, lambda: leader.is_leader, lambda: leader.fence
     )
     scheduler.start()
+    live = LiveSources(config, store, clock)  # IRC, websockets: threads of the leader only
     # the leader extends every ttl/3; a standby looks every 0.25 s, so it takes over at most
     # 0.25 s after the dead leader's lock expires, i.e. within lock_ttl + 0.25 s of the death
     extend = max(leader.ttl / 3, timedelta(milliseconds=200)).total_seconds()
@@ -95,7 +97,9 @@ def run_worker(
                         leader.worker_id,
                     ],
                 )
+            live.follow(leader.is_leader, leader.fence)
             stop.wait(extend if leader.is_leader else standby)
     finally:
+        live.stop()
         scheduler.shutdown(wait=False)
         leader.release()

@@ -19,7 +19,8 @@ from socwall.dashboard.redis_urls import (
     sentinel_client,
 )
 from socwall.feeds.follow import FileState
-from socwall.file_commit import Batch, Fence, commit_file, day_end, ttl
+from socwall.file_commit import Batch, Fence, LostLeadership, commit_file, day_end, ttl
+from socwall.file_commit import _check_fence as check_fence
 from socwall.keys import Keys
 
 log = logging.getLogger(__name__)
@@ -339,6 +340,10 @@ class Store:
             ident = str(record[id_field]) if id_field else str(n)
             per_day.setdefault(day, {})[ident] = json.dumps(record, separators=(",", ":"))
         pipe = self.redis.pipeline(transaction=True)
+        if self.fence:  # a worker that lost the lead stores nothing (a live connection's lines)
+            pipe.watch(self.keys.leader_epoch())
+            check_fence(pipe, self.keys, self.fence)
+            pipe.multi()
         setnx_at: list[int] = []  # positions of the HSETNX answers among the pipeline's
         for day, items in per_day.items():
             if id_field:
@@ -350,7 +355,10 @@ class Store:
                 key = self.keys.records(source_id, kind, day)
                 pipe.rpush(key, *items.values())
             pipe.expire(key, ttl(day_end(day) + retention, now))
-        results = pipe.execute()
+        try:
+            results = pipe.execute()
+        except redis.WatchError:
+            raise LostLeadership("the leader epoch changed while records were stored") from None
         return sum(bool(results[i]) for i in setnx_at) if id_field else len(records)
 
     def records(self, source_id: str, kind: str, start: datetime, end: datetime) -> list[dict]:

@@ -5,7 +5,7 @@ whose `ingest(store, now)` reads what is new and writes it to the store, returni
 """
 
 from socwall.contracts import SourceModule, check_registry
-from socwall.feeds import auth, changes, events, flows, kev, news, probe, prometheus, query
+from socwall.feeds import auth, changes, chat, events, flows, kev, news, probe, prometheus, query
 
 SOURCES = {
     "events": events,
@@ -17,6 +17,7 @@ SOURCES = {
     "changes": changes,
     "probe": probe,
     "query": query,
+    "chat": chat,
 }
 
 check_registry(SOURCES, SourceModule)

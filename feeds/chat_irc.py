@@ -1,0 +1,276 @@
+"""IRC: a listener on one network (jaraco `irc`), in its own thread, joined to the configured
+channels. It only ever sends what the protocol needs (NICK, USER, CAP/AUTHENTICATE for SASL,
+JOIN, PONG, a PING when the link is quiet, QUIT): no reply to any message or CTCP request.
+
+IRC keeps no history and has no message ids: what is said while the listener is away is lost
+(each outage is recorded with its span), and a line is stored once under an id made of the
+network, channel, nick, receive time and text.
+"""
+
+import re
+import socket
+import ssl
+import threading
+import time
+
+import irc.bot
+import irc.client
+from jaraco.stream.buffer import LineBuffer
+from pydantic import Field, SecretStr, field_validator
+
+from socwall.feeds.chat_message import Message, clean_text, message_id
+from socwall.types import ConfigPath, Duration, Identifier, Strict
+
+IRC_FORMAT = re.compile(  # bold, colour (\x03 fg[,bg]), hex colour, reset, italics... (ircdocs)
+    r"\x03(?:\d{1,2}(?:,\d{1,2})?)?|\x04(?:[0-9A-Fa-f]{6}(?:,[0-9A-Fa-f]{6})?)?"
+    r"|[\x02\x0f\x11\x16\x1d\x1e\x1f]"
+)
+CTCP_ACTION = re.compile(r"^\x01ACTION (.*?)\x01?$", re.DOTALL)
+IRC_LINE = re.compile(r"^(@[^ ]* )?(:[^ ]+ +)?[^ ]+")  # what the library's parser can take
+MAX_LINE = 8191 + 512  # IRCv3: 8191 bytes of tags and 512 of message; longer is not IRC
+MAX_BACKOFF = 300
+
+
+class IrcConfig(Strict):
+    name: Identifier
+    host: str
+    port: int | None = Field(None, ge=1, le=65535, description="default 6697 with TLS, else 6667")
+    tls: bool = True
+    ca_file: ConfigPath | None = Field(None, description="CA certificates for a private CA")
+    nick: str = Field("socwall", pattern=r"^[A-Za-z\[\]\\`_^{|}][A-Za-z0-9\[\]\\`_^{|}-]{0,29}$")
+    channels: list[str] = Field(min_length=1)
+    password: SecretStr | None = Field(None, description="${IRC_PASSWORD}: SASL with `account`")
+    account: str | None = Field(None, description="SASL PLAIN account (needs `password`)")
+    reconnect: Duration = Field("2s", description="first wait after a drop; doubles to 5 min")
+    idle_timeout: Duration = Field("5m", description="silence before the link counts as dead")
+
+    @field_validator("channels")
+    @classmethod
+    def _channel_names(cls, channels: list[str]) -> list[str]:
+        bad = [c for c in channels if not re.match(r"^[#&][^\s,\x07]{1,49}$", c)]
+        if bad:
+            raise ValueError(f"not IRC channel names: {', '.join(bad)} (write '#name')")
+        return channels
+
+
+def irc_text(raw: str, limit: int) -> tuple[str, bool] | None:
+    """The visible text of a PRIVMSG body: formatting codes out, /me as '* text'; None for any
+    other CTCP request (VERSION, PING...), which is no chat."""
+    action = CTCP_ACTION.match(raw)
+    if action:
+        raw = "* " + action.group(1)
+    elif raw.startswith("\x01"):
+        return None
+    return clean_text(IRC_FORMAT.sub("", raw), limit)
+
+
+def decode_line(line: bytes) -> tuple[str, bool]:
+    """UTF-8 when the line is valid UTF-8, else CP1252 (what irssi and HexChat do; Latin-1 would
+    turn mIRC's '€' into a control character); True when the fallback was needed."""
+    try:
+        return line.decode("utf-8"), False
+    except UnicodeDecodeError:
+        return line.decode("cp1252", errors="replace"), True
+
+
+class BoundedLines(LineBuffer):
+    """Lines of at most MAX_LINE bytes, decoded one by one; longer ones are dropped whole
+    (the rest of such a line is skipped as it arrives) and counted, and so are lines the
+    library could not parse."""
+
+    counts: dict  # set per connection: what was skipped, by reason
+
+    def __init__(self):
+        super().__init__()
+        self.skipping = False
+
+    def feed(self, data: bytes) -> None:
+        if self.skipping:  # inside an overlong line: drop up to its end
+            end = data.find(b"\n")
+            if end < 0:
+                return
+            data, self.skipping = data[end + 1 :], False
+        super().feed(data)
+        if len(self.buffer) > MAX_LINE and b"\n" not in self.buffer:
+            self.buffer, self.skipping = b"", True
+            self._count("oversized")
+
+    def lines(self):
+        for line in super().lines():
+            if len(line) > MAX_LINE:
+                self._count("oversized")
+                continue
+            text, fallback = decode_line(line)
+            if fallback:
+                self._count("not UTF-8 (read as CP1252)")
+            if text and not IRC_LINE.match(text):
+                self._count("unreadable")
+                continue
+            yield text
+
+    def _count(self, reason: str) -> None:
+        self.counts[reason] = self.counts.get(reason, 0) + 1
+
+
+class GuardedConnection(irc.client.ServerConnection):
+    """A server connection whose line handling never takes the listener down."""
+
+    def _process_line(self, line):  # the library's per-line entry point (irc 20.x)
+        try:
+            super()._process_line(line)
+        except Exception:  # a line the library's handlers choke on: skipped, counted
+            self.buffer._count("unreadable")
+
+
+class GuardedReactor(irc.client.Reactor):
+    connection_class = GuardedConnection
+
+
+def connect_factory(config: IrcConfig, timeout: float = 15):
+    """Open the TCP (and TLS) connection with a deadline, so a dead host never hangs a thread."""
+    context = None
+    if config.tls:
+        context = ssl.create_default_context(cafile=config.ca_file)
+
+    def connect(address):
+        sock = socket.create_connection(address, timeout=timeout)
+        if context is not None:
+            sock = context.wrap_socket(sock, server_hostname=config.host)
+        sock.settimeout(60)  # reads follow select(); a send to a stuck server gives up
+        return sock
+
+    return connect
+
+
+class Listener(irc.bot.SingleServerIRCBot):
+    """Joins the channels and hands every channel line to `link`; never answers anything."""
+
+    reactor_class = GuardedReactor
+
+    def __init__(self, config: IrcConfig, link, limit: int):
+        port = config.port or (6697 if config.tls else 6667)
+        password = config.password.get_secret_value() if config.password else None
+        extra = {"sasl_login": config.account} if config.account else {}
+        super().__init__([irc.bot.ServerSpec(config.host, port, password)], config.nick,
+                         config.nick, recon=self._backoff(config),
+                         connect_factory=connect_factory(config), **extra)  # fmt: skip
+        self.config, self.link, self.limit = config, link, limit
+        self.connection.buffer_class = self._buffer
+        self.connection.set_rate_limit(2)  # at most 2 lines a second out: never flood a server
+        self.connection.add_global_handler("all_raw_messages", self._heard, -30)
+        self.last_heard = time.monotonic()
+        self.pinged = False
+        self.stopping = False
+
+    def _buffer(self) -> BoundedLines:
+        buffer = BoundedLines()
+        buffer.counts = self.link.skipped
+        return buffer
+
+    @staticmethod
+    def _backoff(config: IrcConfig):
+        first = max(1, round(config.reconnect.total_seconds()))
+        return irc.bot.ExponentialBackoff(min_interval=first, max_interval=MAX_BACKOFF)
+
+    def _heard(self, connection, event) -> None:
+        self.last_heard, self.pinged = time.monotonic(), False
+
+    def on_welcome(self, connection, event) -> None:
+        self.recon = self._backoff(self.config)  # the library's attempt count never resets
+        for channel in self.config.channels:
+            connection.join(channel)
+        self.link.up(f"connected to {self.config.host}")
+
+    def on_join(self, connection, event) -> None:
+        if event.source.nick == connection.get_nickname():
+            self.link.note(f"joined {event.target}")
+
+    def on_nicknameinuse(self, connection, event) -> None:
+        connection.nick(connection.get_nickname()[:28] + "_")
+
+    def on_login_failed(self, connection, event) -> None:
+        self.stopping = True  # the library would go on unauthenticated: a wrong account, stop
+        reason = " ".join(event.arguments) or "refused"
+        self.link.failed(f"SASL login as {self.config.account} failed: {reason}")
+        connection.disconnect("")
+
+    def on_error(self, connection, event) -> None:
+        self.link.note("server said: " + clean_text(" ".join(event.arguments), 200)[0])
+
+    def on_bannedfromchan(self, connection, event) -> None:
+        self._refused(event, "banned")
+
+    def on_inviteonlychan(self, connection, event) -> None:
+        self._refused(event, "invite only")
+
+    def on_badchannelkey(self, connection, event) -> None:
+        self._refused(event, "needs a key")
+
+    def _refused(self, event, why: str) -> None:
+        channel = event.arguments[0] if event.arguments else "?"
+        self.link.warn(f"cannot join {channel}: {why}")
+
+    def on_kick(self, connection, event) -> None:
+        if event.arguments and event.arguments[0] == connection.get_nickname():
+            self.link.warn(f"kicked from {event.target} by {event.source.nick}")
+
+    def on_ctcp(self, connection, event) -> None:
+        """Never answered (the library would answer VERSION and PING)."""
+
+    def on_pubmsg(self, connection, event) -> None:
+        self._said(event, event.arguments[0])
+
+    def on_action(self, connection, event) -> None:
+        if irc.client.is_channel(event.target):
+            self._said(event, "\x01ACTION " + (event.arguments[0] if event.arguments else ""))
+
+    def _said(self, event, raw: str) -> None:
+        found = irc_text(raw, self.limit)
+        if found is None:
+            self.link.skip("CTCP request")
+            return
+        text, cut = found
+        if not text:
+            self.link.skip("empty after cleaning")
+            return
+        when, nick = self.link.now(), event.source.nick
+        ident = message_id(self.config.name, event.target.lower(), nick, when.isoformat(), text)
+        self.link.add(Message(ident, "irc", self.config.name, event.target, nick, when, text,
+                              None, cut))  # fmt: skip
+
+    def _on_disconnect(self, connection, event) -> None:
+        if self.stopping:
+            return
+        self.link.down(" ".join(event.arguments) or "disconnected")
+        super()._on_disconnect(connection, event)
+
+    def run(self, running) -> None:
+        """Connect, listen while `running()`, and leave with QUIT."""
+        self.link.connecting(f"{self.config.host}:{self.server_list_port()}")
+        self._connect()
+        idle = self.config.idle_timeout.total_seconds()
+        while running():
+            self.reactor.process_once(0.2)
+            self.link.publish()
+            quiet = time.monotonic() - self.last_heard
+            if self.connection.is_connected() and quiet > idle / 2 and not self.pinged:
+                self.connection.ping(self.connection.server)  # answered by any live server
+                self.pinged = True
+            elif self.connection.is_connected() and quiet > idle:
+                self.connection.disconnect("")  # a half-open link: reconnect
+        self.stopping = True
+        if self.connection.is_connected():
+            self.connection.disconnect("")
+        self.link.stopped()
+
+    def server_list_port(self) -> int:
+        return self.config.port or (6697 if self.config.tls else 6667)
+
+    def _connect(self) -> None:
+        self.last_heard, self.pinged = time.monotonic(), False
+        super()._connect()
+
+
+def listen(config: IrcConfig, link, limit: int, stop: threading.Event) -> None:
+    """Run one IRC network's listener until `stop` is set (or the link loses its lead)."""
+    Listener(config, link, limit).run(lambda: not stop.is_set() and link.running())
