@@ -215,7 +215,9 @@ class Listener(irc.bot.SingleServerIRCBot):
             self.link.warn(f"kicked from {event.target} by {event.source.nick}")
 
     def on_ctcp(self, connection, event) -> None:
-        """Never answered (the library would answer VERSION and PING)."""
+        """Never answered (the library would answer VERSION and PING); /me is chat."""
+        if not event.arguments or event.arguments[0] != "ACTION":
+            self.link.skip("CTCP request")
 
     def on_pubmsg(self, connection, event) -> None:
         self._said(event, event.arguments[0])

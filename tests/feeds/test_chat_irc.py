@@ -1,0 +1,123 @@
+"""IRC against Debian's real ngircd: lines counted exactly, a restart loses or doubles nothing
+it had seen; the text hygiene on real protocol bytes."""
+
+import threading
+from datetime import UTC, datetime, timedelta
+
+import pytest
+
+from socwall.dashboard.clock import Clock
+from socwall.feeds import chat
+from socwall.feeds.chat_irc import decode_line, irc_text
+from socwall.feeds.chat_sink import KIND, status_name
+from tests.feeds.ngircd import Ngircd, Talker, wait_until
+
+
+@pytest.fixture
+def ngircd(tmp_path):
+    server = Ngircd(tmp_path)
+    yield server
+    server.stop()
+
+
+def irc_source(port: int, **extra) -> chat.ChatConfig:
+    return chat.ChatConfig(type="chat", irc=[{
+        "name": "testnet", "host": "127.0.0.1", "port": port, "tls": False, "nick": "socwall",
+        "channels": ["#soc"], "reconnect": "1s", **extra}])  # fmt: skip
+
+
+class Running:
+    """The source's live connections in threads, as dashboard/live.py runs them."""
+
+    def __init__(self, config, store, source_id="chatter"):
+        self.stop = threading.Event()
+        self.threads = [threading.Thread(target=run, args=(self.stop,), daemon=True)
+                        for _name, run in chat.live(config, source_id, store, Clock())]  # fmt: skip
+        for thread in self.threads:
+            thread.start()
+
+    def close(self):
+        self.stop.set()
+        for thread in self.threads:
+            thread.join(10)
+            assert not thread.is_alive()
+
+
+def stored(store, source_id="chatter") -> list[dict]:
+    now = datetime.now(UTC)
+    found = store.records(source_id, KIND, now - timedelta(days=1), now + timedelta(days=1))
+    return sorted(found, key=lambda r: r["time"])
+
+
+def test_lines_are_stored_once_each_across_a_server_restart(ngircd, store):
+    running = Running(irc_source(ngircd.port), store)
+    alice = Talker(ngircd.port, "alice")
+    try:
+        alice.wait_for("socwall")
+        first = [b"CVE-2024-3400 on PAN-OS GlobalProtect", b"\x02\x0304CVE-2025-0282\x0f Ivanti caf\xe9",
+                 b"\x01ACTION saw Citrix Bleed CVE-2023-4966 scans\x01", b"\x01VERSION\x01",
+                 b"zero\xe2\x80\x8bwidth \xe2\x80\xaeoverride"]  # fmt: skip
+        alice.say(*first)
+        wait_until(lambda: len(stored(store)) == 4, what="4 lines stored")
+        ngircd.restart()  # every client gets ERROR and EOF; IRC replays nothing
+        alice.close()
+        bob = Talker(ngircd.port, "bob")
+        bob.wait_for("socwall")  # the listener is back in #soc: what is said now is heard
+        bob.say(b"SAP NetWeaver CVE-2025-31324 web shells", b"FortiOS CVE-2024-55591 again")
+        wait_until(lambda: len(stored(store)) == 6, what="6 lines stored")
+        bob.close()
+    finally:
+        running.close()
+    texts = [r["text"] for r in stored(store)]
+    assert texts == [
+        "CVE-2024-3400 on PAN-OS GlobalProtect",
+        "CVE-2025-0282 Ivanti café",
+        "* saw Citrix Bleed CVE-2023-4966 scans",
+        "zerowidth override",
+        "SAP NetWeaver CVE-2025-31324 web shells",
+        "FortiOS CVE-2024-55591 again",
+    ]
+    assert [r["author"] for r in stored(store)] == ["alice"] * 4 + ["bob"] * 2
+    assert {(r["source"], r["channel"], r["via"]) for r in stored(store)} == {("irc", "#soc", "testnet")}
+    status = store.document("chatter", status_name("testnet"))
+    assert status["state"] == "stopped" and status["stored"] == 6 and status["reconnects"] == 1
+    assert status["skipped"] == {"CTCP request": 1, "not UTF-8 (read as CP1252)": 1}
+    [outage] = status["outages"]  # the span during which lines said in #soc were lost
+    assert outage["start"] < outage["end"]
+
+
+def test_the_source_job_reports_the_live_connection_and_counts_once(ngircd, store):
+    config = irc_source(ngircd.port)
+    source = chat.Source(config, "chatter")
+    with pytest.raises(ValueError, match="not listening"):  # no thread: no claim of silence
+        source.ingest(store, datetime.now(UTC))
+    running = Running(config, store)
+    alice = Talker(ngircd.port, "alice")
+    try:
+        alice.wait_for("socwall")
+        alice.say(b"one CVE-2021-44228", b"two")
+        wait_until(lambda: len(stored(store)) == 2, what="2 lines")
+        wait_until(lambda: store.document("chatter", status_name("testnet"))["stored"] == 2,
+                   what="the status says 2")  # fmt: skip
+        stats = source.ingest(store, datetime.now(UTC))
+        assert stats["rows"] == 2 and stats["connections"] == {"testnet": "connected"}
+        assert source.ingest(store, datetime.now(UTC))["rows"] == 0  # reported once
+    finally:
+        alice.close()
+        running.close()
+
+
+def test_irc_text_strips_formatting_and_drops_ctcp_requests():
+    assert irc_text("\x02\x0304,01CVE-2025-0282\x0f Ivanti", 100) == ("CVE-2025-0282 Ivanti", False)
+    assert irc_text("\x0312,345 x", 100) == ("5 x", False)  # colour 12 on 34, then '5'
+    assert irc_text("\x04FF0000,00FF00hex\x04 ok", 100) == ("hex ok", False)
+    assert irc_text("\x01ACTION looks at CVE-2024-3400\x01", 100) == ("* looks at CVE-2024-3400", False)
+    assert irc_text("\x01VERSION\x01", 100) is None
+    assert irc_text("a\u202eb\u200bc\x00d", 100) == ("abcd", False)
+    assert irc_text("x" * 150, 100) == ("x" * 100, True)
+
+
+def test_lines_decode_as_utf8_else_cp1252():
+    assert decode_line(b"caf\xc3\xa9") == ("café", False)
+    assert decode_line(b"caf\xe9 \x80uro") == ("café €uro", True)  # mIRC's CP1252, not C1 codes
+    assert decode_line(b"bad \x81") == ("bad \ufffd", True)  # one of the 5 bytes CP1252 leaves out
