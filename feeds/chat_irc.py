@@ -190,7 +190,8 @@ class Listener(irc.bot.SingleServerIRCBot):
 
     def on_login_failed(self, connection, event) -> None:
         self.stopping = True  # the library would go on unauthenticated: a wrong account, stop
-        reason = " ".join(event.arguments) or "refused"
+        said = event.arguments or event.target  # irc 20.5 passes the server's words as target
+        reason = " ".join(said) if isinstance(said, list) else str(said or "refused")
         self.link.failed(f"SASL login as {self.config.account} failed: {reason}")
         connection.disconnect("")
 

@@ -54,8 +54,8 @@ class Ngircd:
         self.start()
 
     def start(self) -> None:
-        self.process = subprocess.Popen(["ngircd", "-n", "-f", str(self.conf)],
-                                        stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)  # fmt: skip
+        quiet = {"stdout": subprocess.DEVNULL, "stderr": subprocess.DEVNULL}
+        self.process = subprocess.Popen(["ngircd", "-n", "-f", str(self.conf)], **quiet)
         deadline = time.monotonic() + 10
         while time.monotonic() < deadline:
             try:
