@@ -95,11 +95,11 @@ def post_message(event: dict, config: BlueskyConfig, keep: PostFilter,
                    f"https://bsky.app/profile/{did}/post/{rkey}", cut)  # fmt: skip
 
 
-def subscribe_url(config: BlueskyConfig, cursor: int | None) -> str:
+def subscribe_url(config: BlueskyConfig, cursor: int | None, rewind: int = REWIND_US) -> str:
     """The endpoint with our filter: posts only, events over 64 KB dropped by the server."""
     query = [("wantedCollections", POST), ("maxMessageSizeBytes", "65536")]
     if cursor:
-        query.append(("cursor", str(max(0, cursor - REWIND_US))))
+        query.append(("cursor", str(max(0, cursor - rewind))))
     split = urllib.parse.urlsplit(config.url)
     return urllib.parse.urlunsplit(split._replace(query=urllib.parse.urlencode(query)))
 
@@ -115,6 +115,7 @@ class Stream:
         self.config, self.link, self.limit, self.stop = config, link, limit, stop
         self.keep = PostFilter(config)
         self.cursor: int | None = link.cursor()
+        self.rewind = REWIND_US  # none right after skipping past what cannot be delivered
         self.saved_at = 0.0
 
     def running(self) -> bool:
@@ -126,7 +127,8 @@ class Stream:
             self._check_lookback()
             self.link.connecting(self.config.url)
             try:
-                url = subscribe_url(self.config, self.cursor)
+                url = subscribe_url(self.config, self.cursor, self.rewind)
+                self.rewind = REWIND_US
                 async with connect(url, max_size=MAX_FRAME, ping_interval=20, ping_timeout=20,
                                    open_timeout=10, close_timeout=2,
                                    user_agent_header=USER_AGENT) as ws:  # fmt: skip
@@ -183,6 +185,7 @@ class Stream:
             self.link.skip("frame over 1 MiB" if code == 1009 else "frame not UTF-8")
             start = utc_from_micros(self.cursor).isoformat()
             self.cursor += 1_000_000
+            self.rewind = 0
             self.link.gap(start, utc_from_micros(self.cursor).isoformat(),
                           "1 s skipped past a message the stream cannot deliver")  # fmt: skip
         self.link.down(f"the stream closed ({code or 'no close frame'})")

@@ -45,6 +45,7 @@ class Link:
         self.down_since: str | None = previous.get("heartbeat") if not replays else None
         self.tokens, self.filled_at = float(config.max_rate), time.monotonic()
         self.lost = False
+        self.was_up = False  # up once since this link started: the next up is a reconnect
         self.published_at = 0.0
 
     def now(self) -> datetime:
@@ -64,8 +65,9 @@ class Link:
         if self.down_since and self.down_since < now:
             outage = {"start": self.down_since, "end": now}
             self.status["outages"] = [*self.status["outages"], outage][-KEEP_OUTAGES:]
-        if self.status["state"] in ("reconnecting", "failed"):
+        if self.was_up:
             self.status["reconnects"] += 1
+        self.was_up = True
         self.down_since = None
         self.status["error"] = None
         self._state("connected", detail)

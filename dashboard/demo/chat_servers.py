@@ -166,17 +166,22 @@ class JetstreamReplay(_LoopThread):
                 return
             if self.stall_after == sent:
                 self.stall_after = None
-                await asyncio.Event().wait()  # silent, pings still answered
+                await ws.wait_closed()  # silent, pings still answered
+                return
             await ws.send(json.dumps(event))
             sent += 1
-        await asyncio.Event().wait()  # the live tail: open, nothing new
+        await ws.wait_closed()  # the live tail: open, nothing new
 
     def add(self, *events: dict) -> None:
         """Events that happen now: sent to the next connection (tests reconnect to get them)."""
         self.events.extend(events)
 
     def close(self) -> None:
-        self.ws_server.close()
+        async def shutdown():
+            self.ws_server.close()
+            await asyncio.wait_for(self.ws_server.wait_closed(), 5)
+
+        self.call(shutdown())
         super().close()
 
 
