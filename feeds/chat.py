@@ -88,6 +88,7 @@ class Source:
             if words:
                 stats["warnings"].append(words)
         self._count_live(store, stats)
+        self._summarize(store)
         if failing == len(stats["connections"]):
             raise ValueError("no chat connection works: " + "; ".join(stats["warnings"]))
         return stats
@@ -123,6 +124,15 @@ class Source:
             words.append(f"{status['state']}: {status.get('error') or status.get('detail')}")
         words += status.get("warnings") or []
         return status["state"], f"{where}: {'; '.join(words)}" if words else None
+
+    def _summarize(self, store) -> None:
+        """One document for the panel: every connection's state, outages and gaps."""
+        kept = ("source", "state", "since", "error", "outages", "gaps", "heartbeat")
+        summary = {}
+        for connection in (*self.config.irc, *self.config.mastodon, *self.config.bluesky):
+            status = store.document(self.source_id, status_name(connection.name)) or {}
+            summary[connection.name] = {key: status.get(key) for key in kept}
+        store.write_document(self.source_id, "connections", summary)
 
     def _count_live(self, store, stats: dict) -> None:
         """Messages stored and skipped by the live connections since the last report."""

@@ -121,8 +121,8 @@ class Link:
         if message.cut:
             self.skip(f"cut to {self.config.max_text} characters")  # kept, but said
         record = message.record()
-        if self.config.mask_authors:
-            record["author"] = mask(record["author"], self.source_id)
+        if self.config.mask_authors:  # the post's address names its author: dropped too
+            record["author"], record["url"] = mask(record["author"], self.source_id), None
         try:
             added = self.store.add_records(self.source_id, KIND, [record], self.now(),
                                            self.config.retention, id_field="id")  # fmt: skip

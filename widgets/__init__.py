@@ -8,6 +8,7 @@ A widget module has `Options` (pydantic), `needs_source`, `source_types`, `check
 from socwall.contracts import Widget, check_registry
 from socwall.widgets import (
     changes,
+    chatter,
     exploited_recent,
     feed_keywords,
     hbi_contacts,
@@ -28,6 +29,7 @@ WIDGETS = {
     "changes": changes,
     "status": status,
     "hbi_contacts": hbi_contacts,
+    "chatter": chatter,
 }
 
 check_registry(WIDGETS, Widget)

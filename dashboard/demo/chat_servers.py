@@ -191,7 +191,8 @@ class MastodonReplay:
     def __init__(self, statuses: dict[str, list[dict]], port: int = 0,
                  rss: dict[str, bytes] | None = None):  # fmt: skip
         self.statuses, self.rss = statuses, rss or {}
-        self.locked = False  # True: the API answers 401 without a token, RSS redirects
+        self.locked = False  # the API answers 401 without a token (no public preview)
+        self.rss_locked = False  # the RSS redirects to sign-in (limited federation mode)
         self.token: str | None = None
         self.requests: list[str] = []
         self.http = ThreadingHTTPServer(("127.0.0.1", port), self._handler())
@@ -223,7 +224,7 @@ class MastodonReplay:
         query = urllib.parse.parse_qs(split.query)
         signed_in = self.token is not None and authorization == f"Bearer {self.token}"
         if split.path.endswith(".rss"):
-            if self.locked:
+            if self.rss_locked:
                 return 302, b"", {"Location": f"{self.url}/auth/sign_in"}
             body = self.rss.get(split.path)
             return (200, body, {"Content-Type": "application/rss+xml"}) if body else (404, b"", {})
