@@ -11,7 +11,7 @@ not the news' careful style.
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 
-from socwall.feeds.feed_parse import find_cves
+from socwall.feeds.feed_parse import CVE, find_cves
 from socwall.feeds.subjects import Finder, Subject
 
 NAME_AUTHORS = 3  # people who must use a capitalised word before it counts as a name
@@ -43,7 +43,8 @@ def subjects_of(message: dict, finder: Finder) -> dict[str, tuple[Subject, set[s
     text = message["text"]
     cves = find_cves(text)
     named = finder.find({"title": text, "summary": "", "cves": cves})
-    found = {key: (subject, set()) for key, subject in named.items()}
+    found = {key: (subject, set()) for key, subject in named.items()
+             if not (subject.kind == "name" and CVE.search(subject.label))}  # an id, no name
     for cve in cves:
         owner = finder.by_cve.get(cve)
         if owner is not None and owner.key in found:

@@ -100,7 +100,7 @@ def compute(inputs: ChatterInputs, options: ChatterOptions, context: PanelContex
         "about": len({m["id"] for r in now.values() for m in r.messages}),
         "channels": _channels(inputs.now),
         "lines": [_line(m, context) for m in _newest(inputs.now, options.lines)],
-        "window": format_duration(options.window),
+        "window": window_words(options.window),
         "weeks": observed,
         "weeks_asked": options.weeks,
         "outages": _outages(inputs.connections, context, options.window),
@@ -139,6 +139,12 @@ def _row(found: Mentions, past: list[dict | None], options: ChatterOptions, cont
         "latest": found.latest,
         "first_local": _local(found.first, context.tz),
     }
+
+
+def window_words(window: timedelta) -> str:
+    """'24h', '3d': hours up to two days, as the intel page says its window."""
+    hours = window.total_seconds() / 3600
+    return f"{hours:g}h" if hours <= 48 else format_duration(window)
 
 
 def _channels(messages: list[dict]) -> list[dict]:
@@ -185,7 +191,7 @@ def _facts(rows: list[dict], options: ChatterOptions) -> list[dict]:
     facts = []
     for row in rows:
         said = f"{row['label']}: {row['mentions']} mentions from {row['authors']} people in " \
-               f"{format_duration(options.window)}"  # fmt: skip
+               f"{window_words(options.window)}"  # fmt: skip
         if row["jump"]:
             text = f"{said}, usually {row['usual']:g}"
             facts.append({"kind": "chat_jump", "severity": "alarm", "text": text,

@@ -1,12 +1,15 @@
 """IRC against Debian's real ngircd: lines counted exactly, a restart loses or doubles nothing
 it had seen; the text hygiene on real protocol bytes."""
 
+import re
 import threading
 from datetime import UTC, datetime, timedelta
 
 import pytest
 
 from socwall.dashboard.clock import Clock
+from socwall.dashboard.config import parse_config
+from socwall.dashboard.jobs import run_panel
 from socwall.feeds import chat
 from socwall.feeds.chat_irc import decode_line, irc_text
 from socwall.feeds.chat_sink import KIND, status_name
@@ -49,12 +52,13 @@ def stored(store, source_id="chatter") -> list[dict]:
     return sorted(found, key=lambda r: r["time"])
 
 
-def test_lines_are_stored_once_each_across_a_server_restart(ngircd, store):
+def test_lines_are_stored_once_each_across_a_server_restart_and_the_panel_counts_them(
+        ngircd, store, redis_url):  # fmt: skip
     running = Running(irc_source(ngircd.port), store)
     alice = Talker(ngircd.port, "alice")
     try:
         alice.wait_for("socwall")
-        first = [b"CVE-2024-3400 on PAN-OS GlobalProtect", b"\x02\x0304CVE-2025-0282\x0f Ivanti caf\xe9",
+        first = [b"CVE-2024-3400 on PAN-OS GlobalProtect", b"\x02\x0304CVE-2025-0282\x0f Ivanti Connect Secure caf\xe9",
                  b"\x01ACTION saw Citrix Bleed CVE-2023-4966 scans\x01", b"\x01VERSION\x01",
                  b"zero\xe2\x80\x8bwidth \xe2\x80\xaeoverride"]  # fmt: skip
         alice.say(*first)
@@ -71,7 +75,7 @@ def test_lines_are_stored_once_each_across_a_server_restart(ngircd, store):
     texts = [r["text"] for r in stored(store)]
     assert texts == [
         "CVE-2024-3400 on PAN-OS GlobalProtect",
-        "CVE-2025-0282 Ivanti café",
+        "CVE-2025-0282 Ivanti Connect Secure café",
         "* saw Citrix Bleed CVE-2023-4966 scans",
         "zerowidth override",
         "SAP NetWeaver CVE-2025-31324 web shells",
@@ -84,6 +88,29 @@ def test_lines_are_stored_once_each_across_a_server_restart(ngircd, store):
     assert status["skipped"] == {"CTCP request": 1, "not UTF-8 (read as CP1252)": 1}
     [outage] = status["outages"]  # the span during which lines said in #soc were lost
     assert outage["start"] < outage["end"]
+    rows = panel_rows(store, redis_url)
+    for label, row in rows.items():  # against a plain substring count over what was said
+        names = [label.lower(), *(c.lower() for c in row["cves"])]
+        assert row["mentions"] == sum(any(n in t.lower() for n in names) for t in texts), label
+    assert set(rows) == {"CVE-2024-3400", "PAN-OS", "CVE-2025-0282", "Ivanti Connect Secure",
+                         "Citrix Bleed", "SAP NetWeaver", "CVE-2025-31324", "FortiOS", "CVE-2024-55591"}
+    named = {c for t in texts for c in re.findall(r"CVE-\d{4}-\d+", t)}
+    assert {c for label, r in rows.items() for c in (r["cves"] or [label]) if c.startswith("CVE")} == named
+
+
+def panel_rows(store, redis_url) -> dict:
+    """The chatter panel computed by the job runner over what the source stored."""
+    raw = {"store": {"url": redis_url, "prefix": store.keys.prefix},
+           "sources": {"chatter": {"type": "chat", "irc": [
+               {"name": "testnet", "host": "127.0.0.1", "channels": ["#soc"]}]}},
+           "pages": [{"id": "p", "title": "P", "panels": [
+               {"id": "talk", "widget": "chatter", "title": "Chatter", "source": "chatter", "at": [1, 1],
+                "options": {"subjects": 20, "products": ["PAN-OS", "Ivanti Connect Secure",
+                                                         "SAP NetWeaver", "FortiOS"]}}]}]}  # fmt: skip
+    config = parse_config(raw)
+    meta = run_panel(config, config.panels()[0], store, Clock())
+    assert meta["status"] == "ok", meta
+    return {row["label"]: row for row in store.panel_data("talk")["subjects"]}
 
 
 def test_the_source_job_reports_the_live_connection_and_counts_once(ngircd, store):
