@@ -12,6 +12,8 @@ from datetime import datetime, timedelta
 from pydantic import Field
 
 from socwall.durations import format_duration
+from socwall.feeds.chat_sink import KIND as CHAT_KIND
+from socwall.feeds.chat_subjects import cve_sightings, mentions
 from socwall.feeds.feed_parse import find_cves
 from socwall.feeds.kev_match import Catalog, InventoryItem, advice, unmatched
 from socwall.feeds.subjects import build_finder, name_key
@@ -23,6 +25,8 @@ from socwall.widgets.feed_keywords_view import render_panel
 needs_source = True
 source_types = ("news",)
 FURNITURE_SHARE = 0.5  # a subject in half of a feed's older entries is that feed's furniture
+CHAT_LOOKBACK = timedelta(days=1)  # chat this long before the window can come before the news
+CHAT_FIRST = 2  # chat messages before a story's first entry that make it "said in chat first"
 
 
 class FeedKeywordsOptions(Strict):
@@ -39,6 +43,7 @@ class FeedKeywordsOptions(Strict):
         default_factory=list, description="products we run: a story about one is an alarm"
     )
     boilerplate: list[str] = Field(default_factory=list, description="names to ignore (site names)")
+    chat: str | None = Field(None, description="a chat source: sightings, said in chat first")
 
 
 Options = FeedKeywordsOptions
@@ -48,6 +53,7 @@ Options = FeedKeywordsOptions
 class FeedInputs:
     entries: list[dict]  # plain-text entries of the window and the background
     catalog: list[dict]  # the KEV catalog's records ([] without a kev source)
+    chat: list[dict] = ()  # chat messages of the window and a day before ([] without `chat`)
 
 
 def check(options: FeedKeywordsOptions, source) -> list[tuple[str, str]]:
@@ -55,16 +61,17 @@ def check(options: FeedKeywordsOptions, source) -> list[tuple[str, str]]:
 
 
 def check_sources(options: FeedKeywordsOptions, sources: dict) -> list[tuple[str, str]]:
-    """`kev` names a source of type kev."""
-    if options.kev is None:
-        return []
-    source = sources.get(options.kev)
-    if source is None:
-        known = ", ".join(sorted(sources)) or "none are defined"
-        return [("kev", f"unknown source '{options.kev}' (sources: {known})")]
-    if source.type != "kev":
-        return [("kev", f"'{options.kev}' is a {source.type} source, not a kev source")]
-    return []
+    """`kev` names a source of type kev, `chat` one of type chat."""
+    problems = []
+    for key, kind in (("kev", "kev"), ("chat", "chat")):
+        name = getattr(options, key)
+        source = sources.get(name) if name else None
+        if name and source is None:
+            known = ", ".join(sorted(sources)) or "none are defined"
+            problems.append((key, f"unknown source '{name}' (sources: {known})"))
+        elif source is not None and source.type != kind:
+            problems.append((key, f"'{name}' is a {source.type} source, not a {kind} source"))
+    return problems
 
 
 def advise(options: FeedKeywordsOptions, source, sources: dict) -> list[tuple[str, str]]:
@@ -76,7 +83,9 @@ def load(reader, panel, context: PanelContext) -> FeedInputs:
     options: FeedKeywordsOptions = panel.options
     since = context.now - options.window - options.background
     catalog = (reader.document(options.kev, "catalog") if options.kev else None) or []
-    return FeedInputs(reader.entries_since(context.source_id, since), catalog)
+    chat = reader.records(options.chat, CHAT_KIND, context.now - options.window - CHAT_LOOKBACK,
+                          context.now) if options.chat else []  # fmt: skip
+    return FeedInputs(reader.entries_since(context.source_id, since), catalog, chat)
 
 
 def compute(inputs: FeedInputs, options: FeedKeywordsOptions, context: PanelContext) -> dict:
@@ -102,6 +111,7 @@ def compute(inputs: FeedInputs, options: FeedKeywordsOptions, context: PanelCont
     kev = _kev_facts(inputs.catalog, options, context)
     shown = [_story(s, kev, options, history, context) for s in stories[: options.keywords]]
     cves = _cves(recent, kev, options.cves)
+    _join_chat(inputs.chat, stories[: options.keywords], shown, cves, finder, start)
     return {
         "stories": shown,
         "more_stories": max(0, len(stories) - len(shown)),
@@ -120,10 +130,39 @@ def compute(inputs: FeedInputs, options: FeedKeywordsOptions, context: PanelCont
         "feeds": len({e["feed"] for e in recent}),
         "window": _window(options),
         "year": context.now.year,
-        "facts": _facts(shown, cves),
+        "facts": _facts(shown, cves) + _chat_facts(shown),
         "warnings": _unmatched(inputs.catalog, options),
         "highlight": any(s["colour"] == "ours" for s in shown) or any(c["alarm"] for c in cves),
     }
+
+
+def _join_chat(chat: list[dict], stories: list[Story], shown: list[dict], cves: list[dict],
+               finder, start: str) -> None:  # fmt: skip
+    """Chat sightings of each listed CVE (in the window), and the stories said in chat at
+    least CHAT_FIRST times before their first news entry, with how much earlier. A story is
+    said in chat when a message names its subject, a name of its label ('SharePoint ·
+    ToolShell') or one of its CVEs."""
+    if not chat:
+        return
+    sightings = cve_sightings(m for m in chat if m["time"] >= start)
+    for cve in cves:
+        cve["chat"] = sightings.get(cve["cve"], 0)
+    said = mentions(chat, finder)
+    for story, row in zip(stories, shown, strict=True):
+        keys = {story.subject.key, *row["cves"], *(name_key(p) for p in row["label"].split(" · "))}
+        found = {m["id"]: m for k in keys if k in said for m in said[k].messages}.values()
+        news_first = min(e["published"] for e in story.entries)
+        before = [m["time"] for m in found if m["time"] < news_first]
+        row["chat"] = len(found)
+        if len(before) >= CHAT_FIRST:
+            lead = datetime.fromisoformat(news_first) - datetime.fromisoformat(min(before))
+            row["chat_first"] = round(lead.total_seconds() / 3600, 1)
+
+
+def _chat_facts(stories: list[dict]) -> list[dict]:
+    return [{"kind": "chat_before_news", "severity": "notice", "row": s["key"], "at": s["latest"],
+             "text": f"{s['label']}: said in chat {s['chat_first']:g} h before the news"}
+            for s in stories if s.get("chat_first") is not None]  # fmt: skip
 
 
 def _unmatched(catalog: list[dict], options: FeedKeywordsOptions) -> list[str]:

@@ -84,7 +84,7 @@ def _treemap(stories: list[dict], view: View) -> dict:
         "values": [s["sources"] for s in stories],
         "branchvalues": "total",
         "sort": False,
-        "text": [_sources(s["sources"]) for s in stories],
+        "text": [_sources(s["sources"]) + _chat_first(s) for s in stories],
         "customdata": [s["headline"] for s in stories],
         "marker": {
             "colors": [COLOURS[s["colour"]][0] for s in stories],
@@ -104,6 +104,12 @@ def _treemap(stories: list[dict], view: View) -> dict:
         uniformtext={"minsize": view.px(16), "mode": "hide"},
     )
     return {"data": [trace], "layout": layout}
+
+
+def _chat_first(story: dict) -> str:
+    """A tile said in chat before the news says how much earlier."""
+    hours = story.get("chat_first")
+    return "" if hours is None else f"<br>in chat {hours:g} h earlier"
 
 
 def _sources(count: int) -> str:
@@ -138,6 +144,8 @@ def _cve_line(cve: dict, year: int | None) -> html.Div:
         )
     if cve.get("ours"):
         marks.append(f"we run {cve['ours']}")
+    if cve.get("chat"):
+        marks.append(f"{cve['chat']} in chat")
     state = "ours" if cve.get("ours") else "exploited" if cve["exploited"] else ""
     return html.Div(
         className=f"feedstory-cve {state}".strip(),

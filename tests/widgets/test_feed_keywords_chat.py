@@ -1,0 +1,69 @@
+"""The intel page joins chat: a listed CVE shows its chat sightings, and a story said in chat
+before the news is marked, with how much earlier (feed_keywords' `chat` option)."""
+
+from datetime import timedelta
+
+from socwall.feeds.chat_message import Message, message_id
+from socwall.widgets import feed_keywords as fk
+from socwall.widgets.context import View
+from tests.widgets.test_feed_keywords import CONTEXT, KEV, NOW, OTHERS, TOOLSHELL
+
+
+def said(text: str, author: str, hours_ago: float) -> dict:
+    when = NOW - timedelta(hours=hours_ago)
+    return Message(message_id(text, author), "irc", "net", "#soc", author, when, text).record()
+
+
+CHAT = [
+    said("ToolShell? SharePoint boxes getting popped", "alice", 9),  # before the news (3 h ago)
+    said("ToolShell exploit is public, CVE-2025-53770", "bob", 7),
+    said("CVE-2025-53770 CVE-2025-53770 everywhere", "carol", 1),  # one message, one sighting
+    said("patched CVE-2025-53771 too", "dave", 0.5),
+    said("CVE-2025-53770 in a message of yesterday", "erin", 30),  # before the window
+]
+
+
+def compute(chat, **options):
+    opts = fk.FeedKeywordsOptions(chat="chatter", **options)
+    return fk.compute(fk.FeedInputs(TOOLSHELL + OTHERS, KEV, chat), opts, CONTEXT), opts
+
+
+def test_listed_cves_show_their_chat_sightings_in_the_window():
+    data, _ = compute(CHAT)
+    sightings = {c["cve"]: c["chat"] for c in data["cves"]}
+    assert sightings == {"CVE-2025-53770": 2, "CVE-2025-53771": 1}
+
+
+def test_a_story_said_in_chat_before_the_news_is_marked_with_how_much_earlier():
+    data, opts = compute(CHAT)
+    toolshell = data["stories"][0]
+    assert toolshell["label"] == "SharePoint · ToolShell"
+    assert toolshell["chat_first"] == 27.0  # first in chat 30 h ago (the day before the window
+    # counts for "before"), its first news entry 3 h ago
+    assert toolshell["chat"] == 5  # every chat message of the day naming it or its CVE
+    fact = [f for f in data["facts"] if f["kind"] == "chat_before_news"]
+    assert fact == [{"kind": "chat_before_news", "severity": "notice", "row": toolshell["key"],
+                     "at": toolshell["latest"],
+                     "text": "SharePoint · ToolShell: said in chat 27 h before the news"}]  # fmt: skip
+    figure = fk.render(data, opts, View()).children[0].children[1].figure
+    assert figure["data"][0]["text"][0] == "3 sources<br>in chat 27 h earlier"
+
+
+def test_one_message_before_the_news_is_no_lead_and_no_chat_source_changes_nothing():
+    data, _ = compute(CHAT[1:2])  # a single message 7 h ago
+    assert "chat_first" not in data["stories"][0]
+    plain = fk.compute(fk.FeedInputs(TOOLSHELL + OTHERS, KEV), fk.FeedKeywordsOptions(), CONTEXT)
+    assert all("chat" not in c for c in plain["cves"])
+    assert not [f for f in plain["facts"] if f["kind"] == "chat_before_news"]
+
+
+def test_the_chat_option_must_name_a_chat_source():
+    class Source:
+        def __init__(self, kind):
+            self.type = kind
+
+    opts = fk.FeedKeywordsOptions(chat="news")
+    assert fk.check_sources(opts, {"news": Source("news")}) == [
+        ("chat", "'news' is a news source, not a chat source")]
+    assert fk.check_sources(fk.FeedKeywordsOptions(chat="x"), {}) == [
+        ("chat", "unknown source 'x' (sources: none are defined)")]
