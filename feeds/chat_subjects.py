@@ -3,18 +3,16 @@
 A message is read like a headline by `feeds/subjects.py`: products and vendors (the KEV
 catalog, the inventory, configured names), actors, malware and campaigns, vulnerability
 nicknames, and CVE ids. A CVE is counted under the subject the finder gives it (its nickname
-or product) when the message names that subject too, else as a subject of its own. A rare
-capitalised word (kind "name") counts only when several people use it: in chat, capitals are
-not the news' careful style.
+or product) when the message names that subject too, else as a subject of its own. The
+finder's rare capitalised words (kind "name") are left out: they read headlines, and chat
+capitalises its vocabulary ("IOC", "MISP", "ASNs").
 """
 
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 
-from socwall.feeds.feed_parse import CVE, find_cves
+from socwall.feeds.feed_parse import find_cves
 from socwall.feeds.subjects import Finder, Subject
-
-NAME_AUTHORS = 3  # people who must use a capitalised word before it counts as a name
 
 
 @dataclass
@@ -43,8 +41,7 @@ def subjects_of(message: dict, finder: Finder) -> dict[str, tuple[Subject, set[s
     text = message["text"]
     cves = find_cves(text)
     named = finder.find({"title": text, "summary": "", "cves": cves})
-    found = {key: (subject, set()) for key, subject in named.items()
-             if not (subject.kind == "name" and CVE.search(subject.label))}  # an id, no name
+    found = {key: (subject, set()) for key, subject in named.items() if subject.kind != "name"}
     for cve in cves:
         owner = finder.by_cve.get(cve)
         if owner is not None and owner.key in found:
@@ -62,8 +59,7 @@ def mentions(messages: Iterable[dict], finder: Finder) -> dict[str, Mentions]:
             entry = found.setdefault(key, Mentions(subject))
             entry.messages.append(message)
             entry.cves |= cves
-    return {k: m for k, m in found.items()
-            if m.subject.kind != "name" or m.authors >= NAME_AUTHORS}  # fmt: skip
+    return found
 
 
 def cve_sightings(messages: Iterable[dict]) -> dict[str, int]:

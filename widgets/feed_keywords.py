@@ -25,8 +25,8 @@ from socwall.widgets.feed_keywords_view import render_panel
 needs_source = True
 source_types = ("news",)
 FURNITURE_SHARE = 0.5  # a subject in half of a feed's older entries is that feed's furniture
-CHAT_LOOKBACK = timedelta(days=1)  # chat this long before the window can come before the news
-CHAT_FIRST = 2  # chat messages before a story's first entry that make it "said in chat first"
+CHAT_LOOKBACK = timedelta(days=2)  # chat read before the window: the day before the news...
+CHAT_FIRST, CHAT_RISE = 3, 3  # ...holds 3+ messages from 3+ people, 3x the day before that
 
 
 class FeedKeywordsOptions(Strict):
@@ -138,10 +138,11 @@ def compute(inputs: FeedInputs, options: FeedKeywordsOptions, context: PanelCont
 
 def _join_chat(chat: list[dict], stories: list[Story], shown: list[dict], cves: list[dict],
                finder, start: str) -> None:  # fmt: skip
-    """Chat sightings of each listed CVE (in the window), and the stories said in chat at
-    least CHAT_FIRST times before their first news entry, with how much earlier. A story is
-    said in chat when a message names its subject, a name of its label ('SharePoint ·
-    ToolShell') or one of its CVEs."""
+    """Chat sightings of each listed CVE (in the window), and the stories that trended in chat
+    before the news: in the day before their first entry at least CHAT_FIRST messages from as
+    many people, CHAT_RISE times as many as the day before (routine talk is no trend); with
+    how much earlier. A story is said in chat when a message names its subject, a name of its
+    label ('SharePoint · ToolShell') or one of its CVEs."""
     if not chat:
         return
     sightings = cve_sightings(m for m in chat if m["time"] >= start)
@@ -151,11 +152,14 @@ def _join_chat(chat: list[dict], stories: list[Story], shown: list[dict], cves: 
     for story, row in zip(stories, shown, strict=True):
         keys = {story.subject.key, *row["cves"], *(name_key(p) for p in row["label"].split(" · "))}
         found = {m["id"]: m for k in keys if k in said for m in said[k].messages}.values()
-        news_first = min(e["published"] for e in story.entries)
-        before = [m["time"] for m in found if m["time"] < news_first]
-        row["chat"] = len(found)
-        if len(before) >= CHAT_FIRST:
-            lead = datetime.fromisoformat(news_first) - datetime.fromisoformat(min(before))
+        row["chat"] = sum(m["time"] >= start for m in found)
+        first = datetime.fromisoformat(min(e["published"] for e in story.entries))
+        day, two = (first - timedelta(days=n) for n in (1, 2))
+        before = [m for m in found if day <= datetime.fromisoformat(m["time"]) < first]
+        prior = sum(two <= datetime.fromisoformat(m["time"]) < day for m in found)
+        if len(before) >= max(CHAT_FIRST, CHAT_RISE * prior) and \
+                len({m["author"] for m in before}) >= CHAT_FIRST:  # fmt: skip
+            lead = first - min(datetime.fromisoformat(m["time"]) for m in before)
             row["chat_first"] = round(lead.total_seconds() / 3600, 1)
 
 

@@ -13,6 +13,7 @@ None of them is a real server; they speak the documented shapes to one client at
 import asyncio
 import base64
 import json
+import logging
 import threading
 import urllib.parse
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
@@ -144,7 +145,9 @@ class JetstreamReplay(_LoopThread):
         self.url = f"ws://127.0.0.1:{self.port}/subscribe"
 
     async def _start(self, port: int):
-        return await serve(self._handler, "127.0.0.1", port, max_size=1 << 22)
+        quiet = logging.getLogger(f"{__name__}.jetstream")  # no line per connection in the demo
+        quiet.setLevel(logging.WARNING)
+        return await serve(self._handler, "127.0.0.1", port, max_size=1 << 22, logger=quiet)
 
     async def _handler(self, ws) -> None:
         query = urllib.parse.parse_qs(urllib.parse.urlsplit(ws.request.path).query)
@@ -154,26 +157,31 @@ class JetstreamReplay(_LoopThread):
         for frame in self.raw:
             await ws.send(frame)
         self.raw = []
-        sent = 0
-        for event in list(self.events):
-            if event["time_us"] < cursor:
-                continue
-            if wanted and event["kind"] == "commit" and event["commit"]["collection"] not in wanted:
-                continue
-            if self.drop_after == sent:
-                self.drop_after = None
-                ws.transport.abort()  # no close frame, as a dead link
+        sent = at = 0
+        while True:  # replay, then the live tail: events added later are sent as they come
+            for event in self.events[at:]:
+                at += 1
+                if event["time_us"] < cursor or (wanted and event["kind"] == "commit"
+                                                 and event["commit"]["collection"] not in wanted):
+                    continue
+                if self.drop_after == sent:
+                    self.drop_after = None
+                    ws.transport.abort()  # no close frame, as a dead link
+                    return
+                if self.stall_after == sent:
+                    self.stall_after = None
+                    await ws.wait_closed()  # silent, pings still answered
+                    return
+                await ws.send(json.dumps(event))
+                sent += 1
+            try:
+                await asyncio.wait_for(ws.wait_closed(), 0.2)
                 return
-            if self.stall_after == sent:
-                self.stall_after = None
-                await ws.wait_closed()  # silent, pings still answered
-                return
-            await ws.send(json.dumps(event))
-            sent += 1
-        await ws.wait_closed()  # the live tail: open, nothing new
+            except TimeoutError:
+                continue
 
     def add(self, *events: dict) -> None:
-        """Events that happen now: sent to the next connection (tests reconnect to get them)."""
+        """Events that happen now: sent to every open subscription, and replayed later."""
         self.events.extend(events)
 
     def close(self) -> None:

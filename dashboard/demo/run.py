@@ -11,6 +11,7 @@ from socwall.dashboard.app import create_app
 from socwall.dashboard.clock import Clock, make_clock
 from socwall.dashboard.config import WallConfig
 from socwall.dashboard.demo.auth import DemoAuth
+from socwall.dashboard.demo.chatter import start_demo_chatter
 from socwall.dashboard.demo.context import (
     seed_probe_history,
     start_local_services,
@@ -39,6 +40,7 @@ def run_demo(config: WallConfig, base_dir: Path, args) -> int:
             names = [target.name for target in source.targets]
             anchor = clock.now().replace(second=0, microsecond=0)
             seed_probe_history(store, source_id, anchor, names)
+    start_demo_chatter(config, store, clock, args.seed)  # history, local stand-ins, live threads
     scheduler = create_scheduler(config, store, clock, worker="demo", may_run=lambda: True)
     scheduler.add_job(lambda: [d.write_until(clock.now()) for d in data], "interval", seconds=20)
     threading.Thread(

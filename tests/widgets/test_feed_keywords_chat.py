@@ -15,11 +15,12 @@ def said(text: str, author: str, hours_ago: float) -> dict:
 
 
 CHAT = [
-    said("ToolShell? SharePoint boxes getting popped", "alice", 9),  # before the news (3 h ago)
+    said("ToolShell? SharePoint boxes getting popped", "alice", 9),  # the news: 3 h ago
     said("ToolShell exploit is public, CVE-2025-53770", "bob", 7),
+    said("our SharePoint farm is patched, is yours?", "carol", 5),
     said("CVE-2025-53770 CVE-2025-53770 everywhere", "carol", 1),  # one message, one sighting
     said("patched CVE-2025-53771 too", "dave", 0.5),
-    said("CVE-2025-53770 in a message of yesterday", "erin", 30),  # before the window
+    said("SharePoint upgrade weekend, ugh", "erin", 30),  # the day before: routine talk
 ]
 
 
@@ -38,20 +39,25 @@ def test_a_story_said_in_chat_before_the_news_is_marked_with_how_much_earlier():
     data, opts = compute(CHAT)
     toolshell = data["stories"][0]
     assert toolshell["label"] == "SharePoint · ToolShell"
-    assert toolshell["chat_first"] == 27.0  # first in chat 30 h ago (the day before the window
-    # counts for "before"), its first news entry 3 h ago
-    assert toolshell["chat"] == 5  # every chat message of the day naming it or its CVE
+    assert toolshell["chat_first"] == 6.0  # 3 messages from 3 people the day before the news
+    # (9 h to 3 h ago), 3 times the day before that (1): first 6 h before the first entry
+    assert toolshell["chat"] == 5  # chat messages of the window naming it or its CVEs
     fact = [f for f in data["facts"] if f["kind"] == "chat_before_news"]
+    text = "SharePoint · ToolShell: said in chat 6 h before the news"
     assert fact == [{"kind": "chat_before_news", "severity": "notice", "row": toolshell["key"],
-                     "at": toolshell["latest"],
-                     "text": "SharePoint · ToolShell: said in chat 27 h before the news"}]  # fmt: skip
+                     "at": toolshell["latest"], "text": text}]  # fmt: skip
     figure = fk.render(data, opts, View()).children[0].children[1].figure
-    assert figure["data"][0]["text"][0] == "3 sources<br>in chat 27 h earlier"
+    assert figure["data"][0]["text"][0] == "3 sources<br>in chat 6 h earlier"
 
 
-def test_one_message_before_the_news_is_no_lead_and_no_chat_source_changes_nothing():
-    data, _ = compute(CHAT[1:2])  # a single message 7 h ago
-    assert "chat_first" not in data["stories"][0]
+def test_routine_talk_or_one_person_before_the_news_is_no_trend():
+    routine = CHAT + [said("SharePoint again", "fred", 28), said("SharePoint SSO fixed", "gus", 40)]
+    assert "chat_first" not in compute(routine)[0]["stories"][0]  # 3 the day before, 3 before
+    two = [said(f"ToolShell {n}", "alice" if n % 2 else "bob", 9 - n) for n in range(4)]
+    assert "chat_first" not in compute(two)[0]["stories"][0]  # two people are no trend yet
+
+
+def test_without_a_chat_source_nothing_changes():
     plain = fk.compute(fk.FeedInputs(TOOLSHELL + OTHERS, KEV), fk.FeedKeywordsOptions(), CONTEXT)
     assert all("chat" not in c for c in plain["cves"])
     assert not [f for f in plain["facts"] if f["kind"] == "chat_before_news"]
