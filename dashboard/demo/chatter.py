@@ -94,8 +94,9 @@ def _url(source: str, person: str, n: int) -> str | None:
 class DemoChatter:
     """The stand-in servers, the live connections and a talker that keeps them busy."""
 
-    def __init__(self, config, chats: list, store, clock, seed: int):
-        self.rng = np.random.default_rng([seed, 28])
+    def __init__(self, config, chats: list, store, clock, seed: int,
+                 every: tuple[float, float] = (4, 12)):  # fmt: skip
+        self.rng, self.every = np.random.default_rng([seed, 28]), every
         self.stop = threading.Event()
         self.irc = _started(LocalIrc, IRC_PORT)
         tags = {f"tag:{t}": [] for chat in chats for c in chat.mastodon for t in c.tags}
@@ -108,7 +109,7 @@ class DemoChatter:
 
     def _talk(self) -> None:
         n = 0
-        while not self.stop.wait(float(self.rng.uniform(4, 12))):
+        while not self.stop.wait(float(self.rng.uniform(*self.every))):
             n += 1
             person = PEOPLE[self.rng.integers(len(PEOPLE))]
             pool = SURGE if self.rng.random() < 0.35 else EVERYDAY
@@ -163,7 +164,7 @@ def _started(server_class, *args):
         return None
 
 
-def start_demo_chatter(config, store, clock, seed: int) -> DemoChatter | None:
+def start_demo_chatter(config, store, clock, seed: int, **talk) -> DemoChatter | None:
     """Five weeks of chatter in the store for each chat source, then the live demo."""
     sources = {sid: s for sid, s in config.sources.items() if s.type == "chat"}
     if not sources:
@@ -174,4 +175,4 @@ def start_demo_chatter(config, store, clock, seed: int) -> DemoChatter | None:
         store.add_records(source_id, KIND, records, anchor, source.retention, id_field="id")
         store.write_document(source_id, "coverage", {"since": (anchor - HISTORY).isoformat()})
         log.info("demo chatter: %s messages written to %s", f"{len(records):,}", source_id)
-    return DemoChatter(config, list(sources.values()), store, clock, seed)
+    return DemoChatter(config, list(sources.values()), store, clock, seed, **talk)
