@@ -67,6 +67,7 @@ def test_the_live_demo_talks_through_all_three_transports_and_the_surge_is_the_a
         payload = store.panel_data("chatter")
     finally:
         running.close()
-    top = payload["subjects"][0]
-    assert top["label"] == "SAP NetWeaver" and top["jump"] and top["cves"] == ["CVE-2025-31324"]
+    jumps = {row["label"] for row in payload["subjects"] if row["jump"]}
+    assert {"SAP NetWeaver", "CVE-2025-31324"} <= jumps  # no kev source: the CVE is its own row
+    assert "PAN-OS" not in jumps  # routine talk
     assert payload["weeks"] == 4 and payload["highlight"]
