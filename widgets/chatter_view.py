@@ -81,7 +81,8 @@ def _row(row: dict, top: float) -> html.Div:
         className=classes,
         children=[
             html.Div(name, className="chatter-name"),
-            html.Div(marks + [html.Span(_numbers(row), className="chatter-numbers")],
+            html.Div([html.Div(marks, className="chatter-track"),
+                      html.Span(_numbers(row), className="chatter-numbers")],
                      className="chatter-measure"),  # fmt: skip
             html.Div(_where(row), className="chatter-where"),
         ],
