@@ -16,6 +16,7 @@ from socwall.feeds import chat_bluesky, chat_irc
 from socwall.feeds.chat_bluesky import BlueskyConfig
 from socwall.feeds.chat_irc import IrcConfig
 from socwall.feeds.chat_mastodon import MastodonConfig, Poller
+from socwall.feeds.chat_message import SOURCE_NAMES
 from socwall.feeds.chat_sink import KIND, Link, cursor_name, status_name
 from socwall.feeds.fetch import FetchError
 from socwall.types import Duration, Strict
@@ -112,7 +113,7 @@ class Source:
     def _live(self, store, name: str, now: datetime) -> tuple[str, str | None]:
         """A live connection's state as its thread last published it, and words when not ok."""
         status = store.document(self.source_id, status_name(name))
-        where = f"{(status or {}).get('source', 'chat').capitalize()} {name}"
+        where = f"{SOURCE_NAMES.get((status or {}).get('source'), 'chat')} {name}"
         if status is None:
             return "not started", f"{where}: not listening (live connections run in the " \
                                   "leading `socwall worker` or `socwall demo`)"  # fmt: skip

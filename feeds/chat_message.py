@@ -58,11 +58,12 @@ class Message:
                 "url": self.url, "cut": self.cut}  # fmt: skip
 
 
+SOURCE_NAMES = {"irc": "IRC", "mastodon": "Mastodon", "bluesky": "Bluesky"}
+
+
 def where(record: dict) -> str:
     """Where a message was said, as the wall names it: 'IRC #soc', 'Mastodon #cve', 'Bluesky'."""
-    name = {"irc": "IRC", "mastodon": "Mastodon", "bluesky": "Bluesky"}.get(
-        record["source"], record["source"]
-    )
+    name = SOURCE_NAMES.get(record["source"], record["source"])
     channel = record.get("channel") or ""
     return f"{name} {channel}" if channel.startswith(("#", "&", "@")) else name
 

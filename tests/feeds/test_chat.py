@@ -77,7 +77,7 @@ def test_a_live_connection_that_stopped_publishing_is_said_not_to_listen(store):
                                                           "heartbeat": old, "stored": 0})  # fmt: skip
     with pytest.raises(ValueError) as failed:
         chat.Source(config, "chatter").ingest(store, NOW)
-    assert "Irc net: not listening since 2025-01-14 09:55 UTC" in str(failed.value)
+    assert "IRC net: not listening since 2025-01-14 09:55 UTC" in str(failed.value)
 
 
 def test_message_records_carry_plain_visible_text():
