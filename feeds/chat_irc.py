@@ -126,20 +126,35 @@ class GuardedReactor(irc.client.Reactor):
     connection_class = GuardedConnection
 
 
-def connect_factory(config: IrcConfig, timeout: float = 15):
-    """Open the TCP (and TLS) connection with a deadline, so a dead host never hangs a thread."""
+def connect_factory(config: IrcConfig, failed, timeout: float = 15):
+    """Open the TCP (and TLS) connection with a deadline, so a dead host never hangs a thread;
+    `failed(words)` hears why it could not (the library only says "disconnected")."""
     context = None
     if config.tls:
         context = ssl.create_default_context(cafile=config.ca_file)
 
     def connect(address):
-        sock = socket.create_connection(address, timeout=timeout)
-        if context is not None:
-            sock = context.wrap_socket(sock, server_hostname=config.host)
+        try:
+            sock = socket.create_connection(address, timeout=timeout)
+            if context is not None:
+                sock = context.wrap_socket(sock, server_hostname=config.host)
+        except OSError as error:
+            failed(f"cannot connect to {address[0]}:{address[1]}: {_reason(error)}")
+            raise
         sock.settimeout(60)  # reads follow select(); a send to a stuck server gives up
         return sock
 
     return connect
+
+
+def _reason(error: OSError) -> str:
+    if isinstance(error, ssl.SSLCertVerificationError):
+        return f"TLS certificate not trusted ({error.verify_message})"
+    if isinstance(error, ssl.SSLError):
+        return f"TLS failed ({error.reason or error})"
+    if isinstance(error, TimeoutError | socket.timeout):
+        return "no answer (timed out)"
+    return error.strerror or str(error)
 
 
 class Listener(irc.bot.SingleServerIRCBot):
@@ -151,9 +166,11 @@ class Listener(irc.bot.SingleServerIRCBot):
         port = config.port or (6697 if config.tls else 6667)
         password = config.password.get_secret_value() if config.password else None
         extra = {"sasl_login": config.account} if config.account else {}
+        self.why: str | None = None  # why the last connection attempt failed
+        factory = connect_factory(config, lambda words: setattr(self, "why", words))
         super().__init__([irc.bot.ServerSpec(config.host, port, password)], config.nick,
-                         config.nick, recon=self._backoff(config),
-                         connect_factory=connect_factory(config), **extra)  # fmt: skip
+                         config.nick, recon=self._backoff(config), connect_factory=factory,
+                         **extra)  # fmt: skip
         self.config, self.link, self.limit = config, link, limit
         self.connection.buffer_class = self._buffer
         self.connection.set_rate_limit(2)  # at most 2 lines a second out: never flood a server
@@ -244,7 +261,8 @@ class Listener(irc.bot.SingleServerIRCBot):
     def _on_disconnect(self, connection, event) -> None:
         if self.stopping:
             return
-        self.link.down(" ".join(event.arguments) or "disconnected")
+        self.link.down(self.why or " ".join(event.arguments) or "disconnected")
+        self.why = None
         super()._on_disconnect(connection, event)
 
     def run(self, running) -> None:

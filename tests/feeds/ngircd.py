@@ -40,16 +40,32 @@ CONFIG = """[Global]
 """
 
 
-class Ngircd:
-    """`ngircd -n -f CONF` on a free port; restart() keeps the port."""
+TLS = """[SSL]
+	CertFile = {dir}/cert.pem
+	KeyFile = {dir}/key.pem
+	Ports = {port}
+"""
 
-    def __init__(self, directory: Path):
+
+class Ngircd:
+    """`ngircd -n -f CONF` on a free port; restart() keeps the port. With `tls`, a TLS port
+    too (`tls_port`), with a self-signed certificate for 127.0.0.1 (`cert`)."""
+
+    def __init__(self, directory: Path, tls: bool = False):
         if shutil.which("ngircd") is None:
             pytest.fail("the IRC tests need Debian's ngircd (apt-get install ngircd)")
         self.directory, self.port = directory, free_port()
         (directory / "empty.d").mkdir(exist_ok=True)
         self.conf = directory / "ngircd.conf"
-        self.conf.write_text(CONFIG.format(port=self.port, dir=directory))
+        text = CONFIG.format(port=self.port, dir=directory)
+        if tls:
+            self.tls_port, self.cert = free_port(), directory / "cert.pem"
+            subprocess.run(["openssl", "req", "-x509", "-newkey", "rsa:2048", "-nodes", "-days", "2",
+                            "-subj", "/CN=irc.socwall.test", "-addext", "subjectAltName=IP:127.0.0.1",
+                            "-keyout", str(directory / "key.pem"), "-out", str(self.cert)],
+                           check=True, capture_output=True)  # fmt: skip
+            text += TLS.format(port=self.tls_port, dir=directory)
+        self.conf.write_text(text)
         self.process: subprocess.Popen | None = None
         self.start()
 

@@ -148,3 +148,30 @@ def test_lines_decode_as_utf8_else_cp1252():
     assert decode_line(b"caf\xc3\xa9") == ("café", False)
     assert decode_line(b"caf\xe9 \x80uro") == ("café €uro", True)  # mIRC's CP1252, not C1 codes
     assert decode_line(b"bad \x81") == ("bad \ufffd", True)  # one of the 5 bytes CP1252 leaves out
+
+
+def test_tls_with_the_server_certificate_verified_and_an_untrusted_one_said_in_words(tmp_path, store):
+    server = Ngircd(tmp_path, tls=True)
+    try:
+        trusted = irc_source(server.tls_port, tls=True, ca_file=str(server.cert))
+        running = Running(trusted, store)
+        alice = Talker(server.port, "alice")  # plain port: the same network
+        try:
+            alice.wait_for("socwall")
+            alice.say(b"over TLS: CVE-2024-3400")
+            wait_until(lambda: [r["text"] for r in stored(store)] == ["over TLS: CVE-2024-3400"],
+                       what="the line read over TLS")  # fmt: skip
+        finally:
+            alice.close()
+            running.close()
+        untrusted = Running(irc_source(server.tls_port, tls=True), store, source_id="other")
+        try:
+            wait_until(lambda: (store.document("other", status_name("testnet")) or {}).get("error"),
+                       what="the refusal in words")  # fmt: skip
+        finally:
+            untrusted.close()
+        error = store.document("other", status_name("testnet"))["error"]
+        assert error.startswith(f"cannot connect to 127.0.0.1:{server.tls_port}: TLS certificate "
+                                "not trusted (self-signed certificate")  # fmt: skip
+    finally:
+        server.stop()
