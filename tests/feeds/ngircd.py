@@ -60,10 +60,10 @@ class Ngircd:
         text = CONFIG.format(port=self.port, dir=directory)
         if tls:
             self.tls_port, self.cert = free_port(), directory / "cert.pem"
-            subprocess.run(["openssl", "req", "-x509", "-newkey", "rsa:2048", "-nodes", "-days", "2",
-                            "-subj", "/CN=irc.socwall.test", "-addext", "subjectAltName=IP:127.0.0.1",
-                            "-keyout", str(directory / "key.pem"), "-out", str(self.cert)],
-                           check=True, capture_output=True)  # fmt: skip
+            command = ["openssl", "req", "-x509", "-newkey", "rsa:2048", "-nodes", "-days", "2",
+                       "-subj", "/CN=irc.socwall.test", "-addext", "subjectAltName=IP:127.0.0.1",
+                       "-keyout", str(directory / "key.pem"), "-out", str(self.cert)]  # fmt: skip
+            subprocess.run(command, check=True, capture_output=True)
             text += TLS.format(port=self.tls_port, dir=directory)
         self.conf.write_text(text)
         self.process: subprocess.Popen | None = None
