@@ -102,3 +102,29 @@ def test_config_errors_name_the_yaml_key():
     raw["sources"]["chatter"] = {"type": "chat"}
     with pytest.raises(ConfigError, match="give at least one connection"):
         parse_config(raw)
+
+
+class Ticking:
+    def __init__(self, now):
+        self.at = now
+
+    def now(self):
+        return self.at
+
+
+def test_a_worker_restart_is_an_outage_for_irc_and_none_for_a_transport_that_replays(store):
+    from socwall.feeds.chat_sink import Link
+
+    config = chat.ChatConfig(type="chat", irc=[{"name": "net", "host": "h", "channels": ["#a"]}])
+    clock = Ticking(NOW)
+    for via, replays in (("net", False), ("sky", True)):
+        first = Link(store, "chatter", config, via, "irc", clock, replays=replays)
+        first.up("connected")
+        first.stopped()  # the worker exits at NOW
+    clock.at = NOW + timedelta(minutes=7)
+    for via, replays in (("net", False), ("sky", True)):
+        Link(store, "chatter", config, via, "irc", clock, replays=replays).up("connected again")
+    assert store.document("chatter", status_name("net"))["outages"] == [
+        {"start": NOW.isoformat(), "end": (NOW + timedelta(minutes=7)).isoformat()}]
+    assert store.document("chatter", status_name("sky"))["outages"] == []
+    assert store.document("chatter", "coverage") == {"since": NOW.isoformat()}  # the first up
