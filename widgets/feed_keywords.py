@@ -13,20 +13,18 @@ from pydantic import Field
 
 from socwall.durations import format_duration
 from socwall.feeds.chat_sink import KIND as CHAT_KIND
-from socwall.feeds.chat_subjects import cve_sightings, mentions
 from socwall.feeds.feed_parse import find_cves
 from socwall.feeds.kev_match import Catalog, InventoryItem, advice, unmatched
 from socwall.feeds.subjects import build_finder, name_key
 from socwall.feeds.subjects_story import Story, concerns, group, is_new, score
 from socwall.types import Duration, Strict
+from socwall.widgets import feed_keywords_chat
 from socwall.widgets.context import PanelContext, View
 from socwall.widgets.feed_keywords_view import render_panel
 
 needs_source = True
 source_types = ("news",)
 FURNITURE_SHARE = 0.5  # a subject in half of a feed's older entries is that feed's furniture
-CHAT_LOOKBACK = timedelta(days=2)  # chat read before the window: the day before the news...
-CHAT_FIRST, CHAT_RISE = 3, 3  # ...holds 3+ messages from 3+ people, 3x the day before that
 
 
 class FeedKeywordsOptions(Strict):
@@ -53,7 +51,8 @@ Options = FeedKeywordsOptions
 class FeedInputs:
     entries: list[dict]  # plain-text entries of the window and the background
     catalog: list[dict]  # the KEV catalog's records ([] without a kev source)
-    chat: list[dict] = ()  # chat messages of the window and a day before ([] without `chat`)
+    chat: list[dict] = ()  # chat messages of the window and 8 days before ([] without `chat`)
+    chat_since: str | None = None  # since when the chat source listens
 
 
 def check(options: FeedKeywordsOptions, source) -> list[tuple[str, str]]:
@@ -83,9 +82,12 @@ def load(reader, panel, context: PanelContext) -> FeedInputs:
     options: FeedKeywordsOptions = panel.options
     since = context.now - options.window - options.background
     catalog = (reader.document(options.kev, "catalog") if options.kev else None) or []
-    chat = reader.records(options.chat, CHAT_KIND, context.now - options.window - CHAT_LOOKBACK,
-                          context.now) if options.chat else []  # fmt: skip
-    return FeedInputs(reader.entries_since(context.source_id, since), catalog, chat)
+    chat, chat_since = [], None
+    if options.chat:
+        start = context.now - options.window - feed_keywords_chat.LOOKBACK
+        chat = reader.records(options.chat, CHAT_KIND, start, context.now)
+        chat_since = (reader.document(options.chat, "coverage") or {}).get("since")
+    return FeedInputs(reader.entries_since(context.source_id, since), catalog, chat, chat_since)
 
 
 def compute(inputs: FeedInputs, options: FeedKeywordsOptions, context: PanelContext) -> dict:
@@ -111,7 +113,8 @@ def compute(inputs: FeedInputs, options: FeedKeywordsOptions, context: PanelCont
     kev = _kev_facts(inputs.catalog, options, context)
     shown = [_story(s, kev, options, history, context) for s in stories[: options.keywords]]
     cves = _cves(recent, kev, options.cves)
-    _join_chat(inputs.chat, stories[: options.keywords], shown, cves, finder, start)
+    feed_keywords_chat.join(inputs.chat, inputs.chat_since, stories[: options.keywords], shown,
+                            cves, finder, start)  # fmt: skip
     return {
         "stories": shown,
         "more_stories": max(0, len(stories) - len(shown)),
@@ -130,43 +133,10 @@ def compute(inputs: FeedInputs, options: FeedKeywordsOptions, context: PanelCont
         "feeds": len({e["feed"] for e in recent}),
         "window": _window(options),
         "year": context.now.year,
-        "facts": _facts(shown, cves) + _chat_facts(shown),
+        "facts": _facts(shown, cves) + feed_keywords_chat.facts(shown),
         "warnings": _unmatched(inputs.catalog, options),
         "highlight": any(s["colour"] == "ours" for s in shown) or any(c["alarm"] for c in cves),
     }
-
-
-def _join_chat(chat: list[dict], stories: list[Story], shown: list[dict], cves: list[dict],
-               finder, start: str) -> None:  # fmt: skip
-    """Chat sightings of each listed CVE (in the window), and the stories that trended in chat
-    before the news: in the day before their first entry at least CHAT_FIRST messages from as
-    many people, CHAT_RISE times as many as the day before (routine talk is no trend); with
-    how much earlier. A story is said in chat when a message names its subject, a name of its
-    label ('SharePoint · ToolShell') or one of its CVEs."""
-    if not chat:
-        return
-    sightings = cve_sightings(m for m in chat if m["time"] >= start)
-    for cve in cves:
-        cve["chat"] = sightings.get(cve["cve"], 0)
-    said = mentions(chat, finder)
-    for story, row in zip(stories, shown, strict=True):
-        keys = {story.subject.key, *row["cves"], *(name_key(p) for p in row["label"].split(" · "))}
-        found = {m["id"]: m for k in keys if k in said for m in said[k].messages}.values()
-        row["chat"] = sum(m["time"] >= start for m in found)
-        first = datetime.fromisoformat(min(e["published"] for e in story.entries))
-        day, two = (first - timedelta(days=n) for n in (1, 2))
-        before = [m for m in found if day <= datetime.fromisoformat(m["time"]) < first]
-        prior = sum(two <= datetime.fromisoformat(m["time"]) < day for m in found)
-        if len(before) >= max(CHAT_FIRST, CHAT_RISE * prior) and \
-                len({m["author"] for m in before}) >= CHAT_FIRST:  # fmt: skip
-            lead = first - min(datetime.fromisoformat(m["time"]) for m in before)
-            row["chat_first"] = round(lead.total_seconds() / 3600, 1)
-
-
-def _chat_facts(stories: list[dict]) -> list[dict]:
-    return [{"kind": "chat_before_news", "severity": "notice", "row": s["key"], "at": s["latest"],
-             "text": f"{s['label']}: said in chat {s['chat_first']:g} h before the news"}
-            for s in stories if s.get("chat_first") is not None]  # fmt: skip
 
 
 def _unmatched(catalog: list[dict], options: FeedKeywordsOptions) -> list[str]:

@@ -144,7 +144,7 @@ def _status(n: int, person: str, text: str, now: datetime) -> dict:
             "uri": f"https://infosec.example/users/{person}/statuses/{ident}",
             "url": f"https://infosec.example/@{person}/{ident}", "content": f"<p>{text}</p>",
             "spoiler_text": "", "reblog": None, "edited_at": None, "visibility": "public",
-            "account": {"acct": person, "username": person}}  # fmt: skip
+            "account": {"acct": f"{person}@infosec.example", "username": person}}  # fmt: skip
 
 
 def _post(n: int, person: str, text: str, now: datetime) -> dict:

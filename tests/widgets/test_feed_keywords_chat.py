@@ -20,13 +20,16 @@ CHAT = [
     said("our SharePoint farm is patched, is yours?", "carol", 5),
     said("CVE-2025-53770 CVE-2025-53770 everywhere", "carol", 1),  # one message, one sighting
     said("patched CVE-2025-53771 too", "dave", 0.5),
-    said("SharePoint upgrade weekend, ugh", "erin", 30),  # the day before: routine talk
+    said("SharePoint upgrade weekend, ugh", "erin", 30),  # the week before: 1 in 7 days
 ]
 
 
-def compute(chat, **options):
+LISTENING = (NOW - timedelta(days=30)).isoformat()
+
+
+def compute(chat, since=LISTENING, **options):
     opts = fk.FeedKeywordsOptions(chat="chatter", **options)
-    return fk.compute(fk.FeedInputs(TOOLSHELL + OTHERS, KEV, chat), opts, CONTEXT), opts
+    return fk.compute(fk.FeedInputs(TOOLSHELL + OTHERS, KEV, chat, since), opts, CONTEXT), opts
 
 
 def test_listed_cves_show_their_chat_sightings_in_the_window():
@@ -40,7 +43,7 @@ def test_a_story_said_in_chat_before_the_news_is_marked_with_how_much_earlier():
     toolshell = data["stories"][0]
     assert toolshell["label"] == "SharePoint · ToolShell"
     assert toolshell["chat_first"] == 6.0  # 3 messages from 3 people the day before the news
-    # (9 h to 3 h ago), 3 times the day before that (1): first 6 h before the first entry
+    # (9 h to 3 h ago), 3 times a usual day (1 in the week before): 6 h before the first entry
     assert toolshell["chat"] == 5  # chat messages of the window naming it or its CVEs
     fact = [f for f in data["facts"] if f["kind"] == "chat_before_news"]
     text = "SharePoint · ToolShell: said in chat 6 h before the news"
@@ -50,11 +53,13 @@ def test_a_story_said_in_chat_before_the_news_is_marked_with_how_much_earlier():
     assert figure["data"][0]["text"][0] == "3 sources<br>in chat 6 h earlier"
 
 
-def test_routine_talk_or_one_person_before_the_news_is_no_trend():
-    routine = CHAT + [said("SharePoint again", "fred", 28), said("SharePoint SSO fixed", "gus", 40)]
-    assert "chat_first" not in compute(routine)[0]["stories"][0]  # 3 the day before, 3 before
+def test_routine_talk_two_people_or_no_listening_before_is_no_trend():
+    routine = CHAT + [said(f"SharePoint patching {n}", f"u{n}", 30 + 12 * n) for n in range(14)]
+    assert "chat_first" not in compute(routine)[0]["stories"][0]  # 2 a day usually: 3 is no rise
     two = [said(f"ToolShell {n}", "alice" if n % 2 else "bob", 9 - n) for n in range(4)]
     assert "chat_first" not in compute(two)[0]["stories"][0]  # two people are no trend yet
+    listening_since_yesterday = (NOW - timedelta(hours=20)).isoformat()
+    assert "chat_first" not in compute(CHAT, listening_since_yesterday)[0]["stories"][0]
 
 
 def test_without_a_chat_source_nothing_changes():
