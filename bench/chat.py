@@ -18,7 +18,7 @@ from pathlib import Path
 from jaraco.stream.buffer import LenientDecodingLineBuffer
 
 from socwall.feeds.chat_bluesky import BlueskyConfig, PostFilter, post_message
-from socwall.feeds.chat_irc import BoundedLines
+from socwall.feeds.chat_irc_lines import BoundedLines
 from socwall.feeds.chat_subjects import cve_sightings, mentions
 from socwall.feeds.subjects import build_finder
 

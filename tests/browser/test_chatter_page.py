@@ -19,7 +19,7 @@ from tests.browser.conftest import LiveWall, screenshot, set_viewport
 from tests.browser.test_intel_real import small_text
 from tests.browser.test_wall import overflows, wait_until
 from tests.conftest import free_port
-from tests.feeds.ngircd import wait_until as poll_until
+from tests.feeds.chat_live import wait_until as poll_until
 
 pytestmark = pytest.mark.browser
 ROOT = Path(__file__).resolve().parents[2]

@@ -12,7 +12,7 @@ from socwall.dashboard.demo import chatter as demo
 from socwall.dashboard.jobs import run_panel, run_source
 from socwall.feeds.chat_sink import KIND
 from tests.conftest import free_port
-from tests.feeds.ngircd import wait_until
+from tests.feeds.chat_live import wait_until
 
 ROOT = Path(__file__).resolve().parents[2]
 ANCHOR = datetime(2026, 11, 23, 12, 0, tzinfo=UTC)

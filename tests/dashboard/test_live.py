@@ -15,8 +15,7 @@ from socwall.dashboard.leader import Leader
 from socwall.dashboard.live import LiveSources
 from socwall.dashboard.scheduler import run_worker
 from socwall.feeds import chat
-from tests.feeds.ngircd import wait_until
-from tests.feeds.test_chat_irc import stored
+from tests.feeds.chat_live import stored, wait_until
 
 
 @pytest.fixture

@@ -138,14 +138,3 @@ class Talker:
         except OSError:
             pass
         self.sock.close()
-
-
-def wait_until(condition, timeout: float = 30, what: str = "condition"):
-    """Poll `condition()` until it is truthy; fail with `what` after `timeout` seconds."""
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        value = condition()
-        if value:
-            return value
-        time.sleep(0.05)
-    pytest.fail(f"timed out after {timeout} s waiting for {what}")

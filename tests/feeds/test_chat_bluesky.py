@@ -15,8 +15,7 @@ from socwall.dashboard.demo.chat_servers import JetstreamReplay
 from socwall.feeds import chat
 from socwall.feeds.chat_bluesky import POST, BlueskyConfig, PostFilter, post_message, subscribe_url
 from socwall.feeds.chat_sink import cursor_name, status_name
-from tests.feeds.ngircd import wait_until
-from tests.feeds.test_chat_irc import Running, stored
+from tests.feeds.chat_live import Running, stored, wait_until
 
 RECORDED = [json.loads(line) for line in
             (Path(__file__).parents[1] / "data" / "chat" / "jetstream_v1.jsonl").read_text().splitlines()]  # fmt: skip

@@ -2,8 +2,7 @@
 it had seen; the text hygiene on real protocol bytes."""
 
 import re
-import threading
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, datetime
 
 import pytest
 
@@ -11,9 +10,10 @@ from socwall.dashboard.clock import Clock
 from socwall.dashboard.config import parse_config
 from socwall.dashboard.jobs import run_panel
 from socwall.feeds import chat
-from socwall.feeds.chat_irc import decode_line, irc_text
-from socwall.feeds.chat_sink import KIND, status_name
-from tests.feeds.ngircd import Ngircd, Talker, wait_until
+from socwall.feeds.chat_irc_lines import decode_line, irc_text
+from socwall.feeds.chat_sink import status_name
+from tests.feeds.chat_live import Running, stored, wait_until
+from tests.feeds.ngircd import Ngircd, Talker
 
 
 @pytest.fixture
@@ -27,29 +27,6 @@ def irc_source(port: int, **extra) -> chat.ChatConfig:
     return chat.ChatConfig(type="chat", irc=[{
         "name": "testnet", "host": "127.0.0.1", "port": port, "tls": False, "nick": "socwall",
         "channels": ["#soc"], "reconnect": "1s", **extra}])  # fmt: skip
-
-
-class Running:
-    """The source's live connections in threads, as dashboard/live.py runs them."""
-
-    def __init__(self, config, store, source_id="chatter"):
-        self.stop = threading.Event()
-        self.threads = [threading.Thread(target=run, args=(self.stop,), daemon=True)
-                        for _name, run in chat.live(config, source_id, store, Clock())]  # fmt: skip
-        for thread in self.threads:
-            thread.start()
-
-    def close(self):
-        self.stop.set()
-        for thread in self.threads:
-            thread.join(10)
-            assert not thread.is_alive()
-
-
-def stored(store, source_id="chatter") -> list[dict]:
-    now = datetime.now(UTC)
-    found = store.records(source_id, KIND, now - timedelta(days=1), now + timedelta(days=1))
-    return sorted(found, key=lambda r: r["time"])
 
 
 def test_lines_are_stored_once_each_across_a_server_restart_and_the_panel_counts_them(

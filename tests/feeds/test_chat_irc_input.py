@@ -8,8 +8,7 @@ import pytest
 from socwall.dashboard.demo.chat_servers import LocalIrc
 from socwall.feeds import chat
 from socwall.feeds.chat_sink import status_name
-from tests.feeds.ngircd import wait_until
-from tests.feeds.test_chat_irc import Running, stored
+from tests.feeds.chat_live import Running, stored, wait_until
 
 
 @pytest.fixture
