@@ -1,14 +1,12 @@
 """Running a chat source's live connections in threads in a test, and what they stored."""
 
 import threading
-import time
 from datetime import UTC, datetime, timedelta
-
-import pytest
 
 from socwall.dashboard.clock import Clock
 from socwall.feeds import chat
 from socwall.feeds.chat_sink import KIND
+from tests.dashboard.test_leader import wait_for
 
 
 class Running:
@@ -36,10 +34,4 @@ def stored(store, source_id="chatter") -> list[dict]:
 
 def wait_until(condition, timeout: float = 30, what: str = "condition"):
     """Poll `condition()` until it is truthy; fail with `what` after `timeout` seconds."""
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        value = condition()
-        if value:
-            return value
-        time.sleep(0.05)
-    pytest.fail(f"timed out after {timeout} s waiting for {what}")
+    return wait_for(condition, timeout, what)
