@@ -34,7 +34,12 @@ def main(argv: list[str] | None = None) -> int:
     for chatty in ("apscheduler", "werkzeug"):  # a line per job run or request drowns the rest
         logging.getLogger(chatty).setLevel(logging.WARNING)
     try:
-        return args.command(args)
+        code = args.command(args)
+        sys.stdout.flush()  # here, so a closed pipe is caught below and not at exit
+        return code
+    except BrokenPipeError:  # `socwall schema | head`: the reader has what it wanted
+        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())  # no second error at exit
+        return 141  # as a shell reports a command ended by SIGPIPE
     except ConfigError as error:
         where = getattr(args, "file", None) or getattr(args, "config", None)
         print(f"{where}: invalid configuration:", file=sys.stderr)
