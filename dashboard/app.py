@@ -49,7 +49,7 @@ def create_app(
     _register_panels(app, config, store)
     _register_strip(app, config, store, clock, config_problem)
     _register_healthz(app, config, store, config_problem)
-    access.protect(app, config, store)  # before the callback checks: 401 comes first
+    access.protect(app, config, store, config_problem)  # before the callback checks: 401 first
     web = config.web
     http_security.install(app, web.frame_ancestors, web.max_request_bytes,
                           [panel.id for panel in config.panels()])  # fmt: skip
@@ -222,12 +222,12 @@ def _register_healthz(
 
     @app.server.route("/readyz")
     def readyz():
-        report, status = readiness(config, store, utc_now())
+        report, status = readiness(config, store, utc_now(), config_problem)
         return _no_store(jsonify(report), status)
 
     @app.server.route("/metrics")
     def metrics():
-        text = prometheus_text(config, store, utc_now())
+        text = prometheus_text(config, store, utc_now(), config_problem)
         return _no_store(Response(text, mimetype="text/plain; version=0.0.4"), 200)
 
 

@@ -108,6 +108,16 @@ class WebConfig(Strict):
         return sources
 
 
+class LoggingConfig(Strict):
+    level: Literal["debug", "info", "warning", "error"] = Field(
+        "info", description="--log-level and SOCWALL_LOG_LEVEL win over it"
+    )
+    access_log: bool = Field(False, description="serve writes a line per request it answers")
+    repeat_window: Duration = Field(
+        "10m", description="the same warning about one source or panel is written once per window"
+    )
+
+
 class SchedulerConfig(Strict):
     lock_ttl: Duration = Field("30s", description="a dead leader is replaced within this time")
 
@@ -167,6 +177,7 @@ class WallConfig(Strict):
     store: StoreConfig = Field(default_factory=StoreConfig)
     web: WebConfig = Field(default_factory=WebConfig)
     scheduler: SchedulerConfig = Field(default_factory=SchedulerConfig)
+    logging: LoggingConfig = Field(default_factory=LoggingConfig)
     sources: dict[Identifier, SourceConfig] = Field(default_factory=dict)
     pages: list[PageConfig] = Field(min_length=1)
     access: AccessConfig = Field(default_factory=AccessConfig)
