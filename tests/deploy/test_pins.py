@@ -1,5 +1,6 @@
 """What the images are built from is pinned: base images by digest, every Python dependency by
-version and hash (deploy/requirements.lock, made by pip-compile from pyproject.toml), and the
+version and hash (deploy/requirements.lock, made by `uv pip compile --universal` from
+pyproject.toml), and the
 compose file locks every container down. The build itself: tests/deploy/test_container.py."""
 
 import re
@@ -15,17 +16,18 @@ LOCK = ROOT / "deploy" / "requirements.lock"
 DIGEST = re.compile(r"@sha256:[0-9a-f]{64}$")
 
 
-def locked() -> dict[str, tuple[str, list[str]]]:
-    """name -> (version, hashes), read from the lock with a plain loop."""
-    pins: dict[str, tuple[str, list[str]]] = {}
-    name = None
+def locked() -> dict[str, list[tuple[str, list[str]]]]:
+    """name -> [(version, hashes)], read from the lock with a plain loop; a name may be pinned
+    twice, under exclusive markers (numpy for Python 3.11 and for 3.12+)."""
+    pins: dict[str, list[tuple[str, list[str]]]] = {}
+    hashes: list[str] = []
     for line in LOCK.read_text().splitlines():
-        pinned = re.match(r"^([A-Za-z0-9._-]+)==(\S+)", line)
+        pinned = re.match(r"^([A-Za-z0-9._-]+)==([^\s;]+)", line)
         if pinned:
-            name = canonicalize_name(pinned[1])
-            pins[name] = (pinned[2], [])
-        elif name and (found := re.search(r"--hash=sha256:([0-9a-f]{64})", line)):
-            pins[name][1].append(found[1])
+            hashes = []
+            pins.setdefault(canonicalize_name(pinned[1]), []).append((pinned[2], hashes))
+        elif found := re.search(r"--hash=sha256:([0-9a-f]{64})", line):
+            hashes.append(found[1])
     return pins
 
 
@@ -35,10 +37,12 @@ def test_every_dependency_and_the_build_backend_is_pinned_with_hashes():
     wanted = project["project"]["dependencies"] + project["build-system"]["requires"]
     for text in wanted:
         requirement = Requirement(text)
-        version, _ = pins[canonicalize_name(requirement.name)]
-        assert requirement.specifier.contains(version, prereleases=True), (text, version)
-    assert all(hashes for _, hashes in pins.values())  # pip --require-hashes needs every one
+        for version, _ in pins[canonicalize_name(requirement.name)]:
+            assert requirement.specifier.contains(version, prereleases=True), (text, version)
+    assert all(hashes for found in pins.values() for _, hashes in found)  # --require-hashes
     assert len(pins) > len(wanted)  # the dependencies of the dependencies too
+    # marked for the Pythons that need it: Debian 12's python3 is 3.11.2, redis wants it there
+    assert "async-timeout" in pins
 
 
 def test_the_image_installs_from_the_lock_only_and_its_base_is_pinned():
