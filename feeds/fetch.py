@@ -123,7 +123,8 @@ def fetch_tracked(store, source_id: str, target: str, location: str, refresh: ti
 
 def _count(store, source_id: str, target: str, outcome: str, size: int = 0) -> None:
     """socwall_feed_fetches_total by outcome, and the bytes among the source's bytes read."""
-    labels = {"source": source_id, "feed": target, "outcome": outcome}
-    counters.count(store.redis, store.keys, "socwall_feed_fetches_total", labels)
-    counters.count(store.redis, store.keys, "socwall_source_bytes_read_total",
-                   {"source": source_id}, size)  # fmt: skip
+    fetched = {"source": source_id, "feed": target, "outcome": outcome}
+    counters.count_all(store.redis, store.keys, [
+        ("socwall_feed_fetches_total", fetched, 1),
+        ("socwall_source_bytes_read_total", {"source": source_id}, size),
+    ])  # fmt: skip

@@ -35,12 +35,21 @@ def sample(name: str, labels: dict[str, str]) -> str:
 
 def count(client, keys, name: str, labels: dict[str, str], amount: int = 1) -> None:
     """Add `amount` to a counter. A store that fails here loses the count, not the job."""
-    if amount <= 0:
+    count_all(client, keys, [(name, labels, amount)])
+
+
+def count_all(client, keys, counts: list[tuple[str, dict[str, str], int]]) -> None:
+    """Add to several counters in one round trip; amounts of 0 are skipped."""
+    wanted = [(sample(name, labels), int(amount)) for name, labels, amount in counts if amount > 0]
+    if not wanted:
         return
     try:
-        client.hincrby(keys.counters(), sample(name, labels), int(amount))
+        pipe = client.pipeline(transaction=False)
+        for field, amount in wanted:
+            pipe.hincrby(keys.counters(), field, amount)
+        pipe.execute()
     except redis.exceptions.RedisError as error:
-        log.debug("counter %s not counted: %s", name, error)
+        log.debug("counters %s not counted: %s", [f for f, _ in wanted], error)
 
 
 def read_all(client, keys) -> dict[str, int]:

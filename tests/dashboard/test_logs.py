@@ -9,7 +9,7 @@ import yaml
 
 from socwall.dashboard.cli import main
 from socwall.dashboard.config import LoggingConfig
-from socwall.dashboard.jobs import run_source
+from socwall.dashboard.jobs import run_panel, run_source
 from socwall.dashboard.logs import (
     CHATTY,
     EcsFormatter,
@@ -160,3 +160,21 @@ def test_an_unknown_level_in_the_environment_is_refused(monkeypatch, capsys):
     assert "SOCWALL_LOG_LEVEL=verbose: expected one of debug, info, warning, error" in (
         capsys.readouterr().err
     )
+
+
+def test_jobs_skipped_while_the_store_is_away_say_which_job_once_a_window(root_logging, capsys,
+                                                                          make_config):  # fmt: skip
+    from socwall.dashboard.config import StoreConfig
+    from socwall.dashboard.scheduler import _guarded
+    from socwall.dashboard.store import Store, connect
+    from tests.conftest import free_port
+
+    config = make_config()
+    gone = Store(connect(StoreConfig(url=f"redis://127.0.0.1:{free_port()}/0", timeout="1s")))
+    setup_logging("json")
+    panel = config.panels()[0]
+    for _ in range(3):  # every refresh of every job, while Redis is down
+        _guarded(lambda: True, run_panel, config, panel, gone, CLOCK, "w")
+    (line,) = [json.loads(line) for line in capsys.readouterr().err.splitlines()]
+    assert line["message"].startswith(f"store unreachable, job panel:{panel.id} skipped:")
+    assert line["socwall"] == {"job": f"panel:{panel.id}"}
