@@ -149,6 +149,10 @@ def test_a_refused_reload_is_counted_and_degrades_healthz_until_fixed(tmp_path, 
     report = client.test_client().get("/healthz").get_json()
     assert "serve: config file refused, running the last good one" in report["status"]
     assert public_summary(report, 200) == {"status": "degraded"}
+    run_all_once(config, store, CLOCK)  # every panel ok: only the refused file degrades
+    ready = create_app(config, store, Clock()).server.test_client().get("/readyz")
+    assert ready.get_json() == {"status": "ready"}
+    assert client.test_client().get("/readyz").get_json() == {"status": "degraded"}
     path.write_text(yaml.safe_dump(raw))
     assert watch.reload() and watch.problem is None
     got = scrape(config, store, watch.problem)
