@@ -17,6 +17,7 @@ from ipaddress import ip_address
 from dash import Dash
 from flask import Request, Response, jsonify, redirect, request
 
+from socwall import counters
 from socwall.dashboard.clock import utc_now
 from socwall.dashboard.config import WallConfig
 from socwall.dashboard.config_access import AccessConfig, BasicAuthConfig, ProxyHeaderConfig
@@ -43,11 +44,11 @@ SCREEN_RESOURCES = ("/_dash-layout", "/_dash-dependencies", "/_dash-component-su
 SCREEN_COOKIE_AGE = timedelta(days=30)
 
 
-def protect(app: Dash, config: WallConfig, store: Store) -> None:
+def protect(app: Dash, config: WallConfig, store: Store, config_problem: str | None = None) -> None:
     """Install the guard on the app's Flask server; it runs before every route, even 404s."""
     sign_in = _sign_in(app, config.access, store)
     redact_tokens_in_logs()
-    app.server.before_request(lambda: _guard(config, store, sign_in))
+    app.server.before_request(lambda: _guard(config, store, sign_in, config_problem))
 
 
 def _sign_in(app: Dash, access: AccessConfig, store: Store):
@@ -58,23 +59,23 @@ def _sign_in(app: Dash, access: AccessConfig, store: Store):
     if access.auth == "oidc":
         from socwall.dashboard.access_oidc import OidcSignIn  # Authlib only when it is used
 
-        return OidcSignIn(app.server, access)
+        return OidcSignIn(app.server, access, lambda: count_auth_failure(store, "oidc"))
     return OpenDesk()
 
 
-def _guard(config: WallConfig, store: Store, sign_in) -> Response | None:
+def _guard(config: WallConfig, store: Store, sign_in, config_problem=None) -> Response | None:
     path = request.path
     if path in ALWAYS_PUBLIC or path in sign_in.public_paths:
         return None
     screen_path = SCREEN_PATH.match(path)
     if screen_path:
-        return _open_screen(config, screen_path.group(1))
+        return _open_screen(config, store, screen_path.group(1))
     if sign_in.identify(request) is not None:
         return None
     if path in PROBE_PATHS and _probe_token_presented(config.access, request):
         return None
     if path == "/healthz":
-        report, status = health_report(config, store, utc_now())
+        report, status = health_report(config, store, utc_now(), config_problem)
         return _json(public_summary(report, status), status)
     screen = screen_of_cookie(config, request.cookies.get(COOKIE))
     if screen is not None:
@@ -101,7 +102,7 @@ def _refused_for_screen(screen: str) -> Response:
     return refused(403, f"Screen '{screen}' may only show its own pages and panels.")
 
 
-def _open_screen(config: WallConfig, name: str) -> Response | None:
+def _open_screen(config: WallConfig, store: Store, name: str) -> Response | None:
     """The token in the query becomes a cookie and the URL loses it; later the cookie is enough."""
     screen = config.screens.get(name)
     if screen is None:
@@ -109,6 +110,7 @@ def _open_screen(config: WallConfig, name: str) -> Response | None:
     given = request.args.get("token")
     if given is not None:
         if not token_matches(screen, given):
+            count_auth_failure(store, "screen_token")
             wrong = f"The token for screen '{name}' is wrong or was revoked."
             return refused(403, f"{wrong} Ask the wall's administrator for the current URL.")
         response = redirect(request.path, code=303)
@@ -194,6 +196,11 @@ class FailedSignIns:
         return self.clock() - self.window.total_seconds()
 
 
+def count_auth_failure(store: Store, reason: str) -> None:
+    """socwall_auth_failures_total{reason}: password, locked_out, screen_token or oidc."""
+    counters.count(store.redis, store.keys, "socwall_auth_failures_total", {"reason": reason})
+
+
 def _pair_id(pair: tuple[str, str]) -> str:
     """A store key part for (address, user): fixed length, no user name in the key space."""
     return hashlib.sha256("\0".join(pair).encode()).hexdigest()[:32]
@@ -224,6 +231,7 @@ class BasicSignIn:
         user, password = auth.username, auth.password or ""
         pair = (req.remote_addr or "", user)
         if self.failed.retry_after(pair):
+            count_auth_failure(self.failed.store, "locked_out")
             return None  # locked out: no password check at all, not even the remembered one
         proof = hmac.new(self.key, f"{user}\0{password}".encode(), hashlib.sha256).digest()
         if self.verified.get(proof) == user:
@@ -231,6 +239,7 @@ class BasicSignIn:
         known = check_password_hash(self.hashes.get(user, self.unknown_user_hash), password)
         if not (known and user in self.hashes):
             self.failed.failed(pair)
+            count_auth_failure(self.failed.store, "password")
             log.warning("basic sign-in failed for user %r from %s", user[:64], pair[0])
             return None
         if len(self.verified) >= self.REMEMBERED:

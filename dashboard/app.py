@@ -15,6 +15,7 @@ from socwall.dashboard.config_watch import config_version, config_warnings, layo
 from socwall.dashboard.frame import STORE_DOWN, frame_state
 from socwall.dashboard.health import health_report, readiness
 from socwall.dashboard.metrics import prometheus_text
+from socwall.dashboard.pages import plain_page
 from socwall.dashboard.store import Store, StoreUnavailable
 from socwall.durations import humanize_age, parse_duration
 from socwall.widgets import WIDGETS
@@ -44,10 +45,11 @@ def create_app(
         layout_version=layout_version(config),
     )
     _register_routing(app, config)
+    _register_not_found(app, config)
     _register_panels(app, config, store)
     _register_strip(app, config, store, clock, config_problem)
     _register_healthz(app, config, store, config_problem)
-    access.protect(app, config, store)  # before the callback checks: 401 comes first
+    access.protect(app, config, store, config_problem)  # before the callback checks: 401 first
     web = config.web
     http_security.install(app, web.frame_ancestors, web.max_request_bytes,
                           [panel.id for panel in config.panels()])  # fmt: skip
@@ -89,6 +91,24 @@ def _register_routing(app: Dash, config: WallConfig) -> None:
     )
     def next_page(_, pathname):
         return screens.route(config, pathname).next_path()
+
+
+def _register_not_found(app: Dash, config: WallConfig) -> None:
+    """A path that is no page (a typo in a kiosk's URL) gets a 404 listing the pages, where
+    Dash would serve the first page and the typo would go unnoticed for weeks."""
+    endpoint = "/<path:path>"  # Dash's catch-all: the page shell for any path
+    shell = app.server.view_functions[endpoint]
+
+    def page_or_not_found(path: str):
+        route = screens.route(config, f"/{path}")
+        wanted = path.strip("/").removeprefix(route.prefix.strip("/")).strip("/")
+        if wanted in {page.id for page in route.pages} or (route.screen and not wanted):
+            return shell(path)
+        links = [(page.title, f"{route.prefix}/{page.id}") for page in route.pages]
+        return plain_page(404, "No such page", f"This wall has no page at /{path}. "
+                          "Its pages are:", links=links)  # fmt: skip
+
+    app.server.view_functions[endpoint] = page_or_not_found
 
 
 def _rotate_ms(query: dict, config: WallConfig) -> int | None:
@@ -202,12 +222,12 @@ def _register_healthz(
 
     @app.server.route("/readyz")
     def readyz():
-        report, status = readiness(config, store, utc_now())
+        report, status = readiness(config, store, utc_now(), config_problem)
         return _no_store(jsonify(report), status)
 
     @app.server.route("/metrics")
     def metrics():
-        text = prometheus_text(config, store, utc_now())
+        text = prometheus_text(config, store, utc_now(), config_problem)
         return _no_store(Response(text, mimetype="text/plain; version=0.0.4"), 200)
 
 

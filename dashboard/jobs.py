@@ -8,6 +8,7 @@ from datetime import datetime
 
 from socwall.dashboard.clock import Clock, utc_now
 from socwall.dashboard.config import PanelBase, WallConfig
+from socwall.dashboard.counting import count_panel_run, count_source_run
 from socwall.dashboard.store import Store, StoreUnavailable, payload_version
 from socwall.feeds import SOURCES
 from socwall.file_commit import LostLeadership, StaleRead
@@ -65,10 +66,13 @@ def run_source(
     source_config = config.sources[source_id]
     previous = store.source_status(source_id) or {}
     started, timer = utc_now(), time.perf_counter()
-    status = {**previous, "attempted_at": started.isoformat(), "worker": worker}
+    now = clock.now()  # the source's clock: its lag is measured on it (a replay's, not ours)
+    status = {**previous, "attempted_at": started.isoformat(), "worker": worker,
+              "now": now.isoformat()}  # fmt: skip
+    stats: dict = {}
     try:
         source = SOURCES[source_config.type].Source(source_config, source_id)
-        stats = dict(source.ingest(store, clock.now()))
+        stats = dict(source.ingest(store, now))
         seen = [previous.get("newest"), stats.pop("newest", None)]
         newest = max(filter(None, seen), default=None)
         done = {"status": "ok", "error": None, "last_success": started.isoformat()}
@@ -91,6 +95,7 @@ def run_source(
         status.update(status="error", error=_describe(error), failed_at=started.isoformat())
     status["duration_ms"] = round((time.perf_counter() - timer) * 1000)
     store.write_source_status(source_id, status)
+    count_source_run(store, source_id, status["status"], stats)
     return status
 
 
@@ -139,6 +144,7 @@ def run_panel(
         meta.update(status="error", error=_describe(error), failed_at=started.isoformat())
     meta["duration_ms"] = round((time.perf_counter() - timer) * 1000)
     store.write_panel(panel.id, meta, data)
+    count_panel_run(store, panel.id, meta["status"])
     return meta
 
 

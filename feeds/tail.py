@@ -122,6 +122,8 @@ def _commit_one(store, source_id: str, read: Read, stage, stats: dict) -> str | 
     stats["bad_rows"] += bad
     state = replace(read.state, bad_rows=read.state.bad_rows + bad)
     store.commit_file(source_id, read.before, state, batch)
+    consumed = read.state.offset - (read.before.offset if read.before else 0)
+    stats["bytes"] = stats.get("bytes", 0) + max(0, consumed)  # socwall_source_bytes_read_total
     return None
 
 

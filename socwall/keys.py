@@ -23,6 +23,10 @@ class Keys:
         """Hash: `meta` (status, times, version, error) and `data` (the widget's payload)."""
         return f"{self.prefix}:panel:{panel_id}"
 
+    def counters(self) -> str:
+        """Hash: Prometheus sample name with labels -> count since the store began (counters)."""
+        return f"{self.prefix}:counters"
+
     def source_status(self, source_id: str) -> str:
         """String: JSON status of a source's last ingest."""
         return f"{self.prefix}:source:{source_id}:status"
