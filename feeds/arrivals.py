@@ -93,6 +93,7 @@ def record(store, source_id: str, config, stats: dict, first: bool, newest: str 
         lag = max(0.0, (now - datetime.fromisoformat(newest)).total_seconds())
         store.set_metric_values(ident, {LAG: {start: lag}}, now, RETENTION)
     if rows:
+        last["gap_from"] = last.get("rows_at")  # the silence these rows end, if there was one
         last["rows_at"] = stamp
     _update_parts(known, parts, failed, stamp, now)
     store.write_document(ident, "last", last)
@@ -101,6 +102,7 @@ def record(store, source_id: str, config, stats: dict, first: bool, newest: str 
 def _update_parts(known: dict, parts: dict, failed: dict, stamp: str, now: datetime) -> None:
     for name, state in list(known.items()):
         if parts.get(name):
+            state["gap_from"] = state.get("rows_at")
             state["rows_at"] = stamp
         state.pop("error", None)
         if name in failed:

@@ -8,7 +8,9 @@ The claims and what backs each one:
   before the silence began);
 - low: records arrive, but far below the band's low edge (beyond counting noise);
 - late: records arrive, but the newest is older than the usual lag by more than `late_after`;
-- quiet: nothing arrived, and nothing usually does at this time: calm.
+- quiet: nothing arrived, and nothing usually does at this time: calm;
+- pause: nothing for less than `quiet`: the rate is judged up to the last arrival, no claim yet;
+- back: records arrive again after a silence of at least `quiet`: calm, said in words.
 """
 
 from dataclasses import dataclass
@@ -103,19 +105,41 @@ def usual_lag(lag: MetricInputs, index, weeks: int, tz, now: datetime) -> float 
     return float(np.median(day)) if len(day) >= 12 else None
 
 
-def verdict(count: float, silent_for: timedelta | None, usual: Usual, quiet_usual: Usual,
-            lag: float | None, lag_usual: float | None, rules: Rules) -> str:  # fmt: skip
-    """ok, silent, quiet, low, late or learning (no history to compare with yet)."""
+@dataclass(frozen=True)
+class Seen:
+    """When records last arrived, and the silence they ended."""
+
+    silent_for: timedelta | None  # since the last records (or since the history began)
+    gap: timedelta | None  # the silence the last records ended
+    had_rows: bool = True
+
+
+def judged_until(now: datetime, seen: Seen, rules: Rules) -> datetime:
+    """The end of the window to judge the rate on: now, or the last arrival while a silence is
+    shorter than `quiet` (a pause is not yet a claim, and must not read as a drop)."""
+    if seen.had_rows and seen.silent_for is not None and BUCKET < seen.silent_for < rules.quiet:
+        return now - seen.silent_for + BUCKET
+    return now
+
+
+def verdict(count: float, seen: Seen, usual: Usual, quiet_usual: Usual, lag: float | None,
+            lag_usual: float | None, rules: Rules) -> str:  # fmt: skip
+    """silent, quiet, learning, back, low, pause, late or ok."""
+    silent_for = seen.silent_for
     if silent_for is not None and silent_for >= rules.quiet:
         expected = quiet_usual.expected
         if expected is None:
             return "learning"
         return "silent" if expected >= rules.silent_min else "quiet"
+    if seen.gap is not None and seen.gap >= rules.quiet:
+        return "back"  # sending again; the window still holds the silence it ended
     if usual.low is not None and not np.isnan(count):
         edge = usual.low * rules.drop
         noise = rules.noise_sigma * np.sqrt(max(usual.low, 0.0))
         if count < edge and count < usual.low - noise:
             return "low"
+    if silent_for is not None and silent_for > BUCKET:
+        return "pause"
     if lag is not None and lag_usual is not None and (
             lag > lag_usual + rules.late_after.total_seconds()):  # fmt: skip
         return "late"

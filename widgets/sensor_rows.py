@@ -8,8 +8,10 @@ import pandas as pd
 
 from socwall.durations import duration_words
 from socwall.widgets.sensor_health import (
+    Seen,
     Usual,
     before_silence,
+    judged_until,
     recent_index,
     usual_count,
     usual_lag,
@@ -49,39 +51,43 @@ def _time(text: str | None) -> datetime | None:
 def source_rows(history, label: str, rules, context) -> list[dict]:
     """The source's own row (its status first), then a row per part when it has several."""
     last, unit = history.last, UNITS.get(history.kind, "records")
+    seen = _seen(last, last.get("first_run_at"), context.now)
     row = assess(history.source_id, label, unit, (history.rows, history.runs, history.lag),
-                 last.get("rows_at") or last.get("first_run_at"), bool(last.get("rows_at")),
-                 history.status.get("newest"), rules, context)  # fmt: skip
+                 seen, history.status.get("newest"), rules, context)  # fmt: skip
     rows = [_with_status(row, history.status, label, bool(last))]
     for name, part in history.parts.items():
         state = (last.get("parts") or {}).get(name) or {}
-        since = state.get("rows_at") or state.get("seen_at")
-        part_row = assess(f"{history.source_id}/{name}", name, unit,
-                          (part, history.runs, None), since, bool(state.get("rows_at")),
-                          None, rules, context, kind="part")  # fmt: skip
+        part_row = assess(f"{history.source_id}/{name}", name, unit, (part, history.runs, None),
+                          _seen(state, state.get("seen_at"), context.now), None, rules, context,
+                          kind="part")  # fmt: skip
         if state.get("error"):
             part_row.update(state="error", level="alarm", words=f"{name}: {state['error']}")
         rows.append({**part_row, "source": history.source_id})
     return rows
 
 
-def assess(row_id: str, name: str, unit: str, series: tuple, since: str | None,
-           had_rows: bool, newest: str | None, rules, context,
-           kind: str = "source") -> dict:  # fmt: skip
+def _seen(state: dict, began: str | None, now: datetime) -> Seen:
+    rows_at, gap_from = _time(state.get("rows_at")), _time(state.get("gap_from"))
+    since = rows_at or _time(began)
+    return Seen(now - since if since else None,
+                rows_at - gap_from if rows_at and gap_from else None, rows_at is not None)
+
+
+def assess(row_id: str, name: str, unit: str, series: tuple, seen: Seen, newest: str | None,
+           rules, context, kind: str = "source") -> dict:  # fmt: skip
     """One row's numbers and verdict from its arrivals history."""
     rows, runs, lag_series = series
     now, tz = context.now, context.tz
-    index = recent_index(now, rules.quiet)
+    index = recent_index(judged_until(now, seen, rules), rules.quiet)
     count = window_sum(rows, runs, index)
     past = weekly(rows, runs, index, rules.weeks, tz)
     usual = usual_count(past, rules.band)
-    silent_for = now - _time(since) if since else None
     quiet_usual = usual
-    if usual.basis is None and had_rows and since:
-        quiet_usual = before_silence(rows, runs, _time(since), rules.quiet)
+    if usual.basis is None and seen.had_rows and seen.silent_for is not None:
+        quiet_usual = before_silence(rows, runs, now - seen.silent_for, rules.quiet)
     lag = (now - _time(newest)).total_seconds() if newest else None
     lag_usual = usual_lag(lag_series, index, rules.weeks, tz, now) if lag_series else None
-    state = verdict(count, silent_for, usual, quiet_usual, lag, lag_usual, rules)
+    state = verdict(count, seen, usual, quiet_usual, lag, lag_usual, rules)
     window = _minutes(rules.quiet)
     row = {"id": row_id, "name": name, "kind": kind, "source": row_id.split("/", 1)[0],
            "state": state, "level": LEVELS.get(state, "calm"), "count": compact(count),
@@ -90,8 +96,8 @@ def assess(row_id: str, name: str, unit: str, series: tuple, since: str | None,
            "window": window, "usual": _usual_text(usual),
            "week_ago": compact(past[0]) if len(past) else "–", "bar": _bar(count, usual, past),
            "lag": _minutes(lag) if lag is not None else None}  # fmt: skip
-    row["words"] = _words(state, name, unit, count, usual, quiet_usual, silent_for, lag,
-                          lag_usual, window)  # fmt: skip
+    row["words"] = _words(state, name, unit, count, usual, quiet_usual, seen, lag, lag_usual,
+                          window)  # fmt: skip
     return row
 
 
@@ -116,21 +122,25 @@ def _bar(count: float, usual: Usual, past: np.ndarray) -> dict | None:
             "week": None if week is None else round(week * scale, 1)}  # fmt: skip
 
 
-def _words(state, name, unit, count, usual, quiet_usual, silent_for, lag, lag_usual, window):
+def _words(state, name, unit, count, usual, quiet_usual, seen, lag, lag_usual, window):
     usually = (f"usually {compact(usual.low)}–{compact(usual.high)}" if usual.basis == "band"
                else f"a week ago {compact(usual.low)}" if usual.basis == "week" else "")
+    silence = _minutes(seen.silent_for) if seen.silent_for is not None else ""
     if state == "silent":
-        since = _minutes(silent_for)
         if quiet_usual.basis == "recent":
-            return (f"{name}: 0 {unit} in {since}; {compact(quiet_usual.low)} per {window} "
+            return (f"{name}: 0 {unit} in {silence}; {compact(quiet_usual.low)} per {window} "
                     "in the hour before (no week-ago history yet)")
-        return f"{name}: 0 {unit} in {since}, {usually} per {window}"
+        return f"{name}: 0 {unit} in {silence}, {usually} per {window}"
     if state == "low":
         return f"{name}: {compact(count)} {unit} in {window}, {usually}"
     if state == "late":
         return f"{name}: newest record {_minutes(lag)} old, usually {_minutes(lag_usual)}"
     if state == "quiet":
-        return f"nothing for {_minutes(silent_for)}, as usual at this time"
+        return f"nothing for {silence}, as usual at this time"
+    if state == "back":
+        return f"sending again, after {_minutes(seen.gap)} without records"
+    if state == "pause":
+        return f"nothing for {silence} (silent after {window})"
     if state == "learning":
         return "no week-ago history yet: learning what is usual"
     return f"{usually} in {window}" if usually else ""
