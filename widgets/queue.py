@@ -46,12 +46,14 @@ def check(options: QueueOptions, source) -> list[tuple[str, str]]:
 
 
 def today_windows(now: datetime, tz) -> tuple[tuple, tuple]:
-    """Local midnight to now, and the same local hours a week ago (DST-safe)."""
+    """Local midnight to now (included: an acknowledgement seen by this very poll), and the
+    same local hours a week ago (DST-safe)."""
     local = now.astimezone(tz)
     start = datetime.combine(local.date(), time(0), tzinfo=tz)
     week_start = datetime.combine(local.date() - timedelta(days=7), time(0), tzinfo=tz)
     week_end = (local.replace(tzinfo=None) - timedelta(days=7)).replace(tzinfo=tz)
-    return (start, now), (week_start, week_end)
+    moment = timedelta(seconds=1)
+    return (start, now + moment), (week_start, week_end + moment)
 
 
 def load(reader, panel, context: PanelContext) -> QueueInputs:
