@@ -15,7 +15,8 @@ A document `last` holds the time of the last ingest and of the last records, per
 
 import glob
 import os
-from datetime import datetime, timedelta
+import re
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 from socwall.feeds.events import rotated_base
@@ -25,6 +26,9 @@ RETENTION = timedelta(days=36)  # the band needs the same window in each of 4 pa
 MAX_PARTS = 30  # a glob over hundreds of files keeps its 30 busiest parts apart
 ROWS, RUNS, LAG = "rows", "runs", "lag"
 PART_GONE = timedelta(days=36)  # a part that sent nothing for this long is forgotten
+# dates and times in file names: daily or hourly files of one stream are one part, not many
+STAMP = re.compile(r"\d{4}-\d{2}-\d{2}(?:[T_ -]\d{2}[:.-]?\d{2}(?:[:.-]?\d{2})?)?"
+                   r"|(?<!\d)\d{8}(?:\d{2}|\d{4}|\d{6})?(?!\d)|\d{2}:\d{2}:\d{2}")
 
 
 def history_id(source_id: str) -> str:
@@ -38,15 +42,16 @@ def part_metric(part: str) -> str:
 
 
 def part_name(path: str, pattern: str) -> str:
-    """A file as a person names it: relative to the glob's fixed folder, without logrotate's
-    suffixes (auth.log.1 and auth.log.2.gz are still auth.log)."""
+    """A stream of files as a person names it: relative to the glob's fixed folder, without
+    logrotate's suffixes (auth.log.1 and auth.log.2.gz are still auth.log), dates and times
+    as `*` (events-2026-03-10.csv and events-2026-03-11.csv are both events-*.csv)."""
     folder = pattern if glob.has_magic(pattern) else os.path.dirname(pattern)
     while glob.has_magic(folder):
         folder = os.path.dirname(folder)
     relative = os.path.relpath(path, folder) if folder else path
     if relative.startswith(".."):
         relative = Path(path).name
-    return rotated_base(relative)
+    return STAMP.sub("*", rotated_base(relative))
 
 
 def parts_read(stats: dict, pattern: str | None) -> tuple[dict[str, int], dict[str, str]]:
@@ -110,3 +115,35 @@ def _update_parts(known: dict, parts: dict, failed: dict, stamp: str, now: datet
         since = state.get("rows_at") or state.setdefault("seen_at", stamp)
         if now - datetime.fromisoformat(since) > PART_GONE:
             del known[name]
+
+
+def record_history(store, source_id: str, rows: dict[int, float], now: datetime,
+                   lag: float = 0.0, parts: dict[str, dict[int, float]] | None = None) -> None:
+    """Arrivals of many past buckets at once (bucket start -> records; per part too), as if each
+    bucket's records had arrived in it `lag` seconds after their time: for importing history
+    (the demo, a migration), before the source runs (the values are set, not added). The
+    `last` document says records last came in the last bucket that had any."""
+    ident = history_id(source_id)
+    starts = sorted(rows)
+    if not starts:
+        return
+    counts = {RUNS: dict.fromkeys(starts, 1.0), ROWS: rows, LAG: dict.fromkeys(starts, lag)}
+    counts |= {part_metric(name): values for name, values in (parts or {}).items()}
+    store.set_metric_values(ident, counts, now, RETENTION)  # one write per metric and day
+    last = store.document(ident, "last") or {}
+    last.setdefault("first_run_at", datetime.fromtimestamp(starts[0], UTC).isoformat())
+    last["run_at"] = datetime.fromtimestamp(starts[-1], UTC).isoformat()
+    stamp = _last_rows_at(rows)
+    if stamp:
+        last["rows_at"] = stamp
+    for name, values in (parts or {}).items():
+        last.setdefault("parts", {})[name] = {"rows_at": _last_rows_at(values) or last["run_at"]}
+    store.write_document(ident, "last", last)
+
+
+def _last_rows_at(rows: dict[int, float]) -> str | None:
+    with_rows = [start for start, count in rows.items() if count]
+    if not with_rows:
+        return None
+    end = max(with_rows) + BUCKET.total_seconds() - 1  # the end of the last bucket with records
+    return datetime.fromtimestamp(end, UTC).isoformat()

@@ -170,3 +170,7 @@ def test_part_names_follow_the_glob_and_drop_rotation_suffixes():
     assert name("/nsm/sensor-1/conn.log", "/nsm/*/conn.log") == "sensor-1/conn.log"
     assert name("/data/flows/a.csv-20261123", "/data/flows/*.csv*") == "a.csv"
     assert name("/var/log/auth.log", "/var/log/auth.log") == "auth.log"
+    assert name("/data/events/events-2026-11-26.csv", "/data/events/*.csv") == "events-*.csv"
+    assert name("/zeek/2026-03-10/conn.10:00:00-11:00:00.log.gz", "/zeek/*/conn.*") == (
+        "*/conn.*-*.log")
+    assert name("/nsm/sensor1/stats.log", "/nsm/*/stats.log") == "sensor1/stats.log"
