@@ -9,7 +9,7 @@ bucket's records, as the demo's own files (or, for flows, the generator's rates)
 """
 
 import json
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from zoneinfo import ZoneInfo
 
@@ -84,7 +84,7 @@ class DemoSensorStats:
         for name, (peak, share, salt) in SENSORS.items():
             lines += self._zeek_lines(name, starts, peak, share, salt)
         with open(zeek, "a") as handle:
-            handle.writelines(sorted(lines, key=lambda line: not line.startswith("#")))
+            handle.writelines(sorted(lines, key=lambda line: (not line.startswith("#"), line)))
         with open(eve, "a") as handle:
             handle.writelines(self._eve_lines(starts))
         return len(starts) * (len(SENSORS) + 1)
@@ -106,9 +106,9 @@ class DemoSensorStats:
         return lines
 
     def _eve_lines(self, starts) -> list[str]:
-        step = np.maximum(busy(starts, self.tz, 2.5e6), 1).astype(int)
-        base = int((starts[0] - (self.anchor - HISTORY).timestamp()) // 300)
-        total = (base * 1_500_000) + np.cumsum(step)  # since the engine started, 36 days ago
+        since = starts_between(self.anchor - HISTORY, datetime.fromtimestamp(starts[-1] + 1, UTC))
+        counted = np.cumsum(np.maximum(busy(since, self.tz, 2.5e6), 1).astype(int))
+        total = counted[np.searchsorted(since, starts)]  # since the engine started, 36 days ago
         lines = []
         for start, packets in zip(starts, total, strict=True):
             at = pd.Timestamp(int(start) + 40, unit="s", tz="UTC")
