@@ -12,7 +12,7 @@ from socwall.durations import duration_words
 from socwall.feeds.queue_items import SEVERITIES
 from socwall.types import Duration, Strict
 from socwall.widgets.context import PanelContext, View
-from socwall.widgets.queue_view import render_queue
+from socwall.widgets.queue_view import render_queue, wait_words
 
 needs_source = True
 source_types = ("alertmanager", "queue_http")
@@ -145,7 +145,7 @@ def _facts(payload: dict, now: datetime) -> list[dict]:
                  "at": now.isoformat()}]  # fmt: skip
     return [{"kind": "sla-breach", "severity": "alarm", "row": b["id"], "at": now.isoformat(),
              "text": f"{b['severity']} waiting {duration_words(b['minutes'])} "
-                     f"(SLA {duration_words(b['sla'])}): {b['title']}"}
+                     f"(SLA {wait_words(b['sla'])}): {b['title']}"}
             for b in payload["breaches"]]  # fmt: skip
 
 

@@ -6,6 +6,16 @@ from socwall.durations import duration_words
 from socwall.widgets.context import View
 
 
+def wait_words(minutes: float) -> str:
+    """'15 min', '1 h', '4 h', '1 d' for round times (SLAs), else duration_words."""
+    whole = round(minutes)
+    if whole and whole % 1440 == 0:
+        return f"{whole // 1440} d"
+    if whole >= 60 and whole % 60 == 0:
+        return f"{whole // 60} h"
+    return duration_words(whole)
+
+
 def render_queue(payload: dict, view: View):
     """The queue, or, when it cannot be read, why: in words, never as zeros."""
     if not payload["known"]:
@@ -26,17 +36,16 @@ def render_queue(payload: dict, view: View):
 
 
 def _tile(level: dict) -> html.Div:
-    if level["oldest"] is None:
-        oldest = "none waiting"
-    else:
+    oldest = "none waiting"
+    if level["oldest"] is not None:
         oldest = f"oldest {duration_words(level['oldest'])}"
-        if level["sla"] is not None:
-            oldest += f" / SLA {duration_words(level['sla'])}"
+    sla = "no SLA" if level["sla"] is None else f"SLA {wait_words(level['sla'])}"
     classes = "queue-tile " + level["severity"] + (" breach" if level["breach"] else "")
     return html.Div(className=classes, children=[
         html.Div(level["severity"], className="queue-severity"),
         html.Div(str(level["waiting"]), className="queue-count"),
-        html.Div(oldest, className="queue-oldest"),
+        html.Div(className="queue-ages", children=[
+            html.Div(oldest, className="queue-oldest"), html.Div(sla, className="queue-sla")]),
         html.Div(f"{level['acknowledged']} being handled", className="queue-acked"),
     ])  # fmt: skip
 

@@ -97,7 +97,8 @@ def assess(row_id: str, name: str, unit: str, series: tuple, seen: Seen, newest:
            "week_ago": compact(past[0]) if len(past) else "–", "bar": _bar(count, usual, past),
            "lag": _minutes(lag) if lag is not None else None}  # fmt: skip
     row["words"] = _words(state, name, unit, count, usual, quiet_usual, seen, lag, lag_usual,
-                          window)  # fmt: skip
+                          window) or (f"a week ago {row['week_ago']}"
+                                      if row["week_ago"] != "–" else "")  # fmt: skip
     return row
 
 
@@ -143,7 +144,7 @@ def _words(state, name, unit, count, usual, quiet_usual, seen, lag, lag_usual, w
         return f"nothing for {silence} (silent after {window})"
     if state == "learning":
         return "no week-ago history yet: learning what is usual"
-    return f"{usually} in {window}" if usually else ""
+    return ""
 
 
 def _with_status(row: dict, status: dict, label: str, recorded: bool) -> dict:
@@ -213,10 +214,12 @@ def _drop_row(row_id, sensor, source_id, counts, usual, drop_alarm, window) -> d
     pct = dropped / reported * 100
     known = not np.isnan(low)
     usual_words = f", usually {low:.1f}–{high:.1f} %" if known else ""
-    words = (f"{sensor}: {pct:.1f} % of packets dropped in {window} ({compact(dropped)} of "
-             f"{compact(reported)}){usual_words}")  # fmt: skip
     state = "ok"
     if pct >= drop_alarm:
         state = "drops-usual" if known and pct <= high else "drops"
+    words = f"{pct:.1f} % dropped ({compact(dropped)} of {compact(reported)})"
+    if state != "ok":  # the sentence read from across the room, whole
+        words = (f"{sensor}: {pct:.1f} % of packets dropped in {window} ({compact(dropped)} of "
+                 f"{compact(reported)}){usual_words}")  # fmt: skip
     return {**row, "state": state, "level": LEVELS.get(state, "calm"), "words": words,
             "drop_pct": round(pct, 2), "usual": f"{low:.1f}–{high:.1f} %" if known else "–"}

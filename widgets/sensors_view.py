@@ -19,8 +19,7 @@ def render_rows(payload: dict, view: View):
             f" ({hidden} need attention)" if hidden else "")  # fmt: skip
     head = html.Div(className="sensor head", children=[
         html.Span(""), html.Span("source"), html.Span(f"last {payload['quiet']} min"),
-        html.Span("against the usual (band · week ago ▏)"), html.Span("usually"),
-        html.Span("")])  # fmt: skip
+        html.Span("band, week ago ▏"), html.Span("usually"), html.Span("")])  # fmt: skip
     return html.Div(className="sensors", children=[
         html.Div(summary, className="sensors-summary" + (" alert" if payload["facts"] else "")),
         html.Div(className="sensors-rows", children=[head, *(_row(r) for r in rows)]),

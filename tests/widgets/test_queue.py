@@ -39,7 +39,7 @@ def test_counts_oldest_and_breaches_by_severity_then_overshoot():
     assert [b["id"] for b in payload["breaches"]] == ["b", "c"]  # a: 14 min is inside 15 min
     assert [f["text"] for f in payload["facts"]] == [
         "critical waiting 50 min (SLA 15 min): alert b",
-        "high waiting 1 h 30 min (SLA 1 h 00 min): alert c"]
+        "high waiting 1 h 30 min (SLA 1 h): alert c"]
     assert payload["waiting"] == 6 and payload["highlight"]
 
 
