@@ -81,8 +81,10 @@ def usual_count(past: np.ndarray, kind: str) -> Usual:
 
 
 def before_silence(rows, runs, since: datetime, quiet: timedelta) -> Usual:
-    """With no week-ago history: the hour before the silence began, scaled to the window."""
-    index = bucket_starts(since - RECENT, pd.Timestamp(since).floor(BUCKET), BUCKET)
+    """With no week-ago history: the hour before the silence began (up to the bucket of the
+    last records, included), scaled to the window."""
+    end = pd.Timestamp(since).floor(BUCKET) + BUCKET
+    index = bucket_starts(end - RECENT, end, BUCKET)
     count = window_sum(rows, runs, index)
     if np.isnan(count):
         return Usual(None, None, None)

@@ -129,7 +129,8 @@ def test_without_week_ago_history_the_hour_before_the_silence_is_the_usual(setup
     run_panel(config, config.panels()[0], store, clock)
     row = row_of(store)
     assert row["state"] == "silent"
-    assert row["words"] == ("fw: 0 events in 20 min; 300 per 15 min in the hour before "
+    # the hour up to the bucket of the last lines (09:05-10:05): 56 minutes of 20 lines
+    assert row["words"] == ("fw: 0 events in 20 min; 280 per 15 min in the hour before "
                             "(no week-ago history yet)")
 
 
