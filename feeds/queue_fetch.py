@@ -12,7 +12,8 @@ from collections.abc import Callable
 from datetime import datetime
 from pathlib import Path
 
-from socwall.feeds.fetch import USER_AGENT
+from socwall.feeds.fetch import USER_AGENT, FetchError
+from socwall.feeds.fetch import _read_until as read_until  # the feeds' own bounded read
 from socwall.feeds.queue_items import backoff_wait, failed_state
 
 MAX_BYTES = 32 << 20
@@ -52,7 +53,9 @@ def request_json(url: str, headers: dict[str, str], timeout: float, body=None,
     deadline = time.monotonic() + timeout
     try:
         with urllib.request.urlopen(request, timeout=timeout, context=context) as response:
-            raw = _read_until(response, deadline, timeout)
+            raw = read_until(response, deadline, timeout, MAX_BYTES)
+    except FetchError as error:  # too large, or trickled past the deadline
+        raise QueueError(f"{_host(url)}: {error}") from None
     except urllib.error.HTTPError as error:
         hint = " (check the credentials)" if error.code in (401, 403) else ""
         raise QueueError(f"{_host(url)} answered HTTP {error.code} {error.reason}{hint}") from None
@@ -61,18 +64,6 @@ def request_json(url: str, headers: dict[str, str], timeout: float, body=None,
     except (TimeoutError, OSError) as error:
         raise QueueError(f"no answer from {_host(url)} within {timeout:g} s ({error})") from None
     return _decode(raw, _host(url))
-
-
-def _read_until(response, deadline: float, timeout: float) -> bytes:
-    chunks, size = [], 0
-    while piece := response.read(65536):
-        chunks.append(piece)
-        size += len(piece)
-        if size > MAX_BYTES:
-            raise QueueError(f"the answer is larger than {MAX_BYTES >> 20} MB")
-        if time.monotonic() > deadline:
-            raise QueueError(f"no complete answer within {timeout:g} s")
-    return b"".join(chunks)
 
 
 def _file_json(path: Path):

@@ -9,19 +9,11 @@ import pytest
 from socwall.dashboard.config import parse_config
 from socwall.dashboard.jobs import run_panel, run_source
 from socwall.feeds import arrivals
+from tests.tick import Tick
 
 NOW = datetime(2026, 3, 10, 10, 0, tzinfo=UTC)  # a Tuesday, 11:00 in Berlin
 WEEK = timedelta(days=7)
 
-
-class Tick:
-    """The wall's clock, moved by the test."""
-
-    def __init__(self, at: datetime):
-        self.at = at
-
-    def now(self) -> datetime:
-        return self.at
 
 
 def wall(data_dir, redis_url, prefix, **options) -> dict:

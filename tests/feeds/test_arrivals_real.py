@@ -12,18 +12,12 @@ import pytest
 from socwall.dashboard.config import parse_config
 from socwall.dashboard.jobs import run_panel, run_source
 from socwall.feeds import arrivals
+from tests.tick import Tick
 
 SHARED = Path(__file__).resolve().parents[3] / "shared" / "data"
 pytestmark = pytest.mark.skipif(not SHARED.is_dir(), reason="../shared/data is not beside the repo")
 LOGS = ["conn_sample.log", "conn_trickbot_2018-11.log", "conn_malspam_2016-12.log"]
 
-
-class Tick:
-    def __init__(self, at: datetime):
-        self.at = at
-
-    def now(self) -> datetime:
-        return self.at
 
 
 def awk_records(path: Path) -> int:

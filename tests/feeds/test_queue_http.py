@@ -12,6 +12,7 @@ import pytest
 
 from socwall.dashboard.config import parse_config
 from socwall.dashboard.jobs import run_panel, run_source
+from tests.tick import Tick
 
 RECORDED = Path(__file__).resolve().parents[1] / "data" / "queue"
 NOW = datetime(2026, 3, 10, 10, 0, tzinfo=UTC)
@@ -56,13 +57,6 @@ class Replay:
         self.server.shutdown()
         self.server.server_close()
 
-
-class Tick:
-    def __init__(self, at: datetime):
-        self.at = at
-
-    def now(self) -> datetime:
-        return self.at
 
 
 THEHIVE_QUERY = {"query": [{"_name": "listAlert"},

@@ -13,6 +13,7 @@ import pytest
 from socwall.dashboard.config import parse_config
 from socwall.dashboard.jobs import run_panel, run_source
 from socwall.feeds.sensor_stats_parse import Sample, detect, intervals, parse
+from tests.tick import Tick
 
 DATA = Path(__file__).resolve().parents[1] / "data" / "sensor_stats"
 ZEEK_TSV, ZEEK_JSON = DATA / "zeek_stats_wrccdc2018.log", DATA / "zeek_stats_wrccdc2018.json"
@@ -83,13 +84,6 @@ def stats_wall(data_dir: Path, redis_url: str, prefix: str) -> dict:
                 {"id": "health", "widget": "sensors", "title": "Sensors", "at": [1, 1],
                  "options": {"quiet": "15m", "drop_alarm": 1.0}}]}]}  # fmt: skip
 
-
-class Tick:
-    def __init__(self, at: datetime):
-        self.at = at
-
-    def now(self) -> datetime:
-        return self.at
 
 
 @pytest.fixture

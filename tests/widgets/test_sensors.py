@@ -11,17 +11,11 @@ from socwall.dashboard.jobs import run_panel, run_source
 from socwall.feeds import arrivals
 from socwall.widgets import sensors
 from socwall.widgets.context import View
+from tests.tick import Tick
 
 BERLIN = ZoneInfo("Europe/Berlin")
 WEEK = timedelta(days=7)
 
-
-class Tick:
-    def __init__(self, at: datetime):
-        self.at = at
-
-    def now(self) -> datetime:
-        return self.at
 
 
 def wall(data_dir, redis_url, prefix, **options) -> dict:
