@@ -214,3 +214,14 @@ def test_a_refused_or_garbled_queue_is_unknown_never_zero_and_backs_off(product)
     status, payload = read(config, store, NOW + timedelta(minutes=4))
     assert "`data.alerts` is not a list of items" in status["error"]
     assert not payload["known"]
+
+
+def test_a_status_without_its_waiting_values_is_a_config_error(redis_url, prefix, monkeypatch):
+    from socwall.dashboard.config_messages import ConfigError
+
+    monkeypatch.setenv("IRIS_KEY", "x")
+    raw = queue_wall("iris", "http://iris", redis_url, prefix)
+    del raw["sources"]["queue"]["waiting"]
+    with pytest.raises(ConfigError) as error:
+        parse_config(raw)
+    assert "sources.queue" in str(error.value) and "list the `waiting` values" in str(error.value)

@@ -135,3 +135,14 @@ def test_rows_render_as_text_with_the_alarm_words_whole():
     summary = tree.children[0]
     assert summary.children == "1 need attention · 4 sources · 3 more not shown (1 need attention)"
     assert "alert" in summary.className
+
+
+def test_an_unknown_source_in_the_options_is_a_config_error_naming_the_key(tmp_path, redis_url,
+                                                                          prefix):  # fmt: skip
+    from socwall.dashboard.config_messages import ConfigError
+
+    raw = wall(tmp_path, redis_url, prefix, sources=["fw", "netflow"])
+    with pytest.raises(ConfigError) as error:
+        parse_config(raw)
+    assert "pages[0].panels[0].options.sources[1]: unknown source 'netflow' (sources: fw)" in str(
+        error.value)
