@@ -57,11 +57,14 @@ def source_rows(history, label: str, rules, context) -> list[dict]:
     rows = [_with_status(row, history.status, label, bool(last))]
     for name, part in history.parts.items():
         state = (last.get("parts") or {}).get(name) or {}
-        part_row = assess(f"{history.source_id}/{name}", name, unit, (part, history.runs, None),
+        part_row = assess(f"{history.source_id}/{name}", f"{name} ({label})", unit,
+                          (part, history.runs, None),
                           _seen(state, state.get("seen_at"), context.now), None, rules, context,
                           kind="part")  # fmt: skip
+        part_row["name"] = name  # the line shows it under its source; the words say whose
         if state.get("error"):
-            part_row.update(state="error", level="alarm", words=f"{name}: {state['error']}")
+            part_row.update(state="error", level="alarm",
+                            words=f"{name} ({label}): {state['error']}")
         rows.append({**part_row, "source": history.source_id})
     return rows
 

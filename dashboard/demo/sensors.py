@@ -227,16 +227,23 @@ def _stats_counts(pattern: str, until: datetime) -> tuple[dict, dict]:
     return total, parts
 
 
-def start_demo_sensors(store, directory: Path, config, clock, seed: int) -> list:
-    """The Sensors page's data: files, arrivals history, the queue; the live generators."""
-    anchor = clock.now().replace(second=0, microsecond=0)
-    stats = DemoSensorStats(directory / "sensors" / "stats", config.tz, seed, anchor)
-    collector = DemoCollector(directory / "sensors" / "dmz-firewall", config.tz, seed, anchor)
+def write_demo_sensor_files(directory: Path, tz: ZoneInfo, seed: int, anchor: datetime) -> list:
+    """The Sensors page's files up to `anchor` (stats, the silent collector, the queue's answer);
+    the generators that append the live part."""
+    stats = DemoSensorStats(directory / "sensors" / "stats", tz, seed, anchor)
+    collector = DemoCollector(directory / "sensors" / "dmz-firewall", tz, seed, anchor)
     for generated in (stats, collector):
         generated.write_until(anchor)
     write_demo_queue(directory / "queue", anchor)
-    seed_arrivals(store, config, anchor, collector)
+    return [stats, collector]
+
+
+def start_demo_sensors(store, directory: Path, config, clock, seed: int) -> list:
+    """The Sensors page's data: files, arrivals history, the queue; the live generators."""
+    anchor = clock.now().replace(second=0, microsecond=0)
+    generators = write_demo_sensor_files(directory, config.tz, seed, anchor)
+    seed_arrivals(store, config, anchor, generators[1])
     for source_id, source in config.sources.items():
         if source.type == "queue_http":
             seed_acknowledgements(store, source_id, anchor, config.tz, seed)
-    return [stats, collector]
+    return generators

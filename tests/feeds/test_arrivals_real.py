@@ -61,7 +61,8 @@ def test_each_real_zeek_file_arrives_as_awk_counts_it(store, redis_url, prefix, 
     run_panel(config, config.panels()[0], store, Tick(later))
     rows = {r["id"]: r for r in store.panel_data("sensors")["rows"]}
     assert rows["zeek/sensor-0/conn.log"]["words"] == (
-        "sensor-0/conn.log: 0 flows in 29 min; 23 per 15 min in the hour before (no week-ago "
+        "sensor-0/conn.log (zeek): 0 flows in 29 min; 23 per 15 min in the hour before (no "
+        "week-ago "
         "history yet)")  # its 92 records, a quarter of them per 15 min
     assert rows["zeek/sensor-1/conn.log"]["state"] == "back"
     assert [f["row"] for f in store.panel_data("sensors")["facts"]] == ["zeek/sensor-0/conn.log"]

@@ -81,7 +81,7 @@ def test_one_silent_file_of_two_is_its_own_alarm_row(store, redis_url, prefix, t
     part = rows["fw/collector-b.csv"]
     assert part["state"] == "silent" and part["kind"] == "part"
     # the hour up to the bucket of its last lines, 9:05-10:05: minutes 5-60, 56 x 20 lines
-    assert part["words"] == ("collector-b.csv: 0 events in 30 min; 280 per 15 min in the hour "
+    assert part["words"] == ("collector-b.csv (fw): 0 events in 30 min; 280 per 15 min in the hour "
                              "before (no week-ago history yet)")
     assert rows["fw/collector-a.csv"]["level"] != "alarm"
     assert rows["fw"]["state"] == "learning"  # the source still gets records from collector-a
