@@ -15,6 +15,7 @@ The claims and what backs each one:
 
 from dataclasses import dataclass
 from datetime import datetime, timedelta
+from functools import lru_cache
 
 import numpy as np
 import pandas as pd
@@ -66,8 +67,18 @@ def recent_index(now: datetime, length: timedelta) -> pd.DatetimeIndex:
 
 def weekly(rows, runs, index, weeks: int, tz) -> np.ndarray:
     """The window's count at the same local time in each past week (NaN: not observed)."""
-    return np.array([window_sum(rows, runs, same_local_time(index, k, tz, BUCKET))
+    if not len(index):
+        return np.full(weeks, np.nan)
+    return np.array([window_sum(rows, runs, past_index(index[0], len(index), k, tz))
                      for k in range(1, weeks + 1)], dtype=float)  # fmt: skip
+
+
+@lru_cache(maxsize=256)
+def past_index(first: pd.Timestamp, count: int, weeks_back: int, tz) -> pd.DatetimeIndex:
+    """same_local_time of a window of `count` buckets from `first`, kept: a source and its
+    files share their windows, and a panel of many sources asks for the same ones."""
+    index = pd.date_range(first, periods=count, freq=BUCKET, tz="UTC")
+    return same_local_time(index, weeks_back, tz, BUCKET)
 
 
 def usual_count(past: np.ndarray, kind: str) -> Usual:

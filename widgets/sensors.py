@@ -6,7 +6,7 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Literal
 
-from pydantic import Field
+from pydantic import Field, field_validator
 
 from socwall.feeds.arrivals import LAG, ROWS, RUNS, history_id, part_metric
 from socwall.types import Duration, Strict
@@ -41,6 +41,13 @@ class SensorsOptions(Strict):
     drop_alarm: float = Field(1.0, gt=0, le=100, description="packet drops (%) that are an alarm")
     parts: bool = Field(True, description="a row per file or feed of sources with several")
     max_rows: int = Field(18, ge=1, le=60, description="rows shown; the rest are counted")
+
+    @field_validator("quiet")
+    @classmethod
+    def _whole_buckets(cls, quiet: timedelta) -> timedelta:
+        if quiet < BUCKET or quiet % BUCKET:
+            raise ValueError("must be a multiple of 5m, the bucket arrivals are counted in")
+        return quiet
 
 
 Options = SensorsOptions
@@ -98,9 +105,8 @@ def load(reader, panel, context: PanelContext) -> SensorsInputs:
 def _ranges(now: datetime, options: SensorsOptions, refresh: timedelta) -> list[tuple]:
     span = max(options.quiet, 2 * refresh) + RECENT + BUCKET
     slack = timedelta(hours=2)  # a DST change moves the same local time by an hour
-    ranges = [(now - span - k * WEEK - slack, now - k * WEEK + slack)
-              for k in range(options.weeks + 1)]  # fmt: skip
-    return ranges + [(now - timedelta(days=1), now)]  # the last day: the usual lag when new
+    return [(now - span - k * WEEK - slack, now - k * WEEK + slack)
+            for k in range(options.weeks + 1)]  # fmt: skip
 
 
 def _history(reader, source_id: str, source, options, context) -> SourceHistory:
@@ -108,8 +114,9 @@ def _history(reader, source_id: str, source, options, context) -> SourceHistory:
     ranges = _ranges(context.now, options, source.refresh)
     covered = reader.source_covered_since(ident)
 
-    def series(metric: str, kind: str = "count") -> MetricInputs:
-        return MetricInputs(reader.metric_series(ident, metric, ranges), BUCKET, covered, kind)
+    def series(metric: str, kind: str = "count", extra: tuple = ()) -> MetricInputs:
+        found = reader.metric_series(ident, metric, ranges + list(extra))
+        return MetricInputs(found, BUCKET, covered, kind)
 
     last = reader.document(ident, "last") or {}
     parts = {}
@@ -124,8 +131,9 @@ def _history(reader, source_id: str, source, options, context) -> SourceHistory:
             sensors[name] = {kind: MetricInputs(reader.metric_series(
                 source_id, f"{kind}@{name}", ranges), source.bucket, own)
                 for kind in STATS_KINDS}  # fmt: skip
+    day = [(context.now - timedelta(days=1), context.now)]  # the usual lag of a new source
     return SourceHistory(source_id, source.type, source.refresh, reader.source_status(source_id),
-                         last, series(ROWS), series(RUNS), series(LAG, "gauge"), parts,
+                         last, series(ROWS), series(RUNS), series(LAG, "gauge", day), parts,
                          sensors, seen)  # fmt: skip
 
 
