@@ -174,3 +174,17 @@ def test_a_silence_older_than_the_alert_is_a_maintenance_not_an_acknowledgement(
     inhibited = {**alert, "status": {"state": "suppressed", "silencedBy": [],
                                      "inhibitedBy": ["f0"]}}  # fmt: skip
     assert parse_alerts([inhibited], [], config, now) == []
+
+
+def test_filter_matchers_keep_only_the_teams_alerts(alertmanager, store, redis_url, prefix):
+    raw = queue_wall(alertmanager.url, redis_url, prefix)
+    raw["sources"]["am"]["filter"] = ['team="soc"']
+    config = parse_config(raw)
+    now = datetime.now(UTC)
+    for name, team in (("PhishingWave", "soc"), ("DiskFull", "ops")):
+        alertmanager.post("/api/v2/alerts", [{
+            "labels": {"alertname": name, "severity": "high", "team": team},
+            "startsAt": (now - timedelta(minutes=3)).isoformat().replace("+00:00", "Z")}])
+    assert refresh(config, store)["rows"] == 1
+    payload = store.panel_data("queue")
+    assert payload["waiting"] == 1 and level(payload, "high")["waiting"] == 1
