@@ -93,6 +93,9 @@ def record(store, source_id: str, config, stats: dict, first: bool, newest: str 
         if name in known or len(known) < MAX_PARTS:
             counts[part_metric(name)] = {start: float(count)}
             known.setdefault(name, {})
+    for name in failed:  # a feed that fails from its first read is a row too, with its reason
+        if name in known or len(known) < MAX_PARTS:
+            known.setdefault(name, {})
     store.add_metric_buckets(ident, counts, now, RETENTION)
     if newest:
         lag = max(0.0, (now - datetime.fromisoformat(newest)).total_seconds())

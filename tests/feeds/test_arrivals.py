@@ -167,3 +167,19 @@ def test_part_names_follow_the_glob_and_drop_rotation_suffixes():
     assert name("/zeek/2026-03-10/conn.10:00:00-11:00:00.log.gz", "/zeek/*/conn.*") == (
         "*/conn.*-*.log")
     assert name("/nsm/sensor1/stats.log", "/nsm/*/stats.log") == "sensor1/stats.log"
+
+
+def test_news_feeds_are_parts_and_a_failing_feed_says_why(store):
+    at = NOW
+    arrivals.record(store, "news", None, {"rows": 0}, True, None, at)
+    stats = {"rows": 3, "feeds": {"wire": 3, "advisories": 0, "cert": "failed"},
+             "warnings": ["cert: unreachable: timed out"]}
+    arrivals.record(store, "news", None, stats, False, None, at + timedelta(minutes=15))
+    last = store.document("news:arrivals", "last")
+    assert set(last["parts"]) == {"wire", "advisories", "cert"}
+    assert last["parts"]["cert"]["error"] == "unreachable: timed out"
+    assert last["parts"]["wire"]["rows_at"] == (at + timedelta(minutes=15)).isoformat()
+    assert "rows_at" not in last["parts"]["advisories"]
+    wire = store.metric_series("news:arrivals", arrivals.part_metric("wire"),
+                               [(at, at + timedelta(hours=1))])  # fmt: skip
+    assert wire.tolist() == [3.0]
