@@ -11,6 +11,7 @@ from socwall.dashboard.config import PanelBase, WallConfig
 from socwall.dashboard.counting import count_panel_run, count_source_run
 from socwall.dashboard.store import Store, StoreUnavailable, payload_version
 from socwall.feeds import SOURCES
+from socwall.feeds.arrivals import record as record_arrivals
 from socwall.file_commit import LostLeadership, StaleRead
 from socwall.widgets import WIDGETS
 from socwall.widgets.context import PanelContext
@@ -84,6 +85,8 @@ def run_source(
             if kept in stats:
                 done[kept] = stats[kept]
         status.update(done, newest=newest)
+        record_arrivals(store, source_id, source_config, stats, not previous.get("last_success"),
+                        newest, clock.now())  # fmt: skip
     except StoreUnavailable:
         raise
     except (LostLeadership, StaleRead) as error:  # another worker read the same: ours is void
