@@ -5,13 +5,12 @@ from typing import Literal
 
 import numpy as np
 import pandas as pd
-from dash import dcc, html
 from pydantic import Field
 
 from socwall.durations import format_duration
 from socwall.types import Duration, Strict
-from socwall.widgets import theme
 from socwall.widgets.context import PanelContext, View
+from socwall.widgets.metric_view import VERDICT_WORDS, format_value, metric_view
 from socwall.widgets.week_ago import (
     WEEK,
     MetricInputs,
@@ -128,17 +127,62 @@ def compute(inputs: MetricInputs, options: MetricCompareOptions, context: PanelC
         ]
     )
     low, high = band(without_changes(past, axis, chart.bucket, inputs, options, tz), options.band)
+    today = values_at(chart, shown)
+    recent = max(1, round(options.current / chart.bucket))  # chart buckets in the big number
     return {
         "x": [t.tz_convert(tz).strftime("%Y-%m-%dT%H:%M") for t in axis],
         "per": format_duration(chart.bucket),
-        "today": json_values(values_at(chart, shown) * options.scale),
+        "today": json_values(today * options.scale),
         "week_ago": json_values(past[0] * options.scale),
         "band_low": json_values(low * options.scale),
         "band_high": json_values(high * options.scale),
         **current,
         "changes": change_spans(inputs.changes, axis, chart.bucket, tz),
         "highlight": current["outside"] is not None,
+        "facts": metric_facts(current, options, inputs, context, rise_today(today, recent)),
     }
+
+
+def metric_facts(current: dict, options, inputs: MetricInputs, context: PanelContext,
+                 rise: float | None) -> list[dict]:  # fmt: skip
+    """Outside the band: an alarm about the metric's linked hosts and services over the window
+    of the big number (a change there explains it). Far above earlier today yet inside the band
+    of past weeks: a weekly rhythm, said so."""
+    low_high = current["band_current"]
+    if low_high is None or current["current"] is None:
+        return []
+    band_text = "–".join(format_value(v, options) for v in low_high)
+    value = format_value(current["current"], options)
+    if current["outside"]:
+        link = options.changes
+        hosts, services = (list(link.hosts), list(link.services)) if link else ([], [])
+        if link and not hosts and not services:  # linked to every change: all of theirs
+            hosts = sorted({h for c in inputs.changes for h in c.get("hosts", [])})
+            services = sorted({s for c in inputs.changes for s in c.get("services", [])})
+        start = context.now - options.current
+        return [{"kind": "outside_band", "severity": "alarm", "row": "current",
+                 "text": f"{value}, {VERDICT_WORDS[current['outside']]} {band_text}",
+                 "hosts": hosts, "services": services, "start": start.isoformat(),
+                 "end": context.now.isoformat()}]  # fmt: skip
+    if rise is not None and rise >= RISE_TODAY:  # inside the band, or near it
+        local = context.now.astimezone(context.tz)
+        usual = f"normal for {local:%A} {current['current_to']} in past weeks"
+        return [{"kind": "weekly_rhythm", "severity": "notice", "row": "current",
+                 "text": f"{value}, {rise:.0f}× earlier today", "explained": usual}]  # fmt: skip
+    return []
+
+
+RISE_TODAY = 3.0  # the recent chart buckets at 3x the median of earlier today: a visible jump
+
+
+def rise_today(today: np.ndarray, recent: int) -> float | None:
+    """How many times the recent buckets' mean is the median of earlier today (None when there
+    are fewer than 4 earlier buckets or they are all 0)."""
+    earlier, now = today[:-recent], today[-recent:]
+    earlier = earlier[~np.isnan(earlier)]
+    if len(earlier) < 4 or np.isnan(now).all() or np.median(earlier) <= 0:
+        return None
+    return float(np.nanmean(now) / np.median(earlier))
 
 
 def without_changes(past, index, bucket, inputs: MetricInputs, options, tz) -> np.ndarray:
@@ -197,120 +241,6 @@ def current_window(inputs, options, context, complete_end) -> dict:
     }
 
 
-def format_value(value: float | None, options: MetricCompareOptions) -> str:
-    """1234.5 -> '1,235' (or with the configured decimals and unit)."""
-    if value is None:
-        return "–"
-    text = f"{value:,.{options.decimals}f}"
-    return f"{text} {options.unit}".strip()
-
-
 def render(payload: dict, options: MetricCompareOptions, view: View):
     """The big value with its week-ago change and band verdict, above the three-line chart."""
-    return html.Div(
-        className="metric",
-        children=[
-            html.Div(className="metric-head", children=_headline(payload, options)),
-            dcc.Graph(
-                figure=_figure(payload, options, view),
-                config=theme.GRAPH_CONFIG,
-                className="metric-graph",
-                responsive=True,
-                style={"height": "100%", "width": "100%"},
-            ),
-        ],
-    )
-
-
-def _headline(payload: dict, options: MetricCompareOptions) -> list:
-    change = payload["change_pct"]
-    arrow = "" if change is None else ("▲" if change > 0 else "▼" if change < 0 else "=")
-    change_text = (
-        "no week-ago data" if change is None else f"{arrow} {abs(change):.0f}% vs week ago"
-    )
-    band_values = payload["band_current"]
-    verdict = {"above": "above normal", "below": "below normal", None: "normal"}[payload["outside"]]
-    if payload.get("near_band"):
-        verdict = "near normal"
-    band_text = "band: not enough history"
-    if band_values is not None:
-        low, high = (format_value(v, options) for v in band_values)
-        band_text = f"{verdict} ({low}–{high})"
-    span_text = f"{payload['current_from']}–{payload['current_to']} · chart per {payload['per']}"
-    return [
-        html.Span(format_value(payload["current"], options), className="metric-value"),
-        html.Span(
-            className="metric-context",
-            children=[
-                html.Span(span_text, className="metric-span"),
-                html.Span(change_text, className="metric-change"),
-                html.Span(band_text, className=f"metric-band {payload['outside'] or 'inside'}"),
-            ],
-        ),
-    ]
-
-
-def _figure(payload: dict, options: MetricCompareOptions, view: View) -> dict:
-    x, unit = payload["x"], options.unit
-    hover = f"%{{y:,.{options.decimals}f}} {unit}<extra>%{{fullData.name}}</extra>"
-    traces = [
-        {
-            "x": x,
-            "y": payload["band_low"],
-            "mode": "lines",
-            "line": {"width": 0},
-            "name": "band low",
-            "hoverinfo": "skip",
-            "type": "scatter",
-        },
-        {
-            "x": x,
-            "y": payload["band_high"],
-            "mode": "lines",
-            "line": {"width": 0},
-            "fill": "tonexty",
-            "fillcolor": theme.BAND,
-            "name": f"band ({options.band})",
-            "hovertemplate": hover,
-            "type": "scatter",
-        },
-        {
-            "x": x,
-            "y": payload["week_ago"],
-            "mode": "lines",
-            "name": "week ago",
-            "type": "scatter",
-            "line": {"color": theme.WEEK_AGO, "dash": "dot", "width": view.line(2)},
-            "hovertemplate": hover,
-        },
-        {
-            "x": x[: len(payload["today"])],
-            "y": payload["today"],
-            "mode": "lines",
-            "name": "today",
-            "type": "scatter",
-            "line": {"color": theme.TODAY, "width": view.line(3)},
-            "hovertemplate": hover,
-        },
-    ]
-    layout = theme.figure_layout(view)
-    layout["xaxis"] = {**layout["xaxis"], "tickformat": "%H:%M", "nticks": 7}
-    layout.update(change_shapes(payload.get("changes", []), view))
-    return {"data": traces, "layout": layout}
-
-
-def change_shapes(spans: list[dict], view: View) -> dict:
-    """Shaded spans with a short label: today's solid, last week's (on the dotted line) hatched."""
-    shapes, notes = [], []
-    for number, span in enumerate(spans):
-        today = span["when"] == "today"
-        shapes.append({"type": "rect", "xref": "x", "yref": "paper", "x0": span["x0"],
-                       "x1": span["x1"], "y0": 0, "y1": 1, "layer": "below",
-                       "line": {"width": 0 if today else view.line(1), "dash": "dot",
-                                "color": theme.WEEK_AGO},
-                       "fillcolor": theme.CHANGE if today else theme.CHANGE_WEEK_AGO})  # fmt: skip
-        label = span["label"] if today else f"week ago: {span['label']}"
-        notes.append({"x": span["x0"], "xref": "x", "yref": "paper", "y": 1 - 0.07 * (number % 3),
-                      "xanchor": "left", "yanchor": "top", "showarrow": False, "text": label,
-                      "font": {"size": view.px(11), "color": theme.CALM_TEXT}})  # fmt: skip
-    return {"shapes": shapes, "annotations": notes} if spans else {}
+    return metric_view(payload, options, view)

@@ -6,7 +6,7 @@ import pytest
 
 from socwall.dashboard.config import ConfigError, parse_config
 from socwall.widgets import metric_compare as mc
-from socwall.widgets import week_ago
+from socwall.widgets import metric_view, week_ago
 from socwall.widgets.context import View
 from tests.widgets.test_metric_compare import MONDAY, context, inputs, options
 
@@ -36,7 +36,7 @@ def test_spans_today_and_a_week_ago_on_the_local_axis():
         {"x0": "2026-11-23T06:00", "x1": "2026-11-23T07:00", "label": "CHG-1 db-02",
          "when": "week_ago"},
     ]  # fmt: skip
-    figure = mc._figure(data, options(), View())
+    figure = metric_view.figure(data, options(), View())
     assert len(figure["layout"]["shapes"]) == 2
     texts = [a["text"] for a in figure["layout"]["annotations"]]
     assert texts == ["CHG-2 db-02", "week ago: CHG-1 db-02"]
