@@ -104,7 +104,7 @@ def render(payload: dict, options: ChangesOptions, view: View):
         f"{payload['running']} running · {payload['upcoming']} in the next "
         f"{payload['ahead_h']:g} h" + (f" · {payload['more']} more" if payload["more"] else "")
     )
-    grid = {"gridTemplateRows": f"repeat({options.limit}, minmax(0, 1fr)) auto"}
+    grid = {"gridTemplateRows": f"repeat({len(rows)}, minmax(min-content, 1fr)) auto"}
     children = [_row_view(r, row_state(payload, r["id"])[0]) for r in rows]
     children.append(html.Div(summary, className="change-summary"))
     return html.Div(className="changes", style=grid, children=children)

@@ -50,8 +50,8 @@ def headline(payload: dict, options, because: str | None = None) -> list:
     if band_values is not None:
         low, high = (format_value(v, options) for v in band_values)
         band_text = f"{verdict} ({low}–{high})"
-    if because:  # "explained by CHG-1042", "normal for Monday 10:30 in past weeks"
-        band_text += f", {because}"
+    if because and payload["outside"]:  # the frame says why under the title
+        band_text += ", explained"
     span_text = f"{payload['current_from']}–{payload['current_to']} · chart per {payload['per']}"
     return [
         html.Span(format_value(payload["current"], options), className="metric-value"),

@@ -11,6 +11,7 @@ from socwall.feeds.inventory import Asset, by_name, read_inventory
 from socwall.types import ConfigPath, Duration, Strict
 from socwall.verdict import row_state
 from socwall.widgets.context import PanelContext, View
+from socwall.widgets.entity import entity, marked
 
 needs_source = True
 source_types = ("probe",)
@@ -108,7 +109,7 @@ def render(payload: dict, options: StatusOptions, view: View):
     return html.Div(className="status", children=[
         html.Div(summary, className="status-summary" + (" alert" if alarm else "")),
         html.Div(className="status-tiles", style=grid,
-                 children=[_tile(t, *judged[t["name"]]) for t in tiles]),
+                 children=[_tile(t, *judged[t["name"]], view) for t in tiles]),
     ])  # fmt: skip
 
 
@@ -116,7 +117,7 @@ def _fallback(tile: dict) -> str:
     return "alarm" if not tile["up"] else "notice" if tile["flapping"] else "calm"
 
 
-def _tile(tile: dict, state: str, because: str | None) -> html.Div:
+def _tile(tile: dict, state: str, because: str | None, view: View) -> html.Div:
     if tile["flapping"]:
         words = f"flapping: {tile['flips']} changes"
     elif tile["up"]:
@@ -126,10 +127,10 @@ def _tile(tile: dict, state: str, because: str | None) -> html.Div:
     classes = "tile " + ("up" if tile["up"] else "down")
     classes += (" flapping" if tile["flapping"] else "") + (" hbi" if tile["hbi"] else "")
     classes += {"explained": " explained", "notice": " notice"}.get(state, "")
-    name = [html.Span(tile["name"], className="tile-name ident")]
+    name = [entity(tile["name"], "host", view, "tile-name", host=tile["host"])]
     if tile["hbi"]:
         name.append(html.Span("HBI", className="tile-hbi"))
     lines = [html.Div(name, className="tile-head"), html.Div(words, className="tile-state")]
     if because:  # "in maintenance, CHG-1042, 36 min left"
-        lines.append(html.Div(because, className="tile-because"))
+        lines.append(html.Div(marked(because), className="tile-because"))
     return html.Div(className=classes, title=tile["detail"], children=lines)

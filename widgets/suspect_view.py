@@ -2,7 +2,6 @@
 
 from dash import html
 
-from socwall.durations import format_duration
 from socwall.verdict import row_state
 from socwall.widgets.context import View
 from socwall.widgets.entity import drawer_row, entity
@@ -38,7 +37,8 @@ def suspects_view(payload: dict, options, view: View):
 
 def _denominator(payload: dict, options) -> html.Div:
     """'2 of 40 accounts active in the last 24h stand out · 31 had failed logins'."""
-    window = format_duration(options.window)
+    hours = options.window.total_seconds() / 3600
+    window = f"{hours:g} h" if hours < 72 else f"{hours / 24:g} days"
     if "active" not in payload:  # a payload from before the counts were kept
         return html.Div("", className="suspect-count")
     return html.Div(f"{len(payload['rows'])} of {payload['active']:,} accounts active in the "

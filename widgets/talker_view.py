@@ -37,10 +37,8 @@ def talkers_view(payload: dict, options, view: View):
     top = payload.get("top") or max(r["value"] for r in rows) or 1  # ranks 11-20 look smaller
     first, last = options.ranks
     grid = {"gridTemplateRows": f"auto repeat({last - first + 1}, minmax(min-content, 1fr)) auto"}
-    header = payload.get("header") or f"{payload['by']} out"
     head = html.Div(className="talker head", children=[
-        html.Span("#"), html.Span("host"),
-        html.Span(f"{header}, last {payload['window']}", title=header),
+        html.Span("#"), html.Span("host"), html.Span(payload["by"]),
         html.Span("share"), html.Span("peers"), html.Span("rank"),
     ])  # fmt: skip
     rows_view = [_row_view(payload, r, top, options, view) for r in rows]
@@ -53,7 +51,9 @@ def _footer(payload: dict) -> html.Div:
     """'ranks 1-10 of 31 hosts talking to the outside', then the cleaning counts, smaller."""
     rows = payload["rows"]
     shown = f"ranks {rows[0]['rank']}-{rows[-1]['rank']}" if len(rows) > 1 else "rank 1"
-    words = f"{shown} of {payload['hosts']:,} hosts talking to the outside"
+    header = payload.get("header") or f"{payload['by']} out"
+    words = (f"{shown} of {payload['hosts']:,} hosts talking to the outside · {header}, "
+             f"last {payload['window']}")  # fmt: skip
     if payload.get("first_window"):
         words += " · first window: nothing to compare with yet"
     cleaning = (f"{payload.get('repaired', 0):,} reversed records repaired · "
@@ -100,12 +100,19 @@ def _evidence(row: dict, options, because: str | None) -> html.Span:
     parts: list = ["→ "]
     for number, peer in enumerate(row["top_peers"][:EVIDENCE_PEERS]):
         parts += [", "] if number else []
-        parts += [html.Span(peer["peer"], className="ident"),
-                  f" {format_value(peer[options.by], options.by)}"]  # fmt: skip
+        parts += [html.Span(peer["peer"], className="ident"), f" {_amount(peer, options.by)}"]
     more = row["peers"] - min(len(row["top_peers"]), EVIDENCE_PEERS)
     parts += [f" and {more:,} more"] if more > 0 else []
     parts += [f" · {because}"] if because else []
     return html.Span(parts, className="talker-evidence")
+
+
+def _amount(peer: dict, by: str) -> str:
+    """'1.4 GB' or '91 connections': what a peer got, with its unit."""
+    if by == "connections":
+        count = peer["connections"]
+        return f"{abbreviate(count)} connection{'s' if count != 1 else ''}"
+    return format_value(peer["bytes"], "bytes")
 
 
 def _share_text(share: float) -> str:

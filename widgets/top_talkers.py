@@ -228,7 +228,8 @@ def talker_fact(row: dict, options: TopTalkersOptions, context: PanelContext, st
     text = f"{name} {what} at #{row['rank']}"
     if row["top_peers"]:
         top = row["top_peers"][0]
-        text += f", most to {top['peer']} ({format_value(top[options.by], options.by)})"
+        unit = "" if options.by == "bytes" else " connections"
+        text += f", most to {top['peer']} ({format_value(top[options.by], options.by)}{unit})"
     return {"kind": "new_talker" if row["new"] else "rank_jump", "severity": "alarm",
             "row": row["host"], "text": text, "hosts": [row["host"], *filter(None, [row["name"]])],
             "start": datetime.fromtimestamp(start, UTC).isoformat(),

@@ -41,7 +41,8 @@ def test_failed_job_and_failed_source_make_it_stale_with_reasons():
         BERLIN,
     )
     assert state.stale
-    assert state.status_text == "job failed: ValueError: x · source failed: OSError: gone"
+    assert state.status_text == "job failed: ValueError: x"  # the source's words go large
+    assert state.problem == "OSError: gone" and state.age_text == "no data"
 
 
 def test_skipped_rows_are_mentioned_without_turning_stale():
