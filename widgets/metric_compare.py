@@ -12,6 +12,7 @@ from socwall.types import Duration, Strict
 from socwall.widgets.context import PanelContext, View
 from socwall.widgets.metric_view import VERDICT_WORDS, format_value, metric_view
 from socwall.widgets.week_ago import (
+    DAY,
     WEEK,
     MetricInputs,
     band,
@@ -89,6 +90,8 @@ def load(reader, panel, context: PanelContext) -> MetricInputs:
     end = window_end(now, options.window, tz)
     slack = timedelta(hours=2)  # a DST change moves the same local time by an hour
     ranges = [(start - k * WEEK - slack, end - k * WEEK + slack) for k in range(options.weeks + 1)]
+    recent = now - options.current  # and the same time on the other days of the last week
+    ranges += [(recent - d * DAY - slack, now - d * DAY + slack) for d in range(1, 7)]
     series = reader.metric_series(context.source_id, options.metric, ranges)
     bucket = reader.source_bucket(context.source_id)
     covered = reader.source_covered_since(context.source_id)
@@ -127,27 +130,24 @@ def compute(inputs: MetricInputs, options: MetricCompareOptions, context: PanelC
         ]
     )
     low, high = band(without_changes(past, axis, chart.bucket, inputs, options, tz), options.band)
-    today = values_at(chart, shown)
-    recent = max(1, round(options.current / chart.bucket))  # chart buckets in the big number
     return {
         "x": [t.tz_convert(tz).strftime("%Y-%m-%dT%H:%M") for t in axis],
         "per": format_duration(chart.bucket),
-        "today": json_values(today * options.scale),
+        "today": json_values(values_at(chart, shown) * options.scale),
         "week_ago": json_values(past[0] * options.scale),
         "band_low": json_values(low * options.scale),
         "band_high": json_values(high * options.scale),
         **current,
         "changes": change_spans(inputs.changes, axis, chart.bucket, tz),
         "highlight": current["outside"] is not None,
-        "facts": metric_facts(current, options, inputs, context, rise_today(today, recent)),
+        "facts": metric_facts(current, options, inputs, context),
     }
 
 
-def metric_facts(current: dict, options, inputs: MetricInputs, context: PanelContext,
-                 rise: float | None) -> list[dict]:  # fmt: skip
+def metric_facts(current: dict, options, inputs: MetricInputs, context: PanelContext) -> list:
     """Outside the band: an alarm about the metric's linked hosts and services over the window
-    of the big number (a change there explains it). Far above earlier today yet inside the band
-    of past weeks: a weekly rhythm, said so."""
+    of the big number (a change there explains it). Far above the same time on the other days
+    of the week yet inside the band of this weekday: a weekly rhythm, said so."""
     low_high = current["band_current"]
     if low_high is None or current["current"] is None:
         return []
@@ -164,25 +164,29 @@ def metric_facts(current: dict, options, inputs: MetricInputs, context: PanelCon
                  "text": f"{value}, {VERDICT_WORDS[current['outside']]} {band_text}",
                  "hosts": hosts, "services": services, "start": start.isoformat(),
                  "end": context.now.isoformat()}]  # fmt: skip
-    if rise is not None and rise >= RISE_TODAY:  # inside the band, or near it
+    rise = current.get("vs_other_days")
+    if rise is not None and rise >= RISE_WEEKLY:  # inside the band (or near it)
         local = context.now.astimezone(context.tz)
-        usual = f"normal for {local:%A} {current['current_to']} in past weeks"
+        usual = f"normal for {local:%A}s at {current['current_to']} (past weeks)"
         return [{"kind": "weekly_rhythm", "severity": "notice", "row": "current",
-                 "text": f"{value}, {rise:.0f}× earlier today", "explained": usual}]  # fmt: skip
+                 "text": f"{value}, {rise:.0f}× the other days at this time",
+                 "explained": usual}]  # fmt: skip
     return []
 
 
-RISE_TODAY = 3.0  # the recent chart buckets at 3x the median of earlier today: a visible jump
+RISE_WEEKLY = 3.0  # 3x the same time on the other days of the week: visibly not a daily rhythm
 
 
-def rise_today(today: np.ndarray, recent: int) -> float | None:
-    """How many times the recent buckets' mean is the median of earlier today (None when there
-    are fewer than 4 earlier buckets or they are all 0)."""
-    earlier, now = today[:-recent], today[-recent:]
-    earlier = earlier[~np.isnan(earlier)]
-    if len(earlier) < 4 or np.isnan(now).all() or np.median(earlier) <= 0:
+def vs_other_days(inputs: MetricInputs, recent, tz, value: float) -> float | None:
+    """The big number against the median of the same window on the six days before (None
+    when fewer than three of them were read or their median is 0)."""
+    total = window_total(inputs.kind)
+    days = [total(values_at(inputs, same_local_time(recent, d, tz, inputs.bucket, DAY)))
+            for d in range(1, 7)]  # fmt: skip
+    days = [d for d in days if not np.isnan(d)]
+    if len(days) < 3 or np.isnan(value) or np.median(days) <= 0:
         return None
-    return float(np.nanmean(now) / np.median(earlier))
+    return round(float(value / np.median(days)), 2)
 
 
 def without_changes(past, index, bucket, inputs: MetricInputs, options, tz) -> np.ndarray:
@@ -238,6 +242,7 @@ def current_window(inputs, options, context, complete_end) -> dict:
         else [float(low) * options.scale, float(high) * options.scale],
         "outside": outside,
         "near_band": near,  # outside the band but within counting noise: not highlighted
+        "vs_other_days": vs_other_days(inputs, recent, context.tz, value),
     }
 
 
