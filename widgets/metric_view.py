@@ -88,7 +88,9 @@ def figure(payload: dict, options, view: View) -> dict:
     ]  # fmt: skip
     layout = theme.figure_layout(view, showlegend=True, legend=theme.legend(view))
     layout["margin"] = {**layout["margin"], "t": view.px(30)}  # the legend's line
-    layout["xaxis"] = {**layout["xaxis"], "tickformat": "%H:%M", "nticks": 7}
+    # the day and no more: a change label's text must not widen the axis
+    layout["xaxis"] = {**layout["xaxis"], "tickformat": "%H:%M", "nticks": 7,
+                       "range": [x[0], x[-1]] if x else None}  # fmt: skip
     layout.update(change_shapes(payload.get("changes", []), view))
     return {"data": traces, "layout": layout}
 

@@ -150,8 +150,8 @@ def talker_drawer(payload: dict, host: str, options, view: View):
     return html.Div(className="drawer-body", children=[
         html.H2([entity(name, "host", view, ip=row["host"], host=row["name"] or ""),
                  html.Span(f" {row['host']}", className="ident") if row["name"] else ""]),
-        html.P(f"top outside peers, last {payload['window']} (share of these "
-               f"{len(row['top_peers'])})", className="drawer-caption"),
+        html.P(f"top outside peers, last {payload['window']}: address, bytes, connections, "
+               f"share of these {len(row['top_peers'])}", className="drawer-caption"),
         *lines,
         html.P(f"and {more:,} more peers" if more > 0 else "", className="drawer-caption"),
     ])  # fmt: skip

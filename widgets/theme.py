@@ -34,7 +34,7 @@ def legend(view: View) -> dict:
     """A one-line legend above the plot's top-left corner: what each line style means."""
     return {"orientation": "h", "x": 0, "xanchor": "left", "y": 1.0, "yanchor": "bottom",
             "bgcolor": "rgba(0,0,0,0)", "font": {"size": view.px(16), "color": CALM_TEXT},
-            "itemclick": False, "itemdoubleclick": False, "itemwidth": 30,
+            "itemclick": False, "itemdoubleclick": False, "itemwidth": max(30, view.px(30)),
             "tracegroupgap": 0}  # fmt: skip
 
 

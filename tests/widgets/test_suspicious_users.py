@@ -183,3 +183,40 @@ def test_explicit_credentials_and_the_systems_own_words_reach_the_row():
     (row,) = data["rows"]
     assert row["reasons"][0] == "12 failed (no history before), from 10.0.0.50, mostly wrong password"
     assert "used administrator's credentials on ws-02" in row["reasons"]
+
+
+def test_facts_the_denominator_and_what_stands_behind_each_row():
+    data = su.compute(su.AuthInputs(dataset()), options(), CONTEXT)
+    bob = next(f for f in data["facts"] if f["row"] == "bob")
+    assert (bob["kind"], bob["severity"]) == ("brute_force", "alarm")
+    assert bob["text"] == "bob: 41 failed (usual 2), from 203.0.113.7"
+    assert "hosts" not in bob  # no change window explains an account behaving unlike itself
+    assert (data["active"], data["failing"]) == (4, 1)  # svc-* excluded, unknown names apart
+    assert data["details"]["bob"] == {
+        "sources": [{"ip": "203.0.113.7", "failed": 41, "succeeded": 1}],
+        "hosts": [{"host": "h1", "logins": 1}]}  # fmt: skip
+    assert "4 accounts active in the last 24 h stand out · 1 had failed logins" in words(
+        su.render(data, options(), View()))
+
+
+def test_a_spray_is_a_styled_row_and_its_drawer_lists_the_accounts_tried():
+    events = [ev(f"user{i}", day(0, 5) + timedelta(minutes=i), "failure", ip="172.16.66.1")
+              for i in range(12)]  # fmt: skip
+    events.append(ev("ghost", day(0, 5), "failure", ip="172.16.66.1", invalid=True))
+    data = su.compute(su.AuthInputs(events), options(), CONTEXT)
+    (spray,) = data["facts"]
+    assert (spray["row"], spray["severity"]) == ("spray:172.16.66.1", "alarm")
+    tree = su.render(data, options(), View(desk=True))
+    (row,) = find(tree, "suspect-invalid spray alert")
+    assert row.role == "button" and row.__getattribute__("data-row") == "spray:172.16.66.1"
+    drawer = words(su.drawer(data, "spray:172.16.66.1", options(), View(desk=True)))
+    assert "password spray from 172.16.66.1" in drawer
+    assert "ghost 1 tries no such user" in drawer and "user0 1 tries exists" in drawer
+
+
+def test_a_users_drawer_shows_sources_and_hosts():
+    data = su.compute(su.AuthInputs(dataset()), options(), CONTEXT)
+    drawer = words(su.drawer(data, "bob", options(), View(desk=True)))
+    assert "source addresses 203.0.113.7 41 failed 1 succeeded" in drawer
+    assert "hosts logged in to h1 1 logins" in drawer
+    assert "no longer in the list" in words(su.drawer(data, "zed", options(), View()))
