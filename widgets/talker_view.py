@@ -52,7 +52,8 @@ def _footer(payload: dict) -> html.Div:
     rows = payload["rows"]
     shown = f"ranks {rows[0]['rank']}-{rows[-1]['rank']}" if len(rows) > 1 else "rank 1"
     header = payload.get("header") or f"{payload['by']} out"
-    words = (f"{shown} of {payload['hosts']:,} hosts talking to the outside · {header}, "
+    hosts = f"{payload['hosts']:,} host" + ("s" if payload["hosts"] != 1 else "")
+    words = (f"{shown} of {hosts} talking to the outside · {header}, "
              f"last {payload['window']}")  # fmt: skip
     if payload.get("first_window"):
         words += " · first window: nothing to compare with yet"

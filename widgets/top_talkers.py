@@ -10,9 +10,10 @@ import pyarrow as pa
 from pydantic import Field, model_validator
 
 from socwall.durations import format_duration
-from socwall.feeds import changes, inventory
+from socwall.feeds import inventory
 from socwall.feeds.flow_sums import rank_hosts
 from socwall.types import ConfigPath, Duration, Strict
+from socwall.verdict import ticket_of
 from socwall.widgets.context import PanelContext, View
 from socwall.widgets.talker_view import abbreviate, format_value, talker_drawer, talkers_view
 
@@ -116,13 +117,19 @@ def load(reader, panel, context: PanelContext) -> TalkerInputs:
     assets = inventory.read_inventory(options.inventory)
     names = {ip: asset.name for ip, asset in assets.items()}
     hbi = frozenset(ip for ip, asset in assets.items() if asset.hbi)
-    running = changes.running_by_host(
-        (reader.document(options.changes, "changes") or []) if options.changes else [], context.now
-    )
+    known = (reader.document(options.changes, "changes") or []) if options.changes else []
+    running = {host: _named(c) for c in known if c["start"] <= context.now.isoformat() < c["end"]
+               for host in (h.lower() for h in c["hosts"])}  # fmt: skip
     maintenance = {ip: running[a.name.lower()] for ip, a in assets.items()
                    if a.name.lower() in running}  # fmt: skip
     return TalkerInputs(pairs, names, bucket_s, int(cleaning["repaired"]), int(cleaning["cleared"]),
                         hbi, maintenance)  # fmt: skip
+
+
+def _named(change: dict) -> str:
+    """'CHG-1051 SAN firmware update': the title led by its ticket id, once."""
+    ticket, title = ticket_of(change), change["title"]
+    return title if title.startswith(ticket) else f"{ticket} {title}"
 
 
 def read_inventory(path: str | None) -> dict[str, str]:
