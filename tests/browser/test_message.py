@@ -92,6 +92,9 @@ def test_the_maintenance_explains_the_firewall_spike_and_db02s_outage(browser, d
         verdict = blocks[0].find_element(By.CSS_SELECTOR, ".panel-verdict").text
         assert verdict == "explained by CHG-1042", page
         assert "above normal" in blocks[0].find_element(By.CSS_SELECTOR, ".metric-band").text
+        labels = [e.text for e in blocks[0].find_elements(By.CSS_SELECTOR, ".annotation-text")]
+        assert "CHG-1042 db-02" in labels  # the maintenance is shaded on the spike, named
+        assert blocks[0].find_elements(By.CSS_SELECTOR, ".layer-below path, .shapelayer path")
     show(browser, demo.url, "context", 1920, 1080)
     tile = browser.find_element(By.CSS_SELECTOR, ".tile.down")
     assert tile.get_attribute("class").split()[-1] == "explained"
@@ -101,6 +104,9 @@ def test_the_maintenance_explains_the_firewall_spike_and_db02s_outage(browser, d
     status = browser.find_element(By.CSS_SELECTOR, ".status-summary")
     assert status.text == "1 of 24 down · 1 HBI · 1 in maintenance"
     assert "alert" not in status.get_attribute("class")
+    changes = [" ".join(c.text.split()) for c in browser.find_elements(By.CSS_SELECTOR, ".change")]
+    assert changes[0] == f"NOW CHG-1042 PostgreSQL failover db-02 db-02 HBI left {left} min"
+    assert "no end given" in changes[1] and any("Weekly patch window" in c for c in changes)
     show(browser, demo.url, "operations", 1920, 1080)
     reports = browser.find_elements(By.CSS_SELECTOR, "section.panel")[-1]
     assert reports.find_element(By.CSS_SELECTOR, ".panel-verdict").text.endswith(
