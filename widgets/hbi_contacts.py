@@ -16,6 +16,7 @@ from socwall.types import ConfigPath, Duration, Strict
 from socwall.verdict import row_state
 from socwall.widgets.context import PanelContext, View
 from socwall.widgets.entity import entity
+from socwall.widgets.units import bytes_text
 
 needs_source = True
 source_types = ("flows",)
@@ -111,21 +112,13 @@ def contact_fact(row: dict, options: HbiContactsOptions, context: PanelContext) 
     """A crown jewel's first contact with the outside, or many new peers: an alarm about that
     host over the window (its own maintenance explains it), naming the top new address."""
     top = row["examples"][0] if row["examples"] else None
-    where = f" {top['peer']} ({bytes_words(top['bytes'])})" if top else ""
+    where = f" {top['peer']} ({bytes_text(top['bytes'])})" if top else ""
     text = (f"{row['name']}: first contact with the outside,{where}" if row["first_contact"]
             else f"{row['name']}: {row['new']} new outside peers, e.g.{where}")  # fmt: skip
     return {"kind": "first_contact" if row["first_contact"] else "new_peers", "severity": "alarm",
             "row": row["host"], "text": text, "hosts": [row["host"], row["name"]],
             "start": (context.now - options.window).isoformat(),
             "end": context.now.isoformat()}  # fmt: skip
-
-
-def bytes_words(count: float) -> str:
-    """1421517567 -> '1.4 GB'."""
-    for unit, size in (("TB", 1e12), ("GB", 1e9), ("MB", 1e6), ("kB", 1e3)):
-        if count >= size:
-            return f"{count / size:.1f} {unit}"
-    return f"{count:.0f} B"
 
 
 def ago_words(hours: int) -> str:
@@ -175,7 +168,7 @@ def _words(row: dict, seen: bool) -> list:
     for number, example in enumerate(row["examples"]):
         parts += [", "] if number else []
         parts += [html.Span(example["peer"], className="ident"),
-                  f" {bytes_words(example['bytes'])}"]  # fmt: skip
+                  f" {bytes_text(example['bytes'])}"]  # fmt: skip
     if row["new"] > len(row["examples"]):
         parts.append(f" and {row['new'] - len(row['examples']):,} more")
     return parts

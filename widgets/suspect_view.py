@@ -101,7 +101,8 @@ def suspect_drawer(payload: dict, row: str, view: View):
     if detail is None:
         return html.P("this account is no longer in the list", className="drawer-empty")
     reasons = next((r["reasons"] for r in payload["rows"] if r["user"] == row), [])
-    sources = [_line(entity(s["ip"], "host", view, ip=s["ip"]), f"{s['failed']:,} failed",
+    sources = [_line(entity(s["ip"], "host", view, ip=s["ip"]) if s["ip"] != "local"
+                     else html.Span("local (no address)"), f"{s['failed']:,} failed",
                      f"{s['succeeded']:,} succeeded") for s in detail["sources"]]  # fmt: skip
     hosts = [_line(entity(h["host"], "host", view, host=h["host"]), f"{h['logins']:,} logins")
              for h in detail["hosts"]]  # fmt: skip

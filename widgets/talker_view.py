@@ -5,26 +5,14 @@ from dash import html
 from socwall.verdict import row_state
 from socwall.widgets.context import View
 from socwall.widgets.entity import drawer_row, entity
+from socwall.widgets.units import abbreviate, bytes_text
 
 EVIDENCE_PEERS = 2  # outside addresses named on a NEW or highlighted row itself
 
 
-def abbreviate(count: float) -> str:
-    """11747 -> '11.7k', 2300000 -> '2.3M': a count that fits its column."""
-    for suffix, size in (("M", 1e6), ("k", 1e3)):
-        if count >= size * 10 or (suffix == "M" and count >= size):
-            return f"{count / size:.1f}{suffix}"
-    return f"{count:,.0f}"
-
-
 def format_value(value: float, by: str) -> str:
     """Bytes in decimal units (1.2 GB); connections as a count with separators."""
-    if by == "connections":
-        return abbreviate(value)
-    for unit, size in (("TB", 1e12), ("GB", 1e9), ("MB", 1e6), ("kB", 1e3)):
-        if value >= size:
-            return f"{value / size:.1f} {unit}"
-    return f"{value:.0f} B"
+    return abbreviate(value) if by == "connections" else bytes_text(value)
 
 
 def talkers_view(payload: dict, options, view: View):
@@ -113,7 +101,7 @@ def _amount(peer: dict, by: str) -> str:
     if by == "connections":
         count = peer["connections"]
         return f"{abbreviate(count)} connection{'s' if count != 1 else ''}"
-    return format_value(peer["bytes"], "bytes")
+    return bytes_text(peer["bytes"])
 
 
 def _share_text(share: float) -> str:
