@@ -1,6 +1,7 @@
 """The Dash app factory: pages from config.yaml, one MATCH callback that renders any panel."""
 
 import logging
+import zlib
 from datetime import datetime
 from importlib import resources
 from urllib.parse import parse_qs
@@ -131,17 +132,21 @@ def _register_panels(app: Dash, config: WallConfig, store: Store) -> None:
         try:
             meta = store.panel_meta(panel.id)
             state = frame_state(meta, utc_now(), config.web.stale_after, config.tz)
-            frame = (state.css_class, state.age_text, state.status_text,
-                     marked(state.verdict_text), state.problem)  # fmt: skip
+            frame = (state.css_class, state.age_text, state.status_text)
+            words = (marked(state.verdict_text), state.problem)
             version = meta.get("version") if meta else None
-            wanted = f"{version}@{view.scale}@{view.desk}" if version else None
-            if wanted is None or wanted == shown_version:
-                return *frame, no_update, no_update
+            # what the body and the words under the title were drawn from: unchanged, not sent
+            said = zlib.crc32(f"{state.verdict_text}|{state.problem}".encode())
+            wanted = f"{version}@{view.scale}@{view.desk}@{said}" if version else None
+            if wanted is None:
+                return *frame, *words, no_update, no_update
+            if wanted == shown_version:
+                return *frame, no_update, no_update, no_update, no_update
             data = store.panel_data(panel.id)
         except StoreUnavailable:
             return (STORE_DOWN.css_class, no_update, STORE_DOWN.status_text, no_update, no_update,
                     no_update, no_update)  # fmt: skip
-        return *frame, _render(panel, data, view), wanted
+        return *frame, *words, _render(panel, data, view), wanted
 
     @app.callback(
         Output("drawer-content", "children"),
