@@ -50,7 +50,15 @@ def capture_wall(redis_url, tmp_path_factory):
              "options": {"window": "7d", "new_after": 1, "ranks": [11, 20], "by": "connections", "direction": "both"}},
             {"id": "json", "title": "JSON capture", "source": "json", "at": [3, 2], **talkers,
              "options": {"window": "1h"}},
-        ]}],
+        ]}, {"id": "four", "title": "Four", "grid": {"columns": 4, "rows": 1}, "panels": [
+            # a 4-column grid: where addresses used to be cut to "147.32.8…" (issue 21)
+            {"id": f"four_{n}", "title": f"{by} {direction}", "source": "week", "at": [n, 1],
+             **talkers, "options": {"window": "7d", "new_after": 1, "by": by,
+                                    "direction": direction}}
+            for n, (by, direction) in enumerate([("bytes", "both"), ("bytes", "in"),
+                                                 ("connections", "out"),
+                                                 ("connections", "in")], start=1)]},
+        ],
     }  # fmt: skip
     path = data / "wall.yaml"
     path.write_text(yaml.safe_dump(raw))
@@ -94,14 +102,15 @@ def test_real_captures_show_no_multicast_host_and_whole_numbers(browser, capture
 def test_real_captures_message_readable_and_whole(browser, capture_wall, width, height):
     """The demo's checks (issue 21) on the Trickbot week and the JSON capture: no text below
     the floor, every address whole, nothing in vermillion (both hosts ranked the week before)."""
-    show(browser, capture_wall.url, "net", width, height)
-    found = measure(browser, width, height)
-    screenshot(browser, f"real-capture-message-{width}x{height}.png")
-    assert found["small"] == [] and found["cut"] == []
-    hosts = browser.find_elements(By.CSS_SELECTOR, ".talker-host")
-    assert found["idents"] == len(hosts) == 5  # 2 + 2 + 1 rows, each address measured
-    assert found["alarms"] == []
-    assert overflows(browser) == []
+    for page, rows in (("net", 5), ("four", 6)):  # 2 + 2 + 1 rows; 2 + 0 + 2 + 2 rows
+        show(browser, capture_wall.url, page, width, height)
+        found = measure(browser, width, height)
+        screenshot(browser, f"real-capture-{page}-{width}x{height}.png")
+        assert found["small"] == [] and found["cut"] == [], page
+        hosts = browser.find_elements(By.CSS_SELECTOR, ".talker-host")
+        assert found["idents"] == len(hosts) == rows, page  # each address measured, whole
+        assert found["alarms"] == [], page
+        assert overflows(browser) == [], page
 
 
 def outside_peers(host: str, start: datetime, end: datetime) -> dict[str, list]:
