@@ -1,6 +1,7 @@
 """The Dash app factory: pages from config.yaml, one MATCH callback that renders any panel."""
 
 import logging
+import zlib
 from datetime import datetime
 from importlib import resources
 from urllib.parse import parse_qs
@@ -20,6 +21,7 @@ from socwall.dashboard.store import Store, StoreUnavailable
 from socwall.durations import humanize_age, parse_duration
 from socwall.widgets import WIDGETS
 from socwall.widgets.context import View
+from socwall.widgets.entity import marked
 
 log = logging.getLogger(__name__)
 ASSETS = resources.files("socwall.assets")  # CSS and JS, in the checkout and in the wheel
@@ -135,33 +137,73 @@ def _register_panels(app: Dash, config: WallConfig, store: Store) -> None:
         Output({"type": "panel", "id": MATCH}, "className"),
         Output({"type": "panel-age", "id": MATCH}, "children"),
         Output({"type": "panel-status", "id": MATCH}, "children"),
+        Output({"type": "panel-verdict", "id": MATCH}, "children"),
+        Output({"type": "panel-problem", "id": MATCH}, "children"),
         Output({"type": "panel-body", "id": MATCH}, "children"),
         Output({"type": "panel-version", "id": MATCH}, "data"),
         Input("poll", "n_intervals"),
         Input("viewport", "data"),
         State({"type": "panel-version", "id": MATCH}, "data"),
+        State("wall", "className"),
     )
-    def refresh_panel(_, viewport, shown_version):
+    def refresh_panel(_, viewport, shown_version, wall_class):
         panel = panels[ctx.outputs_list[0]["id"]["id"]]
-        scale = (viewport or {}).get("scale", 1.0)
+        view = _view(config, viewport, wall_class)
         try:
             meta = store.panel_meta(panel.id)
             state = frame_state(meta, utc_now(), config.web.stale_after, config.tz)
-            wanted = f"{meta.get('version')}@{scale}" if meta and meta.get("version") else None
-            if wanted is None or wanted == shown_version:
-                return state.css_class, state.age_text, state.status_text, no_update, no_update
+            frame = (state.css_class, state.age_text, state.status_text)
+            words = (marked(state.verdict_text), state.problem)
+            version = meta.get("version") if meta else None
+            # what the body and the words under the title were drawn from: unchanged, not sent
+            said = zlib.crc32(f"{state.verdict_text}|{state.problem}".encode())
+            wanted = f"{version}@{view.scale}@{view.desk}@{said}" if version else None
+            if wanted is None:
+                return *frame, *words, no_update, no_update
+            if wanted == shown_version:
+                return *frame, no_update, no_update, no_update, no_update
             data = store.panel_data(panel.id)
         except StoreUnavailable:
-            return STORE_DOWN.css_class, no_update, STORE_DOWN.status_text, no_update, no_update
-        body = _render(panel, data, scale)
-        return state.css_class, state.age_text, state.status_text, body, wanted
+            return (STORE_DOWN.css_class, no_update, STORE_DOWN.status_text, no_update, no_update,
+                    no_update, no_update)  # fmt: skip
+        return *frame, *words, _render(panel, data, view), wanted
+
+    @app.callback(
+        Output("drawer-content", "children"),
+        Output("drawer", "className"),
+        Input("drawer-request", "data"),
+        State("viewport", "data"),
+        prevent_initial_call=True,
+    )
+    def open_drawer(request, viewport):
+        """What a clicked row stands on, from the payload the job stored: read, never queried."""
+        panel = panels.get(str((request or {}).get("panel")))
+        widget = WIDGETS[panel.widget] if panel else None
+        row = (request or {}).get("row")
+        if widget is None or not hasattr(widget, "drawer") or not isinstance(row, str):
+            return no_update, "drawer"
+        try:
+            data = store.panel_data(panel.id)
+        except StoreUnavailable:
+            return html.P("store unreachable: try again", className="drawer-empty"), "drawer open"
+        if data is None:
+            return html.P("no data yet", className="drawer-empty"), "drawer open"
+        view = _view(config, viewport, "wall desk")
+        return widget.drawer(data, row[:200], panel.options, view), "drawer open"
 
 
-def _render(panel, data: dict | None, scale: float):
+def _view(config: WallConfig, viewport: dict | None, wall_class: str | None) -> View:
+    """The screen a panel is drawn for: its scale; links and the drawer at the desk only."""
+    desk = "desk" in (wall_class or "").split()  # until routed, as a kiosk: no links
+    scale = (viewport or {}).get("scale", 1.0)
+    return View(scale, config.links.templates() if desk else {}, desk)
+
+
+def _render(panel, data: dict | None, view: View):
     if data is None:
         return html.Div("waiting for first data", className="panel-empty")
     try:
-        return WIDGETS[panel.widget].render(data, panel.options, View(scale))
+        return WIDGETS[panel.widget].render(data, panel.options, view)
     except Exception as error:  # a payload from an older version must not blank the wall
         log.exception("render of panel %s failed", panel.id)
         return html.Div(f"cannot show this payload: {error}", className="panel-empty")

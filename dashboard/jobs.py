@@ -10,6 +10,7 @@ from socwall.dashboard.clock import Clock, utc_now
 from socwall.dashboard.config import PanelBase, WallConfig
 from socwall.dashboard.counting import count_panel_run, count_source_run
 from socwall.dashboard.store import Store, StoreUnavailable, payload_version
+from socwall.dashboard.verdicts import panel_verdict
 from socwall.feeds import SOURCES
 from socwall.feeds.arrivals import record as record_arrivals
 from socwall.file_commit import LostLeadership, StaleRead
@@ -127,8 +128,9 @@ def run_panel(
         size = len(json.dumps(computed, separators=(",", ":")))
         if size > MAX_PAYLOAD_BYTES:  # every screen downloads it: refuse, say so, keep the last
             raise ValueError(f"payload of {size:,} bytes is over the {MAX_PAYLOAD_BYTES:,} limit")
+        verdict = panel_verdict(config, store, panel, computed, now)  # socwall/verdict.py
+        computed = {**computed, "verdict": verdict}
         version = payload_version(computed)
-        highlight = bool(computed.get("highlight", False))
         data = None if version == previous.get("version") else computed  # unchanged: keep
         meta.update(
             status="ok",
@@ -136,7 +138,9 @@ def run_panel(
             computed_at=started.isoformat(),
             version=version,
             data_until=now.isoformat(),
-            highlight=highlight,
+            highlight=verdict["state"] == "alarm",
+            state=verdict["state"],
+            reasons=verdict["reasons"],
         )
     except StoreUnavailable:
         raise
@@ -165,7 +169,7 @@ def _source_summary(store: Store, source_id: str | None) -> dict | None:
     if source_id is None:
         return None
     status = store.source_status(source_id) or {}
-    keys = ("status", "error", "last_success", "bad_rows", "bad_rows_total", "repaired",
+    keys = ("status", "error", "last_success", "newest", "bad_rows", "bad_rows_total", "repaired",
             "warnings")  # fmt: skip
     return {key: status.get(key) for key in keys}
 
