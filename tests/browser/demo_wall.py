@@ -13,6 +13,7 @@ from socwall.dashboard.clock import Clock
 from socwall.dashboard.config import load_config
 from socwall.dashboard.demo.context import LocalServices, seed_probe_history
 from socwall.dashboard.demo.run import start_demo_data
+from socwall.dashboard.demo.sensors import start_demo_sensors
 from socwall.dashboard.jobs import run_all_once
 from socwall.dashboard.store import Store
 from tests.browser.conftest import LiveWall
@@ -56,6 +57,7 @@ def demo_wall(redis_url: str, directory: Path, prefix: str, links: bool = False)
     store = Store(redis.Redis.from_url(redis_url, decode_responses=True), prefix)
     probe = config.sources["probe"]
     seed_probe_history(store, "probe", DEMO_NOW, [t.name for t in probe.targets])
+    start_demo_sensors(store, directory / "demo-data", config, clock, seed=7)
     run_all_once(config, store, clock)
     live = LiveWall(config, path, store)
     live.start()
