@@ -1,0 +1,104 @@
+"""A deadline for request bodies, for every client, signed in or not.
+
+gunicorn drops slow headers (its keepalive timeout) but reads a body as slowly as the client
+sends it: 2,100 connections that each promise 60 KB and send a byte every 5 s hold every
+connection of every worker. Here the body is read first, before sign-in, and a watchdog
+shuts the reading side of a connection whose body is not in after BODY_SECONDS: the read
+ends, the client gets 408 and the connection is closed. Without gunicorn (the test client,
+the demo's server) there is no socket to watch and nothing changes.
+"""
+
+import heapq
+import itertools
+import logging
+import os
+import socket
+import threading
+import time
+
+from flask import Flask, Response, request
+
+from socwall.dashboard.pages import refused
+
+log = logging.getLogger(__name__)
+BODY_SECONDS = 10.0  # a poll is ~1 KB and the largest body 64 KiB: 10 s is ~50 kbit/s
+TICK = 0.25
+
+
+class Watchdog:
+    """One per process: a heap of (deadline, ticket, socket); every TICK it shuts the reading
+    side of the sockets whose deadline passed. A plain thread, or a greenlet under gevent."""
+
+    def __init__(self):
+        self.lock = threading.Lock()
+        self.heap: list[tuple[float, int, socket.socket]] = []
+        self.done: set[int] = set()  # tickets read in time, or shut already
+        self.fired: set[int] = set()
+        self.tickets = itertools.count()
+        self.pid = 0
+
+    def watch(self, sock: socket.socket, seconds: float) -> int:
+        """Start watching `sock`; the ticket goes back to `finish` when the body is in."""
+        with self.lock:
+            if self.pid != os.getpid():  # first use in this (forked) worker: start the loop
+                self.pid, self.heap, self.done, self.fired = os.getpid(), [], set(), set()
+                threading.Thread(target=self._loop, name="body-deadline", daemon=True).start()
+            ticket = next(self.tickets)
+            heapq.heappush(self.heap, (time.monotonic() + seconds, ticket, sock))
+            return ticket
+
+    def finish(self, ticket: int) -> bool:
+        """Stop watching; True when the deadline had passed and the socket was shut."""
+        with self.lock:
+            if ticket in self.fired:
+                self.fired.discard(ticket)
+                return True
+            self.done.add(ticket)
+            return False
+
+    def _loop(self) -> None:
+        while True:
+            time.sleep(TICK)
+            self._shut_expired(time.monotonic())
+
+    def _shut_expired(self, now: float) -> None:
+        with self.lock:
+            expired = []
+            while self.heap and (self.heap[0][1] in self.done or self.heap[0][0] <= now):
+                _, ticket, sock = heapq.heappop(self.heap)
+                if ticket in self.done:
+                    self.done.discard(ticket)
+                else:
+                    self.fired.add(ticket)
+                    expired.append(sock)
+        for sock in expired:
+            try:
+                sock.shutdown(socket.SHUT_RD)
+            except OSError:
+                pass  # the client went away meanwhile
+
+
+WATCHDOG = Watchdog()
+
+
+def install(server: Flask, seconds: float = BODY_SECONDS) -> None:
+    """Read every request body within `seconds`, before any other before_request hook."""
+
+    def read_body() -> Response | None:
+        sock = request.environ.get("gunicorn.socket")
+        if sock is None or not (request.content_length or request.headers.get("Transfer-Encoding")):
+            return None
+        ticket = WATCHDOG.watch(sock, seconds)
+        try:
+            request.get_data(cache=True)
+        except Exception:
+            if not WATCHDOG.finish(ticket):
+                raise  # too large (413), or a client that hung up: not ours to answer
+        else:
+            if not WATCHDOG.finish(ticket):
+                return None
+        log.info("dropped a request body from %s: not in after %.0f s", request.remote_addr,
+                 seconds)  # fmt: skip
+        return refused(408, f"The request body did not arrive within {seconds:.0f} s.")
+
+    server.before_request_funcs.setdefault(None, []).insert(0, read_body)
