@@ -12,6 +12,7 @@ import heapq
 import itertools
 import logging
 import os
+import resource
 import socket
 import threading
 import time
@@ -23,6 +24,9 @@ from socwall.dashboard.pages import refused
 log = logging.getLogger(__name__)
 BODY_SECONDS = 10.0  # a poll is ~1 KB and the largest body 64 KiB: 10 s is ~50 kbit/s
 TICK = 0.25
+# per gevent worker: slow clients wait out their deadline without taking every connection
+WORKER_CONNECTIONS = 4096
+LOG_EVERY = 10.0  # a flood of slow bodies is one log line per this long, with its count
 
 
 class Watchdog:
@@ -97,8 +101,34 @@ def install(server: Flask, seconds: float = BODY_SECONDS) -> None:
         else:
             if not WATCHDOG.finish(ticket):
                 return None
-        log.info("dropped a request body from %s: not in after %.0f s", request.remote_addr,
-                 seconds)  # fmt: skip
+        DROPS.note(request.remote_addr, seconds)
         return refused(408, f"The request body did not arrive within {seconds:.0f} s.")
 
     server.before_request_funcs.setdefault(None, []).insert(0, read_body)
+
+
+class Drops:
+    """Dropped bodies, logged as one line per LOG_EVERY seconds with how many there were."""
+
+    def __init__(self):
+        self.count, self.next_line = 0, 0.0
+
+    def note(self, address: str | None, seconds: float) -> None:
+        self.count += 1
+        if time.monotonic() >= self.next_line:
+            log.warning("dropped %d request bodies not in after %.0f s (the last from %s)",
+                        self.count, seconds, address)  # fmt: skip
+            self.count, self.next_line = 0, time.monotonic() + LOG_EVERY
+
+
+DROPS = Drops()
+
+
+def room_for_connections(connections: int) -> None:
+    """Raise this process's soft limit of open files (its workers inherit it) so that
+    `connections` can be held at once; never past the hard limit an administrator set."""
+    soft, hard = resource.getrlimit(resource.RLIMIT_NOFILE)
+    wanted = connections + 256  # the app's own files, Redis connections, logs
+    if soft != resource.RLIM_INFINITY and soft < wanted:
+        limit = wanted if hard == resource.RLIM_INFINITY else min(wanted, hard)
+        resource.setrlimit(resource.RLIMIT_NOFILE, (limit, hard))

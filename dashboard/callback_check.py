@@ -79,8 +79,10 @@ def parse_body(body: bytes):
     """The request's JSON, or a reason it is not one this app reads (never an exception)."""
     try:
         call = json.loads(body)
-    except (ValueError, RecursionError):  # RecursionError: arrays nested 30,000 deep
+    except ValueError:
         return None, "the body is not JSON"
+    except RecursionError:  # arrays nested 30,000 deep
+        return None, f"the body is nested deeper than {MAX_DEPTH}"
     if _depth(call) > MAX_DEPTH:
         return None, f"the body is nested deeper than {MAX_DEPTH}"
     return call, None
