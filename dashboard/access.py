@@ -48,6 +48,7 @@ def protect(app: Dash, config: WallConfig, store: Store) -> None:
     """Install the guard on the app's Flask server; it runs before every route, even 404s."""
     guard = Guard(app, config, store)
     redact_tokens_in_logs()
+    app.server.extensions["socwall_guard"] = guard
     app.server.before_request(guard)
     if hasattr(guard.sign_in, "set_session"):
         app.server.after_request(guard.sign_in.set_session)
