@@ -20,7 +20,7 @@ from socwall.dashboard.callback_check import CALLBACK_PATH, checked_call, refuse
 from socwall.dashboard.clock import utc_now
 from socwall.dashboard.config import WallConfig
 from socwall.dashboard.config_access import AccessConfig, ProxyHeaderConfig
-from socwall.dashboard.guesses import GuessBucket, client_address
+from socwall.dashboard.guesses import GuessBucket, client_address, hold_the_answer
 from socwall.dashboard.health import health_report, public_summary
 from socwall.dashboard.pages import refused
 from socwall.dashboard.screens import (
@@ -100,6 +100,7 @@ class Guard:
         a wrong one costs a token and a log line."""
         address = client_address(request, self.config.access.trusted_proxies)
         if wait := self.guesses.wait(address):
+            hold_the_answer(wait)
             seconds = max(1, math.ceil(wait))
             return refused(429, f"Too many wrong tokens from this address: try again in "
                                 f"{seconds} s.", {"Retry-After": str(seconds)})  # fmt: skip

@@ -22,7 +22,13 @@ from datetime import timedelta
 from flask import Request, Response, g
 
 from socwall.dashboard.config_access import AccessConfig
-from socwall.dashboard.guesses import MISSING, GuessBucket, StoreBreaker, client_address
+from socwall.dashboard.guesses import (
+    MISSING,
+    GuessBucket,
+    StoreBreaker,
+    client_address,
+    hold_the_answer,
+)
 from socwall.dashboard.pages import refused
 from socwall.dashboard.password_checks import PasswordChecks
 from socwall.dashboard.store import Store
@@ -159,6 +165,7 @@ class BasicSignIn:
     def challenge(self, req: Request) -> Response:
         refusal = g.pop("socwall_refusal", None)
         if refusal is not None:
+            hold_the_answer(float(refusal[2]["Retry-After"]))
             return refused(*refusal)
         return refused(401, "Sign-in required: this wall asks for a user name and password.",
                        {"WWW-Authenticate": 'Basic realm="socwall", charset="UTF-8"'})  # fmt: skip

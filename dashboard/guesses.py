@@ -15,10 +15,12 @@ from ipaddress import IPv4Network, IPv6Network, ip_address, ip_network
 from flask import Request
 
 from socwall.dashboard.config_access import GuessConfig
+from socwall.dashboard.password_checks import cooperative
 from socwall.dashboard.store import Store, StoreUnavailable
 
 log = logging.getLogger(__name__)
 Networks = list[IPv4Network | IPv6Network]
+TARPIT_SECONDS = 2.0
 
 # KEYS[1] the bucket; ARGV now, seconds per token, burst, "1" to take a token ("0": only look).
 # Returns the seconds to wait before a token is free, "0" when one is (and was taken).
@@ -57,6 +59,14 @@ def _trusted(address: str, trusted: Networks) -> bool:
     return any(a in network for a in (parsed, mapped) if a for network in trusted)
 
 
+def hold_the_answer(wait: float) -> None:
+    """Keep a refused guesser waiting for its answer, up to TARPIT_SECONDS: one that waits for
+    answers then sends a guess every 2 s instead of hundreds a second, for the price of a
+    sleeping greenlet. Only under gevent: with threads, the wait would take one from everyone."""
+    if cooperative():
+        time.sleep(min(wait, TARPIT_SECONDS))
+
+
 def bucket_of(address: str) -> str:
     """The bucket an address draws from: an IPv6 client owns its whole /64, so it is one
     bucket; a fixed-length digest, so no address is in the store's key space."""
@@ -83,6 +93,7 @@ class GuessBucket:
         self.store, self.clock = store, clock
         self.every, self.burst = 60.0 / limits.per_minute, limits.burst
         self.in_memory: dict[str, float] = {}
+        self.empty_until: dict[str, float] = {}  # known here: no store call needed before then
         # the embedded store lives in this process anyway (and fakeredis runs no Lua)
         self.embedded = type(store.redis).__module__.startswith("fakeredis")
         self.script = None if self.embedded else store.redis.register_script(GCRA)
@@ -98,13 +109,23 @@ class GuessBucket:
 
     def _draw(self, bucket: str, take: bool) -> float:
         now = self.clock()
+        if (until := self.empty_until.get(bucket, 0.0)) > now:
+            return until - now  # other workers only empty it further: no need to ask
+        waited = MISSING
         if not self.embedded:
             key = self.store.keys.guess_bucket(bucket)
             args = [repr(now), repr(self.every), self.burst, "1" if take else "0"]
             waited = self.breaker.call(self.script, [key], args)
-            if waited is not MISSING:
-                return float(waited)
-        return self._draw_in_memory(bucket, now, take)
+        wait = self._draw_in_memory(bucket, now, take) if waited is MISSING else float(waited)
+        if wait > 0:
+            self._remember_empty(bucket, now + wait, now)
+        return wait
+
+    def _remember_empty(self, bucket: str, until: float, now: float) -> None:
+        if len(self.empty_until) >= self.TRACKED:
+            self.empty_until = {b: t for b, t in self.empty_until.items() if t > now}
+        if len(self.empty_until) < self.TRACKED:
+            self.empty_until[bucket] = until
 
     def _draw_in_memory(self, bucket: str, now: float, take: bool) -> float:
         full_at = max(self.in_memory.pop(bucket, now), now)

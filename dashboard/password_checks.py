@@ -38,12 +38,19 @@ class PasswordChecks:
             self.places.release()
 
 
+def cooperative() -> bool:
+    """True in a gevent worker: waiting there costs a greenlet, not a thread."""
+    try:
+        from gevent import monkey
+    except ImportError:  # pragma: no cover - gevent is a dependency of serve
+        return False
+    return monkey.is_module_patched("threading")
+
+
 def _off_the_event_loop(check: Callable[..., bool], *args) -> bool:
     """In a gevent worker, in a native thread (the loop keeps serving); else right here."""
-    try:
-        from gevent import get_hub, monkey
-    except ImportError:  # pragma: no cover - gevent is a dependency of serve
+    if not cooperative():
         return check(*args)
-    if not monkey.is_module_patched("threading"):
-        return check(*args)
+    from gevent import get_hub
+
     return get_hub().threadpool.apply(check, args)

@@ -20,7 +20,14 @@ from socwall.dashboard.guesses import GuessBucket, bucket_of, client_address
 from socwall.dashboard.password_checks import PasswordChecks
 from socwall.dashboard.store import Store, connect
 from tests.conftest import free_port
-from tests.dashboard.test_access import PASSWORD, PROBE_TOKEN, TOKEN, basic_access, basic_header, raw_config
+from tests.dashboard.test_access import (
+    PASSWORD,
+    PROBE_TOKEN,
+    TOKEN,
+    basic_access,
+    basic_header,
+    raw_config,
+)
 
 
 def dead_store() -> Store:
@@ -137,7 +144,7 @@ def test_behind_a_proxy_each_forwarded_client_has_its_own_bucket(tmp_path, redis
                           environ_base={"REMOTE_ADDR": peer}).status_code  # fmt: skip
 
     assert [status("203.0.113.66") for _ in range(3)] == [401, 429, 429]
-    assert [status(f"198.51.100.9, 203.0.113.66") for _ in range(2)] == [429, 429]  # spoofed hop
+    assert [status("198.51.100.9, 203.0.113.66") for _ in range(2)] == [429, 429]  # spoofed hop
     assert status("203.0.113.7", password=PASSWORD) == 200  # another client of the same proxy
     assert [status("203.0.113.9", peer="192.0.2.1") for _ in range(3)] == [401, 429, 429]  # untrusted
     assert status("203.0.113.10", peer="192.0.2.1", password=PASSWORD) == 429  # its own address

@@ -15,7 +15,13 @@ from socwall.dashboard.callback_check import declared_outputs
 from socwall.dashboard.clock import Clock
 from socwall.dashboard.config import parse_config
 from tests.dash_requests import panel_poll_body
-from tests.dashboard.test_access import TOKEN, basic_access, basic_header, raw_config, show_page_body
+from tests.dashboard.test_access import (
+    TOKEN,
+    basic_access,
+    basic_header,
+    raw_config,
+    show_page_body,
+)
 
 SAMPLES = {  # a value the browser sends, per (id or pattern type, property)
     ("poll", "n_intervals"): 3, ("rotate", "n_intervals"): 1, ("url", "pathname"): "/screen/lobby",
