@@ -43,13 +43,23 @@ class Watchdog:
 
     def watch(self, sock: socket.socket, seconds: float) -> int:
         """Start watching `sock`; the ticket goes back to `finish` when the body is in."""
-        with self.lock:
-            if self.pid != os.getpid():  # first use in this (forked) worker: start the loop
-                self.pid, self.heap, self.done, self.fired = os.getpid(), [], set(), set()
-                threading.Thread(target=self._loop, name="body-deadline", daemon=True).start()
+        self._running_here()
+        with self.lock:  # never held across a wait: under gevent nothing yields inside
             ticket = next(self.tickets)
             heapq.heappush(self.heap, (time.monotonic() + seconds, ticket, sock))
             return ticket
+
+    def _running_here(self) -> None:
+        """On first use in a (forked, maybe gevent-patched) worker: fresh state, a lock of
+        this worker's kind, and the loop, started outside any lock (starting one waits)."""
+        if self.pid == os.getpid():
+            return
+        with STARTING:
+            if self.pid == os.getpid():
+                return
+            self.lock, self.heap, self.done, self.fired = threading.Lock(), [], set(), set()
+            self.pid = os.getpid()
+        threading.Thread(target=self._loop, name="body-deadline", daemon=True).start()
 
     def finish(self, ticket: int) -> bool:
         """Stop watching; True when the deadline had passed and the socket was shut."""
@@ -82,6 +92,7 @@ class Watchdog:
                 pass  # the client went away meanwhile
 
 
+STARTING = threading.Lock()  # held for a few assignments only, never across a wait
 WATCHDOG = Watchdog()
 
 

@@ -90,9 +90,9 @@ def trickle(held: list[socket.socket]) -> int:
     return alive
 
 
-def answer_of(connection: socket.socket) -> bytes:
+def answer_of(connection: socket.socket, timeout: float = 2) -> bytes:
     """The status line the server sent on a held connection, b"" when it just closed it."""
-    connection.settimeout(2)
+    connection.settimeout(timeout)
     try:
         return connection.recv(64).split(b"\r\n", 1)[0]
     except OSError:
@@ -148,3 +148,26 @@ def timed_with_cookie(url: str, body: dict, cookie: str, timeout: float = 8.0) -
         assert response.status == 200
         response.read()
     return time.perf_counter() - start
+
+
+def test_the_first_bodies_a_fresh_worker_reads_at_once_are_answered(tmp_path, redis_url, prefix):
+    """The body watchdog starts in the worker on first use; concurrent first bodies must not
+    deadlock it (a lock held while its loop started once froze a gevent worker for good)."""
+    config = tmp_path / "wall.yaml"
+    config.write_text(yaml.safe_dump(events_config(tmp_path, redis_url, prefix)))
+    served = Served(config, tmp_path / "serve.log", "--workers", "1")
+    body = json.dumps(strip_poll_body()).encode()
+    request = (b"POST /_dash-update-component HTTP/1.1\r\nHost: x\r\nConnection: close\r\n"
+               b"Content-Type: application/json\r\nContent-Length: %d\r\n\r\n%s"
+               ) % (len(body), body)  # fmt: skip
+    try:
+        connections = [socket.create_connection(("127.0.0.1", served.port), timeout=5)
+                       for _ in range(64)]  # fmt: skip
+        time.sleep(0.2)  # all accepted: the requests below arrive in one turn of the loop
+        for connection in connections:
+            connection.sendall(request)
+        statuses = [answer_of(connection, timeout=5) for connection in connections]
+        assert statuses == [b"HTTP/1.1 200 OK"] * 64
+        assert timed(served.url + "/livez", timeout=2) < 2
+    finally:
+        served.stop()
