@@ -7,14 +7,18 @@ nobody guessing (the baseline), then the same while --guessers threads (in a pro
 their own) each send wrong passwords with a new user name every time, as fast as they are
 answered: first all from one address, then each guess from a new address forwarded by a
 trusted proxy (a botnet behind the wall's reverse proxy: only the bounded pool holds it).
+First, what an anonymous probe costs: 400 `GET /healthz` without credentials (only
+ok/degraded/down, worked out at most once per 5 s per worker) against 400 `GET /livez`.
 Uses REDIS_URL when set, else starts a throwaway redis-server on a free port.
 """
 
 import argparse
+import http.client
 import os
 import statistics
 import sys
 import tempfile
+import time
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
@@ -29,6 +33,23 @@ def line(label: str, values: list[float]) -> str:
     p95 = ordered[int(len(ordered) * 0.95) - 1] if len(ordered) >= 20 else ordered[-1]
     return (f"{label:<34} p50 {statistics.median(values) * 1000:8.1f} ms  p95 {p95 * 1000:8.1f} ms"
             f"  max {max(values) * 1000:8.1f} ms  n={len(values)}")  # fmt: skip
+
+
+def probe_costs(served, rounds: int = 400) -> None:
+    """p50 of anonymous /healthz and /livez, one after the other on a keep-alive connection."""
+    connection = http.client.HTTPConnection("127.0.0.1", served.port, timeout=30)
+    found: dict[str, list[float]] = {"/livez": [], "/healthz": []}
+    for _ in range(rounds):
+        for path, times in found.items():
+            start = time.perf_counter()
+            connection.request("GET", path)
+            connection.getresponse().read()
+            times.append(time.perf_counter() - start)
+    print(f"\n== what an anonymous probe costs, {rounds} of each ==")
+    for path, times in found.items():
+        print(line(f"{path} without credentials", times))
+    ratio = statistics.median(found["/healthz"]) / statistics.median(found["/livez"])
+    print(f"{'':<34} ratio p50 /healthz / /livez: {ratio:.2f}")
 
 
 def report(title: str, before: dict, during: dict, hold: float) -> None:
@@ -65,6 +86,8 @@ def main() -> None:
                                   (True, "each guess from a new forwarded address")):  # fmt: skip
                 served = start(workdir, redis_url, args.workers, spread)
                 try:
+                    if not spread:
+                        probe_costs(served)
                     user = SignedIn(served.port)
                     before = sample(served, user, args.hold)
                     during = attack(served, user, args.guessers, args.hold, spread)

@@ -236,6 +236,12 @@ def describe_access(config: WallConfig) -> list[str]:
     if access.auth == "proxy_header":
         proxies = ", ".join(str(n) for n in access.proxy_header.trusted_proxies)
         lines.append(f"access.proxy_header: {access.proxy_header.header} from {proxies}")
+    guesses = access.guesses
+    lines.append(f"access.guesses: {guesses.burst} at once, then {guesses.per_minute:g} a minute "
+                 "per client address")  # fmt: skip
+    if access.trusted_proxies:
+        proxies = ", ".join(str(n) for n in access.trusted_proxies)
+        lines.append(f"access.trusted_proxies: {proxies} (X-Forwarded-For names the client)")
     for name, screen in config.screens.items():
         rotate = format_duration(screen.rotate) if screen.rotate else "web.rotate"
         lines.append(f"screens.{name}: pages {', '.join(screen.pages)}, rotate {rotate}, "

@@ -392,6 +392,7 @@ def test_check_config_shows_access_with_secrets_masked(tmp_path, capsys, monkeyp
     assert "access.basic.users: alice (hashes **********)" in out
     assert "access.probe_token: ********** (Bearer for /metrics, /readyz, /healthz)" in out
     assert "screens.lobby: pages second, rotate 30s, token **********" in out
+    assert "access.guesses: 10 at once, then 6 a minute per client address" in out
     assert TOKEN not in out and PROBE_TOKEN not in out and "scrypt:" not in out
 
 
@@ -419,3 +420,19 @@ def test_hash_password_refuses_a_password_under_8_characters(monkeypatch, capsys
     assert main(["hash-password"]) == 2
     captured = capsys.readouterr()
     assert captured.out == "" and "at least 8 characters" in captured.err
+
+
+def test_anonymous_healthz_is_worked_out_at_most_once_per_5s_per_worker(basic_app, monkeypatch):
+    from socwall.dashboard import access
+
+    calls, real = [], access.health_report
+    monkeypatch.setattr(access, "health_report", lambda *a, **k: calls.append(1) or real(*a, **k))
+    client = basic_app.server.test_client()
+    answers = [client.get("/healthz") for _ in range(50)]
+    assert {tuple(a.get_json()) for a in answers} == {("status",)} and len(calls) == 1
+    assert all(a.headers["Cache-Control"] == "no-store" for a in answers)
+    basic_app.server.extensions["socwall_guard"].summary.until = 0  # 5 s later
+    client.get("/healthz")
+    assert len(calls) == 2
+    assert "store" in client.get("/healthz", headers=basic_header()).get_json()  # signed in: whole
+    assert len(calls) == 2  # (the route's own report, not the summary's)
