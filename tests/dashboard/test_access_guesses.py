@@ -237,3 +237,22 @@ def test_the_session_cookie_opens_nothing_alone_and_ends_with_its_password(tmp_p
         now[0] -= 6 * 3600
         sign_in.hashes["alice"] = basic_access()["basic"]["users"]["alice"]  # the same password, hashed anew
         assert not sign_in._in_session(SimpleNamespace(cookies={"socwall_desk": value}), "alice", PASSWORD)
+
+
+def test_the_bucket_draws_atomically_on_a_redis_cluster_too(tmp_path):
+    from tests.redis_nodes import start_cluster, stop
+
+    processes, ports = start_cluster(tmp_path)
+    try:
+        url = f"redis+cluster://127.0.0.1:{ports[0]},127.0.0.1:{ports[1]}"
+        now = [1000.0]
+        workers = [GuessBucket(Store(connect(StoreConfig(url=url)), "wall"), GuessConfig(burst=2, per_minute=60),
+                               clock=lambda: now[0]) for _ in range(2)]  # fmt: skip
+        addresses = [f"10.2.0.{n}" for n in range(20)]  # keys all over the slots' nodes
+        for address in addresses:
+            assert [workers[0].take(address), workers[1].take(address)] == [0, 0]
+            assert workers[0].take(address) == pytest.approx(1.0)
+        now[0] += 1.0
+        assert all(workers[1].take(address) == 0 for address in addresses)
+    finally:
+        stop(processes)
