@@ -1,11 +1,13 @@
 """A deadline for request bodies, for every client, signed in or not.
 
-gunicorn drops slow headers (its keepalive timeout) but reads a body as slowly as the client
-sends it: 2,100 connections that each promise 60 KB and send a byte every 5 s hold every
-connection of every worker. Here the body is read first, before sign-in, and a watchdog
-shuts the reading side of a connection whose body is not in after BODY_SECONDS: the read
-ends, the client gets 408 and the connection is closed. Without gunicorn (the test client,
-the demo's server) there is no socket to watch and nothing changes.
+gunicorn drops slow headers (its keepalive timeout) but lets the app read a body as slowly
+as the client sends it: 2,100 connections of a screen that each promise 60 KB and send a
+byte every 5 s held every connection of every worker. Every body the wall reads (callbacks,
+in callback_check) is read through `read_body`: a watchdog shuts the reading side of a
+connection whose body is not in after BODY_SECONDS, the read ends, the client gets 408 and
+the connection is closed. A body nobody reads (a request refused before, e.g. 401) is never
+buffered here: gunicorn discards it under its own keepalive timeout. Without gunicorn (the
+test client, the demo's server) there is no socket to watch and nothing changes.
 """
 
 import heapq
@@ -17,7 +19,7 @@ import socket
 import threading
 import time
 
-from flask import Flask, Response, request
+from flask import Response, request
 
 from socwall.dashboard.pages import refused
 
@@ -96,26 +98,28 @@ STARTING = threading.Lock()  # held for a few assignments only, never across a w
 WATCHDOG = Watchdog()
 
 
-def install(server: Flask, seconds: float = BODY_SECONDS) -> None:
-    """Read every request body within `seconds`, before any other before_request hook."""
-
-    def read_body() -> Response | None:
-        sock = request.environ.get("gunicorn.socket")
-        if sock is None or not (request.content_length or request.headers.get("Transfer-Encoding")):
-            return None
-        ticket = WATCHDOG.watch(sock, seconds)
-        try:
-            request.get_data(cache=True)
-        except Exception:
-            if not WATCHDOG.finish(ticket):
-                raise  # too large (413), or a client that hung up: not ours to answer
-        else:
-            if not WATCHDOG.finish(ticket):
-                return None
+def read_body(seconds: float = BODY_SECONDS) -> bytes | None:
+    """The request's body, read within `seconds`; None when it was not in by then."""
+    sock = request.environ.get("gunicorn.socket")
+    if sock is None:
+        return request.get_data(cache=True)
+    ticket = WATCHDOG.watch(sock, seconds)
+    try:
+        body = request.get_data(cache=True)
+    except Exception:
+        if not WATCHDOG.finish(ticket):
+            raise  # too large (413), or a client that hung up: not ours to answer
+        body = None
+    else:
+        body = None if WATCHDOG.finish(ticket) else body
+    if body is None:
         DROPS.note(request.remote_addr, seconds)
-        return refused(408, f"The request body did not arrive within {seconds:.0f} s.")
+    return body
 
-    server.before_request_funcs.setdefault(None, []).insert(0, read_body)
+
+def too_slow(seconds: float = BODY_SECONDS) -> Response:
+    """The answer to a body that did not arrive in time (the connection is shut already)."""
+    return refused(408, f"The request body did not arrive within {seconds:.0f} s.")
 
 
 class Drops:

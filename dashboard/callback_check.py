@@ -13,6 +13,8 @@ from dataclasses import dataclass
 
 from flask import Response, g, request
 
+from socwall.dashboard.body_deadline import read_body, too_slow
+
 log = logging.getLogger(__name__)
 CALLBACK_PATH = "/_dash-update-component"
 MAX_DEPTH = 12  # the renderer's deepest: wildcard lists of items with dict ids and dict values
@@ -174,18 +176,26 @@ def _id_matches(declared: str | dict, given, panel_ids: set[str]) -> bool:
     return True
 
 
+TOO_SLOW = "the body did not arrive in time"
+
+
 def refuse_malformed(callbacks: dict, panel_ids: set[str]) -> Response | None:
-    """For the request being served: a 400 with the reason when its callback is malformed."""
+    """For the request being served: 400 with the reason when its callback is malformed, 408
+    when its body did not arrive in time (body_deadline logs those, counted)."""
     problem = checked_call(callbacks, panel_ids)[1]
     if problem is None:
         return None
+    if problem == TOO_SLOW:
+        return too_slow()
     log.info("refused a callback request from %s: %s", request.remote_addr, problem)
     return Response(json.dumps({"error": problem}), 400, mimetype="application/json")
 
 
 def checked_call(callbacks: dict, panel_ids: set[str]):
-    """(the parsed callback, the reason it is refused or None), once per request."""
+    """(the parsed callback, the reason it is refused or None), once per request; the body
+    is read here, within the body deadline."""
     if "socwall_call" not in g:
-        call, problem = parse_body(request.get_data(cache=True))
+        body = read_body()
+        call, problem = (None, TOO_SLOW) if body is None else parse_body(body)
         g.socwall_call = (call, problem or callback_problem(call, callbacks, panel_ids))
     return g.socwall_call

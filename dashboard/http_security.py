@@ -1,7 +1,8 @@
 """What every response carries (a Content-Security-Policy Dash works with, nosniff, no referrer,
-who may frame the wall) and what a request may be: a bounded body that arrives in time
-(body_deadline), and for Dash callbacks a server callback this app registered, about panels it
-has, in the shape the renderer sends (callback_check). Client input gets a 4xx, never a 500.
+who may frame the wall) and what a request may be: a bounded body, and for Dash callbacks a
+body that arrives in time (body_deadline) and a server callback this app registered, about
+panels it has, in the shape the renderer sends (callback_check). Client input gets a 4xx,
+never a 500.
 """
 
 import logging
@@ -10,7 +11,7 @@ from dash import Dash
 from dash.exceptions import DependencyException
 from flask import Response, request
 
-from socwall.dashboard import body_deadline, gunicorn_errors
+from socwall.dashboard import gunicorn_errors
 from socwall.dashboard.callback_check import CALLBACK_PATH, refuse_malformed
 from socwall.dashboard.pages import refused
 
@@ -56,7 +57,6 @@ def install(app: Dash, frame_ancestors: list[str], max_request_bytes: int, panel
     server.config["MAX_CONTENT_LENGTH"] = max_request_bytes
     headers = security_headers(app, frame_ancestors)
     gunicorn_errors.add_headers(headers)
-    body_deadline.install(server)
     known_panels = set(panel_ids)
 
     @server.before_request
