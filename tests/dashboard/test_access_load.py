@@ -61,7 +61,8 @@ class SignedIn:
     """A browser signed in once: its session cookie and credentials on every poll."""
 
     def __init__(self, port: int):
-        self.connection = http.client.HTTPConnection("127.0.0.1", port, timeout=30)
+        self.address = ("127.0.0.1", port)
+        self.connection = http.client.HTTPConnection(*self.address, timeout=30)
         self.headers = {"Authorization": basic(USER, PASSWORD), "Content-Type": "application/json"}
         response = self.get("/_dash-layout")
         cookie = response.getheader("Set-Cookie", "")
@@ -69,10 +70,17 @@ class SignedIn:
         self.headers["Cookie"] = cookie.split(";", 1)[0]
 
     def get(self, path: str, body: bytes | None = None):
-        self.connection.request("POST" if body else "GET", path, body, self.headers)
-        response = self.connection.getresponse()
-        response.read()
-        return response
+        """One request; once more on a new connection when the server closed the idle one."""
+        for attempt in (1, 2):
+            try:
+                self.connection.request("POST" if body else "GET", path, body, self.headers)
+                response = self.connection.getresponse()
+                response.read()
+                return response
+            except (BrokenPipeError, ConnectionResetError, http.client.RemoteDisconnected):
+                if attempt == 2:
+                    raise
+                self.connection = http.client.HTTPConnection(*self.address, timeout=30)
 
     def poll(self) -> tuple[int, float]:
         start = time.perf_counter()
