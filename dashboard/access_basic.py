@@ -185,21 +185,22 @@ class BasicSignIn:
     def _session_mac(self, user: str, password: str, issued: int) -> str:
         """Keyed by the user's password hash (a new password ends every session of that user),
         over the password the browser sends with it (the cookie alone opens nothing)."""
-        key = hashlib.sha256(b"socwall desk session\0" + self.hashes[user].encode()).digest()
+        hashed = self.hashes.get(user, self.unknown_user_hash)  # the same work for any name
+        key = hashlib.sha256(b"socwall desk session\0" + hashed.encode()).digest()
         return hmac.new(key, f"{user}\0{password}\0{issued}".encode(), hashlib.sha256).hexdigest()
 
     def _in_session(self, req: Request, user: str, password: str) -> bool:
         """True when the request carries an unexpired session cookie made for this user and
         password after a password check: the pair was right then, and costs no check now."""
         issued_text, _, mac = req.cookies.get(SESSION_COOKIE, "").partition(".")
-        if not re.fullmatch(r"[0-9]{1,12}", issued_text) or user not in self.hashes:
+        if not re.fullmatch(r"[0-9]{1,12}", issued_text):
             return False
         issued = int(issued_text)
         age = self.clock() - issued
         if not -60 <= age <= SESSION_LIFETIME.total_seconds():
             return False
         expected = self._session_mac(user, password, issued)
-        if not hmac.compare_digest(mac.encode(), expected.encode()):
+        if not hmac.compare_digest(mac.encode(), expected.encode()) or user not in self.hashes:
             return False
         if age > SESSION_LIFETIME.total_seconds() / 2:
             g.socwall_session = self._session_cookie(user, password)  # in use: renewed
