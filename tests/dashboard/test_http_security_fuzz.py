@@ -182,3 +182,19 @@ def test_no_mutation_of_a_real_request_makes_a_5xx_or_leaks_to_a_screen(app, cli
     assert response.status_code < 500, (who, where, response.data[:300])
     if who == "screen" and response.status_code == 200:
         assert not OTHER_PAGES.search(response.data), response.data[:300]
+
+
+SEGMENTS = st.sampled_from(["..", ".", "%2e%2e", "dash", "plotly", "deps", "x.js", "%00", "%2f", "", "a" * 300,
+                            "dash-renderer", "build", "react@18.3.1.min.js", "..%5c", "\u202e"]) | st.text(max_size=12)  # fmt: skip
+
+
+@settings(max_examples=300, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(root=st.sampled_from(["/_dash-component-suites/", "/assets/", "/screen/lobby/", "/_dash-layout/"]),
+       segments=st.lists(SEGMENTS, min_size=1, max_size=5), who=st.sampled_from(["desk", "screen"]))  # fmt: skip
+def test_no_path_under_the_dash_and_asset_routes_makes_a_5xx(clients, root, segments, who):
+    from urllib.parse import quote
+
+    path = root + "/".join(quote(s, safe="%.@-") for s in segments)
+    response = clients[who].get(path)
+    assert response.status_code < 500, (path, response.status_code)
+    assert b"registered" not in response.data
