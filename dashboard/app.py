@@ -177,9 +177,10 @@ def _register_panels(app: Dash, config: WallConfig, store: Store) -> None:
     )
     def open_drawer(request, viewport):
         """What a clicked row stands on, from the payload the job stored: read, never queried."""
-        panel = panels.get(str((request or {}).get("panel")))
+        request = request if isinstance(request, dict) else {}  # client input: any JSON at all
+        panel = panels.get(str(request.get("panel")))
         widget = WIDGETS[panel.widget] if panel else None
-        row = (request or {}).get("row")
+        row = request.get("row")
         if widget is None or not hasattr(widget, "drawer") or not isinstance(row, str):
             return no_update, "drawer"
         try:
@@ -194,8 +195,11 @@ def _register_panels(app: Dash, config: WallConfig, store: Store) -> None:
 
 def _view(config: WallConfig, viewport: dict | None, wall_class: str | None) -> View:
     """The screen a panel is drawn for: its scale; links and the drawer at the desk only."""
-    desk = "desk" in (wall_class or "").split()  # until routed, as a kiosk: no links
-    scale = (viewport or {}).get("scale", 1.0)
+    # both come from the browser: any JSON at all
+    desk = isinstance(wall_class, str) and "desk" in wall_class.split()  # until routed: kiosk
+    scale = viewport.get("scale", 1.0) if isinstance(viewport, dict) else 1.0
+    if not isinstance(scale, int | float) or not 0.25 <= scale <= 8:
+        scale = 1.0
     return View(scale, config.links.templates() if desk else {}, desk)
 
 

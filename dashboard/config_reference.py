@@ -47,7 +47,7 @@ def config_reference() -> str:
         parts.append(_section(f"`{key}`", f"{key}.", model, defs))
     access = defs["AccessConfig"]
     parts.append(_section("`access`", "access.", access, defs, skip_objects=True))
-    for key in ("basic", "oidc", "proxy_header"):
+    for key in ("basic", "oidc", "proxy_header", "guesses"):
         model = _target(access["properties"][key], defs)
         parts.append(_section(f"`access.{key}`", f"access.{key}.", model, defs))
     parts.append(_section("`screens.NAME`", "screens.NAME.", defs["ScreenConfig"], defs))

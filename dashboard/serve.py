@@ -16,6 +16,7 @@ from gunicorn.app.base import BaseApplication
 from gunicorn.arbiter import Arbiter
 
 from socwall.dashboard.app import create_app
+from socwall.dashboard.body_deadline import WORKER_CONNECTIONS, room_for_connections
 from socwall.dashboard.clock import make_clock
 from socwall.dashboard.config_watch import POLL_SECONDS, ConfigWatch
 from socwall.dashboard.store import Store, connect
@@ -113,7 +114,8 @@ def serve(
     if worker_class == "gthread":
         options["threads"] = 4
     else:
-        options["worker_connections"] = 1000
+        options["worker_connections"] = WORKER_CONNECTIONS
+        room_for_connections(workers * WORKER_CONNECTIONS)
         # workers patch after the fork, once ssl is imported; the store's TLS goes through
         # the patched `ssl` module, not names imported from it before, so this is harmless
         warnings.filterwarnings("ignore", message="Monkey-patching ssl after ssl")

@@ -87,6 +87,10 @@ class Keys:
         """Sorted set with TTL: wrong-password times (epoch s) of one (address, user) digest."""
         return f"{self.prefix}:signin-failures:{pair_id}"
 
+    def guess_bucket(self, bucket_id: str) -> str:
+        """String with TTL: when one client address's bucket of guesses is full again (epoch s)."""
+        return f"{self.prefix}:guesses:{bucket_id}"
+
     def leader(self) -> str:
         """String with TTL: the id of the worker that runs the jobs now."""
         return f"{self.prefix}:leader"
