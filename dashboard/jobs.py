@@ -8,8 +8,11 @@ from datetime import datetime
 
 from socwall.dashboard.clock import Clock, utc_now
 from socwall.dashboard.config import PanelBase, WallConfig
+from socwall.dashboard.counting import count_panel_run, count_source_run
 from socwall.dashboard.store import Store, StoreUnavailable, payload_version
+from socwall.dashboard.verdicts import panel_verdict
 from socwall.feeds import SOURCES
+from socwall.feeds.arrivals import record as record_arrivals
 from socwall.file_commit import LostLeadership, StaleRead
 from socwall.widgets import WIDGETS
 from socwall.widgets.context import PanelContext
@@ -65,10 +68,13 @@ def run_source(
     source_config = config.sources[source_id]
     previous = store.source_status(source_id) or {}
     started, timer = utc_now(), time.perf_counter()
-    status = {**previous, "attempted_at": started.isoformat(), "worker": worker}
+    now = clock.now()  # the source's clock: its lag is measured on it (a replay's, not ours)
+    status = {**previous, "attempted_at": started.isoformat(), "worker": worker,
+              "now": now.isoformat()}  # fmt: skip
+    stats: dict = {}
     try:
         source = SOURCES[source_config.type].Source(source_config, source_id)
-        stats = dict(source.ingest(store, clock.now()))
+        stats = dict(source.ingest(store, now))
         seen = [previous.get("newest"), stats.pop("newest", None)]
         newest = max(filter(None, seen), default=None)
         done = {"status": "ok", "error": None, "last_success": started.isoformat()}
@@ -80,6 +86,8 @@ def run_source(
             if kept in stats:
                 done[kept] = stats[kept]
         status.update(done, newest=newest)
+        record_arrivals(store, source_id, source_config, stats, not previous.get("last_success"),
+                        newest, clock.now())  # fmt: skip
     except StoreUnavailable:
         raise
     except (LostLeadership, StaleRead) as error:  # another worker read the same: ours is void
@@ -91,6 +99,7 @@ def run_source(
         status.update(status="error", error=_describe(error), failed_at=started.isoformat())
     status["duration_ms"] = round((time.perf_counter() - timer) * 1000)
     store.write_source_status(source_id, status)
+    count_source_run(store, source_id, status["status"], stats)
     return status
 
 
@@ -119,8 +128,9 @@ def run_panel(
         size = len(json.dumps(computed, separators=(",", ":")))
         if size > MAX_PAYLOAD_BYTES:  # every screen downloads it: refuse, say so, keep the last
             raise ValueError(f"payload of {size:,} bytes is over the {MAX_PAYLOAD_BYTES:,} limit")
+        verdict = panel_verdict(config, store, panel, computed, now)  # socwall/verdict.py
+        computed = {**computed, "verdict": verdict}
         version = payload_version(computed)
-        highlight = bool(computed.get("highlight", False))
         data = None if version == previous.get("version") else computed  # unchanged: keep
         meta.update(
             status="ok",
@@ -128,7 +138,9 @@ def run_panel(
             computed_at=started.isoformat(),
             version=version,
             data_until=now.isoformat(),
-            highlight=highlight,
+            highlight=verdict["state"] == "alarm",
+            state=verdict["state"],
+            reasons=verdict["reasons"],
         )
     except StoreUnavailable:
         raise
@@ -139,6 +151,7 @@ def run_panel(
         meta.update(status="error", error=_describe(error), failed_at=started.isoformat())
     meta["duration_ms"] = round((time.perf_counter() - timer) * 1000)
     store.write_panel(panel.id, meta, data)
+    count_panel_run(store, panel.id, meta["status"])
     return meta
 
 
@@ -156,7 +169,7 @@ def _source_summary(store: Store, source_id: str | None) -> dict | None:
     if source_id is None:
         return None
     status = store.source_status(source_id) or {}
-    keys = ("status", "error", "last_success", "bad_rows", "bad_rows_total", "repaired",
+    keys = ("status", "error", "last_success", "newest", "bad_rows", "bad_rows_total", "repaired",
             "warnings")  # fmt: skip
     return {key: status.get(key) for key in keys}
 

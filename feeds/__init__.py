@@ -5,7 +5,21 @@ whose `ingest(store, now)` reads what is new and writes it to the store, returni
 """
 
 from socwall.contracts import SourceModule, check_registry
-from socwall.feeds import auth, changes, chat, events, flows, kev, news, probe, prometheus, query
+from socwall.feeds import (
+    alertmanager,
+    auth,
+    changes,
+    chat,
+    events,
+    flows,
+    kev,
+    news,
+    probe,
+    prometheus,
+    query,
+    queue_http,
+    sensor_stats,
+)
 
 SOURCES = {
     "events": events,
@@ -17,6 +31,7 @@ SOURCES = {
     "changes": changes,
     "probe": probe,
     "query": query,
+    "sensor_stats": sensor_stats, "alertmanager": alertmanager, "queue_http": queue_http,
     "chat": chat,
 }
 

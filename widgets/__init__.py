@@ -14,6 +14,8 @@ from socwall.widgets import (
     hbi_contacts,
     metric_compare,
     metric_grid,
+    queue,
+    sensors,
     status,
     suspicious_users,
     top_talkers,
@@ -29,6 +31,7 @@ WIDGETS = {
     "changes": changes,
     "status": status,
     "hbi_contacts": hbi_contacts,
+    "sensors": sensors, "queue": queue,
     "chatter": chatter,
 }
 
