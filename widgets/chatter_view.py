@@ -7,6 +7,7 @@ clamped; nothing scrolls.
 from dash import html
 
 from socwall.widgets.context import View
+from socwall.widgets.entity import entity, marked
 
 KINDS = {"cve": "CVE", "product": "product", "vendor": "vendor", "nickname": "nickname",
          "actor": "actor", "malware": "malware", "ransomware": "ransomware", "tool": "tool",
@@ -24,14 +25,14 @@ def render_panel(payload: dict, options, view: View):
                 className="chatter-main",
                 children=[
                     html.Div(_caption(payload), className="chatter-caption"),
-                    _subjects(payload),
+                    _subjects(payload, view),
                     _footer(payload),
                 ],
             ),
             html.Div(
                 className="chatter-lines",
                 children=[html.Div("Newest lines", className="chatter-heading")]
-                + [_line(line) for line in payload["lines"]],
+                + [_line(line, view) for line in payload["lines"]],
             ),
         ],
     )
@@ -57,26 +58,28 @@ def _caption(payload: dict) -> str:
     return text
 
 
-def _subjects(payload: dict) -> html.Div:
+def _subjects(payload: dict, view: View) -> html.Div:
     rows = payload["subjects"]
     if not rows:
         return html.Div("no product, CVE, actor or malware named in these messages",
                         className="chatter-none")  # fmt: skip
     top = max(max(r["mentions"], r["usual"] or 0) for r in rows) or 1
-    return html.Div([_row(r, top) for r in rows], className="chatter-subjects")
+    return html.Div([_row(r, top, view) for r in rows], className="chatter-subjects")
 
 
-def _row(row: dict, top: float) -> html.Div:
+def _row(row: dict, top: float, view: View) -> html.Div:
     classes = "chatter-row" + (" jump" if row["jump"] else "") + (" ours" if row["ours"] else "")
     bar = html.Span(className="chatter-bar", style={"width": f"{100 * row['mentions'] / top:.1f}%"})
     marks = [bar]
     if row["usual"] is not None:
         marks.append(html.Span(className="chatter-usual", title=f"usually {row['usual']:g}",
                                style={"left": f"{100 * row['usual'] / top:.1f}%"}))  # fmt: skip
-    name = [html.Span(row["label"], className="chatter-label"),
-            html.Span(KINDS.get(row["kind"], row["kind"]), className="chatter-kind")]  # fmt: skip
+    label = entity(row["label"], "cve", view, "chatter-label") if row["kind"] == "cve" else \
+        html.Span(row["label"], className="chatter-label")  # fmt: skip
+    name = [label, html.Span(KINDS.get(row["kind"], row["kind"]), className="chatter-kind")]
     if row["cves"] and row["kind"] != "cve":
-        name.append(html.Span(" ".join(row["cves"]), className="chatter-cves"))
+        name.append(html.Span([entity(c, "cve", view) for c in row["cves"]],
+                              className="chatter-cves"))  # fmt: skip
     return html.Div(
         className=classes,
         children=[
@@ -117,13 +120,20 @@ def _footer(payload: dict) -> html.Div:
     return html.Div(" · ".join(parts), className="chatter-footer")
 
 
-def _line(line: dict) -> html.Div:
+def _line(line: dict, view: View) -> html.Div:
+    """Time, where, who and the text (CVE ids kept whole); at the desk the time links to the
+    post when it has an http(s) address (a message's own link is never taken as a URL)."""
+    when = html.Span(line["time"], className="chatter-time")
+    url = line.get("url") or ""
+    if view.desk and url.startswith(("https://", "http://")):
+        when = html.A(line["time"], href=url, target="_blank", rel="noopener noreferrer",
+                      className="chatter-time entity", title="open the post")  # fmt: skip
     return html.Div(
         className="chatter-line",
         title=line["text"],
         children=[
-            html.Span(line["time"], className="chatter-time"),
+            when,
             html.Span(f"{line['where']} · {line['author']}", className="chatter-who"),
-            html.Span(line["text"], className="chatter-text"),
+            html.Span(marked(line["text"]), className="chatter-text"),
         ],
     )

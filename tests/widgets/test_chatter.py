@@ -90,14 +90,36 @@ def test_the_newest_lines_are_newest_first_cut_on_screen_and_rendered_as_text():
     assert [line["time"] for line in payload["lines"]] == ["13:55", "11:00"]  # Berlin, newest first
     assert len(payload["lines"][0]["text"]) == 280 and payload["lines"][0]["text"].endswith("…")
     component = chatter.render(payload, chatter.ChatterOptions(), View())
-    texts = _strings(component)
-    assert payload["lines"][0]["text"] in texts  # a text child: React escapes it, no HTML
+    shown = ["".join(_strings(part)) for part in _find(component, "chatter-text")]
+    assert shown[0] == payload["lines"][0]["text"]  # text children: React escapes them, no HTML
     assert not _has_html_property(component)
+
+
+def test_at_the_desk_cves_link_to_their_search_and_posts_by_http_addresses_only():
+    messages = [said("CVE-2024-3400 again", ago=timedelta(minutes=2)),
+                {**said("see this", ago=timedelta(minutes=1)), "url": "javascript:alert(1)"},
+                {**said("a post", ago=timedelta(minutes=3)), "url": "https://bsky.app/profile/d/post/r"}]  # fmt: skip
+    payload = compute(messages, lines=5)
+    desk = View(desk=True, links={"cve": "https://nvd.nist.gov/vuln/detail/{cve}"})
+    component = chatter.render(payload, chatter.ChatterOptions(), desk)
+    links = [(a.children, a.href) for a in _find(component, "entity")]
+    assert ("CVE-2024-3400", "https://nvd.nist.gov/vuln/detail/CVE-2024-3400") in links
+    assert [href for _, href in links if "bsky" in href or "javascript" in href] == [
+        "https://bsky.app/profile/d/post/r"]
+    wall = chatter.render(payload, chatter.ChatterOptions(), View())
+    assert _find(wall, "entity") == []  # a kiosk links nothing
 
 
 def test_an_empty_window_says_so():
     component = chatter.render(compute([]), chatter.ChatterOptions(), View())
     assert component.children == "no message in the last 24h on any channel listened to"
+
+
+def _find(component, class_name: str) -> list:
+    found = [component] if class_name in (getattr(component, "className", "") or "").split() else []
+    children = getattr(component, "children", None)
+    children = children if isinstance(children, list) else [children] if children is not None else []
+    return found + [f for child in children if not isinstance(child, str) for f in _find(child, class_name)]
 
 
 def _strings(component) -> list[str]:
