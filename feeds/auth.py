@@ -2,6 +2,7 @@
 
 import json
 from collections import defaultdict
+from dataclasses import dataclass
 from datetime import datetime, timedelta
 from pathlib import Path
 from typing import Literal
@@ -63,27 +64,43 @@ def content_format(head: bytes, configured: str) -> str:
 
 def parse(data: bytes, fmt: str, now: datetime, tz: ZoneInfo,
           builtin_accounts: bool = False) -> tuple[list[AuthEvent], int]:  # fmt: skip
-    """Events and unreadable lines of one file's new bytes, in its format."""
-    if fmt == "windows":
-        return auth_formats.parse_windows_json(data, builtin_accounts)
-    if fmt == "evtx":
-        return auth_formats.parse_evtx(data, builtin_accounts)
-    if fmt == "zeek-ssh":
-        return auth_formats.parse_zeek_ssh(data)
-    if fmt == "zeek-kerberos":
-        return auth_formats.parse_zeek_kerberos(data)
-    if fmt == "zeek-ntlm":
-        return auth_formats.parse_zeek_ntlm(data)
-    return auth_readers.parse_syslog(data, now, tz)
+    """Events and unreadable lines of one whole file's bytes, in its format."""
+    parsed = parse_file(data, fmt, now, tz, builtin_accounts)
+    return parsed.events, parsed.bad
 
 
-def parse_counted(data: bytes, fmt: str, now: datetime, tz: ZoneInfo,
-                  builtin_accounts: bool = False) -> tuple[list, int, int]:  # fmt: skip
-    """parse() and how many lines or records were recognised as authentication messages."""
+@dataclass
+class Parsed:
+    """What one read of a file gave."""
+
+    events: list[AuthEvent]
+    bad: int  # unreadable lines or records
+    recognised: int  # lines or records that are authentication messages socwall understands
+    read: int  # lines or records read
+    carry: dict | None = None  # what the file's next read needs (a PAM line waiting for its pair)
+
+
+def parse_file(data: bytes, fmt: str, now: datetime, tz: ZoneInfo, builtin_accounts: bool = False,
+               carry: dict | None = None, final: bool = True) -> Parsed:  # fmt: skip
+    """One read of a file in its format; `carry` is what the last read of it left, `final`
+    says the file is quiet (nothing that waits for more of it waits any longer)."""
     if fmt == "syslog":
-        return auth_readers.parse_syslog_counted(data, now, tz)
-    events, bad = parse(data, fmt, now, tz, builtin_accounts)
-    return events, bad, len(events)
+        events, bad, recognised, carry = auth_readers.parse_syslog_counted(data, now, tz, carry,
+                                                                           final)  # fmt: skip
+        return Parsed(events, bad, recognised, data.count(b"\n"), carry)
+    if fmt == "evtx":  # read whole each time it changes: records already counted are skipped
+        after = int((carry or {}).get("evtx_record") or 0)
+        events, bad, records, last = auth_formats.parse_evtx_after(data, after, builtin_accounts)
+        return Parsed(events, bad, len(events), records, {"evtx_record": max(after, last)})
+    if fmt == "windows":
+        events, bad = auth_formats.parse_windows_json(data, builtin_accounts)
+    elif fmt == "zeek-ssh":
+        events, bad = auth_formats.parse_zeek_ssh(data)
+    elif fmt == "zeek-kerberos":
+        events, bad = auth_formats.parse_zeek_kerberos(data)
+    else:
+        events, bad = auth_formats.parse_zeek_ntlm(data)
+    return Parsed(events, bad, len(events), data.count(b"\n"))
 
 
 def bucket_metrics(events: list[AuthEvent], bucket: timedelta) -> tuple[dict, dict]:
@@ -130,22 +147,28 @@ class Source:
         def stage(read, batch, stats) -> int:
             fmt = content_format(read.head, self.config.format)
             data = bytes(read.data)
-            events, bad, recognised = parse_counted(data, fmt, now, tz,
-                                                    self.config.builtin_accounts)  # fmt: skip
-            lines = data.count(b"\n") if fmt != "evtx" else len(events) + bad
-            stats.setdefault("per_file", {})[Path(read.path).name] = {
-                "read": lines, "recognised": recognised, "skipped": bad, "format": fmt}
-            if lines >= BLIND_MIN_LINES and recognised < BLIND_SHARE * lines:
+            carry = read.state.carry
+            if fmt != "syslog" and fmt != "evtx":
+                carry = None
+            parsed = parse_file(data, fmt, now, tz, self.config.builtin_accounts, carry,
+                                final=read.quiet)  # fmt: skip
+            batch.carry = parsed.carry
+            name = Path(read.path).name
+            stats.setdefault("per_file", {})[name] = {
+                "read": parsed.read, "recognised": parsed.recognised, "skipped": parsed.bad,
+                "format": fmt}  # fmt: skip
+            if parsed.read >= BLIND_MIN_LINES and parsed.recognised < BLIND_SHARE * parsed.read:
                 stats["warnings"].append(
-                    f"{Path(read.path).name}: {lines:,} lines read, {recognised:,} recognised as "
+                    f"{name}: {parsed.read:,} lines read, {parsed.recognised:,} recognised as "
                     f"sshd, su, sudo, Windows or Zeek; is `format` right?"
                 )
+            events = parsed.events
             stats["rows"] += sum(e.count for e in events)
             if events:
                 newest = max(e.ts for e in events).isoformat()
                 stats["newest"] = max(filter(None, [stats["newest"], newest]))
             self._stage(events, batch, store.keys, now)
-            return bad
+            return parsed.bad
 
         return tail.read_files(store, self.source_id, self.config, header_for, stage,
                                tail.new_stats())  # fmt: skip

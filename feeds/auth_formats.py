@@ -218,12 +218,24 @@ def zeek_path(head: bytes) -> str | None:
 
 def parse_evtx(data: bytes, builtin_accounts: bool = False) -> tuple[list[AuthEvent], int]:
     """A Windows .evtx file, read with pyevtx-rs (`evtx`): the same records evtx_dump writes."""
+    events, bad, _, _ = parse_evtx_after(data, 0, builtin_accounts)
+    return events, bad
+
+
+def parse_evtx_after(data: bytes, after: int, builtin_accounts: bool = False) -> tuple:
+    """(events, unreadable records, records read, last record id) of the records of an .evtx
+    file numbered past `after`: a file that grew is read whole again, its old records are not
+    counted again."""
     from evtx import PyEvtxParser
 
-    events, bad = [], 0
+    events, bad, records, last = [], 0, 0, after
     try:
-        records = PyEvtxParser(io.BytesIO(bytes(data))).records_json()
-        for record in records:
+        for record in PyEvtxParser(io.BytesIO(bytes(data))).records_json():
+            number = int(record.get("event_record_id") or 0)
+            if number and number <= after:
+                continue
+            records += 1
+            last = max(last, number)
             try:
                 event = windows_event(json.loads(record["data"]), builtin_accounts)
             except (ValueError, TypeError, AttributeError, KeyError):
@@ -233,4 +245,4 @@ def parse_evtx(data: bytes, builtin_accounts: bool = False) -> tuple[list[AuthEv
                 events.append(event)
     except (RuntimeError, OSError, ValueError) as error:
         raise ValueError(f"not a readable .evtx file: {error}") from None
-    return events, bad
+    return events, bad, records, last

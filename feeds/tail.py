@@ -10,7 +10,7 @@ from pathlib import Path
 
 from pydantic import Field
 
-from socwall.feeds.follow import FileError, HeaderReader, Read, follow, matched_files
+from socwall.feeds.follow import FileError, HeaderReader, Read, Skipped, follow, matched_files
 from socwall.file_commit import Batch
 from socwall.types import Duration, Strict
 
@@ -68,10 +68,15 @@ def _handle(read, store, source_id, stage, stats, seen, touched, failed, wall) -
     if isinstance(read, FileError):
         failed.append(str(read))
         return
+    if isinstance(read, Skipped):  # a second name for content read under another one
+        stats["warnings"].append(read.note)
+        return
     stats["files"] += 1
     seen.add(read.state.id)
     if read.note:
         stats["warnings"].append(read.note)
+    if read.data is None and read.quiet and (read.state.carry or {}).get("pending"):
+        read = replace(read, data=b"")  # quiet now: what waited for more of the file settles
     if read.data is None and read.before is not None and _only_seen(read):
         if wall - read.before.seen_at > TOUCH_EVERY:
             touched.append(read.state)
@@ -120,7 +125,8 @@ def _commit_one(store, source_id: str, read: Read, stage, stats: dict) -> str | 
             f"{Path(read.path).name}: {read.long_lines} line(s) longer than the maximum skipped"
         )
     stats["bad_rows"] += bad
-    state = replace(read.state, bad_rows=read.state.bad_rows + bad)
+    carry = batch.carry if read.data is not None else read.state.carry
+    state = replace(read.state, bad_rows=read.state.bad_rows + bad, carry=carry)
     store.commit_file(source_id, read.before, state, batch)
     return None
 

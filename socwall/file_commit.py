@@ -45,6 +45,7 @@ class Batch:
     expiry: dict[str, int] = field(default_factory=dict)  # key -> TTL seconds
     distinct: dict[str, tuple[str, str]] = field(default_factory=dict)  # set -> (metric, field)
     coverage: tuple[str, int] | None = None  # (coverage key, oldest bucket)
+    carry: dict | None = None  # what the source keeps in the file's state for its next read
 
     def metric(self, keys: Keys, source_id: str, buckets: dict[str, dict[int, float]],
                now: datetime, retention: timedelta) -> None:  # fmt: skip
