@@ -9,6 +9,7 @@ from datetime import datetime
 from socwall.dashboard.clock import Clock, utc_now
 from socwall.dashboard.config import PanelBase, WallConfig
 from socwall.dashboard.store import Store, StoreUnavailable, payload_version
+from socwall.errors import Waiting, in_words
 from socwall.feeds import SOURCES
 from socwall.file_commit import LostLeadership, StaleRead
 from socwall.widgets import WIDGETS
@@ -16,6 +17,7 @@ from socwall.widgets.context import PanelContext
 
 log = logging.getLogger(__name__)
 MAX_PAYLOAD_BYTES = 2 << 20  # a panel payload larger than this is an error, not a download
+MAX_CATCH_UP = 1000  # backfill steps run-once takes at most per source (40 days of 1 h steps)
 
 
 class PanelReader:
@@ -61,7 +63,8 @@ class PanelReader:
 def run_source(
     config: WallConfig, source_id: str, store: Store, clock: Clock, worker: str = ""
 ) -> dict:
-    """Ingest what is new for one source; record ok or the error, keeping what was read before."""
+    """Ingest what is new for one source; record ok, blind (it ran and recognised nothing) or
+    the error in words, keeping what was read before."""
     source_config = config.sources[source_id]
     previous = store.source_status(source_id) or {}
     started, timer = utc_now(), time.perf_counter()
@@ -69,29 +72,49 @@ def run_source(
     try:
         source = SOURCES[source_config.type].Source(source_config, source_id)
         stats = dict(source.ingest(store, clock.now()))
-        seen = [previous.get("newest"), stats.pop("newest", None)]
-        newest = max(filter(None, seen), default=None)
-        done = {"status": "ok", "error": None, "last_success": started.isoformat()}
-        if stats.get("rows") or stats.get("bad_rows"):
-            done.update(stats)  # the counts describe the last read that found something
-        done["files"] = stats.get("files", 0)
-        done["warnings"] = stats.get("warnings") or []  # what is wrong now, not last time
-        for kept in ("bad_rows_total", "per_file"):  # running totals and what each file gave
-            if kept in stats:
-                done[kept] = stats[kept]
-        status.update(done, newest=newest)
+        status.update(_outcome(stats, previous, started))
     except StoreUnavailable:
         raise
     except (LostLeadership, StaleRead) as error:  # another worker read the same: ours is void
         log.warning("source %s: work discarded: %s", source_id, error)
         return previous
+    except Waiting as error:  # skipped on purpose after a failure: said once, when it failed
+        log.debug("source %s waits: %s", source_id, error)
+        status.update(status="error", error=in_words(error), failed_at=started.isoformat(),
+                      blind_sticky=False)  # fmt: skip
     except Exception as error:  # any bad input: recorded and shown, never kills the scheduler
-        log.warning("source failed: %s: %s", source_id, error, exc_info=True,
-                    extra={"job": f"source:{source_id}", "source": source_id})
-        status.update(status="error", error=_describe(error), failed_at=started.isoformat())
+        words = in_words(error)
+        first = previous.get("status") != "error" or previous.get("error") != words
+        extra = {"job": f"source:{source_id}", "source": source_id}
+        if first:  # one warning with its traceback per failure streak, not one per refresh
+            log.warning("source failed: %s: %s", source_id, words, exc_info=True, extra=extra)
+        else:
+            log.info("source still failing: %s: %s", source_id, words, extra=extra)
+        status.update(status="error", error=words, failed_at=started.isoformat(),
+                      blind_sticky=False)  # fmt: skip
     status["duration_ms"] = round((time.perf_counter() - timer) * 1000)
     store.write_source_status(source_id, status)
     return status
+
+
+def _outcome(stats: dict, previous: dict, started) -> dict:
+    """The status fields of a run that returned `stats`: ok or blind, counts, what is wrong now."""
+    seen = [previous.get("newest"), stats.pop("newest", None)]
+    newest = max(filter(None, seen), default=None)
+    blind, sticky = stats.pop("blind", None), stats.pop("blind_sticky", False)
+    read_something = bool(stats.get("rows") or stats.get("bad_rows"))
+    if not blind and not read_something and previous.get("blind_sticky"):
+        blind, sticky = previous.get("error"), True  # nothing new: still nothing recognised
+    done = {"status": "blind" if blind else "ok", "error": blind, "blind_sticky": sticky,
+            "last_success": started.isoformat(), "newest": newest}  # fmt: skip
+    if read_something:
+        done.update(stats)  # the counts describe the last read that found something
+    done["files"] = stats.get("files", 0)
+    done["warnings"] = stats.get("warnings") or []  # what is wrong now, not last time
+    for kept in ("bad_rows_total", "per_file", "backfill", "future", "clock"):  # as of now
+        if kept in stats:
+            done[kept] = stats[kept]
+    return done
 
 
 def run_panel(
@@ -136,18 +159,26 @@ def run_panel(
         log.warning("panel failed: %s: %s", panel.id, error, exc_info=True,
                     extra={"job": f"panel:{panel.id}", "panel": panel.id})
         data = None
-        meta.update(status="error", error=_describe(error), failed_at=started.isoformat())
+        meta.update(status="error", error=in_words(error), failed_at=started.isoformat())
     meta["duration_ms"] = round((time.perf_counter() - timer) * 1000)
     store.write_panel(panel.id, meta, data)
     return meta
 
 
-def run_all_once(config: WallConfig, store: Store, clock: Clock, worker: str = "") -> None:
+def run_all_once(config: WallConfig, store: Store, clock: Clock, worker: str = "",
+                 catch_up: bool = False) -> None:  # fmt: skip
     """Every source, then every panel, once: for run-once, start-up and a new leader. Sources
-    run side by side, so a slow one (a feed at its deadline) holds back no other."""
+    run side by side, so a slow one (a feed at its deadline) holds back no other. With
+    `catch_up` (run-once), a source that backfills history step by step runs until it is done."""
+
+    def ingest(source_id: str) -> None:
+        for _ in range(MAX_CATCH_UP if catch_up else 1):
+            status = run_source(config, source_id, store, clock, worker)
+            if not status.get("backfill") or status.get("status") != "ok":
+                return
+
     with ThreadPoolExecutor(max_workers=4) as pool:
-        list(pool.map(lambda source_id: run_source(config, source_id, store, clock, worker),
-                      config.sources))  # fmt: skip
+        list(pool.map(ingest, config.sources))
     for panel in config.panels():
         run_panel(config, panel, store, clock, worker)
 
@@ -156,11 +187,8 @@ def _source_summary(store: Store, source_id: str | None) -> dict | None:
     if source_id is None:
         return None
     status = store.source_status(source_id) or {}
-    keys = ("status", "error", "last_success", "bad_rows", "bad_rows_total", "repaired",
-            "warnings")  # fmt: skip
+    keys = ("status", "error", "last_success", "newest", "bad_rows", "bad_rows_total", "repaired",
+            "warnings", "backfill", "future")  # fmt: skip
     return {key: status.get(key) for key in keys}
 
 
-def _describe(error: Exception) -> str:
-    text = str(error).strip().splitlines()[0] if str(error).strip() else ""
-    return f"{type(error).__name__}: {text}"[:300] if text else type(error).__name__

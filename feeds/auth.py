@@ -158,10 +158,10 @@ class Source:
                 "read": parsed.read, "recognised": parsed.recognised, "skipped": parsed.bad,
                 "format": fmt}  # fmt: skip
             if parsed.read >= BLIND_MIN_LINES and parsed.recognised < BLIND_SHARE * parsed.read:
-                stats["warnings"].append(
-                    f"{name}: {parsed.read:,} lines read, {parsed.recognised:,} recognised as "
-                    f"sshd, su, sudo, Windows or Zeek; is `format` right?"
-                )
+                said = (f"{name}: {parsed.read:,} lines read, {parsed.recognised:,} recognised as "
+                        f"sshd, su, sudo, Windows or Zeek; is `format` right?")  # fmt: skip
+                stats["warnings"].append(said)
+                stats.setdefault("unrecognised", said)
             events = parsed.events
             stats["rows"] += sum(e.count for e in events)
             if events:
