@@ -8,14 +8,16 @@ from pathlib import Path
 from typing import Literal
 from zoneinfo import ZoneInfo
 
-from pydantic import Field
+from pydantic import Field, field_validator
 
-from socwall.feeds import auth_formats, auth_readers, files, tail
+from socwall.feeds import auth_formats, auth_readers, files, redact, tail
 from socwall.feeds.auth_readers import AuthEvent
 from socwall.file_commit import day_end, ttl
 from socwall.types import ConfigPath, Duration, TimeZoneName
 
 BLIND_MIN_LINES, BLIND_SHARE = 50, 0.01  # a file this long recognised under 1 %: say so
+KEPT_NOTICES = {"explicit credentials", "kerberos ticket", "kerberos service ticket",
+                "computer account created", "account renamed"}  # stored for suspicious_users
 METRICS = ("failed_logins", "successful_logins", "invalid_user_attempts", "failing_source_ips")
 
 
@@ -33,9 +35,19 @@ class AuthConfig(tail.FileFollowing):
     builtin_accounts: bool = Field(
         False, description="count SYSTEM, LOCAL SERVICE, NETWORK SERVICE, ANONYMOUS LOGON as users"
     )
+    redact: list[str] = Field(
+        default_factory=lambda: [redact.USER_PASSWORD],
+        description="masked in user names and reasons before storing: 'user:password' (a "
+        "password typed into the user field) and regular expressions",
+    )
     refresh: Duration = "1m"
     bucket: Duration = "5m"
     retention: Duration = Field("40d", description="metric history kept in the store")
+
+    @field_validator("redact")
+    @classmethod
+    def _rules(cls, rules: list[str]) -> list[str]:
+        return redact.check_rules(rules)
 
     @property
     def metrics(self) -> tuple[str, ...]:
@@ -81,16 +93,19 @@ class Parsed:
 
 
 def parse_file(data: bytes, fmt: str, now: datetime, tz: ZoneInfo, builtin_accounts: bool = False,
-               carry: dict | None = None, final: bool = True) -> Parsed:  # fmt: skip
+               carry: dict | None = None, final: bool = True, mask=None) -> Parsed:  # fmt: skip
     """One read of a file in its format; `carry` is what the last read of it left, `final`
-    says the file is quiet (nothing that waits for more of it waits any longer)."""
+    says the file is quiet (nothing that waits for more of it waits any longer); `mask` hides
+    secrets in each event before anything is kept (feeds/redact.py)."""
+    mask = mask or (lambda event: event)
     if fmt == "syslog":
-        events, bad, recognised, carry = auth_readers.parse_syslog_counted(data, now, tz, carry,
-                                                                           final)  # fmt: skip
+        events, bad, recognised, carry = auth_readers.parse_syslog_counted(
+            data, now, tz, carry, final, mask)
         return Parsed(events, bad, recognised, data.count(b"\n"), carry)
     if fmt == "evtx":  # read whole each time it changes: records already counted are skipped
         after = int((carry or {}).get("evtx_record") or 0)
         events, bad, records, last = auth_formats.parse_evtx_after(data, after, builtin_accounts)
+        events = [mask(e) for e in events]
         return Parsed(events, bad, len(events), records, {"evtx_record": max(after, last)})
     if fmt == "windows":
         events, bad = auth_formats.parse_windows_json(data, builtin_accounts)
@@ -100,7 +115,7 @@ def parse_file(data: bytes, fmt: str, now: datetime, tz: ZoneInfo, builtin_accou
         events, bad = auth_formats.parse_zeek_kerberos(data)
     else:
         events, bad = auth_formats.parse_zeek_ntlm(data)
-    return Parsed(events, bad, len(events), data.count(b"\n"))
+    return Parsed([mask(e) for e in events], bad, len(events), data.count(b"\n"))
 
 
 def bucket_metrics(events: list[AuthEvent], bucket: timedelta) -> tuple[dict, dict]:
@@ -137,6 +152,7 @@ class Source:
 
     def ingest(self, store, now: datetime) -> dict:
         tz = ZoneInfo(self.config.timezone)
+        masks = redact.Redactor(tuple(self.config.redact))
 
         def header_for(path: str, head: bytes):
             fmt = content_format(head, self.config.format)
@@ -151,7 +167,7 @@ class Source:
             if fmt != "syslog" and fmt != "evtx":
                 carry = None
             parsed = parse_file(data, fmt, now, tz, self.config.builtin_accounts, carry,
-                                final=read.quiet)  # fmt: skip
+                                final=read.quiet, mask=masks.event)  # fmt: skip
             batch.carry = parsed.carry
             name = Path(read.path).name
             stats.setdefault("per_file", {})[name] = {
@@ -180,7 +196,7 @@ class Source:
         batch.add_members(keys, self.source_id, "failing_source_ips", failing_ips, now, retention)
         per_day: dict = defaultdict(list)
         for event in events:
-            if event.outcome or event.privileged or event.method == "explicit credentials":
+            if event.outcome or event.privileged or event.method in KEPT_NOTICES:
                 per_day[event.ts.date()].append(json.dumps(compact(event), separators=(",", ":")))
         for day, items in per_day.items():
             batch.push(keys.auth_events(self.source_id, day), items,

@@ -198,10 +198,11 @@ def parse_syslog(data: bytes, now: datetime, tz: ZoneInfo) -> tuple[list[AuthEve
 
 
 def parse_syslog_counted(data: bytes, now: datetime, tz: ZoneInfo, carry: dict | None = None,
-                         final: bool = True) -> tuple[list, int, int, dict | None]:  # fmt: skip
+                         final: bool = True, mask=None) -> tuple[list, int, int, dict | None]:  # fmt: skip
     """(events, unreadable lines, recognised lines, what waits for the next read): a line is
     recognised when it is an authentication message socwall understands, attempt or notice.
-    PAM lines are settled with their own lines (feeds/auth_pairing.py), across reads."""
+    PAM lines are settled with their own lines (feeds/auth_pairing.py), across reads; `mask`
+    hides secrets in each event before it is settled or carried."""
     events, bad, recognised, newest = [], 0, 0, None
     for raw in data.decode("utf-8", "replace").splitlines():
         if not raw.strip():
@@ -213,6 +214,6 @@ def parse_syslog_counted(data: bytes, now: datetime, tz: ZoneInfo, carry: dict |
         newest = header.ts if newest is None else max(newest, header.ts)
         found = message_events(header, header.message.strip(), 1)
         recognised += bool(found)
-        events += found
+        events += [mask(e) for e in found] if mask else found
     settled, carry = settle(events, carry, newest, final)
     return settled, bad, recognised, carry

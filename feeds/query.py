@@ -16,7 +16,7 @@ import pyarrow as pa
 import pyarrow.compute as pc
 from pydantic import Field, SecretStr, field_validator, model_validator
 
-from socwall.feeds import query_auth, query_engines, query_events, query_flows
+from socwall.feeds import query_auth, query_engines, query_events, query_flows, redact
 from socwall.feeds.auth import METRICS as AUTH_METRICS
 from socwall.feeds.events import MetricSpec
 from socwall.feeds.fetch import MAX_BACKOFF
@@ -62,6 +62,10 @@ class QueryConfig(Strict):
         default_factory=lambda: {"success": ["success"], "failure": ["failure"]},
         description="auth: the outcome column's values that mean success and failure",
     )
+    redact: list[str] = Field(
+        default_factory=lambda: [redact.USER_PASSWORD],
+        description="auth: masked in user names and reasons before storing (as the auth source)",
+    )
     metrics: dict[Identifier, MetricSpec] = Field(
         default_factory=dict, description="events: rows matching `filter`, counted or summed"
     )
@@ -86,6 +90,11 @@ class QueryConfig(Strict):
     def _networks(cls, cidrs: list[str]) -> list[str]:
         Networks(cidrs, [])  # raises ValueError naming the bad entry
         return cidrs
+
+    @field_validator("redact")
+    @classmethod
+    def _rules(cls, rules: list[str]) -> list[str]:
+        return redact.check_rules(rules)
 
     @model_validator(mode="before")
     @classmethod

@@ -13,6 +13,7 @@ from datetime import UTC, datetime, timedelta
 
 import ibis
 
+from socwall.feeds import redact
 from socwall.feeds.auth import METRICS
 from socwall.feeds.query_engines import UNITS, newest_time
 
@@ -47,6 +48,7 @@ def expressions(source, epoch, query_source, stage) -> list:
     config = query_source.config
     bucket_s = int(config.bucket.total_seconds())
     rows = mapped(source, config, epoch)
+    rows = rows.filter(~rows.user.endswith("$").fill_null(False))  # computer accounts: no people
     grouped = stage(rows.group_by(list(GROUPS)).aggregate(count=rows["count"].sum()))
     kept = (grouped.outcome.notnull() | grouped.privileged
             | (grouped.method == "explicit credentials").fill_null(False))  # fmt: skip
@@ -71,11 +73,13 @@ def utc_time(moment, config, zone) -> datetime:
 
 
 def compact(row: dict, config, zone) -> dict:
-    """An attempt as the auth file source stores it (feeds.auth.compact)."""
+    """An attempt as the auth file source stores it (feeds.auth.compact), secrets masked."""
     ts = utc_time(row["moment"], config, zone).isoformat()
-    return {"ts": ts, **{name: row[name] for name in ("host", "user", "src_ip", "outcome",
-                                                      "method", "invalid_user", "privileged")},
-            "count": int(row["count"]), "reason": row["reason"]}  # fmt: skip
+    masks = redact.Redactor(tuple(config.redact))
+    return {"ts": ts, **{name: row[name] for name in ("host", "src_ip", "outcome", "method",
+                                                      "invalid_user", "privileged")},
+            "user": masks.user(row["user"]), "count": int(row["count"]),
+            "reason": masks.text(row["reason"])}  # fmt: skip
 
 
 def write(answers, store, query_source, start, end, backfilling: bool, now) -> tuple[dict, int]:
