@@ -177,8 +177,8 @@ def run_all_once(config: WallConfig, store: Store, clock: Clock, worker: str = "
             if not status.get("backfill") or status.get("status") != "ok":
                 return
 
-    with ThreadPoolExecutor(max_workers=4) as pool:
-        list(pool.map(ingest, config.sources))
+    with ThreadPoolExecutor(max_workers=max(1, min(32, len(config.sources)))) as pool:
+        list(pool.map(ingest, config.sources))  # a thread each: a hanging one holds no other
     for panel in config.panels():
         run_panel(config, panel, store, clock, worker)
 

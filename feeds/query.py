@@ -16,7 +16,8 @@ import pyarrow as pa
 import pyarrow.compute as pc
 from pydantic import Field, SecretStr, field_validator, model_validator
 
-from socwall.feeds import query_auth, query_engines, query_events, query_flows, redact
+from socwall.errors import Waiting
+from socwall.feeds import query_auth, query_checks, query_engines, query_events, query_flows, redact
 from socwall.feeds.auth import METRICS as AUTH_METRICS
 from socwall.feeds.events import MetricSpec
 from socwall.feeds.fetch import MAX_BACKOFF
@@ -174,7 +175,8 @@ class Source:
     def ingest(self, store, now: datetime) -> dict:
         state = store.fetch_state(self.source_id, "query")
         if state.get("next_attempt") and now < datetime.fromisoformat(state["next_attempt"]):
-            raise QueryError(f"waiting until {state['next_attempt']} after: {state.get('error')}")
+            retry = datetime.fromisoformat(state["next_attempt"])
+            raise Waiting(f"{state.get('error')} (next try at {retry:%H:%M:%S} UTC)")
         try:
             stats = self._refresh(store, now)
         except QueryError as error:
@@ -189,20 +191,64 @@ class Source:
         return stats
 
     def _refresh(self, store, now: datetime) -> dict:
-        previous = (store.document(self.source_id, "watermark") or {}).get("bucket")
+        marks = store.document(self.source_id, "watermark") or {}
+        previous = marks.get("bucket")
         start, end, backfilling = self.window(previous, now)
+        cap = query_checks.future_cap(now, int(self.config.bucket.total_seconds()))
         answers = self.query(start, end)
+        future = query_checks.future_rows(answers, cap)
+        lo = int(start.timestamp())
+        answers = [within(a, "bucket" if "bucket" in a.column_names else "epoch", lo, cap)
+                   for a in answers]  # fmt: skip
         stats, newest = self.kind.write(answers, store, self, start, end, backfilling, now)
         if backfilling:
             mark = int(end.timestamp())  # every bucket before the step's end is complete
-        else:
-            mark = max(filter(None, [newest, previous]), default=int(start.timestamp()))
-        store.write_document(self.source_id, "watermark", {"bucket": mark})
+        else:  # never past the reading time: rows dated later wait for their time
+            mark = min(max(filter(None, [newest, previous]), default=lo), cap)
+        seen = bool(marks.get("rows_seen") or stats["rows"] or stats["bad_rows"])
+        store.write_document(self.source_id, "watermark", {"bucket": mark, "rows_seen": seen})
+        stats["backfill"] = None
         if backfilling:
             oldest = now - self.config.retention
             done = (end - oldest) / (now - oldest)
             stats["backfill"] = f"{end:%Y-%m-%d %H:%M} reached, {done:.0%} of the retention"
+        if future and future["rows"]:
+            stats["future"] = future
+            stats["warnings"].append(query_checks.future_words(future))
+        self._checks(store, now, stats)
+        self._blind(stats, seen, backfilling, now)
         return stats
+
+    def _checks(self, store, now: datetime, stats: dict) -> None:
+        """Rows no window reads (no time, out of range): counted by a scan at most once a day."""
+        found = store.document(self.source_id, "checks")
+        if query_checks.due(found, now):
+            con, source = self._open()
+            expr = query_checks.unreadable_times(source, self, now)
+            row = query_engines.run(con, self.config.engine, expr, self.config.timeout,
+                                    self.config.url).to_pylist()[0]  # fmt: skip
+            found = {"at": now.isoformat(), **{k: int(v or 0) for k, v in row.items()}}
+            store.write_document(self.source_id, "checks", found)
+        stats["bad_rows_total"] = found.get("no_time", 0) + found.get("out_of_range", 0)
+        stats["warnings"] += query_checks.check_words(found)
+
+    def _blind(self, stats: dict, seen: bool, backfilling: bool, now: datetime) -> None:
+        """Blind: a table with no rows, none since the retention began, or none readable."""
+        where = query_checks.where(self.config)
+        if not seen:
+            con, source = self._open()
+            expr = query_checks.is_empty(source)
+            empty = not query_engines.run(con, self.config.engine, expr, self.config.timeout,
+                                          self.config.url).as_py()  # fmt: skip
+            if empty:
+                stats["blind"] = f"{where} has no rows"
+            elif not backfilling:
+                oldest = now - self.config.retention
+                stats["blind"] = f"{where} has no rows dated since {oldest:%Y-%m-%d %H:%M} UTC"
+        elif not stats["rows"] and stats["bad_rows"]:
+            stats["blind"] = (f"none of the {stats['bad_rows']:,} rows read could be read "
+                              "(their addresses, times or values are not readable)")  # fmt: skip
+            stats["blind_sticky"] = True
 
     def window(self, watermark: int | None, now: datetime) -> tuple[datetime, datetime, bool]:
         """[start, end) to ask for now; backfilling while the end is a step, not open."""
@@ -212,17 +258,16 @@ class Source:
         start = int(max(start, oldest)) // step * step
         end = start + int(self.config.backfill_step.total_seconds())
         backfilling = end < now.timestamp()
-        if not backfilling:
-            end = (int(now.timestamp()) // step + 1) * step + 365 * 86400  # open: all that came
+        if not backfilling:  # open: all that came, and a week ahead (counted as `future`)
+            ahead = now + query_checks.FUTURE_SEEN + self.config.bucket
+            return datetime.fromtimestamp(start, UTC), ahead, False
         return datetime.fromtimestamp(start, UTC), datetime.fromtimestamp(end, UTC), backfilling
 
     def query(self, start: datetime, end: datetime):
         """The engine's pair sums and per-bucket counts of [start, end), as Arrow tables whose
         `bucket` is a UTC epoch second."""
         config = self.config
-        password = config.password.get_secret_value() if config.password else None
-        con = query_engines.connect(config.engine, config.url, password)
-        source = query_engines.table(con, config.engine, config.table, config.parquet)
+        con, source = self._open()
         staged = []
 
         def stage(relation):  # computed once into a temporary table, read twice after
@@ -242,6 +287,13 @@ class Source:
         lo, hi = int(start.timestamp()), int(end.timestamp())
         return [within(answer, "bucket" if "bucket" in answer.column_names else "epoch", lo, hi)
                 for answer in answers]  # fmt: skip
+
+    def _open(self):
+        """(connection, table) of the engine; connecting takes at most `timeout`."""
+        config = self.config
+        password = config.password.get_secret_value() if config.password else None
+        con = query_engines.connect(config.engine, config.url, password, config.timeout)
+        return con, query_engines.table(con, config.engine, config.table, config.parquet)
 
     def expressions(self, source, start: datetime, end: datetime, stage=lambda rel: rel):
         """The ibis expressions of one refresh over the `source` table (also compiled for

@@ -16,6 +16,7 @@ import ibis
 from socwall.feeds import redact
 from socwall.feeds.auth import METRICS
 from socwall.feeds.query_engines import UNITS, newest_time
+from socwall.feeds.query_flows import address_text
 
 TEXT = ("host", "user", "src_ip", "method", "reason")
 FLAGS = ("invalid_user", "privileged")
@@ -34,7 +35,8 @@ def mapped(source, config, epoch):
         outcome=ibis.cases(*[(outcome.isin(values), name) for name, values in outcomes.items()],
                            else_=ibis.null("string")),
         **{name: field[name].cast("string") if name in field else ibis.null("string")
-           for name in TEXT},
+           for name in TEXT if name != "src_ip"},
+        src_ip=address_text(field["src_ip"]) if "src_ip" in field else ibis.null("string"),
         **{name: field[name].cast("boolean").fill_null(False) if name in field
            else ibis.literal(False) for name in FLAGS},
         count=(field["count"].cast("int64").fill_null(1) if "count" in field
