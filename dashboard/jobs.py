@@ -54,6 +54,16 @@ class PanelReader:
     def source_covered_since(self, source_id: str) -> datetime | None:
         return self.store.covered_since(source_id)
 
+    def distinct_metric(self, source_id: str, metric: str) -> bool:
+        """Is the metric a distinct count (its windows are unions of per-bucket sets)?"""
+        return metric in getattr(self.config.sources[source_id], "distinct_metrics", ())
+
+    def metric_distinct(self, source_id: str, metric: str,
+                        windows: list[tuple[int, int]]) -> list[int]:  # fmt: skip
+        """The exact distinct count of each (start, end) window, epoch seconds."""
+        bucket_s = int(self.config.sources[source_id].bucket.total_seconds())
+        return self.store.distinct_counts(source_id, metric, windows, bucket_s)
+
     def metric_kind(self, source_id: str, metric: str) -> str:
         """'count' (adds up over time) unless the source declares the metric a 'gauge'."""
         source = self.config.sources[source_id]

@@ -19,6 +19,7 @@ BLIND_MIN_LINES, BLIND_SHARE = 50, 0.01  # a file this long recognised under 1 %
 KEPT_NOTICES = {"explicit credentials", "kerberos ticket", "kerberos service ticket",
                 "computer account created", "account renamed"}  # stored for suspicious_users
 METRICS = ("failed_logins", "successful_logins", "invalid_user_attempts", "failing_source_ips")
+DISTINCT = ("failing_source_ips",)  # kept as per-bucket sets, unioned for any window
 
 
 class AuthConfig(tail.FileFollowing):
@@ -53,6 +54,11 @@ class AuthConfig(tail.FileFollowing):
     def metrics(self) -> tuple[str, ...]:
         """The metrics this source feeds; metric_compare panels name one of them."""
         return METRICS
+
+    @property
+    def distinct_metrics(self) -> tuple[str, ...]:
+        """Metrics that count distinct members: a window's value is the union of its buckets'."""
+        return DISTINCT
 
 
 Config = AuthConfig

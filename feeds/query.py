@@ -18,6 +18,7 @@ from pydantic import Field, SecretStr, field_validator, model_validator
 
 from socwall.errors import Waiting
 from socwall.feeds import query_auth, query_checks, query_engines, query_events, query_flows, redact
+from socwall.feeds.auth import DISTINCT as AUTH_DISTINCT
 from socwall.feeds.auth import METRICS as AUTH_METRICS
 from socwall.feeds.events import MetricSpec
 from socwall.feeds.fetch import MAX_BACKOFF
@@ -150,6 +151,11 @@ class QueryConfig(Strict):
             for column in [*spec.filter, *([spec.sum] if spec.sum else [])]:
                 used[f"metrics.{name}"] = column
         return used
+
+    @property
+    def distinct_metrics(self) -> tuple[str, ...]:
+        """auth: the distinct counts, kept as per-bucket sets as the auth source keeps them."""
+        return AUTH_DISTINCT if self.kind == "auth" else ()
 
     def metric_kind(self, metric: str) -> str:
         """'count' or 'gauge', as the metric declares (events)."""

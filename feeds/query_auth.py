@@ -64,7 +64,9 @@ def expressions(source, epoch, query_source, stage) -> list:
         invalid_user_attempts=(failed & rows.invalid_user).ifelse(count, 0).sum(),
         failing_source_ips=failed.ifelse(rows.src_ip, ibis.null("string")).nunique(),
     )  # fmt: skip
-    return [attempts, per_bucket]
+    failing = rows.filter(failed & rows.src_ip.notnull())
+    sources = failing.group_by(["bucket", "src_ip"]).aggregate(count=failing["count"].sum())
+    return [attempts, per_bucket, sources]  # sources: the sets behind failing_source_ips
 
 
 def utc_time(moment, config, zone) -> datetime:
@@ -86,7 +88,7 @@ def compact(row: dict, config, zone) -> dict:
 
 def write(answers, store, query_source, start, end, backfilling: bool, now) -> tuple[dict, int]:
     """Replace the asked span's attempts and set its buckets' metrics."""
-    attempts, per_bucket = answers
+    attempts, per_bucket, sources = answers
     config, source_id = query_source.config, query_source.source_id
     events = [compact(row, config, query_source.local_zone) for row in attempts.to_pylist()]
     events.sort(key=lambda event: event["ts"])  # stable: the engine's order within a second
@@ -98,6 +100,15 @@ def write(answers, store, query_source, start, end, backfilling: bool, now) -> t
                               strict=True))
                for name in METRICS}  # fmt: skip
     store.set_metric_values(source_id, metrics, now, config.retention)
+    step = int(config.bucket.total_seconds())
+    last = int(end.timestamp()) - step if backfilling else max(buckets, default=0)
+    members: dict[int, set[str]] = {}
+    for bucket, address in zip(sources["bucket"].to_pylist(), sources["src_ip"].to_pylist(),
+                               strict=True):  # fmt: skip
+        members.setdefault(int(bucket), set()).add(address)
+    store.replace_distinct_sets(source_id, "failing_source_ips", members,
+                                list(range(int(start.timestamp()), last + 1, step)), now,
+                                config.retention)  # fmt: skip
     rows = sum(v or 0 for v in per_bucket["rows"].to_pylist())
     stats = {"rows": rows, "bad_rows": 0, "warnings": [], "attempts": len(events),
              "newest": newest_time(per_bucket)}  # fmt: skip
