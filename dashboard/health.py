@@ -58,6 +58,7 @@ def _source(store: Store, source_id: str, now: datetime) -> dict:
         "bad_rows_total": status.get("bad_rows_total"),
         **{key: status[key] for key in ("repaired", "ports_cleared", "special") if key in status},
         "newest_record": status.get("newest"),
+        **({"clock": status["clock"]} if status.get("clock") else {}),  # its own, when replaying
         "warnings": status.get("warnings") or [],
         **({"per_file": status["per_file"]} if status.get("per_file") else {}),
     }

@@ -6,7 +6,7 @@ import time
 from concurrent.futures import ThreadPoolExecutor
 from datetime import datetime
 
-from socwall.dashboard.clock import Clock, utc_now
+from socwall.dashboard.clock import Clock, source_now, utc_now
 from socwall.dashboard.config import PanelBase, WallConfig
 from socwall.dashboard.store import Store, StoreUnavailable, payload_version
 from socwall.errors import Waiting, in_words
@@ -81,7 +81,11 @@ def run_source(
     status = {**previous, "attempted_at": started.isoformat(), "worker": worker}
     try:
         source = SOURCES[source_config.type].Source(source_config, source_id)
-        stats = dict(source.ingest(store, clock.now()))
+        now = source_now(clock, source_config, previous, reading=True)
+        stats = dict(source.ingest(store, now))
+        if clock.replaying:  # the source's own clock: its lag is measured against it
+            newest = max(filter(None, [previous.get("newest"), stats.get("newest")]), default=None)
+            stats["clock"] = source_now(clock, source_config, {"newest": newest}).isoformat()
         status.update(_outcome(stats, previous, started))
     except StoreUnavailable:
         raise
@@ -133,7 +137,9 @@ def run_panel(
     """Compute one panel and write its payload; on failure keep the last good payload, show why."""
     widget = WIDGETS[panel.widget]
     previous = store.panel_meta(panel.id) or {}
-    now, started, timer = clock.now(), utc_now(), time.perf_counter()
+    source = config.sources.get(panel.source) if panel.source else None
+    now = source_now(clock, source, store.source_status(panel.source)) if source else clock.now()
+    started, timer = utc_now(), time.perf_counter()
     meta = {
         **previous,
         "widget": panel.widget,

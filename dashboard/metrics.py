@@ -22,8 +22,9 @@ def prometheus_text(config: WallConfig, store: Store, now: datetime) -> str:
                      [({"source": s}, v["rows"]) for s, v in sources.items()])
     lines += _family("socwall_source_records_unreadable", "unreadable records, last ingest",
                      [({"source": s}, v["bad_rows"]) for s, v in sources.items()])
-    lines += _family("socwall_source_lag_seconds", "now minus the newest record's time",
-                     [({"source": s}, _age(now, v["newest_record"])) for s, v in sources.items()])
+    lines += _family("socwall_source_lag_seconds", "the source's clock minus its newest record",
+                     [({"source": s}, _age(_epoch_dt(v.get("clock")) or now, v["newest_record"]))
+                      for s, v in sources.items()])  # a replayed source runs on its own clock
     panels = report["panels"]
     metas = {p: store.panel_meta(p) or {} for p in panels}
     lines += _family("socwall_panel_age_seconds", "seconds since the last good compute",
@@ -60,6 +61,10 @@ def _escape(value: str) -> str:
 
 def _epoch(iso: str | None) -> float | None:
     return datetime.fromisoformat(iso).timestamp() if iso else None
+
+
+def _epoch_dt(iso: str | None) -> datetime | None:
+    return datetime.fromisoformat(iso) if iso else None
 
 
 def _age(now: datetime, iso: str | None) -> float | None:

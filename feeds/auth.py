@@ -3,7 +3,7 @@
 import json
 from collections import defaultdict
 from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Literal
 from zoneinfo import ZoneInfo
@@ -33,6 +33,10 @@ class AuthConfig(tail.FileFollowing):
         "auto", description="auto: Zeek by its #path header, Windows by '{', else syslog"
     )
     timezone: TimeZoneName = Field("UTC", description="zone of syslog times written without one")
+    year: int | None = Field(
+        None, ge=1990, le=2100, description="year of the last lines of syslog files written "
+        "without a year; default: each file's modification time (never the wall clock)",
+    )
     builtin_accounts: bool = Field(
         False, description="count SYSTEM, LOCAL SERVICE, NETWORK SERVICE, ANONYMOUS LOGON as users"
     )
@@ -172,7 +176,8 @@ class Source:
             carry = read.state.carry
             if fmt != "syslog" and fmt != "evtx":
                 carry = None
-            parsed = parse_file(data, fmt, now, tz, self.config.builtin_accounts, carry,
+            written = self._written(read)  # the year of a year-less line comes from the file
+            parsed = parse_file(data, fmt, written, tz, self.config.builtin_accounts, carry,
                                 final=read.quiet, mask=masks.event)  # fmt: skip
             batch.carry = parsed.carry
             name = Path(read.path).name
@@ -194,6 +199,15 @@ class Source:
 
         return tail.read_files(store, self.source_id, self.config, header_for, stage,
                                tail.new_stats())  # fmt: skip
+
+    def _written(self, read) -> datetime:
+        """When the file's last line was written: the end of `year` when configured, else its
+        modification time (logrotate and gzip keep it). A syslog line without a year gets the
+        year that puts it at most a day after this, so a file crossing New Year is right."""
+        if self.config.year is not None:
+            return datetime(self.config.year + 1, 1, 1, tzinfo=ZoneInfo(self.config.timezone))
+        mtime = read.state.signature[3] if len(read.state.signature) > 3 else None
+        return datetime.fromtimestamp(mtime, UTC) if mtime else datetime.now(UTC)
 
     def _stage(self, events: list[AuthEvent], batch, keys, now: datetime) -> None:
         retention = self.config.retention

@@ -160,9 +160,13 @@ def _normal(text: str | None):
     return data if "head_hash" in data else "legacy"  # a position from before fingerprints
 
 
+MAX_TTL = 800 * 86400  # a replay read before its clock is known (1990) keeps history this long
+
+
 def ttl(drop_at: datetime, now: datetime) -> int:
-    """Seconds until `drop_at` on the wall's clock (replayed history lives as long as live)."""
-    return max(1, int((drop_at - now).total_seconds()))
+    """Seconds until `drop_at` on the source's clock (replayed history lives as long as live),
+    at most MAX_TTL."""
+    return max(1, min(int((drop_at - now).total_seconds()), MAX_TTL))
 
 
 def day_end(day: date) -> datetime:
