@@ -57,13 +57,13 @@ def source_now(clock: Clock, source, status: dict | None, reading: bool = False)
     store caps how long they live); its panels wait on the wall's clock. Feeds, probes and
     Prometheus run on the wall's clock (T moving on)."""
     wall = clock.now()
-    if not clock.replaying or getattr(source, "type", None) not in ARCHIVE_TYPES:
+    if not getattr(clock, "replaying", False) or getattr(source, "type", None) not in ARCHIVE_TYPES:
         return wall
     newest = (status or {}).get("newest")
     if newest is None:
         return BEFORE_ANY_DATA if reading and source.type in FILE_TYPES else wall
     own = datetime.fromisoformat(newest).astimezone(UTC)
-    if clock.latest is not None or own < wall - source.retention:
+    if getattr(clock, "latest", None) is not None or own < wall - source.retention:
         return own
     return wall
 

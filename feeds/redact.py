@@ -33,10 +33,15 @@ class Redactor:
 
     rules: tuple[str, ...]
 
+    def __post_init__(self):
+        patterns = [re.compile(rule) for rule in self.rules if rule != USER_PASSWORD]
+        object.__setattr__(self, "_patterns_compiled", patterns)
+        object.__setattr__(self, "_colon", USER_PASSWORD in self.rules)
+
     def user(self, name: str | None) -> str | None:
         if not name:
             return name
-        if USER_PASSWORD in self.rules:
+        if self._colon and ":" in name:
             name = _USER_PASSWORD.sub(rf"\1:{MASK}", name)
         return self._patterns(name)
 
@@ -44,13 +49,14 @@ class Redactor:
         return self._patterns(words) if words else words
 
     def _patterns(self, text: str) -> str:
-        for rule in self.rules:
-            if rule != USER_PASSWORD:
-                text = re.sub(rule, MASK, text)
+        for pattern in self._patterns_compiled:
+            text = pattern.sub(MASK, text)
         return text
 
     def event(self, event):
         """The AuthEvent with its user and reason masked (the same event when nothing is)."""
+        if not self._patterns_compiled and ":" not in (event.user or ""):
+            return event  # the common case, a plain user name: nothing to look at
         user, reason = self.user(event.user), self.text(event.reason)
         if (user, reason) == (event.user, event.reason):
             return event
