@@ -23,6 +23,7 @@ from socwall.feeds.flow_rules import (
     MAX_COUNT,
     PORTED_PROTOCOLS,
     SPECIAL,
+    UDP_ANSWERING_PORTS,
     V4_CLASSES,
     Networks,
 )
@@ -112,7 +113,10 @@ def cleaned(rows, service_ports: list[int]):
         dst_port=ported.ifelse(rows.dst_port, ibis.null("int64")),
     )
     services = list(service_ports)
-    rows = rows.mutate(backwards=(rows.src_port.isin(services) & (rows.dst_port > 1024)
+    udp_services = sorted(set(services) & set(UDP_ANSWERING_PORTS)) or [-1]
+    answering = (rows.proto == "udp").fill_null(False).ifelse(
+        rows.src_port.isin(udp_services), rows.src_port.isin(services))  # as repair_direction
+    rows = rows.mutate(backwards=(answering & (rows.dst_port > 1024)
                                   & ~rows.dst_port.isin(services)).fill_null(False))  # fmt: skip
     back = rows.backwards
     in_range = rows.epoch.between(631152000, 4102444800)
