@@ -47,8 +47,8 @@ def test_udp_from_a_tcp_service_port_to_our_high_port_is_not_repaired(tmp_path, 
 
 def test_a_headerless_flow_file_fails_in_words_and_its_panel_is_not_ok(tmp_path, store, redis_url, prefix):
     """VAST columns with no header and a label column first: the source fails saying so."""
-    from socwall.dashboard.clock import Clock
     from socwall.dashboard.cli import panel_failure
+    from socwall.dashboard.clock import Clock
     from socwall.dashboard.jobs import run_panel, run_source
     from tests.feeds.test_query_flows import wall
 
