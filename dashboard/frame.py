@@ -29,7 +29,9 @@ def frame_state(meta: dict | None, now: datetime, stale_after: int, tz) -> Frame
     late = age > stale_after * meta.get("refresh_s", 60)
     problems = _problems(meta, late, stale_after)
     stale = (
-        late or meta.get("status") == "error" or (meta.get("source") or {}).get("status") == "error"
+        late
+        or meta.get("status") == "error"
+        or (meta.get("source") or {}).get("status") in ("error", "blind")
     )
     classes = ["panel", "stale" if stale else "fresh"]
     if meta.get("highlight"):
@@ -51,6 +53,8 @@ def _problems(meta: dict, late: bool, stale_after: int) -> list[str]:
     source = meta.get("source") or {}
     if source.get("status") == "error":
         problems.append(f"source failed: {source.get('error')}")
+    elif source.get("status") == "blind":  # it ran and recognised nothing: not an all-clear
+        problems.append(f"source blind: {source.get('error')}")
     elif source.get("bad_rows_total") or source.get("bad_rows"):
         total = source.get("bad_rows_total") or source["bad_rows"]
         problems.append(f"{total:,} unreadable rows skipped")
