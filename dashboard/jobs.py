@@ -82,6 +82,8 @@ def run_source(
     try:
         source = SOURCES[source_config.type].Source(source_config, source_id)
         now = source_now(clock, source_config, previous, reading=True)
+        if hasattr(source, "wall_now"):  # a year-less syslog line may take its year from it
+            source.wall_now = clock.now()
         stats = dict(source.ingest(store, now))
         if getattr(clock, "replaying", False):  # its own clock: lag is measured against it
             newest = max(filter(None, [previous.get("newest"), stats.get("newest")]), default=None)

@@ -159,6 +159,8 @@ class Source:
 
     def __init__(self, config: AuthConfig, source_id: str):
         self.config, self.source_id = config, source_id
+        self.wall_now: datetime | None = None  # the wall's clock (the job runner sets it; else
+        # `now` is), when a replayed first read runs before any data time is known
 
     def ingest(self, store, now: datetime) -> dict:
         tz = ZoneInfo(self.config.timezone)
@@ -176,7 +178,7 @@ class Source:
             carry = read.state.carry
             if fmt != "syslog" and fmt != "evtx":
                 carry = None
-            written = self._written(read)  # the year of a year-less line comes from the file
+            written = self._written(read, now)  # a year-less line's year comes from the file
             parsed = parse_file(data, fmt, written, tz, self.config.builtin_accounts, carry,
                                 final=read.quiet, mask=masks.event)  # fmt: skip
             batch.carry = parsed.carry
@@ -200,14 +202,17 @@ class Source:
         return tail.read_files(store, self.source_id, self.config, header_for, stage,
                                tail.new_stats())  # fmt: skip
 
-    def _written(self, read) -> datetime:
+    def _written(self, read, now: datetime) -> datetime:
         """When the file's last line was written: the end of `year` when configured, else its
-        modification time (logrotate and gzip keep it). A syslog line without a year gets the
-        year that puts it at most a day after this, so a file crossing New Year is right."""
+        modification time (logrotate and gzip keep it), or the wall's clock when that is
+        earlier (a replay at --now of a file written for that time). A syslog line without a
+        year gets the year that puts it at most a day after this, so a file crossing New Year
+        is right."""
         if self.config.year is not None:
             return datetime(self.config.year + 1, 1, 1, tzinfo=ZoneInfo(self.config.timezone))
         mtime = read.state.signature[3] if len(read.state.signature) > 3 else None
-        return datetime.fromtimestamp(mtime, UTC) if mtime else datetime.now(UTC)
+        written = datetime.fromtimestamp(mtime, UTC) if mtime else datetime.now(UTC)
+        return min(written, self.wall_now or now)
 
     def _stage(self, events: list[AuthEvent], batch, keys, now: datetime) -> None:
         retention = self.config.retention

@@ -77,7 +77,7 @@ def _year_less(match: re.Match, now: datetime, tz: ZoneInfo) -> datetime:
     file that crosses New Year gets December in the old year and January in the new one."""
     local_now = now.astimezone(tz)
     hour, minute, second = map(int, match["time"].split(":"))
-    for year in (local_now.year + 1, local_now.year, local_now.year - 1):
+    for year in range(local_now.year + 1, local_now.year - 8, -1):  # Feb 29: a leap year back
         try:
             stamp = datetime(
                 year, MONTHS[match["month"]], int(match["day"]), hour, minute, second, tzinfo=tz

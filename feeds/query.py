@@ -221,40 +221,9 @@ class Source:
         if future and future["rows"]:
             stats["future"] = future
             stats["warnings"].append(query_checks.future_words(future))
-        self._checks(store, now, stats)
-        self._blind(stats, seen, backfilling, now)
+        query_checks.scan(self, store, now, stats)
+        query_checks.blindness(self, stats, seen, backfilling, now)
         return stats
-
-    def _checks(self, store, now: datetime, stats: dict) -> None:
-        """Rows no window reads (no time, out of range): counted by a scan at most once a day."""
-        found = store.document(self.source_id, "checks")
-        if query_checks.due(found, now):
-            con, source = self._open()
-            expr = query_checks.unreadable_times(source, self, now)
-            row = query_engines.run(con, self.config.engine, expr, self.config.timeout,
-                                    self.config.url).to_pylist()[0]  # fmt: skip
-            found = {"at": now.isoformat(), **{k: int(v or 0) for k, v in row.items()}}
-            store.write_document(self.source_id, "checks", found)
-        stats["bad_rows_total"] = found.get("no_time", 0) + found.get("out_of_range", 0)
-        stats["warnings"] += query_checks.check_words(found)
-
-    def _blind(self, stats: dict, seen: bool, backfilling: bool, now: datetime) -> None:
-        """Blind: a table with no rows, none since the retention began, or none readable."""
-        where = query_checks.where(self.config)
-        if not seen:
-            con, source = self._open()
-            expr = query_checks.is_empty(source)
-            empty = not query_engines.run(con, self.config.engine, expr, self.config.timeout,
-                                          self.config.url).as_py()  # fmt: skip
-            if empty:
-                stats["blind"] = f"{where} has no rows"
-            elif not backfilling:
-                oldest = now - self.config.retention
-                stats["blind"] = f"{where} has no rows dated since {oldest:%Y-%m-%d %H:%M} UTC"
-        elif not stats["rows"] and stats["bad_rows"]:
-            stats["blind"] = (f"none of the {stats['bad_rows']:,} rows read could be read "
-                              "(their addresses, times or values are not readable)")  # fmt: skip
-            stats["blind_sticky"] = True
 
     def window(self, watermark: int | None, now: datetime) -> tuple[datetime, datetime, bool]:
         """[start, end) to ask for now; backfilling while the end is a step, not open."""
@@ -273,7 +242,7 @@ class Source:
         """The engine's pair sums and per-bucket counts of [start, end), as Arrow tables whose
         `bucket` is a UTC epoch second."""
         config = self.config
-        con, source = self._open()
+        con, source = self.open()
         staged = []
 
         def stage(relation):  # computed once into a temporary table, read twice after
@@ -294,7 +263,7 @@ class Source:
         return [within(answer, "bucket" if "bucket" in answer.column_names else "epoch", lo, hi)
                 for answer in answers]  # fmt: skip
 
-    def _open(self):
+    def open(self):
         """(connection, table) of the engine; connecting takes at most `timeout`."""
         config = self.config
         password = config.password.get_secret_value() if config.password else None

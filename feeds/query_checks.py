@@ -18,6 +18,9 @@ import ibis
 import pyarrow as pa
 import pyarrow.compute as pc
 
+from socwall.feeds import query_engines
+from socwall.feeds.query_engines import QueryError
+
 FUTURE_TOLERANCE = timedelta(minutes=5)  # clocks of sensors and of the wall differ this much
 CHECK_EVERY = timedelta(hours=24)  # the scan for rows that no window ever reads
 EARLIEST, LATEST = 631152000, 4102444800  # 1990-01-01 and 2100-01-01, as the flow cleaning
@@ -81,7 +84,7 @@ def unreadable_times(source, query_source, now: datetime):
 
 def check_words(found: dict) -> list[str]:
     """Warnings for what the scan found."""
-    said = []
+    said = [found["failed"]] if found.get("failed") else []
     if found.get("no_time"):
         said.append(f"{found['no_time']:,} rows have no time: never counted")
     if found.get("out_of_range"):
@@ -101,3 +104,43 @@ def is_empty(source) -> ibis.Expr:
 
 def where(config) -> str:
     return f"table {config.table}" if config.table else f"Parquet {config.parquet}"
+
+
+def _run(query_source, con, expr):
+    config = query_source.config
+    return query_engines.run(con, config.engine, expr, config.timeout, config.url)
+
+
+def scan(query_source, store, now: datetime, stats: dict) -> None:
+    """Rows no window reads (no time, out of range): counted by a scan at most once a day."""
+    found = store.document(query_source.source_id, "checks")
+    if due(found, now):
+        con, source = query_source.open()
+        expr = unreadable_times(source, query_source, now)
+        try:
+            row = _run(query_source, con, expr).to_pylist()[0]
+            found = {"at": now.isoformat(), **{k: int(v or 0) for k, v in row.items()}}
+        except QueryError as error:  # the refresh itself worked: only the check is missing
+            found = {"at": now.isoformat(), "failed": f"the daily check for rows without "
+                     f"a time could not run: {error}"}  # fmt: skip
+        store.write_document(query_source.source_id, "checks", found)
+    stats["bad_rows_total"] = found.get("no_time", 0) + found.get("out_of_range", 0)
+    stats["warnings"] += check_words(found)
+
+
+def blindness(query_source, stats: dict, seen: bool, backfilling: bool, now: datetime) -> None:
+    """Blind: a table with no rows, none since the retention began, or none readable."""
+    place = where(query_source.config)
+    if not seen:
+        con, source = query_source.open()
+        expr = is_empty(source)
+        empty = not _run(query_source, con, expr).as_py()
+        if empty:
+            stats["blind"] = f"{place} has no rows"
+        elif not backfilling:
+            oldest = now - query_source.config.retention
+            stats["blind"] = f"{place} has no rows dated since {oldest:%Y-%m-%d %H:%M} UTC"
+    elif not stats["rows"] and stats["bad_rows"]:
+        stats["blind"] = (f"none of the {stats['bad_rows']:,} rows read could be read "
+                          "(their addresses, times or values are not readable)")  # fmt: skip
+        stats["blind_sticky"] = True
