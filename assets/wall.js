@@ -87,3 +87,66 @@ window.dash_clientside.socwall.reloadOnNewLayout = function (served, loaded) {
   }
   return window.dash_clientside.no_update;
 };
+
+/* The desk's side drawer. A row with data-row (top talkers, suspicious users) opens it by
+   click, Enter or Space: the request names the panel and the row, and the server answers
+   with what the job stored for that row (dashboard/app.py, open_drawer). Escape or the close
+   button closes it and gives the focus back to the row. Kiosks never open it. */
+(function () {
+  var opener = null;
+
+  function setProps(id, props) {
+    var set = window.dash_clientside && window.dash_clientside.set_props;
+    if (set) { set(id, props); }
+  }
+
+  function panelOf(element) {
+    var section = element.closest("section.panel");
+    try { return section ? JSON.parse(section.id).id : null; } catch (e) { return null; }
+  }
+
+  function desk() {
+    var wall = document.getElementById("wall");
+    return wall && wall.classList.contains("desk");
+  }
+
+  function open(row) {
+    var panel = panelOf(row);
+    if (!panel || !desk()) { return; }
+    opener = row;
+    setProps("drawer-request", { data: { panel: panel, row: row.getAttribute("data-row"), at: Date.now() } });
+  }
+
+  function close() {
+    var drawer = document.getElementById("drawer");
+    if (!drawer || !drawer.classList.contains("open")) { return; }
+    setProps("drawer", { className: "drawer" });
+    if (opener && document.body.contains(opener)) { opener.focus(); }
+  }
+
+  document.addEventListener("click", function (event) {
+    if (event.target.closest("#drawer-close")) { close(); return; }
+    if (event.target.closest("a")) { return; }  /* a link to the SIEM goes there instead */
+    var row = event.target.closest("[data-row]");
+    if (row) { open(row); }
+  });
+
+  document.addEventListener("keydown", function (event) {
+    if (event.key === "Escape") { close(); return; }
+    var row = event.target.closest && event.target.closest("[data-row]");
+    if (row && event.target === row && (event.key === "Enter" || event.key === " ")) {
+      event.preventDefault();
+      open(row);
+    }
+  });
+
+  /* the drawer just opened: put the keyboard in it (its close button) */
+  new MutationObserver(function (changes) {
+    changes.forEach(function (change) {
+      if (change.target.id === "drawer" && change.target.classList.contains("open")) {
+        var button = document.getElementById("drawer-close");
+        if (button && document.activeElement !== button) { button.focus(); }
+      }
+    });
+  }).observe(document.documentElement, { attributes: true, attributeFilter: ["class"], subtree: true });
+})();

@@ -4,12 +4,10 @@ With access.auth other than none, nothing but /livez answers without credentials
 answers only ok/degraded/down). Screens (/screen/<name>) always need their token, then a cookie.
 """
 
-import hashlib
 import hmac
 import logging
 import math
 import re
-import secrets
 import time
 from datetime import timedelta
 from ipaddress import ip_address
@@ -17,9 +15,12 @@ from ipaddress import ip_address
 from dash import Dash
 from flask import Request, Response, jsonify, redirect, request
 
+from socwall.dashboard.access_basic import BasicSignIn, count_auth_failure
+from socwall.dashboard.callback_check import CALLBACK_PATH, checked_call, refuse_malformed
 from socwall.dashboard.clock import utc_now
 from socwall.dashboard.config import WallConfig
-from socwall.dashboard.config_access import AccessConfig, BasicAuthConfig, ProxyHeaderConfig
+from socwall.dashboard.config_access import AccessConfig, ProxyHeaderConfig
+from socwall.dashboard.guesses import GuessBucket, client_address, hold_the_answer
 from socwall.dashboard.health import health_report, public_summary
 from socwall.dashboard.pages import refused
 from socwall.dashboard.screens import (
@@ -30,7 +31,7 @@ from socwall.dashboard.screens import (
     screen_of_cookie,
     token_matches,
 )
-from socwall.dashboard.store import Store, StoreUnavailable
+from socwall.dashboard.store import Store
 from socwall.durations import format_duration
 
 log = logging.getLogger(__name__)
@@ -43,89 +44,139 @@ SCREEN_RESOURCES = ("/_dash-layout", "/_dash-dependencies", "/_dash-component-su
 SCREEN_COOKIE_AGE = timedelta(days=30)
 
 
-def protect(app: Dash, config: WallConfig, store: Store) -> None:
-    """Install the guard on the app's Flask server; it runs before every route, even 404s."""
-    sign_in = _sign_in(app, config.access, store)
+def protect(app: Dash, config: WallConfig, store: Store, config_problem: str | None = None) -> None:
+    """Install the guard on the app's Flask server; it runs before every route, even 404s.
+    `config_problem`: serve's refused config file, which makes /healthz degraded."""
+    guard = Guard(app, config, store, config_problem)
     redact_tokens_in_logs()
-    app.server.before_request(lambda: _guard(config, store, sign_in))
+    app.server.extensions["socwall_guard"] = guard
+    app.server.before_request(guard)
+    if hasattr(guard.sign_in, "set_session"):
+        app.server.after_request(guard.sign_in.set_session)
 
 
-def _sign_in(app: Dash, access: AccessConfig, store: Store):
+def _sign_in(app: Dash, access: AccessConfig, store: Store, guesses: GuessBucket):
     if access.auth == "basic":
-        return BasicSignIn(access.basic, store)
+        return BasicSignIn(access, store, guesses)
     if access.auth == "proxy_header":
         return ProxyHeaderSignIn(access.proxy_header)
     if access.auth == "oidc":
         from socwall.dashboard.access_oidc import OidcSignIn  # Authlib only when it is used
 
-        return OidcSignIn(app.server, access)
+        return OidcSignIn(app.server, access, lambda: count_auth_failure(store, "oidc"))
     return OpenDesk()
 
 
-def _guard(config: WallConfig, store: Store, sign_in) -> Response | None:
-    path = request.path
-    if path in ALWAYS_PUBLIC or path in sign_in.public_paths:
-        return None
-    screen_path = SCREEN_PATH.match(path)
-    if screen_path:
-        return _open_screen(config, screen_path.group(1))
-    if sign_in.identify(request) is not None:
-        return None
-    if path in PROBE_PATHS and _probe_token_presented(config.access, request):
-        return None
-    if path == "/healthz":
-        report, status = health_report(config, store, utc_now())
-        return _json(public_summary(report, status), status)
-    screen = screen_of_cookie(config, request.cookies.get(COOKIE))
-    if screen is not None:
-        return None if _screen_may(config, screen, path) else _refused_for_screen(screen)
-    return sign_in.challenge(request)
+class Guard:
+    """Who may see what: the sign-in mode for the desk, tokens and cookies for screens, a
+    bearer token for probes. Every guess at a secret costs a token of its address's bucket."""
 
+    def __init__(self, app: Dash, config: WallConfig, store: Store, config_problem=None):
+        self.app, self.config, self.store = app, config, store
+        self.guesses = GuessBucket(store, config.access.guesses)
+        self.sign_in = _sign_in(app, config.access, store, self.guesses)
+        self.panels = {panel.id for panel in config.panels()}
+        self.summary = PublicSummary(config, store, config_problem)
 
-def _probe_token_presented(access: AccessConfig, req: Request) -> bool:
-    scheme, _, given = req.headers.get("Authorization", "").partition(" ")
-    if access.probe_token is None or scheme.lower() != "bearer" or not given:
+    def __call__(self) -> Response | None:
+        path, sign_in = request.path, self.sign_in
+        if path in ALWAYS_PUBLIC or path in sign_in.public_paths:
+            return None
+        screen_path = SCREEN_PATH.match(path)
+        if screen_path:
+            return self._open_screen(screen_path.group(1))
+        if sign_in.identify(request) is not None:
+            return None
+        if path in PROBE_PATHS and self._probe_token_presented():
+            return None
+        if path == "/healthz":
+            return self.summary.response()
+        screen = screen_of_cookie(self.config, request.cookies.get(COOKIE))
+        if screen is not None:
+            return self._for_screen(screen, path)
+        return sign_in.challenge(request)
+
+    def _secret_presented(self, what: str, matches) -> bool | Response:
+        """A guess at a secret: refused unchecked (429) while its address's bucket is empty;
+        a wrong one costs a token and a log line."""
+        address = client_address(request, self.config.access.trusted_proxies)
+        if wait := self.guesses.wait(address):
+            hold_the_answer(wait)
+            seconds = max(1, math.ceil(wait))
+            return refused(429, f"Too many wrong tokens from this address: try again in "
+                                f"{seconds} s.", {"Retry-After": str(seconds)})  # fmt: skip
+        if matches():
+            return True
+        self.guesses.take(address)
+        log.warning("wrong %s from %s", what, address)
         return False
-    return hmac.compare_digest(given.encode(), access.probe_token.get_secret_value().encode())
+
+    def _probe_token_presented(self) -> bool:
+        scheme, _, given = request.headers.get("Authorization", "").partition(" ")
+        token = self.config.access.probe_token
+        if token is None or scheme.lower() != "bearer" or not given:
+            return False
+        expected = token.get_secret_value().encode()
+        found = self._secret_presented("probe token",
+                                       lambda: hmac.compare_digest(given.encode(), expected))
+        return found is True  # throttled or wrong: the probe is refused like anyone else
+
+    def _for_screen(self, screen: str, path: str) -> Response | None:
+        if path.startswith(SCREEN_RESOURCES):
+            return None
+        if path == CALLBACK_PATH and request.method == "POST":
+            callbacks = self.app.callback_map
+            if malformed := refuse_malformed(callbacks, self.panels):
+                return malformed
+            call = checked_call(callbacks, self.panels)[0]
+            if callback_allowed(self.config, screen, call, callbacks):
+                return None
+        return refused(403, f"Screen '{screen}' may only show its own pages and panels.")
+
+    def _open_screen(self, name: str) -> Response | None:
+        """The token in the query becomes a cookie and the URL loses it; later the cookie is
+        enough. A wrong token costs a token of the address's bucket, and is logged."""
+        screen = self.config.screens.get(name)
+        if screen is None:
+            return refused(404, "There is no screen of this name on this wall.")
+        given = request.args.get("token")
+        if given is not None:
+            found = self._secret_presented(f"token for screen '{name}'",
+                                           lambda: token_matches(screen, given))  # fmt: skip
+            if isinstance(found, Response):
+                return found
+            if not found:
+                count_auth_failure(self.store, "screen_token")
+                wrong = f"The token for screen '{name}' is wrong or was revoked."
+                return refused(403, f"{wrong} Ask the wall's administrator for the current URL.")
+            response = redirect(request.path, code=303)
+            response.set_cookie(COOKIE, cookie_value(name, screen), max_age=SCREEN_COOKIE_AGE,
+                                path="/", httponly=True, samesite="Strict",
+                                secure=self.config.access.secure_cookies)  # fmt: skip
+            return response
+        if screen_of_cookie(self.config, request.cookies.get(COOKIE)) == name:
+            return None
+        return refused(401, f"Screen '{name}' needs its token: open /screen/{name}?token=... "
+                            "with the token from the wall's configuration.")  # fmt: skip
 
 
-def _screen_may(config: WallConfig, screen: str, path: str) -> bool:
-    if path.startswith(SCREEN_RESOURCES):
-        return True
-    if path == "/_dash-update-component":
-        return callback_allowed(config, screen, request.get_json(silent=True))
-    return False
+class PublicSummary:
+    """/healthz without credentials: only ok/degraded/down, worked out at most once per
+    SECONDS per process, so that anonymous probes cost what /livez costs."""
 
+    SECONDS = 5.0
 
-def _refused_for_screen(screen: str) -> Response:
-    return refused(403, f"Screen '{screen}' may only show its own pages and panels.")
+    def __init__(self, config: WallConfig, store: Store, config_problem: str | None = None):
+        self.config, self.store, self.config_problem = config, store, config_problem
+        self.until, self.document, self.status = 0.0, {}, 200
 
-
-def _open_screen(config: WallConfig, name: str) -> Response | None:
-    """The token in the query becomes a cookie and the URL loses it; later the cookie is enough."""
-    screen = config.screens.get(name)
-    if screen is None:
-        return refused(404, "There is no screen of this name on this wall.")
-    given = request.args.get("token")
-    if given is not None:
-        if not token_matches(screen, given):
-            wrong = f"The token for screen '{name}' is wrong or was revoked."
-            return refused(403, f"{wrong} Ask the wall's administrator for the current URL.")
-        response = redirect(request.path, code=303)
-        response.set_cookie(
-            COOKIE,
-            cookie_value(name, screen),
-            max_age=SCREEN_COOKIE_AGE,
-            path="/",
-            httponly=True,
-            samesite="Strict",
-            secure=config.access.secure_cookies,
-        )
-        return response
-    if screen_of_cookie(config, request.cookies.get(COOKIE)) == name:
-        return None
-    return refused(401, f"Screen '{name}' needs its token: open /screen/{name}?token=... "
-                        "with the token from the wall's configuration.")  # fmt: skip
+    def response(self) -> Response:
+        if time.monotonic() >= self.until:
+            now = utc_now()
+            report, self.status = health_report(self.config, self.store, now, self.config_problem)
+            self.document = public_summary(report, self.status)
+            self.until = time.monotonic() + self.SECONDS
+        return _json(self.document, self.status)
 
 
 def _json(document: dict, status: int) -> Response:
@@ -145,108 +196,6 @@ class OpenDesk:
 
     def challenge(self, req: Request) -> Response:  # pragma: no cover - identify never fails
         return refused(401, "Sign-in required.")
-
-
-class FailedSignIns:
-    """Wrong passwords per (client address, user name) in a sliding window: past `limit` the
-    pair is refused without a password check until its oldest failure leaves the window.
-
-    Counted in the store, so every serve worker and a reloaded server see the same count.
-    While the store does not answer, failures are counted in this process's memory instead
-    (bounded: a flood of new pairs forgets the oldest), so sign-in still works and the wall
-    can say that its store is down."""
-
-    TRACKED = 10_000
-
-    def __init__(self, store: Store, limit: int, window: timedelta, clock=time.time):
-        self.store, self.limit, self.window, self.clock = store, limit, window, clock
-        self.in_memory: dict[tuple[str, str], list[float]] = {}
-
-    def retry_after(self, pair: tuple[str, str]) -> int:
-        """Seconds until `pair` may try again; 0 when it may now."""
-        recent = self._recent(pair)
-        if len(recent) < self.limit:
-            return 0
-        return max(1, math.ceil(recent[-self.limit] + self.window.total_seconds() - self.clock()))
-
-    def failed(self, pair: tuple[str, str]) -> None:
-        now = self.clock()
-        try:
-            self.store.add_sign_in_failure(_pair_id(pair), now, self.window, self.limit)
-            return
-        except StoreUnavailable as error:
-            log.warning("sign-in failure counted in memory only, the store failed: %s", error)
-        if pair not in self.in_memory and len(self.in_memory) >= self.TRACKED:
-            del self.in_memory[next(iter(self.in_memory))]
-        self.in_memory[pair] = [*self._recent_in_memory(pair), now][-self.limit :]
-
-    def _recent(self, pair: tuple[str, str]) -> list[float]:
-        try:
-            stored = self.store.sign_in_failures(_pair_id(pair), self._window_start())
-        except StoreUnavailable:
-            stored = []
-        return sorted(stored + self._recent_in_memory(pair))
-
-    def _recent_in_memory(self, pair: tuple[str, str]) -> list[float]:
-        return [at for at in self.in_memory.get(pair, []) if at > self._window_start()]
-
-    def _window_start(self) -> float:
-        return self.clock() - self.window.total_seconds()
-
-
-def _pair_id(pair: tuple[str, str]) -> str:
-    """A store key part for (address, user): fixed length, no user name in the key space."""
-    return hashlib.sha256("\0".join(pair).encode()).hexdigest()[:32]
-
-
-class BasicSignIn:
-    """HTTP basic against werkzeug password hashes; a verified pair is remembered by HMAC so
-    that every poll does not cost a scrypt run, and guessing is throttled (FailedSignIns)."""
-
-    public_paths: frozenset[str] = frozenset()
-    REMEMBERED = 1024
-
-    def __init__(self, basic: BasicAuthConfig, store: Store):
-        from werkzeug.security import generate_password_hash
-
-        self.hashes = {user: hashed.get_secret_value() for user, hashed in basic.users.items()}
-        self.unknown_user_hash = generate_password_hash(secrets.token_hex(16))  # equal timing
-        self.key = secrets.token_bytes(32)
-        self.verified: dict[bytes, str] = {}
-        self.failed = FailedSignIns(store, basic.max_failures, basic.lockout)
-
-    def identify(self, req: Request) -> str | None:
-        from werkzeug.security import check_password_hash
-
-        auth = req.authorization
-        if auth is None or auth.type != "basic" or not auth.username:
-            return None
-        user, password = auth.username, auth.password or ""
-        pair = (req.remote_addr or "", user)
-        if self.failed.retry_after(pair):
-            return None  # locked out: no password check at all, not even the remembered one
-        proof = hmac.new(self.key, f"{user}\0{password}".encode(), hashlib.sha256).digest()
-        if self.verified.get(proof) == user:
-            return user
-        known = check_password_hash(self.hashes.get(user, self.unknown_user_hash), password)
-        if not (known and user in self.hashes):
-            self.failed.failed(pair)
-            log.warning("basic sign-in failed for user %r from %s", user[:64], pair[0])
-            return None
-        if len(self.verified) >= self.REMEMBERED:
-            self.verified.clear()
-        self.verified[proof] = user
-        return user
-
-    def challenge(self, req: Request) -> Response:
-        auth = req.authorization
-        user = auth.username if auth is not None and auth.type == "basic" else None
-        wait = self.failed.retry_after((req.remote_addr or "", user)) if user else 0
-        if wait:
-            return refused(429, f"Too many wrong passwords for '{user[:64]}' from this address: "
-                                f"try again in {wait} s.", {"Retry-After": str(wait)})  # fmt: skip
-        return refused(401, "Sign-in required: this wall asks for a user name and password.",
-                       {"WWW-Authenticate": 'Basic realm="socwall", charset="UTF-8"'})  # fmt: skip
 
 
 class ProxyHeaderSignIn:
@@ -290,6 +239,12 @@ def describe_access(config: WallConfig) -> list[str]:
     if access.auth == "proxy_header":
         proxies = ", ".join(str(n) for n in access.proxy_header.trusted_proxies)
         lines.append(f"access.proxy_header: {access.proxy_header.header} from {proxies}")
+    guesses = access.guesses
+    lines.append(f"access.guesses: {guesses.burst} at once, then {guesses.per_minute:g} a minute "
+                 "per client address")  # fmt: skip
+    if access.trusted_proxies:
+        proxies = ", ".join(str(n) for n in access.trusted_proxies)
+        lines.append(f"access.trusted_proxies: {proxies} (X-Forwarded-For names the client)")
     for name, screen in config.screens.items():
         rotate = format_duration(screen.rotate) if screen.rotate else "web.rotate"
         lines.append(f"screens.{name}: pages {', '.join(screen.pages)}, rotate {rotate}, "

@@ -28,8 +28,9 @@ class OidcSignIn:
 
     public_paths = frozenset({LOGIN, CALLBACK, LOGOUT, SIGNED_OUT})
 
-    def __init__(self, server: Flask, access: AccessConfig):
+    def __init__(self, server: Flask, access: AccessConfig, on_refused=lambda: None):
         oidc = access.oidc
+        self.on_refused = on_refused  # counts the refusal (socwall_auth_failures_total)
         self.issuer, self.lifetime = oidc.issuer, oidc.session_lifetime.total_seconds()
         self.redirect_uri = oidc.redirect_uri
         server.secret_key = oidc.session_secret.get_secret_value()
@@ -72,6 +73,7 @@ class OidcSignIn:
             user = self._user_from_code()
         except Exception as error:  # every failure of the dance is a refusal, never a 500
             log.warning("OIDC sign-in refused: %s: %s", type(error).__name__, error)
+            self.on_refused()
             return refused(401, SIGN_IN_FAILED)
         target = session.get("next") or "/"
         session.clear()

@@ -1,6 +1,7 @@
 """The Dash app factory: pages from config.yaml, one MATCH callback that renders any panel."""
 
 import logging
+import zlib
 from datetime import datetime
 from importlib import resources
 from urllib.parse import parse_qs
@@ -15,10 +16,12 @@ from socwall.dashboard.config_watch import config_version, config_warnings, layo
 from socwall.dashboard.frame import STORE_DOWN, frame_state
 from socwall.dashboard.health import health_report, readiness
 from socwall.dashboard.metrics import prometheus_text
+from socwall.dashboard.pages import plain_page
 from socwall.dashboard.store import Store, StoreUnavailable
 from socwall.durations import humanize_age, parse_duration
 from socwall.widgets import WIDGETS
 from socwall.widgets.context import View
+from socwall.widgets.entity import marked
 
 log = logging.getLogger(__name__)
 ASSETS = resources.files("socwall.assets")  # CSS and JS, in the checkout and in the wheel
@@ -44,10 +47,11 @@ def create_app(
         layout_version=layout_version(config),
     )
     _register_routing(app, config)
+    _register_not_found(app, config)
     _register_panels(app, config, store)
     _register_strip(app, config, store, clock, config_problem)
     _register_healthz(app, config, store, config_problem)
-    access.protect(app, config, store)  # before the callback checks: 401 comes first
+    access.protect(app, config, store, config_problem)  # before the callback checks: 401 first
     web = config.web
     http_security.install(app, web.frame_ancestors, web.max_request_bytes,
                           [panel.id for panel in config.panels()])  # fmt: skip
@@ -91,6 +95,24 @@ def _register_routing(app: Dash, config: WallConfig) -> None:
         return screens.route(config, pathname).next_path()
 
 
+def _register_not_found(app: Dash, config: WallConfig) -> None:
+    """A path that is no page (a typo in a kiosk's URL) gets a 404 listing the pages, where
+    Dash would serve the first page and the typo would go unnoticed for weeks."""
+    endpoint = "/<path:path>"  # Dash's catch-all: the page shell for any path
+    shell = app.server.view_functions[endpoint]
+
+    def page_or_not_found(path: str):
+        route = screens.route(config, f"/{path}")
+        wanted = path.strip("/").removeprefix(route.prefix.strip("/")).strip("/")
+        if wanted in {page.id for page in route.pages} or (route.screen and not wanted):
+            return shell(path)
+        links = [(page.title, f"{route.prefix}/{page.id}") for page in route.pages]
+        return plain_page(404, "No such page", f"This wall has no page at /{path}. "
+                          "Its pages are:", links=links)  # fmt: skip
+
+    app.server.view_functions[endpoint] = page_or_not_found
+
+
 def _rotate_ms(query: dict, config: WallConfig) -> int | None:
     query_value = query.get("rotate", [None])[0]
     if query_value is not None:
@@ -115,33 +137,77 @@ def _register_panels(app: Dash, config: WallConfig, store: Store) -> None:
         Output({"type": "panel", "id": MATCH}, "className"),
         Output({"type": "panel-age", "id": MATCH}, "children"),
         Output({"type": "panel-status", "id": MATCH}, "children"),
+        Output({"type": "panel-verdict", "id": MATCH}, "children"),
+        Output({"type": "panel-problem", "id": MATCH}, "children"),
         Output({"type": "panel-body", "id": MATCH}, "children"),
         Output({"type": "panel-version", "id": MATCH}, "data"),
         Input("poll", "n_intervals"),
         Input("viewport", "data"),
         State({"type": "panel-version", "id": MATCH}, "data"),
+        State("wall", "className"),
     )
-    def refresh_panel(_, viewport, shown_version):
+    def refresh_panel(_, viewport, shown_version, wall_class):
         panel = panels[ctx.outputs_list[0]["id"]["id"]]
-        scale = (viewport or {}).get("scale", 1.0)
+        view = _view(config, viewport, wall_class)
         try:
             meta = store.panel_meta(panel.id)
             state = frame_state(meta, utc_now(), config.web.stale_after, config.tz)
-            wanted = f"{meta.get('version')}@{scale}" if meta and meta.get("version") else None
-            if wanted is None or wanted == shown_version:
-                return state.css_class, state.age_text, state.status_text, no_update, no_update
+            frame = (state.css_class, state.age_text, state.status_text)
+            words = (marked(state.verdict_text), state.problem)
+            version = meta.get("version") if meta else None
+            # what the body and the words under the title were drawn from: unchanged, not sent
+            said = zlib.crc32(f"{state.verdict_text}|{state.problem}".encode())
+            wanted = f"{version}@{view.scale}@{view.desk}@{said}" if version else None
+            if wanted is None:
+                return *frame, *words, no_update, no_update
+            if wanted == shown_version:
+                return *frame, no_update, no_update, no_update, no_update
             data = store.panel_data(panel.id)
         except StoreUnavailable:
-            return STORE_DOWN.css_class, no_update, STORE_DOWN.status_text, no_update, no_update
-        body = _render(panel, data, scale)
-        return state.css_class, state.age_text, state.status_text, body, wanted
+            return (STORE_DOWN.css_class, no_update, STORE_DOWN.status_text, no_update, no_update,
+                    no_update, no_update)  # fmt: skip
+        return *frame, *words, _render(panel, data, view), wanted
+
+    @app.callback(
+        Output("drawer-content", "children"),
+        Output("drawer", "className"),
+        Input("drawer-request", "data"),
+        State("viewport", "data"),
+        prevent_initial_call=True,
+    )
+    def open_drawer(request, viewport):
+        """What a clicked row stands on, from the payload the job stored: read, never queried."""
+        request = request if isinstance(request, dict) else {}  # client input: any JSON at all
+        panel = panels.get(str(request.get("panel")))
+        widget = WIDGETS[panel.widget] if panel else None
+        row = request.get("row")
+        if widget is None or not hasattr(widget, "drawer") or not isinstance(row, str):
+            return no_update, "drawer"
+        try:
+            data = store.panel_data(panel.id)
+        except StoreUnavailable:
+            return html.P("store unreachable: try again", className="drawer-empty"), "drawer open"
+        if data is None:
+            return html.P("no data yet", className="drawer-empty"), "drawer open"
+        view = _view(config, viewport, "wall desk")
+        return widget.drawer(data, row[:200], panel.options, view), "drawer open"
 
 
-def _render(panel, data: dict | None, scale: float):
+def _view(config: WallConfig, viewport: dict | None, wall_class: str | None) -> View:
+    """The screen a panel is drawn for: its scale; links and the drawer at the desk only."""
+    # both come from the browser: any JSON at all
+    desk = isinstance(wall_class, str) and "desk" in wall_class.split()  # until routed: kiosk
+    scale = viewport.get("scale", 1.0) if isinstance(viewport, dict) else 1.0
+    if not isinstance(scale, int | float) or not 0.25 <= scale <= 8:
+        scale = 1.0
+    return View(scale, config.links.templates() if desk else {}, desk)
+
+
+def _render(panel, data: dict | None, view: View):
     if data is None:
         return html.Div("waiting for first data", className="panel-empty")
     try:
-        return WIDGETS[panel.widget].render(data, panel.options, View(scale))
+        return WIDGETS[panel.widget].render(data, panel.options, view)
     except Exception as error:  # a payload from an older version must not blank the wall
         log.exception("render of panel %s failed", panel.id)
         return html.Div(f"cannot show this payload: {error}", className="panel-empty")
@@ -202,12 +268,12 @@ def _register_healthz(
 
     @app.server.route("/readyz")
     def readyz():
-        report, status = readiness(config, store, utc_now())
+        report, status = readiness(config, store, utc_now(), config_problem)
         return _no_store(jsonify(report), status)
 
     @app.server.route("/metrics")
     def metrics():
-        text = prometheus_text(config, store, utc_now())
+        text = prometheus_text(config, store, utc_now(), config_problem)
         return _no_store(Response(text, mimetype="text/plain; version=0.0.4"), 200)
 
 

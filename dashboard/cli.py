@@ -20,7 +20,7 @@ from socwall.dashboard.config import (
     load_config,
     load_config_bytes,
 )
-from socwall.dashboard.logs import setup_logging
+from socwall.dashboard.logs import LEVELS, follow_config, setup_logging
 from socwall.dashboard.store import describe_url
 
 log = logging.getLogger("socwall")
@@ -29,12 +29,18 @@ MIN_PASSWORD_LENGTH = 8  # NIST SP 800-63B's floor for a password a person chose
 
 def main(argv: list[str] | None = None) -> int:
     """Entry point of the console script."""
-    args = build_parser().parse_args(argv)
-    setup_logging(args.log_format)
-    for chatty in ("apscheduler", "werkzeug"):  # a line per job run or request drowns the rest
-        logging.getLogger(chatty).setLevel(logging.WARNING)
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    if args.log_level not in (None, *LEVELS):  # from SOCWALL_LOG_LEVEL: argparse checks no default
+        parser.error(f"SOCWALL_LOG_LEVEL={args.log_level}: expected one of {', '.join(LEVELS)}")
+    setup_logging(args.log_format, args.log_level)
     try:
-        return args.command(args)
+        code = args.command(args)
+        sys.stdout.flush()  # here, so a closed pipe is caught below and not at exit
+        return code
+    except BrokenPipeError:  # `socwall schema | head`: the reader has what it wanted
+        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())  # no second error at exit
+        return 141  # as a shell reports a command ended by SIGPIPE
     except ConfigError as error:
         where = getattr(args, "file", None) or getattr(args, "config", None)
         print(f"{where}: invalid configuration:", file=sys.stderr)
@@ -51,6 +57,13 @@ def build_parser() -> argparse.ArgumentParser:
         choices=["plain", "json"],
         default=os.environ.get("SOCWALL_LOG_FORMAT", "plain"),
         help="plain text, or JSON lines with ECS field names (env: SOCWALL_LOG_FORMAT)",
+    )
+    parser.add_argument(
+        "--log-level",
+        choices=LEVELS,
+        default=os.environ.get("SOCWALL_LOG_LEVEL") or None,
+        help="debug, info, warning or error; wins over the config's logging.level (default "
+        "info; env: SOCWALL_LOG_LEVEL)",
     )
     commands = parser.add_subparsers(required=True, metavar="COMMAND")
     now_help = "replay clock: an ISO timestamp such as 2013-04-01T12:00:00Z, or 'latest'"
@@ -162,8 +175,27 @@ def cmd_check_config(args) -> int:
     missing = missing_paths(config)
     for line in missing:  # the wall would start blind on it: said now, not found on the wall
         print(f"{args.file}: warning: {line}", file=sys.stderr)
+    for line in widget_advice(config):  # warnings, not errors: the wall runs with them
+        print(f"{args.file}: warning: {line}")
     print(f"{args.file}: ok")
     return 1 if missing and args.strict else 0
+
+
+def widget_advice(config) -> list[str]:
+    """Warnings of widgets with an `advise` hook, by YAML key ('an inventory line names no
+    product of the KEV catalog')."""
+    from socwall.widgets import WIDGETS
+
+    lines = []
+    for p, page in enumerate(config.pages):
+        for n, panel in enumerate(page.panels):
+            advise = getattr(WIDGETS[panel.widget], "advise", None)
+            if advise:
+                source = config.sources.get(panel.source) if panel.source else None
+                key = f"pages[{p}].panels[{n}].options"
+                found = advise(panel.options, source, config.sources)
+                lines += [f"{key}.{k}: {m}" for k, m in found]
+    return lines
 
 
 def cmd_schema(args) -> int:
@@ -200,6 +232,7 @@ def cmd_run_once(args) -> int:
     from socwall.dashboard.jobs import run_all_once
 
     config = load_config(args.config)
+    follow_config(config.logging)
     store = _open_store(config)
     clock = make_clock(config, args.now, store, frozen=True)
     run_all_once(config, store, clock, worker="run-once", catch_up=True)
@@ -252,6 +285,13 @@ def cmd_migrate_keys(args) -> int:
     return 0
 
 
+def count_reload_refused(store, process: str) -> None:
+    """socwall_config_reload_failures_total{process}: the file changed and was refused."""
+    from socwall.counters import count
+
+    count(store.redis, store.keys, "socwall_config_reload_failures_total", {"process": process})
+
+
 def _has_shared_store(config: WallConfig, command: str) -> bool:
     if config.store.url is None:
         print(
@@ -270,6 +310,7 @@ def cmd_worker(args) -> int:
     if not _has_shared_store(watch.config, "worker"):
         return 2
     store = _open_store(watch.config)  # a changed store.url needs a restart
+    watch.on_refused = lambda: count_reload_refused(store, "worker")
     leader = Leader(store.redis, store.keys, watch.config.scheduler.lock_ttl, new_worker_id())
     log.info("worker %s started; store %s", leader.worker_id, describe_url(watch.config.store))
     if notice := store.check_persistence():
@@ -305,6 +346,8 @@ def cmd_serve(args) -> int:
     watch = ConfigWatch(args.config)
     if not _has_shared_store(watch.config, "serve"):
         return 2
+    store = _open_store(watch.config)  # the arbiter's, for its count; each worker opens its own
+    watch.on_refused = lambda: count_reload_refused(store, "serve")
     web = watch.config.web
     serve(watch, args.now, args.host or web.host, args.port or web.port,
           args.workers or web.workers, args.worker_class)  # fmt: skip
@@ -319,11 +362,13 @@ def cmd_demo(args) -> int:
         print(shipped, end="")
         return 0
     if args.config:
-        config = load_config(args.config)
-        return run_demo(config, Path(args.config).resolve().parent, args)
-    base_dir = Path(args.data_dir).resolve()  # never beside the installed package
-    shipped = resources.files("socwall").joinpath("config.yaml").read_bytes()
-    return run_demo(load_config_bytes(shipped, base_dir, "socwall demo config"), base_dir, args)
+        config, base_dir = load_config(args.config), Path(args.config).resolve().parent
+    else:
+        base_dir = Path(args.data_dir).resolve()  # never beside the installed package
+        shipped = resources.files("socwall").joinpath("config.yaml").read_bytes()
+        config = load_config_bytes(shipped, base_dir, "socwall demo config")
+    follow_config(config.logging)
+    return run_demo(config, base_dir, args)
 
 
 if __name__ == "__main__":

@@ -1,6 +1,6 @@
 """The one typed schema of config.yaml, and loading it with errors that name the YAML key."""
 
-import copy
+import functools
 import os
 import re
 from datetime import datetime
@@ -8,7 +8,6 @@ from pathlib import Path
 from typing import Annotated, Any, Literal, Union
 from zoneinfo import ZoneInfo
 
-import yaml
 from pydantic import (
     Field,
     SecretStr,
@@ -18,7 +17,10 @@ from pydantic import (
 )
 
 from socwall.dashboard.config_access import AccessConfig, ScreenConfig
+from socwall.dashboard.config_env import apply_env_overrides, env_overrides
+from socwall.dashboard.config_keys import key_places
 from socwall.dashboard.config_messages import ConfigError, describe, expand_env
+from socwall.dashboard.links import LinksConfig
 from socwall.dashboard.redis_urls import is_cluster_url, is_multi_host, parse_multi_host_url
 from socwall.dashboard.yaml_read import YamlError, read_yaml
 from socwall.feeds import SOURCES
@@ -107,6 +109,16 @@ class WebConfig(Strict):
         return sources
 
 
+class LoggingConfig(Strict):
+    level: Literal["debug", "info", "warning", "error"] = Field(
+        "info", description="--log-level and SOCWALL_LOG_LEVEL win over it"
+    )
+    access_log: bool = Field(False, description="serve writes a line per request it answers")
+    repeat_window: Duration = Field(
+        "10m", description="the same warning about one source or panel is written once per window"
+    )
+
+
 class SchedulerConfig(Strict):
     lock_ttl: Duration = Field("30s", description="a dead leader is replaced within this time")
 
@@ -166,10 +178,14 @@ class WallConfig(Strict):
     store: StoreConfig = Field(default_factory=StoreConfig)
     web: WebConfig = Field(default_factory=WebConfig)
     scheduler: SchedulerConfig = Field(default_factory=SchedulerConfig)
+    logging: LoggingConfig = Field(default_factory=LoggingConfig)
     sources: dict[Identifier, SourceConfig] = Field(default_factory=dict)
     pages: list[PageConfig] = Field(min_length=1)
     access: AccessConfig = Field(default_factory=AccessConfig)
     screens: dict[Identifier, ScreenConfig] = Field(default_factory=dict)
+    links: LinksConfig = Field(
+        default_factory=LinksConfig, description="at the desk: hosts, users, CVEs link here"
+    )
 
     @property
     def tz(self) -> ZoneInfo:
@@ -201,40 +217,6 @@ def load_config_bytes(data: bytes, base_dir: Path, name: str = "config.yaml") ->
     return parse_config(raw, base_dir=base_dir)
 
 
-ENV_PREFIX = "SOCWALL_"
-
-
-def env_overrides(environ) -> dict[str, Any]:
-    """SOCWALL_STORE__URL=... -> {'store.url': ...}: `__` separates the levels of a key path.
-
-    Values are read as YAML scalars (8080 is a number, true a boolean); variables without `__`
-    (SOCWALL_CONFIG, SOCWALL_LOG_FORMAT) are settings of the command, not of the file.
-    """
-    found = {}
-    for name, value in sorted(environ.items()):
-        if name.startswith(ENV_PREFIX) and "__" in name:
-            path = ".".join(part.lower() for part in name[len(ENV_PREFIX):].split("__"))
-            try:
-                found[path] = yaml.safe_load(value) if value.strip() else value
-            except yaml.YAMLError:
-                found[path] = value
-    return found
-
-
-def apply_env_overrides(raw: dict, overrides: dict[str, Any]) -> dict:
-    """A copy of the YAML tree with each `a.b.c` path set; missing sections are created."""
-    tree = copy.deepcopy(raw)
-    for path, value in overrides.items():
-        node = tree
-        *parents, leaf = path.split(".")
-        for part in parents:
-            if not isinstance(node.get(part), dict):
-                node[part] = {}
-            node = node[part]
-        node[leaf] = value
-    return tree
-
-
 def parse_config(raw: Any, base_dir: Path = Path(".")) -> WallConfig:
     """Validate an already-loaded YAML tree; relative source paths resolve against base_dir."""
     if not isinstance(raw, dict):
@@ -246,7 +228,7 @@ def parse_config(raw: Any, base_dir: Path = Path(".")) -> WallConfig:
     try:
         config = WallConfig.model_validate(expanded, context={"base_dir": base_dir})
     except ValidationError as error:
-        problems = [describe(e, expanded, _all_field_names) for e in error.errors()]
+        problems = [describe(e, expanded, _key_places) for e in error.errors()]
         raise ConfigError(problems) from error
     problems = check_references(config)
     if problems:
@@ -254,23 +236,9 @@ def parse_config(raw: Any, base_dir: Path = Path(".")) -> WallConfig:
     return config
 
 
-def _all_field_names() -> set[str]:
-    names: set[str] = set()
-    pending = [WallConfig, PanelBase]
-    pending += [w.Options for w in WIDGETS.values()] + [s.Config for s in SOURCES.values()]
-    seen: set[type] = set()
-    while pending:
-        model = pending.pop()
-        if model in seen or not hasattr(model, "model_fields"):
-            continue
-        seen.add(model)
-        for name, field in model.model_fields.items():
-            names.add(name)
-            annotation = field.annotation
-            pending += [a for a in getattr(annotation, "__args__", ()) if isinstance(a, type)]
-            if isinstance(annotation, type):
-                pending.append(annotation)
-    return names
+@functools.cache
+def _key_places() -> dict[str, list[str]]:
+    return key_places(WallConfig)
 
 
 def check_references(config: WallConfig) -> list[str]:

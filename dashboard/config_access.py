@@ -47,6 +47,10 @@ class BasicAuthConfig(Strict):
         10, ge=1, description="wrong passwords per client address and user name, then 429"
     )
     lockout: Duration = Field("5m", description="the window max_failures counts in")
+    concurrent_checks: int = Field(
+        1, ge=1, le=64, description="password hashes one serve worker computes at once; "
+        "more wait a few seconds, then get 503 (guessing never takes the web workers)",
+    )
 
 
 class OidcConfig(Strict):
@@ -78,6 +82,17 @@ class ProxyHeaderConfig(Strict):
     )
 
 
+class GuessConfig(Strict):
+    burst: int = Field(
+        10, ge=1, le=10_000, description="secrets (passwords, screen and probe tokens) one "
+        "client address may try in a row ...",
+    )
+    per_minute: float = Field(
+        6, gt=0, le=60_000, description="... then this many a minute (a token bucket shared "
+        "by every serve worker); past it 429 without any check",
+    )
+
+
 class AccessConfig(Strict):
     auth: Literal["none", "basic", "oidc", "proxy_header"] = Field(
         "none", description="sign-in for the desk view (screens have tokens)"
@@ -86,6 +101,11 @@ class AccessConfig(Strict):
     oidc: OidcConfig | None = None
     proxy_header: ProxyHeaderConfig | None = None
     secure_cookies: bool = Field(False, description="cookies only over https (behind TLS)")
+    guesses: GuessConfig = Field(default_factory=GuessConfig)
+    trusted_proxies: list[Annotated[IPv4Network | IPv6Network, BeforeValidator(_network)]] = Field(
+        [], description="reverse proxies whose X-Forwarded-For names the client address "
+        "(throttling and logs count per forwarded address)",
+    )
     probe_token: Annotated[SecretStr, AfterValidator(_long_secret)] | None = Field(
         None, description="${SOCWALL_PROBE_TOKEN}: `Authorization: Bearer` for /metrics, /readyz "
         "and /healthz details, for Prometheus and orchestrator probes",

@@ -6,6 +6,8 @@ import re
 from collections.abc import Callable
 from typing import Any
 
+from socwall.dashboard.config_keys import belongs
+
 
 class ConfigError(Exception):
     """config.yaml is invalid; `problems` holds one 'key.path: message' line per problem."""
@@ -37,7 +39,7 @@ def _join(path: str, part: str | int) -> str:
     return f"{path}.{part}" if path else str(part)
 
 
-def describe(error: dict, raw: Any, known_keys: Callable[[], set[str]]) -> str:
+def describe(error: dict, raw: Any, known_keys: Callable[[], dict[str, list[str]]]) -> str:
     """One line for one pydantic error: the YAML key path, then what is wrong and a hint."""
     path, node = "", raw
     for part in error["loc"]:
@@ -62,10 +64,13 @@ def describe(error: dict, raw: Any, known_keys: Callable[[], set[str]]) -> str:
     return f"{path or '(top)'}: {_message(error, known_keys)}"
 
 
-def _message(error: dict, known_keys: Callable[[], set[str]]) -> str:
+def _message(error: dict, known_keys: Callable[[], dict[str, list[str]]]) -> str:
     kind, loc = error["type"], error["loc"]
     if kind == "extra_forbidden":
-        close = difflib.get_close_matches(str(loc[-1]), known_keys(), n=1, cutoff=0.7)
+        key, places = str(loc[-1]), known_keys()
+        if key in places:  # a real key, written where it does not belong: say where it does
+            return f"unknown key here; {belongs(key, places[key])}"
+        close = difflib.get_close_matches(key, places, n=1, cutoff=0.7)
         return "unknown key" + (f"; did you mean '{close[0]}'?" if close else "")
     if kind == "union_tag_not_found":
         return "required key is missing"

@@ -42,12 +42,12 @@ def config_reference() -> str:
     schema = WallConfig.model_json_schema()
     defs = schema["$defs"]
     parts = [HEADER, _section("Top level", "", schema, defs, skip_objects=True)]
-    for key in ("store", "web", "scheduler"):
+    for key in ("store", "web", "scheduler", "logging"):
         model = _target(schema["properties"][key], defs)
         parts.append(_section(f"`{key}`", f"{key}.", model, defs))
     access = defs["AccessConfig"]
     parts.append(_section("`access`", "access.", access, defs, skip_objects=True))
-    for key in ("basic", "oidc", "proxy_header"):
+    for key in ("basic", "oidc", "proxy_header", "guesses"):
         model = _target(access["properties"][key], defs)
         parts.append(_section(f"`access.{key}`", f"access.{key}.", model, defs))
     parts.append(_section("`screens.NAME`", "screens.NAME.", defs["ScreenConfig"], defs))

@@ -12,6 +12,7 @@ from collections.abc import Callable
 from pathlib import Path
 
 from socwall.dashboard.config import ConfigError, WallConfig, load_config
+from socwall.dashboard.logs import follow_config
 
 log = logging.getLogger(__name__)
 
@@ -37,11 +38,12 @@ def layout_version(config: WallConfig) -> str:
 class ConfigWatch:
     """The last good config of one file; `reload()` takes a valid new one, else keeps it."""
 
-    def __init__(self, path: str | Path):
-        self.path = Path(path)
+    def __init__(self, path: str | Path, on_refused: Callable[[], None] = lambda: None):
+        self.path, self.on_refused = Path(path), on_refused  # on_refused counts the refusal
         self._seen = self._fingerprint()
         self.config = load_config(self.path)  # at start there is nothing to fall back to
         self.problem: str | None = None  # why the file's newest content was refused
+        follow_config(self.config.logging)
 
     @property
     def version(self) -> str:
@@ -63,9 +65,11 @@ class ConfigWatch:
             self.config, self.problem = load_config(self.path), None
         except ConfigError as error:
             self.problem = describe_problem(self.path, error)
+            self.on_refused()
             problems = "; ".join(error.problems)
             log.error("config reload refused, the last good config stays: %s", problems)
         else:
+            follow_config(self.config.logging)
             log.info("config reloaded from %s (version %s)", self.path, self.version)
         return (self.version, self.problem) != before
 

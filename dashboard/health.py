@@ -27,9 +27,18 @@ def health_report(
         }
     except StoreUnavailable as error:
         return {**report, "status": f"store failed: {error}"}, 503
-    stale = [pid for pid, panel in report["panels"].items() if panel["status"] != "ok"]
-    report["status"] = "ok" if not stale else f"{len(stale)} panel(s) not ok"
+    report["status"] = _status(report)
     return report, 200
+
+
+def _status(report: dict) -> str:
+    """'ok', or what is not: panels not ok, a config file refused (its fix is pending)."""
+    stale = [pid for pid, panel in report["panels"].items() if panel["status"] != "ok"]
+    said = [f"{len(stale)} panel(s) not ok"] if stale else []
+    for process, running in report["config"].items():
+        if (running or {}).get("config_problem"):
+            said.append(f"{process}: config file refused, running the last good one")
+    return "; ".join(said) or "ok"
 
 
 def _panel(store: Store, panel_id: str, now: datetime, config: WallConfig) -> dict:
@@ -58,7 +67,8 @@ def _source(store: Store, source_id: str, now: datetime) -> dict:
         "bad_rows_total": status.get("bad_rows_total"),
         **{key: status[key] for key in ("repaired", "ports_cleared", "special") if key in status},
         "newest_record": status.get("newest"),
-        **({"clock": status["clock"]} if status.get("clock") else {}),  # its own, when replaying
+        # the clock of its last read: its own when replaying an archive, else the wall's
+        "now": status.get("clock") or status.get("now"),
         "warnings": status.get("warnings") or [],
         **({"per_file": status["per_file"]} if status.get("per_file") else {}),
     }
@@ -80,11 +90,14 @@ def public_summary(report: dict, status_code: int) -> dict:
     return {"status": "ok" if report.get("status") == "ok" else "degraded"}
 
 
-def readiness(config: WallConfig | None, store: Store, now: datetime) -> tuple[dict, int]:
-    """/readyz: 200 when a config is loaded and the store answers; stale panels say degraded."""
+def readiness(
+    config: WallConfig | None, store: Store, now: datetime, config_problem: str | None = None
+) -> tuple[dict, int]:
+    """/readyz: 200 when a config is loaded and the store answers; stale panels or a refused
+    config file say degraded."""
     if config is None:
         return {"status": "no valid config loaded"}, 503
-    report, code = health_report(config, store, now)
+    report, code = health_report(config, store, now, config_problem)
     if code != 200:
         return {"status": "store unreachable"}, 503
     return {"status": "ready" if report["status"] == "ok" else "degraded"}, 200

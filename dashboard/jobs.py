@@ -8,9 +8,12 @@ from datetime import datetime
 
 from socwall.dashboard.clock import Clock, source_now, utc_now
 from socwall.dashboard.config import PanelBase, WallConfig
+from socwall.dashboard.counting import count_panel_run, count_source_run
 from socwall.dashboard.store import Store, StoreUnavailable, payload_version
+from socwall.dashboard.verdicts import panel_verdict
 from socwall.errors import Waiting, in_words
 from socwall.feeds import SOURCES
+from socwall.feeds.arrivals import record as record_arrivals
 from socwall.file_commit import LostLeadership, StaleRead
 from socwall.widgets import WIDGETS
 from socwall.widgets.context import PanelContext
@@ -79,9 +82,11 @@ def run_source(
     previous = store.source_status(source_id) or {}
     started, timer = utc_now(), time.perf_counter()
     status = {**previous, "attempted_at": started.isoformat(), "worker": worker}
+    stats: dict = {}
     try:
         source = SOURCES[source_config.type].Source(source_config, source_id)
         now = source_now(clock, source_config, previous, reading=True)
+        status["now"] = now.isoformat()  # the source's clock: its lag is measured on it
         if hasattr(source, "wall_now"):  # a year-less syslog line may take its year from it
             source.wall_now = clock.now()
         stats = dict(source.ingest(store, now))
@@ -89,6 +94,8 @@ def run_source(
             newest = max(filter(None, [previous.get("newest"), stats.get("newest")]), default=None)
             stats["clock"] = source_now(clock, source_config, {"newest": newest}).isoformat()
         status.update(_outcome(stats, previous, started))
+        record_arrivals(store, source_id, source_config, stats, not previous.get("last_success"),
+                        status.get("newest"), clock.now())  # fmt: skip
     except StoreUnavailable:
         raise
     except (LostLeadership, StaleRead) as error:  # another worker read the same: ours is void
@@ -110,6 +117,7 @@ def run_source(
                       blind_sticky=False)  # fmt: skip
     status["duration_ms"] = round((time.perf_counter() - timer) * 1000)
     store.write_source_status(source_id, status)
+    count_source_run(store, source_id, status["status"], stats)
     return status
 
 
@@ -160,8 +168,9 @@ def run_panel(
         size = len(json.dumps(computed, separators=(",", ":")))
         if size > MAX_PAYLOAD_BYTES:  # every screen downloads it: refuse, say so, keep the last
             raise ValueError(f"payload of {size:,} bytes is over the {MAX_PAYLOAD_BYTES:,} limit")
+        verdict = panel_verdict(config, store, panel, computed, now)  # socwall/verdict.py
+        computed = {**computed, "verdict": verdict}
         version = payload_version(computed)
-        highlight = bool(computed.get("highlight", False))
         data = None if version == previous.get("version") else computed  # unchanged: keep
         meta.update(
             status="ok",
@@ -169,7 +178,9 @@ def run_panel(
             computed_at=started.isoformat(),
             version=version,
             data_until=now.isoformat(),
-            highlight=highlight,
+            highlight=verdict["state"] == "alarm",
+            state=verdict["state"],
+            reasons=verdict["reasons"],
         )
     except StoreUnavailable:
         raise
@@ -180,6 +191,7 @@ def run_panel(
         meta.update(status="error", error=in_words(error), failed_at=started.isoformat())
     meta["duration_ms"] = round((time.perf_counter() - timer) * 1000)
     store.write_panel(panel.id, meta, data)
+    count_panel_run(store, panel.id, meta["status"])
     return meta
 
 

@@ -43,8 +43,24 @@ def shell(
             ),
             html.Main(id="page", className="page"),
             html.Footer(id="health-strip", className="health-strip"),
+            *drawer(),
         ],
     )
+
+
+def drawer() -> list:
+    """The desk's side drawer: what a clicked row stands on (a host's outside peers, a user's
+    sources), as the job computed it. wall.js opens it (click, Enter, Space) and closes it
+    (Escape, the button); it overlays the page, which never scrolls."""
+    return [
+        dcc.Store(id="drawer-request"),
+        html.Aside(id="drawer", className="drawer", role="dialog", **{"aria-label": "details"},
+                   children=[
+            html.Button("×", id="drawer-close", className="drawer-close",
+                        **{"aria-label": "close the details"}),
+            html.Div(id="drawer-content", className="drawer-content"),
+        ]),  # fmt: skip
+    ]
 
 
 def _sign_out_link(config: WallConfig) -> list:
@@ -78,6 +94,11 @@ def panel_frame(panel: PanelBase) -> html.Section:
                     html.Span(id={"type": "panel-age", "id": panel.id}, className="panel-age"),
                 ],
             ),
+            # explained or noticed: why, in words ("explained by CHG-1042"), under the title
+            html.Div(id={"type": "panel-verdict", "id": panel.id}, className="panel-verdict"),
+            # a failed or blind source, in words, large, before anything else in the body
+            html.Div(id={"type": "panel-problem", "id": panel.id}, className="panel-problem",
+                     role="status"),
             html.Div(id={"type": "panel-body", "id": panel.id}, className="panel-body"),
             html.Div(id={"type": "panel-status", "id": panel.id}, className="panel-status"),
             dcc.Store(id={"type": "panel-version", "id": panel.id}),

@@ -16,9 +16,15 @@ def plain_page(
     message: str,
     link: tuple[str, str] | None = None,
     headers: dict | None = None,
+    links: list[tuple[str, str]] = (),
 ) -> Response:
-    """A page with a heading, one sentence and maybe one local link; no script, no style."""
+    """A page with a heading, one sentence and maybe one local link or a list of them; no
+    script, no style."""
     anchor = f'<p><a href="{escape(link[1])}">{escape(link[0])}</a></p>' if link else ""
+    if links:
+        items = "".join(f'<li><a href="{escape(href)}">{escape(text)}</a></li>'
+                        for text, href in links)  # fmt: skip
+        anchor += f"<ul>{items}</ul>"
     body = (
         '<!doctype html><html lang="en"><head><meta charset="utf-8">'
         f"<title>socwall: {escape(title.lower())}</title></head>"

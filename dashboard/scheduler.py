@@ -69,7 +69,17 @@ def _guarded(may_run: Callable[[], bool], job: Callable, *args) -> None:
     try:
         job(*args)
     except StoreUnavailable as error:
-        log.warning("store unreachable, job %s skipped: %s", job.__name__, error)
+        name = _job_id(job, args)  # also the key under which its repeats are held back
+        log.warning("store unreachable, job %s skipped: %s", name, error, extra={"job": name})
+
+
+def _job_id(job: Callable, args: tuple) -> str:
+    """'source:ssh' or 'panel:threats', as the scheduler names the job; else the function."""
+    if job is _fenced_source:
+        return f"source:{args[1]}"
+    if job is run_panel:
+        return f"panel:{args[1].id}"
+    return job.__name__
 
 
 def run_worker(

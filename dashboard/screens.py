@@ -78,29 +78,33 @@ def panel_ids(config: WallConfig, name: str) -> set[str]:
     return {panel.id for page in config.pages if page.id in wanted for panel in page.panels}
 
 
-def callback_allowed(config: WallConfig, name: str, body) -> bool:
-    """A callback a screen may run: only its own panels, only paths under its own URL."""
-    if not isinstance(body, dict):
-        return False
-    allowed, prefix = panel_ids(config, name), f"/screen/{name}"
-    for item in _flat(body.get("outputs")) + _flat(body.get("inputs")) + _flat(body.get("state")):
-        if not isinstance(item, dict):
-            return False
-        component = item.get("id")
-        if isinstance(component, dict) and component.get("id") not in allowed:
-            return False
-        if component == "url" and item.get("property") == "pathname" and "value" in item:
-            path = item.get("value") or ""
-            if path != prefix and not path.startswith(prefix + "/"):
+def callback_allowed(config: WallConfig, name: str, call: dict, callbacks: dict) -> bool:
+    """A callback a screen may run: only its own panels, only paths under its own URL.
+
+    `call` passed callback_check already, so every item sits where its callback declared it:
+    the path is checked on the value at each place the callback declared url.pathname, which
+    is the value Dash hands the callback (by position), whatever the item's id says."""
+    allowed, spec = panel_ids(config, name), callbacks[call["output"]]
+    for group in ("inputs", "state"):
+        for declared, item in zip(spec.get(group, []), call.get(group, []), strict=True):
+            if (declared["id"], declared["property"]) != ("url", "pathname"):
+                continue
+            path = item.get("value")  # absent, it is None: the desk's first page
+            if not isinstance(path, str) or route(config, path).prefix != f"/screen/{name}":
                 return False
-    return True
+    items = [call["outputs"], *call.get("inputs", []), *call.get("state", [])]
+    return all(_panel_of(item) in allowed for item in _flat(items) if _panel_of(item) is not None)
 
 
-def _flat(items) -> list:
-    """Dash sends one dict per id, or a list of them for wildcard ids."""
-    if isinstance(items, dict):
-        return [items]
+def _panel_of(item: dict) -> str | None:
+    """The panel a pattern id (`{"type": ..., "id": <panel>}`) names; None for a plain id."""
+    ident = item.get("id")
+    return ident.get("id") if isinstance(ident, dict) else None
+
+
+def _flat(items: list) -> list[dict]:
+    """Dash sends one dict per id, lists of them for wildcard ids and several outputs."""
     flat = []
-    for item in items or []:
-        flat += item if isinstance(item, list) else [item]
+    for item in items:
+        flat += _flat(item) if isinstance(item, list) else [item]
     return flat

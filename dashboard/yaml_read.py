@@ -1,18 +1,37 @@
-"""Reading config YAML safely: UTF-8 only, duplicate keys refused, alias expansion bounded."""
+"""Reading config YAML safely: UTF-8 only, duplicate keys refused, size and nodes bounded."""
 
 from typing import Any
 
 import yaml
 
-MAX_NODES = 200_000  # a real wall config has a few thousand; an alias bomb has billions
+from socwall.dashboard.yaml_hints import hint
+
+# The demo config is 14 KB and 1,339 nodes. The limits apply before parsing goes far: PyYAML
+# composes about 40,000 nodes a second, so a 10 MB list would take minutes and gigabytes.
+MAX_BYTES = 1 << 20
+MAX_NODES = 50_000  # nodes written in the file, counted while it is parsed
+MAX_EXPANDED = 200_000  # nodes once every alias is copied out; an alias bomb has billions
 
 
 class DuplicateKeyLoader(yaml.SafeLoader):
-    """SafeLoader that refuses a key given twice in one mapping, naming both lines."""
+    """SafeLoader that refuses a key given twice in one mapping, naming both lines, and stops
+    composing once the file holds more than MAX_NODES nodes."""
+
+    nodes = 0
+
+    def compose_node(self, parent, index):
+        self.nodes += 1
+        if self.nodes > MAX_NODES:
+            line = self.peek_event().start_mark.line + 1
+            raise TooLarge(
+                f"more than {MAX_NODES:,} YAML nodes by line {line:,}, over the limit of "
+                f"{MAX_NODES:,} for a config file; keep long lists in files that a source reads"
+            )
+        return super().compose_node(parent, index)
 
     def construct_mapping(self, node, deep=False):
         seen: dict[Any, int] = {}
-        for key_node, _ in node.value:
+        for at, (key_node, _) in enumerate(node.value):
             if key_node.tag == "tag:yaml.org,2002:merge":
                 continue  # `<<: *base` merges; keys given beside it override on purpose
             key = self.construct_object(key_node, deep=True)
@@ -21,19 +40,41 @@ class DuplicateKeyLoader(yaml.SafeLoader):
                 raise yaml.constructor.ConstructorError(
                     None, None,
                     f"duplicate key {key!r} on line {line} (first on line {seen[key]}); "
-                    "the later one would silently win",
+                    f"the later one would silently win{_empty_before(node.value, at)}",
                     key_node.start_mark,
                 )  # fmt: skip
             seen.setdefault(key, line)
         return super().construct_mapping(node, deep=deep)
 
 
+def _empty_before(pairs: list, at: int) -> str:
+    """`netflow:` with nothing under it just before the duplicate: its block lost its indent."""
+    if at == 0:
+        return ""
+    key, value = pairs[at - 1]
+    if value.tag == "tag:yaml.org,2002:null" and value.value == "":
+        return (
+            f"; '{key.value}:' on line {key.start_mark.line + 1} has no value: are the lines "
+            "after it indented under it?"
+        )
+    return ""
+
+
 class YamlError(ValueError):
     """The file is not usable YAML; the message says why in one line."""
 
 
+class TooLarge(yaml.YAMLError):
+    """Raised while composing: the file has more nodes than a config should."""
+
+
 def read_yaml(data: bytes, name: str) -> Any:
     """The YAML tree of `data`; raise YamlError for bad encoding, bad YAML, duplicates, bombs."""
+    if len(data) > MAX_BYTES:
+        raise YamlError(
+            f"{name}: {len(data):,} bytes, over the limit of {MAX_BYTES:,} bytes (1 MiB) for a "
+            "config file; keep long lists in files that a source reads"
+        )
     try:
         text = data.decode("utf-8")
     except UnicodeDecodeError as error:
@@ -48,14 +89,21 @@ def read_yaml(data: bytes, name: str) -> Any:
         if node is None:
             return None
         size = _expanded_size(node, {})
-        if size > MAX_NODES:
+        if size > MAX_EXPANDED:
             raise YamlError(
-                f"{name}: YAML aliases expand to {size:,} nodes (limit {MAX_NODES:,}); "
-                "is this an alias bomb?"
+                f"{name}: YAML aliases expand to {size:,} nodes, over the limit of "
+                f"{MAX_EXPANDED:,}; is this an alias bomb?"
             )
         return loader.construct_document(node)
+    except TooLarge as error:
+        raise YamlError(f"{name}: {error}") from error
     except yaml.MarkedYAMLError as error:
-        raise YamlError(f"{name}: not valid YAML: {_one_line(error)}") from error
+        said, where = hint(error, text), _one_line(error)
+        if said and error.problem_mark is not None:
+            mark = error.problem_mark
+            where = f"{said} (the parser stopped on line {mark.line + 1}, column "
+            where += f"{mark.column + 1}: {error.problem})"
+        raise YamlError(f"{name}: not valid YAML: {where}") from error
     except yaml.YAMLError as error:
         raise YamlError(f"{name}: not valid YAML: {error}") from error
     finally:

@@ -5,7 +5,20 @@ whose `ingest(store, now)` reads what is new and writes it to the store, returni
 """
 
 from socwall.contracts import SourceModule, check_registry
-from socwall.feeds import auth, changes, events, flows, kev, news, probe, prometheus, query
+from socwall.feeds import (
+    alertmanager,
+    auth,
+    changes,
+    events,
+    flows,
+    kev,
+    news,
+    probe,
+    prometheus,
+    query,
+    queue_http,
+    sensor_stats,
+)
 
 SOURCES = {
     "events": events,
@@ -17,6 +30,7 @@ SOURCES = {
     "changes": changes,
     "probe": probe,
     "query": query,
+    "sensor_stats": sensor_stats, "alertmanager": alertmanager, "queue_http": queue_http,
 }
 
 check_registry(SOURCES, SourceModule)

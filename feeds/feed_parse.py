@@ -150,7 +150,7 @@ def entry_record(feed: str, ident: str, link: str, title: str, summary: str, ful
 
 def parse_feed(data: bytes, feed: str, content_type: str | None, fetched_at: datetime):
     """(entries, problem worth showing). FeedError when the document cannot be read."""
-    if data[:64].lstrip()[:1] == b"{":
+    if data[:64].lstrip(b" \t\r\n\xef\xbb\xbf")[:1] in (b"{", b"["):
         return parse_json_feed(data, feed, fetched_at), None
     refuse_entities(data)
     if len(data) >= FAST_PATH_BYTES:
@@ -220,6 +220,22 @@ def _unmojibake(text: str) -> str:
         return text
 
 
+def json_shape(document: object) -> str:
+    """What a JSON document looks like, in words: 'a JSON list of 120 objects with keys title,
+    link, published'."""
+    if isinstance(document, list):
+        objects = [item for item in document if isinstance(item, dict)]
+        keys = list(dict.fromkeys(k for item in objects[:50] for k in item))
+        shape = f"a JSON list of {len(document)} " + ("objects" if objects else "values")
+        return shape + (f" with keys {', '.join(map(str, keys[:6]))}" if keys else "")
+    if isinstance(document, dict):
+        keys = ", ".join(map(str, list(document)[:6]))
+        version = document.get("version")
+        seen = f" and version {str(version)[:60]!r}" if version else ""
+        return f"a JSON object with keys {keys or '(none)'}{seen}"
+    return f"a JSON {type(document).__name__}"
+
+
 def parse_json_feed(data: bytes, feed: str, fetched_at: datetime) -> list[dict]:
     """JSON Feed 1.x (https://jsonfeed.org/version/1 and 1.1) items as entries."""
     try:
@@ -228,7 +244,7 @@ def parse_json_feed(data: bytes, feed: str, fetched_at: datetime) -> list[dict]:
         raise FeedError(f"JSON but not a readable JSON Feed: {error}") from None
     version = str(document.get("version", "")) if isinstance(document, dict) else ""
     if "jsonfeed.org/version/1" not in version:
-        raise FeedError(f"JSON but not a JSON Feed (version: {version or 'missing'})")
+        raise FeedError(f"{json_shape(document)}: not a feed; JSON Feed 1.1 expected")
     entries = []
     for item in document.get("items") or []:
         if not isinstance(item, dict):

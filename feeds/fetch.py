@@ -9,6 +9,8 @@ from datetime import datetime, timedelta
 from email.utils import formatdate
 from pathlib import Path
 
+from socwall import counters
+
 USER_AGENT = "socwall/0.1 (+https://github.com/socwall/socwall; SOC wall dashboard)"
 
 
@@ -98,6 +100,7 @@ def fetch_tracked(store, source_id: str, target: str, location: str, refresh: ti
     state = store.fetch_state(source_id, target)
     failures = int(state.get("failures") or 0)
     if state.get("next_attempt") and now < datetime.fromisoformat(state["next_attempt"]):
+        _count(store, source_id, target, "backoff")
         return None
     try:
         fetched = fetch(location, state.get("etag") or None, state.get("last_modified") or None,
@@ -107,9 +110,21 @@ def fetch_tracked(store, source_id: str, target: str, location: str, refresh: ti
         retry_at = (now + wait).isoformat()
         failed = {"failures": failures + 1, "error": str(error), "next_attempt": retry_at}
         store.write_fetch_state(source_id, target, failed)
+        _count(store, source_id, target, "failed")
         raise
+    _count(store, source_id, target, "not_modified" if fetched.body is None else "ok",
+           len(fetched.body or b""))  # fmt: skip
     store.write_fetch_state(source_id, target, {
         "etag": fetched.etag, "last_modified": fetched.last_modified,
         "failures": 0, "error": "", "next_attempt": "", "last_success": now.isoformat(),
     })  # fmt: skip
     return fetched
+
+
+def _count(store, source_id: str, target: str, outcome: str, size: int = 0) -> None:
+    """socwall_feed_fetches_total by outcome, and the bytes among the source's bytes read."""
+    fetched = {"source": source_id, "feed": target, "outcome": outcome}
+    counters.count_all(store.redis, store.keys, [
+        ("socwall_feed_fetches_total", fetched, 1),
+        ("socwall_source_bytes_read_total", {"source": source_id}, size),
+    ])  # fmt: skip

@@ -126,7 +126,7 @@ def _renamed_away(states: dict, seen: set[str], wall: float) -> list[str]:
 def _commit_one(store, source_id: str, read: Read, stage, stats: dict) -> str | None:
     """Parse, stage and commit one file; the problem in words when its bytes cannot be read."""
     batch = Batch()
-    bad = 0
+    bad, rows_before = 0, stats["rows"]
     if read.data is not None:
         try:
             bad = stage(read, batch, stats)
@@ -138,9 +138,13 @@ def _commit_one(store, source_id: str, read: Read, stage, stats: dict) -> str | 
             f"{Path(read.path).name}: {read.long_lines} line(s) longer than the maximum skipped"
         )
     stats["bad_rows"] += bad
+    per_file = stats.setdefault("file_rows", {})  # what each file gave: sensor health per file
+    per_file[read.path] = per_file.get(read.path, 0) + stats["rows"] - rows_before + bad
     carry = batch.carry if read.data is not None else read.state.carry
     state = replace(read.state, bad_rows=read.state.bad_rows + bad, carry=carry)
     store.commit_file(source_id, read.before, state, batch)
+    consumed = read.state.offset - (read.before.offset if read.before else 0)
+    stats["bytes"] = stats.get("bytes", 0) + max(0, consumed)  # socwall_source_bytes_read_total
     return None
 
 

@@ -23,6 +23,10 @@ class Keys:
         """Hash: `meta` (status, times, version, error) and `data` (the widget's payload)."""
         return f"{self.prefix}:panel:{panel_id}"
 
+    def counters(self) -> str:
+        """Hash: Prometheus sample name with labels -> count since the store began (counters)."""
+        return f"{self.prefix}:counters"
+
     def source_status(self, source_id: str) -> str:
         """String: JSON status of a source's last ingest."""
         return f"{self.prefix}:source:{source_id}:status"
@@ -86,6 +90,10 @@ class Keys:
     def sign_in_failures(self, pair_id: str) -> str:
         """Sorted set with TTL: wrong-password times (epoch s) of one (address, user) digest."""
         return f"{self.prefix}:signin-failures:{pair_id}"
+
+    def guess_bucket(self, bucket_id: str) -> str:
+        """String with TTL: when one client address's bucket of guesses is full again (epoch s)."""
+        return f"{self.prefix}:guesses:{bucket_id}"
 
     def leader(self) -> str:
         """String with TTL: the id of the worker that runs the jobs now."""

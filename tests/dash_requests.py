@@ -6,13 +6,16 @@ PANEL_PARTS = [
     ("panel", "className"),
     ("panel-age", "children"),
     ("panel-status", "children"),
+    ("panel-verdict", "children"),
+    ("panel-problem", "children"),
     ("panel-body", "children"),
     ("panel-version", "data"),
 ]
 
 
 def panel_poll_body(
-    panel_id: str, shown_version: str | None, scale: float = 1.0, tick: int = 1
+    panel_id: str, shown_version: str | None, scale: float = 1.0, tick: int = 1,
+    wall_class: str = "wall kiosk",
 ) -> dict:
     """The JSON body of /_dash-update-component for the MATCH panel callback."""
     output = "...".join(
@@ -34,16 +37,17 @@ def panel_poll_body(
                 "id": {"id": panel_id, "type": "panel-version"},
                 "property": "data",
                 "value": shown_version,
-            }
+            },
+            {"id": "wall", "property": "className", "value": wall_class},
         ],
     }
 
 
-def poll(client, panel_id: str, shown_version: str | None, scale: float = 1.0):
+def poll(client, panel_id: str, shown_version: str | None, scale: float = 1.0,
+         wall_class: str = "wall kiosk"):  # fmt: skip
     """Poll one panel with a Flask test client; returns (response bytes, parsed outputs by type)."""
-    response = client.post(
-        "/_dash-update-component", json=panel_poll_body(panel_id, shown_version, scale)
-    )
+    body = panel_poll_body(panel_id, shown_version, scale, wall_class=wall_class)
+    response = client.post("/_dash-update-component", json=body)
     assert response.status_code == 200, response.data[:300]
     parts = json.loads(response.data)["response"]
     return response.data, {json.loads(key)["type"]: value for key, value in parts.items()}

@@ -13,6 +13,8 @@ from socwall.widgets import (
     hbi_contacts,
     metric_compare,
     metric_grid,
+    queue,
+    sensors,
     status,
     suspicious_users,
     top_talkers,
@@ -28,6 +30,7 @@ WIDGETS = {
     "changes": changes,
     "status": status,
     "hbi_contacts": hbi_contacts,
+    "sensors": sensors, "queue": queue,
 }
 
 check_registry(WIDGETS, Widget)

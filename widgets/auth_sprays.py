@@ -81,9 +81,9 @@ def success_words(spray: dict, hit: dict) -> str:
 def spray_facts(sprays: list[dict]) -> list[dict]:
     """An alarm fact per sprayed account that got in (issue 21's shape: kind, severity, text,
     what it concerns and the row it belongs to: the user's row)."""
+    # no `hosts`: an account that got in after a spray is never explained by a change window
     return [{"kind": "success_after_spray", "severity": "alarm", "text": success_words(s, hit),
-             "hosts": [hit["host"]] if hit["host"] else [], "at": hit["at"], "row": hit["user"],
-             "users": [hit["user"]], "src_ip": s["src_ip"]}
+             "at": hit["at"], "row": hit["user"], "users": [hit["user"]], "src_ip": s["src_ip"]}
             for s in sprays for hit in s.get("succeeded", [])]  # fmt: skip
 
 

@@ -9,6 +9,7 @@ from pydantic import Field
 from socwall.durations import duration_words
 from socwall.feeds.inventory import Asset, by_name, read_inventory
 from socwall.types import ConfigPath, Duration, Strict
+from socwall.verdict import row_state, ticket_of
 from socwall.widgets.context import PanelContext, View
 
 needs_source = True
@@ -63,6 +64,7 @@ def compute(inputs: ChangesInputs, options: ChangesOptions, context: PanelContex
         })  # fmt: skip
     rows.sort(key=lambda r: (not r["running"], r["start"] if not r["running"] else r["end"]))
     return {
+        "facts": [change_fact(r) for r in rows[: options.limit] if r["running"] and r["hbi"]],
         "rows": rows[: options.limit],
         "running": sum(r["running"] for r in rows),
         "upcoming": sum(not r["running"] for r in rows),
@@ -72,6 +74,14 @@ def compute(inputs: ChangesInputs, options: ChangesOptions, context: PanelContex
         "read": inputs.read,
         "highlight": any(r["hbi"] for r in rows),
     }
+
+
+def change_fact(row: dict) -> dict:
+    """A change running on a crown jewel: worth a glance (a notice), never an alarm: it is
+    planned. Other panels are explained by it."""
+    hosts = ", ".join(h["name"] for h in row["hosts"] if h["hbi"])
+    return {"kind": "hbi_change", "severity": "notice", "row": row["id"],
+            "text": f"{ticket_of(row)} running on {hosts} (HBI)"}  # fmt: skip
 
 
 def _host(name: str, keyed: dict[str, Asset]) -> dict:
@@ -94,12 +104,13 @@ def render(payload: dict, options: ChangesOptions, view: View):
         f"{payload['running']} running · {payload['upcoming']} in the next "
         f"{payload['ahead_h']:g} h" + (f" · {payload['more']} more" if payload["more"] else "")
     )
-    grid = {"gridTemplateRows": f"repeat({options.limit}, minmax(0, 1fr)) auto"}
-    children = [_row_view(r) for r in rows] + [html.Div(summary, className="change-summary")]
+    grid = {"gridTemplateRows": f"repeat({len(rows)}, minmax(min-content, 1fr)) auto"}
+    children = [_row_view(r, row_state(payload, r["id"])[0]) for r in rows]
+    children.append(html.Div(summary, className="change-summary"))
     return html.Div(className="changes", style=grid, children=children)
 
 
-def _row_view(row: dict) -> html.Div:
+def _row_view(row: dict, state: str = "calm") -> html.Div:
     if row["running"]:
         when = "now", ("left " if row["end_known"] else "no end given, ") + duration_words(
             row["minutes"]
@@ -107,7 +118,8 @@ def _row_view(row: dict) -> html.Div:
     else:
         when = "next", "in " + duration_words(row["minutes"])
     hosts = [
-        html.Span(h["name"] + (" HBI" if h["hbi"] else ""),
+        html.Span([html.Span(h["name"], className="ident"),
+                   html.Span("HBI", className="tile-hbi") if h["hbi"] else ""],
                   className="change-host" + (" hbi" if h["hbi"] else ""))
         for h in row["hosts"]
     ]  # fmt: skip
@@ -116,6 +128,7 @@ def _row_view(row: dict) -> html.Div:
         hosts = [html.Span(services, className="change-host")]
     classes = "change" + (" running" if row["running"] else "") + (" hbi" if row["hbi"] else "")
     classes += "" if row["ours"] or row["running"] else " calm"
+    classes += " notice" if state == "notice" else ""
     return html.Div(className=classes, title=row["id"], children=[
         html.Span(when[0], className="change-state"),
         html.Span([html.Span(row["title"], className="change-title"),

@@ -1,6 +1,7 @@
 """What a widget is told about the moment it computes for and the screen it renders on."""
 
-from dataclasses import dataclass
+import math
+from dataclasses import dataclass, field
 from datetime import datetime
 from zoneinfo import ZoneInfo
 
@@ -19,10 +20,13 @@ class View:
     """The screen a payload is rendered for: scale 1.0 is a 1920x1080 viewport."""
 
     scale: float = 1.0
+    links: dict = field(default_factory=dict)  # entity kind -> URL template; empty in kiosk
+    desk: bool = False  # a desk tab (links, the side drawer), not a kiosk on the wall
 
     def px(self, size: float) -> int:
-        """A font size or margin in pixels, scaled to the screen, never below legible."""
-        return max(8, round(size * self.scale))
+        """A font size or margin in pixels, scaled to the screen, rounded up: 16 px at 1920x1080
+        must not turn into 11 px where the floor is 11.4 (1366x768)."""
+        return max(8, math.ceil(size * self.scale - 0.01))
 
     def line(self, width: float) -> float:
         """A line width in pixels, scaled to the screen."""

@@ -13,7 +13,10 @@ from pydantic import Field
 
 from socwall.feeds.inventory import Asset, read_inventory
 from socwall.types import ConfigPath, Duration, Strict
+from socwall.verdict import row_state
 from socwall.widgets.context import PanelContext, View
+from socwall.widgets.entity import entity
+from socwall.widgets.units import bytes_text
 
 needs_source = True
 source_types = ("flows",)
@@ -85,12 +88,14 @@ def compute(inputs: ContactInputs, options: HbiContactsOptions, context: PanelCo
         rows.append({
             "host": asset.ip, "name": asset.name, "role": asset.role, "owner": asset.owner,
             "peers": len(now), "peers_then": len(then) if inputs.baseline_known else None,
-            "new": len(new) if inputs.baseline_known else None, "examples": new[:2],
+            "new": len(new) if inputs.baseline_known else None,
+            "examples": [{"peer": p, "bytes": now[p]} for p in new[:2]],
             "bytes": sum(now.values()), "outside": bool(now),
             "first_contact": first_contact, "alert": alert,
         })  # fmt: skip
     rows.sort(key=lambda r: (not r["alert"], -(r["new"] or 0), -r["peers"], r["name"]))
     return {
+        "facts": [contact_fact(row, options, context) for row in rows if row["alert"]],
         "rows": rows[: options.limit],
         "hbi_hosts": len(rows),
         "talking": sum(r["outside"] for r in rows),
@@ -103,6 +108,19 @@ def compute(inputs: ContactInputs, options: HbiContactsOptions, context: PanelCo
     }
 
 
+def contact_fact(row: dict, options: HbiContactsOptions, context: PanelContext) -> dict:
+    """A crown jewel's first contact with the outside, or many new peers: an alarm about that
+    host over the window (its own maintenance explains it), naming the top new address."""
+    top = row["examples"][0] if row["examples"] else None
+    where = f" {top['peer']} ({bytes_text(top['bytes'])})" if top else ""
+    text = (f"{row['name']}: first contact with the outside,{where}" if row["first_contact"]
+            else f"{row['name']}: {row['new']} new outside peers, e.g.{where}")  # fmt: skip
+    return {"kind": "first_contact" if row["first_contact"] else "new_peers", "severity": "alarm",
+            "row": row["host"], "text": text, "hosts": [row["host"], row["name"]],
+            "start": (context.now - options.window).isoformat(),
+            "end": context.now.isoformat()}  # fmt: skip
+
+
 def ago_words(hours: int) -> str:
     """'a week ago', 'a day ago', '36 h ago'."""
     names = {168: "a week ago", 24: "a day ago"}
@@ -110,14 +128,15 @@ def ago_words(hours: int) -> str:
 
 
 def render(payload: dict, options: HbiContactsOptions, view: View):
-    """One row per HBI host: outside peers now vs then, new ones, in words."""
+    """One row per HBI host: outside peers now vs then, new ones with their addresses, in words.
+    Few hosts get big rows: the panel's space goes to the words, not to empty lines."""
     rows = payload["rows"]
     if not rows:
         return html.Div("no HBI host in the inventory (criticality column = HBI)",
                         className="panel-empty")  # fmt: skip
     then = ago_words(payload["baseline_h"])
     head = html.Div(className="hbic head", children=[
-        html.Span("HBI host"), html.Span("outside"), html.Span(then), html.Span("new"),
+        html.Span("HBI host"), html.Span("outside peers"), html.Span(then), html.Span("new"),
         html.Span(""),
     ])  # fmt: skip
     summary = (
@@ -128,28 +147,40 @@ def render(payload: dict, options: HbiContactsOptions, view: View):
         summary = f"no flow data in the last {payload['window_m']} min: contacts unknown"
     if not payload["baseline_known"]:
         summary += f" · no flow data {then}: nothing to compare with"
-    grid = {"gridTemplateRows": f"auto repeat({options.limit}, minmax(0, 1fr)) auto"}
+    if payload.get("more"):
+        summary += f" · {payload['more']} more not shown"
+    grid = {"gridTemplateRows": f"auto repeat({len(rows)}, minmax(min-content, 1fr)) auto"}
     seen = payload.get("window_seen", True)
-    children = [head, *(_row_view(r, seen) for r in rows),
+    children = [head, *(_row_view(payload, r, seen, view) for r in rows),
                 html.Div(summary, className="hbic-summary")]  # fmt: skip
-    return html.Div(className="hbics", style=grid, children=children)
+    roomy = " roomy" if len(rows) <= 6 else ""
+    return html.Div(className="hbics" + roomy, style=grid, children=children)
 
 
-def _row_view(row: dict, seen: bool = True) -> html.Div:
+def _words(row: dict, seen: bool) -> list:
+    """What changed, with the outside addresses and bytes when it is new."""
     if not seen:
-        words = "no flow data"
-    elif row["first_contact"]:
-        words = "first contact with the outside"
-    elif row["new"]:
-        words = "new: " + ", ".join(row["examples"]) + (" …" if row["new"] > 2 else "")
-    elif not row["outside"]:
-        words = "no outside contact"
-    else:
-        words = "same peers" if row["new"] == 0 else ""
+        return ["no flow data"]
+    if not row["new"] and not row["first_contact"]:
+        return ["no outside contact" if not row["outside"] else "same peers" if row["new"] == 0
+                else ""]  # fmt: skip
+    parts: list = ["first contact with the outside: " if row["first_contact"] else "new: "]
+    for number, example in enumerate(row["examples"]):
+        parts += [", "] if number else []
+        parts += [html.Span(example["peer"], className="ident"),
+                  f" {bytes_text(example['bytes'])}"]  # fmt: skip
+    if row["new"] > len(row["examples"]):
+        parts.append(f" and {row['new'] - len(row['examples']):,} more")
+    return parts
+
+
+def _row_view(payload: dict, row: dict, seen: bool, view: View) -> html.Div:
+    state, because = row_state(payload, row["host"], "alarm" if row["alert"] else "calm")
+    classes = "hbic" + {"alarm": " alert", "explained": " explained"}.get(state, "")
+    words = _words(row, seen) + ([f" · {because}"] if because else [])
     unknown = "no data"
-    return html.Div(className="hbic" + (" alert" if row["alert"] else ""), title=row["owner"],
-                    children=[  # fmt: skip
-        html.Span([html.Span(row["name"], className="hbic-name"),
+    return html.Div(className=classes, title=row["owner"], children=[
+        html.Span([entity(row["name"], "host", view, "hbic-name", ip=row["host"], host=row["name"]),
                    html.Span(row["role"] or row["host"], className="hbic-role")],
                   className="hbic-host"),
         html.Span(f"{row['peers']:,}" if seen else unknown, className="hbic-num"),

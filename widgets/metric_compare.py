@@ -5,14 +5,15 @@ from typing import Literal
 
 import numpy as np
 import pandas as pd
-from dash import dcc, html
 from pydantic import Field
 
 from socwall.durations import format_duration
 from socwall.types import Duration, Strict
-from socwall.widgets import metric_windows, theme
+from socwall.widgets import metric_windows
 from socwall.widgets.context import PanelContext, View
+from socwall.widgets.metric_view import VERDICT_WORDS, format_value, metric_view
 from socwall.widgets.week_ago import (
+    DAY,
     WEEK,
     MetricInputs,
     band,
@@ -22,8 +23,10 @@ from socwall.widgets.week_ago import (
     in_changes,
     json_values,
     same_local_time,
+    values_at,
     window_end,
     window_start,
+    window_total,
 )
 
 needs_source = True
@@ -88,6 +91,8 @@ def load(reader, panel, context: PanelContext) -> MetricInputs:
     end = window_end(now, options.window, tz)
     slack = timedelta(hours=2)  # a DST change moves the same local time by an hour
     ranges = [(start - k * WEEK - slack, end - k * WEEK + slack) for k in range(options.weeks + 1)]
+    recent = now - options.current  # and the same time on the other days of the last week
+    ranges += [(recent - d * DAY - slack, now - d * DAY + slack) for d in range(1, 7)]
     series = reader.metric_series(context.source_id, options.metric, ranges)
     bucket = reader.source_bucket(context.source_id)
     covered = reader.source_covered_since(context.source_id)
@@ -147,7 +152,53 @@ def compute(inputs: MetricInputs, options: MetricCompareOptions, context: PanelC
         **current,
         "changes": change_spans(inputs.changes, axis, chart.bucket, tz),
         "highlight": current["outside"] is not None,
+        "facts": metric_facts(current, options, inputs, context),
     }
+
+
+def metric_facts(current: dict, options, inputs: MetricInputs, context: PanelContext) -> list:
+    """Outside the band: an alarm about the metric's linked hosts and services over the window
+    of the big number (a change there explains it). Far above the same time on the other days
+    of the week yet inside the band of this weekday: a weekly rhythm, said so."""
+    low_high = current["band_current"]
+    if low_high is None or current["current"] is None:
+        return []
+    band_text = "–".join(format_value(v, options) for v in low_high)
+    value = format_value(current["current"], options)
+    if current["outside"]:
+        link = options.changes
+        hosts, services = (list(link.hosts), list(link.services)) if link else ([], [])
+        if link and not hosts and not services:  # linked to every change: all of theirs
+            hosts = sorted({h for c in inputs.changes for h in c.get("hosts", [])})
+            services = sorted({s for c in inputs.changes for s in c.get("services", [])})
+        start = context.now - options.current
+        return [{"kind": "outside_band", "severity": "alarm", "row": "current",
+                 "text": f"{value}, {VERDICT_WORDS[current['outside']]} {band_text}",
+                 "hosts": hosts, "services": services, "start": start.isoformat(),
+                 "end": context.now.isoformat()}]  # fmt: skip
+    rise = current.get("vs_other_days")
+    if rise is not None and rise >= RISE_WEEKLY:  # inside the band (or near it)
+        local = context.now.astimezone(context.tz)
+        usual = f"normal for {local:%A}s at {current['current_to']} (past weeks)"
+        return [{"kind": "weekly_rhythm", "severity": "notice", "row": "current",
+                 "text": f"{value}, {rise:.0f}× the other days at this time",
+                 "explained": usual}]  # fmt: skip
+    return []
+
+
+RISE_WEEKLY = 3.0  # 3x the same time on the other days of the week: visibly not a daily rhythm
+
+
+def vs_other_days(inputs: MetricInputs, recent, tz, value: float) -> float | None:
+    """The big number against the median of the same window on the six days before (None
+    when fewer than three of them were read or their median is 0)."""
+    total = window_total(inputs.kind)
+    days = [total(values_at(inputs, same_local_time(recent, d, tz, inputs.bucket, DAY)))
+            for d in range(1, 7)]  # fmt: skip
+    days = [d for d in days if not np.isnan(d)]
+    if len(days) < 3 or np.isnan(value) or np.median(days) <= 0:
+        return None
+    return round(float(value / np.median(days)), 2)
 
 
 def without_changes(past, index, bucket, inputs: MetricInputs, options, tz) -> np.ndarray:
@@ -203,123 +254,10 @@ def current_window(inputs, options, context, complete_end) -> dict:
         else [float(low) * options.scale, float(high) * options.scale],
         "outside": outside,
         "near_band": near,  # outside the band but within counting noise: not highlighted
+        "vs_other_days": vs_other_days(inputs, recent, context.tz, value),
     }
-
-
-def format_value(value: float | None, options: MetricCompareOptions) -> str:
-    """1234.5 -> '1,235' (or with the configured decimals and unit)."""
-    if value is None:
-        return "–"
-    text = f"{value:,.{options.decimals}f}"
-    return f"{text} {options.unit}".strip()
 
 
 def render(payload: dict, options: MetricCompareOptions, view: View):
     """The big value with its week-ago change and band verdict, above the three-line chart."""
-    return html.Div(
-        className="metric",
-        children=[
-            html.Div(className="metric-head", children=_headline(payload, options)),
-            dcc.Graph(
-                figure=_figure(payload, options, view),
-                config=theme.GRAPH_CONFIG,
-                className="metric-graph",
-                responsive=True,
-                style={"height": "100%", "width": "100%"},
-            ),
-        ],
-    )
-
-
-def _headline(payload: dict, options: MetricCompareOptions) -> list:
-    change = payload["change_pct"]
-    arrow = "" if change is None else ("▲" if change > 0 else "▼" if change < 0 else "=")
-    change_text = (
-        "no week-ago data" if change is None else f"{arrow} {abs(change):.0f}% vs week ago"
-    )
-    band_values = payload["band_current"]
-    verdict = {"above": "above normal", "below": "below normal", None: "normal"}[payload["outside"]]
-    if payload.get("near_band"):
-        verdict = "near normal"
-    band_text = "band: not enough history"
-    if band_values is not None:
-        low, high = (format_value(v, options) for v in band_values)
-        band_text = f"{verdict} ({low}–{high})"
-    span_text = f"{payload['current_from']}–{payload['current_to']} · chart per {payload['per']}"
-    return [
-        html.Span(format_value(payload["current"], options), className="metric-value"),
-        html.Span(
-            className="metric-context",
-            children=[
-                html.Span(span_text, className="metric-span"),
-                html.Span(change_text, className="metric-change"),
-                html.Span(band_text, className=f"metric-band {payload['outside'] or 'inside'}"),
-            ],
-        ),
-    ]
-
-
-def _figure(payload: dict, options: MetricCompareOptions, view: View) -> dict:
-    x, unit = payload["x"], options.unit
-    hover = f"%{{y:,.{options.decimals}f}} {unit}<extra>%{{fullData.name}}</extra>"
-    traces = [
-        {
-            "x": x,
-            "y": payload["band_low"],
-            "mode": "lines",
-            "line": {"width": 0},
-            "name": "band low",
-            "hoverinfo": "skip",
-            "type": "scatter",
-        },
-        {
-            "x": x,
-            "y": payload["band_high"],
-            "mode": "lines",
-            "line": {"width": 0},
-            "fill": "tonexty",
-            "fillcolor": theme.BAND,
-            "name": f"band ({options.band})",
-            "hovertemplate": hover,
-            "type": "scatter",
-        },
-        {
-            "x": x,
-            "y": payload["week_ago"],
-            "mode": "lines",
-            "name": "week ago",
-            "type": "scatter",
-            "line": {"color": theme.WEEK_AGO, "dash": "dot", "width": view.line(2)},
-            "hovertemplate": hover,
-        },
-        {
-            "x": x[: len(payload["today"])],
-            "y": payload["today"],
-            "mode": "lines",
-            "name": "today",
-            "type": "scatter",
-            "line": {"color": theme.TODAY, "width": view.line(3)},
-            "hovertemplate": hover,
-        },
-    ]
-    layout = theme.figure_layout(view)
-    layout["xaxis"] = {**layout["xaxis"], "tickformat": "%H:%M", "nticks": 7}
-    layout.update(change_shapes(payload.get("changes", []), view))
-    return {"data": traces, "layout": layout}
-
-
-def change_shapes(spans: list[dict], view: View) -> dict:
-    """Shaded spans with a short label: today's solid, last week's (on the dotted line) hatched."""
-    shapes, notes = [], []
-    for number, span in enumerate(spans):
-        today = span["when"] == "today"
-        shapes.append({"type": "rect", "xref": "x", "yref": "paper", "x0": span["x0"],
-                       "x1": span["x1"], "y0": 0, "y1": 1, "layer": "below",
-                       "line": {"width": 0 if today else view.line(1), "dash": "dot",
-                                "color": theme.WEEK_AGO},
-                       "fillcolor": theme.CHANGE if today else theme.CHANGE_WEEK_AGO})  # fmt: skip
-        label = span["label"] if today else f"week ago: {span['label']}"
-        notes.append({"x": span["x0"], "xref": "x", "yref": "paper", "y": 1 - 0.07 * (number % 3),
-                      "xanchor": "left", "yanchor": "top", "showarrow": False, "text": label,
-                      "font": {"size": view.px(11), "color": theme.CALM_TEXT}})  # fmt: skip
-    return {"shapes": shapes, "annotations": notes} if spans else {}
+    return metric_view(payload, options, view)

@@ -14,6 +14,7 @@ from pydantic import Field
 
 from socwall.durations import format_duration
 from socwall.types import Duration, Identifier, Strict
+from socwall.verdict import row_state
 from socwall.widgets import metric_compare, week_ago
 from socwall.widgets.context import PanelContext, View
 
@@ -139,8 +140,14 @@ def load(reader, panel, context: PanelContext) -> GridInputs:
 
 def compute(inputs: GridInputs, options: MetricGridOptions, context: PanelContext) -> dict:
     """Payload: one small record per cell with value, week-ago, band and verdict."""
-    cells = [_cell(cell, context) for cell in inputs.cells]
+    cells, facts = [], []
+    for number, cell in enumerate(inputs.cells):
+        shown, stated = _cell(cell, context)
+        cells.append(shown)
+        facts += [{**fact, "row": str(number), "text": f"{_name(shown)}: {fact['text']}"}
+                  for fact in stated]  # fmt: skip
     return {
+        "facts": facts,
         "cells": cells,
         "hidden": inputs.hidden,
         "missing": inputs.missing,
@@ -150,7 +157,12 @@ def compute(inputs: GridInputs, options: MetricGridOptions, context: PanelContex
     }
 
 
-def _cell(cell: CellInputs, context: PanelContext) -> dict:
+def _name(cell: dict) -> str:
+    return cell["label"] + (f" · {cell['detail']}" if cell["detail"] else "")
+
+
+def _cell(cell: CellInputs, context: PanelContext) -> tuple[dict, list[dict]]:
+    """One cell's record and the facts metric_compare states about it."""
     at = PanelContext(context.now, context.tz, cell.source)
     full = metric_compare.compute(cell.history, cell.options, at)
     return {
@@ -165,7 +177,7 @@ def _cell(cell: CellInputs, context: PanelContext) -> dict:
         "near_band": full["near_band"],
         "spark_today": full["today"],
         "spark_week_ago": full["week_ago"][: len(full["today"]) + 1],
-    }
+    }, full["facts"]
 
 
 def render(payload: dict, options: MetricGridOptions, view: View):
@@ -180,24 +192,33 @@ def render(payload: dict, options: MetricGridOptions, view: View):
         "gridTemplateRows": f"repeat({rows}, minmax(0, 1fr))",
     }
     formats = {(c.label or c.metric): c for c in options.cells}
-    children = [_cell_view(cell, formats.get(cell["label"]), options) for cell in cells]
+    children = [_cell_view(cell, formats.get(cell["label"]), options,
+                           row_state(payload, str(n), "alarm" if cell["outside"] else "calm"))
+                for n, cell in enumerate(cells)]  # fmt: skip
     footer = _footer(payload)
     grid = html.Div(className="mgrid", style=style, children=children)
     return html.Div(className="mgrid-wrap", children=[grid, *footer])
 
 
 def _footer(payload: dict) -> list:
-    notes = []
+    """The denominator ("1 of 25 outside their band, last 1h"), then what is not shown."""
+    outside = sum(1 for cell in payload["cells"] if cell["outside"])
+    banded = sum(1 for cell in payload["cells"] if cell["band"] is not None)
+    notes = [f"{outside} of {banded} outside their band (last {payload['current']})"]
+    if banded < len(payload["cells"]):
+        notes[0] += f" · {len(payload['cells']) - banded} without a band yet"
     if payload["hidden"]:
         notes.append(f"{payload['hidden']} more cells not shown")
     if payload["missing"]:
         notes.append("no values yet: " + ", ".join(payload["missing"]))
-    return [html.Div(" · ".join(notes), className="mgrid-note")] if notes else []
+    return [html.Div(" · ".join(notes), className="mgrid-note")]
 
 
-def _cell_view(cell: dict, fmt: GridCell | None, options: MetricGridOptions) -> html.Div:
-    classes = "mcell" + (" alert" if cell["outside"] else "")
-    name = cell["label"] + (f" · {cell['detail']}" if cell["detail"] else "")
+def _cell_view(cell: dict, fmt: GridCell | None, options: MetricGridOptions,
+               judged: tuple[str, str | None]) -> html.Div:  # fmt: skip
+    state, because = judged
+    classes = "mcell" + {"alarm": " alert", "explained": " explained"}.get(state, "")
+    name = _name(cell)
     parts = [
         html.Div(name, className="mcell-name", title=name),
         html.Div(className="mcell-line", children=[
@@ -208,7 +229,8 @@ def _cell_view(cell: dict, fmt: GridCell | None, options: MetricGridOptions) -> 
     ]
     if options.sparkline:
         parts.append(_spark(cell))
-    return html.Div(className=classes, children=parts, title=_tooltip(cell, fmt))
+    tooltip = _tooltip(cell, fmt) + (f" · {because}" if because else "")
+    return html.Div(className=classes, children=parts, title=tooltip)
 
 
 def _value_text(value: float | None, fmt: GridCell | None) -> str:

@@ -9,7 +9,9 @@ from pydantic import Field
 from socwall.durations import duration_words
 from socwall.feeds.inventory import Asset, by_name, read_inventory
 from socwall.types import ConfigPath, Duration, Strict
+from socwall.verdict import row_state
 from socwall.widgets.context import PanelContext, View
+from socwall.widgets.entity import entity, marked
 
 needs_source = True
 source_types = ("probe",)
@@ -51,7 +53,8 @@ def compute(inputs: StatusInputs, options: StatusOptions, context: PanelContext)
         flips = sum(f >= since_flaps for f in state.get("flips", []))
         minutes = (context.now - datetime.fromisoformat(state["since"])).total_seconds() / 60
         tiles.append({
-            "name": name, "up": bool(state["up"]), "detail": state.get("detail", ""),
+            "name": name, "host": str(state.get("host", name)), "since": state["since"],
+            "up": bool(state["up"]), "detail": state.get("detail", ""),
             "minutes": round(minutes), "flapping": flips >= options.flaps, "flips": flips,
             "hbi": bool(asset and asset.hbi), "checked_at": state.get("checked_at"),
         })  # fmt: skip
@@ -59,6 +62,7 @@ def compute(inputs: StatusInputs, options: StatusOptions, context: PanelContext)
                               not t["hbi"], t["name"]))  # fmt: skip
     down = sum(not t["up"] for t in tiles)
     return {
+        "facts": [tile_fact(t, context) for t in tiles if not t["up"] or t["flapping"]],
         "tiles": tiles[: options.max_tiles],
         "total": len(tiles),
         "down": down,
@@ -69,6 +73,19 @@ def compute(inputs: StatusInputs, options: StatusOptions, context: PanelContext)
     }
 
 
+def tile_fact(tile: dict, context: PanelContext) -> dict:
+    """Down: an alarm about that host and service since it went down (a change on it
+    explains it: "in maintenance"); flapping: a notice."""
+    service = tile["name"].removeprefix(tile["host"]).strip()
+    flapping = tile["flapping"] and tile["up"]
+    text = (f"{tile['name']} flapping: {tile['flips']} changes" if flapping
+            else f"{tile['name']} down for {duration_words(tile['minutes'])}")  # fmt: skip
+    return {"kind": "flapping" if flapping else "down",
+            "severity": "notice" if flapping else "alarm", "row": tile["name"], "text": text,
+            "hosts": [tile["host"]], "services": [service] if service else [],
+            "start": tile["since"], "end": context.now.isoformat()}  # fmt: skip
+
+
 def render(payload: dict, options: StatusOptions, view: View):
     """A grid of tiles and the denominator; down tiles say for how long."""
     tiles = payload["tiles"]
@@ -77,32 +94,43 @@ def render(payload: dict, options: StatusOptions, view: View):
     grid = {}  # by default the stylesheet fits as many columns of readable tiles as the width has
     if options.columns:
         grid = {"gridTemplateColumns": f"repeat({options.columns}, minmax(0, 1fr))"}
+    judged = {t["name"]: row_state(payload, t["name"], _fallback(t)) for t in tiles}
+    explained = sum(1 for state, _ in judged.values() if state == "explained")
     summary = f"{payload['down']} of {payload['total']} down"
     if payload["hbi_down"]:
         summary += f" · {payload['hbi_down']} HBI"
+    if explained:
+        summary += f" · {explained} in maintenance"
     if payload["flapping"]:
         summary += f" · {payload['flapping']} flapping"
     if payload["more"]:
         summary += f" · {payload['more']} more not shown"
+    alarm = any(state == "alarm" for state, _ in judged.values())
     return html.Div(className="status", children=[
-        html.Div(summary, className="status-summary" + (" alert" if payload["down"] else "")),
-        html.Div(className="status-tiles", style=grid, children=[_tile(t) for t in tiles]),
+        html.Div(summary, className="status-summary" + (" alert" if alarm else "")),
+        html.Div(className="status-tiles", style=grid,
+                 children=[_tile(t, *judged[t["name"]], view) for t in tiles]),
     ])  # fmt: skip
 
 
-def _tile(tile: dict) -> html.Div:
+def _fallback(tile: dict) -> str:
+    return "alarm" if not tile["up"] else "notice" if tile["flapping"] else "calm"
+
+
+def _tile(tile: dict, state: str, because: str | None, view: View) -> html.Div:
     if tile["flapping"]:
-        state = f"flapping: {tile['flips']} changes"
+        words = f"flapping: {tile['flips']} changes"
     elif tile["up"]:
-        state = "up"
+        words = "up"
     else:
-        state = "down for " + duration_words(tile["minutes"])
+        words = "down for " + duration_words(tile["minutes"])
     classes = "tile " + ("up" if tile["up"] else "down")
     classes += (" flapping" if tile["flapping"] else "") + (" hbi" if tile["hbi"] else "")
-    name = [html.Span(tile["name"], className="tile-name")]
+    classes += {"explained": " explained", "notice": " notice"}.get(state, "")
+    name = [entity(tile["name"], "host", view, "tile-name", host=tile["host"])]
     if tile["hbi"]:
         name.append(html.Span("HBI", className="tile-hbi"))
-    return html.Div(className=classes, title=tile["detail"], children=[
-        html.Div(name, className="tile-head"),
-        html.Div(state, className="tile-state"),
-    ])  # fmt: skip
+    lines = [html.Div(name, className="tile-head"), html.Div(words, className="tile-state")]
+    if because:  # "in maintenance, CHG-1042, 36 min left"
+        lines.append(html.Div(marked(because), className="tile-because"))
+    return html.Div(className=classes, title=tile["detail"], children=lines)

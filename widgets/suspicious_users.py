@@ -7,7 +7,6 @@ from dataclasses import dataclass
 from datetime import datetime
 from statistics import median
 
-from dash import html
 from pydantic import Field
 
 from socwall.feeds import inventory
@@ -15,6 +14,13 @@ from socwall.types import ConfigPath, Duration, Strict
 from socwall.widgets import auth_sprays
 from socwall.widgets.auth_sprays import spray_factors, spray_facts
 from socwall.widgets.context import PanelContext, View
+from socwall.widgets.suspect_facts import (
+    account_counts,
+    spray_details,
+    suspect_facts,
+    user_details,
+)
+from socwall.widgets.suspect_view import suspect_drawer, suspects_view
 
 needs_source = True
 source_types = ("auth",)
@@ -113,16 +119,29 @@ def compute(inputs: AuthInputs, options: SuspiciousUsersOptions, context: PanelC
                  or (new and row["score"] >= options.alert_score))  # fmt: skip
         rows.append({**row, "rank": rank, "new": new, "change": change, "alert": alert,
                      "first_window": first_window})  # fmt: skip
-    payload = {
+    start, events = context.now - options.window, inputs.events
+    return {
+        # the contract's facts (issue 21): the alarm rules use them; a sprayed account that
+        # got in is its own alarm fact
+        "facts": _facts(rows, sprays, start, context.now),
+        **account_counts(events, start, context.now, options.exclude),
+        "details": user_details(events, start, context.now, [r["user"] for r in rows]),
+        "spray_accounts": spray_details(events, start, context.now, [s["src_ip"] for s in sprays]),
         "rows": rows,
         **invalid_user_summary(inputs.events, context.now, options),
         "sprays": sprays,
         "first_window": first_window,
         "highlight": any(r["alert"] for r in rows) or any(s["alert"] for s in sprays),
     }
-    if facts := spray_facts(sprays):  # the contract's facts (issue 21): the alarm rules use them
-        payload["facts"] = facts
-    return payload
+
+
+def _facts(rows: list[dict], sprays: list[dict], start: datetime, end: datetime) -> list[dict]:
+    """The panel's facts: a sprayed account that got in is its own fact (success after spray),
+    not also a suspect account's."""
+    got_in = spray_facts(sprays)
+    said = {fact["row"] for fact in got_in}
+    others = [f for f in suspect_facts(rows, sprays, start, end) if f["row"] not in said]
+    return others + got_in
 
 
 def password_sprays(events: list[dict], end: datetime, options) -> list[dict]:
@@ -354,33 +373,11 @@ def invalid_user_sources(events: list[dict], end: datetime, options) -> list[dic
 
 
 def render(payload: dict, options: SuspiciousUsersOptions, view: View):
-    """A row per user: score bar and the reasons in words; attempts on unknown names below."""
-    rows, sources, total = payload["rows"], payload["invalid_sources"], payload["invalid_total"]
-    if not rows and not total["attempts"] and not payload.get("sprays"):
-        return html.Div("no account behaves unlike itself in this window", className="panel-empty")
-    top = max((r["score"] for r in rows), default=1) or 1
-    lines = [_row_view(r, top) for r in rows]
-    summary = (f"unknown user names: {total['attempts']:,} attempts from {total['sources']:,} "
-               f"addresses on {total['names']:,} names")  # fmt: skip
-    lines += [html.Div(summary, className="suspect-invalid")] if total["attempts"] else []
-    lines += [html.Div(f"{s['src_ip']}: {s['attempts']:,} attempts on {s['names']:,} unknown user names",
-                       className="suspect-invalid") for s in sources]  # fmt: skip
-    lines += [html.Div(f"password spray: {s['src_ip']} tried {s['accounts']} accounts, {s['existing']} exist",
-                       className="suspect-invalid" + (" alert" if s["alert"] else ""))
-              for s in payload.get("sprays", [])]  # fmt: skip
-    grid = {"gridTemplateRows": f"repeat({options.limit + len(lines) - len(rows)}, minmax(0, 1fr))"}
-    return html.Div(className="suspects", style=grid, children=lines)
+    """A row per user: score bar and the reasons in words, whole; attempts on unknown names and
+    password sprays below; the denominator last."""
+    return suspects_view(payload, options, view)
 
 
-def _row_view(row: dict, top: float) -> html.Div:
-    change = "NEW" if row["new"] else ("first" if row.get("first_window") else "" if row["change"] is None else
-                                       "=" if row["change"] == 0 else
-                                       ("▲" if row["change"] > 0 else "▼") + str(abs(row["change"])))  # fmt: skip
-    bar = html.Span(className="suspect-bar", style={"width": f"{row['score'] / top * 100:.0f}%"})
-    return html.Div(className="suspect" + (" alert" if row["alert"] else ""), children=[
-        html.Span(str(row["rank"]), className="suspect-rank"),
-        html.Span(row["user"], className="suspect-user"),
-        html.Span([bar, html.Span(f"{row['score']:g}", className="suspect-score")], className="suspect-measure"),
-        html.Span(" · ".join(row["reasons"]), className="suspect-reasons"),
-        html.Span(change, className="suspect-change"),
-    ])  # fmt: skip
+def drawer(payload: dict, row: str, options: SuspiciousUsersOptions, view: View):
+    """The side drawer of a user (its sources and hosts) or of a spray (the accounts tried)."""
+    return suspect_drawer(payload, row, view)

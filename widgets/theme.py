@@ -17,8 +17,9 @@ def figure_layout(view: View, **overrides) -> dict:
     layout = {
         "paper_bgcolor": "rgba(0,0,0,0)",
         "plot_bgcolor": "rgba(0,0,0,0)",
-        "font": {"color": CALM_TEXT, "size": view.px(13), "family": "Inter, system-ui, sans-serif"},
-        "margin": {"l": view.px(44), "r": view.px(10), "t": view.px(6), "b": view.px(26)},
+        # 16 px at 1920x1080: axis labels are read from across the room like any other text
+        "font": {"color": CALM_TEXT, "size": view.px(16), "family": "Inter, system-ui, sans-serif"},
+        "margin": {"l": view.px(56), "r": view.px(10), "t": view.px(6), "b": view.px(30)},
         "showlegend": False,
         "hovermode": "x unified",
         "xaxis": {"gridcolor": GRID, "zeroline": False, "fixedrange": True},
@@ -27,6 +28,14 @@ def figure_layout(view: View, **overrides) -> dict:
     }
     layout.update(overrides)
     return layout
+
+
+def legend(view: View) -> dict:
+    """A one-line legend above the plot's top-left corner: what each line style means."""
+    return {"orientation": "h", "x": 0, "xanchor": "left", "y": 1.0, "yanchor": "bottom",
+            "bgcolor": "rgba(0,0,0,0)", "font": {"size": view.px(16), "color": CALM_TEXT},
+            "itemclick": False, "itemdoubleclick": False, "itemwidth": max(30, view.px(30)),
+            "tracegroupgap": 0}  # fmt: skip
 
 
 GRAPH_CONFIG = {"displayModeBar": False, "responsive": True, "staticPlot": False}

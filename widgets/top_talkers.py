@@ -7,18 +7,22 @@ from typing import Literal
 
 import pandas as pd
 import pyarrow as pa
-from dash import html
 from pydantic import Field, model_validator
 
 from socwall.durations import format_duration
-from socwall.feeds import changes, inventory
+from socwall.feeds import inventory
 from socwall.feeds.flow_sums import rank_hosts
 from socwall.types import ConfigPath, Duration, Strict
+from socwall.verdict import ticket_of
 from socwall.widgets.context import PanelContext, View
+from socwall.widgets.talker_view import abbreviate, format_value, talker_drawer, talkers_view
+
+__all__ = ["abbreviate", "format_value"]  # the view's formatting, used by tests and docs
 
 needs_source = True
 source_types = ("flows",)
 PREVIOUS_TOP = 20  # a host not in the previous window's top 20 is NEW
+PEERS_KEPT = 8  # outside peers kept per shown host: two on the row, all in the drawer
 
 
 class TopTalkersOptions(Strict):
@@ -113,13 +117,19 @@ def load(reader, panel, context: PanelContext) -> TalkerInputs:
     assets = inventory.read_inventory(options.inventory)
     names = {ip: asset.name for ip, asset in assets.items()}
     hbi = frozenset(ip for ip, asset in assets.items() if asset.hbi)
-    running = changes.running_by_host(
-        (reader.document(options.changes, "changes") or []) if options.changes else [], context.now
-    )
+    known = (reader.document(options.changes, "changes") or []) if options.changes else []
+    running = {host: _named(c) for c in known if c["start"] <= context.now.isoformat() < c["end"]
+               for host in (h.lower() for h in c["hosts"])}  # fmt: skip
     maintenance = {ip: running[a.name.lower()] for ip, a in assets.items()
                    if a.name.lower() in running}  # fmt: skip
     return TalkerInputs(pairs, names, bucket_s, int(cleaning["repaired"]), int(cleaning["cleared"]),
                         hbi, maintenance)  # fmt: skip
+
+
+def _named(change: dict) -> str:
+    """'CHG-1051 SAN firmware update': the title led by its ticket id, once."""
+    ticket, title = ticket_of(change), change["title"]
+    return title if title.startswith(ticket) else f"{ticket} {title}"
 
 
 def read_inventory(path: str | None) -> dict[str, str]:
@@ -165,7 +175,8 @@ def compute(inputs: TalkerInputs, options: TopTalkersOptions, context: PanelCont
     current_bucket = int(context.now.timestamp()) // inputs.bucket_s * inputs.bucket_s
     start = current_bucket + inputs.bucket_s - window_s
     by, direction = options.by, options.flow_direction
-    current = rank(inputs.pairs[inputs.pairs["bucket"] >= start], by, direction)
+    window = inputs.pairs[inputs.pairs["bucket"] >= start]
+    current = rank(window, by, direction)
     earlier = [
         rank(inputs.pairs[(inputs.pairs["bucket"] >= start - k * window_s)
                           & (inputs.pairs["bucket"] < start - (k - 1) * window_s)], by, direction)
@@ -179,11 +190,14 @@ def compute(inputs: TalkerInputs, options: TopTalkersOptions, context: PanelCont
     shown = current[(current["rank"] >= first) & (current["rank"] <= last)]
     rows = [_row(host, before, seen_before, first_window, total, inputs.names, options)
             for host in shown.itertuples()]  # fmt: skip
+    peers = top_peers(window, [r["host"] for r in rows], by, direction)
     for row in rows:  # crown jewels: NEW or a jump counts whatever the share
         row["hbi"] = row["host"] in inputs.hbi
         row["maintenance"] = (inputs.maintenance or {}).get(row["host"])
         row["alert"] = row["alert"] or (row["hbi"] and row["rise"])
+        row["top_peers"] = peers.get(row["host"], [])
     return {
+        "facts": [talker_fact(row, options, context, start) for row in rows if row["alert"]],
         "by": by,
         "direction": direction,
         "header": HEADERS[(by, direction)],
@@ -198,6 +212,35 @@ def compute(inputs: TalkerInputs, options: TopTalkersOptions, context: PanelCont
         "ports_cleared": inputs.ports_cleared,
         "highlight": any(r["alert"] for r in rows),
     }
+
+
+def top_peers(window: pd.DataFrame, hosts: list[str], by: str, direction: str) -> dict:
+    """Per shown host its outside peers with the most `by` over the window, largest first."""
+    if window.empty or not hosts:
+        return {}
+    mine = directed(window[window["host"].astype(str).isin(hosts)], direction)
+    sums = mine.groupby([mine["host"].astype(str), mine["peer"].astype(str)])[
+        ["bytes", "connections"]].sum().reset_index()  # fmt: skip
+    sums = sums[sums[by] > 0].sort_values([by, "peer"], ascending=[False, True], kind="stable")
+    return {host: [{"peer": p.peer, "bytes": float(p.bytes), "connections": int(p.connections)}
+                   for p in group.head(PEERS_KEPT).itertuples()]
+            for host, group in sums.groupby("host", sort=False)}  # fmt: skip
+
+
+def talker_fact(row: dict, options: TopTalkersOptions, context: PanelContext, start: int) -> dict:
+    """A NEW entrant or a big riser: an alarm about that host over the window (its own
+    maintenance explains it), in words with the outside address it talks to most."""
+    name = f"{row['name']} ({row['host']})" if row["name"] else row["host"]
+    what = "NEW" if row["new"] else f"up {row['change']} ranks"
+    text = f"{name} {what} at #{row['rank']}"
+    if row["top_peers"]:
+        top = row["top_peers"][0]
+        unit = "" if options.by == "bytes" else " connections"
+        text += f", most to {top['peer']} ({format_value(top[options.by], options.by)}{unit})"
+    return {"kind": "new_talker" if row["new"] else "rank_jump", "severity": "alarm",
+            "row": row["host"], "text": text, "hosts": [row["host"], *filter(None, [row["name"]])],
+            "start": datetime.fromtimestamp(start, UTC).isoformat(),
+            "end": context.now.isoformat()}  # fmt: skip
 
 
 def _row(host, before, seen_before, first_window, total, names, options) -> dict:
@@ -222,94 +265,12 @@ def _row(host, before, seen_before, first_window, total, names, options) -> dict
     }
 
 
-def abbreviate(count: float) -> str:
-    """11747 -> '11.7k', 2300000 -> '2.3M': a count that fits its column."""
-    for suffix, size in (("M", 1e6), ("k", 1e3)):
-        if count >= size * 10 or (suffix == "M" and count >= size):
-            return f"{count / size:.1f}{suffix}"
-    return f"{count:,.0f}"
-
-
-def format_value(value: float, by: str) -> str:
-    """Bytes in decimal units (1.2 GB); connections as a count with separators."""
-    if by == "connections":
-        return abbreviate(value)
-    for unit, size in (("TB", 1e12), ("GB", 1e9), ("MB", 1e6), ("kB", 1e3)):
-        if value >= size:
-            return f"{value / size:.1f} {unit}"
-    return f"{value:.0f} B"
-
-
 def render(payload: dict, options: TopTalkersOptions, view: View):
-    """A ranked table with a bar per host; NEW entrants and big risers stand out."""
-    rows = payload["rows"]
-    if not rows:
-        return html.Div("no traffic between internal hosts and the outside in this window",
-                        className="panel-empty")  # fmt: skip
-    top = payload.get("top") or max(r["value"] for r in rows) or 1  # ranks 11-20 look smaller
-    first, last = options.ranks
-    grid = {"gridTemplateRows": f"auto repeat({last - first + 1}, minmax(0, 1fr)) auto"}
-    header = payload.get("header") or f"{payload['by']} out"
-    head = html.Div(className="talker head", children=[
-        html.Span("#"), html.Span("host"),
-        html.Span(f"{header}, last {payload['window']}", title=header),
-        html.Span("share"), html.Span("peers"), html.Span("rank"),
-    ])  # fmt: skip
-    rows_view = [_row_view(r, top, options) for r in rows]
-    padding = [html.Div(className="talker filler") for _ in range(last - first + 1 - len(rows))]
-    return html.Div(className="talkers", style=grid,
-                    children=[head, *rows_view, *padding, _footer(payload)])  # fmt: skip
+    """A ranked table with a bar per host; NEW entrants and big risers stand out with the
+    outside addresses they talk to."""
+    return talkers_view(payload, options, view)
 
 
-def _footer(payload: dict) -> html.Div:
-    parts = [f"{payload.get('repaired', 0):,} reversed records repaired",
-             f"{payload.get('ports_cleared', 0):,} ICMP/other ports cleared"]  # fmt: skip
-    if payload.get("first_window"):
-        parts.insert(0, "first window: nothing to compare with yet")
-    return html.Div(" · ".join(parts), className="talkers-footer")
-
-
-def _row_view(row: dict, top: float, options: TopTalkersOptions) -> html.Div:
-    classes = "talker" + (" new" if row["new"] else "") + (" alert" if row["alert"] else "")
-    label = [
-        html.Span(row["name"], className="talker-name"),
-        html.Span(row["host"], className="talker-ip"),
-    ]
-    if not row["name"]:
-        label = [html.Span(row["host"], className="talker-name")]
-    if row.get("hbi"):
-        label.insert(1, html.Span("HBI", className="talker-hbi"))
-    if row.get("maintenance"):
-        first = row["maintenance"].split(" ", 1)[0]  # a ticket id when the title starts with one
-        short = "maint. " + first if any(c.isdigit() for c in first) else "maintenance"
-        label.append(html.Span(short, className="talker-maint",
-                               title=f"in maintenance: {row['maintenance']}"))
-    value = format_value(row["value"], options.by)
-    width = min(100.0, row["value"] / top * 100)
-    bar = html.Span(className="talker-bar", style={"width": f"{width:.1f}%"})
-    return html.Div(className=classes, title=row["host"], children=[
-        html.Span(str(row["rank"]), className="talker-rank"),
-        html.Span(label, className="talker-host"),
-        html.Span([bar, html.Span(value, className="talker-value")], className="talker-measure"),
-        html.Span(_share_text(row["share"]), className="talker-share"),
-        html.Span(abbreviate(row["peers"]), className="talker-peers"),
-        html.Span(_change_text(row), className="talker-change"),
-    ])  # fmt: skip
-
-
-def _share_text(share: float) -> str:
-    if share >= 99.95:
-        return "100%"
-    return "<0.1%" if 0 < share < 0.1 or share == 0 else f"{share:.1f}%"
-
-
-def _change_text(row: dict) -> str:
-    if row["new"]:
-        return "NEW"
-    if row.get("first_window"):
-        return "first"
-    if row["change"] is None:
-        return "–"
-    return (
-        "=" if row["change"] == 0 else ("▲" if row["change"] > 0 else "▼") + f"{abs(row['change'])}"
-    )
+def drawer(payload: dict, row: str, options: TopTalkersOptions, view: View):
+    """The side drawer of one row: that host's top outside peers over the window."""
+    return talker_drawer(payload, row, options, view)

@@ -11,6 +11,7 @@ import numpy as np
 import pandas as pd
 
 WEEK = timedelta(days=7)
+DAY = timedelta(days=1)
 BAND_QUANTILES = {"p10-p90": (0.1, 0.9), "p25-p75": (0.25, 0.75), "minmax": (0.0, 1.0)}
 
 
@@ -47,9 +48,11 @@ def bucket_starts(start: datetime, end: datetime, bucket: timedelta) -> pd.Datet
     return pd.date_range(first, pd.Timestamp(end), freq=bucket, inclusive="left", tz="UTC")
 
 
-def same_local_time(index: pd.DatetimeIndex, weeks_back: int, tz, bucket) -> pd.DatetimeIndex:
-    """The UTC buckets at the same local wall-clock time `weeks_back` weeks earlier (DST-safe)."""
-    local = index.tz_convert(tz).tz_localize(None) - weeks_back * WEEK
+def same_local_time(index: pd.DatetimeIndex, weeks_back: int, tz, bucket,
+                    step: timedelta = WEEK) -> pd.DatetimeIndex:  # fmt: skip
+    """The UTC buckets at the same local wall-clock time `weeks_back` weeks (or `step`s)
+    earlier (DST-safe)."""
+    local = index.tz_convert(tz).tz_localize(None) - weeks_back * step
     earlier = local.tz_localize(
         tz, ambiguous=np.ones(len(local), dtype=bool), nonexistent="shift_forward"
     )

@@ -71,10 +71,19 @@ def series_values(series: Series, starts: np.ndarray, tz: ZoneInfo, anchor: date
     since_anchor = (starts - np.datetime64(anchor.replace(tzinfo=None), "s")).astype("int64")
     if series.name == SLOW_CLUSTER:
         values = np.where(since_anchor >= -SLOW_FOR.total_seconds(), values * 3.5, values)
-    if series.name == BATCH_API:  # the same local time every week: a weekly rhythm, not news
-        weekly = (since_anchor % (7 * 86400)) >= 7 * 86400 - BATCH_FOR.total_seconds()
+    if series.name == BATCH_API:  # the same local time every week (across DST): a rhythm
+        weekly = (local_since_anchor(starts, anchor, tz) % (7 * 86400)) >= (
+            7 * 86400 - BATCH_FOR.total_seconds())  # fmt: skip
         values = np.where(weekly, values * 12, values)
     return np.round(values if series.kind == "gauge" else np.round(values), 3)
+
+
+def local_since_anchor(starts: np.ndarray, anchor: datetime, tz: ZoneInfo) -> np.ndarray:
+    """Seconds from the anchor on the local wall clock: a week before 10:30 local is 10:30
+    local, whether or not the clocks changed in between."""
+    local = pd.DatetimeIndex(starts).tz_localize("UTC").tz_convert(tz).tz_localize(None)
+    at = pd.Timestamp(anchor).tz_convert(tz).tz_localize(None)
+    return ((local - at) // pd.Timedelta(seconds=1)).to_numpy()
 
 
 def pd_local(starts: np.ndarray, tz: ZoneInfo) -> tuple[np.ndarray, np.ndarray]:

@@ -20,6 +20,7 @@ from socwall.dashboard.demo.events import DemoData
 from socwall.dashboard.demo.flows import DemoFlows
 from socwall.dashboard.demo.news import write_demo_news
 from socwall.dashboard.demo.ops import DemoOps
+from socwall.dashboard.demo.sensors import start_demo_sensors
 from socwall.dashboard.jobs import run_all_once
 from socwall.dashboard.scheduler import create_scheduler
 from socwall.dashboard.store import Store
@@ -39,6 +40,7 @@ def run_demo(config: WallConfig, base_dir: Path, args) -> int:
             names = [target.name for target in source.targets]
             anchor = clock.now().replace(second=0, microsecond=0)
             seed_probe_history(store, source_id, anchor, names)
+    data += start_demo_sensors(store, base_dir / DEMO_DATA, config, clock, args.seed)
     scheduler = create_scheduler(config, store, clock, worker="demo", may_run=lambda: True)
     scheduler.add_job(lambda: [d.write_until(clock.now()) for d in data], "interval", seconds=20)
     threading.Thread(

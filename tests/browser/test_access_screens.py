@@ -74,3 +74,62 @@ def test_basic_auth_refuses_the_desk_without_credentials_and_shows_it_with_them(
     wait_until(fresh_browser, lambda d: charts_drawn(d, 4), message="the desk's charts drawn")
     assert navigation_status(fresh_browser) == 200
     assert "desk" in fresh_browser.find_element(By.ID, "wall").get_attribute("class")
+
+
+@pytest.fixture(scope="module")
+def attacked_wall(redis_url, tmp_path_factory):
+    """A wall of its own (its own guess buckets), basic auth with a small lockout."""
+    data_dir = tmp_path_factory.mktemp("attacked-events")
+    raw = events_config(data_dir, redis_url, f"attacked{free_port()}")
+    raw["access"] = {"auth": "basic", "basic": {"users": {"alice": generate_password_hash(PASSWORD)},
+                                                "max_failures": 3}}  # fmt: skip
+    live = LiveWall.started(raw, data_dir, lambda config: write_demo_events(data_dir, config))
+    yield live
+    live.stop()
+
+
+def guess(url: str, password: str) -> int:
+    """One wrong password for alice from this machine's address (the browser's own), no cookie."""
+    import urllib.error
+    import urllib.request
+
+    pair = base64.b64encode(f"alice:{password}".encode()).decode()
+    request = urllib.request.Request(url + "/_dash-layout", headers={"Authorization": f"Basic {pair}"})
+    try:
+        with urllib.request.urlopen(request, timeout=10) as response:
+            return response.status
+    except urllib.error.HTTPError as error:
+        return error.code
+
+
+def callback_statuses(driver) -> list[int]:
+    return driver.execute_script(
+        "return performance.getEntriesByType('resource')"
+        ".filter(e => e.name.includes('/_dash-update-component')).map(e => e.responseStatus)"
+    )
+
+
+def test_a_signed_in_browser_keeps_its_wall_while_its_user_name_is_guessed_from_its_address(fresh_browser, attacked_wall):
+    set_viewport(fresh_browser, 1920, 1080)
+    pair = base64.b64encode(f"alice:{PASSWORD}".encode()).decode()
+    fresh_browser.execute_cdp_cmd("Network.setExtraHTTPHeaders", {"headers": {"Authorization": f"Basic {pair}"}})
+    fresh_browser.get(f"{attacked_wall.url}/main")
+    wait_until(fresh_browser, lambda d: charts_drawn(d, 4), message="the desk's charts drawn")
+    session = fresh_browser.get_cookie("socwall_desk")
+    assert session["httpOnly"] and session["sameSite"] == "Strict" and PASSWORD not in session["value"]
+    guesses = [guess(attacked_wall.url, f"wrong{n}") for n in range(12)]  # the NAT's guesser
+    assert guesses[:2] == [401, 401] and set(guesses[2:]) == {429}  # locked out, then throttled
+    assert guess(attacked_wall.url, PASSWORD) == 429  # the right password, without the session
+    fresh_browser.execute_script("performance.clearResourceTimings()")
+    wait_until(fresh_browser, lambda d: len(callback_statuses(d)) >= 12, message="polls go on")
+    assert set(callback_statuses(fresh_browser)) == {200}
+    assert "offline" not in fresh_browser.find_element(By.ID, "wall").get_attribute("class")
+    fresh_browser.get(f"{attacked_wall.url}/main")  # a reload: the session, not the password
+    wait_until(fresh_browser, lambda d: charts_drawn(d, 4), message="charts drawn after a reload")
+    assert navigation_status(fresh_browser) == 200
+    screenshot(fresh_browser, "desk-under-guessing-1920x1080.png")
+    fresh_browser.delete_all_cookies()  # a browser without the session is refused, and says why
+    fresh_browser.get(f"{attacked_wall.url}/main")
+    assert navigation_status(fresh_browser) == 429
+    assert refused_reason(fresh_browser).startswith("Too many wrong passwords for 'alice' from this address")
+    screenshot(fresh_browser, "desk-throttled-1920x1080.png")

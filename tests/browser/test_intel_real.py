@@ -80,3 +80,50 @@ def test_threat_intel_page_on_real_feeds(browser, real_intel, width, height):
             "return arguments[0].scrollHeight <= arguments[0].clientHeight + 1", host)
     for row in rows(browser):  # every row names its CVE id
         assert row.find_element(By.CSS_SELECTOR, ".kev-cve").text.startswith("CVE-")
+    legend = browser.find_element(By.CSS_SELECTOR, ".feedstory-legend").text
+    for words in ("about a product we run", "known-exploited CVE", "new today"):
+        assert words in legend
+    assert "too little history to tell" in legend  # one read of each feed: no claim of "seen"
+    floor = 16 * width / 1920  # nothing an analyst reads below 16 px at 1920x1080
+    assert small_text(browser, ".panel-body", floor) == []
+    assert cut_ids(browser) == []
+    caption = browser.find_element(By.CSS_SELECTOR, ".feedstory-caption").text
+    assert "entries of 3 feeds, last 3d" in caption  # npm, pip, go: maven has none in 3 days
+
+
+SMALL_TEXT = """
+const [selector, floor] = arguments, small = [];
+for (const body of document.querySelectorAll(selector)) {
+  for (const el of body.querySelectorAll('*')) {
+    const own = [...el.childNodes].some(n => n.nodeType === 3 && n.textContent.trim());
+    const box = el.getBoundingClientRect();
+    if (!own || box.width === 0 || box.height === 0) continue;
+    const size = parseFloat(getComputedStyle(el).fontSize);
+    if (size < floor - 0.5) small.push(`${el.className}: ${size}px "${el.textContent.slice(0, 30)}"`);
+  }
+}
+for (const t of document.querySelectorAll('.panel-body svg text')) {
+  const size = parseFloat(getComputedStyle(t).fontSize);
+  if (t.textContent.trim() && size < floor - 0.5) small.push(`svg: ${size}px "${t.textContent}"`);
+}
+return small;
+"""
+
+CUT_IDS = """
+const cut = [];
+for (const el of document.querySelectorAll('.feedstory-cve-id, .kev-cve, .kev-product')) {
+  if (el.scrollWidth > el.clientWidth + 1) cut.push(el.textContent);
+}
+return cut;
+"""
+
+
+def small_text(browser, selector: str, floor: float) -> list[str]:
+    """Text inside panels whose computed font size is below the floor (an element's own text,
+    and the chart's SVG labels)."""
+    return browser.execute_script(SMALL_TEXT, selector, floor)
+
+
+def cut_ids(browser) -> list[str]:
+    """CVE ids and product names whose text is wider than their box: cut."""
+    return browser.execute_script(CUT_IDS)

@@ -86,7 +86,7 @@ def test_desk_hover_shows_exact_values(browser, wall):
         browser, lambda d: d.find_elements(By.CSS_SELECTOR, ".hoverlayer .legend text")
     )
     texts = " ".join(t.text for t in hover)
-    assert "week ago" in texts and "band (p10-p90)" in texts
+    assert "week ago" in texts and "normal band (p10-p90)" in texts
 
 
 def test_panel_turns_stale_keeps_its_data_and_recovers(browser, wall):

@@ -24,7 +24,7 @@ from tests.browser.conftest import set_viewport
 from tests.conftest import free_port
 
 ROOT = Path(__file__).resolve().parents[2]
-SHIPPED = ["pyproject.toml", "README.md", "config.yaml", "socwall", "dashboard", "widgets",
+SHIPPED = ["pyproject.toml", "README.md", "LICENSE", "config.yaml", "socwall", "dashboard", "widgets",
            "feeds", "assets"]  # fmt: skip
 
 pytestmark = pytest.mark.browser

@@ -10,7 +10,7 @@ import pytest
 from werkzeug.security import generate_password_hash
 from werkzeug.serving import make_server
 
-from socwall.dashboard.access import FailedSignIns, _pair_id
+from socwall.dashboard.access_basic import FailedSignIns, _pair_id
 from socwall.dashboard.app import create_app
 from socwall.dashboard.clock import Clock
 from socwall.dashboard.config import ConfigError, StoreConfig, parse_config
@@ -100,25 +100,27 @@ def test_a_wrong_password_or_unknown_user_is_refused(basic_app):
     assert client.get("/_dash-layout", headers=basic_header(password="y")).status_code == 401
 
 
-def test_guessing_a_password_is_locked_out_per_address_and_user(tmp_path, redis_url, prefix, store):
+def test_guessing_locks_the_pair_out_but_never_the_signed_in_browser(tmp_path, redis_url, prefix, store):
     access = basic_access()
     access["basic"].update(max_failures=3, lockout="5m")
     app = create_app(parse_config(raw_config(tmp_path, redis_url, prefix, access)), store, Clock())
-    client = app.server.test_client()
+    browser, guesser, newcomer = (app.server.test_client() for _ in range(3))  # own cookie jars
     attacker, colleague = {"REMOTE_ADDR": "10.1.1.66"}, {"REMOTE_ADDR": "10.1.1.7"}
 
-    def status(environ, user="alice", password=PASSWORD):
+    def status(client, environ, user="alice", password=PASSWORD):
         return client.get("/_dash-layout", headers=basic_header(user, password),
                           environ_base=environ)  # fmt: skip
 
-    assert status(attacker).status_code == 200  # signed in once: the pair is remembered
-    guesses = [status(attacker, password=f"guess{n}").status_code for n in range(3)]
+    assert status(browser, attacker).status_code == 200  # alice, behind the attacker's NAT
+    guesses = [status(guesser, attacker, password=f"guess{n}").status_code for n in range(3)]
     assert guesses == [401, 401, 429]  # the third wrong password is the last one checked
-    locked = status(attacker)  # even the right, remembered password: the pair is locked out
+    locked = status(newcomer, attacker)  # the right password, without a session: locked out
     assert locked.status_code == 429 and b"Too many wrong passwords" in locked.data
     assert 290 <= int(locked.headers["Retry-After"]) <= 300
-    assert status(colleague).status_code == 200  # the same user from another address
-    assert status(attacker, user="bob", password="x").status_code == 401  # another name: counted apart
+    assert [status(browser, attacker).status_code for _ in range(5)] == [200] * 5  # signed in
+    assert status(guesser, attacker).status_code == 429  # remembered in this process: no matter
+    assert status(newcomer, colleague).status_code == 200  # the same user from another address
+    assert status(guesser, attacker, user="bob", password="x").status_code == 401  # counted apart
 
 
 def test_a_lockout_counts_the_failures_of_every_serve_worker(tmp_path, redis_url, prefix, store):
@@ -145,11 +147,11 @@ def test_with_the_store_down_failures_are_counted_in_memory(tmp_path, redis_url,
     access["basic"].update(max_failures=2, lockout="5m")
     config = parse_config(raw_config(tmp_path, redis_url, prefix, access))
     dead = Store(connect(StoreConfig(url=f"redis://127.0.0.1:{free_port()}/0", timeout="1s")), "x")
-    client = create_app(config, dead, Clock()).server.test_client()
-    statuses = [client.get("/_dash-layout", headers=basic_header(password=password)).status_code
+    app = create_app(config, dead, Clock())
+    statuses = [app.server.test_client().get("/_dash-layout", headers=basic_header(password=password)).status_code
                 for password in (PASSWORD, "guess1", "guess2", PASSWORD)]  # fmt: skip
     assert statuses == [200, 401, 429, 429]  # signing in works; guessing is still throttled
-    assert "counted in memory only" in caplog.text
+    assert "wrong passwords counted in memory until the store answers again" in caplog.text
 
 
 def test_failed_sign_ins_leave_the_window_and_stay_bounded(store):
@@ -390,6 +392,7 @@ def test_check_config_shows_access_with_secrets_masked(tmp_path, capsys, monkeyp
     assert "access.basic.users: alice (hashes **********)" in out
     assert "access.probe_token: ********** (Bearer for /metrics, /readyz, /healthz)" in out
     assert "screens.lobby: pages second, rotate 30s, token **********" in out
+    assert "access.guesses: 10 at once, then 6 a minute per client address" in out
     assert TOKEN not in out and PROBE_TOKEN not in out and "scrypt:" not in out
 
 
@@ -417,3 +420,19 @@ def test_hash_password_refuses_a_password_under_8_characters(monkeypatch, capsys
     assert main(["hash-password"]) == 2
     captured = capsys.readouterr()
     assert captured.out == "" and "at least 8 characters" in captured.err
+
+
+def test_anonymous_healthz_is_worked_out_at_most_once_per_5s_per_worker(basic_app, monkeypatch):
+    from socwall.dashboard import access
+
+    calls, real = [], access.health_report
+    monkeypatch.setattr(access, "health_report", lambda *a, **k: calls.append(1) or real(*a, **k))
+    client = basic_app.server.test_client()
+    answers = [client.get("/healthz") for _ in range(50)]
+    assert {tuple(a.get_json()) for a in answers} == {("status",)} and len(calls) == 1
+    assert all(a.headers["Cache-Control"] == "no-store" for a in answers)
+    basic_app.server.extensions["socwall_guard"].summary.until = 0  # 5 s later
+    client.get("/healthz")
+    assert len(calls) == 2
+    assert "store" in client.get("/healthz", headers=basic_header()).get_json()  # signed in: whole
+    assert len(calls) == 2  # (the route's own report, not the summary's)

@@ -25,7 +25,7 @@ def client(make_config, store):
 def test_first_poll_sends_the_figure_then_only_the_frame(client, store):
     first_bytes, first = poll(client, "failed", None)
     version = first["panel-version"]["data"]
-    assert version == f"{store.panel_meta('failed')['version']}@1.0"
+    assert version.startswith(f"{store.panel_meta('failed')['version']}@1.0@False@")  # kiosk
     assert "figure" in json.dumps(first["panel-body"])
     again_bytes, again = poll(client, "failed", version)
     assert "panel-body" not in again and "panel-version" not in again
@@ -36,8 +36,8 @@ def test_first_poll_sends_the_figure_then_only_the_frame(client, store):
 def test_new_screen_scale_renders_again(client):
     _, first = poll(client, "failed", None)
     _, scaled = poll(client, "failed", first["panel-version"]["data"], scale=2.0)
-    assert scaled["panel-version"]["data"].endswith("@2.0")
-    assert '"size": 26' in json.dumps(scaled["panel-body"])
+    assert "@2.0@False@" in scaled["panel-version"]["data"]
+    assert '"size": 32' in json.dumps(scaled["panel-body"])
 
 
 def test_panel_poll_when_the_store_is_gone_says_so_and_keeps_the_body(make_config):

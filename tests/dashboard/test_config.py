@@ -27,7 +27,7 @@ def test_the_repository_config_is_valid():
     config = load_config(REPO_CONFIG)
     assert config.sources["security_events"].path.endswith("demo-data/events/*.csv")
     assert [p.id for p in config.pages] == ["threats", "network", "intel", "access", "operations",
-                                          "context"]
+                                          "context", "sensors"]
 
 
 def test_bad_duration_names_the_key_and_shows_the_expected_form(raw):

@@ -122,3 +122,40 @@ def test_junk_in_any_field_never_makes_a_5xx(app_and_store, junk, field):
     body[field] = junk
     response = client.post("/_dash-update-component", data=json.dumps(body), content_type="application/json")
     assert response.status_code < 500, (field, junk, response.data[:300])
+
+
+GUNICORN_ERRORS = {  # what gunicorn itself refuses, before Flask sees a request
+    400: b"GET\r\n\r\n",
+    414: b"GET /" + b"a" * 5000 + b" HTTP/1.1\r\nHost: x\r\n\r\n",
+    431: b"GET / HTTP/1.1\r\nHost: x\r\nX-Big: " + b"a" * 9000 + b"\r\n\r\n",
+}
+
+
+def test_gunicorns_own_error_pages_carry_the_security_headers(tmp_path, redis_url, prefix):
+    import socket
+
+    import yaml
+
+    from tests.conftest import Served, events_config
+
+    config = tmp_path / "wall.yaml"
+    config.write_text(yaml.safe_dump(events_config(tmp_path, redis_url, prefix)))
+    served = Served(config, tmp_path / "serve.log", "--workers", "1")
+    try:
+        for status, raw in GUNICORN_ERRORS.items():
+            with socket.create_connection(("127.0.0.1", served.port), timeout=5) as connection:
+                connection.sendall(raw)
+                answer = b""
+                while chunk := connection.recv(65536):
+                    answer += chunk
+            head, _, body = answer.partition(b"\r\n\r\n")
+            lines = head.decode("latin-1").split("\r\n")
+            headers = dict(line.split(": ", 1) for line in lines[1:])
+            assert lines[0].startswith(f"HTTP/1.1 {status} "), lines[0]
+            assert "frame-ancestors 'none'" in headers["Content-Security-Policy"], status
+            assert "script-src 'self' 'sha256-" in headers["Content-Security-Policy"]
+            assert headers["X-Content-Type-Options"] == "nosniff" and headers["X-Frame-Options"] == "DENY"
+            assert headers["Referrer-Policy"] == "no-referrer" and headers["Cache-Control"] == "no-store"
+            assert int(headers["Content-Length"]) == len(body) and b"<script" not in body
+    finally:
+        served.stop()

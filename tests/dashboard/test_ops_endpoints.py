@@ -1,8 +1,10 @@
 """/livez, /readyz and /metrics: probes for the platform team, built from the store."""
 
+import platform
 import re
 from datetime import timedelta
 
+from socwall import __version__
 from socwall.dashboard.app import create_app
 from socwall.dashboard.clock import Clock
 from socwall.dashboard.config import StoreConfig
@@ -42,7 +44,8 @@ def test_livez_readyz_and_metrics_on_a_filled_store(make_config, store):
     assert response.mimetype == "text/plain"
     got = samples(response.get_data(as_text=True))
     assert got["socwall_store_up"] == 1
-    assert got['socwall_source_records_read{source="events"}'] == 5
+    assert got['socwall_source_records_read_total{source="events"}'] == 5
+    assert got['socwall_source_lag_seconds{source="events"}'] == 5 * 60  # on the replay clock
     assert got['socwall_source_up{source="events"}'] == 1
     assert got['socwall_panel_up{panel="failed"}'] == 1
     stored = store.redis.hstrlen(store.keys.panel("failed"), "data")
@@ -58,7 +61,10 @@ def test_probes_when_the_store_is_gone(make_config):
     client = create_app(config, dead, Clock()).server.test_client()
     assert client.get("/livez").status_code == 200
     assert client.get("/readyz").status_code == 503
-    assert samples(client.get("/metrics").get_data(as_text=True)) == {"socwall_store_up": 0}
+    build = f'socwall_build_info{{version="{__version__}",python="{platform.python_version()}"}}'
+    assert samples(client.get("/metrics").get_data(as_text=True)) == {
+        "socwall_store_up": 0, build: 1
+    }
 
 
 def test_public_summary_hides_every_detail():

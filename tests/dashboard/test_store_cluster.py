@@ -19,6 +19,7 @@ from socwall.dashboard.demo.flows import DemoFlows
 from socwall.dashboard.demo.news import write_demo_news
 from socwall.dashboard.demo.ops import DemoOps
 from socwall.dashboard.demo.run import DEMO_DATA
+from socwall.dashboard.demo.sensors import write_demo_sensor_files
 from socwall.dashboard.health import health_report
 from socwall.dashboard.jobs import run_panel, run_source
 from socwall.dashboard.leader import Leader
@@ -52,6 +53,7 @@ def demo_dir(tmp_path_factory) -> Path:
         generator.write_until(NOW)
     write_demo_news(folder / "feeds", NOW, 5)
     write_demo_changes(folder / "changes", NOW, tz)
+    write_demo_sensor_files(folder, tz, 5, NOW)  # the Sensors page's collectors and queue
     return base
 
 

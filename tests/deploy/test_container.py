@@ -139,7 +139,8 @@ def test_image_runs_worker_and_serve_against_redis(image, wall_files):
         status, answer = get(f"{base}/_dash-update-component", panel_poll_body("failed", None))
         assert status == 200
         parts = {json.loads(k)["type"]: v for k, v in json.loads(answer)["response"].items()}
-        assert parts["panel-version"]["data"] == f"{meta['version']}@1.0"  # the figure was sent
+        # the figure was sent: the version it was drawn from, at scale 1.0, not at the desk
+        assert parts["panel-version"]["data"].startswith(f"{meta['version']}@1.0@False@")
         for name in names:  # the image's own user, not root
             assert podman("exec", name, "id", "-u").stdout.strip() == "10001"
         beat = json.loads(podman("exec", worker, "cat", "/tmp/hb.json").stdout)
@@ -160,6 +161,8 @@ USER redis
 WORKDIR /data
 """
 COMPOSE_LOBBY_TOKEN = "compose-lobby-token-0123456789"
+COMPOSE_REDIS_PASSWORD = "compose-redis-password-0123456789"
+MEMORY = {"redis": 1 << 30, "worker": 2 << 30, "serve": 1 << 30}  # deploy/compose.yaml's limits
 
 
 class NoRedirect(urllib.request.HTTPRedirectHandler):
@@ -198,7 +201,7 @@ def compose_files(tmp_path):
     limits = '"nofile=1024:1024", "nproc=1024:1024"'
     containers_conf.write_text(f"[containers]\ndefault_ulimits = [{limits}]\n")
     env_file = tmp_path / "socwall.env"
-    env_file.write_text(f"LOBBY_TOKEN={COMPOSE_LOBBY_TOKEN}\n")
+    env_file.write_text(f"LOBBY_TOKEN={COMPOSE_LOBBY_TOKEN}\nREDIS_PASSWORD={COMPOSE_REDIS_PASSWORD}\n")
     return config_file, data_dir, containers_conf, env_file
 
 
@@ -233,10 +236,24 @@ def test_compose_runs_serve_worker_and_redis_with_aof(image, redis_image, compos
         with pytest.raises(urllib.error.HTTPError) as redirect:  # 303: the env_file's token
             urllib.request.build_opener(NoRedirect).open(screen, timeout=5)
         assert redirect.value.code == 303
-        appendonly = podman("exec", names[0], "redis-cli", "config", "get", "appendonly").stdout
+        # Redis answers only with the env file's password, which serve and worker used above
+        assert podman("exec", names[0], "redis-cli", "ping").stdout.startswith("NOAUTH")
+        auth = ("-e", f"REDISCLI_AUTH={COMPOSE_REDIS_PASSWORD}")
+        assert podman("exec", *auth, names[0], "redis-cli", "ping").stdout.strip() == "PONG"
+        appendonly = podman("exec", *auth, names[0], "redis-cli", "config", "get",
+                            "appendonly").stdout  # fmt: skip
         assert appendonly.split() == ["appendonly", "yes"]
         assert podman("exec", names[0], "ls", "/data").stdout.strip()  # the AOF is on the volume
         for name in names[1:]:
             assert podman("exec", name, "id", "-u").stdout.strip() == "10001"
+        for name, service in zip(names, MEMORY, strict=True):  # locked down, each of them
+            host = json.loads(podman("inspect", name).stdout)[0]["HostConfig"]
+            assert host["ReadonlyRootfs"] is True and host["Memory"] == MEMORY[service], name
+            status = podman("exec", name, "cat", "/proc/1/status").stdout
+            caps = dict(line.split(":\t") for line in status.splitlines() if line.startswith("Cap"))
+            assert int(caps["CapEff"], 16) == int(caps["CapBnd"], 16) == 0, (name, caps)
+            touch = subprocess.run(["podman", "exec", name, "touch", "/probe"],
+                                   capture_output=True, text=True, timeout=60)  # fmt: skip
+            assert touch.returncode != 0 and "Read-only file system" in touch.stderr, name
     finally:
         subprocess.run([*compose, "down", "-v"], env=env, capture_output=True, timeout=300)

@@ -172,7 +172,7 @@ def test_json_feed_items():
     (entry,), problem = news.parse_feed(data, "json", None, NOW)
     assert problem is None and entry["cves"] == ["CVE-2026-1234"]
     assert entry["published"] == "2026-03-14T10:00:00+00:00" and entry["summary"] == "Impact details"
-    with pytest.raises(ValueError, match="not a JSON Feed"):
+    with pytest.raises(ValueError, match="not a feed; JSON Feed 1.1 expected"):
         news.parse_feed(b'{"hello": "world"}', "json", None, NOW)
 
 

@@ -194,3 +194,15 @@ def test_broken_feeds_show_in_healthz(tmp_path, store, redis_url, prefix):
     news_health = report["sources"]["news"]
     assert news_health["status"] == "ok" and news_health["rows"] == 1
     assert news_health["warnings"][0].startswith("bad: not a")
+
+
+def test_json_that_is_no_feed_says_what_it_looks_like():
+    import json
+
+    listing = json.dumps([{"title": "t", "link": "l", "published": "p"}] * 120).encode()
+    with pytest.raises(ValueError) as refused:
+        news.parse_feed(b"\n" + listing, "aggregated")
+    assert str(refused.value) == ("a JSON list of 120 objects with keys title, link, published: "
+                                  "not a feed; JSON Feed 1.1 expected")  # fmt: skip
+    with pytest.raises(ValueError, match=r"^a JSON object with keys 2026: not a feed"):
+        news.parse_feed(b'{"2026": {"january": {}}}', "aggregated")

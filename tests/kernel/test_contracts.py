@@ -46,7 +46,8 @@ def test_a_payload_without_highlight_is_fine(make_config, store, monkeypatch):
     monkeypatch.setitem(jobs.WIDGETS, "metric_compare", _widget_returning({"current": 1}))
     meta = jobs.run_panel(config, config.panels()[0], store, CLOCK)
     assert meta["status"] == "ok" and meta["highlight"] is False
-    assert store.panel_data("failed") == {"current": 1}
+    calm = {"state": "calm", "reasons": [], "rows": {}}  # the runner's verdict: no facts, calm
+    assert store.panel_data("failed") == {"current": 1, "verdict": calm}
 
 
 def test_a_payload_that_is_not_a_dict_is_an_error_with_traceback(

@@ -82,3 +82,14 @@ def test_never_read_is_not_an_empty_calendar():
     data = widget.compute(inputs, widget.ChangesOptions(), CONTEXT)
     shown = text_of(widget.render(data, widget.ChangesOptions(), View()))
     assert shown == "no calendar or ticket export read yet"
+
+
+def test_a_change_running_on_a_crown_jewel_is_a_notice_never_an_alarm():
+    data = widget.compute(widget.ChangesInputs(CHANGES, ASSETS), widget.ChangesOptions(), CONTEXT)
+    assert data["facts"] == [{"kind": "hbi_change", "severity": "notice", "row": "running-db",
+                              "text": "title running-db running on db-02 (HBI)"}]  # fmt: skip
+    data["verdict"] = {"state": "notice", "reasons": [], "rows": {
+        "running-db": {"state": "notice", "because": None}}}  # fmt: skip
+    rows = widget.render(data, widget.ChangesOptions(), View()).children
+    assert rows[0].className == "change running hbi notice"
+    assert "alert" not in " ".join(r.className or "" for r in rows)

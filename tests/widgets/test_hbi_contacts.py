@@ -49,7 +49,11 @@ def test_first_contact_and_new_peers_highlight_calm_ones_do_not():
         1, 0, 1, True, True)
     db = by_name["db-02"]
     assert (db["peers"], db["peers_then"], db["new"], db["alert"]) == (4, 1, 3, True)
-    assert db["examples"] == ["198.51.100.2", "198.51.100.3"]
+    assert db["examples"] == [{"peer": "198.51.100.2", "bytes": 1000},
+                              {"peer": "198.51.100.3", "bytes": 1000}]  # fmt: skip
+    assert [f["row"] for f in data["facts"]] == ["10.0.1.21", "10.0.1.20"]
+    assert data["facts"][1]["text"] == (
+        "hr-files-02: first contact with the outside, 203.0.113.9 (9.0 GB)")
     erp = by_name["erp-01"]
     assert (erp["peers"], erp["new"], erp["alert"]) == (1, 0, False)
     assert (data["hbi_hosts"], data["talking"], data["highlight"]) == (3, 3, True)
@@ -67,8 +71,9 @@ def test_unknown_baseline_is_said_and_never_highlights():
 def test_render_in_words():
     options = widget.HbiContactsOptions(inventory="x.csv", baseline="1d")
     data = widget.compute(widget.ContactInputs(NOW, THEN, ASSETS, True), options, CONTEXT)
-    text = text_of(widget.render(data, options, View()))
-    assert "first contact with the outside" in text and "new: 198.51.100.2, 198.51.100.3" in text
+    text = " ".join(text_of(widget.render(data, options, View())).split()).replace(" ,", ",")
+    assert "first contact with the outside: 203.0.113.9 9.0 GB" in text
+    assert "new: 198.51.100.2 1.0 kB, 198.51.100.3 1.0 kB and 1 more" in text
     assert "a day ago" in text and "3 of 3 HBI hosts talk to the outside (last 60 min)" in text
     workstation_only = pairs(("10.0.3.50", "192.0.2.99", 5000, 3))  # flows seen, none HBI
     silent = widget.compute(widget.ContactInputs(workstation_only, THEN, ASSETS, True), options,

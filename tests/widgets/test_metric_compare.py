@@ -214,11 +214,16 @@ def test_render_shows_value_change_and_band_verdict():
     assert isinstance(graph, dcc.Graph)
     assert [t["name"] for t in graph.figure["data"]] == [
         "band low",
-        "band (minmax)",
+        "normal band (minmax)",
         "week ago",
         "today",
     ]
-    assert graph.figure["layout"]["font"]["size"] == 26  # 13 px scaled for a 4K screen
+    assert graph.figure["layout"]["font"]["size"] == 32  # 16 px scaled for a 4K screen
+    legend = graph.figure["layout"]
+    assert legend["showlegend"] and legend["legend"]["font"]["size"] == 32
+    band = graph.figure["data"][1]  # hover gives the band as low–high, not its upper edge
+    assert band["customdata"] == data["band_low"] and "%{customdata:,.1f}–%{y:,.1f} GB" in (
+        band["hovertemplate"])
 
 
 def test_time_never_read_has_no_current_value():

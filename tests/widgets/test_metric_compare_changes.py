@@ -6,7 +6,7 @@ import pytest
 
 from socwall.dashboard.config import ConfigError, parse_config
 from socwall.widgets import metric_compare as mc
-from socwall.widgets import week_ago
+from socwall.widgets import metric_view, week_ago
 from socwall.widgets.context import View
 from tests.widgets.test_metric_compare import MONDAY, context, inputs, options
 
@@ -36,7 +36,7 @@ def test_spans_today_and_a_week_ago_on_the_local_axis():
         {"x0": "2026-11-23T06:00", "x1": "2026-11-23T07:00", "label": "CHG-1 db-02",
          "when": "week_ago"},
     ]  # fmt: skip
-    figure = mc._figure(data, options(), View())
+    figure = metric_view.figure(data, options(), View())
     assert len(figure["layout"]["shapes"]) == 2
     texts = [a["text"] for a in figure["layout"]["annotations"]]
     assert texts == ["CHG-2 db-02", "week ago: CHG-1 db-02"]
@@ -72,3 +72,35 @@ def test_the_link_must_name_a_changes_source(tmp_path):
     raw["pages"][0]["panels"][0]["options"]["changes"] = {"source": "events"}
     with pytest.raises(ConfigError, match=r"options\.changes\.source: 'events' is not a changes"):
         parse_config(raw, tmp_path)
+
+
+def test_outside_the_band_is_a_fact_about_the_linked_hosts_over_the_big_numbers_window():
+    link = {"source": "cal", "hosts": ["db-01", "db-02"], "services": ["database"]}
+    data = mc.compute(inputs(MONDAY), options(changes=link), context("2026-11-23T10:30Z"))
+    assert data["facts"] == [{
+        "kind": "outside_band", "severity": "alarm", "row": "current",
+        "text": "50, above normal 10–40", "hosts": ["db-01", "db-02"], "services": ["database"],
+        "start": "2026-11-23T09:30:00+00:00", "end": "2026-11-23T10:30:00+00:00"}]  # fmt: skip
+    unlinked = mc.compute(inputs(MONDAY), options(), context("2026-11-23T10:30Z"))
+    assert (unlinked["facts"][0]["hosts"], unlinked["facts"][0]["services"]) == ([], [])
+    spans = (change("2026-11-23T08:00:00+00:00", "2026-11-23T11:00:00+00:00", "CHG-9 x",
+                    hosts=("fw-01",), services=("net",)),)  # fmt: skip
+    every = mc.compute(replace(inputs(MONDAY), changes=spans), options(changes={"source": "cal"}),
+                       context("2026-11-23T10:30Z"))  # fmt: skip
+    assert (every["facts"][0]["hosts"], every["facts"][0]["services"]) == (["fw-01"], ["net"])
+
+
+def test_a_weekly_rhythm_is_explained_a_daily_one_is_not():
+    # Monday 09:00-10:00: 50 today and 40-50 on past Mondays (inside the band), but the other
+    # days of the week at 09:00 saw 5: a weekly batch, said so
+    mondays = {"2026-11-23T09:00Z": 50, "2026-11-16T09:00Z": 45, "2026-11-09T09:00Z": 50,
+               "2026-11-02T09:00Z": 40, "2026-10-26T09:00Z": 48}  # fmt: skip
+    other_days = {f"2026-11-{d:02d}T09:00Z": 5 for d in range(17, 23)}
+    data = mc.compute(inputs({**mondays, **other_days}), options(), context("2026-11-23T10:30Z"))
+    assert data["outside"] is None and data["vs_other_days"] == 10.0
+    (fact,) = data["facts"]
+    assert fact["kind"] == "weekly_rhythm" and fact["severity"] == "notice"
+    assert fact["explained"] == "normal for Mondays at 10:00 (past weeks)"
+    daily = {f"2026-11-{d:02d}T09:00Z": 45 for d in range(17, 23)}  # every day at 09:00 alike
+    calm = mc.compute(inputs({**mondays, **daily}), options(), context("2026-11-23T10:30Z"))
+    assert calm["facts"] == [] and calm["vs_other_days"] == pytest.approx(1.11, abs=0.01)

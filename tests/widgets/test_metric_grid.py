@@ -185,3 +185,17 @@ def _texts(node) -> str:
         return ""
     items = children if isinstance(children, list) else [children]
     return " ".join(_texts(child) for child in items)
+
+
+def test_a_cell_outside_its_band_is_a_fact_of_its_row_and_the_footer_counts():
+    series = {"a": hourly(25, [20, 30, 40, 10]), "b": hourly(5, [20, 30, 40, 10])}
+    options = grid([{"source": "s", "metric": "a"}, {"source": "s", "metric": "b", "label": "B"}])
+    data = payload(FakeReader(series), options)
+    (fact,) = data["facts"]
+    assert (fact["row"], fact["severity"], fact["text"]) == ("1", "alarm",
+                                                             "B: 5, below normal 10–40")
+    data["verdict"] = {"state": "alarm", "reasons": [], "rows": {"1": {"state": "alarm"}}}
+    tree = mg.render(data, options, View())
+    cells = tree.children[0].children
+    assert [c.className for c in cells] == ["mcell", "mcell alert"]
+    assert tree.children[1].children == "1 of 2 outside their band (last 1h)"

@@ -54,3 +54,31 @@ def test_all_up_is_calm_and_nothing_checked_says_so():
     empty = widget.compute(widget.StatusInputs({}, {}), widget.StatusOptions(), CONTEXT)
     shown = text_of(widget.render(empty, widget.StatusOptions(), View()))
     assert "nothing has been checked" in shown
+
+
+def test_down_is_an_alarm_fact_since_it_went_down_flapping_a_notice():
+    data = widget.compute(widget.StatusInputs(STATE, ASSETS), widget.StatusOptions(), CONTEXT)
+    facts = {f["row"]: f for f in data["facts"]}
+    assert set(facts) == {"mail smtp", "db-02 postgres", "vpn"}
+    db = facts["db-02 postgres"]
+    assert (db["kind"], db["severity"], db["hosts"], db["services"]) == (
+        "down", "alarm", ["db-02"], ["postgres"])
+    assert (db["start"], db["end"]) == ((NOW - timedelta(minutes=12)).isoformat(), NOW.isoformat())
+    assert db["text"] == "db-02 postgres down for 12 min"
+    assert (facts["vpn"]["kind"], facts["vpn"]["severity"]) == ("flapping", "notice")
+
+
+def test_a_tile_in_maintenance_is_muted_with_the_reason_and_counted():
+    options = widget.StatusOptions(max_tiles=10)
+    data = widget.compute(widget.StatusInputs(STATE, ASSETS), options, CONTEXT)
+    because = "in maintenance, CHG-1042, 36 min left"
+    data["verdict"] = {"state": "alarm", "reasons": [], "rows": {
+        "db-02 postgres": {"state": "explained", "because": because},
+        "mail smtp": {"state": "alarm", "because": None}}}  # fmt: skip
+    tree = widget.render(data, options, View())
+    text = " ".join(text_of(tree).split()).replace(" ,", ",")
+    assert "2 of 48 down · 1 HBI · 1 in maintenance · 1 flapping" in text
+    assert "down for 12 min in maintenance, CHG-1042, 36 min left" in text
+    db = next(t for t in tree.children[1].children if "db-02" in text_of(t))
+    assert db.className == "tile down hbi explained"
+    assert tree.children[0].className == "status-summary alert"  # mail-01 is still an alarm

@@ -6,6 +6,8 @@ from zoneinfo import ZoneInfo
 
 from socwall.widgets import suspicious_users as su
 from socwall.widgets.context import PanelContext, View
+from tests.widgets.test_changes import text_of
+from tests.widgets.test_top_talkers_context import find
 
 NOW = datetime(2026, 1, 15, 12, 0, tzinfo=UTC)
 CONTEXT = PanelContext(now=NOW, tz=ZoneInfo("UTC"), source_id="auth")
@@ -107,13 +109,18 @@ def test_quiet_users_score_nothing():
     assert "no account behaves unlike itself" in str(su.render(data, options(), View()))
 
 
+def words(component) -> str:
+    """The text a person reads, spaces as on screen."""
+    return " ".join(text_of(component).split()).replace(" :", ":").replace(" ,", ",")
+
+
 def test_render_shows_reasons_and_new():
     data = su.compute(su.AuthInputs(dataset()), options(), CONTEXT)
-    text = str(su.render(data, options(), View()))
-    assert (
-        "41 failed (usual 2), from 203.0.113.7 · success after 41 failures from 203.0.113.7 · login at 02:13" in text
-    )
-    assert "203.0.113.99: 70 attempts on 51 unknown user names" in text
+    tree = su.render(data, options(), View())
+    reasons = [r.children for r in find(tree, "suspect-reason")]  # few rows: one reason a line
+    assert reasons[:3] == ["41 failed (usual 2), from 203.0.113.7",
+                           "success after 41 failures from 203.0.113.7", "login at 02:13"]
+    assert "203.0.113.99: 70 attempts on 51 unknown user names" in words(tree)
 
 
 def test_a_few_typos_before_a_login_are_not_a_brute_force():
@@ -161,7 +168,7 @@ def test_a_password_spray_gets_a_summary_row():
                for i in range(2)]  # fmt: skip
     data = su.compute(su.AuthInputs(events), options(), CONTEXT)
     assert data["sprays"] == [{"src_ip": "172.16.66.1", "accounts": 9, "existing": 7, "attempts": 9, "alert": False}]
-    assert "password spray: 172.16.66.1 tried 9 accounts, 7 exist" in str(su.render(data, options(), View()))
+    assert "password spray: 172.16.66.1 tried 9 accounts, 7 exist" in words(su.render(data, options(), View()))
     many = su.compute(su.AuthInputs(events), options(spray_accounts=3), CONTEXT)
     assert many["sprays"][0]["alert"] is True and many["highlight"] is True
 
@@ -176,3 +183,40 @@ def test_explicit_credentials_and_the_systems_own_words_reach_the_row():
     (row,) = data["rows"]
     assert row["reasons"][0] == "12 failed (no history before), from 10.0.0.50, mostly wrong password"
     assert "used administrator's credentials on ws-02" in row["reasons"]
+
+
+def test_facts_the_denominator_and_what_stands_behind_each_row():
+    data = su.compute(su.AuthInputs(dataset()), options(), CONTEXT)
+    bob = next(f for f in data["facts"] if f["row"] == "bob")
+    assert (bob["kind"], bob["severity"]) == ("brute_force", "alarm")
+    assert bob["text"] == "bob: 41 failed (usual 2), from 203.0.113.7"
+    assert "hosts" not in bob  # no change window explains an account behaving unlike itself
+    assert (data["active"], data["failing"]) == (4, 1)  # svc-* excluded, unknown names apart
+    assert data["details"]["bob"] == {
+        "sources": [{"ip": "203.0.113.7", "failed": 41, "succeeded": 1}],
+        "hosts": [{"host": "h1", "logins": 1}]}  # fmt: skip
+    assert "4 accounts active in the last 24 h stand out · 1 had failed logins" in words(
+        su.render(data, options(), View()))
+
+
+def test_a_spray_is_a_styled_row_and_its_drawer_lists_the_accounts_tried():
+    events = [ev(f"user{i}", day(0, 5) + timedelta(minutes=i), "failure", ip="172.16.66.1")
+              for i in range(12)]  # fmt: skip
+    events.append(ev("ghost", day(0, 5), "failure", ip="172.16.66.1", invalid=True))
+    data = su.compute(su.AuthInputs(events), options(), CONTEXT)
+    (spray,) = data["facts"]
+    assert (spray["row"], spray["severity"]) == ("spray:172.16.66.1", "alarm")
+    tree = su.render(data, options(), View(desk=True))
+    (row,) = find(tree, "suspect-invalid spray alert")
+    assert row.role == "button" and row.__getattribute__("data-row") == "spray:172.16.66.1"
+    drawer = words(su.drawer(data, "spray:172.16.66.1", options(), View(desk=True)))
+    assert "password spray from 172.16.66.1" in drawer
+    assert "ghost 1 tries no such user" in drawer and "user0 1 tries exists" in drawer
+
+
+def test_a_users_drawer_shows_sources_and_hosts():
+    data = su.compute(su.AuthInputs(dataset()), options(), CONTEXT)
+    drawer = words(su.drawer(data, "bob", options(), View(desk=True)))
+    assert "source addresses 203.0.113.7 41 failed 1 succeeded" in drawer
+    assert "hosts logged in to h1 1 logins" in drawer
+    assert "no longer in the list" in words(su.drawer(data, "zed", options(), View()))
