@@ -166,6 +166,8 @@ def _register_panels(app: Dash, config: WallConfig, store: Store) -> None:
         except StoreUnavailable:
             return (STORE_DOWN.css_class, no_update, STORE_DOWN.status_text, no_update, no_update,
                     no_update, no_update)  # fmt: skip
+        if state.problem and state.age_text == "no data":  # nothing ever read: claim nothing
+            return *frame, *words, html.Div(className="panel-empty"), wanted
         return *frame, *words, _render(panel, data, view), wanted
 
     @app.callback(

@@ -115,8 +115,11 @@ def build_parser() -> argparse.ArgumentParser:
         help="rewritten after every lock check while the store answers: a liveness probe "
         "for systemd/Kubernetes (env: SOCWALL_HEARTBEAT_FILE)",
     )
-    once = command("run-once", cmd_run_once, "every job once; panel payloads on stdout")
+    once = command("run-once", cmd_run_once, "every job once; panel payloads on stdout; exit 1 "
+                   "when a panel failed or its source failed or read nothing it recognised")
     once.add_argument("--json", action="store_true", help="print all payloads as one JSON object")
+    once.add_argument("--keep-going", action="store_true",
+                      help="exit 0 even when panels failed (they are still named on stderr)")
     migrate_help = "rename store.prefix's keys to its cluster hash tag, before moving to a cluster"
     command("migrate-keys", cmd_migrate_keys, migrate_help)
     check = command(
@@ -126,6 +129,8 @@ def build_parser() -> argparse.ArgumentParser:
         "file", nargs="?", default=os.environ.get("SOCWALL_CONFIG"),
         help="path to config.yaml (default: $SOCWALL_CONFIG)",
     )  # fmt: skip
+    check.add_argument("--strict", action="store_true",
+                       help="exit 1 when a path or glob in the file matches no file")
     schema = command("schema", cmd_schema, "print the JSON Schema of config.yaml", config=False)
     schema.add_argument(
         "--markdown", action="store_true", help="the configuration reference page instead"
@@ -163,13 +168,17 @@ def cmd_check_config(args) -> int:
         print(f"{args.file}: {path} = {shown!r} (from the environment)")
     config = load_config(args.file)
     from socwall.dashboard.access import describe_access
+    from socwall.dashboard.path_check import missing_paths
 
     for line in describe_access(config):
         print(f"{args.file}: {line}")
+    missing = missing_paths(config)
+    for line in missing:  # the wall would start blind on it: said now, not found on the wall
+        print(f"{args.file}: warning: {line}", file=sys.stderr)
     for line in widget_advice(config):  # warnings, not errors: the wall runs with them
         print(f"{args.file}: warning: {line}")
     print(f"{args.file}: ok")
-    return 0
+    return 1 if missing and args.strict else 0
 
 
 def widget_advice(config) -> list[str]:
@@ -225,18 +234,33 @@ def cmd_run_once(args) -> int:
     config = load_config(args.config)
     follow_config(config.logging)
     store = _open_store(config)
-    run_all_once(config, store, make_clock(config, args.now, store, frozen=True), worker="run-once")
+    clock = make_clock(config, args.now, store, frozen=True)
+    run_all_once(config, store, clock, worker="run-once", catch_up=True)
     result = {
         p.id: {"meta": store.panel_meta(p.id), "data": store.panel_data(p.id)}
         for p in config.panels()
     }
-    failed = [pid for pid, r in result.items() if (r["meta"] or {}).get("status") != "ok"]
+    failed = {pid: why for pid, r in result.items() if (why := panel_failure(r["meta"]))}
     if args.json:
         print(json.dumps(result, indent=2))
     else:
-        for pid, r in result.items():
-            print(f"{pid}: {r['meta'].get('status')} {r['meta'].get('error') or ''}")
-    return 1 if failed else 0
+        for pid in result:
+            print(f"{pid}: {failed.get(pid) or 'ok'}")
+    for pid, why in failed.items():
+        print(f"run-once: panel {pid}: {why}", file=sys.stderr)
+    return 1 if failed and not args.keep_going else 0
+
+
+def panel_failure(meta: dict | None) -> str | None:
+    """Why a panel is not ok after run-once, in words (its job, or its source), else None."""
+    meta = meta or {}
+    if meta.get("status") != "ok":
+        return f"failed: {meta.get('error') or 'no result'}"
+    source = meta.get("source") or {}
+    if source.get("status") in ("error", "blind"):
+        kind = "failed" if source["status"] == "error" else "is blind"
+        return f"its source {kind}: {source.get('error')}"
+    return None
 
 
 def cmd_migrate_keys(args) -> int:

@@ -40,6 +40,34 @@ class Clock:
         return self.replay_start + timedelta(seconds=time.monotonic() - self._started)
 
 
+ARCHIVE_TYPES = ("events", "flows", "auth", "query")  # sources whose records carry their time
+FILE_TYPES = ("events", "flows", "auth")  # read once: a first read must drop nothing
+BEFORE_ANY_DATA = datetime(1990, 1, 1, tzinfo=UTC)  # the flow cleaning's earliest time
+
+
+def source_now(clock: Clock, source, status: dict | None, reading: bool = False) -> datetime:
+    """The moment one source (and its panels) is read and computed for: its own clock.
+
+    Live, every source runs on the wall's clock. When replaying (`--now`), a source of records
+    runs on its data's own time when that is an archive: with `--now latest` always its own
+    newest record (not the newest of every source: a wall that mixes a 2005 syslog, 2018 Zeek
+    and live feeds shows each at its own time), with `--now T` when its newest record is older
+    than T minus its retention (else T). Before a file source has read anything its time is not
+    known: `reading`, it reads as of BEFORE_ANY_DATA, so its first read keeps every record (the
+    store caps how long they live); its panels wait on the wall's clock. Feeds, probes and
+    Prometheus run on the wall's clock (T moving on)."""
+    wall = clock.now()
+    if not getattr(clock, "replaying", False) or getattr(source, "type", None) not in ARCHIVE_TYPES:
+        return wall
+    newest = (status or {}).get("newest")
+    if newest is None:
+        return BEFORE_ANY_DATA if reading and source.type in FILE_TYPES else wall
+    own = datetime.fromisoformat(newest).astimezone(UTC)
+    if getattr(clock, "latest", None) is not None or own < wall - source.retention:
+        return own
+    return wall
+
+
 def parse_now(text: str) -> datetime:
     """'2013-04-01T12:00:00Z' -> aware UTC datetime; a time without zone is taken as UTC."""
     moment = datetime.fromisoformat(text.replace("Z", "+00:00"))

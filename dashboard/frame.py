@@ -83,6 +83,8 @@ def _problems(meta: dict, late: bool, stale_after: int, source_shown: bool) -> l
     source = meta.get("source") or {}
     if source.get("status") == "error" and not source_shown:
         problems.append(f"source failed: {source.get('error')}")
+    elif source.get("status") == "blind" and not source_shown:  # recognised nothing: no all-clear
+        problems.append(f"source blind: {source.get('error')}")
     elif source.get("bad_rows_total") or source.get("bad_rows"):
         total = source.get("bad_rows_total") or source["bad_rows"]
         problems.append(f"{total:,} unreadable rows skipped")

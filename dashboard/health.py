@@ -67,7 +67,8 @@ def _source(store: Store, source_id: str, now: datetime) -> dict:
         "bad_rows_total": status.get("bad_rows_total"),
         **{key: status[key] for key in ("repaired", "ports_cleared", "special") if key in status},
         "newest_record": status.get("newest"),
-        "now": status.get("now"),  # the clock of its last read (a replay's during a replay)
+        # the clock of its last read: its own when replaying an archive, else the wall's
+        "now": status.get("clock") or status.get("now"),
         "warnings": status.get("warnings") or [],
         **({"per_file": status["per_file"]} if status.get("per_file") else {}),
     }

@@ -6,11 +6,12 @@ import time
 from concurrent.futures import ThreadPoolExecutor
 from datetime import datetime
 
-from socwall.dashboard.clock import Clock, utc_now
+from socwall.dashboard.clock import Clock, source_now, utc_now
 from socwall.dashboard.config import PanelBase, WallConfig
 from socwall.dashboard.counting import count_panel_run, count_source_run
 from socwall.dashboard.store import Store, StoreUnavailable, payload_version
 from socwall.dashboard.verdicts import panel_verdict
+from socwall.errors import Waiting, in_words
 from socwall.feeds import SOURCES
 from socwall.feeds.arrivals import record as record_arrivals
 from socwall.file_commit import LostLeadership, StaleRead
@@ -19,6 +20,7 @@ from socwall.widgets.context import PanelContext
 
 log = logging.getLogger(__name__)
 MAX_PAYLOAD_BYTES = 2 << 20  # a panel payload larger than this is an error, not a download
+MAX_CATCH_UP = 1000  # backfill steps run-once takes at most per source (40 days of 1 h steps)
 
 
 class PanelReader:
@@ -55,6 +57,16 @@ class PanelReader:
     def source_covered_since(self, source_id: str) -> datetime | None:
         return self.store.covered_since(source_id)
 
+    def distinct_metric(self, source_id: str, metric: str) -> bool:
+        """Is the metric a distinct count (its windows are unions of per-bucket sets)?"""
+        return metric in getattr(self.config.sources[source_id], "distinct_metrics", ())
+
+    def metric_distinct(self, source_id: str, metric: str,
+                        windows: list[tuple[int, int]]) -> list[int]:  # fmt: skip
+        """The exact distinct count of each (start, end) window, epoch seconds."""
+        bucket_s = int(self.config.sources[source_id].bucket.total_seconds())
+        return self.store.distinct_counts(source_id, metric, windows, bucket_s)
+
     def metric_kind(self, source_id: str, metric: str) -> str:
         """'count' (adds up over time) unless the source declares the metric a 'gauge'."""
         source = self.config.sources[source_id]
@@ -64,43 +76,69 @@ class PanelReader:
 def run_source(
     config: WallConfig, source_id: str, store: Store, clock: Clock, worker: str = ""
 ) -> dict:
-    """Ingest what is new for one source; record ok or the error, keeping what was read before."""
+    """Ingest what is new for one source; record ok, blind (it ran and recognised nothing) or
+    the error in words, keeping what was read before."""
     source_config = config.sources[source_id]
     previous = store.source_status(source_id) or {}
     started, timer = utc_now(), time.perf_counter()
-    now = clock.now()  # the source's clock: its lag is measured on it (a replay's, not ours)
-    status = {**previous, "attempted_at": started.isoformat(), "worker": worker,
-              "now": now.isoformat()}  # fmt: skip
+    status = {**previous, "attempted_at": started.isoformat(), "worker": worker}
     stats: dict = {}
     try:
         source = SOURCES[source_config.type].Source(source_config, source_id)
+        now = source_now(clock, source_config, previous, reading=True)
+        status["now"] = now.isoformat()  # the source's clock: its lag is measured on it
+        if hasattr(source, "wall_now"):  # a year-less syslog line may take its year from it
+            source.wall_now = clock.now()
         stats = dict(source.ingest(store, now))
-        seen = [previous.get("newest"), stats.pop("newest", None)]
-        newest = max(filter(None, seen), default=None)
-        done = {"status": "ok", "error": None, "last_success": started.isoformat()}
-        if stats.get("rows") or stats.get("bad_rows"):
-            done.update(stats)  # the counts describe the last read that found something
-        done["files"] = stats.get("files", 0)
-        done["warnings"] = stats.get("warnings") or []  # what is wrong now, not last time
-        for kept in ("bad_rows_total", "per_file"):  # running totals and what each file gave
-            if kept in stats:
-                done[kept] = stats[kept]
-        status.update(done, newest=newest)
+        if getattr(clock, "replaying", False):  # its own clock: lag is measured against it
+            newest = max(filter(None, [previous.get("newest"), stats.get("newest")]), default=None)
+            stats["clock"] = source_now(clock, source_config, {"newest": newest}).isoformat()
+        status.update(_outcome(stats, previous, started))
         record_arrivals(store, source_id, source_config, stats, not previous.get("last_success"),
-                        newest, clock.now())  # fmt: skip
+                        status.get("newest"), clock.now())  # fmt: skip
     except StoreUnavailable:
         raise
     except (LostLeadership, StaleRead) as error:  # another worker read the same: ours is void
         log.warning("source %s: work discarded: %s", source_id, error)
         return previous
+    except Waiting as error:  # skipped on purpose after a failure: said once, when it failed
+        log.debug("source %s waits: %s", source_id, error)
+        status.update(status="error", error=in_words(error), failed_at=started.isoformat(),
+                      blind_sticky=False)  # fmt: skip
     except Exception as error:  # any bad input: recorded and shown, never kills the scheduler
-        log.warning("source failed: %s: %s", source_id, error, exc_info=True,
-                    extra={"job": f"source:{source_id}", "source": source_id})
-        status.update(status="error", error=_describe(error), failed_at=started.isoformat())
+        words = in_words(error)
+        first = previous.get("status") != "error" or previous.get("error") != words
+        extra = {"job": f"source:{source_id}", "source": source_id}
+        if first:  # one warning with its traceback per failure streak, not one per refresh
+            log.warning("source failed: %s: %s", source_id, words, exc_info=True, extra=extra)
+        else:
+            log.info("source still failing: %s: %s", source_id, words, extra=extra)
+        status.update(status="error", error=words, failed_at=started.isoformat(),
+                      blind_sticky=False)  # fmt: skip
     status["duration_ms"] = round((time.perf_counter() - timer) * 1000)
     store.write_source_status(source_id, status)
     count_source_run(store, source_id, status["status"], stats)
     return status
+
+
+def _outcome(stats: dict, previous: dict, started) -> dict:
+    """The status fields of a run that returned `stats`: ok or blind, counts, what is wrong now."""
+    seen = [previous.get("newest"), stats.pop("newest", None)]
+    newest = max(filter(None, seen), default=None)
+    blind, sticky = stats.pop("blind", None), stats.pop("blind_sticky", False)
+    read_something = bool(stats.get("rows") or stats.get("bad_rows"))
+    if not blind and not read_something and previous.get("blind_sticky"):
+        blind, sticky = previous.get("error"), True  # nothing new: still nothing recognised
+    done = {"status": "blind" if blind else "ok", "error": blind, "blind_sticky": sticky,
+            "last_success": started.isoformat(), "newest": newest}  # fmt: skip
+    if read_something:
+        done.update(stats)  # the counts describe the last read that found something
+    done["files"] = stats.get("files", 0)
+    done["warnings"] = stats.get("warnings") or []  # what is wrong now, not last time
+    for kept in ("bad_rows_total", "per_file", "backfill", "future", "clock"):  # as of now
+        if kept in stats:
+            done[kept] = stats[kept]
+    return done
 
 
 def run_panel(
@@ -109,7 +147,9 @@ def run_panel(
     """Compute one panel and write its payload; on failure keep the last good payload, show why."""
     widget = WIDGETS[panel.widget]
     previous = store.panel_meta(panel.id) or {}
-    now, started, timer = clock.now(), utc_now(), time.perf_counter()
+    source = config.sources.get(panel.source) if panel.source else None
+    now = source_now(clock, source, store.source_status(panel.source)) if source else clock.now()
+    started, timer = utc_now(), time.perf_counter()
     meta = {
         **previous,
         "widget": panel.widget,
@@ -148,19 +188,27 @@ def run_panel(
         log.warning("panel failed: %s: %s", panel.id, error, exc_info=True,
                     extra={"job": f"panel:{panel.id}", "panel": panel.id})
         data = None
-        meta.update(status="error", error=_describe(error), failed_at=started.isoformat())
+        meta.update(status="error", error=in_words(error), failed_at=started.isoformat())
     meta["duration_ms"] = round((time.perf_counter() - timer) * 1000)
     store.write_panel(panel.id, meta, data)
     count_panel_run(store, panel.id, meta["status"])
     return meta
 
 
-def run_all_once(config: WallConfig, store: Store, clock: Clock, worker: str = "") -> None:
+def run_all_once(config: WallConfig, store: Store, clock: Clock, worker: str = "",
+                 catch_up: bool = False) -> None:  # fmt: skip
     """Every source, then every panel, once: for run-once, start-up and a new leader. Sources
-    run side by side, so a slow one (a feed at its deadline) holds back no other."""
-    with ThreadPoolExecutor(max_workers=4) as pool:
-        list(pool.map(lambda source_id: run_source(config, source_id, store, clock, worker),
-                      config.sources))  # fmt: skip
+    run side by side, so a slow one (a feed at its deadline) holds back no other. With
+    `catch_up` (run-once), a source that backfills history step by step runs until it is done."""
+
+    def ingest(source_id: str) -> None:
+        for _ in range(MAX_CATCH_UP if catch_up else 1):
+            status = run_source(config, source_id, store, clock, worker)
+            if not status.get("backfill") or status.get("status") != "ok":
+                return
+
+    with ThreadPoolExecutor(max_workers=max(1, min(32, len(config.sources)))) as pool:
+        list(pool.map(ingest, config.sources))  # a thread each: a hanging one holds no other
     for panel in config.panels():
         run_panel(config, panel, store, clock, worker)
 
@@ -170,10 +218,7 @@ def _source_summary(store: Store, source_id: str | None) -> dict | None:
         return None
     status = store.source_status(source_id) or {}
     keys = ("status", "error", "last_success", "newest", "bad_rows", "bad_rows_total", "repaired",
-            "warnings")  # fmt: skip
+            "warnings", "backfill", "future")  # fmt: skip
     return {key: status.get(key) for key in keys}
 
 
-def _describe(error: Exception) -> str:
-    text = str(error).strip().splitlines()[0] if str(error).strip() else ""
-    return f"{type(error).__name__}: {text}"[:300] if text else type(error).__name__

@@ -17,6 +17,7 @@ from socwall.dashboard.store import Store, StoreUnavailable
 from socwall.file_commit import Fence
 
 log = logging.getLogger(__name__)
+PANEL_THREADS = 8  # panels compute from the store: quick, and never wait on the outside world
 
 
 def create_scheduler(
@@ -28,18 +29,24 @@ def create_scheduler(
     fence: Callable[[], Fence | None] = lambda: None,
 ) -> BackgroundScheduler:
     """Jobs that run only while `may_run()` (this worker leads); a slow job blocks no other.
-    A source job commits only while `fence()` (taken when it starts) still holds the lead."""
+    A source job commits only while `fence()` (taken when it starts) still holds the lead.
+
+    Sources run on a pool with a thread for each (a source job runs one at a time), panels on
+    a pool of their own: sources that hang until their timeout (a database that accepts and
+    never answers) hold no thread a healthy source or any panel needs."""
     scheduler = BackgroundScheduler(
         timezone=UTC,
-        executors={"default": ThreadPoolExecutor(max_workers=8)},
+        executors={"default": ThreadPoolExecutor(max_workers=PANEL_THREADS),
+                   "sources": ThreadPoolExecutor(max_workers=max(1, len(config.sources)))},
         job_defaults={"coalesce": True, "max_instances": 1, "misfire_grace_time": None},
-    )
+    )  # fmt: skip
     for source_id, source in config.sources.items():
         scheduler.add_job(
             _guarded,
             "interval",
             seconds=source.refresh.total_seconds(),
             id=f"source:{source_id}",
+            executor="sources",
             args=[may_run, _fenced_source, config, source_id, store, clock, worker, fence],
         )
     for panel in config.panels():

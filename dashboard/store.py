@@ -18,9 +18,9 @@ from socwall.dashboard.redis_urls import (
     parse_multi_host_url,
     sentinel_client,
 )
+from socwall.dashboard.store_history import RecordHistory, days_between
 from socwall.feeds.follow import FileState
-from socwall.file_commit import Batch, Fence, LostLeadership, commit_file, day_end, ttl
-from socwall.file_commit import _check_fence as check_fence
+from socwall.file_commit import Batch, Fence, commit_file, day_end, ttl
 from socwall.keys import Keys
 
 log = logging.getLogger(__name__)
@@ -59,7 +59,7 @@ def describe_url(config: StoreConfig) -> str:
     return f"{scheme}://{rest.rpartition('@')[2]}"
 
 
-class Store:
+class Store(RecordHistory):
     """Typed reads and writes of socwall's keys; every method is one or two round trips."""
 
     def __init__(self, client: redis.Redis, prefix: str = "socwall", fence: Fence | None = None):
@@ -238,41 +238,6 @@ class Store:
                 pipe.expire(key, ttl(datetime.fromtimestamp(start, UTC) + retention, now))
         pipe.execute()
 
-    def replace_auth_events(self, source_id: str, events: list[dict], start: datetime,
-                            end: datetime, now: datetime,
-                            retention: timedelta) -> None:  # fmt: skip
-        """Set the attempts with start <= ts < end to `events` (a source that can ask a span
-        again, e.g. a query source): those stored before in the span go, the rest stay."""
-        days = _days(start, end)
-        reading = self.redis.pipeline(transaction=False)
-        for day in days:
-            reading.lrange(self.keys.auth_events(source_id, day), 0, -1)
-        lo, hi = start.isoformat(), end.isoformat()
-        per_day: dict[date, list[str]] = {}
-        for day, items in zip(days, reading.execute(), strict=True):
-            per_day[day] = [i for i in items if not lo <= json.loads(i)["ts"] < hi]
-        for event in events:
-            day = datetime.fromisoformat(event["ts"]).astimezone(UTC).date()
-            per_day.setdefault(day, []).append(json.dumps(event, separators=(",", ":")))
-        cutoff = (now - retention).date()
-        pipe = self.redis.pipeline(transaction=True)
-        for day, items in per_day.items():
-            key = self.keys.auth_events(source_id, day)
-            pipe.delete(key)
-            if items and day >= cutoff:
-                pipe.rpush(key, *items)
-                pipe.expire(key, ttl(day_end(day) + retention, now))
-        pipe.execute()
-
-    def auth_events(self, source_id: str, start: datetime, end: datetime) -> list[dict]:
-        """Events with start <= ts < end, from the day lists that cover the range."""
-        pipe = self.redis.pipeline(transaction=False)
-        for day in _days(start, end):
-            pipe.lrange(self.keys.auth_events(source_id, day), 0, -1)
-        lo, hi = start.isoformat(), end.isoformat()
-        events = (json.loads(item) for items in pipe.execute() for item in items)
-        return [e for e in events if lo <= e["ts"] < hi]
-
     # sign-in --------------------------------------------------------------
     def sign_in_failures(self, pair_id: str, since: float) -> list[float]:
         """Times (epoch s, ascending) of one pair's wrong passwords after `since`."""
@@ -324,58 +289,11 @@ class Store:
         note = self.redis.get(self.keys.running_config())
         return json.loads(note) if note else None
 
-    def add_records(self, source_id: str, kind: str, records: list[dict], now: datetime,
-                    retention: timedelta, id_field: str | None = None) -> int:  # fmt: skip
-        """Store a source's records of any `kind`; the generic API for new sources.
-
-        Each record is a JSON-able dict with an ISO-8601 UTC time in `ts`; records go to one
-        list (or, with `id_field`, one hash keyed by that field) per UTC day, which expires
-        `retention` after the day ends. With `id_field` a record already stored is skipped,
-        so re-reading the same input stores nothing twice. Returns how many were stored.
-        Read them back with `records(source_id, kind, start, end)` (PanelReader.records).
-        """
-        per_day: dict[date, dict[str, str]] = {}
-        for n, record in enumerate(records):
-            day = datetime.fromisoformat(record["ts"]).astimezone(UTC).date()
-            ident = str(record[id_field]) if id_field else str(n)
-            per_day.setdefault(day, {})[ident] = json.dumps(record, separators=(",", ":"))
-        pipe = self.redis.pipeline(transaction=True)
-        if self.fence:  # a worker that lost the lead stores nothing (a live connection's lines)
-            pipe.watch(self.keys.leader_epoch())
-            check_fence(pipe, self.keys, self.fence)
-            pipe.multi()
-        setnx_at: list[int] = []  # positions of the HSETNX answers among the pipeline's
-        for day, items in per_day.items():
-            if id_field:
-                key = self.keys.keyed_records(source_id, kind, day)
-                for ident, text in items.items():
-                    setnx_at.append(len(pipe))
-                    pipe.hsetnx(key, ident, text)
-            else:
-                key = self.keys.records(source_id, kind, day)
-                pipe.rpush(key, *items.values())
-            pipe.expire(key, ttl(day_end(day) + retention, now))
-        try:
-            results = pipe.execute()
-        except redis.WatchError:
-            raise LostLeadership("the leader epoch changed while records were stored") from None
-        return sum(bool(results[i]) for i in setnx_at) if id_field else len(records)
-
-    def records(self, source_id: str, kind: str, start: datetime, end: datetime) -> list[dict]:
-        """Records of `kind` with start <= ts < end, in stored order (see add_records)."""
-        pipe = self.redis.pipeline(transaction=False)
-        for day in _days(start, end):
-            pipe.lrange(self.keys.records(source_id, kind, day), 0, -1)
-            pipe.hvals(self.keys.keyed_records(source_id, kind, day))
-        lo, hi = start.astimezone(UTC), end.astimezone(UTC)
-        found = (json.loads(item) for items in pipe.execute() for item in items)
-        return [r for r in found if lo <= datetime.fromisoformat(r["ts"]) < hi]
-
     def metric_series(
         self, source_id: str, metric: str, ranges: list[tuple[datetime, datetime]]
     ) -> pd.Series:
         """Bucket values with start <= bucket < end for any of the ranges, by UTC bucket start."""
-        days = sorted({day for start, end in ranges for day in _days(start, end)})
+        days = sorted({day for start, end in ranges for day in days_between(start, end)})
         pipe = self.redis.pipeline(transaction=False)
         for day in days:
             pipe.hgetall(self.keys.metric_day(source_id, metric, day))
@@ -386,11 +304,6 @@ class Store:
         wanted = sorted(k for k in values if any(lo <= k < hi for lo, hi in bounds))
         index = pd.to_datetime(wanted, unit="s", utc=True)
         return pd.Series([values[k] for k in wanted], index=index, dtype=float)
-
-
-def _days(start: datetime, end: datetime) -> list[date]:
-    first, last = start.astimezone(UTC).date(), end.astimezone(UTC).date()
-    return [first + timedelta(days=n) for n in range((last - first).days + 1)]
 
 
 def payload_version(data: dict) -> str:

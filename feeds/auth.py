@@ -2,20 +2,24 @@
 
 import json
 from collections import defaultdict
-from datetime import datetime, timedelta
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Literal
 from zoneinfo import ZoneInfo
 
-from pydantic import Field
+from pydantic import Field, field_validator
 
-from socwall.feeds import auth_formats, auth_readers, files, tail
+from socwall.feeds import auth_formats, auth_readers, files, redact, tail
 from socwall.feeds.auth_readers import AuthEvent
 from socwall.file_commit import day_end, ttl
 from socwall.types import ConfigPath, Duration, TimeZoneName
 
 BLIND_MIN_LINES, BLIND_SHARE = 50, 0.01  # a file this long recognised under 1 %: say so
+KEPT_NOTICES = {"explicit credentials", "kerberos ticket", "kerberos service ticket",
+                "computer account created", "account renamed"}  # stored for suspicious_users
 METRICS = ("failed_logins", "successful_logins", "invalid_user_attempts", "failing_source_ips")
+DISTINCT = ("failing_source_ips",)  # kept as per-bucket sets, unioned for any window
 
 
 class AuthConfig(tail.FileFollowing):
@@ -29,17 +33,36 @@ class AuthConfig(tail.FileFollowing):
         "auto", description="auto: Zeek by its #path header, Windows by '{', else syslog"
     )
     timezone: TimeZoneName = Field("UTC", description="zone of syslog times written without one")
+    year: int | None = Field(
+        None, ge=1990, le=2100, description="year of the last lines of syslog files written "
+        "without a year; default: each file's modification time (never the wall clock)",
+    )
     builtin_accounts: bool = Field(
         False, description="count SYSTEM, LOCAL SERVICE, NETWORK SERVICE, ANONYMOUS LOGON as users"
+    )
+    redact: list[str] = Field(
+        default_factory=lambda: [redact.USER_PASSWORD],
+        description="masked in user names and reasons before storing: 'user:password' (a "
+        "password typed into the user field) and regular expressions",
     )
     refresh: Duration = "1m"
     bucket: Duration = "5m"
     retention: Duration = Field("40d", description="metric history kept in the store")
 
+    @field_validator("redact")
+    @classmethod
+    def _rules(cls, rules: list[str]) -> list[str]:
+        return redact.check_rules(rules)
+
     @property
     def metrics(self) -> tuple[str, ...]:
         """The metrics this source feeds; metric_compare panels name one of them."""
         return METRICS
+
+    @property
+    def distinct_metrics(self) -> tuple[str, ...]:
+        """Metrics that count distinct members: a window's value is the union of its buckets'."""
+        return DISTINCT
 
 
 Config = AuthConfig
@@ -63,27 +86,46 @@ def content_format(head: bytes, configured: str) -> str:
 
 def parse(data: bytes, fmt: str, now: datetime, tz: ZoneInfo,
           builtin_accounts: bool = False) -> tuple[list[AuthEvent], int]:  # fmt: skip
-    """Events and unreadable lines of one file's new bytes, in its format."""
-    if fmt == "windows":
-        return auth_formats.parse_windows_json(data, builtin_accounts)
-    if fmt == "evtx":
-        return auth_formats.parse_evtx(data, builtin_accounts)
-    if fmt == "zeek-ssh":
-        return auth_formats.parse_zeek_ssh(data)
-    if fmt == "zeek-kerberos":
-        return auth_formats.parse_zeek_kerberos(data)
-    if fmt == "zeek-ntlm":
-        return auth_formats.parse_zeek_ntlm(data)
-    return auth_readers.parse_syslog(data, now, tz)
+    """Events and unreadable lines of one whole file's bytes, in its format."""
+    parsed = parse_file(data, fmt, now, tz, builtin_accounts)
+    return parsed.events, parsed.bad
 
 
-def parse_counted(data: bytes, fmt: str, now: datetime, tz: ZoneInfo,
-                  builtin_accounts: bool = False) -> tuple[list, int, int]:  # fmt: skip
-    """parse() and how many lines or records were recognised as authentication messages."""
+@dataclass
+class Parsed:
+    """What one read of a file gave."""
+
+    events: list[AuthEvent]
+    bad: int  # unreadable lines or records
+    recognised: int  # lines or records that are authentication messages socwall understands
+    read: int  # lines or records read
+    carry: dict | None = None  # what the file's next read needs (a PAM line waiting for its pair)
+
+
+def parse_file(data: bytes, fmt: str, now: datetime, tz: ZoneInfo, builtin_accounts: bool = False,
+               carry: dict | None = None, final: bool = True, mask=None) -> Parsed:  # fmt: skip
+    """One read of a file in its format; `carry` is what the last read of it left, `final`
+    says the file is quiet (nothing that waits for more of it waits any longer); `mask` hides
+    secrets in each event before anything is kept (feeds/redact.py)."""
+    mask = mask or (lambda event: event)
     if fmt == "syslog":
-        return auth_readers.parse_syslog_counted(data, now, tz)
-    events, bad = parse(data, fmt, now, tz, builtin_accounts)
-    return events, bad, len(events)
+        events, bad, recognised, carry = auth_readers.parse_syslog_counted(
+            data, now, tz, carry, final, mask)
+        return Parsed(events, bad, recognised, data.count(b"\n"), carry)
+    if fmt == "evtx":  # read whole each time it changes: records already counted are skipped
+        after = int((carry or {}).get("evtx_record") or 0)
+        events, bad, records, last = auth_formats.parse_evtx_after(data, after, builtin_accounts)
+        events = [mask(e) for e in events]
+        return Parsed(events, bad, len(events), records, {"evtx_record": max(after, last)})
+    if fmt == "windows":
+        events, bad = auth_formats.parse_windows_json(data, builtin_accounts)
+    elif fmt == "zeek-ssh":
+        events, bad = auth_formats.parse_zeek_ssh(data)
+    elif fmt == "zeek-kerberos":
+        events, bad = auth_formats.parse_zeek_kerberos(data)
+    else:
+        events, bad = auth_formats.parse_zeek_ntlm(data)
+    return Parsed([mask(e) for e in events], bad, len(events), data.count(b"\n"))
 
 
 def bucket_metrics(events: list[AuthEvent], bucket: timedelta) -> tuple[dict, dict]:
@@ -117,9 +159,12 @@ class Source:
 
     def __init__(self, config: AuthConfig, source_id: str):
         self.config, self.source_id = config, source_id
+        self.wall_now: datetime | None = None  # the wall's clock (the job runner sets it; else
+        # `now` is), when a replayed first read runs before any data time is known
 
     def ingest(self, store, now: datetime) -> dict:
         tz = ZoneInfo(self.config.timezone)
+        masks = redact.Redactor(tuple(self.config.redact))
 
         def header_for(path: str, head: bytes):
             fmt = content_format(head, self.config.format)
@@ -130,25 +175,44 @@ class Source:
         def stage(read, batch, stats) -> int:
             fmt = content_format(read.head, self.config.format)
             data = bytes(read.data)
-            events, bad, recognised = parse_counted(data, fmt, now, tz,
-                                                    self.config.builtin_accounts)  # fmt: skip
-            lines = data.count(b"\n") if fmt != "evtx" else len(events) + bad
-            stats.setdefault("per_file", {})[Path(read.path).name] = {
-                "read": lines, "recognised": recognised, "skipped": bad, "format": fmt}
-            if lines >= BLIND_MIN_LINES and recognised < BLIND_SHARE * lines:
-                stats["warnings"].append(
-                    f"{Path(read.path).name}: {lines:,} lines read, {recognised:,} recognised as "
-                    f"sshd, su, sudo, Windows or Zeek; is `format` right?"
-                )
+            carry = read.state.carry
+            if fmt != "syslog" and fmt != "evtx":
+                carry = None
+            written = self._written(read, now)  # a year-less line's year comes from the file
+            parsed = parse_file(data, fmt, written, tz, self.config.builtin_accounts, carry,
+                                final=read.quiet, mask=masks.event)  # fmt: skip
+            batch.carry = parsed.carry
+            name = Path(read.path).name
+            stats.setdefault("per_file", {})[name] = {
+                "read": parsed.read, "recognised": parsed.recognised, "skipped": parsed.bad,
+                "format": fmt}  # fmt: skip
+            if parsed.read >= BLIND_MIN_LINES and parsed.recognised < BLIND_SHARE * parsed.read:
+                said = (f"{name}: {parsed.read:,} lines read, {parsed.recognised:,} recognised as "
+                        f"sshd, su, sudo, Windows or Zeek; is `format` right?")  # fmt: skip
+                stats["warnings"].append(said)
+                stats.setdefault("unrecognised", said)
+            events = parsed.events
             stats["rows"] += sum(e.count for e in events)
             if events:
                 newest = max(e.ts for e in events).isoformat()
                 stats["newest"] = max(filter(None, [stats["newest"], newest]))
             self._stage(events, batch, store.keys, now)
-            return bad
+            return parsed.bad
 
         return tail.read_files(store, self.source_id, self.config, header_for, stage,
                                tail.new_stats())  # fmt: skip
+
+    def _written(self, read, now: datetime) -> datetime:
+        """When the file's last line was written: the end of `year` when configured, else its
+        modification time (logrotate and gzip keep it), or the wall's clock when that is
+        earlier (a replay at --now of a file written for that time). A syslog line without a
+        year gets the year that puts it at most a day after this, so a file crossing New Year
+        is right."""
+        if self.config.year is not None:
+            return datetime(self.config.year + 1, 1, 1, tzinfo=ZoneInfo(self.config.timezone))
+        mtime = read.state.signature[3] if len(read.state.signature) > 3 else None
+        written = datetime.fromtimestamp(mtime, UTC) if mtime else datetime.now(UTC)
+        return min(written, self.wall_now or now)
 
     def _stage(self, events: list[AuthEvent], batch, keys, now: datetime) -> None:
         retention = self.config.retention
@@ -157,7 +221,7 @@ class Source:
         batch.add_members(keys, self.source_id, "failing_source_ips", failing_ips, now, retention)
         per_day: dict = defaultdict(list)
         for event in events:
-            if event.outcome or event.privileged or event.method == "explicit credentials":
+            if event.outcome or event.privileged or event.method in KEPT_NOTICES:
                 per_day[event.ts.date()].append(json.dumps(compact(event), separators=(",", ":")))
         for day, items in per_day.items():
             batch.push(keys.auth_events(self.source_id, day), items,

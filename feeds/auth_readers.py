@@ -6,9 +6,12 @@ closed by ...", reverse-mapping warnings) are kept with no outcome so they never
 """
 
 import re
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from zoneinfo import ZoneInfo
+
+from socwall.feeds.auth_event import AuthEvent
+from socwall.feeds.auth_pairing import settle
 
 RFC3164 = re.compile(r"^(?:<\d+>)?(?P<month>[A-Z][a-z]{2}) +(?P<day>\d{1,2}) (?P<time>\d\d:\d\d:\d\d)"
                      r" (?P<host>\S+) (?P<program>[^\s\[:]+)(?:\[(?P<pid>\d+)\])?: ?(?P<message>.*)$")  # fmt: skip
@@ -44,25 +47,6 @@ SU_SESSION = re.compile(
 )
 SUDO_COMMAND = re.compile(r"^\s*(?P<user>\S+) : (?:(?P<tries>\d+) incorrect password attempts? ; )?(?:.*?; )?TTY=\S+ ; PWD=.*? ; USER=(?P<target>\S+) ;(?: .*?;)? COMMAND=(?P<command>.*)$")  # fmt: skip
 SSHD_PATTERNS = [(re.compile(p), outcome, reason) for p, outcome, reason in SSHD]
-PAM_COUNTED_ELSEWHERE = {"sshd", "sudo"}  # their own lines count the attempt
-
-
-@dataclass
-class AuthEvent:
-    """One normalized authentication event; its fields are feeds.fields.AUTH_FIELDS."""
-
-    ts: datetime
-    host: str
-    program: str
-    user: str | None = None
-    src_ip: str | None = None
-    outcome: str | None = None  # success, failure, or None for a notice
-    method: str | None = None
-    reason: str | None = None
-    invalid_user: bool = False
-    privileged: bool = False
-    count: int = 1
-    extra: dict = field(default_factory=dict)
 
 
 @dataclass(frozen=True)
@@ -93,7 +77,7 @@ def _year_less(match: re.Match, now: datetime, tz: ZoneInfo) -> datetime:
     file that crosses New Year gets December in the old year and January in the new one."""
     local_now = now.astimezone(tz)
     hour, minute, second = map(int, match["time"].split(":"))
-    for year in (local_now.year + 1, local_now.year, local_now.year - 1):
+    for year in range(local_now.year + 1, local_now.year - 8, -1):  # Feb 29: a leap year back
         try:
             stamp = datetime(
                 year, MONTHS[match["month"]], int(match["day"]), hour, minute, second, tzinfo=tz
@@ -185,8 +169,8 @@ def _sudo(header: Header, message: str) -> AuthEvent | None:
 
 def _pam(header: Header, match: re.Match) -> AuthEvent | None:
     """A PAM failure is an attempt; for sshd and sudo, whose own line usually counts it, it is
-    settled in parse_syslog: it counts only when no own failure line of that process exists
-    (PAM-only logging). A failure is never privileged use, whoever it was for."""
+    settled with that line (feeds/auth_pairing.py): it counts only when the process wrote no
+    own failure line near it (PAM-only logging). A failure is never privileged use."""
     service = match["service"]
     user = match["user"] or match["logname"] or None
     return _base(header, user=user, src_ip=match["ip"] or None, outcome="failure", method=service,
@@ -208,34 +192,28 @@ def _old_pam(header: Header, service: str, message: str) -> AuthEvent | None:
 
 
 def parse_syslog(data: bytes, now: datetime, tz: ZoneInfo) -> tuple[list[AuthEvent], int]:
-    """Events of a syslog text, and how many lines could not be read at all."""
-    events, bad, _ = parse_syslog_counted(data, now, tz)
+    """Events of a whole syslog text, and how many lines could not be read at all."""
+    events, bad, _, _ = parse_syslog_counted(data, now, tz)
     return events, bad
 
 
-def parse_syslog_counted(data: bytes, now: datetime, tz: ZoneInfo) -> tuple[list, int, int]:
-    """(events, unreadable lines, recognised lines): a line is recognised when it is an
-    authentication message socwall understands, attempt or notice."""
-    events, bad, recognised = [], 0, 0
+def parse_syslog_counted(data: bytes, now: datetime, tz: ZoneInfo, carry: dict | None = None,
+                         final: bool = True, mask=None) -> tuple[list, int, int, dict | None]:  # fmt: skip
+    """(events, unreadable lines, recognised lines, what waits for the next read): a line is
+    recognised when it is an authentication message socwall understands, attempt or notice.
+    PAM lines are settled with their own lines (feeds/auth_pairing.py), across reads; `mask`
+    hides secrets in each event before it is settled or carried."""
+    events, bad, recognised, newest = [], 0, 0, None
     for raw in data.decode("utf-8", "replace").splitlines():
         if not raw.strip():
             continue
-        found = parse_line(raw, now, tz)
-        if found is None:
+        header = parse_header(raw.rstrip("\r\n"), now, tz)
+        if header is None:
             bad += 1
-        else:
-            recognised += bool(found)
-            events += found
-    return settle_pam(events), bad, recognised
-
-
-def settle_pam(events: list[AuthEvent]) -> list[AuthEvent]:
-    """A PAM failure of sshd or sudo is the same attempt as the process's own failure line when
-    that exists (same host and pid): then it is a notice. Without one, it is the attempt."""
-    own = {(e.host, e.extra.get("pid") or "") for e in events
-           if e.outcome == "failure" and not e.extra.get("pam")}  # fmt: skip
-    for event in events:
-        if event.extra.get("pam") and event.method in PAM_COUNTED_ELSEWHERE:
-            if (event.host, event.extra.get("pid") or "") in own:
-                event.outcome = None
-    return events
+            continue
+        newest = header.ts if newest is None else max(newest, header.ts)
+        found = message_events(header, header.message.strip(), 1)
+        recognised += bool(found)
+        events += [mask(e) for e in found] if mask else found
+    settled, carry = settle(events, carry, newest, final)
+    return settled, bad, recognised, carry

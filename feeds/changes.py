@@ -20,6 +20,7 @@ from socwall.types import ConfigPath, Duration, Strict
 DROPPED_STATES = {"cancelled", "canceled", "rejected", "withdrawn"}
 SPLIT = re.compile(r"[,;\s]+")
 REEXPAND = timedelta(hours=1)  # recurrences move with the clock even when the file does not
+MAX_NAMED = 5  # bad rows named in the status; the rest are counted
 
 
 class ChangesConfig(Strict):
@@ -78,6 +79,12 @@ def _utc(value: datetime | date, zone: ZoneInfo) -> datetime:
 
 def parse_ics(data: bytes, start: datetime, end: datetime, zone: ZoneInfo) -> tuple[list, int]:
     """Occurrences of the events of a calendar between start and end, and unusable events."""
+    changes, problems = read_ics(data, start, end, zone)
+    return changes, len(problems)
+
+
+def read_ics(data: bytes, start: datetime, end: datetime, zone: ZoneInfo) -> tuple[list, list]:
+    """Occurrences between start and end, and a sentence per event that could not be used."""
     try:
         calendar = icalendar.Calendar.from_ical(data)
     except ValueError as error:
@@ -90,13 +97,14 @@ def parse_ics(data: bytes, start: datetime, end: datetime, zone: ZoneInfo) -> tu
         raise ValueError(f"unusable calendar: {type(error).__name__}: {error}") from None
     recurring = {str(e.get("UID")) for e in calendar.walk("VEVENT")
                  if e.get("RRULE") or e.get("RDATE")}  # fmt: skip
-    changes, bad = [], 0
+    changes, problems = [], []
     for event in events:
         try:
             changes.append(_ics_change(event, zone, str(event.get("UID")) in recurring))
-        except (ValueError, TypeError, AttributeError):
-            bad += 1
-    return [c for c in changes if c["state"] not in DROPPED_STATES], bad
+        except (ValueError, TypeError, AttributeError, KeyError, OverflowError) as error:
+            ident = str(event.get("UID") or event.get("SUMMARY") or "?")
+            problems.append(f"event {ident}: {str(error) or type(error).__name__}")
+    return [c for c in changes if c["state"] not in DROPPED_STATES], problems
 
 
 def _ics_change(event, zone: ZoneInfo, recurring: bool) -> dict:
@@ -119,9 +127,18 @@ def _ics_change(event, zone: ZoneInfo, recurring: bool) -> dict:
 
 
 def parse_tickets(data: bytes, fmt: str, zone: ZoneInfo, open_end: timedelta) -> tuple[list, int]:
-    """Changes from a CSV or JSON ticket export (id,title,start,end,hosts,services,state)."""
+    """Changes from a CSV or JSON ticket export (id,title,start,end,hosts,services,state), and
+    how many rows could not be used (read_tickets says which and why)."""
+    changes, problems = read_tickets(data, fmt, zone, open_end)
+    return changes, len(problems)
+
+
+def read_tickets(data: bytes, fmt: str, zone: ZoneInfo, open_end: timedelta) -> tuple[list, list]:
+    """(changes, one sentence per row that could not be used: "row 4 (CHG-7): end '01' is not
+    a time"). A bad row never costs the good ones."""
     if fmt == "csv":
         rows = list(csv.DictReader(io.StringIO(data.decode("utf-8-sig", errors="replace"))))
+        name = lambda n: f"row {n + 2}"  # noqa: E731 - the header is line 1
     else:
         try:
             document = json.loads(data)
@@ -130,30 +147,45 @@ def parse_tickets(data: bytes, fmt: str, zone: ZoneInfo, open_end: timedelta) ->
         rows = document.get("changes") if isinstance(document, dict) else document
         if not isinstance(rows, list):
             raise ValueError("not a ticket export: expected a list or {'changes': [...]}")
-    changes = [_ticket(row, zone, open_end) for row in rows]
-    usable = [c for c in changes if c is not None]
-    return [c for c in usable if c["state"] not in DROPPED_STATES], len(changes) - len(usable)
+        name = lambda n: f"item {n + 1}"  # noqa: E731
+    changes, problems = [], []
+    for n, row in enumerate(rows):
+        try:
+            changes.append(_ticket(row, zone, open_end))
+        except ValueError as error:
+            ident = str(row.get("id") or "").strip() if isinstance(row, dict) else ""
+            problems.append(f"{name(n)}{f' ({ident})' if ident else ''}: {error}")
+    return [c for c in changes if c["state"] not in DROPPED_STATES], problems
 
 
-def _time(value, zone: ZoneInfo) -> datetime | None:
+def _time(value, zone: ZoneInfo, key: str) -> datetime | None:
+    """A ticket time (ISO 8601 with or without zone) as UTC; ValueError naming it otherwise."""
     if value in (None, ""):
         return None
-    stamp = pd.Timestamp(str(value).strip())  # ISO 8601 with or without zone
-    return _utc(stamp.to_pydatetime(), zone)
-
-
-def _ticket(row, zone: ZoneInfo, open_end: timedelta) -> dict | None:
-    """One ticket as a change; None when it has no id or no readable start, or ends first."""
-    if not isinstance(row, dict):
-        return None
-    row = {str(k).strip().lower(): v for k, v in row.items() if k is not None}
     try:
-        begin, finish = _time(row.get("start"), zone), _time(row.get("end"), zone)
-    except ValueError:
-        return None
+        stamp = pd.Timestamp(str(value).strip())
+        moment = _utc(stamp.to_pydatetime(), zone)
+    except (ValueError, TypeError, OverflowError, OSError):
+        moment = None
+    if moment is None or not 1990 <= moment.year <= 2100:
+        raise ValueError(f"{key} {str(value)[:40]!r} is not a time")
+    return moment
+
+
+def _ticket(row, zone: ZoneInfo, open_end: timedelta) -> dict:
+    """One ticket as a change; ValueError in words when it has no id, no readable start, or
+    ends before it starts."""
+    if not isinstance(row, dict):
+        raise ValueError("not a row of fields")
+    row = {str(k).strip().lower(): v for k, v in row.items() if k is not None}
     ident = str(row.get("id") or "").strip()
-    if not ident or begin is None or (finish is not None and finish < begin):
-        return None
+    if not ident:
+        raise ValueError("no id")
+    begin, finish = _time(row.get("start"), zone, "start"), _time(row.get("end"), zone, "end")
+    if begin is None:
+        raise ValueError("no start")
+    if finish is not None and finish < begin:
+        raise ValueError("ends before it starts")
     return {
         "id": ident,
         "title": " ".join(str(row.get("title") or "").split()) or ident,
@@ -179,6 +211,7 @@ class Source:
         known = {c["id"]: c for c in store.document(self.source_id, "changes") or []}
         state = store.document(self.source_id, "state") or {}
         stats = {"rows": 0, "bad_rows": 0, "newest": None, "files": len(self.config.locations)}
+        warnings: list[str] = []
         for index, location in enumerate(self.config.locations):
             target = f"location{index}"
             try:
@@ -189,18 +222,22 @@ class Source:
             state[target]["error"] = None
             if read is None:
                 continue
-            changes, bad = read
+            changes, problems = read
+            short = location.rsplit("/", 1)[-1]
+            warnings += [f"{short} {problem}" for problem in problems]
             if file_format(location, self.config.format) == "ics":  # the calendar is whole
                 known = {k: c for k, c in known.items() if c.get("origin") != target}
             for change in changes:
                 known[change["id"]] = {**change, "origin": target}
             stats["rows"] += len(changes)
-            stats["bad_rows"] += bad
+            stats["bad_rows"] += len(problems)
         cutoff = (now - self.config.past).isoformat()
         kept = sorted((c for c in known.values() if c["end"] >= cutoff), key=_order)
         store.write_document(self.source_id, "changes", kept)
         store.write_document(self.source_id, "state", state)
         stats["newest"] = now.isoformat() if stats["rows"] else None
+        more = f"and {len(warnings) - MAX_NAMED} more rows" if len(warnings) > MAX_NAMED else None
+        stats["warnings"] = warnings[:MAX_NAMED] + ([more] if more else [])
         errors = [s["error"] for s in state.values() if s.get("error")]
         if errors:  # said every round until the location reads again, not only once
             raise ValueError("; ".join(errors))
@@ -236,11 +273,12 @@ class Source:
         state["expanded"] = now.isoformat()
         return read
 
-    def _parse(self, body: bytes, fmt: str, now: datetime) -> tuple[list, int]:
+    def _parse(self, body: bytes, fmt: str, now: datetime) -> tuple[list, list]:
+        """(changes, a sentence per unusable row or event)."""
         zone = ZoneInfo(self.config.timezone)
         if fmt == "ics":
-            return parse_ics(body, now - self.config.past, now + self.config.ahead, zone)
-        return parse_tickets(body, fmt, zone, self.config.open_end)
+            return read_ics(body, now - self.config.past, now + self.config.ahead, zone)
+        return read_tickets(body, fmt, zone, self.config.open_end)
 
 
 def _order(change: dict) -> tuple[str, str]:

@@ -90,8 +90,17 @@ def _check_columns(data, columns: list[str] | None, delimiter: str) -> None:
     first_line = bytes(data[:65536]).split(b"\n", 1)[0].decode("utf-8", "replace")
     present = set(next(csv.reader([first_line], delimiter=delimiter), []))
     missing = [c for c in columns if c not in present]
+    if missing and len(missing) == len(columns) and _reads_as_data(present):
+        shown = first_line if len(first_line) <= 60 else first_line[:57] + "..."
+        raise ValueError(f"the first line is not a header, it reads as data ({shown}); "
+                         f"this format needs a header line with {', '.join(columns[:3])}, ...")
     if missing:
         raise ValueError(f"columns {', '.join(missing)} are missing")
+
+
+def _reads_as_data(fields: set[str]) -> bool:
+    """A first line with numbers or addresses in it is a row, not column names."""
+    return any(field.strip().replace(".", "").replace(":", "").isdigit() for field in fields)
 
 
 def _reader(data: bytes | memoryview) -> pa.BufferReader:

@@ -16,6 +16,11 @@ SERVICE_PORTS = [20, 21, 22, 23, 25, 53, 67, 68, 69, 80, 88, 110, 123, 135, 137,
                  161, 162, 389, 443, 445, 465, 514, 587, 636, 993, 995, 1433, 1521, 1900, 3306,
                  3389, 5060, 5353, 5355, 5432, 5900, 8080, 8443]  # fmt: skip
 PORTED_PROTOCOLS = ["tcp", "udp"]
+# Ports that answer over UDP from the internet: a UDP flow from one of these to a high port is
+# an answer, recorded backwards. 8080, 1521, 3306 ... are TCP services: a UDP flow from such a
+# port is a peer that happens to use it (P2P to our host's own high port), and SSDP (1900),
+# NetBIOS and LLMNR stay on the local network: never repaired into a flow our host opened.
+UDP_ANSWERING_PORTS = [53, 67, 68, 69, 123, 161, 162, 443, 500, 514, 4500, 5060]
 
 
 def ports_to_clear(flows: pa.Table) -> np.ndarray:
@@ -41,11 +46,16 @@ SWAPPED_PAIRS = [("src_ip", "dst_ip"), ("src_port", "dst_port"), ("bytes_out", "
 
 
 def repair_direction(flows: pa.Table, service_ports: list[int], with_mask: bool = False):
-    """Swap flows recorded backwards: from a service port to an ephemeral one (>1024, not one).
+    """Swap flows recorded backwards: from a service port to an ephemeral one (>1024, not one);
+    for UDP only from a port that answers over UDP (UDP_ANSWERING_PORTS).
     Returns the flows and how many were swapped (or, `with_mask`, which ones)."""
     services = pa.array(service_ports, pa.int32())
+    udp_services = pa.array(sorted(set(service_ports) & set(UDP_ANSWERING_PORTS)), pa.int32())
+    udp = pc.fill_null(pc.equal(flows["proto"], "udp"), False)
+    answering = pc.if_else(udp, pc.is_in(flows["src_port"], udp_services),
+                           pc.is_in(flows["src_port"], services))  # fmt: skip
     backwards = pc.and_(
-        pc.is_in(flows["src_port"], services),
+        answering,
         pc.and_(
             pc.greater(flows["dst_port"], 1024), pc.invert(pc.is_in(flows["dst_port"], services))
         ),

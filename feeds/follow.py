@@ -2,7 +2,9 @@
 
 As Filebeat's `fingerprint` identity and Vector's checksum do it, a file is recognised by a hash
 of its first bytes (up to FINGERPRINT_BYTES of its *content*, decompressed for gzip, bzip2 and
-xz), with device, inode, size and mtime as a fast hint. So a renamed, copied, compressed or
+xz, after a header that formats such as .evtx rewrite in place), checked against longer prefixes
+so that files sharing their first bytes are told apart (feeds/file_identity.py), with device,
+inode, size and mtime as a fast hint. So a renamed, copied, compressed or
 re-delivered file continues where it was read to, or is skipped when it was read to the end:
 
 - logrotate `create` (rename + new file): the renamed file keeps its state, its unread tail is
@@ -13,6 +15,7 @@ re-delivered file continues where it was read to, or is skipped when it was read
   its unread tail is read. A truncated `.gz` (still being copied) gives its complete lines and is
   continued when it is whole.
 - an in-place rewrite whose first bytes changed is a new file, and says so.
+- a second name for content already read in the same round is skipped, and says so.
 - a last line without a newline is read once the file has not changed for `eof_after`, or when
   the file was rotated away (it is no longer the name it was first read under).
 
@@ -24,7 +27,6 @@ neither loses nor repeats anything.
 import bz2
 import glob
 import gzip
-import hashlib
 import json
 import lzma
 import mmap
@@ -37,7 +39,15 @@ from typing import BinaryIO
 
 import numpy as np
 
-FINGERPRINT_BYTES = 1024
+from socwall.feeds.file_identity import (
+    FINGERPRINT_BYTES,
+    LEAD_BYTES,
+    differs,
+    fingerprint,
+    identity,
+    verified_length,
+)
+
 MAX_DECOMPRESSED = 2 << 30  # a compressed log inflating past 2 GiB is refused, not read
 OPENERS: dict[str, Callable] = {"gzip": gzip.open, "bzip2": bz2.open, "xz": lzma.open}
 MAGIC = {b"\x1f\x8b": "gzip", b"BZh": "bzip2", b"\xfd7zXZ\x00": "xz"}
@@ -50,7 +60,7 @@ class FileState:
 
     id: str
     path: str  # the name it was last read under
-    head_len: int  # identity: the hash of the first head_len bytes of content
+    head_len: int  # identity: the hash of head_len bytes of content after head_skip
     head_hash: str
     offset: int  # content bytes consumed (decompressed bytes for a compressed file)
     signature: tuple = ()  # (dev, inode, size, mtime) when last seen: unchanged = skip fast
@@ -59,6 +69,9 @@ class FileState:
     seen_at: float = 0.0  # wall time it was last matched, for expiry
     done: bool = False  # read to its very end: the same signature again means nothing new
     legacy: bool = False  # a path-keyed position from before fingerprints
+    head_skip: int = 0  # header bytes left out of the identity (rewritten in place: .evtx)
+    checks: tuple = ()  # ((length, hash), ...): longer prefixes, to tell similar files apart
+    carry: dict | None = None  # what the source keeps between reads (a PAM line's pair to come)
 
     def to_json(self) -> str:
         return json.dumps(asdict(self), separators=(",", ":"))
@@ -70,6 +83,7 @@ class FileState:
             signature = (0, data["inode"])
             return FileState(key, key, 0, "", data["offset"], signature, key, legacy=True)
         data["signature"] = tuple(data.get("signature") or ())
+        data["checks"] = tuple(tuple(check) for check in data.get("checks") or ())
         return FileState(**data)
 
 
@@ -85,6 +99,15 @@ class Read:
     long_lines: int = 0  # lines over max_line_bytes, skipped
     head: bytes = b""  # the first bytes of the content: formats are told apart by it
     tailed: bool = True  # read line by line (False: a whole-file format such as Parquet)
+    quiet: bool = False  # unchanged for eof_after, rotated away or compressed: nothing to wait for
+
+
+@dataclass(frozen=True)
+class Skipped:
+    """A file not read because its content is another file's, read under that name."""
+
+    path: str
+    note: str
 
 
 class FileError(ValueError):
@@ -103,16 +126,13 @@ def compression(path: str) -> str | None:
     return next((kind for magic, kind in MAGIC.items() if start.startswith(magic)), None)
 
 
-def fingerprint(data: bytes) -> str:
-    return hashlib.sha256(data).hexdigest()[:32]
-
-
-def read_head(path: str, kind: str | None) -> bytes:
-    """The first FINGERPRINT_BYTES of the file's content (what a truncated archive yields)."""
+def read_lead(path: str, kind: str | None) -> bytes:
+    """The first LEAD_BYTES of the file's content (what a truncated archive yields): enough to
+    know the file (feeds/file_identity.py)."""
     if kind is None:
         with open(path, "rb") as handle:
-            return handle.read(FINGERPRINT_BYTES)
-    return _decompress(path, kind, FINGERPRINT_BYTES)[0]
+            return handle.read(LEAD_BYTES)
+    return _decompress(path, kind, LEAD_BYTES)[0]
 
 
 def _decompress(path: str, kind: str, limit: int) -> tuple[bytes, str | None]:
@@ -156,13 +176,13 @@ def follow(
     now: float,
     eof_after: float = 60.0,
     max_line_bytes: int = 1 << 20,
-) -> Iterator["Read | FileError"]:
+) -> Iterator["Read | Skipped | FileError"]:
     """New content of every file the glob matches, each file's content once across names.
 
     `header_for(path, first content bytes)` says how to tail a file; None means read it whole,
-    once (Parquet). `now` is wall time (epoch s),
-    compared with file times. Errors belong to their file: they are yielded, and the other
-    files are still read.
+    once (Parquet). `now` is wall time (epoch s), compared with file times. Errors belong to
+    their file: they are yielded, and the other files are still read. A file whose content was
+    read under another name in this round is yielded as Skipped, with a note that says so.
     """
     states = dict(states)  # grows as new files are read: a copy later in this round matches
     by_signature = {s.signature: s for s in states.values() if s.done and not s.legacy}
@@ -174,7 +194,9 @@ def follow(
             named = FileError(f"{Path(path).name}: {error}")
             yield error if isinstance(error, FileError) else named
             continue
-        if read is None:
+        if read is None or isinstance(read, Skipped):
+            if read is not None:
+                yield read
             continue
         claimed.add(read.state.id)
         states[read.state.id] = read.state
@@ -196,54 +218,67 @@ def _largest_first(paths: list[str]) -> list[str]:
     return sorted(paths, key=lambda p: (-size(p), p))
 
 
-def _follow_one(path, states, by_signature, claimed, header_for, now, eof_after) -> "Read | None":
+def _follow_one(path, states, by_signature, claimed, header_for, now, eof_after):
+    """The Read of one file, Skipped for a second name of content read in this round, or None
+    for an empty file."""
     stat = os.stat(path)
     signature = (stat.st_dev, stat.st_ino, stat.st_size, stat.st_mtime)
+    quiet = now - stat.st_mtime >= eof_after
     known = by_signature.get(signature)
     if known is not None and known.id not in claimed:  # unchanged and read to its end
-        return Read(path, known, replace(known, seen_at=now), None, head=b"")
+        return Read(path, known, replace(known, seen_at=now), None, head=b"", quiet=quiet)
     if stat.st_size == 0:
         return None
     kind = compression(path)
-    head = read_head(path, kind)
+    lead = read_lead(path, kind)
+    head, known_by = lead[:FINGERPRINT_BYTES], identity(lead)
     header = header_for(path, head)
-    state, note = _match(path, head, stat, kind, states, claimed)
-    if state is not None and state.id in claimed:
-        return None  # a copy of content already read under another name in this round
+    state, note = _match(path, lead, stat, kind, states, claimed)
+    if state is not None and state.id in claimed:  # a second name for content read just now
+        other = Path(states[state.id].path).name
+        return Skipped(path, f"{Path(path).name} has the same content as {other}: skipped")
     rotated = state is not None and state.first_path != path
-    finished = kind is not None or rotated or now - stat.st_mtime >= eof_after
+    finished = kind is not None or rotated or quiet
     data, offset, whole, early = _new_content(path, kind, state, header, finished)
     new = FileState(
         id=state.id if state else fingerprint(f"{path}\0{stat.st_ino}\0".encode() + head),
         path=path,
-        head_len=len(head),
-        head_hash=fingerprint(head),
+        head_len=len(known_by.head),
+        head_hash=fingerprint(known_by.head),
         offset=offset,
         signature=signature,
         first_path=state.first_path if state else path,
         bad_rows=state.bad_rows if state else 0,
         seen_at=now,
         done=whole and early is None,
+        head_skip=known_by.skip,
+        checks=known_by.checks,
+        carry=state.carry if state else None,
     )
-    return Read(path, state, new, data, note or early, head=head, tailed=header is not None)
+    return Read(path, state, new, data, note or early, head=head, tailed=header is not None,
+                quiet=finished)  # fmt: skip
 
 
-def _match(path, head, stat, kind, states, claimed) -> tuple["FileState | None", str | None]:
-    """The known state whose content this file starts with: by its first FINGERPRINT_BYTES,
-    or for a file still shorter than that, by the same device and inode and the same start."""
+def _match(path, lead, stat, kind, states, claimed) -> tuple["FileState | None", str | None]:
+    """The known state whose content this file starts with: the same identity (the first
+    FINGERPRINT_BYTES after an ignored header) and no longer prefix that differs; for a file
+    still shorter than the identity, also the same device and inode."""
     inode = (stat.st_dev, stat.st_ino)
-    best = None
+    best, best_rank = None, None
     for state in states.values():
         if state.legacy:
-            matches = state.path == path and state.signature[1] == stat.st_ino
+            matches, region = state.path == path and state.signature[1] == stat.st_ino, b""
         else:
-            same_start = state.head_len <= len(head) and (
-                fingerprint(head[: state.head_len]) == state.head_hash
+            region = lead[state.head_skip :]
+            same_start = state.head_len <= len(region) and (
+                fingerprint(region[: state.head_len]) == state.head_hash
             )
             long_enough = state.head_len >= FINGERPRINT_BYTES
-            matches = same_start and (long_enough or tuple(state.signature[:2]) == inode)
-        if matches and (best is None or _preference(state, claimed) > _preference(best, claimed)):
-            best = state
+            matches = (same_start and (long_enough or tuple(state.signature[:2]) == inode)
+                       and not differs(state.checks, region))  # fmt: skip
+        rank = (state.id not in claimed, verified_length(state.checks, region), state.head_len)
+        if matches and (best is None or rank > best_rank):
+            best, best_rank = state, rank
     if best is None:
         rewritten = any(s.path == path and tuple(s.signature[:2]) == inode for s in states.values())
         note = f"{Path(path).name} was rewritten: read again as a new file" if rewritten else None
@@ -251,10 +286,6 @@ def _match(path, head, stat, kind, states, claimed) -> tuple["FileState | None",
     if kind is None and best.offset > stat.st_size:
         return None, f"{Path(path).name} was truncated: read from the start"
     return (replace(best, first_path=path) if best.legacy else best), None
-
-
-def _preference(state: "FileState", claimed: set[str]) -> tuple:
-    return (state.id not in claimed, state.head_len)
 
 
 def _new_content(path, kind, state, header, finished) -> tuple:

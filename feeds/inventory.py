@@ -6,7 +6,10 @@ Header: `ip,name,criticality,role,owner` (only `ip` and `name` are required). `c
 
 import csv
 import io
+import logging
 from dataclasses import dataclass
+
+log = logging.getLogger(__name__)
 
 REQUIRED = ("ip", "name")
 COLUMNS = ("ip", "name", "criticality", "role", "owner")
@@ -28,22 +31,32 @@ class Asset:
 
 
 def parse_inventory(data: bytes) -> dict[str, Asset]:
-    """ip -> Asset from CSV bytes; raises ValueError naming a missing column or a bad line."""
-    text = data.decode("utf-8-sig")
+    """ip -> Asset from CSV bytes; raises ValueError naming a missing column. A bad line is left
+    out and logged (read_inventory_checked says which)."""
+    assets, problems = read_inventory_checked(data)
+    for problem in problems:
+        log.warning("%s", problem)
+    return assets
+
+
+def read_inventory_checked(data: bytes) -> tuple[dict[str, Asset], list[str]]:
+    """(ip -> Asset, a sentence per line that could not be used): a bad line costs no other."""
+    text = data.decode("utf-8-sig", errors="replace")
     reader = csv.DictReader(io.StringIO(text))
     header = [h.strip().lower() for h in reader.fieldnames or []]
     missing = [c for c in REQUIRED if c not in header]
     if missing:
         raise ValueError(f"inventory: missing column(s) {', '.join(missing)}; header is {header}")
     reader.fieldnames = header
-    assets = {}
+    assets, problems = {}, []
     for line, row in enumerate(reader, start=2):
         ip = (row.get("ip") or "").strip()
         if not ip:
-            raise ValueError(f"inventory line {line}: no ip")
-        values = {c: (row.get(c) or "").strip() for c in COLUMNS}
+            problems.append(f"inventory line {line}: no ip, left out")
+            continue
+        values = {c: str(row.get(c) or "").strip() for c in COLUMNS}
         assets[ip] = Asset(**{**values, "name": values["name"] or ip})
-    return assets
+    return assets, problems
 
 
 def read_inventory(path: str | None) -> dict[str, Asset]:

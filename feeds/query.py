@@ -16,7 +16,9 @@ import pyarrow as pa
 import pyarrow.compute as pc
 from pydantic import Field, SecretStr, field_validator, model_validator
 
-from socwall.feeds import query_auth, query_engines, query_events, query_flows
+from socwall.errors import Waiting
+from socwall.feeds import query_auth, query_checks, query_engines, query_events, query_flows, redact
+from socwall.feeds.auth import DISTINCT as AUTH_DISTINCT
 from socwall.feeds.auth import METRICS as AUTH_METRICS
 from socwall.feeds.events import MetricSpec
 from socwall.feeds.fetch import MAX_BACKOFF
@@ -62,6 +64,10 @@ class QueryConfig(Strict):
         default_factory=lambda: {"success": ["success"], "failure": ["failure"]},
         description="auth: the outcome column's values that mean success and failure",
     )
+    redact: list[str] = Field(
+        default_factory=lambda: [redact.USER_PASSWORD],
+        description="auth: masked in user names and reasons before storing (as the auth source)",
+    )
     metrics: dict[Identifier, MetricSpec] = Field(
         default_factory=dict, description="events: rows matching `filter`, counted or summed"
     )
@@ -86,6 +92,11 @@ class QueryConfig(Strict):
     def _networks(cls, cidrs: list[str]) -> list[str]:
         Networks(cidrs, [])  # raises ValueError naming the bad entry
         return cidrs
+
+    @field_validator("redact")
+    @classmethod
+    def _rules(cls, rules: list[str]) -> list[str]:
+        return redact.check_rules(rules)
 
     @model_validator(mode="before")
     @classmethod
@@ -141,6 +152,11 @@ class QueryConfig(Strict):
                 used[f"metrics.{name}"] = column
         return used
 
+    @property
+    def distinct_metrics(self) -> tuple[str, ...]:
+        """auth: the distinct counts, kept as per-bucket sets as the auth source keeps them."""
+        return AUTH_DISTINCT if self.kind == "auth" else ()
+
     def metric_kind(self, metric: str) -> str:
         """'count' or 'gauge', as the metric declares (events)."""
         return self.metrics[metric].kind
@@ -165,7 +181,8 @@ class Source:
     def ingest(self, store, now: datetime) -> dict:
         state = store.fetch_state(self.source_id, "query")
         if state.get("next_attempt") and now < datetime.fromisoformat(state["next_attempt"]):
-            raise QueryError(f"waiting until {state['next_attempt']} after: {state.get('error')}")
+            retry = datetime.fromisoformat(state["next_attempt"])
+            raise Waiting(f"{state.get('error')} (next try at {retry:%H:%M:%S} UTC)")
         try:
             stats = self._refresh(store, now)
         except QueryError as error:
@@ -180,19 +197,32 @@ class Source:
         return stats
 
     def _refresh(self, store, now: datetime) -> dict:
-        previous = (store.document(self.source_id, "watermark") or {}).get("bucket")
+        marks = store.document(self.source_id, "watermark") or {}
+        previous = marks.get("bucket")
         start, end, backfilling = self.window(previous, now)
+        cap = query_checks.future_cap(now, int(self.config.bucket.total_seconds()))
         answers = self.query(start, end)
+        future = query_checks.future_rows(answers, cap)
+        lo = int(start.timestamp())
+        answers = [within(a, "bucket" if "bucket" in a.column_names else "epoch", lo, cap)
+                   for a in answers]  # fmt: skip
         stats, newest = self.kind.write(answers, store, self, start, end, backfilling, now)
         if backfilling:
             mark = int(end.timestamp())  # every bucket before the step's end is complete
-        else:
-            mark = max(filter(None, [newest, previous]), default=int(start.timestamp()))
-        store.write_document(self.source_id, "watermark", {"bucket": mark})
+        else:  # never past the reading time: rows dated later wait for their time
+            mark = min(max(filter(None, [newest, previous]), default=lo), cap)
+        seen = bool(marks.get("rows_seen") or stats["rows"] or stats["bad_rows"])
+        store.write_document(self.source_id, "watermark", {"bucket": mark, "rows_seen": seen})
+        stats["backfill"] = None
         if backfilling:
             oldest = now - self.config.retention
             done = (end - oldest) / (now - oldest)
             stats["backfill"] = f"{end:%Y-%m-%d %H:%M} reached, {done:.0%} of the retention"
+        if future and future["rows"]:
+            stats["future"] = future
+            stats["warnings"].append(query_checks.future_words(future))
+        query_checks.scan(self, store, now, stats)
+        query_checks.blindness(self, stats, seen, backfilling, now)
         return stats
 
     def window(self, watermark: int | None, now: datetime) -> tuple[datetime, datetime, bool]:
@@ -203,17 +233,16 @@ class Source:
         start = int(max(start, oldest)) // step * step
         end = start + int(self.config.backfill_step.total_seconds())
         backfilling = end < now.timestamp()
-        if not backfilling:
-            end = (int(now.timestamp()) // step + 1) * step + 365 * 86400  # open: all that came
+        if not backfilling:  # open: all that came, and a week ahead (counted as `future`)
+            ahead = now + query_checks.FUTURE_SEEN + self.config.bucket
+            return datetime.fromtimestamp(start, UTC), ahead, False
         return datetime.fromtimestamp(start, UTC), datetime.fromtimestamp(end, UTC), backfilling
 
     def query(self, start: datetime, end: datetime):
         """The engine's pair sums and per-bucket counts of [start, end), as Arrow tables whose
         `bucket` is a UTC epoch second."""
         config = self.config
-        password = config.password.get_secret_value() if config.password else None
-        con = query_engines.connect(config.engine, config.url, password)
-        source = query_engines.table(con, config.engine, config.table, config.parquet)
+        con, source = self.open()
         staged = []
 
         def stage(relation):  # computed once into a temporary table, read twice after
@@ -233,6 +262,13 @@ class Source:
         lo, hi = int(start.timestamp()), int(end.timestamp())
         return [within(answer, "bucket" if "bucket" in answer.column_names else "epoch", lo, hi)
                 for answer in answers]  # fmt: skip
+
+    def open(self):
+        """(connection, table) of the engine; connecting takes at most `timeout`."""
+        config = self.config
+        password = config.password.get_secret_value() if config.password else None
+        con = query_engines.connect(config.engine, config.url, password, config.timeout)
+        return con, query_engines.table(con, config.engine, config.table, config.parquet)
 
     def expressions(self, source, start: datetime, end: datetime, stage=lambda rel: rel):
         """The ibis expressions of one refresh over the `source` table (also compiled for

@@ -13,8 +13,10 @@ from datetime import UTC, datetime, timedelta
 
 import ibis
 
+from socwall.feeds import redact
 from socwall.feeds.auth import METRICS
 from socwall.feeds.query_engines import UNITS, newest_time
+from socwall.feeds.query_flows import address_text
 
 TEXT = ("host", "user", "src_ip", "method", "reason")
 FLAGS = ("invalid_user", "privileged")
@@ -33,7 +35,8 @@ def mapped(source, config, epoch):
         outcome=ibis.cases(*[(outcome.isin(values), name) for name, values in outcomes.items()],
                            else_=ibis.null("string")),
         **{name: field[name].cast("string") if name in field else ibis.null("string")
-           for name in TEXT},
+           for name in TEXT if name != "src_ip"},
+        src_ip=address_text(field["src_ip"]) if "src_ip" in field else ibis.null("string"),
         **{name: field[name].cast("boolean").fill_null(False) if name in field
            else ibis.literal(False) for name in FLAGS},
         count=(field["count"].cast("int64").fill_null(1) if "count" in field
@@ -47,6 +50,7 @@ def expressions(source, epoch, query_source, stage) -> list:
     config = query_source.config
     bucket_s = int(config.bucket.total_seconds())
     rows = mapped(source, config, epoch)
+    rows = rows.filter(~rows.user.endswith("$").fill_null(False))  # computer accounts: no people
     grouped = stage(rows.group_by(list(GROUPS)).aggregate(count=rows["count"].sum()))
     kept = (grouped.outcome.notnull() | grouped.privileged
             | (grouped.method == "explicit credentials").fill_null(False))  # fmt: skip
@@ -60,7 +64,9 @@ def expressions(source, epoch, query_source, stage) -> list:
         invalid_user_attempts=(failed & rows.invalid_user).ifelse(count, 0).sum(),
         failing_source_ips=failed.ifelse(rows.src_ip, ibis.null("string")).nunique(),
     )  # fmt: skip
-    return [attempts, per_bucket]
+    failing = rows.filter(failed & rows.src_ip.notnull())
+    sources = failing.group_by(["bucket", "src_ip"]).aggregate(count=failing["count"].sum())
+    return [attempts, per_bucket, sources]  # sources: the sets behind failing_source_ips
 
 
 def utc_time(moment, config, zone) -> datetime:
@@ -71,16 +77,18 @@ def utc_time(moment, config, zone) -> datetime:
 
 
 def compact(row: dict, config, zone) -> dict:
-    """An attempt as the auth file source stores it (feeds.auth.compact)."""
+    """An attempt as the auth file source stores it (feeds.auth.compact), secrets masked."""
     ts = utc_time(row["moment"], config, zone).isoformat()
-    return {"ts": ts, **{name: row[name] for name in ("host", "user", "src_ip", "outcome",
-                                                      "method", "invalid_user", "privileged")},
-            "count": int(row["count"]), "reason": row["reason"]}  # fmt: skip
+    masks = redact.Redactor(tuple(config.redact))
+    return {"ts": ts, **{name: row[name] for name in ("host", "src_ip", "outcome", "method",
+                                                      "invalid_user", "privileged")},
+            "user": masks.user(row["user"]), "count": int(row["count"]),
+            "reason": masks.text(row["reason"])}  # fmt: skip
 
 
 def write(answers, store, query_source, start, end, backfilling: bool, now) -> tuple[dict, int]:
     """Replace the asked span's attempts and set its buckets' metrics."""
-    attempts, per_bucket = answers
+    attempts, per_bucket, sources = answers
     config, source_id = query_source.config, query_source.source_id
     events = [compact(row, config, query_source.local_zone) for row in attempts.to_pylist()]
     events.sort(key=lambda event: event["ts"])  # stable: the engine's order within a second
@@ -92,6 +100,15 @@ def write(answers, store, query_source, start, end, backfilling: bool, now) -> t
                               strict=True))
                for name in METRICS}  # fmt: skip
     store.set_metric_values(source_id, metrics, now, config.retention)
+    step = int(config.bucket.total_seconds())
+    last = int(end.timestamp()) - step if backfilling else max(buckets, default=0)
+    members: dict[int, set[str]] = {}
+    for bucket, address in zip(sources["bucket"].to_pylist(), sources["src_ip"].to_pylist(),
+                               strict=True):  # fmt: skip
+        members.setdefault(int(bucket), set()).add(address)
+    store.replace_distinct_sets(source_id, "failing_source_ips", members,
+                                list(range(int(start.timestamp()), last + 1, step)), now,
+                                config.retention)  # fmt: skip
     rows = sum(v or 0 for v in per_bucket["rows"].to_pylist())
     stats = {"rows": rows, "bad_rows": 0, "warnings": [], "attempts": len(events),
              "newest": newest_time(per_bucket)}  # fmt: skip

@@ -36,8 +36,15 @@ def masked(url: str | None) -> str:
     return url.replace(f":{parts.password}@", ":***@", 1)
 
 
-def connect(engine: str, url: str | None, password: str | None = None):
-    """An ibis backend for `engine`: DuckDB in memory when no URL, else `ibis.connect(url)`."""
+CONNECT_TIMEOUT = {"postgres": "connect_timeout", "clickhouse": "connect_timeout"}  # seconds
+
+
+def connect(engine: str, url: str | None, password: str | None = None,
+            timeout: timedelta = timedelta(seconds=60)):  # fmt: skip
+    """An ibis backend for `engine`: DuckDB in memory when no URL, else `ibis.connect(url)`.
+    Connecting takes at most `timeout`, whatever the server does: the driver's own connect
+    timeout where it has one, and a deadline around the call for every engine (a server that
+    accepts and never answers would otherwise hold the caller for minutes)."""
     import ibis  # imported here: a wall without query sources does not pay for it
 
     if engine == "pyspark":
@@ -49,11 +56,36 @@ def connect(engine: str, url: str | None, password: str | None = None):
     if password and urlsplit(url).password is None:
         parts = urlsplit(url)
         url = url.replace(f"//{parts.username}@", f"//{parts.username}:{password}@", 1)
+    seconds = max(1, int(timeout.total_seconds()))
+    options = {CONNECT_TIMEOUT[engine]: seconds} if engine in CONNECT_TIMEOUT else {}
     try:
-        return ibis.connect(url)
+        return _within(seconds + 2, lambda: ibis.connect(url, **options))
+    except TimeoutError:
+        raise QueryError(f"cannot connect to {masked(url)}: no answer within {seconds} s") from None
     except Exception as error:  # each driver raises its own kind; all mean "cannot connect"
         reason = _words(error, url, password)
         raise QueryError(f"cannot connect to {masked(url)}: {reason}") from None
+
+
+def _within(seconds: float, call):
+    """call() in a thread of its own, given up after `seconds` (TimeoutError): the thread is left
+    to finish by itself, the caller goes on."""
+    result: dict = {}
+
+    def run():
+        try:
+            result["value"] = call()
+        except BaseException as error:  # noqa: BLE001 - re-raised in the caller's thread
+            result["error"] = error
+
+    worker = threading.Thread(target=run, name="socwall-connect", daemon=True)
+    worker.start()
+    worker.join(seconds)
+    if worker.is_alive():
+        raise TimeoutError
+    if "error" in result:
+        raise result["error"]
+    return result["value"]
 
 
 def spark_session(master: str | None):

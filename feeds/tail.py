@@ -10,7 +10,8 @@ from pathlib import Path
 
 from pydantic import Field
 
-from socwall.feeds.follow import FileError, HeaderReader, Read, follow, matched_files
+from socwall.errors import in_words
+from socwall.feeds.follow import FileError, HeaderReader, Read, Skipped, follow, matched_files
 from socwall.file_commit import Batch
 from socwall.types import Duration, Strict
 
@@ -45,8 +46,8 @@ def read_files(
     warnings and stops no other; only when every file fails does the source fail."""
     states = store.file_states(source_id)
     wall = time.time()
-    if not matched_files(config.path):
-        stats["warnings"].append(f"path {config.path} matches no file")
+    if not matched_files(config.path):  # blind, not "ok, no data"
+        stats["blind"] = f"no file matches {config.path}"
     options = (wall, config.eof_after.total_seconds(), config.max_line_bytes)
     seen, touched, failed = set(), [], []
     for read in follow(config.path, states, header_for, *options):
@@ -60,7 +61,19 @@ def read_files(
     store.touch_file_states(source_id, touched)
     _forget_gone(store, source_id, states, seen, wall, config.retention.total_seconds())
     stats["bad_rows_total"] = sum(s.bad_rows for s in store.file_states(source_id).values())
+    if "blind" not in stats and (blind := _nothing_recognised(stats)):
+        stats["blind"], stats["blind_sticky"] = blind, True  # until a read recognises something
     return stats
+
+
+def _nothing_recognised(stats: dict) -> str | None:
+    """The sentence for a read that found lines but not one it could use, else None."""
+    if stats["rows"] or not (stats["bad_rows"] or stats.get("unrecognised")):
+        return None
+    if stats.get("unrecognised"):
+        return stats["unrecognised"]
+    detail = f" ({stats['warnings'][0]})" if stats["warnings"] else ""
+    return f"none of the {stats['bad_rows']:,} rows read could be read{detail}"
 
 
 def _handle(read, store, source_id, stage, stats, seen, touched, failed, wall) -> None:
@@ -68,10 +81,15 @@ def _handle(read, store, source_id, stage, stats, seen, touched, failed, wall) -
     if isinstance(read, FileError):
         failed.append(str(read))
         return
+    if isinstance(read, Skipped):  # a second name for content read under another one
+        stats["warnings"].append(read.note)
+        return
     stats["files"] += 1
     seen.add(read.state.id)
     if read.note:
         stats["warnings"].append(read.note)
+    if read.data is None and read.quiet and (read.state.carry or {}).get("pending"):
+        read = replace(read, data=b"")  # quiet now: what waited for more of the file settles
     if read.data is None and read.before is not None and _only_seen(read):
         if wall - read.before.seen_at > TOUCH_EVERY:
             touched.append(read.state)
@@ -113,7 +131,7 @@ def _commit_one(store, source_id: str, read: Read, stage, stats: dict) -> str | 
         try:
             bad = stage(read, batch, stats)
         except Exception as error:  # noqa: BLE001 - the file is named, the others go on
-            return f"{Path(read.path).name}: {_words(error)}"
+            return f"{Path(read.path).name}: {in_words(error)}"
     bad += read.long_lines
     if read.long_lines:
         stats["warnings"].append(
@@ -122,7 +140,8 @@ def _commit_one(store, source_id: str, read: Read, stage, stats: dict) -> str | 
     stats["bad_rows"] += bad
     per_file = stats.setdefault("file_rows", {})  # what each file gave: sensor health per file
     per_file[read.path] = per_file.get(read.path, 0) + stats["rows"] - rows_before + bad
-    state = replace(read.state, bad_rows=read.state.bad_rows + bad)
+    carry = batch.carry if read.data is not None else read.state.carry
+    state = replace(read.state, bad_rows=read.state.bad_rows + bad, carry=carry)
     store.commit_file(source_id, read.before, state, batch)
     consumed = read.state.offset - (read.before.offset if read.before else 0)
     stats["bytes"] = stats.get("bytes", 0) + max(0, consumed)  # socwall_source_bytes_read_total
@@ -137,8 +156,3 @@ def _only_seen(read: Read) -> bool:
 def _forget_gone(store, source_id, states, seen, wall, retention_s) -> None:
     gone = [s.id for s in states.values() if s.id not in seen and wall - s.seen_at > retention_s]
     store.forget_file_states(source_id, gone)
-
-
-def _words(error: Exception) -> str:
-    text = str(error).strip().splitlines()[0] if str(error).strip() else ""
-    return f"{type(error).__name__}: {text}"[:300] if text else type(error).__name__

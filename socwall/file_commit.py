@@ -45,6 +45,7 @@ class Batch:
     expiry: dict[str, int] = field(default_factory=dict)  # key -> TTL seconds
     distinct: dict[str, tuple[str, str]] = field(default_factory=dict)  # set -> (metric, field)
     coverage: tuple[str, int] | None = None  # (coverage key, oldest bucket)
+    carry: dict | None = None  # what the source keeps in the file's state for its next read
 
     def metric(self, keys: Keys, source_id: str, buckets: dict[str, dict[int, float]],
                now: datetime, retention: timedelta) -> None:  # fmt: skip
@@ -125,7 +126,7 @@ def commit_file(client, keys: Keys, source_id: str, before, after, batch: Batch,
         try:
             with client.pipeline(transaction=True) as pipe:
                 pipe.watch(*watched)
-                _check_fence(pipe, keys, fence)
+                check_fence(pipe, keys, fence)
                 if _normal(pipe.hget(files_key, (before or after).id)) != _normal(expected):
                     raise StaleRead(f"{after.path}: its read state moved since it was read")
                 pipe.multi()
@@ -141,7 +142,8 @@ def commit_file(client, keys: Keys, source_id: str, before, after, batch: Batch,
     raise StaleRead(f"{after.path}: could not commit, the store kept changing")
 
 
-def _check_fence(pipe, keys: Keys, fence: Fence | None) -> None:
+def check_fence(pipe, keys: Keys, fence: Fence | None) -> None:
+    """Inside a WATCHed pipeline: raise LostLeadership unless `fence` still holds the lead."""
     if fence is None:
         return
     holder, epoch = pipe.get(keys.leader()), pipe.get(keys.leader_epoch())
@@ -159,9 +161,13 @@ def _normal(text: str | None):
     return data if "head_hash" in data else "legacy"  # a position from before fingerprints
 
 
+MAX_TTL = 800 * 86400  # a replay read before its clock is known (1990) keeps history this long
+
+
 def ttl(drop_at: datetime, now: datetime) -> int:
-    """Seconds until `drop_at` on the wall's clock (replayed history lives as long as live)."""
-    return max(1, int((drop_at - now).total_seconds()))
+    """Seconds until `drop_at` on the source's clock (replayed history lives as long as live),
+    at most MAX_TTL."""
+    return max(1, min(int((drop_at - now).total_seconds()), MAX_TTL))
 
 
 def day_end(day: date) -> datetime:

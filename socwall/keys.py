@@ -67,6 +67,10 @@ class Keys:
         """Set: the distinct members (e.g. source IPs) of one bucket of a distinct-count metric."""
         return f"{self.prefix}:distinct:{source_id}:{metric}:{bucket_start}"
 
+    def distinct_scratch(self, token: str) -> str:
+        """Set, deleted at once: the union of a window's distinct sets, counted by SUNIONSTORE."""
+        return f"{self.prefix}:distinct-union:{token}"
+
     def auth_events(self, source_id: str, day) -> str:
         """List of compact JSON auth events of one UTC day (for windows of per-user behaviour)."""
         return f"{self.prefix}:authevents:{source_id}:{day:%Y%m%d}"

@@ -9,6 +9,7 @@ from pydantic import Field
 
 from socwall.durations import format_duration
 from socwall.types import Duration, Strict
+from socwall.widgets import metric_windows
 from socwall.widgets.context import PanelContext, View
 from socwall.widgets.metric_view import VERDICT_WORDS, format_value, metric_view
 from socwall.widgets.week_ago import (
@@ -100,7 +101,12 @@ def load(reader, panel, context: PanelContext) -> MetricInputs:
     if options.changes is not None:
         known = reader.document(options.changes.source, "changes") or []
         changes = tuple(c for c in known if touches(c, options.changes))
-    return MetricInputs(series, bucket, covered, kind, changes)
+    unions = None
+    if getattr(reader, "distinct_metric", lambda s, m: False)(context.source_id, options.metric):
+        windows = metric_windows.distinct_windows(options, context, bucket)  # each window's own
+        unions = dict(zip(windows, reader.metric_distinct(context.source_id, options.metric,
+                                                           windows), strict=True))  # fmt: skip
+    return metric_windows.CompareInputs(series, bucket, covered, kind, changes, unions)
 
 
 def touches(change: dict, link: ChangeLink) -> bool:
@@ -116,24 +122,30 @@ def touches(change: dict, link: ChangeLink) -> bool:
 def compute(inputs: MetricInputs, options: MetricCompareOptions, context: PanelContext) -> dict:
     """Payload: the three lines, the current value, its change vs a week ago and band verdict."""
     now, tz = context.now, context.tz
-    current = current_window(inputs, options, context, pd.Timestamp(now).floor(inputs.bucket))
+    source_end = pd.Timestamp(now).floor(inputs.bucket)  # the last complete source bucket's end
+    current = current_window(inputs, options, context, source_end)
     chart = coarser(inputs, options.chart_bucket)
     complete_end = pd.Timestamp(now).floor(chart.bucket)
     axis = bucket_starts(
         window_start(now, options.window, tz), window_end(now, options.window, tz), chart.bucket
     )
     shown = axis[axis < complete_end]
+    at = metric_windows.lookup(inputs, chart)
     past = np.array(
-        [
-            values_at(chart, same_local_time(axis, k, tz, chart.bucket))
-            for k in range(1, options.weeks + 1)
-        ]
+        [at(same_local_time(axis, k, tz, chart.bucket)) for k in range(1, options.weeks + 1)]
     )
     low, high = band(without_changes(past, axis, chart.bucket, inputs, options, tz), options.band)
+    today = at(shown)
+    partial = metric_windows.partial_bucket(axis, source_end, chart.bucket)
+    if partial is not None:  # drawn, so the line ends where the big number's window ends
+        today = np.append(today, metric_windows.partial_value(inputs, partial, source_end))
     return {
         "x": [t.tz_convert(tz).strftime("%Y-%m-%dT%H:%M") for t in axis],
         "per": format_duration(chart.bucket),
-        "today": json_values(values_at(chart, shown) * options.scale),
+        "today": json_values(today * options.scale),
+        "partial": None if partial is None else {  # the last point of `today` is not complete
+            "x": partial.tz_convert(tz).strftime("%Y-%m-%dT%H:%M"),
+            "until": source_end.tz_convert(tz).strftime("%H:%M")},
         "week_ago": json_values(past[0] * options.scale),
         "band_low": json_values(low * options.scale),
         "band_high": json_values(high * options.scale),
@@ -203,10 +215,10 @@ def without_changes(past, index, bucket, inputs: MetricInputs, options, tz) -> n
 def current_window(inputs, options, context, complete_end) -> dict:
     """The big number: sum of the last `current` of complete buckets, vs a week ago and the band."""
     recent = bucket_starts(complete_end - options.current, complete_end, inputs.bucket)
-    total = window_total(inputs.kind)
-    value = float(total(values_at(inputs, recent)))  # NaN when that time was never read
+    total = metric_windows.window_value(inputs)
+    value = float(total(recent))  # NaN when that time was never read
     weekly = [
-        total(values_at(inputs, same_local_time(recent, k, context.tz, inputs.bucket)))
+        total(same_local_time(recent, k, context.tz, inputs.bucket))
         for k in range(1, options.weeks + 1)
     ]
     week_ago = weekly[0]

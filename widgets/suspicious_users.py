@@ -11,6 +11,8 @@ from pydantic import Field
 
 from socwall.feeds import inventory
 from socwall.types import ConfigPath, Duration, Strict
+from socwall.widgets import auth_sprays
+from socwall.widgets.auth_sprays import spray_factors, spray_facts
 from socwall.widgets.context import PanelContext, View
 from socwall.widgets.suspect_facts import (
     account_counts,
@@ -38,6 +40,12 @@ class Weights(Strict):
     above_others: float = Field(1.0, ge=0, description="failures far above all other users now")
     hbi_login: float = Field(2.0, ge=0, description="per HBI host this user never logged in to")
     explicit: float = Field(1.5, ge=0, description="someone else's credentials used (Windows 4648)")
+    spray_success: float = Field(
+        6.0, ge=0, description="a sprayed account got in, or got a ticket, for the spraying address"
+    )
+    account_change: float = Field(
+        3.0, ge=0, description="per computer account created or account renamed (4741, 4781)"
+    )
 
 
 class SuspiciousUsersOptions(Strict):
@@ -66,6 +74,7 @@ class AuthInputs:
     events: list[dict]  # compact attempts: ts, host, user, src_ip, outcome, method, ...
     hbi: frozenset = frozenset()  # lower-case names of high-business-impact hosts
     changes: tuple = ()  # change spans (start, end, hosts, title) for maintenance words
+    covered_since: datetime | None = None  # the source's first read: history before is unknown
 
 
 def check(options: SuspiciousUsersOptions, source) -> list[tuple[str, str]]:
@@ -78,7 +87,9 @@ def load(reader, panel, context: PanelContext) -> AuthInputs:
     assets = inventory.read_inventory(options.inventory)
     hbi = frozenset(a.name.lower() for a in assets.values() if a.hbi)
     changes = tuple(reader.document(options.changes, "changes") or []) if options.changes else ()
-    return AuthInputs(reader.auth_events(context.source_id, start, context.now), hbi, changes)
+    covered = reader.source_covered_since(context.source_id)
+    return AuthInputs(reader.auth_events(context.source_id, start, context.now), hbi, changes,
+                      covered)  # fmt: skip
 
 
 def check_sources(options: SuspiciousUsersOptions, sources: dict) -> list[tuple[str, str]]:
@@ -90,8 +101,10 @@ def check_sources(options: SuspiciousUsersOptions, sources: dict) -> list[tuple[
 
 def compute(inputs: AuthInputs, options: SuspiciousUsersOptions, context: PanelContext) -> dict:
     """Top users by score with reasons, rank change and NEW; invalid-user attempts per source."""
-    more = {"hbi": inputs.hbi, "changes": inputs.changes}
-    current = score_users(inputs.events, context.now, options, context.tz, **more)
+    sprays = password_sprays(inputs.events, context.now, options)
+    more = {"hbi": inputs.hbi, "changes": inputs.changes, "covered_since": inputs.covered_since}
+    current = score_users(inputs.events, context.now, options, context.tz, **more,
+                          flagged=spray_factors(sprays))  # fmt: skip
     previous = score_users(inputs.events, context.now - options.window, options, context.tz, **more)
     before = {row["user"]: rank for rank, row in enumerate(previous, 1)}
     earlier = context.now - options.window
@@ -101,14 +114,16 @@ def compute(inputs: AuthInputs, options: SuspiciousUsersOptions, context: PanelC
         was = before.get(row["user"])
         new = bool(previous) and (was is None or was > PREVIOUS_TOP)  # a list to be new on
         change = None if new or was is None else was - rank
-        alert = ("brute_force" in row["factors"] or row["failed"] >= options.alert_failures
+        alert = ("brute_force" in row["factors"] or "spray_success" in row["factors"]
+                 or row["failed"] >= options.alert_failures
                  or (new and row["score"] >= options.alert_score))  # fmt: skip
         rows.append({**row, "rank": rank, "new": new, "change": change, "alert": alert,
                      "first_window": first_window})  # fmt: skip
-    sprays = password_sprays(inputs.events, context.now, options)
     start, events = context.now - options.window, inputs.events
     return {
-        "facts": suspect_facts(rows, sprays, start, context.now),
+        # the contract's facts (issue 21): the alarm rules use them; a sprayed account that
+        # got in is its own alarm fact
+        "facts": _facts(rows, sprays, start, context.now),
         **account_counts(events, start, context.now, options.exclude),
         "details": user_details(events, start, context.now, [r["user"] for r in rows]),
         "spray_accounts": spray_details(events, start, context.now, [s["src_ip"] for s in sprays]),
@@ -120,23 +135,18 @@ def compute(inputs: AuthInputs, options: SuspiciousUsersOptions, context: PanelC
     }
 
 
+def _facts(rows: list[dict], sprays: list[dict], start: datetime, end: datetime) -> list[dict]:
+    """The panel's facts: a sprayed account that got in is its own fact (success after spray),
+    not also a suspect account's."""
+    got_in = spray_facts(sprays)
+    said = {fact["row"] for fact in got_in}
+    others = [f for f in suspect_facts(rows, sprays, start, end) if f["row"] not in said]
+    return others + got_in
+
+
 def password_sprays(events: list[dict], end: datetime, options) -> list[dict]:
-    """Sources that tried many accounts a few times each (a spray, not a brute force): how many
-    accounts, and how many of them exist."""
-    tried, existing, attempts = defaultdict(set), defaultdict(set), Counter()
-    for e in _window(events, end - options.window, end):
-        if e["outcome"] == "failure" and e["src_ip"] and e["user"]:
-            tried[e["src_ip"]].add(e["user"].lower())
-            attempts[e["src_ip"]] += e["count"]
-            if not e["invalid_user"]:
-                existing[e["src_ip"]].add(e["user"].lower())
-    sprays = []
-    for ip, users in tried.items():
-        if len(users) >= options.spray_accounts and attempts[ip] <= 5 * len(users):
-            sprays.append({"src_ip": ip, "accounts": len(users), "existing": len(existing[ip]),
-                           "attempts": attempts[ip],
-                           "alert": len(users) >= 2 * options.spray_accounts})  # fmt: skip
-    return sorted(sprays, key=lambda s: (-s["accounts"], s["src_ip"]))[:3]
+    """Sprays in the window ending at `end`, and the sprayed accounts that got in after one."""
+    return auth_sprays.password_sprays(_window(events, end - options.window, end), options)
 
 
 def _window(events, start: datetime, end: datetime) -> list[dict]:
@@ -150,10 +160,13 @@ def _excluded(user: str | None, patterns: list[str]) -> bool:
 
 def score_users(
     events: list[dict], end: datetime, options: SuspiciousUsersOptions, tz,
-    hbi: frozenset = frozenset(), changes: tuple = (),
+    hbi: frozenset = frozenset(), changes: tuple = (), covered_since: datetime | None = None,
+    flagged: dict[str, str] | None = None,
 ) -> list[dict]:
-    """Every user with a score above 0 in the window ending at `end`, highest first."""
+    """Every user with a score above 0 in the window ending at `end`, highest first.
+    `flagged`: lower-case user -> the words of a success after a spray."""
     start = end - options.window
+    observed = _observed_days(covered_since, start, options.baseline)
     usable = [
         e for e in events if not e["invalid_user"] and not _excluded(e["user"], options.exclude)
     ]
@@ -168,7 +181,9 @@ def score_users(
     }
     rows = []
     for user, now_events in now_by_user.items():
-        factors = user_factors(now_events, base_by_user[user], days, options, tz)
+        factors = user_factors(now_events, base_by_user[user], days, options, tz, observed)
+        if words := (flagged or {}).get((user or "").lower().split("@", 1)[0]):
+            factors["spray_success"] = (options.weights.spray_success, words)
         if against := _above_others(user, failures, options):
             factors["above_others"] = against
         if first := _first_hbi_logins(now_events, base_by_user[user], hbi):
@@ -183,8 +198,24 @@ def score_users(
     return sorted(rows, key=lambda r: (-r["score"], r["user"]))
 
 
-def user_factors(now: list[dict], base: list[dict], days: int, options, tz) -> dict:
-    """Named factors of one user: name -> (points, words)."""
+def _observed_days(covered_since: datetime | None, start: datetime, baseline) -> int:
+    """Whole days of the baseline before `start` that the source did read (0: none)."""
+    if covered_since is None:
+        return 0
+    return max(0, int((start - max(covered_since, start - baseline)).total_seconds() // 86400))
+
+
+def _history(base: list[dict], observed: int, usual: str) -> str:
+    """What may be said about a user's past: its usual (only from its own events), that it was
+    quiet on days the source read, or that there is no history to compare with."""
+    if base:
+        return f"usual {usual}"
+    return f"nothing in the {observed} days before" if observed else "no history before"
+
+
+def user_factors(now: list[dict], base: list[dict], days: int, options, tz, observed: int = 0) -> dict:
+    """Named factors of one user: name -> (points, words). Claims about the user's usual
+    behaviour are made only from its own events in the baseline, or from days the source read."""
     w, factors = options.weights, {}
     failures = sum(e["count"] for e in now if e["outcome"] == "failure")
     per_day = Counter(
@@ -192,7 +223,7 @@ def user_factors(now: list[dict], base: list[dict], days: int, options, tz) -> d
     )
     usual = median([per_day.get(d, 0) for d in sorted(per_day)] + [0] * (days - len(per_day)))
     if failures >= max(options.min_failures, 3 * (usual + 1)):
-        history = f"usual {usual:g}" if base else "no history before"  # never claim a baseline
+        history = _history(base, observed, f"{usual:g}")
         factors["failures"] = (
             w.failures * math.log2(failures / (usual + 1)),
             f"{failures} failed ({history}), from {_sources(now)}{_status_words(now)}",
@@ -215,16 +246,21 @@ def user_factors(now: list[dict], base: list[dict], days: int, options, tz) -> d
     if hosts >= max(3, 2 * usual_hosts + 1):
         factors["many_hosts"] = (
             w.many_hosts * (hosts - usual_hosts),
-            f"logins on {hosts} hosts (usual {usual_hosts})",
+            f"logins on {hosts} hosts ({_history(base, observed, str(usual_hosts))})",
         )
     explicit = [e for e in now if e["method"] == "explicit credentials"]
     if explicit:  # "alice used administrator's credentials on ws-02"
         target = (explicit[0].get("reason") or "").removeprefix("explicit credentials of ")
         where = f" on {explicit[0]['host']}" if explicit[0].get("host") else ""
         factors["explicit"] = (w.explicit, f"used {target or 'other'}'s credentials{where}")
+    changed = [e for e in now if e["method"] in ("computer account created", "account renamed")]
+    if changed:  # 4741 then 4781: sAMAccountName spoofing's two steps
+        factors["account_change"] = (w.account_change * len(changed),
+                                     "; ".join(e["reason"] for e in changed[:2]))  # fmt: skip
     privileged = lambda events: any(e["privileged"] and e["outcome"] != "failure" for e in events)  # noqa: E731
-    if privileged(now) and not privileged(base):
-        factors["privileged"] = (w.privileged, "privileged use, new for this user")
+    if privileged(now) and not privileged(base) and (base or observed):
+        words = "new for this user" if base else f"nothing in the {observed} days before"
+        factors["privileged"] = (w.privileged, f"privileged use, {words}")
     return factors
 
 

@@ -120,6 +120,20 @@ def attack(served: Served, user: SignedIn, count: int, hold: float, spread: bool
     return {**found, "answers": counts, "hashes": served.log().count("sign-in failed") - logged}
 
 
+def fastest_hash() -> float:
+    """Seconds of one password check on this machine now (the fastest of five): the pool's
+    bound on hashes per second is measured, not assumed."""
+    from werkzeug.security import check_password_hash, generate_password_hash
+
+    hashed = generate_password_hash(PASSWORD)
+    times = []
+    for _ in range(5):
+        started = time.perf_counter()
+        check_password_hash(hashed, "wrong")
+        times.append(time.perf_counter() - started)
+    return min(times)
+
+
 def start_guarded(workdir: Path, redis_url: str, workers: int, spread: bool) -> Served:
     from werkzeug.security import generate_password_hash
 
@@ -145,7 +159,8 @@ def test_32_guessers_neither_slow_livez_nor_refuse_a_signed_in_browser(tmp_path,
         answers = during["answers"]
         assert sum(answers.values()) > 32 and "error" not in answers, answers
         if spread:  # no bucket holds a botnet: the pool does, a worker's check at a time
-            assert 2 <= during["hashes"] <= 2 * 8.0 / 0.1, during["hashes"]
+            most = 2 * (8.0 + 2.0) / fastest_hash() * 1.5  # 2 workers, one hash at a time each
+            assert 2 <= during["hashes"] <= most, (during["hashes"], most)
         else:  # one address: what is left of its burst of 10 (the browser's sign-in took one)
             # and 6 a minute; every other guess waited 2 s for its 429
             assert 1 <= during["hashes"] <= 10 and set(answers) == {429}, (during["hashes"], answers)

@@ -149,6 +149,7 @@ def test_a_refused_reload_is_counted_and_degrades_healthz_until_fixed(tmp_path, 
     report = client.test_client().get("/healthz").get_json()
     assert "serve: config file refused, running the last good one" in report["status"]
     assert public_summary(report, 200) == {"status": "degraded"}
+    write_lines(tmp_path, [5, 30])  # a source that read something: not blind
     run_all_once(config, store, CLOCK)  # every panel ok: only the refused file degrades
     ready = create_app(config, store, Clock()).server.test_client().get("/readyz")
     assert ready.get_json() == {"status": "ready"}

@@ -139,7 +139,8 @@ def test_image_runs_worker_and_serve_against_redis(image, wall_files):
         status, answer = get(f"{base}/_dash-update-component", panel_poll_body("failed", None))
         assert status == 200
         parts = {json.loads(k)["type"]: v for k, v in json.loads(answer)["response"].items()}
-        assert parts["panel-version"]["data"] == f"{meta['version']}@1.0"  # the figure was sent
+        # the figure was sent: the version it was drawn from, at scale 1.0, not at the desk
+        assert parts["panel-version"]["data"].startswith(f"{meta['version']}@1.0@False@")
         for name in names:  # the image's own user, not root
             assert podman("exec", name, "id", "-u").stdout.strip() == "10001"
         beat = json.loads(podman("exec", worker, "cat", "/tmp/hb.json").stdout)

@@ -1,3 +1,4 @@
+# ruff: noqa: E501 - ticket rows on one line each
 """The changes source: iCalendar recurrence across DST, ticket exports, bad input, incremental."""
 
 import json
@@ -270,3 +271,28 @@ def test_a_calendar_url_on_a_local_server_and_its_outage(tmp_path, redis_url, pr
     finally:
         server.shutdown()
         server.server_close()
+
+
+def test_a_bad_ticket_is_named_and_the_good_ones_of_the_same_file_are_kept(tmp_path, redis_url, prefix, store):
+    """`end: 01` once raised OverflowError and lost the whole file; now it is one named row."""
+    rows = [{"id": "CHG-1", "title": "Patch db", "start": "2026-03-25T10:00:00Z", "end": "01", "hosts": "db-01"},
+            {"id": "CHG-2", "title": "Patch web", "start": "2026-03-25T10:00:00Z", "end": "2026-03-25T11:00:00Z"},
+            {"id": "CHG-3", "title": "Someday", "start": "next tuesday"},
+            {"title": "Nameless", "start": "2026-03-25T10:00:00Z"}]
+    found, problems = changes.read_tickets(json.dumps(rows).encode(), "json", BERLIN, timedelta(hours=4))
+    assert [c["id"] for c in found] == ["CHG-2"]
+    assert problems == ["item 1 (CHG-1): end '01' is not a time", "item 3 (CHG-3): start 'next tuesday' is not a time",
+                        "item 4: no id"]
+    (tmp_path / "tickets.json").write_text(json.dumps(rows))
+    status = run_source(wall(tmp_path, redis_url, prefix, ["tickets.json"]), "cal", store, FixedClock(NOW))
+    assert status["status"] == "ok" and status["bad_rows"] == 3
+    assert status["warnings"][0] == "tickets.json item 1 (CHG-1): end '01' is not a time"
+    assert [c["id"] for c in store.document("cal", "changes")] == ["CHG-2"]
+
+
+def test_an_inventory_line_without_an_ip_is_named_and_the_others_kept():
+    from socwall.feeds.inventory import read_inventory_checked
+
+    assets, problems = read_inventory_checked(b"ip,name,criticality\n10.0.1.21,db-02,HBI\n,web-01,low\n10.0.1.23,web-02,\n")
+    assert sorted(assets) == ["10.0.1.21", "10.0.1.23"] and assets["10.0.1.21"].hbi
+    assert problems == ["inventory line 3: no ip, left out"]

@@ -161,10 +161,10 @@ def test_a_finished_files_last_line_counts_without_a_newline(tmp_path, store, re
     assert total(store) == 51
 
 
-def test_a_glob_that_matches_nothing_is_a_warning_naming_it(tmp_path, store, redis_url, prefix):
+def test_a_glob_that_matches_nothing_is_blind_naming_it(tmp_path, store, redis_url, prefix):
     stats = source_for(tmp_path, redis_url, prefix, "moved/*.csv").ingest(store, NOW)
-    assert stats["files"] == 0
-    assert len(stats["warnings"]) == 1 and str(tmp_path / "moved/*.csv") in stats["warnings"][0]
+    assert stats["files"] == 0 and not stats["warnings"]
+    assert stats["blind"] == f"no file matches {tmp_path / 'moved/*.csv'}"
 
 
 def test_a_bad_file_between_two_good_ones_is_named_and_the_others_are_read(

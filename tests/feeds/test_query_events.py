@@ -20,7 +20,7 @@ from tests.feeds.test_query_postgres import database  # noqa: F401  (fixture)
 
 DEMO_CONFIG = Path(__file__).resolve().parents[2] / "config.yaml"
 DAYS = [datetime(2024, 3, d, tzinfo=UTC) for d in range(1, 10)]
-NOW = DAYS[-1] + timedelta(hours=23)
+NOW = DAYS[-1] + timedelta(hours=24)  # after the last row: rows later than the reading time wait
 
 
 def demo_metrics() -> dict:

@@ -13,6 +13,7 @@ import pytest
 from socwall.dashboard.clock import Clock
 from socwall.dashboard.config import parse_config
 from socwall.dashboard.jobs import run_panel, run_source
+from socwall.errors import Waiting
 from socwall.feeds import query
 from socwall.feeds.query_engines import QueryError
 from tests.feeds import query_data as qd
@@ -150,7 +151,7 @@ def test_a_failure_backs_off_and_says_why_until_the_next_attempt(tmp_path, store
     config = query_config(parquet=str(tmp_path / "none-*.parquet"), refresh="1m")
     with pytest.raises(QueryError, match="cannot read"):
         query.Source(config, "lake").ingest(store, NOW)
-    with pytest.raises(QueryError, match=r"waiting until .* after: cannot read"):
+    with pytest.raises(Waiting, match=r"^cannot read .* \(next try at 01:01:00 UTC\)$"):
         query.Source(config, "lake").ingest(store, NOW + timedelta(seconds=59))
     with pytest.raises(QueryError, match="cannot read"):
         query.Source(config, "lake").ingest(store, NOW + timedelta(seconds=61))

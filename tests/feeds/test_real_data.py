@@ -181,7 +181,8 @@ def test_a_file_recognised_under_one_percent_says_so(tmp_path, store, redis_url,
            "pages": [{"id": "p", "title": "P", "panels": [
                {"id": "k", "widget": "exploited_recent", "title": "K", "source": "kev", "at": [1, 1]}]}]}  # fmt: skip
     stats = auth.Source(parse_config(raw).sources["a"], "a").ingest(store, datetime(2005, 7, 1, tzinfo=UTC))
-    assert "messages: 300 lines read, 0 recognised as sshd, su, sudo, Windows or Zeek; is `format` right?" in stats["warnings"]
+    said = "messages: 300 lines read, 0 recognised as sshd, su, sudo, Windows or Zeek; is `format` right?"
+    assert said in stats["warnings"] and stats["blind"] == said
     assert stats["per_file"] == {"messages": {"read": 300, "recognised": 0, "skipped": 0, "format": "syslog"}}
 
 

@@ -57,7 +57,8 @@ def test_a_payload_that_is_not_a_dict_is_an_error_with_traceback(
     monkeypatch.setitem(jobs.WIDGETS, "metric_compare", _widget_returning(None))
     with caplog.at_level(logging.WARNING, logger="socwall.dashboard.jobs"):
         meta = jobs.run_panel(config, config.panels()[0], store, CLOCK)
-    assert meta["status"] == "error" and meta["error"].startswith("TypeError: compute returned")
+    assert meta["status"] == "error"
+    assert meta["error"].startswith("internal error (TypeError: compute returned")
     record = next(r for r in caplog.records if r.getMessage().startswith("panel failed"))
     assert record.exc_info is not None and record.panel == "failed"
 
@@ -81,4 +82,4 @@ def test_source_stats_without_newest_or_not_a_mapping(make_config, store, monkey
     assert status["status"] == "ok" and status["rows"] == 2 and status["newest"] is None
     monkeypatch.setitem(jobs.SOURCES, source_type, module_with(None))
     status = jobs.run_source(config, "events", store, CLOCK)
-    assert status["status"] == "error" and status["error"].startswith("TypeError")
+    assert status["status"] == "error" and status["error"].startswith("internal error (TypeError")

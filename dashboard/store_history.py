@@ -1,0 +1,130 @@
+"""The store's history of records: auth attempts, records of any kind, distinct-member sets.
+A mixin of Store (dashboard/store.py): `self.redis` and `self.keys` are the store's."""
+
+import json
+import secrets
+from datetime import UTC, date, datetime, timedelta
+
+import redis
+
+from socwall.file_commit import LostLeadership, check_fence, day_end, ttl
+
+
+class RecordHistory:
+    """Typed reads and writes of per-day record lists and per-bucket sets."""
+
+    def replace_auth_events(self, source_id: str, events: list[dict], start: datetime,
+                            end: datetime, now: datetime,
+                            retention: timedelta) -> None:  # fmt: skip
+        """Set the attempts with start <= ts < end to `events` (a source that can ask a span
+        again, e.g. a query source): those stored before in the span go, the rest stay."""
+        days = days_between(start, end)
+        reading = self.redis.pipeline(transaction=False)
+        for day in days:
+            reading.lrange(self.keys.auth_events(source_id, day), 0, -1)
+        lo, hi = start.isoformat(), end.isoformat()
+        per_day: dict[date, list[str]] = {}
+        for day, items in zip(days, reading.execute(), strict=True):
+            per_day[day] = [i for i in items if not lo <= json.loads(i)["ts"] < hi]
+        for event in events:
+            day = datetime.fromisoformat(event["ts"]).astimezone(UTC).date()
+            per_day.setdefault(day, []).append(json.dumps(event, separators=(",", ":")))
+        cutoff = (now - retention).date()
+        pipe = self.redis.pipeline(transaction=True)
+        for day, items in per_day.items():
+            key = self.keys.auth_events(source_id, day)
+            pipe.delete(key)
+            if items and day >= cutoff:
+                pipe.rpush(key, *items)
+                pipe.expire(key, ttl(day_end(day) + retention, now))
+        pipe.execute()
+
+    def auth_events(self, source_id: str, start: datetime, end: datetime) -> list[dict]:
+        """Events with start <= ts < end, from the day lists that cover the range."""
+        pipe = self.redis.pipeline(transaction=False)
+        for day in days_between(start, end):
+            pipe.lrange(self.keys.auth_events(source_id, day), 0, -1)
+        lo, hi = start.isoformat(), end.isoformat()
+        events = (json.loads(item) for items in pipe.execute() for item in items)
+        return [e for e in events if lo <= e["ts"] < hi]
+
+    def add_records(self, source_id: str, kind: str, records: list[dict], now: datetime,
+                    retention: timedelta, id_field: str | None = None) -> int:  # fmt: skip
+        """Store a source's records of any `kind`; the generic API for new sources.
+
+        Each record is a JSON-able dict with an ISO-8601 UTC time in `ts`; records go to one
+        list (or, with `id_field`, one hash keyed by that field) per UTC day, which expires
+        `retention` after the day ends. With `id_field` a record already stored is skipped,
+        so re-reading the same input stores nothing twice. Returns how many were stored.
+        Read them back with `records(source_id, kind, start, end)` (PanelReader.records).
+        """
+        per_day: dict[date, dict[str, str]] = {}
+        for n, record in enumerate(records):
+            day = datetime.fromisoformat(record["ts"]).astimezone(UTC).date()
+            ident = str(record[id_field]) if id_field else str(n)
+            per_day.setdefault(day, {})[ident] = json.dumps(record, separators=(",", ":"))
+        pipe = self.redis.pipeline(transaction=True)
+        if self.fence:  # a worker that lost the lead stores nothing (a live connection's lines)
+            pipe.watch(self.keys.leader_epoch())
+            check_fence(pipe, self.keys, self.fence)
+            pipe.multi()
+        setnx_at: list[int] = []  # positions of the HSETNX answers among the pipeline's
+        for day, items in per_day.items():
+            if id_field:
+                key = self.keys.keyed_records(source_id, kind, day)
+                for ident, text in items.items():
+                    setnx_at.append(len(pipe))
+                    pipe.hsetnx(key, ident, text)
+            else:
+                key = self.keys.records(source_id, kind, day)
+                pipe.rpush(key, *items.values())
+            pipe.expire(key, ttl(day_end(day) + retention, now))
+        try:
+            results = pipe.execute()
+        except redis.WatchError:
+            raise LostLeadership("the leader epoch changed while records were stored") from None
+        return sum(bool(results[i]) for i in setnx_at) if id_field else len(records)
+
+    def records(self, source_id: str, kind: str, start: datetime, end: datetime) -> list[dict]:
+        """Records of `kind` with start <= ts < end, in stored order (see add_records)."""
+        pipe = self.redis.pipeline(transaction=False)
+        for day in days_between(start, end):
+            pipe.lrange(self.keys.records(source_id, kind, day), 0, -1)
+            pipe.hvals(self.keys.keyed_records(source_id, kind, day))
+        lo, hi = start.astimezone(UTC), end.astimezone(UTC)
+        found = (json.loads(item) for items in pipe.execute() for item in items)
+        return [r for r in found if lo <= datetime.fromisoformat(r["ts"]) < hi]
+
+    def distinct_counts(self, source_id: str, metric: str, windows: list[tuple[int, int]],
+                        bucket_s: int) -> list[int]:  # fmt: skip
+        """The exact number of distinct members of each window [start, end): the union of its
+        buckets' sets, counted in Redis (SUNIONSTORE into a scratch key, deleted at once), so
+        no member crosses the network and none counts twice."""
+        scratch = self.keys.distinct_scratch(secrets.token_hex(8))
+        pipe = self.redis.pipeline(transaction=False)
+        for start, end in windows:
+            keys = [self.keys.distinct_bucket(source_id, metric, b)
+                    for b in range(start - start % bucket_s, end, bucket_s)]  # fmt: skip
+            pipe.sunionstore(scratch, keys)
+            pipe.delete(scratch)
+        answers = pipe.execute() if windows else []
+        return [int(n) for n in answers[::2]]
+
+    def replace_distinct_sets(self, source_id: str, metric: str, members: dict[int, set[str]],
+                              asked: list[int], now: datetime,
+                              retention: timedelta) -> None:  # fmt: skip
+        """Set the distinct members of the asked buckets (a source that can ask a span again):
+        each asked bucket holds exactly its members afterwards, none when it has none."""
+        pipe = self.redis.pipeline(transaction=True)
+        for start in asked:
+            key = self.keys.distinct_bucket(source_id, metric, start)
+            pipe.delete(key)
+            if members.get(start):
+                pipe.sadd(key, *members[start])
+                pipe.expire(key, ttl(datetime.fromtimestamp(start, UTC) + retention, now))
+        pipe.execute()
+
+
+def days_between(start: datetime, end: datetime) -> list[date]:
+    first, last = start.astimezone(UTC).date(), end.astimezone(UTC).date()
+    return [first + timedelta(days=n) for n in range((last - first).days + 1)]
