@@ -15,9 +15,18 @@ from pathlib import Path
 
 import pytest
 import redis
+from hypothesis import HealthCheck, settings
 
 from socwall.dashboard.config import parse_config
 from socwall.dashboard.store import Store
+
+# Hypothesis in CI is derandomized: the same examples every run, so a regression fails every
+# time instead of looking like a flake that passes on a re-run. HYPOTHESIS_PROFILE=explore
+# searches with fresh random examples (and more of them) when run by hand.
+settings.register_profile("ci", derandomize=True, deadline=None, print_blob=True,
+                          suppress_health_check=[HealthCheck.too_slow])  # fmt: skip
+settings.register_profile("explore", max_examples=500, deadline=None)
+settings.load_profile(os.environ.get("HYPOTHESIS_PROFILE", "ci"))
 
 
 def free_port() -> int:
