@@ -102,3 +102,37 @@ def stored_pairs(store, source_id: str, buckets: list[int]):
     columns = ["bucket", "host", "peer", *flow_sums.PAIR_SUMS]
     frame = frame.reindex(columns=columns)
     return sorted(tuple(row) for row in frame.itertuples(index=False, name=None))
+
+
+def pair_totals_by_loop(rows: list[list], start: float, end: float) -> dict[tuple, tuple]:
+    """(host, peer) -> (bytes, connections, opened) from VAST rows by a plain loop, written from
+    the rules in words (not from socwall's code): a counter of 2**53 or more makes the row
+    unreadable; a TCP flow from port 443 to a port above 1024 is recorded backwards; the host
+    is the 172.16.0.x side, the peer the 203.0.113.x side (the only ones counted here); what
+    the host sent is its side's bytes."""
+    totals: dict[tuple, list] = {}
+    for row in rows:
+        ts, proto, src, dst, sport, dport, sent, got = (row[0], row[4], *row[5:9], *row[14:16])
+        if not start <= ts < end or max(sent, got) >= 2**53:
+            continue
+        if proto == "TCP" and sport == 443 and dport > 1024:
+            src, dst, sent, got = dst, src, got, sent
+        if src.startswith("172.16.0.") and dst.startswith("203.0.113."):
+            key, value, opened = (src, dst), sent, 1
+        elif dst.startswith("172.16.0.") and src.startswith("203.0.113."):
+            key, value, opened = (dst, src), got, 0
+        else:
+            continue
+        total = totals.setdefault(key, [0, 0, 0])
+        total[0], total[1], total[2] = total[0] + value, total[1] + 1, total[2] + opened
+    return {key: tuple(value) for key, value in totals.items()}
+
+
+def stored_pair_totals(pairs: list[tuple]) -> dict[tuple, tuple]:
+    """The same totals from stored pairs (as stored_pairs returns them), over every bucket."""
+    totals: dict[tuple, list] = {}
+    for _, host, peer, sent, connections, _, opened in pairs:
+        if host.startswith("172.16.0.") and peer.startswith("203.0.113."):
+            total = totals.setdefault((host, peer), [0, 0, 0])
+            total[0], total[1], total[2] = total[0] + sent, total[1] + connections, total[2] + opened
+    return {key: tuple(value) for key, value in totals.items()}

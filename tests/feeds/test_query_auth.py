@@ -88,7 +88,24 @@ def attempts(store, source_id: str, window) -> list[tuple[str, int]]:
     return sorted(counts.items())
 
 
-def same_series_and_panels(config, store, lake_name: str) -> None:
+def counts_by_loop(log: Path) -> dict[str, int]:
+    """The demo log's totals by a plain loop over its lines (it writes one sshd line per
+    attempt, no PAM lines and no "message repeated"; a sudo that ran a command is a success
+    unless it says "incorrect password attempts"): an anchor independent of both readers."""
+    counts = dict.fromkeys(METRICS[:3], 0)
+    for line in log.read_text().splitlines():
+        if " sshd[" in line and ": Failed password for " in line:
+            counts["failed_logins"] += 1
+            counts["invalid_user_attempts"] += ": Failed password for invalid user " in line
+        elif " sshd[" in line and ": Accepted " in line:
+            counts["successful_logins"] += 1
+        elif " sudo: " in line and "COMMAND=" in line:
+            assert "incorrect password attempts" not in line  # none in the demo: a failure
+            counts["successful_logins"] += 1
+    return counts
+
+
+def same_series_and_panels(config, store, lake_name: str, log: Path) -> None:
     clock = Clock(replay_start=NOW, frozen=True)
     statuses = {name: run_source(config, name, store, clock) for name in ("files", lake_name)}
     assert statuses[lake_name]["status"] == "ok", statuses[lake_name]
@@ -99,6 +116,10 @@ def same_series_and_panels(config, store, lake_name: str) -> None:
         assert len(files) > 100 and files.sum() > 0, metric
         queried = store.metric_series(lake_name, metric, ranges)
         assert queried[queried != 0].to_dict() == files[files != 0].to_dict(), metric
+    by_loop = counts_by_loop(log)
+    for metric, count in by_loop.items():
+        assert store.metric_series(lake_name, metric, ranges).sum() == count, metric
+    assert by_loop["failed_logins"] > by_loop["invalid_user_attempts"] > 0
     window = (NOW - timedelta(days=40), NOW)
     assert attempts(store, lake_name, window) == attempts(store, "files", window)
     for panel in config.panels():
@@ -117,7 +138,7 @@ def test_duckdb_over_parquet_gives_the_auth_sources_series_users_and_panels(tmp_
         "files": {"type": "auth", "path": str(log), "timezone": "Europe/Berlin"},
         "duck": lake("duckdb", parquet=str(tmp_path / "auth.parquet")),
     })  # fmt: skip
-    same_series_and_panels(config, store, "duck")
+    same_series_and_panels(config, store, "duck", log)
 
 
 @pytest.mark.postgres
@@ -128,7 +149,7 @@ def test_postgres_table_gives_the_auth_sources_series_users_and_panels(tmp_path,
         "files": {"type": "auth", "path": str(log), "timezone": "Europe/Berlin"},
         "pg": lake("postgres", url=database, table="auth_events"),
     })  # fmt: skip
-    same_series_and_panels(config, store, "pg")
+    same_series_and_panels(config, store, "pg", log)
 
 
 def test_asking_a_span_again_replaces_its_attempts_and_keeps_the_rest(tmp_path, store):

@@ -7,6 +7,7 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from zoneinfo import ZoneInfo
 
+import duckdb
 import ibis
 import pyarrow as pa
 import pyarrow.csv as pacsv
@@ -51,7 +52,24 @@ def wall(redis_url, prefix, sources: dict, inventory: Path):
     })  # fmt: skip
 
 
-def same_panels(config, store, lake_name: str) -> None:
+def exfil_bytes_by_duckdb(table: pa.Table, now: datetime) -> int:
+    """What the exfiltrating host sent to the outside in top_talkers' 1 h window (buckets from
+    13:05 as the window ends with the bucket now filling), by plain SQL on the rows as written:
+    its own side's bytes, whichever way the row was recorded, so no repair rule is involved."""
+    start = now.timestamp() + 300 - 3600
+    sql = """SELECT sum(CASE WHEN firstSeenSrcIp = $ip THEN firstSeenSrcTotalBytes
+                             ELSE firstSeenDestTotalBytes END)
+             FROM rows WHERE (firstSeenSrcIp = $ip OR firstSeenDestIp = $ip)
+               AND TimeSeconds >= $start AND TimeSeconds < $end
+               AND NOT regexp_matches(CASE WHEN firstSeenSrcIp = $ip THEN firstSeenDestIp
+                                           ELSE firstSeenSrcIp END, '^(10|192\\.168)\\.')"""
+    connection = duckdb.connect()
+    connection.register("rows", table)
+    params = {"ip": EXFIL.ip, "start": start // 300 * 300, "end": now.timestamp()}
+    return int(connection.execute(sql, params).fetchone()[0])
+
+
+def same_panels(config, store, lake_name: str, table: pa.Table) -> None:
     from socwall.dashboard.jobs import run_panel, run_source
 
     clock = Clock(replay_start=NOW, frozen=True)
@@ -67,6 +85,8 @@ def same_panels(config, store, lake_name: str) -> None:
     top = payload_without_names(store, f"top_{lake_name}")
     assert top == payload_without_names(store, "top_files")
     assert EXFIL.ip in str(top)  # the planted exfiltration ranks
+    exfil = next(row for row in top["rows"] if row["host"] == EXFIL.ip)
+    assert exfil["value"] == exfil_bytes_by_duckdb(table, NOW)  # an independent count
     hbi = payload_without_names(store, f"hbi_{lake_name}")
     assert hbi["talking"] > 0 and hbi == payload_without_names(store, "hbi_files")
 
@@ -83,4 +103,4 @@ def test_demo_flows_through_the_engine_give_the_file_sources_panels(engine, tmp_
         lake = vast_lake("postgres", url=url, table="netflow")
     files = {"type": "flows", "path": str(folder / "*.csv"), "format": "vast", "retention": "3d"}
     config = wall(redis_url, prefix, {"files": files, "lake": lake}, tmp_path / "hosts.csv")
-    same_panels(config, store, "lake")
+    same_panels(config, store, "lake", table)

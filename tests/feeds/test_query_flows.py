@@ -71,6 +71,10 @@ def test_duckdb_over_parquet_gives_the_file_sources_pairs_counts_and_panel(tmp_p
     assert len(file_pairs) > 1000
     assert qd.stored_pairs(store, "lake", BUCKETS) == file_pairs
     assert any(":" in host for _, host, *_ in file_pairs)  # IPv6 hosts decided in Python
+    # not only the same as each other: the same as a plain loop over the rows written
+    by_loop = qd.pair_totals_by_loop(rows, BUCKETS[0], BUCKETS[-1] + 300)
+    assert qd.stored_pair_totals(file_pairs) == by_loop and len(by_loop) == 195
+    assert sum(1 for r in rows if r[5].startswith("203.0.113.") and r[7] == 443) > 50  # swapped
     for panel in config.panels():
         run_panel(config, panel, store, clock)
     assert payload_without_names(store, "top_lake") == payload_without_names(store, "top_files")
@@ -138,6 +142,9 @@ def test_first_start_backfills_the_retention_one_step_per_refresh_with_progress(
     expected = query.Source(query_config(parquet=str(path), retention="3d"), "once")
     expected.ingest(store, now)
     assert full == qd.stored_pairs(store, "once", BUCKETS) and full
+    by_loop = qd.pair_totals_by_loop(qd.vast_rows(START, 500), (now - timedelta(days=3)).timestamp(),
+                                     now.timestamp())  # fmt: skip
+    assert qd.stored_pair_totals(full) == by_loop and len(by_loop) > 50
 
 
 def test_a_missing_column_is_named_with_the_columns_the_table_has(tmp_path, store):

@@ -79,7 +79,8 @@ def test_each_cell_is_what_metric_compare_says_for_that_metric():
     logins, errors = cells
     assert (logins["value"], logins["week_ago"], logins["change_pct"]) == (50, 20, 150.0)
     assert logins["band"] == [10, 40] and logins["outside"] == "above"
-    assert errors["outside"] is None
+    assert (errors["value"], errors["week_ago"], errors["change_pct"]) == (25, 20, 25.0)
+    assert errors["band"] == [10, 40] and errors["outside"] is None  # by hand, not by compute
 
 
 def test_highlight_only_when_a_cell_is_outside_its_band():
