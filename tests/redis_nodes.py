@@ -5,6 +5,7 @@ import subprocess
 import time
 from pathlib import Path
 
+import pytest
 import redis
 
 from tests.conftest import free_port, logged_or_exited, start_redis_server
@@ -23,6 +24,20 @@ def wait_for(condition, timeout: float, what: str):
             pass  # a node still starting, or the one just killed
         time.sleep(0.05)
     raise AssertionError(f"timed out after {timeout}s waiting for {what}")
+
+
+def start_with_tls_port(workdir: Path, *extra: str) -> tuple[subprocess.Popen, str, int]:
+    """start_redis_server with a TLS port too: (process, url, TLS port). The TLS port is picked
+    here and bound later by the server; taken in between, the server is started again on
+    another (start_redis_server retries only its own port)."""
+    for attempt in range(3):
+        tls_port = free_port()
+        try:
+            process, url = start_redis_server(workdir, *extra, "--tls-port", str(tls_port))
+            return process, url, tls_port
+        except pytest.fail.Exception as failure:
+            if "Address already in use" not in str(failure) or attempt == 2:
+                raise
 
 
 def start_sentinel(workdir: Path, master_port: int, master_password: str, password: str,

@@ -75,12 +75,8 @@ def test_the_wheel_alone_runs_the_demo_styled_and_filled(installed, tmp_path, br
     assert all(path.startswith(str(installed)) for path in where), where
     assert run(str(socwall), "--version", cwd=workdir).strip() == "socwall 0.1.0"
 
-    port = free_port()
-    process = subprocess.Popen([str(socwall), "demo", "--port", str(port)], cwd=workdir,
-                               start_new_session=True, stdout=subprocess.DEVNULL,
-                               stderr=subprocess.DEVNULL)  # fmt: skip
+    process, port = _start_demo(socwall, workdir, tmp_path / "demo.log")
     try:
-        _wait_for(f"http://127.0.0.1:{port}/", process)
         set_viewport(browser, 1920, 1080)
         browser.get(f"http://127.0.0.1:{port}/")
         wait = WebDriverWait(browser, 90, poll_frequency=0.3)
@@ -99,13 +95,30 @@ def test_the_wheel_alone_runs_the_demo_styled_and_filled(installed, tmp_path, br
         process.wait(timeout=20)
 
 
-def _wait_for(url: str, process: subprocess.Popen, timeout: float = 90) -> None:
+def _start_demo(socwall: Path, workdir: Path, log_path: Path) -> tuple[subprocess.Popen, int]:
+    """`socwall demo` on a free port, once it answers. The port is picked here and bound by
+    the demo later: taken in between (the demo says so and exits), it starts on another."""
+    for _attempt in range(3):
+        port = free_port()
+        with open(log_path, "w") as log:
+            process = subprocess.Popen([str(socwall), "demo", "--port", str(port)], cwd=workdir,
+                                       start_new_session=True, stdout=log, stderr=log)  # fmt: skip
+        if _answers(f"http://127.0.0.1:{port}/", process):
+            return process, port
+        if "in use" not in log_path.read_text(errors="replace"):
+            break
+    raise AssertionError(f"socwall demo exited:\n{log_path.read_text()[-2000:]}")
+
+
+def _answers(url: str, process: subprocess.Popen, timeout: float = 90) -> bool:
+    """True once the URL answers; False when the process exits first; fails after `timeout`."""
     deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        assert process.poll() is None, "socwall demo exited"
+    while process.poll() is None:
         try:
             urllib.request.urlopen(url, timeout=2).close()
-            return
+            return True
         except OSError:
+            assert time.monotonic() < deadline, f"no answer from {url} in {timeout} s"
             time.sleep(0.3)
+    return False
     pytest.fail(f"{url} did not answer within {timeout} s")

@@ -14,6 +14,7 @@ from datetime import UTC, datetime, timedelta
 import redis
 import yaml
 
+from socwall.dashboard.store import Store
 from tests.dashboard.test_leader import wait_for
 
 NOW = datetime.now(UTC)
@@ -70,10 +71,50 @@ def leader_pid(client, prefix) -> int | None:
     return int(holder.rsplit(":", 1)[1]) if holder else None
 
 
+def mapped(pid: int, folder) -> bool:
+    """Does the process hold one of the auth.log files mapped? follow maps a file over 1 MiB
+    for as long as it reads and parses it (feeds/follow.py `_mapped`): the read in progress."""
+    try:
+        with open(f"/proc/{pid}/maps") as maps:
+            return any(f" {folder}/auth.log" in line for line in maps)
+    except OSError:
+        return False
+
+
+def until(condition, timeout: float, what: str, every: float = 0.01):
+    """wait_for with a finer step: a read lasts about a second here, it must not be missed."""
+    deadline = time.monotonic() + timeout
+    while not (value := condition()):
+        assert time.monotonic() < deadline, f"timed out after {timeout}s waiting for {what}"
+        time.sleep(every)
+    return value
+
+
+def position(client, prefix, folder) -> tuple[int, int]:
+    """(content bytes committed for the source's files, bytes the auth.log files hold)."""
+    states = Store(client, prefix).file_states("ssh")
+    committed = sum(state.offset for state in states.values())
+    return committed, sum(path.stat().st_size for path in folder.glob("auth.log*"))
+
+
+def refreshes(client, prefix, count: int, timeout: float = 30) -> None:
+    """Wait until the source finished `count` more refreshes (its status is written after each
+    one, stamped with when that refresh started): the product says it looked again."""
+    seen = []
+
+    def stamp():
+        status = Store(client, prefix).source_status("ssh") or {}
+        if status.get("attempted_at") not in seen:
+            seen.append(status.get("attempted_at"))
+        return len(seen) > count
+
+    until(stamp, timeout, f"{count} more refreshes of the source", every=0.05)
+
+
 def test_killing_the_leader_mid_read_again_and_again_loses_and_repeats_nothing(tmp_path, redis_url, prefix):
     client = redis.Redis.from_url(redis_url, decode_responses=True)
     config = wall_config(tmp_path, redis_url, prefix)
-    written = 0
+    written, kills = 0, []
     workers = [start_worker(config), start_worker(config)]
     try:
         for step in range(4):
@@ -84,15 +125,21 @@ def test_killing_the_leader_mid_read_again_and_again_loses_and_repeats_nothing(t
                 os.rename(tmp_path / "auth.log", tmp_path / "auth.log.1")  # a rotation too
             alive = {w.pid for w in workers}
             pid = wait_for(lambda alive=alive: (p := leader_pid(client, prefix)) in alive and p, 20, "leader")
-            time.sleep(0.3 + 0.2 * step)  # let the leader get into its read, then kill it
+            until(lambda pid=pid: mapped(pid, tmp_path), 30, "the leader reading auth.log")
+            os.kill(pid, signal.SIGSTOP)  # frozen inside its read: where is it?
+            kills.append((mapped(pid, tmp_path), *position(client, prefix, tmp_path)))
             os.kill(pid, signal.SIGKILL)
             for w in workers:
                 if w.pid == pid:
                     w.wait(timeout=10)
             workers = [w for w in workers if w.pid != pid] + [start_worker(config)]
         wait_for(lambda: counted(client, prefix) == written, 60, f"{written} lines counted")
-        time.sleep(3)  # more refreshes must not add anything
+        refreshes(client, prefix, 2)  # more refreshes must not add anything
         assert counted(client, prefix) == written
+        assert position(client, prefix, tmp_path)[0] == position(client, prefix, tmp_path)[1]
+        # each kill landed mid-read: the file mapped and less committed than the files hold
+        assert [(was_mapped, committed < size) for was_mapped, committed, size in kills] == [
+            (True, True)] * 4, kills
     finally:
         for w in workers:
             w.kill()
@@ -116,7 +163,7 @@ def test_a_leader_paused_past_its_lock_mid_read_discards_its_work(tmp_path, redi
         wait_for(lambda: counted(client, prefix) == 400_000, 240, "B counted every line")
         os.kill(a.pid, signal.SIGCONT)  # A wakes up and tries to commit what it read
         wait_for(lambda: b"work discarded" in log_a.read_bytes(), 60, "A discards its read")
-        time.sleep(2)
+        refreshes(client, prefix, 2)  # B looked again twice since: nothing to add
         assert counted(client, prefix) == 400_000
     finally:
         for w in (a, b):

@@ -37,17 +37,36 @@ def timed(url: str, body: dict | None = None, timeout: float = 10.0) -> float:
     return time.perf_counter() - start
 
 
-def test_livez_and_a_callback_answer_within_2s_while_64_clients_stall(tmp_path, redis_url, prefix):
+def polls(served: Served, rounds: int) -> list[float]:
+    """Seconds of each /livez and callback answer over `rounds` rounds, 0.5 s apart as screens
+    poll; a request held behind stalled clients raises after 30 s (URLError) and fails."""
+    times = []
+    for _ in range(rounds):
+        times.append(timed(served.url + "/livez", timeout=30))
+        times.append(timed(served.url + "/_dash-update-component", strip_poll_body(), 30))
+        time.sleep(0.5)  # the pace of a screen, not a wait for anything
+    return times
+
+
+def test_livez_and_callbacks_answer_as_fast_as_before_while_64_clients_stall(tmp_path, redis_url,
+                                                                             prefix):
+    """Bounded relative to the same server's answers measured just before, in this test: a
+    loaded 2-core machine slows both alike; a worker held by stalled clients would answer
+    only when they give up (seconds, or never), far beyond the bound."""
+    import statistics
+
     config = tmp_path / "wall.yaml"
     config.write_text(yaml.safe_dump(events_config(tmp_path, redis_url, prefix)))
     served = Served(config, tmp_path / "serve.log", "--workers", "2")
     held = []
     try:
+        polls(served, 2)  # warm: the first callback builds the layout
+        baseline = polls(served, 6)
         held = open_half_sent(served.port, 64)
-        for _ in range(6):  # 3 s of polls, as screens would send them
-            assert timed(served.url + "/livez", timeout=2) < 2
-            assert timed(served.url + "/_dash-update-component", strip_poll_body(), 2) < 2
-            time.sleep(0.5)
+        stalled = polls(served, 6)  # 3 s of polls, as screens would send them
+        usual, worst = statistics.median(baseline), max(baseline)
+        assert statistics.median(stalled) <= 5 * usual + 0.05, (baseline, stalled)
+        assert max(stalled) <= 10 * worst + 0.1, (baseline, stalled)
     finally:
         for connection in held:
             connection.close()

@@ -9,12 +9,13 @@ import redis
 from socwall.dashboard.config import StoreConfig
 from socwall.dashboard.leader import Leader
 from socwall.dashboard.store import Store, StoreUnavailable, connect, describe_url
-from tests.conftest import free_port, start_redis_server
+from tests.conftest import start_redis_server
 from tests.redis_nodes import (
     SERVICE,
     make_tls_files,
     port_of,
     start_sentinel,
+    start_with_tls_port,
     stop,
     tls_settings,
     wait_for,
@@ -114,12 +115,9 @@ def test_rediss_sentinel_speaks_tls_to_the_sentinel_and_the_master(tmp_path, pre
     test CA the way a deployment trusts its own: through the system's CA file."""
     tls = make_tls_files(tmp_path)
     (tmp_path / "master").mkdir()
-    tls_port = free_port()
     options = [arg for name, value in tls_settings(tls) for arg in (f"--{name}", value)]
-    master, master_url = start_redis_server(
-        tmp_path / "master", "--requirepass", MASTER_PASSWORD, "--tls-port", str(tls_port),
-        *options,
-    )  # fmt: skip
+    master, master_url, tls_port = start_with_tls_port(
+        tmp_path / "master", "--requirepass", MASTER_PASSWORD, *options)  # fmt: skip
     started = [master]
     try:
         sentinel, port = start_sentinel(tmp_path, tls_port, MASTER_PASSWORD, SENTINEL_PASSWORD,
