@@ -36,6 +36,8 @@ CASES = [
     ("udp", 3389, 40000, False),
     ("udp", 443, 40000, True),  # QUIC
     ("icmp", None, None, False),
+    (None, 8080, 40000, True),  # no protocol recorded: not UDP, the TCP rule applies
+    (None, 53, 1024, False),
 ]
 
 
@@ -81,7 +83,7 @@ def test_one_flow_at_the_edge(proto, sport, dport, expected):
 def test_all_edges_in_one_table_swap_exactly_the_backwards_rows():
     flows, mask = flow_rules.repair_direction(table(CASES), SERVICES, with_mask=True)
     assert mask.tolist() == [c[3] for c in CASES]
-    assert sum(mask) == 6
+    assert sum(mask) == 7
     ports = list(zip(flows["src_port"].to_pylist(), flows["dst_port"].to_pylist(), strict=True))
     assert ports == [(d, s) if back else (s, d) for _, s, d, back in CASES]
 
