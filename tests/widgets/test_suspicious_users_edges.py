@@ -35,7 +35,8 @@ def test_a_spray_starts_at_exactly_spray_accounts(threshold):
 def test_the_alarm_starts_at_exactly_twice_spray_accounts(threshold):
     (below,) = sprays(tries(2 * threshold - 1), spray_accounts=threshold)
     (at,) = sprays(tries(2 * threshold), spray_accounts=threshold)
-    assert (below["alert"], at["alert"]) == (False, True)
+    (above,) = sprays(tries(2 * threshold + 1), spray_accounts=threshold)
+    assert (below["alert"], at["alert"], above["alert"]) == (False, True, True)
 
 
 def test_five_tries_an_account_is_a_spray_six_is_brute_force():
