@@ -29,3 +29,10 @@ def test_the_standalone_notice_is_not_an_attempt_but_names_a_missing_account():
     event = one(L + "Invalid user admin from 203.0.113.7 port 40000")
     assert (event.outcome, event.reason, event.invalid_user, event.count) == (
         None, "invalid user", True, 1)
+
+
+def test_only_roots_success_is_privileged():
+    root = one(L + "Accepted publickey for root from 203.0.113.7 port 40000 ssh2")
+    bob = one(L + "Accepted publickey for bob from 203.0.113.7 port 40000 ssh2")
+    failed = one(L + "Failed password for root from 203.0.113.7 port 40000 ssh2")
+    assert (root.privileged, bob.privileged, failed.privileged) == (True, False, False)

@@ -1,0 +1,45 @@
+"""follow._match where the mutation run found survivors: a different file shorter than a known
+one is a new file (not a truncation of it), and a path-keyed position from before fingerprints
+is adopted only by the same path with the same inode."""
+
+from socwall.feeds import follow
+from tests.feeds.test_follow_edges import numbered, round_of
+
+
+def test_a_different_file_shorter_than_a_known_one_is_new_not_truncated(tmp_path):
+    """Its first 1024 bytes differ: no match, whatever the longer prefixes cannot check."""
+    (tmp_path / "a.log").write_text(numbered(0, 40))  # 2400 bytes
+    states: dict = {}
+    round_of(tmp_path / "a.log", states)
+    (tmp_path / "b.log").write_text(numbered(500, 25))  # 1500 bytes, another start
+    (read,) = round_of(tmp_path / "b.log", states)
+    assert (read.before, read.note, read.data) == (None, None, numbered(500, 25).encode())
+
+
+def legacy(path, offset: int, inode: int) -> follow.FileState:
+    text = f'{{"offset": {offset}, "size": {offset}, "inode": {inode}, "tail": ""}}'
+    return follow.FileState.from_json(str(path), text)
+
+
+def test_a_legacy_position_is_adopted_by_its_path_and_inode_only(tmp_path):
+    log = tmp_path / "auth.log"
+    log.write_text(numbered(0, 3))
+    first = len(numbered(0, 1))
+    inode = log.stat().st_ino
+    same = {str(log): legacy(log, first, inode)}
+    (read,) = round_of(log, same)
+    assert read.data == numbered(1, 2).encode() and read.before is not None
+    other_inode = {str(log): legacy(log, first, inode + 1)}  # the file was replaced since
+    (read,) = round_of(log, other_inode)
+    assert read.data == numbered(0, 3).encode() and read.before is None
+
+
+def test_a_legacy_position_is_not_adopted_under_another_name(tmp_path):
+    """Keyed by its path: a name sorting before or after it is another file to it."""
+    for name in ("auth.log.1", "auth.lo"):
+        log = tmp_path / name
+        log.write_text(numbered(0, 3))
+        states = {str(tmp_path / "auth.log"): legacy(tmp_path / "auth.log", 10, log.stat().st_ino)}
+        (read,) = round_of(log, states)
+        assert read.data == numbered(0, 3).encode() and read.before is None, name
+        log.unlink()
