@@ -2,6 +2,8 @@
 one is a new file (not a truncation of it), and a path-keyed position from before fingerprints
 is adopted only by the same path with the same inode."""
 
+import os
+
 from socwall.feeds import follow
 from tests.feeds.test_follow_edges import numbered, round_of
 
@@ -43,3 +45,15 @@ def test_a_legacy_position_is_not_adopted_under_another_name(tmp_path):
         (read,) = round_of(log, states)
         assert read.data == numbered(0, 3).encode() and read.before is None, name
         log.unlink()
+
+
+def test_a_short_file_touched_without_new_content_is_not_read_again(tmp_path):
+    """Its whole content is its identity: the same length again matches (inode and all)."""
+    log = tmp_path / "a.log"
+    log.write_text("tiny\n")
+    states: dict = {}
+    round_of(log, states)
+    stat = log.stat()
+    os.utime(log, (stat.st_atime + 5, stat.st_mtime + 5))  # touched: the fast skip misses it
+    (read,) = round_of(log, states)
+    assert read.data is None and read.before is not None
