@@ -69,3 +69,15 @@ def test_rank_hosts_tie_by_hand():
                       "connections": pa.array([1, 1, 1], pa.int64())})  # fmt: skip
     ranked = rank_hosts(table, "bytes").to_pylist()
     assert [(r["host"], r["rank"]) for r in ranked] == [("c", 1), ("a", 2), ("b", 3)]
+
+
+def test_rank_hosts_leaves_out_dictionary_entries_no_row_uses():
+    """A dictionary column shared with the peers names addresses that are no host here."""
+    names = pa.array(["10.0.0.1", "203.0.113.9", "10.0.0.2"])
+    host = pa.DictionaryArray.from_arrays(pa.array([0, 2], pa.int32()), names)
+    peer = pa.DictionaryArray.from_arrays(pa.array([1, 1], pa.int32()), names)
+    table = pa.table({"host": host, "peer": peer, "bytes": pa.array([5, 7], pa.int64()),
+                      "connections": pa.array([1, 1], pa.int64())})  # fmt: skip
+    ranked = rank_hosts(table, "bytes").to_pylist()
+    assert [(r["host"], r["bytes"], r["peers"], r["rank"]) for r in ranked] == [
+        ("10.0.0.2", 7, 1, 1), ("10.0.0.1", 5, 1, 2)]
