@@ -57,3 +57,18 @@ def test_a_short_file_touched_without_new_content_is_not_read_again(tmp_path):
     os.utime(log, (stat.st_atime + 5, stat.st_mtime + 5))  # touched: the fast skip misses it
     (read,) = round_of(log, states)
     assert read.data is None and read.before is not None
+
+
+def test_of_two_known_states_the_one_verified_furthest_is_continued(tmp_path):
+    """A file whose start two states share (a short one and a longer one): the longer verified
+    prefix wins, whichever state is met first, so reading continues after the longer one."""
+    content = numbered(0, 50)
+    short, long = {}, {}
+    for folder, states, lines in (("s", short, 18), ("l", long, 40)):
+        (tmp_path / folder).mkdir()
+        (tmp_path / folder / "x.log").write_text(numbered(0, lines))
+        round_of(tmp_path / folder / "x.log", states)
+    (tmp_path / "z.log").write_text(content)
+    for states in ({**short, **long}, {**long, **short}):
+        (read,) = round_of(tmp_path / "z.log", dict(states))
+        assert read.data == numbered(40, 10).encode() and read.before == next(iter(long.values()))
