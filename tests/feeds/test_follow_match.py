@@ -29,7 +29,7 @@ def test_a_legacy_position_is_adopted_by_its_path_and_inode_only(tmp_path):
     first = len(numbered(0, 1))
     inode = log.stat().st_ino
     same = {str(log): legacy(log, first, inode)}
-    (read,) = round_of(log, same)
+    (read,) = round_of(tmp_path / "auth.log*", same)  # a name found by the glob: an equal string
     assert read.data == numbered(1, 2).encode() and read.before is not None
     other_inode = {str(log): legacy(log, first, inode + 1)}  # the file was replaced since
     (read,) = round_of(log, other_inode)
@@ -72,3 +72,29 @@ def test_of_two_known_states_the_one_verified_furthest_is_continued(tmp_path):
     for states in ({**short, **long}, {**long, **short}):
         (read,) = round_of(tmp_path / "z.log", dict(states))
         assert read.data == numbered(40, 10).encode() and read.before == next(iter(long.values()))
+
+
+def rewrite_in_place(path, text: str) -> None:
+    with open(path, "r+") as handle:  # the same inode, other first bytes
+        handle.write(text)
+
+
+def test_only_the_same_name_and_inode_with_another_start_is_said_rewritten(tmp_path):
+    log = tmp_path / "b.log"
+    log.write_text(numbered(0, 30))
+    states: dict = {}
+    round_of(log, states)
+    rewrite_in_place(log, numbered(100, 30))
+    (read,) = round_of(log, dict(states))
+    assert read.note == "b.log was rewritten: read again as a new file"
+    for name in ("a.log", "c.log"):  # renamed, then rewritten: a new file, nothing to say
+        os.rename(log, tmp_path / name)
+        rewrite_in_place(tmp_path / name, numbered(200, 30))
+        (read,) = round_of(tmp_path / name, dict(states))
+        assert read.note is None and read.before is None, name
+        os.rename(tmp_path / name, log)
+    replaced = tmp_path / "new.tmp"
+    replaced.write_text(numbered(300, 30))
+    os.replace(replaced, log)  # the same name, another inode: a new file
+    (read,) = round_of(log, dict(states))
+    assert read.note is None and read.before is None
