@@ -20,6 +20,7 @@ from socwall.dashboard.config_access import AccessConfig, ScreenConfig
 from socwall.dashboard.config_env import apply_env_overrides, env_overrides
 from socwall.dashboard.config_keys import key_places
 from socwall.dashboard.config_messages import ConfigError, describe, expand_env
+from socwall.dashboard.config_visitor import VisitorConfig
 from socwall.dashboard.links import LinksConfig
 from socwall.dashboard.redis_urls import is_cluster_url, is_multi_host, parse_multi_host_url
 from socwall.dashboard.yaml_read import YamlError, read_yaml
@@ -185,6 +186,9 @@ class WallConfig(Strict):
     screens: dict[Identifier, ScreenConfig] = Field(default_factory=dict)
     links: LinksConfig = Field(
         default_factory=LinksConfig, description="at the desk: hosts, users, CVEs link here"
+    )
+    visitor: VisitorConfig = Field(
+        default_factory=VisitorConfig, description="visitor mode: screens.<name>.redact, ?redact=1"
     )
 
     @property

@@ -118,3 +118,7 @@ class ScreenConfig(Strict):
     token: Annotated[SecretStr, AfterValidator(_long_token)] = Field(
         description="write ${LOBBY_TOKEN}; /screen/<name>?token=... opens the screen"
     )
+    redact: bool = Field(
+        False, description="visitor mode: hosts, users and addresses become pseudonyms on the "
+        "server, for every request that carries this screen's cookie (not the feeds' redact)",
+    )

@@ -289,6 +289,12 @@ class Store(RecordHistory):
         note = self.redis.get(self.keys.running_config())
         return json.loads(note) if note else None
 
+    def visitor_secret(self) -> bytes:
+        """This deployment's pseudonym key: made once (by whoever asks first), then shared."""
+        self.redis.set(self.keys.visitor_secret(), secrets.token_hex(32), nx=True)
+        secret = self.redis.get(self.keys.visitor_secret())
+        return secret if isinstance(secret, bytes) else secret.encode()
+
     def metric_series(
         self, source_id: str, metric: str, ranges: list[tuple[datetime, datetime]]
     ) -> pd.Series:

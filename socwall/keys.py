@@ -111,6 +111,10 @@ class Keys:
         """String with TTL: JSON of the leading worker's config (version, refused reload)."""
         return f"{self.prefix}:config:worker"
 
+    def visitor_secret(self) -> str:
+        """String: the random key of visitor-mode pseudonyms when visitor.secret is not set."""
+        return f"{self.prefix}:visitor:secret"
+
     def workers(self) -> str:
         """Set: ids of workers that sent a heartbeat; a member whose `worker` key expired is gone
         (a set, not SCAN: SCAN sees one node of a cluster and walks the whole keyspace)."""
