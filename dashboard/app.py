@@ -53,6 +53,7 @@ def create_app(
     _register_not_found(app, config)
     _register_panels(app, config, store, mask)
     _register_strip(app, config, store, clock, config_problem, mask)
+    _register_night(app, config, clock)
     _register_healthz(app, config, store, config_problem)
     access.protect(app, config, store, config_problem)  # before the callback checks: 401 first
     web = config.web
@@ -280,6 +281,17 @@ def _register_strip(app: Dash, config: WallConfig, store: Store, clock: Clock,
         items = layout.health_items(statuses, ages, store_ok=True)
         items[1:1] = [layout.warning_item(notice) for notice in notices if notice]
         return items, clock_text, badge, page_version
+
+
+def _register_night(app: Dash, config: WallConfig, clock: Clock) -> None:
+    """The night palette by the wall's clock (a replay's too), not by the viewer's."""
+    night = config.web.night
+    if night is None:
+        return
+
+    @app.callback(Output("night-mark", "className"), Input("poll", "n_intervals"))
+    def night_mark(_):
+        return "night-mark night" if night.covers(clock.now(), config.tz) else "night-mark"
 
 
 def _age(iso: str | None) -> str:

@@ -55,7 +55,8 @@ def demo_computed(redis_url: str, directory: Path, prefix: str, links: bool = Fa
     raw["now"] = DEMO_NOW.isoformat()
     raw["store"] = {"url": redis_url, "prefix": prefix}
     raw["web"] = {**raw["web"], "poll": "1s", "rotate": None}
-    raw.update(extra)
+    raw.update({key: {**raw[key], **value} if key == "web" else value
+                for key, value in extra.items()})  # fmt: skip
     if links:
         raw["links"] = LINKS
     for page in raw["pages"]:
