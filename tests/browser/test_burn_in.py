@@ -94,3 +94,21 @@ def test_the_night_palette_comes_on_at_its_time_on_the_walls_clock(browser, demo
     wait_until(browser, lambda d: wall_at(d) == (0, 0))
     screenshot(browser, "night-network-1920x1080.png")
     browser.execute_script("window.socwallBurnIn.release()")
+
+
+MARKS = """
+return [...document.querySelectorAll('section.panel')].map(p => [
+  p.classList.contains('alert'),
+  getComputedStyle(p.querySelector('.panel-title'), '::before').content,
+  getComputedStyle(p).boxShadow !== 'none']);
+"""
+
+
+def test_an_alarm_is_never_colour_alone_a_triangle_and_a_double_border_go_with_it(browser, demo):
+    set_viewport(browser, 1920, 1080)
+    browser.get(f"{demo.url}/network?kiosk=1")
+    wait_until(browser, drawn, message="network drawn")
+    marks = browser.execute_script(MARKS)
+    assert sum(alert for alert, _, _ in marks) == 2  # the exfiltration, in both top lists
+    for alert, before, double in marks:
+        assert (before == '"▲ "') is alert and double is alert, marks
