@@ -86,7 +86,8 @@ def _register_routing(app: Dash, config: WallConfig) -> None:
             layout.page_grid(page),
             page.title,
             [] if screen else layout.page_nav(config, page, keep),
-            ("wall kiosk" if kiosk else "wall desk") + (" redact" if redact else ""),
+            ("wall kiosk" if kiosk else "wall desk") + (" redact" if redact else "")
+            + (" burn-in" if _burn_in(config, kiosk) else ""),
             rotate is None,
             rotate or 60_000,
         )
@@ -117,6 +118,12 @@ def _register_not_found(app: Dash, config: WallConfig) -> None:
                           "Its pages are:", links=links)  # fmt: skip
 
     app.server.view_functions[endpoint] = page_or_not_found
+
+
+def _burn_in(config: WallConfig, kiosk: bool) -> bool:
+    """Burn-in care on this page: on kiosks and screens by default, never on a desk tab."""
+    on = config.web.burn_in.on
+    return on == "always" or (on == "kiosk" and kiosk)
 
 
 def _flag(query: dict, name: str) -> bool:

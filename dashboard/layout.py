@@ -17,8 +17,10 @@ def shell(
         className="wall",
         # read by wall.js: a full reload after this long, only right after the server answered
         **{"data-reload-after-ms": int(reload_every.total_seconds() * 1000) if reload_every else 0},
-        # read by burn_in.js: where and how far the wall and its chrome move
-        **{"data-burn-in": burn_in.on, "data-shift-px": burn_in.shift,
+        # burn-in care (class burn-in, set with the page): the margin the wall moves in, and
+        # how often burn_in.js moves it and its chrome
+        style={"--shift-max": f"{burn_in.shift}px"},
+        **{"data-shift-px": burn_in.shift,
            "data-shift-ms": int(burn_in.every.total_seconds() * 1000),
            "data-chrome-ms": int(burn_in.chrome_every.total_seconds() * 1000)},  # fmt: skip
         children=[

@@ -37,7 +37,7 @@ def test_the_shift_at_its_extremes_never_makes_a_kiosk_scroll(browser, demo, wid
     wait_until(browser, lambda d: d.execute_script("return window.innerWidth") == width)
     wait_until(browser, drawn, message="network drawn")
     wait_until(browser, lambda d: "burn-in" in d.execute_script(
-        "return document.documentElement.className"), message="burn-in care on the kiosk")
+        "return document.getElementById('wall').className"), message="burn-in care on the kiosk")
     for x, y in [(0, 0), (SHIFT, SHIFT), (0, SHIFT), (SHIFT, 0)]:
         browser.execute_script("window.socwallBurnIn.hold(arguments[0], arguments[1])", x, y)
         wait_until(browser, lambda d, x=x, y=y: wall_at(d) == (x, y), message=f"wall at {x},{y}")
@@ -49,14 +49,14 @@ def test_a_desk_tab_does_not_move_and_a_kiosk_moves_on_its_own(browser, demo):
     set_viewport(browser, 1920, 1080)
     browser.get(f"{demo.url}/network")
     wait_until(browser, drawn, message="network drawn at the desk")
-    assert "burn-in" not in browser.execute_script("return document.documentElement.className")
+    assert "burn-in" not in browser.execute_script("return document.getElementById('wall').className")
     assert wall_at(browser) == (0, 0)
     browser.get(f"{demo.url}/network?kiosk=1")
     wait_until(browser, drawn, message="network drawn in a kiosk")
     wait_until(browser, lambda d: "burn-in" in d.execute_script(
-        "return document.documentElement.className"), message="burn-in care on the kiosk")
+        "return document.getElementById('wall').className"), message="burn-in care on the kiosk")
     shift = browser.execute_script(
-        "const s = getComputedStyle(document.documentElement);"
+        "const s = getComputedStyle(document.getElementById('wall'));"
         "return [s.getPropertyValue('--shift-max'), s.getPropertyValue('--chrome-dim')]"
     )
     assert shift[0].strip() == f"{SHIFT}px" and shift[1].strip() in ("1", "0.72")
