@@ -16,6 +16,7 @@ from socwall.widgets import WIDGETS
 from tests.browser.demo_wall import DEMO_NOW, demo_computed
 from tests.conftest import free_port
 from tests.dash_requests import panel_poll_body, strip_poll_body
+from tests.dashboard.test_access import show_page_body
 
 TOKEN = "visitor-lobby-token-0123456789"
 
@@ -173,3 +174,21 @@ def test_pseudonyms_stay_the_same_between_two_apps_of_one_deployment(demo):
     one = VisitorMask(config, store).pseudonyms().text("db-02 and 10.0.1.66")
     other = VisitorMask(config, store).pseudonyms().text("db-02 and 10.0.1.66")
     assert one == other and "db-02" not in one and "10.0.1.66" not in one
+
+
+def _route(client, pathname: str, search: str = "") -> str:
+    """The wall's class the routing callback gives a URL."""
+    body = show_page_body(pathname)
+    body["inputs"][1]["value"] = search
+    response = client.post("/_dash-update-component", json=body)
+    assert response.status_code == 200, response.data[:200]
+    return response.get_json()["response"]["wall"]["className"]
+
+
+def test_the_page_asks_for_visitor_mode_by_query_or_by_its_screen(demo):
+    config, store = demo
+    desk = _client(config, store, None)
+    assert "redact" not in _route(desk, "/network").split()
+    assert "redact" in _route(desk, "/network", "?redact=1").split()
+    assert "redact" not in _route(_client(config, store, "noc"), "/screen/noc/network").split()
+    assert "redact" in _route(_client(config, store, "lobby"), "/screen/lobby/network").split()
