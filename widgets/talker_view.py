@@ -59,7 +59,7 @@ def _row_view(payload: dict, row: dict, top: float, options, view: View) -> html
         "alarm": " alert", "explained": " explained", "notice": " notice"}.get(state, "")
     name = row["name"] or row["host"]
     label = [entity(name, "host", view, "talker-name", ip=row["host"], host=row["name"] or "")]
-    if row["name"]:
+    if row["name"] and row["name"] != row["host"]:  # a visitor's pseudonym once, not twice
         label.append(entity(row["host"], "host", view, "talker-ip", ip=row["host"]))
     if row.get("hbi"):
         label.append(html.Span("HBI", className="talker-hbi"))
@@ -138,7 +138,8 @@ def talker_drawer(payload: dict, host: str, options, view: View):
     more = row["peers"] - len(row["top_peers"])
     return html.Div(className="drawer-body", children=[
         html.H2([entity(name, "host", view, ip=row["host"], host=row["name"] or ""),
-                 html.Span(f" {row['host']}", className="ident") if row["name"] else ""]),
+                 html.Span(f" {row['host']}", className="ident")
+                 if row["name"] and row["name"] != row["host"] else ""]),
         html.P(f"top outside peers, last {payload['window']}: address, bytes, connections, "
                f"share of these {len(row['top_peers'])}", className="drawer-caption"),
         *lines,

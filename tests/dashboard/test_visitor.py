@@ -13,6 +13,7 @@ from socwall.dashboard.demo.auth import SERVERS, USERS
 from socwall.dashboard.visitor import VisitorMask, inventory_names
 from socwall.visitor import addresses_in
 from socwall.widgets import WIDGETS
+from socwall.widgets.context import View
 from tests.browser.demo_wall import DEMO_NOW, demo_computed
 from tests.conftest import free_port
 from tests.dash_requests import panel_poll_body, strip_poll_body
@@ -192,3 +193,28 @@ def test_the_page_asks_for_visitor_mode_by_query_or_by_its_screen(demo):
     assert "redact" in _route(desk, "/network", "?redact=1").split()
     assert "redact" not in _route(_client(config, store, "noc"), "/screen/noc/network").split()
     assert "redact" in _route(_client(config, store, "lobby"), "/screen/lobby/network").split()
+
+
+def _classes_in(component) -> list[str]:
+    """Every className in a rendered Dash tree."""
+    found = [getattr(component, "className", None) or ""]
+    children = getattr(component, "children", None)
+    for child in children if isinstance(children, list) else [children]:
+        if hasattr(child, "to_plotly_json"):
+            found += _classes_in(child)
+    return found
+
+
+def test_a_talker_whose_name_and_address_share_a_pseudonym_shows_it_once(demo):
+    config, store = demo
+    panel = next(p for p in config.panels() if p.id == "talkers_bytes")
+    view = View(1.0, {}, False)
+    clear = WIDGETS["top_talkers"].render(store.panel_data(panel.id), panel.options, view)
+    masked_payload = VisitorMask(config, store).pseudonyms().payload(store.panel_data(panel.id))
+    masked = WIDGETS["top_talkers"].render(masked_payload, panel.options, view)
+    rows = len(masked_payload["rows"])
+    def addresses_shown(tree) -> int:
+        return sum("talker-ip" in classes.split() for classes in _classes_in(tree))
+
+    assert addresses_shown(clear) == rows  # the clear wall: the name and the address
+    assert addresses_shown(masked) == 0  # a visitor: the same pseudonym is not said twice
