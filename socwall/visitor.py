@@ -97,8 +97,9 @@ class Pseudonyms:
         """One regex of every known name, longest first, matched as a whole word."""
         key = (len(self.hosts), len(self.users))
         if getattr(self, "_pattern_key", None) != key:
-            named = {u.lower(): ("user", u) for u in self.users}
-            named.update({h.lower(): ("host", h) for h in self.hosts})
+            # tuple() copies in one step: another request's learn() may add names meanwhile
+            named = {u.lower(): ("user", u) for u in tuple(self.users)}
+            named.update({h.lower(): ("host", h) for h in tuple(self.hosts)})
             self._named = named
             names = sorted(named, key=len, reverse=True)
             self._pattern = (re.compile(r"(?<![\w.-])(?:" + "|".join(map(re.escape, names))
