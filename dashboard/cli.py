@@ -165,7 +165,7 @@ def cmd_check_config(args) -> int:
             shown = re.sub(r"//[^@/]*@", "//***@", shown)  # a password inside a URL
         print(f"{args.file}: {path} = {shown!r} (from the environment)")
     config = load_config(args.file)
-    from socwall.dashboard.access import describe_access
+    from socwall.dashboard.config_access import describe_access
     from socwall.dashboard.path_check import missing_paths
 
     for line in describe_access(config):

@@ -48,6 +48,14 @@ def test_version_and_help_import_no_heavy_library(args):
     assert loaded == []
 
 
+def test_check_config_imports_no_dash_plotly_or_flask(tmp_path):
+    # validating needs every widget's options model, not Dash: the widgets import Dash's
+    # component modules on the first render (widgets/components.py)
+    code, loaded, out = imported_by(["check-config", str(ROOT / "config.yaml")])
+    assert code == 0 and out.splitlines()[-2].endswith(": ok")
+    assert [m for m in loaded if m in ("dash", "plotly", "flask")] == []
+
+
 def test_the_probe_sees_a_heavy_import_when_there_is_one():
     # `schema` builds the whole config model (every widget and source): it must show up here,
     # or the tests above prove nothing
