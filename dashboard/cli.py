@@ -8,6 +8,7 @@ import re
 import signal
 import sys
 import threading
+import time
 from importlib import resources
 from pathlib import Path
 
@@ -23,8 +24,10 @@ MIN_PASSWORD_LENGTH = 8  # NIST SP 800-63B's floor for a password a person chose
 
 def main(argv: list[str] | None = None) -> int:
     """Entry point of the console script."""
+    started = time.monotonic()  # before any heavy import: `socwall demo` counts from here
     parser = build_parser()
     args = parser.parse_args(argv)
+    args.started = started
     if args.log_level not in (None, *LEVELS):  # from SOCWALL_LOG_LEVEL: argparse checks no default
         parser.error(f"SOCWALL_LOG_LEVEL={args.log_level}: expected one of {', '.join(LEVELS)}")
     setup_logging(args.log_format, args.log_level)
@@ -83,6 +86,10 @@ def build_parser() -> argparse.ArgumentParser:
     )
     _add_web_options(demo)
     demo.add_argument("--seed", type=int, default=7, help="seed of the generated data")
+    demo.add_argument(
+        "--ready-deadline", type=float, default=60.0, metavar="SECONDS",
+        help="if the panels are not all filled by then, say which are still empty (default 60)",
+    )  # fmt: skip
     demo.add_argument(
         "--print-config",
         action="store_true",
