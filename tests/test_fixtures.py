@@ -1,12 +1,17 @@
 """The tests' own server starters survive a port taken between their check and the bind."""
 
 import socket
+import subprocess
+import sys
 from contextlib import contextmanager
+from pathlib import Path
 
 import redis
 import yaml
 
 import tests.conftest as conftest
+
+ROOT = Path(__file__).resolve().parents[1]
 
 
 @contextmanager
@@ -48,3 +53,22 @@ def test_serve_on_a_taken_port_is_started_on_another(tmp_path, monkeypatch, redi
             assert served.get("/livez") is not None
         finally:
             served.stop()
+
+
+def collected(*args: str) -> set[str]:
+    """The node ids pytest collects from tests/ with ARGS, in a process of its own."""
+    result = subprocess.run(
+        [sys.executable, "-m", "pytest", "-p", "no:cacheprovider", "--collect-only", "-q",
+         *args, str(ROOT / "tests")], capture_output=True, text=True, cwd=ROOT, timeout=300,
+    )  # fmt: skip
+    return {line for line in result.stdout.splitlines() if "::" in line}
+
+
+def test_ci_runs_every_test_in_one_of_its_two_halves():
+    servers, others, every = collected("-m", "servers"), collected("-m", "not servers"), collected()
+    assert servers | others == every and not servers & others
+    names = {node.split("::")[0] for node in servers}
+    assert {"tests/dashboard/test_demo_ready.py", "tests/dashboard/test_demo_chatter.py",
+            "tests/browser/test_wall.py", "tests/feeds/test_query_postgres.py",
+            "tests/deploy/test_pins.py"} <= names  # fmt: skip
+    assert not any(name.startswith("tests/kernel/") for name in names)
