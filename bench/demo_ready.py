@@ -5,7 +5,7 @@ the time its "wall ready" line appears (the command's own count from its start),
 independently, the time /readyz first answers "ready" (every panel filled and not stale),
 polled every 0.1 s. The baseline in the same run is `python -c "import dash"` started the
 same way: what any Dash app pays before it does anything.
-Run: .venv/bin/python bench/demo_ready.py [--runs 3] [--cache-dir DIR]
+Run: .venv/bin/python bench/demo_ready.py [--runs 3]
 """
 
 import argparse
@@ -71,14 +71,11 @@ def one_run(env: dict, deadline: float = 180) -> dict:
 def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("--runs", type=int, default=3)
-    parser.add_argument("--cache-dir", help="SOCWALL_CACHE_DIR for the runs (default: a new one)")
     args = parser.parse_args()
-    with tempfile.TemporaryDirectory() as fresh:
-        env = {**os.environ, "SOCWALL_CACHE_DIR": args.cache_dir or fresh}
-        dash_start = time.perf_counter()
-        subprocess.run([sys.executable, "-c", "import dash"], check=True)
-        dash_seconds = time.perf_counter() - dash_start
-        results = [one_run(env) for _ in range(args.runs)]
+    dash_start = time.perf_counter()
+    subprocess.run([sys.executable, "-c", "import dash"], check=True)
+    dash_seconds = time.perf_counter() - dash_start
+    results = [one_run(dict(os.environ)) for _ in range(args.runs)]
     print(f'baseline python -c "import dash": {dash_seconds:.2f} s')
     for n, result in enumerate(results, 1):
         ready = result["readyz"]

@@ -83,8 +83,18 @@ class Batch:
             self.distinct[key] = (day_key, str(start))
             self.expiry[day_key] = ttl(day_end(moment.date()) + retention, now)
 
-    def apply(self, pipe) -> None:
+    def new_hashes(self, watching) -> set[str]:
+        """Increment keys that do not exist yet, asked on a pipeline that WATCHes them: the
+        commit writes each whole (one HSET, not a HINCRBYFLOAT per bucket) and fails if one
+        appeared meanwhile. A first read of a day's file is then one command per metric, not
+        288 (the embedded store pays per command)."""
+        return {key for key in self.increments if not watching.exists(key)}
+
+    def apply(self, pipe, new: set[str] | frozenset = frozenset()) -> None:
         for key, fields in self.increments.items():
+            if key in new:
+                pipe.hset(key, mapping=fields)
+                continue
             for name, value in fields.items():
                 pipe.hincrbyfloat(key, name, value)
         for key, items in self.pushes.items():
@@ -125,12 +135,13 @@ def commit_file(client, keys: Keys, source_id: str, before, after, batch: Batch,
     for _ in range(20):  # another commit of the same source touched the files hash: again
         try:
             with client.pipeline(transaction=True) as pipe:
-                pipe.watch(*watched)
+                pipe.watch(*watched, *batch.increments)
                 check_fence(pipe, keys, fence)
                 if _normal(pipe.hget(files_key, (before or after).id)) != _normal(expected):
                     raise StaleRead(f"{after.path}: its read state moved since it was read")
+                new = batch.new_hashes(pipe)
                 pipe.multi()
-                batch.apply(pipe)
+                batch.apply(pipe, new)
                 if before is not None and before.id != after.id:
                     pipe.hdel(files_key, before.id)
                 pipe.hset(files_key, after.id, after.to_json())
