@@ -52,13 +52,16 @@ class Batch:
         """Add values to the per-UTC-day metric hashes (HINCRBYFLOAT: no read needed)."""
         cutoff = (now - retention).timestamp()
         for metric, values in buckets.items():
+            days: dict[int, dict[str, float]] = {}  # UTC day number -> its hash's fields
             for start, value in values.items():
                 if start >= cutoff and value:
-                    day = datetime.fromtimestamp(start, UTC).date()
-                    key = keys.metric_day(source_id, metric, day)
-                    fields = self.increments.setdefault(key, {})
+                    fields = days.get(start // 86400)
+                    if fields is None:  # a day's key and TTL once, not per bucket
+                        day = datetime.fromtimestamp(start, UTC).date()
+                        key = keys.metric_day(source_id, metric, day)
+                        fields = days[start // 86400] = self.increments.setdefault(key, {})
+                        self.expiry[key] = ttl(day_end(day) + retention, now)
                     fields[str(start)] = fields.get(str(start), 0.0) + value
-                    self.expiry[key] = ttl(day_end(day) + retention, now)
         self.cover(keys, source_id, buckets, cutoff)
 
     def cover(self, keys: Keys, source_id: str, buckets: dict, cutoff: float) -> None:
