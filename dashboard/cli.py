@@ -88,7 +88,8 @@ def build_parser() -> argparse.ArgumentParser:
     demo.add_argument("--seed", type=int, default=7, help="seed of the generated data")
     demo.add_argument(
         "--ready-deadline", type=float, default=60.0, metavar="SECONDS",
-        help="if the panels are not all filled by then, say which are still empty (default 60)",
+        help="if the panels are not all filled this long after the start, say which are still "
+        "empty (default 60)",
     )  # fmt: skip
     demo.add_argument(
         "--print-config",

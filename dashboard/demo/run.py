@@ -93,7 +93,7 @@ def announce_ready(config: WallConfig, store: Store, address: tuple[str, int], s
     """Print 'wall ready: 20 of 20 panels filled (8.2 s) at URL' when every panel has been
     filled once; past the deadline first, which panels are still empty."""
     url = f"http://{address[0]}:{address[1]}"
-    if not filled.wait(deadline):
+    if not filled.wait(max(0.0, deadline - (time.monotonic() - started))):  # from the start
         print(ready_line(config, store, time.monotonic() - started, url), flush=True)
         filled.wait()
     _listening(address)
