@@ -3,6 +3,7 @@ its cost follows the window asked for, not the size of the table (partition prun
 
     python bench/lake_scale.py generate --rows 100000000 --days 14   # once: ~3 GB, kept out of git
     python bench/lake_scale.py measure [--engine duckdb|pyspark]
+    python bench/lake_scale.py panel [--window 7d]   # top_talkers from the store: rollups or not
     SOCWALL_LAKE_DATA=bench/.data/lake_10m python bench/lake_scale.py generate --rows 10000000
     SOCWALL_LAKE_DATA=bench/.data/lake_10m python bench/lake_scale.py measure --engine pyspark
 
@@ -200,13 +201,39 @@ def main() -> None:
     child.add_argument("kind")
     child.add_argument("engine")
     child.add_argument("window")
+    panel = sub.add_parser("panel")
+    panel.add_argument("--window", default="7d")
+    panel_child = sub.add_parser("panel-child")
+    for name in ("url", "window", "rollups"):
+        panel_child.add_argument(name)
     args = parser.parse_args()
     if args.command == "generate":
         generate(args.rows, args.days, DATA)
+    elif args.command.startswith("panel"):
+        panel_main(args)
     elif args.command == "measure":
         measure(args.engine)
     else:
         child_main(args.kind, args.engine, args.window)
+
+
+def panel_main(args) -> None:
+    """The top_talkers refresh from the store, with and without hourly rollups (lake_panel.py)."""
+    sys.path.insert(0, str(ROOT))
+    import lake_panel
+
+    from socwall.feeds import query
+
+    if args.command == "panel-child":
+        print(json.dumps(lake_panel.refresh(args.url, last_time(), args.window, args.rollups == "1")))
+        return
+    config = query.QueryConfig(
+        type="query", engine="duckdb", kind="flows", parquet=parquet_location("duckdb"),
+        time_column="ts", partition={"column": "day"}, columns=COLUMNS, retention="8d",
+        backfill_step="30d", timeout="30m",
+    )  # fmt: skip
+    print(f"table {DATA} ({sum(1 for _ in DATA.rglob('*.parquet'))} files)")
+    lake_panel.measure(__file__, config, last_time(), args.window)
 
 
 def child_main(kind: str, engine: str, window: str) -> None:

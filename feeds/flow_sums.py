@@ -3,6 +3,7 @@
 import json
 
 import numpy as np
+import pandas as pd
 import pyarrow as pa
 import pyarrow.compute as pc
 
@@ -116,6 +117,23 @@ def flow_blobs(pairs: pa.Table) -> dict[int, str]:
         )
         for bucket, group in frame.groupby("bucket")
     }
+
+
+def sum_blobs(blobs: list[str]) -> str:
+    """Stored blobs (of one hour's buckets) as one blob summed per host and peer. Blobs stored
+    before directions were kept have no bytes_opened/opened: those count as opened, as
+    widgets.top_talkers.directed reads them."""
+    frames = []
+    for blob in blobs:
+        columns = json.loads(blob)
+        for total, part in (("bytes", "bytes_opened"), ("connections", "opened")):
+            columns.setdefault(part, columns[total])
+        frames.append(pd.DataFrame(columns, columns=["host", "peer", *PAIR_SUMS]))
+    empty = pd.DataFrame(columns=["host", "peer", *PAIR_SUMS])
+    frame = pd.concat(frames, ignore_index=True) if frames else empty
+    sums = frame.groupby(["host", "peer"], sort=True)[list(PAIR_SUMS)].sum().reset_index()
+    return json.dumps({c: sums[c].astype(str if c in ("host", "peer") else "int64").tolist()
+                       for c in ("host", "peer", *PAIR_SUMS)})  # fmt: skip
 
 
 def rank_hosts(pairs: pa.Table, by: str) -> pa.Table:

@@ -168,6 +168,7 @@ class Source:
     def ingest(self, store, now: datetime) -> dict:
         """Read new flows of every file; each file's host/peer sums commit with its new state."""
         stats = {**tail.new_stats(), "repaired": 0, "ports_cleared": 0, "special": 0}
+        touched: set[int] = set()  # buckets written: their hours' rollups are rebuilt after
 
         def header_for(path: str, head: bytes):
             return header_reader(path, content_format(head, self.config.format))
@@ -179,10 +180,14 @@ class Source:
                 stats[key] += found[key]
             stats["newest"] = max(filter(None, [stats["newest"], found["newest"]]), default=None)
             self._stage(pairs, batch, store.keys, now)
+            touched.update(pairs["bucket"].to_pylist() if pairs is not None else [])
             batch.metric(store.keys, self.source_id, found["cleaning"], now, self.config.retention)
             return found["bad_rows"]
 
-        return tail.read_files(store, self.source_id, self.config, header_for, stage, stats)
+        stats = tail.read_files(store, self.source_id, self.config, header_for, stage, stats)
+        bucket_s, retention = int(self.config.bucket.total_seconds()), self.config.retention
+        store.rollup_flow_hours(self.source_id, touched, bucket_s, now, retention)
+        return stats
 
     def _stage(self, pairs: pa.Table, batch, keys, now: datetime) -> None:
         cutoff = (now - self.config.retention).timestamp()

@@ -47,6 +47,11 @@ class Keys:
         """List of JSON blobs (columns host, peer, bytes, connections) of one time bucket."""
         return f"{self.prefix}:flows:{source_id}:{bucket_start}"
 
+    def flow_hour(self, source_id: str, hour_start: int) -> str:
+        """Hash: `pairs`, one JSON blob of an hour's flow buckets summed per host and peer, and
+        `blobs`, how many bucket blobs it sums (read only while the buckets hold as many)."""
+        return f"{self.prefix}:flows-hour:{source_id}:{hour_start}"
+
     def document(self, source_id: str, name: str) -> str:
         """String: a JSON document a source keeps whole (e.g. the KEV catalog)."""
         return f"{self.prefix}:source:{source_id}:doc:{name}"
