@@ -137,13 +137,23 @@ def sum_blobs(blobs: list[str]) -> str:
 
 
 def rank_hosts(pairs: pa.Table, by: str) -> pa.Table:
-    """Per internal host: bytes, connections, distinct peers and rank (ties by address)."""
+    """Per internal host: bytes, connections, distinct peers and rank (ties by address). Each
+    host/peer pair is summed over all its rows first and left out when its `by` is not above 0
+    (nothing in the ranked direction): the answer does not depend on how rows were bucketed."""
     hosts, host = _codes(pairs["host"])
     peers, peer = _codes(pairs["peer"])
-    weights = {c: pairs[c].to_numpy().astype(np.float64) for c in ("bytes", "connections")}
-    totals = {c: np.bincount(host, weights=w, minlength=len(hosts)) for c, w in weights.items()}
-    distinct_pairs = _distinct(host * max(len(peers), 1) + peer)
-    peer_counts = np.bincount(distinct_pairs // max(len(peers), 1), minlength=len(hosts))
+    width = max(len(peers), 1)
+    key = host * width + peer
+    order = np.argsort(key, kind="stable")
+    key = key[order]
+    starts = np.flatnonzero(np.concatenate(([True], key[1:] != key[:-1])))[: len(key)]
+    sums = {c: np.add.reduceat(pairs[c].to_numpy(zero_copy_only=False).astype(np.float64)[order],
+                               starts) if len(key) else np.zeros(0)
+            for c in ("bytes", "connections")}  # fmt: skip
+    kept = sums[by] > 0
+    owner = (key[starts] // width)[kept] if len(key) else np.zeros(0, np.int64)
+    totals = {c: np.bincount(owner, weights=v[kept], minlength=len(hosts)) for c, v in sums.items()}
+    peer_counts = np.bincount(owner, minlength=len(hosts))
     table = pa.table(
         {
             "host": hosts.cast(pa.string()),

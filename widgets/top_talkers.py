@@ -160,19 +160,15 @@ def rank(pairs: pd.DataFrame, by: str, direction: str = "both") -> pd.DataFrame:
     """Hosts with bytes, connections, distinct peers and rank (ties broken by address); hosts
     with nothing in this direction are not ranked (a scanned host opened no connection). Pairs
     are summed over the window first: the answer does not depend on the bucket size (hourly
-    rollups and 5-minute buckets rank alike)."""
+    rollups and 5-minute buckets rank alike: flow_sums.rank_hosts)."""
     if pairs.empty:
         return pd.DataFrame(columns=["host", "bytes", "connections", "peers", "rank"])
     frame = directed(pairs, direction)
-    keys = [frame["host"].astype(str), frame["peer"].astype(str)]
-    frame = frame.groupby(keys)[["bytes", "connections"]].sum().reset_index()
-    frame = frame[frame[by] > 0]
-    if frame.empty:
+    columns = frame[["host", "peer", "bytes", "connections"]]
+    ranked = rank_hosts(pa.Table.from_pandas(columns, preserve_index=False), by).to_pandas()
+    if ranked.empty:
         return pd.DataFrame(columns=["host", "bytes", "connections", "peers", "rank"])
-    columns = frame[["host", "peer", "bytes", "connections"]].astype(
-        {"host": str, "peer": str, "bytes": "int64", "connections": "int64"}
-    )
-    return rank_hosts(pa.Table.from_pandas(columns, preserve_index=False), by).to_pandas()
+    return ranked
 
 
 def compute(inputs: TalkerInputs, options: TopTalkersOptions, context: PanelContext) -> dict:
