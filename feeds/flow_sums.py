@@ -13,12 +13,19 @@ PAIR_SUMS = ("bytes", "connections", "bytes_opened", "opened")  # stored per buc
 
 
 def boundary_pairs(flows: pa.Table, networks: Networks, bucket_s: int) -> tuple[pa.Table, int]:
+    """boundary_sums without the count of special rows."""
+    pairs, bad, _special = boundary_sums(flows, networks, bucket_s)
+    return pairs, bad
+
+
+def boundary_sums(flows: pa.Table, networks: Networks, bucket_s: int) -> tuple[pa.Table, int, int]:
     """Flows between an internal host and an external peer, summed per bucket, host and peer.
 
     Per pair: `bytes` the internal host sent (whichever side opened the connection),
     `connections`, and of those `bytes_opened` and `opened`: what belongs to connections the
     internal host opened itself. Also returns how many rows cannot be counted (an address that
-    is not one, a value out of range). Addresses are dictionary-coded once for both columns,
+    is not one, a value out of range), and how many have a special side (special_rows, from
+    the same classification). Addresses are dictionary-coded once for both columns,
     classified and canonicalised once per distinct address; sums run on integer codes.
     """
     rows = flows.num_rows
@@ -45,7 +52,8 @@ def boundary_pairs(flows: pa.Table, networks: Networks, bucket_s: int) -> tuple[
                 "bytes_opened": sent * opened, "opened": opened},
         sizes=(len(names.dictionary), len(names.dictionary)),
     )  # fmt: skip
-    return _pairs_table(sums, bucket_s, names.dictionary, names.dictionary), int(bad.sum())
+    special = int(np.count_nonzero((src_kind == SPECIAL) | (dst_kind == SPECIAL)))
+    return _pairs_table(sums, bucket_s, names.dictionary, names.dictionary), int(bad.sum()), special
 
 
 def special_rows(flows: pa.Table, networks: Networks) -> int:

@@ -22,7 +22,7 @@ from socwall.feeds.flow_rules import (
     ports_to_clear,
     repair_direction,
 )
-from socwall.feeds.flow_sums import boundary_pairs, flow_blobs, merge_pairs, special_rows
+from socwall.feeds.flow_sums import boundary_sums, flow_blobs, merge_pairs
 from socwall.file_commit import ttl
 from socwall.types import ConfigPath, Duration
 
@@ -133,13 +133,13 @@ def pairs_from_bytes(
         cleared = ports_to_clear(chunk.table)
         flows, backwards = repair_direction(clear_portless(chunk.table), config.service_ports,
                                             with_mask=True)  # fmt: skip
-        pairs, invalid = boundary_pairs(flows, networks, bucket_s)
+        pairs, invalid, special = boundary_sums(flows, networks, bucket_s)
         parts.append(pairs)
         stats["rows"] += flows.num_rows - invalid
         stats["bad_rows"] += chunk.bad_rows + invalid
         stats["repaired"] += int(backwards.sum())
         stats["ports_cleared"] += int(cleared.sum())
-        stats["special"] += special_rows(flows, networks)
+        stats["special"] += special  # classified once, with the pairs
         _count_per_bucket(stats["cleaning"], flows, bucket_s, repaired=backwards, cleared=cleared)
         if flows.num_rows:
             newest = pc.max(flows["ts"]).as_py().isoformat()
