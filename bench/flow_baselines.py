@@ -120,9 +120,12 @@ CREATE MACRO kind(ip) AS CASE
                    octet(trim(ip), 4)) > 255 THEN 'invalid'
   WHEN octet(trim(ip), 1) BETWEEN 224 AND 255 OR octet(trim(ip), 1) IN (0, 127)
        OR (octet(trim(ip), 1) = 169 AND octet(trim(ip), 2) = 254) THEN 'special'
-  WHEN octet(trim(ip), 1) = 10 THEN 'internal'
+  WHEN {internal} THEN 'internal'
   ELSE 'external' END;
 """  # 224/4 multicast, 240/4 reserved and 255.255.255.255 broadcast together: 224..255
+TEN = "octet(trim(ip), 1) = 10"  # the bench's internal: ["10.0.0.0/8"]
+RFC1918 = ("octet(trim(ip), 1) = 10 OR (octet(trim(ip), 1) = 172 AND octet(trim(ip), 2) "
+           "BETWEEN 16 AND 31) OR (octet(trim(ip), 1) = 192 AND octet(trim(ip), 2) = 168)")
 
 DUCKDB_SQL = """
 WITH raw AS (
@@ -181,7 +184,7 @@ def duckdb_top(path: str) -> dict:
     import duckdb
 
     connection = duckdb.connect()
-    connection.execute(KIND_SQL)
+    connection.execute(KIND_SQL.replace("{internal}", TEN))
     source = "read_parquet($path)" if path.endswith(".parquet") else "read_csv($path, header=true)"
     rows = connection.execute(DUCKDB_SQL.format(source=source), {
         "path": path, "services": SERVICES, "udp": UDP_SERVICES, "max": MAX_COUNT,
