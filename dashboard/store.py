@@ -157,6 +157,19 @@ class Store(RecordHistory):
         """Apply a file's staged writes and move its state, exactly once (see file_commit)."""
         commit_file(self.redis, self.keys, source_id, before, after, batch, self.fence)
 
+    def file_failures(self, source_id: str) -> dict:
+        """The files that failed at their last read (see Keys.source_file_failures)."""
+        raw = self.redis.get(self.keys.source_file_failures(source_id))
+        return json.loads(raw) if raw else {}
+
+    def set_file_failures(self, source_id: str, failures: dict) -> None:
+        """Remember the files that failed (none: the key goes)."""
+        key = self.keys.source_file_failures(source_id)
+        if failures.get("files"):
+            self.redis.set(key, json.dumps(failures, separators=(",", ":")))
+        else:
+            self.redis.delete(key)
+
     def touch_file_states(self, source_id: str, states: list[FileState]) -> None:
         """Record that unchanged files were seen (their states then do not expire)."""
         if states:

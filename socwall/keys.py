@@ -35,6 +35,11 @@ class Keys:
         """Hash: file state id -> JSON FileState (content fingerprint, offset, signature)."""
         return f"{self.prefix}:source:{source_id}:files"
 
+    def source_file_failures(self, source_id: str) -> str:
+        """String: JSON {"config": hash, "files": {path: [signature, reason]}}: files that
+        failed, not read again until their signature or the source's config changes."""
+        return f"{self.prefix}:source:{source_id}:file_failures"
+
     def source_coverage(self, source_id: str) -> str:
         """Sorted set: member 'oldest' scored with the earliest bucket ever read (epoch s)."""
         return f"{self.prefix}:source:{source_id}:coverage"
