@@ -67,10 +67,11 @@ def unopenable(folder: Path, name: str) -> Path | None:
     return None
 
 
-def config_file(tmp_path: Path, folder: Path, redis_url: str, prefix: str, **extra) -> Path:
+def config_file(tmp_path: Path, folder: Path, redis_url: str, prefix: str,
+                ceiling: int = CEILING) -> Path:  # fmt: skip
     raw = events_config(folder, redis_url, prefix)
     raw["sources"]["events"] |= {"path": str(folder / "*.csv*"), "eof_after": "1s",
-                                 "max_memory_bytes": CEILING, **extra}  # fmt: skip
+                                 "max_memory_bytes": ceiling}  # fmt: skip
     path = tmp_path / f"{folder.name}.yaml"
     path.write_text(yaml.safe_dump(raw))
     return path
@@ -91,34 +92,41 @@ def failed_logins(store) -> float:
     return float(series.sum())
 
 
+def hostile_folder(folder: Path, big_bytes: int = 100_000_000) -> tuple[int, Path | None]:
+    """A good CSV beside a big CSV, a gzip bomb, a 2 GiB sparse file, a 50 MB line, a symlink
+    loop and an unopenable file; the good rows in it and the unopenable file (None: none)."""
+    folder.mkdir()
+    (folder / "good.csv").write_text(HEADER + rows(1000))
+    block = rows(10_000).encode()
+    with open(folder / "big.csv", "wb") as handle:
+        handle.write(HEADER.encode())
+        for _ in range(big_bytes // len(block)):
+            handle.write(block)
+    write_gzip_of_zeros(folder / "bomb.csv.gz", members=32)  # 2 GiB of zeros in 2 MB
+    with open(folder / "sparse.csv", "w") as handle:
+        handle.write(HEADER + rows(100))
+    os.truncate(folder / "sparse.csv", 2 << 30)  # a 2 GiB hole...
+    with open(folder / "sparse.csv", "a") as handle:
+        handle.write(rows(100, start=100))  # ...and good rows after it
+    with open(folder / "long.csv", "w") as handle:
+        handle.write(HEADER + rows(50) + "x" * (50 << 20) + "\n" + rows(50, start=50))
+    (folder / "loop.csv").symlink_to("loop.csv")
+    locked = unopenable(folder, "locked.csv")
+    return 1000 + big_bytes // len(block) * 10_000 + 200 + 100, locked
+
+
 def test_hostile_files_cost_one_window_and_are_named_while_good_rows_count(
     tmp_path, store, redis_url, prefix
 ):
     good_dir, bad_dir = tmp_path / "good", tmp_path / "bad"
-    good_dir.mkdir(), bad_dir.mkdir()
+    good_dir.mkdir()
     (good_dir / "good.csv").write_text(HEADER + rows(1000))
-    (bad_dir / "good.csv").write_text(HEADER + rows(1000))
-    block = rows(10_000).encode()
-    with open(bad_dir / "big.csv", "wb") as handle:  # 100 MB: seven windows
-        handle.write(HEADER.encode())
-        for _ in range(100_000_000 // len(block)):
-            handle.write(block)
-    big_rows = 100_000_000 // len(block) * 10_000
-    write_gzip_of_zeros(bad_dir / "bomb.csv.gz", members=32)  # 2 GiB of zeros in 2 MB
-    with open(bad_dir / "sparse.csv", "w") as handle:
-        handle.write(HEADER + rows(100))
-    os.truncate(bad_dir / "sparse.csv", 2 << 30)  # a 2 GiB hole...
-    with open(bad_dir / "sparse.csv", "a") as handle:
-        handle.write(rows(100, start=100))  # ...and good rows after it
-    with open(bad_dir / "long.csv", "w") as handle:
-        handle.write(HEADER + rows(50) + "x" * (50 << 20) + "\n" + rows(50, start=50))
-    (bad_dir / "loop.csv").symlink_to("loop.csv")
-    locked = unopenable(bad_dir, "locked.csv")
+    good_rows, locked = hostile_folder(bad_dir)  # the big CSV: 100 MB, seven windows
 
     baseline = run_once_peak(config_file(tmp_path, good_dir, redis_url, prefix + "g"))
     peak = run_once_peak(config_file(tmp_path, bad_dir, redis_url, prefix))
 
-    assert failed_logins(store) == 1000 + big_rows + 200 + 100  # every good row, once
+    assert failed_logins(store) == good_rows  # every good row, once
     status = store.source_status("events")
     assert status["status"] != "error", status
     warnings = " | ".join(status["warnings"])
