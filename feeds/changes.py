@@ -15,7 +15,8 @@ import recurring_ical_events
 from pydantic import Field, field_validator
 
 from socwall.feeds import fetch
-from socwall.types import ConfigPath, Duration, Strict
+from socwall.feeds.http_guard import AllowHosts
+from socwall.types import ConfigPath, Duration
 
 DROPPED_STATES = {"cancelled", "canceled", "rejected", "withdrawn"}
 SPLIT = re.compile(r"[,;\s]+")
@@ -23,7 +24,7 @@ REEXPAND = timedelta(hours=1)  # recurrences move with the clock even when the f
 MAX_NAMED = 5  # bad rows named in the status; the rest are counted
 
 
-class ChangesConfig(Strict):
+class ChangesConfig(AllowHosts):
     type: Literal["changes"]
     locations: list[ConfigPath] = Field(
         min_length=1, description="files or http(s) URLs: .ics calendars, .csv/.json ticket exports"
@@ -247,7 +248,8 @@ class Source:
         """(changes, bad rows) of a location that changed or whose recurrences are due, else
         None; raises FetchError or ValueError."""
         limits = {"timeout": self.config.timeout.total_seconds(),
-                  "max_bytes": self.config.max_bytes}  # fmt: skip
+                  "max_bytes": self.config.max_bytes,
+                  "allow_hosts": self.config.allow_hosts}  # fmt: skip
         fetched = fetch.fetch_tracked(store, self.source_id, target, location,
                                       self.config.refresh, now, **limits)  # fmt: skip
         if fetched is None:  # backing off after a failed fetch: still failing

@@ -8,14 +8,15 @@ from typing import Literal
 from pydantic import Field
 
 from socwall.feeds import fetch
-from socwall.types import ConfigPath, Duration, Strict
+from socwall.feeds.http_guard import AllowHosts
+from socwall.types import ConfigPath, Duration
 
 CVE_ID = re.compile(r"^CVE-\d{4}-\d{4,}$")
 FIELDS = ("cveID", "vendorProject", "product", "vulnerabilityName", "dateAdded", "dueDate",
           "shortDescription", "requiredAction", "knownRansomwareCampaignUse", "notes")  # fmt: skip
 
 
-class KevConfig(Strict):
+class KevConfig(AllowHosts):
     type: Literal["kev"]
     location: ConfigPath = Field(description="a local file or an http(s) URL")
     refresh: Duration = "1d"
@@ -65,12 +66,21 @@ class Source:
         limits = {
             "timeout": self.config.timeout.total_seconds(),
             "max_bytes": self.config.max_bytes,
+            "allow_hosts": self.config.allow_hosts,
         }
         fetched = fetch.fetch_tracked(store, self.source_id, "catalog", self.config.location,
                                       self.config.refresh, now, **limits)  # fmt: skip
-        stats = {"rows": 0, "bad_rows": 0, "newest": None}
-        if fetched is not None and fetched.body is not None:
-            records, bad, version = parse_catalog(fetched.body)
+        stats = {"rows": 0, "bad_rows": 0, "newest": None, "warnings": []}
+        if fetched is None:  # the last catalog stays; the status says why it is not fresher
+            stats["warnings"].append(
+                "catalog: " + fetch.backoff_words(store, self.source_id, "catalog"))
+        elif fetched.body is not None:
+            try:
+                records, bad, version = parse_catalog(fetched.body)
+            except ValueError as error:  # fetched but unreadable: backed off like a failure
+                fetch.record_failure(store, self.source_id, "catalog", self.config.refresh, now,
+                                     error)  # fmt: skip
+                raise
             store.write_document(self.source_id, "catalog", records)
             stats.update(rows=len(records), bad_rows=bad, catalog_version=version)
         return stats
