@@ -16,6 +16,7 @@ from pydantic import Field, field_validator
 
 from socwall.feeds import fetch
 from socwall.feeds.http_guard import AllowHosts
+from socwall.text import one_line
 from socwall.types import ConfigPath, Duration
 
 DROPPED_STATES = {"cancelled", "canceled", "rejected", "withdrawn"}
@@ -116,7 +117,7 @@ def _ics_change(event, zone: ZoneInfo, recurring: bool) -> dict:
     uid = str(event.get("UID") or event.get("SUMMARY") or "event")
     return {
         "id": f"{uid}@{begin:%Y%m%dT%H%M}Z" if recurring else uid,
-        "title": " ".join(str(event.get("SUMMARY") or "").split()) or uid,
+        "title": one_line(event.get("SUMMARY") or "") or uid,
         "start": begin.isoformat(),
         "end": max(finish, begin).isoformat(),
         "end_known": True,
@@ -189,7 +190,7 @@ def _ticket(row, zone: ZoneInfo, open_end: timedelta) -> dict:
         raise ValueError("ends before it starts")
     return {
         "id": ident,
-        "title": " ".join(str(row.get("title") or "").split()) or ident,
+        "title": one_line(row.get("title") or "") or ident,
         "start": begin.isoformat(),
         "end": (finish or begin + open_end).isoformat(),
         "end_known": finish is not None,

@@ -9,6 +9,7 @@ from pydantic import Field
 
 from socwall.feeds import fetch
 from socwall.feeds.http_guard import AllowHosts
+from socwall.text import one_line
 from socwall.types import ConfigPath, Duration
 
 CVE_ID = re.compile(r"^CVE-\d{4}-\d{4,}$")
@@ -44,7 +45,7 @@ def _record(item: object) -> dict | None:
     """One vulnerability with every field as clean text; None when it cannot be used."""
     if not isinstance(item, dict):
         return None
-    record = {name: " ".join(str(item.get(name) or "").split()) for name in FIELDS}
+    record = {name: one_line(item.get(name) or "") for name in FIELDS}
     record["cveID"] = record["cveID"].upper()
     if not CVE_ID.match(record["cveID"]) or not record["vendorProject"]:
         return None
