@@ -294,8 +294,9 @@ class Store(RecordHistory):
         return bool(self.redis.exists(Keys(prefix).leader_epoch()))
 
     def store_notice(self) -> str | None:
-        """The worker's last warning about the store, if any."""
-        return self.redis.get(self.keys.store_notice())
+        """The workers' warnings about the store (no persistence; history lost), if any."""
+        notices = self.redis.mget([self.keys.store_notice(), self.keys.history_lost()])
+        return " · ".join(n for n in notices if n) or None
 
     def running_config(self) -> dict | None:
         """The leading worker's config note (`config_version`, `config_problem`), if it leads."""

@@ -92,6 +92,16 @@ class Keys:
         """String: the worker's warning about the store itself (e.g. no persistence), or absent."""
         return f"{self.prefix}:store:notice"
 
+    def store_marker(self) -> str:
+        """String: when a worker first found this wall's keys empty; it goes only when Redis
+        loses its data (a restart without persistence, a flush): the workers notice."""
+        return f"{self.prefix}:store:marker"
+
+    def history_lost(self) -> str:
+        """String with TTL: the warning that Redis lost the history, kept until the bands'
+        five weeks of history are back."""
+        return f"{self.prefix}:store:history-lost"
+
     def sign_in_failures(self, pair_id: str) -> str:
         """Sorted set with TTL: wrong-password times (epoch s) of one (address, user) digest."""
         return f"{self.prefix}:signin-failures:{pair_id}"
