@@ -11,6 +11,7 @@ import redis
 from redis.exceptions import LockError
 
 from socwall.dashboard.clock import utc_now
+from socwall.dashboard.outage import StoreOutage
 from socwall.file_commit import Fence
 from socwall.keys import Keys
 
@@ -36,6 +37,7 @@ class Leader:
         self.heartbeat_file: Path | None = None  # rewritten while the store answers
         self.config_note: dict = {}  # the config version in force and any refused reload
         self.epoch = 0
+        self.outage = StoreOutage()  # shared with this worker's jobs: one log line per streak
         self.marker_seen = False  # this worker saw the store's marker: its loss means data lost
 
     @property
@@ -56,8 +58,10 @@ class Leader:
         except LockError:
             self.is_leader = False
         except redis.exceptions.RedisError as error:
-            log.warning("store unreachable, stepping down: %s", error)
+            self.outage.failed("stepping down", error)
             self.is_leader = False
+        else:
+            self.outage.answered()
         if self.is_leader != was_leader:
             log.info(
                 "worker %s %s leadership", self.worker_id, "took" if self.is_leader else "lost"

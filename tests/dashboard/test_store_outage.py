@@ -1,0 +1,45 @@
+"""A store that goes away is logged once per failure streak by a worker, whatever number of
+jobs and heartbeats fail meanwhile, and its return once, with what was not written."""
+
+import json
+from datetime import timedelta
+
+import redis
+
+from socwall.dashboard.config import StoreConfig
+from socwall.dashboard.jobs import run_panel
+from socwall.dashboard.leader import Leader
+from socwall.dashboard.logs import setup_logging
+from socwall.dashboard.scheduler import _guarded
+from socwall.dashboard.store import Store, connect
+from tests.conftest import free_port
+from tests.dashboard.test_jobs import CLOCK
+from tests.dashboard.test_logs import root_logging  # noqa: F401 - the fixture
+
+
+def test_one_line_when_the_store_goes_and_one_when_it_answers(root_logging, capsys,  # noqa: F811
+                                                              make_config, store):  # fmt: skip
+    config = make_config()
+    dead = f"redis://127.0.0.1:{free_port()}/0"
+    gone = Store(connect(StoreConfig(url=dead, timeout="1s")))
+    leader = Leader(redis.Redis.from_url(dead, socket_timeout=1), gone.keys,
+                    timedelta(seconds=2), "w1")  # fmt: skip
+    setup_logging("json")
+    for _ in range(3):  # three refreshes of every panel and three heartbeats while Redis is away
+        for panel in config.panels():
+            _guarded(lambda: True, run_panel, config, panel, gone, CLOCK, "w1",
+                     outage=leader.outage)  # fmt: skip
+        assert leader.tick() is False
+    lines = [json.loads(line) for line in capsys.readouterr().err.splitlines()]
+    assert len(lines) == 1, lines
+    assert lines[0]["message"].startswith("store unreachable, job panel:")
+    assert "not logged until it answers again" in lines[0]["message"]
+
+    failures = 3 * len(config.panels()) + 3 - 1
+    _guarded(lambda: True, run_panel, config, config.panels()[0], store, CLOCK, "w1",
+             outage=leader.outage)  # fmt: skip
+    _guarded(lambda: True, run_panel, config, config.panels()[0], store, CLOCK, "w1",
+             outage=leader.outage)  # fmt: skip
+    (back,) = [json.loads(line) for line in capsys.readouterr().err.splitlines()]
+    assert back["message"].startswith("store answers again after ")
+    assert back["message"].endswith(f"({failures} failures meanwhile not logged)")
