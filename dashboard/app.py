@@ -126,6 +126,7 @@ def _rotate_ms(query: dict, config: WallConfig) -> int | None:
 
 def _register_panels(app: Dash, config: WallConfig, store: Store) -> None:
     panels = {panel.id: panel for panel in config.panels()}
+    last_meta: dict[str, dict] = {}  # per panel, the meta last read: ages count on in an outage
     app.clientside_callback(
         ClientsideFunction(namespace="socwall", function_name="viewport"),
         Output("viewport", "data"),
@@ -151,6 +152,7 @@ def _register_panels(app: Dash, config: WallConfig, store: Store) -> None:
         view = _view(config, viewport, wall_class)
         try:
             meta = store.panel_meta(panel.id)
+            last_meta[panel.id] = meta
             state = frame_state(meta, utc_now(), config.web.stale_after, config.tz)
             frame = (state.css_class, state.age_text, state.status_text)
             words = (marked(state.verdict_text), state.problem)
@@ -163,8 +165,11 @@ def _register_panels(app: Dash, config: WallConfig, store: Store) -> None:
             if wanted == shown_version:
                 return *frame, no_update, no_update, no_update, no_update
             data = store.panel_data(panel.id)
-        except StoreUnavailable:
-            return (STORE_DOWN.css_class, no_update, STORE_DOWN.status_text, no_update, no_update,
+        except StoreUnavailable:  # the age of what is shown goes on counting, from its last meta
+            known = last_meta.get(panel.id)
+            age = (frame_state(known, utc_now(), config.web.stale_after, config.tz).age_text
+                   if known else no_update)  # fmt: skip
+            return (STORE_DOWN.css_class, age, STORE_DOWN.status_text, no_update, no_update,
                     no_update, no_update)  # fmt: skip
         if state.problem and state.age_text == "no data":  # nothing ever read: claim nothing
             return *frame, *words, html.Div(className="panel-empty"), wanted

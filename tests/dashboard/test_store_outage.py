@@ -43,3 +43,36 @@ def test_one_line_when_the_store_goes_and_one_when_it_answers(root_logging, caps
     (back,) = [json.loads(line) for line in capsys.readouterr().err.splitlines()]
     assert back["message"].startswith("store answers again after ")
     assert back["message"].endswith(f"({failures} failures meanwhile not logged)")
+
+
+def test_a_panel_age_keeps_counting_while_the_store_is_away(tmp_path, make_config):
+    from socwall.dashboard.app import create_app
+    from socwall.dashboard.clock import Clock
+    from socwall.dashboard.jobs import run_all_once
+    from tests.conftest import start_redis_server
+    from tests.dash_requests import poll
+    from tests.dashboard.test_jobs import write_events
+    from tests.redis_nodes import wait_for
+
+    server, url = start_redis_server(tmp_path)
+    try:
+        config = make_config()
+        own = Store(connect(StoreConfig(url=url, timeout="1s")), "outage")
+        write_events(make_config.data_dir, [5, 30])
+        run_all_once(config, own, CLOCK)
+        client = create_app(config, own, Clock()).server.test_client()
+        _, first = poll(client, "failed", None)
+        shown = first["panel-age"]["children"]
+        assert shown.endswith(" ago")
+    finally:
+        server.terminate()
+        server.wait(10)
+
+    def age_while_away():
+        _, parts = poll(client, "failed", first["panel-version"]["data"])
+        assert parts["panel-status"]["children"] == "store unreachable: showing the last data"
+        age = parts["panel-age"]["children"]
+        return age if age != shown else None
+
+    later = wait_for(age_while_away, 10, "the age to move on while the store is away")
+    assert later.endswith(" ago") and later.split(" · ")[0] == shown.split(" · ")[0]
