@@ -13,7 +13,7 @@ from socwall.dashboard import access, http_security, layout, screens
 from socwall.dashboard.clock import Clock, utc_now
 from socwall.dashboard.config import WallConfig
 from socwall.dashboard.config_watch import config_version, config_warnings, layout_version
-from socwall.dashboard.frame import STORE_DOWN, frame_state
+from socwall.dashboard.frame import STORE_DOWN, STORE_DOWN_EMPTY, frame_state
 from socwall.dashboard.health import health_report, readiness
 from socwall.dashboard.metrics import prometheus_text
 from socwall.dashboard.pages import plain_page
@@ -169,6 +169,9 @@ def _register_panels(app: Dash, config: WallConfig, store: Store) -> None:
             known = last_meta.get(panel.id)
             age = (frame_state(known, utc_now(), config.web.stale_after, config.tz).age_text
                    if known else no_update)  # fmt: skip
+            if shown_version is None:  # this screen has nothing of it (a page rotated to)
+                return ("panel waiting stale", "no data here yet", STORE_DOWN_EMPTY, no_update,
+                        no_update, no_update, no_update)  # fmt: skip
             return (STORE_DOWN.css_class, age, STORE_DOWN.status_text, no_update, no_update,
                     no_update, no_update)  # fmt: skip
         if state.problem and state.age_text == "no data":  # nothing ever read: claim nothing

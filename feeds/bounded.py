@@ -25,6 +25,7 @@ class Limits:
     """How much one read of one file may take."""
 
     window: int = 64 << 20  # content bytes handed to a parser at once
+    whole: int = 512 << 20  # a whole-file format (Parquet) larger than this is skipped
     inflated: int = 1 << 30  # a compressed file inflating past this is skipped
     ratio: int = 250  # ...or inflating more than this many times its compressed bytes
 

@@ -337,10 +337,10 @@ def _new_content(content: Content, offset: int, head: bytes, finished, limits: L
 
 def _whole(content: Content, offset: int, limits: Limits) -> "_Window":
     """A whole-file format (Parquet): at most one window of it, as it is, read once."""
-    data = content.first_bytes(limits.window + 1)
-    if len(data) > limits.window:
-        raise ValueError(f"more than the {size_words(limits.window)} read at once (an eighth of"
-                         " max_memory_bytes), skipped")  # fmt: skip
+    data = content.first_bytes(limits.whole + 1)
+    if len(data) > limits.whole:
+        raise ValueError(f"larger than max_memory_bytes ({size_words(limits.whole)}), a"
+                         " whole-file format read at once: skipped")  # fmt: skip
     return _Window(data if offset < len(data) else None, len(data), True, False)
 
 

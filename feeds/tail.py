@@ -33,8 +33,8 @@ class FileFollowing(Strict):
         256 << 20,
         ge=16 << 20,
         description="memory one read of a file may take: files are read in windows of an eighth"
-        " of it (parsing a window takes about 6 times its size; a Parquet file larger than an"
-        " eighth is skipped and named)",
+        " of it (parsing a window takes about 6 times its size); a Parquet file, read whole,"
+        " larger than this is skipped and named",
     )
     max_inflated_bytes: int = Field(
         1 << 30,
@@ -45,7 +45,8 @@ class FileFollowing(Strict):
 
     def limits(self) -> Limits:
         """How much one read of one file may take."""
-        return Limits(window=self.max_memory_bytes // 8, inflated=self.max_inflated_bytes)
+        return Limits(window=self.max_memory_bytes // 8, inflated=self.max_inflated_bytes,
+                      whole=self.max_memory_bytes)  # fmt: skip
 
 
 def new_stats() -> dict:

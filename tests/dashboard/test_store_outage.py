@@ -76,3 +76,19 @@ def test_a_panel_age_keeps_counting_while_the_store_is_away(tmp_path, make_confi
 
     later = wait_for(age_while_away, 10, "the age to move on while the store is away")
     assert later.endswith(" ago") and later.split(" · ")[0] == shown.split(" · ")[0]
+
+
+def test_a_panel_never_shown_on_this_screen_claims_no_last_data_while_the_store_is_away(
+    make_config,
+):
+    from socwall.dashboard.app import create_app
+    from socwall.dashboard.clock import Clock
+    from tests.dash_requests import poll
+
+    dead = Store(connect(StoreConfig(url=f"redis://127.0.0.1:{free_port()}/0", timeout="1s")))
+    client = create_app(make_config(), dead, Clock()).server.test_client()
+    _, parts = poll(client, "failed24", None)  # a rotating wall's next page, first poll
+    said = parts["panel-status"]["children"]
+    assert said == "store unreachable: nothing to show until it answers"
+    assert parts["panel"]["className"] == "panel waiting stale"
+    assert parts["panel-age"]["children"] == "no data here yet"
