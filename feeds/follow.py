@@ -115,9 +115,24 @@ class FileError(ValueError):
         self.path, self.signature = path, signature
 
 
-def matched_files(pattern: str) -> list[str]:
-    """Files matching the glob, oldest name first (names usually carry the date)."""
-    return sorted(p for p in glob.glob(pattern, recursive=True) if Path(p).is_file())
+def matched_files(pattern: str, loops: list | None = None) -> list[str]:
+    """Files matching the glob, oldest name first (names usually carry the date); symlinks
+    that loop are added to `loops` as FileErrors (named, not silently left out)."""
+    found = []
+    for path in glob.glob(pattern, recursive=True):
+        if Path(path).is_file():
+            found.append(path)
+        elif loops is not None and os.path.islink(path) and _loops(path):
+            loops.append(FileError(f"{Path(path).name}: a symlink loop, skipped", path))
+    return sorted(found)
+
+
+def _loops(path: str) -> bool:
+    try:
+        os.stat(path)
+    except OSError as error:
+        return error.errno == errno.ELOOP
+    return False
 
 
 def compression(path: str) -> str | None:
@@ -141,19 +156,6 @@ def signature_of(path: str) -> tuple | None:
     except OSError:
         return None
     return (stat.st_dev, stat.st_ino, stat.st_size, stat.st_mtime)
-
-
-def broken_links(pattern: str) -> list[FileError]:
-    """Symlinks the glob matches that loop: named, not silently left out."""
-    errors = []
-    for path in sorted(glob.glob(pattern, recursive=True)):
-        if os.path.islink(path):
-            try:
-                os.stat(path)
-            except OSError as error:
-                if error.errno == errno.ELOOP:
-                    errors.append(FileError(f"{Path(path).name}: a symlink loop, skipped", path))
-    return errors
 
 
 def follow(
@@ -181,14 +183,16 @@ def follow(
     """
     limits, failures = limits or Limits(), failures or {}
     committed = {} if committed is None else committed
-    yield from broken_links(pattern)
     states = dict(states)  # grows as new files are read: a copy later in this round matches
     by_signature = {s.signature: s for s in states.values() if s.done and not s.legacy}
     claimed: set[str] = set()
-    for path in _largest_first(matched_files(pattern)):
-        signature = signature_of(path)
-        if signature and (failed := failures.get(path)) and tuple(failed[0]) == signature:
-            yield FileError(failed[1], path, signature)  # unchanged since it failed
+    loops: list[FileError] = []
+    paths = matched_files(pattern, loops)
+    yield from loops
+    for path in _largest_first(paths):
+        failed = failures.get(path)  # a stat more only for a file that failed before
+        if failed and tuple(failed[0]) == signature_of(path):
+            yield FileError(failed[1], path, tuple(failed[0]))  # unchanged since it failed
             continue
         windows = _follow_one(path, states, by_signature, claimed, header_for, now, eof_after,
                               limits, committed)  # fmt: skip
@@ -206,7 +210,7 @@ def follow(
                 yield read
         except (FileError, OSError, ValueError) as error:  # e.g. a format it cannot be
             text = str(error) if isinstance(error, FileError) else f"{Path(path).name}: {error}"
-            yield FileError(text, path, signature)
+            yield FileError(text, path, signature_of(path))
 
 
 def _largest_first(paths: list[str]) -> list[str]:
