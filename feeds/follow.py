@@ -178,7 +178,8 @@ def follow(
 
     A file is read in windows of `limits.window` bytes, one Read each: the caller commits
     each Read's state before asking for the next, and puts it in `committed` (by id) so the
-    next window starts from it. `failures` ({path: (signature, reason)}) are files that failed
+    next window starts from it (None there: the window failed, the file's next ones are not
+    read). `failures` ({path: (signature, reason)}) are files that failed
     before: while their signature is unchanged they are not read again, their error repeats.
     """
     limits, failures = limits or Limits(), failures or {}
@@ -275,7 +276,7 @@ def _follow_one(path, states, by_signature, claimed, header_for, now, eof_after,
             new = replace(new, offset=window.offset, done=window.whole and window.early is None)
             yield Read(path, before, new, window.data, "; ".join(filter(None, notes)) or None,
                        window.long_lines, window.longest, head, header is not None, finished)
-            if not window.more:
+            if not window.more or committed.get(new.id, new) is None:  # None: it failed
                 return
             before = committed.get(new.id, new)  # as the caller committed it (bad rows, carry)
             new, note = replace(before, seen_at=now, signature=signature), None

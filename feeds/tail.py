@@ -151,7 +151,8 @@ class _Round:
             self.readable += 1
             return
         problem = _commit_one(self.store, self.source_id, read, self.stage, stats, self.committed)
-        if problem:
+        if problem:  # its next windows are not read: they would start from an uncommitted state
+            self.committed[read.state.id] = None
             self._fail(problem, read.path, read.state.signature)
         else:
             self.readable += 1

@@ -186,3 +186,20 @@ def test_a_source_fails_only_when_nothing_is_readable(tmp_path, store, redis_url
     stats = source.ingest(store, NOW)
     assert stats["rows"] == 3 and len([w for w in stats["warnings"] if "skipped" in w]) == 2
     assert json.dumps(stats)  # the status stays JSON
+
+
+def test_a_file_whose_first_window_cannot_be_read_is_named_and_the_others_still_count(
+    tmp_path, store, redis_url, prefix
+):
+    folder = tmp_path / "events"
+    folder.mkdir()
+    (folder / "a.csv").write_text(HEADER + rows(10))
+    block = ("when,what\n" + "2026-11-23T10:00:00Z,x\n" * 200_000).encode()  # 4.4 MB, no `ts`
+    (folder / "other.csv").write_bytes(block)
+    raw = events_config(folder, redis_url, prefix)
+    raw["sources"]["events"] |= {"max_memory_bytes": 16 << 20}  # windows of 2 MiB: three
+    source = events.Source(parse_config(raw).sources["events"], "events")
+    stats = source.ingest(store, NOW)
+    assert stats["rows"] == 10
+    assert [w for w in stats["warnings"] if w.startswith("other.csv: ")] == [
+        "other.csv: column 'ts' (the `timestamp` setting) is missing"]
