@@ -48,6 +48,12 @@ def write_gzip_of_zeros(path: Path, members: int, member_bytes: int = 64 << 20) 
             handle.write(member)
 
 
+def gzip_rows(text: str) -> bytes:
+    """A CSV of `text` rows, gzip-compressed."""
+    packer = zlib.compressobj(6, zlib.DEFLATED, 31)
+    return packer.compress((HEADER + text).encode()) + packer.flush()
+
+
 def unopenable(folder: Path, name: str) -> Path | None:
     """A file the test process cannot open: mode 000, or as root a symlink to a write-only
     sysfs attribute (root may read any mode-000 file); None when there is no such file."""
@@ -203,3 +209,15 @@ def test_a_file_whose_first_window_cannot_be_read_is_named_and_the_others_still_
     assert stats["rows"] == 10
     assert [w for w in stats["warnings"] if w.startswith("other.csv: ")] == [
         "other.csv: column 'ts' (the `timestamp` setting) is missing"]
+
+
+def test_a_compressed_file_inflating_past_the_limit_is_named(tmp_path, store, redis_url, prefix):
+    folder = tmp_path / "events"
+    folder.mkdir()
+    (folder / "a.csv").write_text(HEADER + rows(10))
+    (folder / "big.csv.gz").write_bytes(gzip_rows(rows(80_000)))  # 3.4 MB of text, ~10-fold
+    raw = events_config(folder, redis_url, prefix)
+    raw["sources"]["events"] |= {"path": str(folder / "*.csv*"), "max_inflated_bytes": 1 << 20}
+    stats = events.Source(parse_config(raw).sources["events"], "events").ingest(store, NOW)
+    assert stats["rows"] == 10
+    assert "big.csv.gz: inflates past 1 MiB, skipped from there" in stats["warnings"]
