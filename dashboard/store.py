@@ -158,6 +158,19 @@ class Store(RecordHistory):
         """Apply a file's staged writes and move its state, exactly once (see file_commit)."""
         commit_file(self.redis, self.keys, source_id, before, after, batch, self.fence)
 
+    def file_failures(self, source_id: str) -> dict:
+        """The files that failed at their last read (see Keys.source_file_failures)."""
+        raw = self.redis.get(self.keys.source_file_failures(source_id))
+        return json.loads(raw) if raw else {}
+
+    def set_file_failures(self, source_id: str, failures: dict) -> None:
+        """Remember the files that failed (none: the key goes)."""
+        key = self.keys.source_file_failures(source_id)
+        if failures.get("files"):
+            self.redis.set(key, json.dumps(failures, separators=(",", ":")))
+        else:
+            self.redis.delete(key)
+
     def touch_file_states(self, source_id: str, states: list[FileState]) -> None:
         """Record that unchanged files were seen (their states then do not expire)."""
         if states:
@@ -290,8 +303,9 @@ class Store(RecordHistory):
         return bool(self.redis.exists(Keys(prefix).leader_epoch()))
 
     def store_notice(self) -> str | None:
-        """The worker's last warning about the store, if any."""
-        return self.redis.get(self.keys.store_notice())
+        """The workers' warnings about the store (no persistence; history lost), if any."""
+        notices = self.redis.mget([self.keys.store_notice(), self.keys.history_lost()])
+        return " · ".join(n for n in notices if n) or None
 
     def running_config(self) -> dict | None:
         """The leading worker's config note (`config_version`, `config_problem`), if it leads."""

@@ -1,5 +1,6 @@
-"""drop_long_lines: its shortcut (every block of half the limit holds a newline) never keeps a
-line the plain count would drop, with lines of every length around the limit."""
+"""drop_long_lines: its shortcut (an aligned stride of half the limit without a newline must
+exist for a line to be too long) never keeps a line the plain count would drop, with lines of
+every length around the limit."""
 
 import mmap
 
@@ -9,11 +10,12 @@ from hypothesis import strategies as st
 from socwall.feeds.follow import drop_long_lines
 
 
-def plainly(data: bytes, limit: int) -> tuple[bytes, int]:
-    """Line by line: the answer the shortcut must give."""
+def plainly(data: bytes, limit: int) -> tuple[bytes, int, int]:
+    """Line by line: the answer the shortcut must give (kept, dropped, longest dropped)."""
     lines = data.splitlines(keepends=True)
     kept = [line for line in lines if len(line) <= limit]
-    return b"".join(kept), len(lines) - len(kept)
+    dropped = [len(line) for line in lines if len(line) > limit]
+    return b"".join(kept), len(dropped), max(dropped, default=0)
 
 
 @settings(max_examples=300, deadline=None)
@@ -22,14 +24,14 @@ def plainly(data: bytes, limit: int) -> tuple[bytes, int]:
 def test_same_lines_as_a_plain_count(lengths, limit, ends_open):
     data = b"".join(b"x" * (n - 1) + b"\n" for n in lengths)
     data = data[:-1] if ends_open else data
-    kept, dropped = drop_long_lines(data, limit)
-    assert (bytes(kept), dropped) == plainly(data, limit)
+    kept, dropped, longest = drop_long_lines(data, limit)
+    assert (bytes(kept), dropped, longest) == plainly(data, limit)
 
 
 def test_a_memory_mapped_read_of_short_lines_is_kept_whole(tmp_path):
     path = tmp_path / "flows.csv"
     path.write_bytes(b"a,b,c\n" * 200_000)
     with open(path, "rb") as handle, mmap.mmap(handle.fileno(), 0, access=mmap.ACCESS_READ) as m:
-        kept, dropped = drop_long_lines(memoryview(m), 64)
-        assert dropped == 0 and len(kept) == len(m)
+        kept, dropped, longest = drop_long_lines(m, 64)
+        assert dropped == longest == 0 and len(kept) == len(m)
         del kept  # the view must be released before the map closes
