@@ -32,7 +32,7 @@ class FileFollowing(Strict):
     max_memory_bytes: int = Field(
         256 << 20,
         ge=16 << 20,
-        description="memory one read of a file may take: files are read in windows of an eighth"
+        description="memory one read of a file may take: files are read in windows of a twelfth"
         " of it (parsing a window takes about 6 times its size); a Parquet file, read whole,"
         " larger than this is skipped and named",
     )
@@ -45,7 +45,7 @@ class FileFollowing(Strict):
 
     def limits(self) -> Limits:
         """How much one read of one file may take."""
-        return Limits(window=self.max_memory_bytes // 8, inflated=self.max_inflated_bytes,
+        return Limits(window=self.max_memory_bytes // 12, inflated=self.max_inflated_bytes,
                       whole=self.max_memory_bytes)  # fmt: skip
 
 

@@ -21,7 +21,7 @@ from tests.conftest import events_config
 
 NOW = datetime(2026, 11, 23, 12, 0, tzinfo=UTC)
 HEADER = "ts,kind,host\n"
-CEILING = 128 << 20  # max_memory_bytes in these tests: files are read 16 MiB at a time
+CEILING = 128 << 20  # max_memory_bytes in these tests: files are read about 10.7 MiB at a time
 MEASURE = (
     "import resource, subprocess, sys\n"
     "done = subprocess.run(sys.argv[1:], capture_output=True, text=True)\n"
