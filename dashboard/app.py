@@ -14,7 +14,7 @@ from socwall.dashboard import access, http_security, layout, screens
 from socwall.dashboard.clock import Clock, utc_now
 from socwall.dashboard.config import WallConfig
 from socwall.dashboard.config_watch import config_version, config_warnings, layout_version
-from socwall.dashboard.frame import STORE_DOWN, frame_state
+from socwall.dashboard.frame import STORE_DOWN, STORE_DOWN_EMPTY, frame_state
 from socwall.dashboard.health import health_report, readiness
 from socwall.dashboard.metrics import prometheus_text
 from socwall.dashboard.pages import plain_page
@@ -144,6 +144,7 @@ def _rotate_ms(query: dict, config: WallConfig) -> int | None:
 
 def _register_panels(app: Dash, config: WallConfig, store: Store, mask: VisitorMask) -> None:
     panels = {panel.id: panel for panel in config.panels()}
+    last_meta: dict[str, dict] = {}  # per panel, the meta last read: ages count on in an outage
     app.clientside_callback(
         ClientsideFunction(namespace="socwall", function_name="viewport"),
         Output("viewport", "data"),
@@ -170,6 +171,7 @@ def _register_panels(app: Dash, config: WallConfig, store: Store, mask: VisitorM
         view = _view(config, viewport, wall_class, redact)
         try:
             meta = store.panel_meta(panel.id)
+            last_meta[panel.id] = meta
             state = frame_state(meta, utc_now(), config.web.stale_after, config.tz)
             version = meta.get("version") if meta else None
             # what the body and the words under the title were drawn from: unchanged, not sent
@@ -184,8 +186,14 @@ def _register_panels(app: Dash, config: WallConfig, store: Store, mask: VisitorM
                 return *frame, *words, no_update, no_update
             if wanted == shown_version:
                 return *frame, no_update, no_update, no_update, no_update
-        except StoreUnavailable:
-            return (STORE_DOWN.css_class, no_update, STORE_DOWN.status_text, no_update, no_update,
+        except StoreUnavailable:  # the age of what is shown goes on counting, from its last meta
+            known = last_meta.get(panel.id)
+            age = (frame_state(known, utc_now(), config.web.stale_after, config.tz).age_text
+                   if known else no_update)  # fmt: skip
+            if shown_version is None:  # this screen has nothing of it (a page rotated to)
+                return ("panel waiting stale", "no data here yet", STORE_DOWN_EMPTY, no_update,
+                        no_update, no_update, no_update)  # fmt: skip
+            return (STORE_DOWN.css_class, age, STORE_DOWN.status_text, no_update, no_update,
                     no_update, no_update)  # fmt: skip
         if state.problem and state.age_text == "no data":  # nothing ever read: claim nothing
             return *frame, *words, html.Div(className="panel-empty"), wanted

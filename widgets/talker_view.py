@@ -1,8 +1,7 @@
 """How a top_talkers payload looks: the ranked table, its denominator, the drawer of one host."""
 
-from dash import html
-
 from socwall.verdict import row_state
+from socwall.widgets.components import html
 from socwall.widgets.context import View
 from socwall.widgets.entity import drawer_row, entity
 from socwall.widgets.units import abbreviate, bytes_text
@@ -35,7 +34,7 @@ def talkers_view(payload: dict, options, view: View):
                     children=[head, *rows_view, *padding, _footer(payload)])  # fmt: skip
 
 
-def _footer(payload: dict) -> html.Div:
+def _footer(payload: dict) -> "html.Div":
     """'ranks 1-10 of 31 hosts talking to the outside', then the cleaning counts, smaller."""
     rows = payload["rows"]
     shown = f"ranks {rows[0]['rank']}-{rows[-1]['rank']}" if len(rows) > 1 else "rank 1"
@@ -53,7 +52,7 @@ def _footer(payload: dict) -> html.Div:
     ])  # fmt: skip
 
 
-def _row_view(payload: dict, row: dict, top: float, options, view: View) -> html.Div:
+def _row_view(payload: dict, row: dict, top: float, options, view: View) -> "html.Div":
     state, because = row_state(payload, row["host"], "alarm" if row["alert"] else "calm")
     classes = "talker" + (" new" if row["new"] else "") + {
         "alarm": " alert", "explained": " explained", "notice": " notice"}.get(state, "")
@@ -84,7 +83,7 @@ def _row_view(payload: dict, row: dict, top: float, options, view: View) -> html
     ])  # fmt: skip
 
 
-def _evidence(row: dict, options, because: str | None) -> html.Span:
+def _evidence(row: dict, options, because: str | None) -> "html.Span":
     """'→ 23.149.115.148 1.4 GB': where a NEW or highlighted host sends, on its own line."""
     parts: list = ["→ "]
     for number, peer in enumerate(row["top_peers"][:EVIDENCE_PEERS]):
