@@ -18,7 +18,7 @@ from ipaddress import IPv4Address, IPv6Address, ip_address, ip_network
 
 # string values under these keys name a host or a user wherever the key sits in a payload
 HOST_KEYS = frozenset({"host", "hosts", "hostname", "server", "peer", "peers_hosts", "target"})
-USER_KEYS = frozenset({"user", "users", "username", "account", "accounts", "assignee"})
+USER_KEYS = frozenset({"user", "users", "username", "account", "accounts", "assignee", "author"})
 # what counts as ours: RFC 1918, CGNAT, loopback, link-local, IPv6 unique-local and link-local
 INTERNAL = tuple(ip_network(n) for n in ("10.0.0.0/8", "172.16.0.0/12", "192.168.0.0/16",
                                          "100.64.0.0/10", "127.0.0.0/8", "169.254.0.0/16",

@@ -56,3 +56,12 @@ def test_strings_that_only_look_like_addresses_stay():
     for text in ("2026-03-30T08:30:00+00:00", "10:30", "v1.2.3", "aa:bb:cc:dd:ee:ff",
                  "li::before", "::"):
         assert mask.text(text) == text
+
+
+def test_a_chat_lines_author_is_a_user_wherever_the_name_appears_again():
+    payload = {"lines": [{"where": "IRC #security", "author": "darkfox",
+                          "text": "darkfox: CVE-2025-53770 exploited in the wild"}]}  # fmt: skip
+    masked = Pseudonyms(SECRET).payload(payload)
+    line = masked["lines"][0]
+    assert line["author"] == Pseudonyms(SECRET).pseudonym("user", "darkfox")
+    assert "darkfox" not in json.dumps(masked) and "CVE-2025-53770" in line["text"]
