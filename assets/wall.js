@@ -150,3 +150,18 @@ window.dash_clientside.socwall.reloadOnNewLayout = function (served, loaded) {
     });
   }).observe(document.documentElement, { attributes: true, attributeFilter: ["class"], subtree: true });
 })();
+
+/* Visitor mode at the desk: V masks hosts, users and addresses (the server does it, on the
+   next poll, for every panel); V again shows them. A redacting screen's cookie keeps the
+   mask whatever this class says (dashboard/visitor.py). */
+document.addEventListener("keydown", function (event) {
+  if ((event.key !== "v" && event.key !== "V") || event.ctrlKey || event.metaKey || event.altKey) {
+    return;
+  }
+  var wall = document.getElementById("wall");
+  var set = window.dash_clientside && window.dash_clientside.set_props;
+  if (!wall || !set || !wall.classList.contains("desk")) { return; }
+  var classes = wall.className.split(/\s+/).filter(function (c) { return c && c !== "redact"; });
+  if (!wall.classList.contains("redact")) { classes.push("redact"); }
+  set("wall", { className: classes.join(" ") });
+});

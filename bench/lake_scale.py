@@ -3,11 +3,13 @@ its cost follows the window asked for, not the size of the table (partition prun
 
     python bench/lake_scale.py generate --rows 100000000 --days 14   # once: ~3 GB, kept out of git
     python bench/lake_scale.py measure [--engine duckdb|pyspark]
+    python bench/lake_scale.py panel [--window 7d]   # top_talkers from the store: rollups or not
     SOCWALL_LAKE_DATA=bench/.data/lake_10m python bench/lake_scale.py generate --rows 10000000
     SOCWALL_LAKE_DATA=bench/.data/lake_10m python bench/lake_scale.py measure --engine pyspark
 
 `measure` runs, for windows of 1 h, 24 h and 7 d, (a) the query source's own two queries and
-(b) a plain DuckDB SQL query of the same aggregation on the same files, each in a fresh
+(b) a hand-written DuckDB SQL query of the same aggregation, with the same cleaning and
+classification (bench/flow_baselines.py's rules), on the same files, each in a fresh
 subprocess, and prints seconds, the ratio socwall/plain and the subprocess's peak RSS.
 """
 
@@ -94,21 +96,55 @@ def parquet_location(engine: str) -> str:
     return str(DATA) if engine == "pyspark" else str(DATA / "**" / "*.parquet")
 
 
+PLAIN_SQL = """
+WITH raw AS (
+  SELECT ts, lower(protocol) AS proto, srcaddr AS src_ip, dstaddr AS dst_ip,
+         CASE WHEN lower(protocol) IN ('tcp', 'udp') THEN srcport END AS sp,
+         CASE WHEN lower(protocol) IN ('tcp', 'udp') THEN dstport END AS dp,
+         coalesce(srcbytes, 0) AS bo, coalesce(dstbytes, 0) AS bi
+  FROM read_parquet($files, hive_partitioning = true)
+  WHERE day BETWEEN $first_day AND $last_day AND ts >= $start AND ts < $end),
+marked AS (
+  SELECT *, coalesce(list_contains(CASE WHEN proto = 'udp' THEN $udp ELSE $services END, sp)
+                     AND dp > 1024 AND NOT list_contains($services, dp), false) AS back
+  FROM raw),
+clean AS (
+  SELECT CAST(floor(epoch(ts) / 300) AS BIGINT) * 300 AS bucket,
+         CASE WHEN back THEN dst_ip ELSE src_ip END AS s,
+         CASE WHEN back THEN src_ip ELSE dst_ip END AS d,
+         CASE WHEN back THEN bi ELSE bo END AS b_out, CASE WHEN back THEN bo ELSE bi END AS b_in
+  FROM marked
+  WHERE bo BETWEEN 0 AND $max AND bi BETWEEN 0 AND $max
+    AND coalesce(sp BETWEEN 0 AND 65535, true) AND coalesce(dp BETWEEN 0 AND 65535, true)),
+kinds AS (
+  SELECT ip, kind(ip) AS k FROM (SELECT src_ip AS ip FROM raw UNION SELECT dst_ip FROM raw))
+SELECT bucket, trim(CASE WHEN sk.k = 'internal' THEN s ELSE d END) AS host,
+       trim(CASE WHEN sk.k = 'internal' THEN d ELSE s END) AS peer,
+       sum(CASE WHEN sk.k = 'internal' THEN b_out ELSE b_in END) AS bytes, count(*) AS connections,
+       sum(b_out) FILTER (WHERE sk.k = 'internal') AS bytes_opened,
+       count(*) FILTER (WHERE sk.k = 'internal') AS opened
+FROM clean JOIN kinds AS sk ON sk.ip = clean.s JOIN kinds AS dk ON dk.ip = clean.d
+WHERE (sk.k = 'internal' AND dk.k = 'external') OR (sk.k = 'external' AND dk.k = 'internal')
+GROUP BY ALL
+"""
+
+
 def plain_duckdb(window: str) -> dict:
-    """The same sums by hand: per 5-minute bucket and address pair, flows from inside out."""
+    """The same sums by hand, with socwall's cleaning and classification written in SQL
+    (bench/flow_baselines.py's address rules; internal = RFC 1918, the source's default)."""
     import duckdb
+    import flow_baselines as rules
 
     now = last_time()
     start = now - WINDOWS[window]
     started = time.perf_counter()
-    answer = duckdb.sql(f"""
-        SELECT epoch(ts)::BIGINT // 300 * 300 AS bucket, srcaddr, dstaddr, sum(srcbytes), count(*)
-        FROM read_parquet('{DATA}/**/*.parquet', hive_partitioning = true)
-        WHERE day BETWEEN '{start - timedelta(days=1):%Y-%m-%d}' AND '{now:%Y-%m-%d}'
-          AND ts >= TIMESTAMPTZ '{start.isoformat()}' AND ts < TIMESTAMPTZ '{(now + timedelta(minutes=5)).isoformat()}'
-          AND srcaddr LIKE '172.16.%' AND dstaddr NOT LIKE '172.16.%'
-        GROUP BY ALL
-    """).fetch_arrow_table()  # fmt: skip
+    connection = duckdb.connect()
+    connection.execute(rules.KIND_SQL.replace("{internal}", rules.RFC1918))
+    answer = connection.sql(PLAIN_SQL, params={
+        "files": f"{DATA}/**/*.parquet", "first_day": f"{start - timedelta(days=1):%Y-%m-%d}",
+        "last_day": f"{now:%Y-%m-%d}", "start": start, "end": now + timedelta(minutes=5),
+        "services": rules.SERVICES, "udp": rules.UDP_SERVICES, "max": rules.MAX_COUNT,
+    }).to_arrow_table()  # fmt: skip
     return {"seconds": time.perf_counter() - started, "pairs": answer.num_rows}
 
 
@@ -200,13 +236,39 @@ def main() -> None:
     child.add_argument("kind")
     child.add_argument("engine")
     child.add_argument("window")
+    panel = sub.add_parser("panel")
+    panel.add_argument("--window", default="7d")
+    panel_child = sub.add_parser("panel-child")
+    for name in ("url", "window", "rollups"):
+        panel_child.add_argument(name)
     args = parser.parse_args()
     if args.command == "generate":
         generate(args.rows, args.days, DATA)
+    elif args.command.startswith("panel"):
+        panel_main(args)
     elif args.command == "measure":
         measure(args.engine)
     else:
         child_main(args.kind, args.engine, args.window)
+
+
+def panel_main(args) -> None:
+    """The top_talkers refresh from the store, with and without hourly rollups (lake_panel.py)."""
+    sys.path.insert(0, str(ROOT))
+    import lake_panel
+
+    from socwall.feeds import query
+
+    if args.command == "panel-child":
+        print(json.dumps(lake_panel.refresh(args.url, last_time(), args.window, args.rollups == "1")))
+        return
+    config = query.QueryConfig(
+        type="query", engine="duckdb", kind="flows", parquet=parquet_location("duckdb"),
+        time_column="ts", partition={"column": "day"}, columns=COLUMNS, retention="8d",
+        backfill_step="30d", timeout="30m",
+    )  # fmt: skip
+    print(f"table {DATA} ({sum(1 for _ in DATA.rglob('*.parquet'))} files)")
+    lake_panel.measure(__file__, config, last_time(), args.window)
 
 
 def child_main(kind: str, engine: str, window: str) -> None:

@@ -32,7 +32,6 @@ from socwall.dashboard.screens import (
     token_matches,
 )
 from socwall.dashboard.store import Store
-from socwall.durations import format_duration
 
 log = logging.getLogger(__name__)
 ALWAYS_PUBLIC = {"/livez"}
@@ -222,34 +221,6 @@ class ProxyHeaderSignIn:
 
 
 _TOKEN_IN_URL = re.compile(r"(?<=[?&;])(token=)[^&\s\"']*", re.IGNORECASE)
-
-
-def describe_access(config: WallConfig) -> list[str]:
-    """What check-config shows about access: modes, users and screens; secrets masked."""
-    access, mask = config.access, "**********"
-    lines = [f"access.auth: {access.auth}"]
-    if access.auth == "basic":
-        lines.append(f"access.basic.users: {', '.join(access.basic.users)} (hashes {mask})")
-    if access.auth == "oidc":
-        oidc = access.oidc
-        lines.append(f"access.oidc: issuer {oidc.issuer}, client_id {oidc.client_id}, "
-                     f"client_secret {mask}, session_secret {mask}")  # fmt: skip
-    if access.probe_token is not None:
-        lines.append(f"access.probe_token: {mask} (Bearer for /metrics, /readyz, /healthz)")
-    if access.auth == "proxy_header":
-        proxies = ", ".join(str(n) for n in access.proxy_header.trusted_proxies)
-        lines.append(f"access.proxy_header: {access.proxy_header.header} from {proxies}")
-    guesses = access.guesses
-    lines.append(f"access.guesses: {guesses.burst} at once, then {guesses.per_minute:g} a minute "
-                 "per client address")  # fmt: skip
-    if access.trusted_proxies:
-        proxies = ", ".join(str(n) for n in access.trusted_proxies)
-        lines.append(f"access.trusted_proxies: {proxies} (X-Forwarded-For names the client)")
-    for name, screen in config.screens.items():
-        rotate = format_duration(screen.rotate) if screen.rotate else "web.rotate"
-        lines.append(f"screens.{name}: pages {', '.join(screen.pages)}, rotate {rotate}, "
-                     f"token {mask}")  # fmt: skip
-    return lines
 
 
 def password_hash(password: str, method: str = "scrypt") -> str:

@@ -2,6 +2,7 @@
 
 import logging
 import zlib
+from dataclasses import replace
 from datetime import datetime
 from importlib import resources
 from urllib.parse import parse_qs
@@ -13,11 +14,12 @@ from socwall.dashboard import access, http_security, layout, screens
 from socwall.dashboard.clock import Clock, utc_now
 from socwall.dashboard.config import WallConfig
 from socwall.dashboard.config_watch import config_version, config_warnings, layout_version
-from socwall.dashboard.frame import STORE_DOWN, frame_state
+from socwall.dashboard.frame import STORE_DOWN, STORE_DOWN_EMPTY, frame_state
 from socwall.dashboard.health import health_report, readiness
 from socwall.dashboard.metrics import prometheus_text
 from socwall.dashboard.pages import plain_page
 from socwall.dashboard.store import Store, StoreUnavailable
+from socwall.dashboard.visitor import VisitorMask, screen_redacts
 from socwall.durations import humanize_age, parse_duration
 from socwall.widgets import WIDGETS
 from socwall.widgets.context import View
@@ -46,10 +48,12 @@ def create_app(
         rotate_ms=int(rotate.total_seconds() * 1000) if rotate else None,
         layout_version=layout_version(config),
     )
+    mask = VisitorMask(config, store)
     _register_routing(app, config)
     _register_not_found(app, config)
-    _register_panels(app, config, store)
-    _register_strip(app, config, store, clock, config_problem)
+    _register_panels(app, config, store, mask)
+    _register_strip(app, config, store, clock, config_problem, mask)
+    _register_night(app, config, clock)
     _register_healthz(app, config, store, config_problem)
     access.protect(app, config, store, config_problem)  # before the callback checks: 401 first
     web = config.web
@@ -73,14 +77,17 @@ def _register_routing(app: Dash, config: WallConfig) -> None:
         query = parse_qs((search or "").lstrip("?"))
         route = screens.route(config, pathname)
         page, screen = route.page, route.screen is not None  # a screen is a kiosk, no nav
-        kiosk = screen or config.web.kiosk or query.get("kiosk", ["0"])[0] in ("1", "true", "yes")
+        kiosk = screen or config.web.kiosk or _flag(query, "kiosk")
         rotate = route.rotate_ms(config.web.rotate) if screen else _rotate_ms(query, config)
         keep = f"?{search.lstrip('?')}" if search else ""
+        screen_name = pathname and screens.SCREEN_PATH.match(pathname)
+        redact = (screen and screen_redacts(config, screen_name.group(1))) or _flag(query, "redact")
         return (
             layout.page_grid(page),
             page.title,
             [] if screen else layout.page_nav(config, page, keep),
-            "wall kiosk" if kiosk else "wall desk",
+            ("wall kiosk" if kiosk else "wall desk") + (" redact" if redact else "")
+            + (" burn-in" if _burn_in(config, kiosk) else ""),
             rotate is None,
             rotate or 60_000,
         )
@@ -113,6 +120,17 @@ def _register_not_found(app: Dash, config: WallConfig) -> None:
     app.server.view_functions[endpoint] = page_or_not_found
 
 
+def _burn_in(config: WallConfig, kiosk: bool) -> bool:
+    """Burn-in care on this page: on kiosks and screens by default, never on a desk tab."""
+    on = config.web.burn_in.on
+    return on == "always" or (on == "kiosk" and kiosk)
+
+
+def _flag(query: dict, name: str) -> bool:
+    """`?kiosk=1`, `?redact=true`: a query flag that is on."""
+    return query.get(name, ["0"])[0] in ("1", "true", "yes")
+
+
 def _rotate_ms(query: dict, config: WallConfig) -> int | None:
     query_value = query.get("rotate", [None])[0]
     if query_value is not None:
@@ -124,8 +142,9 @@ def _rotate_ms(query: dict, config: WallConfig) -> int | None:
     return int(rotate.total_seconds() * 1000) if rotate and len(config.pages) > 1 else None
 
 
-def _register_panels(app: Dash, config: WallConfig, store: Store) -> None:
+def _register_panels(app: Dash, config: WallConfig, store: Store, mask: VisitorMask) -> None:
     panels = {panel.id: panel for panel in config.panels()}
+    last_meta: dict[str, dict] = {}  # per panel, the meta last read: ages count on in an outage
     app.clientside_callback(
         ClientsideFunction(namespace="socwall", function_name="viewport"),
         Output("viewport", "data"),
@@ -148,23 +167,33 @@ def _register_panels(app: Dash, config: WallConfig, store: Store) -> None:
     )
     def refresh_panel(_, viewport, shown_version, wall_class):
         panel = panels[ctx.outputs_list[0]["id"]["id"]]
-        view = _view(config, viewport, wall_class)
+        redact = mask.wanted(wall_class)  # visitor mode: nothing below leaves the server clear
+        view = _view(config, viewport, wall_class, redact)
         try:
             meta = store.panel_meta(panel.id)
+            last_meta[panel.id] = meta
             state = frame_state(meta, utc_now(), config.web.stale_after, config.tz)
-            frame = (state.css_class, state.age_text, state.status_text)
-            words = (marked(state.verdict_text), state.problem)
             version = meta.get("version") if meta else None
             # what the body and the words under the title were drawn from: unchanged, not sent
             said = zlib.crc32(f"{state.verdict_text}|{state.problem}".encode())
-            wanted = f"{version}@{view.scale}@{view.desk}@{said}" if version else None
+            wanted = f"{version}@{view.scale}@{view.desk}@{said}@{redact}" if version else None
+            data = store.panel_data(panel.id) if wanted and wanted != shown_version else None
+            if redact:
+                data, state = _masked(mask, data, state)
+            frame = (state.css_class, state.age_text, state.status_text)
+            words = (marked(state.verdict_text), state.problem)
             if wanted is None:
                 return *frame, *words, no_update, no_update
             if wanted == shown_version:
                 return *frame, no_update, no_update, no_update, no_update
-            data = store.panel_data(panel.id)
-        except StoreUnavailable:
-            return (STORE_DOWN.css_class, no_update, STORE_DOWN.status_text, no_update, no_update,
+        except StoreUnavailable:  # the age of what is shown goes on counting, from its last meta
+            known = last_meta.get(panel.id)
+            age = (frame_state(known, utc_now(), config.web.stale_after, config.tz).age_text
+                   if known else no_update)  # fmt: skip
+            if shown_version is None:  # this screen has nothing of it (a page rotated to)
+                return ("panel waiting stale", "no data here yet", STORE_DOWN_EMPTY, no_update,
+                        no_update, no_update, no_update)  # fmt: skip
+            return (STORE_DOWN.css_class, age, STORE_DOWN.status_text, no_update, no_update,
                     no_update, no_update)  # fmt: skip
         if state.problem and state.age_text == "no data":  # nothing ever read: claim nothing
             return *frame, *words, html.Div(className="panel-empty"), wanted
@@ -175,9 +204,10 @@ def _register_panels(app: Dash, config: WallConfig, store: Store) -> None:
         Output("drawer", "className"),
         Input("drawer-request", "data"),
         State("viewport", "data"),
+        State("wall", "className"),
         prevent_initial_call=True,
     )
-    def open_drawer(request, viewport):
+    def open_drawer(request, viewport, wall_class):
         """What a clicked row stands on, from the payload the job stored: read, never queried."""
         request = request if isinstance(request, dict) else {}  # client input: any JSON at all
         panel = panels.get(str(request.get("panel")))
@@ -185,24 +215,39 @@ def _register_panels(app: Dash, config: WallConfig, store: Store) -> None:
         row = request.get("row")
         if widget is None or not hasattr(widget, "drawer") or not isinstance(row, str):
             return no_update, "drawer"
+        redact = mask.wanted(wall_class)
         try:
             data = store.panel_data(panel.id)
+            if redact and data is not None:
+                data = mask.pseudonyms().payload(data)
         except StoreUnavailable:
             return html.P("store unreachable: try again", className="drawer-empty"), "drawer open"
         if data is None:
             return html.P("no data yet", className="drawer-empty"), "drawer open"
-        view = _view(config, viewport, "wall desk")
+        view = _view(config, viewport, "wall desk", redact)
         return widget.drawer(data, row[:200], panel.options, view), "drawer open"
 
 
-def _view(config: WallConfig, viewport: dict | None, wall_class: str | None) -> View:
-    """The screen a panel is drawn for: its scale; links and the drawer at the desk only."""
+def _masked(mask: VisitorMask, data: dict | None, state):
+    """The payload and the frame's words with pseudonyms; the names in the payload are
+    learned first, so the words under the title say `host-7f3a` like the rows do."""
+    pseudonyms = mask.pseudonyms()
+    data = pseudonyms.payload(data) if data is not None else None
+    text = pseudonyms.text
+    return data, replace(state, status_text=text(state.status_text),
+                         verdict_text=text(state.verdict_text), problem=text(state.problem))
+
+
+def _view(config: WallConfig, viewport: dict | None, wall_class: str | None,
+          redact: bool = False) -> View:  # fmt: skip
+    """The screen a panel is drawn for: its scale; links and the drawer at the desk only
+    (no links for visitors: a pseudonym names nothing in the SIEM)."""
     # both come from the browser: any JSON at all
     desk = isinstance(wall_class, str) and "desk" in wall_class.split()  # until routed: kiosk
     scale = viewport.get("scale", 1.0) if isinstance(viewport, dict) else 1.0
     if not isinstance(scale, int | float) or not 0.25 <= scale <= 8:
         scale = 1.0
-    return View(scale, config.links.templates() if desk else {}, desk)
+    return View(scale, config.links.templates() if desk and not redact else {}, desk)
 
 
 def _render(panel, data: dict | None, view: View):
@@ -215,9 +260,8 @@ def _render(panel, data: dict | None, view: View):
         return html.Div(f"cannot show this payload: {error}", className="panel-empty")
 
 
-def _register_strip(
-    app: Dash, config: WallConfig, store: Store, clock: Clock, config_problem: str | None
-) -> None:
+def _register_strip(app: Dash, config: WallConfig, store: Store, clock: Clock,
+                    config_problem: str | None, mask: VisitorMask) -> None:  # fmt: skip
     version, page_version = config_version(config), layout_version(config)
     app.clientside_callback(
         ClientsideFunction(namespace="socwall", function_name="reloadOnNewLayout"),
@@ -232,8 +276,9 @@ def _register_strip(
         Output("replay-badge", "children"),
         Output("served-layout-version", "data"),
         Input("poll", "n_intervals"),
+        State("wall", "className"),
     )
-    def refresh_strip(_):
+    def refresh_strip(_, wall_class):
         now = clock.now().astimezone(config.tz)
         clock_text = now.strftime("%a %d %b %H:%M")
         badge = "REPLAY" if clock.replaying else ""
@@ -244,10 +289,24 @@ def _register_strip(
         except StoreUnavailable:
             items = layout.health_items({}, {}, store_ok=False)
             return items, clock_text, badge, page_version
+            if mask.wanted(wall_class):  # a source's error may name a host or an address
+                statuses = {s: mask.pseudonyms().payload(st) for s, st in statuses.items()}
+                notices = [mask.pseudonyms().text(n) if n else n for n in notices]
         ages = {s: _age(st.get("last_success")) for s, st in statuses.items() if st}
         items = layout.health_items(statuses, ages, store_ok=True)
         items[1:1] = [layout.warning_item(notice) for notice in notices if notice]
         return items, clock_text, badge, page_version
+
+
+def _register_night(app: Dash, config: WallConfig, clock: Clock) -> None:
+    """The night palette by the wall's clock (a replay's too), not by the viewer's."""
+    night = config.web.night
+    if night is None:
+        return
+
+    @app.callback(Output("night-mark", "className"), Input("poll", "n_intervals"))
+    def night_mark(_):
+        return "night-mark night" if night.covers(clock.now(), config.tz) else "night-mark"
 
 
 def _age(iso: str | None) -> str:

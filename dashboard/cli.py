@@ -8,20 +8,15 @@ import re
 import signal
 import sys
 import threading
+import time
 from importlib import resources
 from pathlib import Path
 
 from socwall import __version__
-from socwall.dashboard.clock import make_clock
-from socwall.dashboard.config import (
-    ConfigError,
-    WallConfig,
-    env_overrides,
-    load_config,
-    load_config_bytes,
-)
 from socwall.dashboard.logs import LEVELS, follow_config, setup_logging
-from socwall.dashboard.store import describe_url
+
+# Each command imports what it uses when it runs (docs/operations.md, "Start-up time"): the
+# parser, --version and --help stay free of the config models, Dash, pandas, pyarrow and Redis.
 
 log = logging.getLogger("socwall")
 MIN_PASSWORD_LENGTH = 8  # NIST SP 800-63B's floor for a password a person chose
@@ -29,11 +24,15 @@ MIN_PASSWORD_LENGTH = 8  # NIST SP 800-63B's floor for a password a person chose
 
 def main(argv: list[str] | None = None) -> int:
     """Entry point of the console script."""
+    started = time.monotonic()  # before any heavy import: `socwall demo` counts from here
     parser = build_parser()
     args = parser.parse_args(argv)
+    args.started = started
     if args.log_level not in (None, *LEVELS):  # from SOCWALL_LOG_LEVEL: argparse checks no default
         parser.error(f"SOCWALL_LOG_LEVEL={args.log_level}: expected one of {', '.join(LEVELS)}")
     setup_logging(args.log_format, args.log_level)
+    from socwall.dashboard.config_messages import ConfigError
+
     try:
         code = args.command(args)
         sys.stdout.flush()  # here, so a closed pipe is caught below and not at exit
@@ -87,6 +86,11 @@ def build_parser() -> argparse.ArgumentParser:
     )
     _add_web_options(demo)
     demo.add_argument("--seed", type=int, default=7, help="seed of the generated data")
+    demo.add_argument(
+        "--ready-deadline", type=float, default=60.0, metavar="SECONDS",
+        help="if the panels are not all filled this long after the start, say which are still "
+        "empty (default 60)",
+    )  # fmt: skip
     demo.add_argument(
         "--print-config",
         action="store_true",
@@ -149,13 +153,15 @@ def _add_web_options(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--port", type=int, help="port (default: web.port, 8050)")
 
 
-def _open_store(config: WallConfig):
+def _open_store(config):
     from socwall.dashboard.store import Store, connect
 
     return Store(connect(config.store), config.store.key_prefix)
 
 
 def cmd_check_config(args) -> int:
+    from socwall.dashboard.config import env_overrides, load_config
+
     if not args.file:
         print("check-config: give a file or set SOCWALL_CONFIG", file=sys.stderr)
         return 2
@@ -167,7 +173,7 @@ def cmd_check_config(args) -> int:
             shown = re.sub(r"//[^@/]*@", "//***@", shown)  # a password inside a URL
         print(f"{args.file}: {path} = {shown!r} (from the environment)")
     config = load_config(args.file)
-    from socwall.dashboard.access import describe_access
+    from socwall.dashboard.config_access import describe_access
     from socwall.dashboard.path_check import missing_paths
 
     for line in describe_access(config):
@@ -199,6 +205,8 @@ def widget_advice(config) -> list[str]:
 
 
 def cmd_schema(args) -> int:
+    from socwall.dashboard.config import WallConfig
+
     if args.markdown:
         from socwall.dashboard.config_reference import config_reference
 
@@ -229,6 +237,8 @@ def cmd_hash_password(args) -> int:
 
 
 def cmd_run_once(args) -> int:
+    from socwall.dashboard.clock import make_clock
+    from socwall.dashboard.config import load_config
     from socwall.dashboard.jobs import run_all_once
 
     config = load_config(args.config)
@@ -264,9 +274,10 @@ def panel_failure(meta: dict | None) -> str | None:
 
 
 def cmd_migrate_keys(args) -> int:
+    from socwall.dashboard.config import load_config
     from socwall.dashboard.key_migration import WorkersRunning, tag_keys
     from socwall.dashboard.redis_urls import is_cluster_url
-    from socwall.dashboard.store import connect
+    from socwall.dashboard.store import connect, describe_url
     from socwall.keys import hash_tagged
 
     config = load_config(args.config)
@@ -292,7 +303,7 @@ def count_reload_refused(store, process: str) -> None:
     count(store.redis, store.keys, "socwall_config_reload_failures_total", {"process": process})
 
 
-def _has_shared_store(config: WallConfig, command: str) -> bool:
+def _has_shared_store(config, command: str) -> bool:
     if config.store.url is None:
         print(
             f"{command} needs store.url: the embedded store is not shared (use `socwall demo`)",
@@ -302,9 +313,11 @@ def _has_shared_store(config: WallConfig, command: str) -> bool:
 
 
 def cmd_worker(args) -> int:
+    from socwall.dashboard.clock import make_clock
     from socwall.dashboard.config_watch import ConfigWatch, watch_file
     from socwall.dashboard.leader import Leader, new_worker_id
     from socwall.dashboard.scheduler import run_worker
+    from socwall.dashboard.store import describe_url
 
     watch = ConfigWatch(args.config)
     if not _has_shared_store(watch.config, "worker"):
@@ -355,6 +368,7 @@ def cmd_serve(args) -> int:
 
 
 def cmd_demo(args) -> int:
+    from socwall.dashboard.config import load_config, load_config_bytes
     from socwall.dashboard.demo.run import run_demo
 
     if args.print_config:

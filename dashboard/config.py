@@ -20,6 +20,7 @@ from socwall.dashboard.config_access import AccessConfig, ScreenConfig
 from socwall.dashboard.config_env import apply_env_overrides, env_overrides
 from socwall.dashboard.config_keys import key_places
 from socwall.dashboard.config_messages import ConfigError, describe, expand_env
+from socwall.dashboard.config_visitor import BurnInConfig, NightConfig, VisitorConfig
 from socwall.dashboard.links import LinksConfig
 from socwall.dashboard.redis_urls import is_cluster_url, is_multi_host, parse_multi_host_url
 from socwall.dashboard.yaml_read import YamlError, read_yaml
@@ -96,6 +97,12 @@ class WebConfig(Strict):
     )
     max_request_bytes: int = Field(
         65536, ge=4096, le=16 << 20, description="larger request bodies are refused (413)"
+    )
+    burn_in: BurnInConfig = Field(
+        default_factory=BurnInConfig, description="burn-in care: the wall and its chrome move"
+    )
+    night: NightConfig | None = Field(
+        None, description="a darker palette with no pure white between start and end"
     )
 
     @field_validator("frame_ancestors")
@@ -185,6 +192,9 @@ class WallConfig(Strict):
     screens: dict[Identifier, ScreenConfig] = Field(default_factory=dict)
     links: LinksConfig = Field(
         default_factory=LinksConfig, description="at the desk: hosts, users, CVEs link here"
+    )
+    visitor: VisitorConfig = Field(
+        default_factory=VisitorConfig, description="visitor mode: screens.<name>.redact, ?redact=1"
     )
 
     @property

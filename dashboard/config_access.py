@@ -6,6 +6,7 @@ from typing import Annotated, Any, Literal
 
 from pydantic import AfterValidator, BeforeValidator, Field, SecretStr, field_validator
 
+from socwall.durations import format_duration
 from socwall.types import Duration, Identifier, Strict
 
 PASSWORD_HASH = re.compile(r"^(scrypt:\d+:\d+:\d+|pbkdf2:sha(256|512):\d+)\$[^$]+\$[0-9a-f]{64,}$")
@@ -118,3 +119,36 @@ class ScreenConfig(Strict):
     token: Annotated[SecretStr, AfterValidator(_long_token)] = Field(
         description="write ${LOBBY_TOKEN}; /screen/<name>?token=... opens the screen"
     )
+    redact: bool = Field(
+        False, description="visitor mode: hosts, users and addresses become pseudonyms on the "
+        "server, for every request that carries this screen's cookie (not the feeds' redact)",
+    )
+
+
+def describe_access(config) -> list[str]:
+    """What check-config shows about access: modes, users and screens; secrets masked."""
+    access, mask = config.access, "**********"
+    lines = [f"access.auth: {access.auth}"]
+    if access.auth == "basic":
+        lines.append(f"access.basic.users: {', '.join(access.basic.users)} (hashes {mask})")
+    if access.auth == "oidc":
+        oidc = access.oidc
+        lines.append(f"access.oidc: issuer {oidc.issuer}, client_id {oidc.client_id}, "
+                     f"client_secret {mask}, session_secret {mask}")  # fmt: skip
+    if access.probe_token is not None:
+        lines.append(f"access.probe_token: {mask} (Bearer for /metrics, /readyz, /healthz)")
+    if access.auth == "proxy_header":
+        proxies = ", ".join(str(n) for n in access.proxy_header.trusted_proxies)
+        lines.append(f"access.proxy_header: {access.proxy_header.header} from {proxies}")
+    guesses = access.guesses
+    lines.append(f"access.guesses: {guesses.burst} at once, then {guesses.per_minute:g} a minute "
+                 "per client address")  # fmt: skip
+    if access.trusted_proxies:
+        proxies = ", ".join(str(n) for n in access.trusted_proxies)
+        lines.append(f"access.trusted_proxies: {proxies} (X-Forwarded-For names the client)")
+    for name, screen in config.screens.items():
+        rotate = format_duration(screen.rotate) if screen.rotate else "web.rotate"
+        visitors = ", visitor mode (redact)" if screen.redact else ""
+        lines.append(f"screens.{name}: pages {', '.join(screen.pages)}, rotate {rotate}, "
+                     f"token {mask}{visitors}")  # fmt: skip
+    return lines

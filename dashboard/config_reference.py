@@ -42,7 +42,7 @@ def config_reference() -> str:
     schema = WallConfig.model_json_schema()
     defs = schema["$defs"]
     parts = [HEADER, _section("Top level", "", schema, defs, skip_objects=True)]
-    for key in ("store", "web", "scheduler", "logging"):
+    for key in ("store", "web", "scheduler", "logging", "visitor"):
         model = _target(schema["properties"][key], defs)
         parts.append(_section(f"`{key}`", f"{key}.", model, defs))
     access = defs["AccessConfig"]

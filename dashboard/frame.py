@@ -98,3 +98,5 @@ def _problems(meta: dict, late: bool, stale_after: int, source_shown: bool) -> l
 STORE_DOWN = FrameState(
     "panel stale", "store unreachable", "store unreachable: showing the last data", True
 )
+# a panel this screen never received (a rotating wall's next page): no "last data" to claim
+STORE_DOWN_EMPTY = "store unreachable: nothing to show until it answers"

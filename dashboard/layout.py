@@ -11,13 +11,21 @@ def shell(
     """Everything that stays while pages change: URL, timers, banner, top bar, strip.
     `layout-version` keeps the version the page was built from; the strip callback sends the
     server's into `served-layout-version`, and the page reloads itself when they differ."""
-    reload_every = config.web.reload_every
+    reload_every, burn_in = config.web.reload_every, config.web.burn_in
     return html.Div(
         id="wall",
         className="wall",
         # read by wall.js: a full reload after this long, only right after the server answered
         **{"data-reload-after-ms": int(reload_every.total_seconds() * 1000) if reload_every else 0},
+        # burn-in care (class burn-in, set with the page): the margin the wall moves in, and
+        # how often burn_in.js moves it and its chrome
+        style={"--shift-max": f"{burn_in.shift}px"},
+        **{"data-shift-px": burn_in.shift,
+           "data-shift-ms": int(burn_in.every.total_seconds() * 1000),
+           "data-chrome-ms": int(burn_in.chrome_every.total_seconds() * 1000)},  # fmt: skip
         children=[
+            # its class says "night" while web.night covers the wall's clock (burn_in.css)
+            html.Div(id="night-mark", className="night-mark"),
             dcc.Location(id="url", refresh="callback-nav"),
             dcc.Interval(id="poll", interval=poll_ms),
             dcc.Interval(id="rotate", interval=rotate_ms or 60_000, disabled=rotate_ms is None),

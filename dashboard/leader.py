@@ -11,10 +11,14 @@ import redis
 from redis.exceptions import LockError
 
 from socwall.dashboard.clock import utc_now
+from socwall.dashboard.outage import StoreOutage
 from socwall.file_commit import Fence
 from socwall.keys import Keys
 
 log = logging.getLogger(__name__)
+
+
+HISTORY_BACK = timedelta(days=36)  # the band needs five weeks of history (events' retention)
 
 
 def new_worker_id() -> str:
@@ -33,6 +37,8 @@ class Leader:
         self.heartbeat_file: Path | None = None  # rewritten while the store answers
         self.config_note: dict = {}  # the config version in force and any refused reload
         self.epoch = 0
+        self.outage = StoreOutage()  # shared with this worker's jobs: one log line per streak
+        self.marker_seen = False  # this worker saw the store's marker: its loss means data lost
 
     @property
     def fence(self) -> Fence | None:
@@ -52,14 +58,24 @@ class Leader:
         except LockError:
             self.is_leader = False
         except redis.exceptions.RedisError as error:
-            log.warning("store unreachable, stepping down: %s", error)
+            self.outage.failed("stepping down", error)
             self.is_leader = False
+        else:
+            self.outage.answered()
         if self.is_leader != was_leader:
             log.info(
                 "worker %s %s leadership", self.worker_id, "took" if self.is_leader else "lost"
             )
         self._heartbeat()
         return self.is_leader
+
+    def _history_lost(self, at: str) -> None:
+        """Redis came back empty: say so on the strip and in /healthz until the band is back."""
+        notice = (f"Redis lost the wall's data at {at[11:16]} UTC (a restart without "
+                  "persistence?): history before then is gone; bands and week-ago comparisons "
+                  "return as the weeks fill again")  # fmt: skip
+        self.client.set(self.keys.history_lost(), notice, ex=int(HISTORY_BACK.total_seconds()))
+        log.warning("%s; see docs/operations.md, 'Redis persistence'", notice)
 
     def release(self) -> None:
         """Step down at shutdown so another worker takes over at once."""
@@ -80,7 +96,11 @@ class Leader:
             pipe.sadd(self.keys.workers(), self.worker_id)
             if self.is_leader:  # the config that computes the panels, for serve to compare
                 pipe.set(self.keys.running_config(), json.dumps(beat), px=expire_ms)
-            pipe.execute()
+            pipe.set(self.keys.store_marker(), beat["at"], nx=True)
+            *_, marked = pipe.execute()
+            if marked and self.marker_seen:  # it was there, and now it had to be set again
+                self._history_lost(beat["at"])
+            self.marker_seen = True
         except redis.exceptions.RedisError:
             return  # no fresh file either: a probe on its age sees the worker cut off
         if self.heartbeat_file is not None:

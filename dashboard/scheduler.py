@@ -13,6 +13,7 @@ from socwall.dashboard.config import WallConfig
 from socwall.dashboard.jobs import run_all_once, run_panel, run_source
 from socwall.dashboard.leader import Leader
 from socwall.dashboard.live import LiveSources
+from socwall.dashboard.outage import StoreOutage
 from socwall.dashboard.store import Store, StoreUnavailable
 from socwall.file_commit import Fence
 
@@ -27,6 +28,7 @@ def create_scheduler(
     worker: str,
     may_run: Callable[[], bool],
     fence: Callable[[], Fence | None] = lambda: None,
+    outage: StoreOutage | None = None,
 ) -> BackgroundScheduler:
     """Jobs that run only while `may_run()` (this worker leads); a slow job blocks no other.
     A source job commits only while `fence()` (taken when it starts) still holds the lead.
@@ -48,6 +50,7 @@ def create_scheduler(
             id=f"source:{source_id}",
             executor="sources",
             args=[may_run, _fenced_source, config, source_id, store, clock, worker, fence],
+            kwargs={"outage": outage},
         )
     for panel in config.panels():
         scheduler.add_job(
@@ -56,6 +59,7 @@ def create_scheduler(
             seconds=panel.refresh.total_seconds(),
             id=f"panel:{panel.id}",
             args=[may_run, run_panel, config, panel, store, clock, worker],
+            kwargs={"outage": outage},
         )
     return scheduler
 
@@ -64,14 +68,23 @@ def _fenced_source(config, source_id, store: Store, clock, worker, fence) -> Non
     run_source(config, source_id, store.fenced(fence()), clock, worker)
 
 
-def _guarded(may_run: Callable[[], bool], job: Callable, *args) -> None:
+def _guarded(may_run: Callable[[], bool], job: Callable, *args,
+             outage: StoreOutage | None = None) -> None:  # fmt: skip
+    """Run `job` while this worker leads; with `outage`, a store that is away is logged once
+    per streak (not per job and refresh), and its return once."""
     if not may_run():
         return
     try:
         job(*args)
     except StoreUnavailable as error:
         name = _job_id(job, args)  # also the key under which its repeats are held back
+        if outage is not None:
+            outage.failed(f"job {name} skipped", error)
+            return
         log.warning("store unreachable, job %s skipped: %s", name, error, extra={"job": name})
+    else:
+        if outage is not None:
+            outage.answered()
 
 
 def _job_id(job: Callable, args: tuple) -> str:
@@ -88,7 +101,8 @@ def run_worker(
 ) -> None:
     """Lead or stand by until `stop` is set; a new leader catches up on every job at once."""
     scheduler = create_scheduler(
-        config, store, clock, leader.worker_id, lambda: leader.is_leader, lambda: leader.fence
+        config, store, clock, leader.worker_id, lambda: leader.is_leader, lambda: leader.fence,
+        leader.outage,
     )
     scheduler.start()
     live = LiveSources(config, store, clock)  # IRC, websockets: threads of the leader only

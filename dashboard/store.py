@@ -11,6 +11,7 @@ import pandas as pd
 import redis
 import redis.cluster
 
+from socwall.dashboard import flow_rollups
 from socwall.dashboard.config import StoreConfig
 from socwall.dashboard.redis_urls import (
     cluster_client,
@@ -157,6 +158,19 @@ class Store(RecordHistory):
         """Apply a file's staged writes and move its state, exactly once (see file_commit)."""
         commit_file(self.redis, self.keys, source_id, before, after, batch, self.fence)
 
+    def file_failures(self, source_id: str) -> dict:
+        """The files that failed at their last read (see Keys.source_file_failures)."""
+        raw = self.redis.get(self.keys.source_file_failures(source_id))
+        return json.loads(raw) if raw else {}
+
+    def set_file_failures(self, source_id: str, failures: dict) -> None:
+        """Remember the files that failed (none: the key goes)."""
+        key = self.keys.source_file_failures(source_id)
+        if failures.get("files"):
+            self.redis.set(key, json.dumps(failures, separators=(",", ":")))
+        else:
+            self.redis.delete(key)
+
     def touch_file_states(self, source_id: str, states: list[FileState]) -> None:
         """Record that unchanged files were seen (their states then do not expire)."""
         if states:
@@ -213,14 +227,20 @@ class Store(RecordHistory):
         pipe = self.redis.pipeline(transaction=False)
         for start in buckets:
             pipe.lrange(self.keys.flow_bucket(source_id, start), 0, -1)
-        frames = [
-            pd.DataFrame(json.loads(blob)).assign(bucket=start)
-            for start, blobs in zip(buckets, pipe.execute(), strict=True)
-            for blob in blobs
-        ]
-        if not frames:
-            return pd.DataFrame(columns=["host", "peer", "bytes", "connections", "bucket"])
-        return pd.concat(frames, ignore_index=True)
+        found = zip(buckets, pipe.execute(), strict=True)
+        return flow_rollups.frame_of([(start, blob) for start, blobs in found for blob in blobs])
+
+    def flow_pairs_windows(self, source_id: str, windows: list[list[int]],
+                           bucket_s: int) -> pd.DataFrame:  # fmt: skip
+        """flow_pairs of the windows' buckets; an hour wholly inside one window is read from its
+        hourly rollup, its rows dated at the hour's start (dashboard/flow_rollups.py)."""
+        return flow_rollups.read_windows(self.redis, self.keys, source_id, windows, bucket_s)
+
+    def rollup_flow_hours(self, source_id: str, buckets, bucket_s: int, now: datetime,
+                          retention: timedelta) -> None:  # fmt: skip
+        """Rebuild the hourly rollups of the hours these buckets fall in, after they changed."""
+        hours = flow_rollups.hours_of(buckets, bucket_s)
+        flow_rollups.rebuild(self.redis, self.keys, source_id, hours, bucket_s, now, retention)
 
     def replace_flow_buckets(self, source_id: str, blobs: dict[int, str], emptied: list[int],
                              now: datetime, retention: timedelta) -> None:  # fmt: skip
@@ -229,6 +249,8 @@ class Store(RecordHistory):
         pipe = self.redis.pipeline(transaction=True)
         for start in emptied:
             pipe.delete(self.keys.flow_bucket(source_id, start))
+        for hour in {int(start) // 3600 * 3600 for start in [*emptied, *blobs]}:
+            pipe.delete(self.keys.flow_hour(source_id, hour))  # stale now: rebuilt after
         cutoff = (now - retention).timestamp()
         for start, blob in blobs.items():
             if start >= cutoff:
@@ -281,13 +303,20 @@ class Store(RecordHistory):
         return bool(self.redis.exists(Keys(prefix).leader_epoch()))
 
     def store_notice(self) -> str | None:
-        """The worker's last warning about the store, if any."""
-        return self.redis.get(self.keys.store_notice())
+        """The workers' warnings about the store (no persistence; history lost), if any."""
+        notices = self.redis.mget([self.keys.store_notice(), self.keys.history_lost()])
+        return " · ".join(n for n in notices if n) or None
 
     def running_config(self) -> dict | None:
         """The leading worker's config note (`config_version`, `config_problem`), if it leads."""
         note = self.redis.get(self.keys.running_config())
         return json.loads(note) if note else None
+
+    def visitor_secret(self) -> bytes:
+        """This deployment's pseudonym key: made once (by whoever asks first), then shared."""
+        self.redis.set(self.keys.visitor_secret(), secrets.token_hex(32), nx=True)
+        secret = self.redis.get(self.keys.visitor_secret())
+        return secret if isinstance(secret, bytes) else secret.encode()
 
     def metric_series(
         self, source_id: str, metric: str, ranges: list[tuple[datetime, datetime]]

@@ -15,7 +15,9 @@ import recurring_ical_events
 from pydantic import Field, field_validator
 
 from socwall.feeds import fetch
-from socwall.types import ConfigPath, Duration, Strict
+from socwall.feeds.http_guard import AllowHosts
+from socwall.text import one_line
+from socwall.types import ConfigPath, Duration
 
 DROPPED_STATES = {"cancelled", "canceled", "rejected", "withdrawn"}
 SPLIT = re.compile(r"[,;\s]+")
@@ -23,7 +25,7 @@ REEXPAND = timedelta(hours=1)  # recurrences move with the clock even when the f
 MAX_NAMED = 5  # bad rows named in the status; the rest are counted
 
 
-class ChangesConfig(Strict):
+class ChangesConfig(AllowHosts):
     type: Literal["changes"]
     locations: list[ConfigPath] = Field(
         min_length=1, description="files or http(s) URLs: .ics calendars, .csv/.json ticket exports"
@@ -115,7 +117,7 @@ def _ics_change(event, zone: ZoneInfo, recurring: bool) -> dict:
     uid = str(event.get("UID") or event.get("SUMMARY") or "event")
     return {
         "id": f"{uid}@{begin:%Y%m%dT%H%M}Z" if recurring else uid,
-        "title": " ".join(str(event.get("SUMMARY") or "").split()) or uid,
+        "title": one_line(event.get("SUMMARY") or "") or uid,
         "start": begin.isoformat(),
         "end": max(finish, begin).isoformat(),
         "end_known": True,
@@ -188,7 +190,7 @@ def _ticket(row, zone: ZoneInfo, open_end: timedelta) -> dict:
         raise ValueError("ends before it starts")
     return {
         "id": ident,
-        "title": " ".join(str(row.get("title") or "").split()) or ident,
+        "title": one_line(row.get("title") or "") or ident,
         "start": begin.isoformat(),
         "end": (finish or begin + open_end).isoformat(),
         "end_known": finish is not None,
@@ -247,7 +249,8 @@ class Source:
         """(changes, bad rows) of a location that changed or whose recurrences are due, else
         None; raises FetchError or ValueError."""
         limits = {"timeout": self.config.timeout.total_seconds(),
-                  "max_bytes": self.config.max_bytes}  # fmt: skip
+                  "max_bytes": self.config.max_bytes,
+                  "allow_hosts": self.config.allow_hosts}  # fmt: skip
         fetched = fetch.fetch_tracked(store, self.source_id, target, location,
                                       self.config.refresh, now, **limits)  # fmt: skip
         if fetched is None:  # backing off after a failed fetch: still failing

@@ -10,6 +10,7 @@ which is the same through every instance, so a post seen twice is stored once; b
 skipped (the boosted post is its own status).
 """
 
+import http.client
 import json
 import re
 import time
@@ -22,10 +23,12 @@ from typing import Literal
 
 from pydantic import Field, SecretStr, field_validator, model_validator
 
+from socwall.errors import in_words
 from socwall.feeds.chat_message import Message, clean_text, message_id
 from socwall.feeds.feed_parse import parse_feed, plain_text
 from socwall.feeds.fetch import USER_AGENT, FetchError, _read_until
-from socwall.types import Duration, Identifier, Strict
+from socwall.feeds.http_guard import AllowHosts, guarded
+from socwall.types import Duration, Identifier
 
 PAGE = 40  # the API's largest page
 MAX_PAGES = 5  # pages read per target and poll; the rest waits for the next poll
@@ -35,7 +38,7 @@ SIGN_IN_NOTE = ("the instance requires sign-in for its API (401): its public RSS
 AUTHOR = re.compile(r"/@([^/@]+)(?:@([^/]+))?/")
 
 
-class MastodonConfig(Strict):
+class MastodonConfig(AllowHosts):
     name: Identifier
     instance: str = Field(description="https://infosec.exchange")
     tags: list[str] = Field(default_factory=list, description="hashtags, without '#'")
@@ -71,28 +74,26 @@ class Answer:
     headers: dict
 
 
-class _NoRedirect(urllib.request.HTTPRedirectHandler):
-    def redirect_request(self, *args, **kwargs):
-        return None  # a 3xx is an answer: Mastodon sends a sign-in page that way
-
-
-def get(url: str, token: str | None, timeout: float) -> Answer:
-    """GET with a deadline and a size cap, redirects not followed; FetchError if unreachable."""
+def get(url: str, token: str | None, timeout: float, allow_hosts=()) -> Answer:
+    """GET with a deadline and a size cap, only where feeds/http_guard.py lets it go, redirects
+    not followed (Mastodon sends a sign-in page that way); FetchError if unreachable."""
     headers = {"User-Agent": USER_AGENT, "Accept": "application/json, application/rss+xml"}
     if token:
         headers["Authorization"] = f"Bearer {token}"
-    opener = urllib.request.build_opener(_NoRedirect)
     request = urllib.request.Request(url, headers=headers)
     try:
-        with opener.open(request, timeout=timeout) as response:
-            body = _read_until(response, _deadline(timeout), timeout, MAX_BYTES)
-            return Answer(response.status, body, dict(response.headers))
+        with guarded(timeout, allow_hosts, redirects=False) as opener:
+            with opener.open(request, timeout=timeout) as response:
+                body = _read_until(response, _deadline(timeout), timeout, MAX_BYTES)
+                return Answer(response.status, body, dict(response.headers))
     except urllib.error.HTTPError as error:
         return Answer(error.code, error.read(65536) if error.fp else b"", dict(error.headers))
     except urllib.error.URLError as error:
         raise FetchError(f"unreachable: {error.reason}") from None
     except TimeoutError:
         raise FetchError(f"no answer within {timeout:g} s") from None
+    except (http.client.HTTPException, OSError) as error:  # refused, closed, garbled
+        raise FetchError(in_words(error)) from None
 
 
 def _deadline(timeout: float) -> float:
@@ -172,7 +173,8 @@ class Poller:
         for _ in range(MAX_PAGES):
             query = {"limit": PAGE, **({"min_id": self.state[key]} if key in self.state else {})}
             answer = get(f"{self.config.instance}{path}?{urllib.parse.urlencode(query)}",
-                         self.token, self.config.timeout.total_seconds())  # fmt: skip
+                         self.token, self.config.timeout.total_seconds(),
+                         self.config.allow_hosts)  # fmt: skip
             if answer.code == 401 and self.config.via == "auto" and not self.token:
                 self.state["rss"] = True
                 self.notes.append(SIGN_IN_NOTE)
@@ -195,7 +197,7 @@ class Poller:
         if ident is None:
             answer = get(f"{self.config.instance}/api/v1/accounts/lookup?acct="
                          f"{urllib.parse.quote(name)}", self.token,
-                         self.config.timeout.total_seconds())  # fmt: skip
+                         self.config.timeout.total_seconds(), self.config.allow_hosts)  # fmt: skip
             if answer.code == 404:
                 self.notes.append(f"no account {name} on {self.config.instance}")
                 return None
@@ -227,7 +229,8 @@ class Poller:
     def _rss(self, key: str, channel: str, now: datetime) -> list[Message]:
         kind, _, name = key.partition(":")
         path = f"/tags/{urllib.parse.quote(name)}.rss" if kind == "tag" else f"/@{name}.rss"
-        answer = get(self.config.instance + path, None, self.config.timeout.total_seconds())
+        answer = get(self.config.instance + path, None, self.config.timeout.total_seconds(),
+                     self.config.allow_hosts)  # fmt: skip
         if 300 <= answer.code < 400:
             raise FetchError(f"{channel}: the instance sends its public RSS to a sign-in page "
                              "(limited federation); set `token`")  # fmt: skip

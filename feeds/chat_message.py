@@ -8,20 +8,16 @@ are removed, whitespace is collapsed, and it is never rendered as HTML.
 """
 
 import hashlib
-import re
 from dataclasses import dataclass
 from datetime import UTC, datetime
 
-# C0/C1 controls, zero-width and bidirectional formatting characters: they can hide or reorder
-# what a wall shows ("Trojan Source"); a tab or newline becomes a space first
-INVISIBLE = re.compile(
-    r"[\x00-\x08\x0b-\x1f\x7f-\x9f\u200b-\u200f\u202a-\u202e\u2060-\u2069\ufeff]"
-)
+from socwall.text import one_line
 
 
 def clean_text(text: str, limit: int) -> tuple[str, bool]:
-    """One line of visible plain text, at most `limit` characters; True when it was cut."""
-    text = " ".join(INVISIBLE.sub("", text.replace("\t", " ").replace("\n", " ")).split())
+    """One line of visible plain text (socwall/text.py), at most `limit` characters; True
+    when it was cut."""
+    text = one_line(text)
     return text[:limit], len(text) > limit
 
 

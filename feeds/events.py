@@ -105,7 +105,10 @@ def normalize_times(table: pa.Table, config: EventsConfig) -> tuple[pd.DataFrame
     """The table as a frame with a UTC `ts` column; rows whose time cannot be read are dropped."""
     if config.timestamp not in table.column_names:
         raise ValueError(f"column '{config.timestamp}' (the `timestamp` setting) is missing")
-    frame = table.to_pandas()
+    used = {config.timestamp, *(c for spec in config.metrics.values()
+                                for c in [*spec.filter, *([spec.sum] if spec.sum else [])])}
+    # only the columns a metric uses: a wide file's other text is never made Python strings
+    frame = table.select([c for c in table.column_names if c in used]).to_pandas()
     raw = frame.pop(config.timestamp)
     if pd.api.types.is_numeric_dtype(raw):
         ts = pd.to_datetime(raw, unit=config.timestamp_unit, utc=True, errors="coerce")

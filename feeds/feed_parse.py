@@ -23,6 +23,8 @@ from xml.etree import ElementTree
 import feedparser
 from dateutil import parser as dateparser
 
+from socwall.text import one_line
+
 TITLE_CHARS, SUMMARY_CHARS = 300, 2000
 FAST_PATH_BYTES = 1 << 20  # a big plain RSS 2.0 document skips feedparser (5 s for 15,000 items)
 CVE = re.compile(r"\bCVE-(\d{4})-(\d{4,7})\b", re.IGNORECASE)
@@ -99,11 +101,11 @@ def plain_text(fragment: str | None, kind: str = "text/html") -> str:
     if not fragment:
         return ""
     if ("html" not in kind and "xml" not in kind) or ("<" not in fragment and "&" not in fragment):
-        return " ".join(fragment.split())
+        return one_line(fragment)
     parser = _TextOnly()
     parser.feed(fragment)
     parser.close()
-    return " ".join("".join(parser.parts).split())
+    return one_line("".join(parser.parts))  # after decoding: &#x202E; is removed too
 
 
 def parse_date(item: dict, raw_keys=("published", "updated", "created")) -> datetime | None:

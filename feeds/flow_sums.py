@@ -3,6 +3,7 @@
 import json
 
 import numpy as np
+import pandas as pd
 import pyarrow as pa
 import pyarrow.compute as pc
 
@@ -12,12 +13,19 @@ PAIR_SUMS = ("bytes", "connections", "bytes_opened", "opened")  # stored per buc
 
 
 def boundary_pairs(flows: pa.Table, networks: Networks, bucket_s: int) -> tuple[pa.Table, int]:
+    """boundary_sums without the count of special rows."""
+    pairs, bad, _special = boundary_sums(flows, networks, bucket_s)
+    return pairs, bad
+
+
+def boundary_sums(flows: pa.Table, networks: Networks, bucket_s: int) -> tuple[pa.Table, int, int]:
     """Flows between an internal host and an external peer, summed per bucket, host and peer.
 
     Per pair: `bytes` the internal host sent (whichever side opened the connection),
     `connections`, and of those `bytes_opened` and `opened`: what belongs to connections the
     internal host opened itself. Also returns how many rows cannot be counted (an address that
-    is not one, a value out of range). Addresses are dictionary-coded once for both columns,
+    is not one, a value out of range), and how many have a special side (special_rows, from
+    the same classification). Addresses are dictionary-coded once for both columns,
     classified and canonicalised once per distinct address; sums run on integer codes.
     """
     rows = flows.num_rows
@@ -44,7 +52,8 @@ def boundary_pairs(flows: pa.Table, networks: Networks, bucket_s: int) -> tuple[
                 "bytes_opened": sent * opened, "opened": opened},
         sizes=(len(names.dictionary), len(names.dictionary)),
     )  # fmt: skip
-    return _pairs_table(sums, bucket_s, names.dictionary, names.dictionary), int(bad.sum())
+    special = int(np.count_nonzero((src_kind == SPECIAL) | (dst_kind == SPECIAL)))
+    return _pairs_table(sums, bucket_s, names.dictionary, names.dictionary), int(bad.sum()), special
 
 
 def special_rows(flows: pa.Table, networks: Networks) -> int:
@@ -118,14 +127,41 @@ def flow_blobs(pairs: pa.Table) -> dict[int, str]:
     }
 
 
+def sum_blobs(blobs: list[str]) -> str:
+    """Stored blobs (of one hour's buckets) as one blob summed per host and peer. Blobs stored
+    before directions were kept have no bytes_opened/opened: those count as opened, as
+    widgets.top_talkers.directed reads them."""
+    frames = []
+    for blob in blobs:
+        columns = json.loads(blob)
+        for total, part in (("bytes", "bytes_opened"), ("connections", "opened")):
+            columns.setdefault(part, columns[total])
+        frames.append(pd.DataFrame(columns, columns=["host", "peer", *PAIR_SUMS]))
+    empty = pd.DataFrame(columns=["host", "peer", *PAIR_SUMS])
+    frame = pd.concat(frames, ignore_index=True) if frames else empty
+    sums = frame.groupby(["host", "peer"], sort=True)[list(PAIR_SUMS)].sum().reset_index()
+    return json.dumps({c: sums[c].astype(str if c in ("host", "peer") else "int64").tolist()
+                       for c in ("host", "peer", *PAIR_SUMS)})  # fmt: skip
+
+
 def rank_hosts(pairs: pa.Table, by: str) -> pa.Table:
-    """Per internal host: bytes, connections, distinct peers and rank (ties by address)."""
+    """Per internal host: bytes, connections, distinct peers and rank (ties by address). Each
+    host/peer pair is summed over all its rows first and left out when its `by` is not above 0
+    (nothing in the ranked direction): the answer does not depend on how rows were bucketed."""
     hosts, host = _codes(pairs["host"])
     peers, peer = _codes(pairs["peer"])
-    weights = {c: pairs[c].to_numpy().astype(np.float64) for c in ("bytes", "connections")}
-    totals = {c: np.bincount(host, weights=w, minlength=len(hosts)) for c, w in weights.items()}
-    distinct_pairs = _distinct(host * max(len(peers), 1) + peer)
-    peer_counts = np.bincount(distinct_pairs // max(len(peers), 1), minlength=len(hosts))
+    width = max(len(peers), 1)
+    key = host * width + peer
+    order = np.argsort(key, kind="stable")
+    key = key[order]
+    starts = np.flatnonzero(np.concatenate(([True], key[1:] != key[:-1])))[: len(key)]
+    sums = {c: np.add.reduceat(pairs[c].to_numpy(zero_copy_only=False).astype(np.float64)[order],
+                               starts) if len(key) else np.zeros(0)
+            for c in ("bytes", "connections")}  # fmt: skip
+    kept = sums[by] > 0
+    owner = (key[starts] // width)[kept] if len(key) else np.zeros(0, np.int64)
+    totals = {c: np.bincount(owner, weights=v[kept], minlength=len(hosts)) for c, v in sums.items()}
+    peer_counts = np.bincount(owner, minlength=len(hosts))
     table = pa.table(
         {
             "host": hosts.cast(pa.string()),

@@ -22,7 +22,7 @@ from socwall.feeds.flow_rules import (
     ports_to_clear,
     repair_direction,
 )
-from socwall.feeds.flow_sums import boundary_pairs, flow_blobs, merge_pairs, special_rows
+from socwall.feeds.flow_sums import boundary_sums, flow_blobs, merge_pairs
 from socwall.file_commit import ttl
 from socwall.types import ConfigPath, Duration
 
@@ -133,13 +133,13 @@ def pairs_from_bytes(
         cleared = ports_to_clear(chunk.table)
         flows, backwards = repair_direction(clear_portless(chunk.table), config.service_ports,
                                             with_mask=True)  # fmt: skip
-        pairs, invalid = boundary_pairs(flows, networks, bucket_s)
+        pairs, invalid, special = boundary_sums(flows, networks, bucket_s)
         parts.append(pairs)
         stats["rows"] += flows.num_rows - invalid
         stats["bad_rows"] += chunk.bad_rows + invalid
         stats["repaired"] += int(backwards.sum())
         stats["ports_cleared"] += int(cleared.sum())
-        stats["special"] += special_rows(flows, networks)
+        stats["special"] += special  # classified once, with the pairs
         _count_per_bucket(stats["cleaning"], flows, bucket_s, repaired=backwards, cleared=cleared)
         if flows.num_rows:
             newest = pc.max(flows["ts"]).as_py().isoformat()
@@ -168,6 +168,7 @@ class Source:
     def ingest(self, store, now: datetime) -> dict:
         """Read new flows of every file; each file's host/peer sums commit with its new state."""
         stats = {**tail.new_stats(), "repaired": 0, "ports_cleared": 0, "special": 0}
+        touched: set[int] = set()  # buckets written: their hours' rollups are rebuilt after
 
         def header_for(path: str, head: bytes):
             return header_reader(path, content_format(head, self.config.format))
@@ -179,10 +180,14 @@ class Source:
                 stats[key] += found[key]
             stats["newest"] = max(filter(None, [stats["newest"], found["newest"]]), default=None)
             self._stage(pairs, batch, store.keys, now)
+            touched.update(pairs["bucket"].to_pylist() if pairs is not None else [])
             batch.metric(store.keys, self.source_id, found["cleaning"], now, self.config.retention)
             return found["bad_rows"]
 
-        return tail.read_files(store, self.source_id, self.config, header_for, stage, stats)
+        stats = tail.read_files(store, self.source_id, self.config, header_for, stage, stats)
+        bucket_s, retention = int(self.config.bucket.total_seconds()), self.config.retention
+        store.rollup_flow_hours(self.source_id, touched, bucket_s, now, retention)
+        return stats
 
     def _stage(self, pairs: pa.Table, batch, keys, now: datetime) -> None:
         cutoff = (now - self.config.retention).timestamp()

@@ -24,14 +24,10 @@ state together with what it produced (see Store.commit_file), so a crash between
 neither loses nor repeats anything.
 """
 
-import bz2
+import errno
 import glob
-import gzip
 import json
-import lzma
-import mmap
 import os
-import zlib
 from collections.abc import Callable, Iterator
 from dataclasses import asdict, dataclass, replace
 from pathlib import Path
@@ -39,6 +35,7 @@ from typing import BinaryIO
 
 import numpy as np
 
+from socwall.feeds.bounded import Content, Limits, size_words
 from socwall.feeds.file_identity import (
     FINGERPRINT_BYTES,
     LEAD_BYTES,
@@ -48,8 +45,6 @@ from socwall.feeds.file_identity import (
     verified_length,
 )
 
-MAX_DECOMPRESSED = 2 << 30  # a compressed log inflating past 2 GiB is refused, not read
-OPENERS: dict[str, Callable] = {"gzip": gzip.open, "bzip2": bz2.open, "xz": lzma.open}
 MAGIC = {b"\x1f\x8b": "gzip", b"BZh": "bzip2", b"\xfd7zXZ\x00": "xz"}
 HeaderReader = Callable[[BinaryIO], bytes]
 
@@ -97,6 +92,7 @@ class Read:
     data: bytes | None
     note: str | None = None  # in words, for the source status
     long_lines: int = 0  # lines over max_line_bytes, skipped
+    longest: int = 0  # the longest of them, in bytes
     head: bytes = b""  # the first bytes of the content: formats are told apart by it
     tailed: bool = True  # read line by line (False: a whole-file format such as Parquet)
     quiet: bool = False  # unchanged for eof_after, rotated away or compressed: nothing to wait for
@@ -111,12 +107,32 @@ class Skipped:
 
 
 class FileError(ValueError):
-    """One file could not be read; the message names it and says why."""
+    """One file could not be read; the message names it and says why. `signature` is the
+    file's (device, inode, size, mtime) when it failed: unchanged, it is not read again."""
+
+    def __init__(self, message: str, path: str = "", signature: tuple | None = None):
+        super().__init__(message)
+        self.path, self.signature = path, signature
 
 
-def matched_files(pattern: str) -> list[str]:
-    """Files matching the glob, oldest name first (names usually carry the date)."""
-    return sorted(p for p in glob.glob(pattern, recursive=True) if Path(p).is_file())
+def matched_files(pattern: str, loops: list | None = None) -> list[str]:
+    """Files matching the glob, oldest name first (names usually carry the date); symlinks
+    that loop are added to `loops` as FileErrors (named, not silently left out)."""
+    found = []
+    for path in glob.glob(pattern, recursive=True):
+        if Path(path).is_file():
+            found.append(path)
+        elif loops is not None and os.path.islink(path) and _loops(path):
+            loops.append(FileError(f"{Path(path).name}: a symlink loop, skipped", path))
+    return sorted(found)
+
+
+def _loops(path: str) -> bool:
+    try:
+        os.stat(path)
+    except OSError as error:
+        return error.errno == errno.ELOOP
+    return False
 
 
 def compression(path: str) -> str | None:
@@ -126,47 +142,20 @@ def compression(path: str) -> str | None:
     return next((kind for magic, kind in MAGIC.items() if start.startswith(magic)), None)
 
 
-def read_lead(path: str, kind: str | None) -> bytes:
+def read_lead(path: str, kind: str | None, limits: Limits | None = None) -> bytes:
     """The first LEAD_BYTES of the file's content (what a truncated archive yields): enough to
     know the file (feeds/file_identity.py)."""
-    if kind is None:
-        with open(path, "rb") as handle:
-            return handle.read(LEAD_BYTES)
-    return _decompress(path, kind, LEAD_BYTES)[0]
+    with Content(path, kind, limits or Limits()) as content:
+        return content.first_bytes(LEAD_BYTES)
 
 
-def _decompress(path: str, kind: str, limit: int) -> tuple[bytes, str | None]:
-    """Up to `limit` content bytes, and a note when the archive ends early (still copied?).
-    Decompressed piece by piece, so a cut archive still gives everything before the cut."""
-    chunks, total = [], 0
-    decompressor, fed = _decompressor(kind), False  # fed: the current member got input
+def signature_of(path: str) -> tuple | None:
+    """(device, inode, size, mtime), or None when the file cannot be looked at."""
     try:
-        with open(path, "rb") as handle:
-            while total < limit and (piece := handle.read(1 << 20)):
-                while piece and total < limit:
-                    out = decompressor.decompress(piece)
-                    fed = True
-                    chunks.append(out)
-                    total += len(out)
-                    piece = b""
-                    if decompressor.eof:  # a member ended; another may follow (gzip allows it)
-                        piece = decompressor.unused_data
-                        decompressor, fed = _decompressor(kind), False
-    except (zlib.error, OSError, lzma.LZMAError, ValueError) as error:
-        if not total:
-            raise FileError(f"{path}: cannot decompress {kind}: {error}") from None
-        content = b"".join(chunks)[:limit]
-        return content, f"{Path(path).name}: {kind} is damaged after {total:,} bytes"
-    content = b"".join(chunks)[:limit]
-    if fed and total < limit:
-        return content, f"{Path(path).name}: {kind} ends early (still being copied?)"
-    return content, None
-
-
-def _decompressor(kind: str):
-    if kind == "gzip":
-        return zlib.decompressobj(wbits=31)
-    return bz2.BZ2Decompressor() if kind == "bzip2" else lzma.LZMADecompressor()
+        stat = os.stat(path)
+    except OSError:
+        return None
+    return (stat.st_dev, stat.st_ino, stat.st_size, stat.st_mtime)
 
 
 def follow(
@@ -176,6 +165,9 @@ def follow(
     now: float,
     eof_after: float = 60.0,
     max_line_bytes: int = 1 << 20,
+    limits: Limits | None = None,
+    failures: dict[str, tuple] | None = None,
+    committed: dict[str, FileState] | None = None,
 ) -> Iterator["Read | Skipped | FileError"]:
     """New content of every file the glob matches, each file's content once across names.
 
@@ -183,27 +175,43 @@ def follow(
     once (Parquet). `now` is wall time (epoch s), compared with file times. Errors belong to
     their file: they are yielded, and the other files are still read. A file whose content was
     read under another name in this round is yielded as Skipped, with a note that says so.
+
+    A file is read in windows of `limits.window` bytes, one Read each: the caller commits
+    each Read's state before asking for the next, and puts it in `committed` (by id) so the
+    next window starts from it (None there: the window failed, the file's next ones are not
+    read). `failures` ({path: (signature, reason)}) are files that failed
+    before: while their signature is unchanged they are not read again, their error repeats.
     """
+    limits, failures = limits or Limits(), failures or {}
+    committed = {} if committed is None else committed
     states = dict(states)  # grows as new files are read: a copy later in this round matches
     by_signature = {s.signature: s for s in states.values() if s.done and not s.legacy}
     claimed: set[str] = set()
-    for path in _largest_first(matched_files(pattern)):
+    loops: list[FileError] = []
+    paths = matched_files(pattern, loops)
+    yield from loops
+    for path in _largest_first(paths):
+        failed = failures.get(path)  # a stat more only for a file that failed before
+        if failed and tuple(failed[0]) == signature_of(path):
+            yield FileError(failed[1], path, tuple(failed[0]))  # unchanged since it failed
+            continue
+        windows = _follow_one(path, states, by_signature, claimed, header_for, now, eof_after,
+                              limits, committed)  # fmt: skip
         try:
-            read = _follow_one(path, states, by_signature, claimed, header_for, now, eof_after)
-        except (FileError, OSError, ValueError) as error:  # e.g. a format it cannot be
-            named = FileError(f"{Path(path).name}: {error}")
-            yield error if isinstance(error, FileError) else named
-            continue
-        if read is None or isinstance(read, Skipped):
-            if read is not None:
+            for read in windows:
+                if isinstance(read, Skipped):
+                    yield read
+                    continue
+                claimed.add(read.state.id)
+                states[read.state.id] = read.state
+                if read.data is not None and read.tailed:
+                    data, long_lines, longest = drop_long_lines(read.data, max_line_bytes)
+                    read = replace(read, data=data, long_lines=read.long_lines + long_lines,
+                                   longest=max(read.longest, longest))  # fmt: skip
                 yield read
-            continue
-        claimed.add(read.state.id)
-        states[read.state.id] = read.state
-        if read.data is not None and read.tailed:
-            data, long_lines = drop_long_lines(read.data, max_line_bytes)
-            read = replace(read, data=data, long_lines=long_lines)
-        yield read
+        except (FileError, OSError, ValueError) as error:  # e.g. a format it cannot be
+            text = str(error) if isinstance(error, FileError) else f"{Path(path).name}: {error}"
+            yield FileError(text, path, signature_of(path))
 
 
 def _largest_first(paths: list[str]) -> list[str]:
@@ -218,45 +226,60 @@ def _largest_first(paths: list[str]) -> list[str]:
     return sorted(paths, key=lambda p: (-size(p), p))
 
 
-def _follow_one(path, states, by_signature, claimed, header_for, now, eof_after):
-    """The Read of one file, Skipped for a second name of content read in this round, or None
-    for an empty file."""
+def _follow_one(path, states, by_signature, claimed, header_for, now, eof_after, limits,
+                committed) -> Iterator["Read | Skipped"]:  # fmt: skip
+    """The Reads of one file, a window each; Skipped for a second name of content read in
+    this round; nothing for an empty file."""
     stat = os.stat(path)
     signature = (stat.st_dev, stat.st_ino, stat.st_size, stat.st_mtime)
     quiet = now - stat.st_mtime >= eof_after
     known = by_signature.get(signature)
     if known is not None and known.id not in claimed:  # unchanged and read to its end
-        return Read(path, known, replace(known, seen_at=now), None, head=b"", quiet=quiet)
+        yield Read(path, known, replace(known, seen_at=now), None, head=b"", quiet=quiet)
+        return
     if stat.st_size == 0:
-        return None
+        return
     kind = compression(path)
-    lead = read_lead(path, kind)
-    head, known_by = lead[:FINGERPRINT_BYTES], identity(lead)
-    header = header_for(path, head)
-    state, note = _match(path, lead, stat, kind, states, claimed)
-    if state is not None and state.id in claimed:  # a second name for content read just now
-        other = Path(states[state.id].path).name
-        return Skipped(path, f"{Path(path).name} has the same content as {other}: skipped")
-    rotated = state is not None and state.first_path != path
-    finished = kind is not None or rotated or quiet
-    data, offset, whole, early = _new_content(path, kind, state, header, finished)
-    new = FileState(
-        id=state.id if state else fingerprint(f"{path}\0{stat.st_ino}\0".encode() + head),
-        path=path,
-        head_len=len(known_by.head),
-        head_hash=fingerprint(known_by.head),
-        offset=offset,
-        signature=signature,
-        first_path=state.first_path if state else path,
-        bad_rows=state.bad_rows if state else 0,
-        seen_at=now,
-        done=whole and early is None,
-        head_skip=known_by.skip,
-        checks=known_by.checks,
-        carry=state.carry if state else None,
-    )
-    return Read(path, state, new, data, note or early, head=head, tailed=header is not None,
-                quiet=finished)  # fmt: skip
+    with Content(path, kind, limits) as content:
+        lead = content.first_bytes(LEAD_BYTES)
+        head, known_by = lead[:FINGERPRINT_BYTES], identity(lead)
+        header = header_for(path, head)
+        state, note = _match(path, lead, stat, kind, states, claimed)
+        if state is not None and state.id in claimed:  # a second name for content read just now
+            other = Path(states[state.id].path).name
+            yield Skipped(path, f"{Path(path).name} has the same content as {other}: skipped")
+            return
+        rotated = state is not None and state.first_path != path
+        finished = kind is not None or rotated or quiet
+        new = FileState(
+            id=state.id if state else fingerprint(f"{path}\0{stat.st_ino}\0".encode() + head),
+            path=path,
+            head_len=len(known_by.head),
+            head_hash=fingerprint(known_by.head),
+            offset=state.offset if state else 0,
+            signature=signature,
+            first_path=state.first_path if state else path,
+            bad_rows=state.bad_rows if state else 0,
+            seen_at=now,
+            head_skip=known_by.skip,
+            checks=known_by.checks,
+            carry=state.carry if state else None,
+        )
+        before = state
+        if header is not None:
+            top = header(_BytesHandle(content.first_bytes(min(limits.window, 1 << 20))))
+        while True:
+            window = (_whole(content, new.offset, limits) if header is None
+                      else _new_content(content, new.offset, top, finished, limits))  # fmt: skip
+            notes = [note, *content.region_notes(), window.early]
+            content.regions.clear()
+            new = replace(new, offset=window.offset, done=window.whole and window.early is None)
+            yield Read(path, before, new, window.data, "; ".join(filter(None, notes)) or None,
+                       window.long_lines, window.longest, head, header is not None, finished)
+            if not window.more or committed.get(new.id, new) is None:  # None: it failed
+                return
+            before = committed.get(new.id, new)  # as the caller committed it (bad rows, carry)
+            new, note = replace(before, seen_at=now, signature=signature), None
 
 
 def _match(path, lead, stat, kind, states, claimed) -> tuple["FileState | None", str | None]:
@@ -288,44 +311,42 @@ def _match(path, lead, stat, kind, states, claimed) -> tuple["FileState | None",
     return (replace(best, first_path=path) if best.legacy else best), None
 
 
-def _new_content(path, kind, state, header, finished) -> tuple:
-    """(bytes to parse or None, new offset, read to the end?, note on a short archive).
+@dataclass(frozen=True)
+class _Window:
+    data: bytes | None  # to parse (a header first), None: nothing new
+    offset: int  # where the next read starts
+    whole: bool  # read to the end
+    more: bool  # another window follows
+    early: str | None = None  # the archive ends early or is damaged
+    long_lines: int = 0  # longer than a window: skipped
+    longest: int = 0
 
-    A header (CSV, Zeek) comes first in the bytes when reading starts past it."""
-    offset = state.offset if state else 0
-    early = None
-    if kind is not None:
-        content, early = _decompress(path, kind, MAX_DECOMPRESSED)
-    else:
-        content = _mapped(path)
-    if header is None:  # Parquet: read whole, once
-        return (bytes(content) if offset < len(content) else None), len(content), True, None
-    head = header(_BytesHandle(content))
+
+def _new_content(content: Content, offset: int, head: bytes, finished, limits: Limits):
+    """The next window of new content, from `offset`, ending at a line end (or before a bad
+    region, or at the end of a finished file). The header `head` comes first in the bytes."""
     start = max(offset, len(head))
-    end = len(content) if finished and early is None else _last_newline(content, start)
-    new_offset = max(end, start if offset else 0)
-    if end <= start:
-        return None, max(offset, new_offset), end == len(content), early
-    body = content[0 if start == len(head) else start : end]
-    data = body if start == len(head) else head + bytes(body)
-    return data, end, end == len(content), early
+    content.skip_to(start)
+    data = content.read(limits.window, prefix=head, lines=True, keep_end=finished)
+    end = start + len(data) - len(head)
+    jumped = content.position > end  # a bad region followed: skipped
+    long_lines = longest = 0
+    more = not content.reached_end
+    if end == start and not jumped and more:  # no line end in a whole window
+        content.skip_line()
+        long_lines, longest, more = 1, content.position - start, not content.at_end()
+    data = data if end > start else None
+    return _Window(data, max(offset, content.position), not more and content.at_end(), more,
+                   content.early, long_lines, longest)  # fmt: skip
 
 
-def _mapped(path: str):
-    """The file's bytes without copying them (memory-mapped when large)."""
-    with open(path, "rb") as handle:
-        size = os.fstat(handle.fileno()).st_size
-        if size < 1 << 20:
-            return handle.read()
-        return memoryview(mmap.mmap(handle.fileno(), size, access=mmap.ACCESS_READ))
-
-
-def _last_newline(content, start: int) -> int:
-    """The offset just after the last newline at or after `start`, or `start`."""
-    if isinstance(content, bytes):
-        return content.rfind(b"\n", start) + 1 or start
-    found = content.obj.rfind(b"\n", start) if hasattr(content.obj, "rfind") else -1
-    return found + 1 if found >= 0 else start
+def _whole(content: Content, offset: int, limits: Limits) -> "_Window":
+    """A whole-file format (Parquet): at most one window of it, as it is, read once."""
+    data = content.first_bytes(limits.whole + 1)
+    if len(data) > limits.whole:
+        raise ValueError(f"larger than max_memory_bytes ({size_words(limits.whole)}), a"
+                         " whole-file format read at once: skipped")  # fmt: skip
+    return _Window(data if offset < len(data) else None, len(data), True, False)
 
 
 class _BytesHandle:
@@ -342,17 +363,26 @@ class _BytesHandle:
         return line
 
 
-def drop_long_lines(data, max_line_bytes: int) -> tuple[bytes, int]:
-    """The data without lines longer than `max_line_bytes` (a NUL run, a binary blob)."""
-    if len(data) <= max_line_bytes:
-        return data, 0
+def drop_long_lines(data, max_line_bytes: int) -> tuple[bytes, int, int]:
+    """The data without lines longer than `max_line_bytes` (a NUL run, a binary blob), how
+    many there were and the longest one's length."""
+    if len(data) <= max_line_bytes or not _may_have_long_lines(data, max_line_bytes):
+        return data, 0, 0
     ends = np.flatnonzero(np.frombuffer(data, dtype=np.uint8) == 10) + 1
     if not len(ends) or ends[-1] != len(data):
         ends = np.append(ends, len(data))
     starts = np.concatenate(([0], ends[:-1]))
-    too_long = (ends - starts) > max_line_bytes
+    lengths = ends - starts
+    too_long = lengths > max_line_bytes
     if not too_long.any():
-        return data, 0
+        return data, 0, 0
     keep = ~too_long
     kept = b"".join(bytes(data[s:e]) for s, e in zip(starts[keep], ends[keep], strict=True))
-    return kept, int(too_long.sum())
+    return kept, int(too_long.sum()), int(lengths.max())
+
+
+def _may_have_long_lines(data, max_line_bytes: int) -> bool:
+    """A line longer than max_line_bytes holds a whole aligned stride of half that without a
+    newline: looking for such a stride costs no copy of the data."""
+    stride = max_line_bytes // 2
+    return any(data.find(b"\n", i, i + stride) < 0 for i in range(0, len(data) - stride, stride))

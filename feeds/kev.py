@@ -8,14 +8,16 @@ from typing import Literal
 from pydantic import Field
 
 from socwall.feeds import fetch
-from socwall.types import ConfigPath, Duration, Strict
+from socwall.feeds.http_guard import AllowHosts
+from socwall.text import one_line
+from socwall.types import ConfigPath, Duration
 
 CVE_ID = re.compile(r"^CVE-\d{4}-\d{4,}$")
 FIELDS = ("cveID", "vendorProject", "product", "vulnerabilityName", "dateAdded", "dueDate",
           "shortDescription", "requiredAction", "knownRansomwareCampaignUse", "notes")  # fmt: skip
 
 
-class KevConfig(Strict):
+class KevConfig(AllowHosts):
     type: Literal["kev"]
     location: ConfigPath = Field(description="a local file or an http(s) URL")
     refresh: Duration = "1d"
@@ -43,7 +45,7 @@ def _record(item: object) -> dict | None:
     """One vulnerability with every field as clean text; None when it cannot be used."""
     if not isinstance(item, dict):
         return None
-    record = {name: " ".join(str(item.get(name) or "").split()) for name in FIELDS}
+    record = {name: one_line(item.get(name) or "") for name in FIELDS}
     record["cveID"] = record["cveID"].upper()
     if not CVE_ID.match(record["cveID"]) or not record["vendorProject"]:
         return None
@@ -65,12 +67,21 @@ class Source:
         limits = {
             "timeout": self.config.timeout.total_seconds(),
             "max_bytes": self.config.max_bytes,
+            "allow_hosts": self.config.allow_hosts,
         }
         fetched = fetch.fetch_tracked(store, self.source_id, "catalog", self.config.location,
                                       self.config.refresh, now, **limits)  # fmt: skip
-        stats = {"rows": 0, "bad_rows": 0, "newest": None}
-        if fetched is not None and fetched.body is not None:
-            records, bad, version = parse_catalog(fetched.body)
+        stats = {"rows": 0, "bad_rows": 0, "newest": None, "warnings": []}
+        if fetched is None:  # the last catalog stays; the status says why it is not fresher
+            stats["warnings"].append(
+                "catalog: " + fetch.backoff_words(store, self.source_id, "catalog"))
+        elif fetched.body is not None:
+            try:
+                records, bad, version = parse_catalog(fetched.body)
+            except ValueError as error:  # fetched but unreadable: backed off like a failure
+                fetch.record_failure(store, self.source_id, "catalog", self.config.refresh, now,
+                                     error)  # fmt: skip
+                raise
             store.write_document(self.source_id, "catalog", records)
             stats.update(rows=len(records), bad_rows=bad, catalog_version=version)
         return stats

@@ -3,11 +3,13 @@
 A name from the inventory ("Cisco IOS XE", "Citrix NetScaler ADC", "Ivanti Connect Secure")
 means a catalog record when the product part of the name occurs *whole* in one of the
 record's products, word for word: "Cisco IOS XE" is in "IOS and IOS XE" and in "IOS XE
-Software" but never in "IOS". The vendor, when the name starts with one, must be the record's
-vendor. Renamed products and vendors are the same name (feeds/data/kev_aliases.tsv):
-"NetScaler ADC" is "Application Delivery Controller", "Ivanti" is "Pulse Secure". Case,
-hyphens ("PAN-OS" = "PANOS"), versions ("2019") and edition words ("Server", "Software") do
-not matter; a long word may be misspelled by a letter ("Confluance").
+Software" but never in "IOS", and "Cisco IOS" is not in "IOS XE Software": a product whose
+name starts with another's is a product of its own (the table's `distinct` rows). The vendor,
+when the name starts with one, must be the record's vendor. Renamed products and vendors are
+the same name (feeds/data/kev_aliases.tsv): "NetScaler ADC" is "Application Delivery
+Controller", "Ivanti" is "Pulse Secure". Case, hyphens ("PAN-OS" = "PANOS"), versions
+("2019") and edition words ("Server", "Software") do not matter; a long word may be
+misspelled by a letter ("Confluance").
 """
 
 import difflib
@@ -79,10 +81,21 @@ def occurs(part: tuple[str, ...], whole: tuple[str, ...]) -> bool:
 @lru_cache(maxsize=1)
 def aliases() -> dict[str, list[list[tuple[str, ...]]]]:
     """kind -> groups of names meaning the same vendor or product (shipped table)."""
-    groups: dict[str, list[list[tuple[str, ...]]]] = {"vendor": [], "product": []}
+    groups: dict[str, list[list[tuple[str, ...]]]] = {"vendor": [], "product": [], "distinct": []}
     for kind, names in read_table("kev_aliases.tsv"):
         groups[kind].append([words(n) for n in names.split("|")])
     return groups
+
+
+def occurs_as_itself(product: tuple[str, ...], part: tuple[str, ...]) -> bool:
+    """`occurs`, except where the words go on into a product of its own ('ios' in 'ios xe')."""
+    longer = [d for group in aliases()["distinct"] for d in group]
+    longer = [d for d in longer if len(d) > len(product) and d[: len(product)] == product]
+    n = len(product)
+    return any(
+        occurs(product, part[i : i + n]) and not any(part[i : i + len(d)] == d for d in longer)
+        for i in range(len(part) - n + 1)
+    )
 
 
 def _replace(name: tuple[str, ...], old: tuple[str, ...], new: tuple[str, ...]):
@@ -149,7 +162,7 @@ class Catalog:
             return False
         if product == vendor:  # 'GitLab' is the product 'GitLab CE'; 'Ivanti' names none
             return any(part[: len(product)] == product for part in parts)
-        return any(occurs(product, part) for part in parts)
+        return any(occurs_as_itself(product, part) for part in parts)
 
     def suggestions(self, name: str, limit: int = 4) -> list[str]:
         """Catalog products a name that matched nothing may have meant, most exploited first."""

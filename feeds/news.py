@@ -8,7 +8,9 @@ from typing import Literal
 
 from pydantic import Field
 
+from socwall.errors import in_words
 from socwall.feeds import feed_parse, fetch
+from socwall.feeds.http_guard import AllowHosts
 from socwall.types import ConfigPath, Duration, Identifier, Strict
 
 FETCH_CONCURRENCY = 4  # feeds fetched at once: a slow feed holds one slot, never the others
@@ -19,7 +21,7 @@ class FeedConfig(Strict):
     location: ConfigPath = Field(description="an http(s) URL or a local file")
 
 
-class NewsConfig(Strict):
+class NewsConfig(AllowHosts):
     type: Literal["news"]
     feeds: list[FeedConfig] = Field(min_length=1)
     refresh: Duration = "15m"
@@ -73,23 +75,28 @@ class Source:
     def _safely(self, store, feed: FeedConfig, now: datetime) -> tuple:
         try:
             return self._one(store, feed, now)
-        except (fetch.FetchError, ValueError) as error:
-            return None, str(error), 0
+        except Exception as error:  # noqa: BLE001 - one feed's failure, never the source's
+            return None, in_words(error), 0
 
     def _one(self, store, feed: FeedConfig, now: datetime) -> tuple[int, str | None, int]:
         """New entries stored from one feed, a problem worth showing, and undated entries."""
         limits = {
             "timeout": self.config.timeout.total_seconds(),
             "max_bytes": self.config.max_bytes,
+            "allow_hosts": self.config.allow_hosts,
         }
         first_read = not store.fetch_state(self.source_id, feed.name).get("last_success")
         fetched = fetch.fetch_tracked(store, self.source_id, feed.name, feed.location,
                                       self.config.refresh, now, **limits)  # fmt: skip
         if fetched is None:
-            return 0, "backing off after failures", 0
+            return None, fetch.backoff_words(store, self.source_id, feed.name), 0
         if fetched.body is None:
             return 0, None, 0  # not modified: nothing is written
-        entries, problem = parse_feed(fetched.body, feed.name, fetched.content_type, now)
+        try:
+            entries, problem = parse_feed(fetched.body, feed.name, fetched.content_type, now)
+        except Exception as error:  # noqa: BLE001 - unreadable: backed off like a failed fetch
+            fetch.record_failure(store, self.source_id, feed.name, self.config.refresh, now, error)
+            raise
         for entry in entries:  # undated on a first read: history, not news of the last hours
             entry["backfill"] = bool(entry["undated"] and first_read)
         undated = sum(e["undated"] for e in entries)

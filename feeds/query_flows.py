@@ -212,6 +212,7 @@ def write(answers, store, query_source, start, end, backfilling: bool, now) -> t
     upto = int(end.timestamp()) - bucket_s if backfilling else max([*seen, *blobs], default=0)
     emptied = [b for b in range(int(start.timestamp()), upto + 1, bucket_s) if b not in blobs]
     store.replace_flow_buckets(source_id, blobs, emptied, now, config.retention)
+    store.rollup_flow_hours(source_id, [*blobs, *emptied], bucket_s, now, config.retention)
     store.set_metric_values(source_id, cleaning_metrics(per_bucket), now, config.retention)
     stats = totals(per_bucket)
     stats["special"] += v6_special(pair_table, query_source.networks)

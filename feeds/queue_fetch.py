@@ -3,17 +3,21 @@ bearer authentication or any header (secrets from ${VARS}), and the backoff afte
 A local file stands in for a server (the demo and fixtures); no parsing beyond JSON here."""
 
 import base64
+import http.client
 import json
 import ssl
 import time
 import urllib.error
 import urllib.request
 from collections.abc import Callable
+from contextlib import contextmanager
 from datetime import datetime
 from pathlib import Path
 
+from socwall.errors import in_words
 from socwall.feeds.fetch import USER_AGENT, FetchError
 from socwall.feeds.fetch import _read_until as read_until  # the feeds' own bounded read
+from socwall.feeds.http_guard import Blocked, guarded
 from socwall.feeds.queue_items import backoff_wait, failed_state
 
 MAX_BYTES = 32 << 20
@@ -38,8 +42,10 @@ def auth_headers(config) -> dict[str, str]:
 
 
 def request_json(url: str, headers: dict[str, str], timeout: float, body=None,
-                 method: str = "GET", verify_tls: bool = True):  # fmt: skip
-    """The JSON answer of one request (or of a local file); QueueError in words otherwise."""
+                 method: str = "GET", verify_tls: bool = True, allow_hosts=None):  # fmt: skip
+    """The JSON answer of one request (or of a local file); QueueError in words otherwise.
+    With `allow_hosts` (a list) the request goes only where feeds/http_guard.py lets it; None
+    (a server of our own by design, e.g. Alertmanager) is not guarded."""
     if not url.startswith(("http://", "https://")):
         return _file_json(Path(url.removeprefix("file://")))
     data = None if body is None else json.dumps(body).encode()
@@ -52,9 +58,10 @@ def request_json(url: str, headers: dict[str, str], timeout: float, body=None,
         context = ssl._create_unverified_context()  # noqa: S323 - the operator asked for it
     deadline = time.monotonic() + timeout
     try:
-        with urllib.request.urlopen(request, timeout=timeout, context=context) as response:
-            raw = read_until(response, deadline, timeout, MAX_BYTES)
-    except FetchError as error:  # too large, or trickled past the deadline
+        with _opener(timeout, allow_hosts, context) as opener:
+            with opener.open(request, timeout=timeout) as response:
+                raw = read_until(response, deadline, timeout, MAX_BYTES)
+    except (FetchError, Blocked) as error:  # too large, trickled past the deadline, refused
         raise QueueError(f"{_host(url)}: {error}") from None
     except urllib.error.HTTPError as error:
         hint = " (check the credentials)" if error.code in (401, 403) else ""
@@ -63,7 +70,18 @@ def request_json(url: str, headers: dict[str, str], timeout: float, body=None,
         raise QueueError(f"cannot reach {_host(url)}: {_reason(error.reason)}") from None
     except (TimeoutError, OSError) as error:
         raise QueueError(f"no answer from {_host(url)} within {timeout:g} s ({error})") from None
+    except http.client.HTTPException as error:  # closed or garbled
+        raise QueueError(f"{_host(url)} sent a broken answer ({in_words(error)})") from None
     return _decode(raw, _host(url))
+
+
+@contextmanager
+def _opener(timeout: float, allow_hosts, context):
+    if allow_hosts is None:
+        yield urllib.request.build_opener(urllib.request.HTTPSHandler(context=context))
+        return
+    with guarded(timeout, allow_hosts, context) as opener:
+        yield opener
 
 
 def _file_json(path: Path):

@@ -13,6 +13,7 @@ from typing import Any, Literal
 from pydantic import Field, SecretStr, model_validator
 
 from socwall.feeds import queue_items
+from socwall.feeds.http_guard import AllowHosts
 from socwall.feeds.queue_fetch import auth_headers, request_json, with_backoff
 from socwall.feeds.queue_items import Item, QueueSettings, parse_time, severity_of
 from socwall.types import ConfigPath, Strict
@@ -31,7 +32,7 @@ class FieldMap(Strict):
     )
 
 
-class QueueHttpConfig(QueueSettings):
+class QueueHttpConfig(QueueSettings, AllowHosts):
     type: Literal["queue_http"]
     url: ConfigPath = Field(description="the request URL (a local JSON file for tests/demo)")
     method: Literal["GET", "POST"] = "GET"
@@ -120,6 +121,7 @@ class Source:
     def _read(self, store, now: datetime) -> dict:
         config = self.config
         answer = request_json(config.url, auth_headers(config), config.timeout.total_seconds(),
-                              config.body, config.method, config.verify_tls)  # fmt: skip
+                              config.body, config.method, config.verify_tls,
+                              config.allow_hosts)  # fmt: skip
         items, total = parse_items(answer, config, now)
         return queue_items.write(store, self.source_id, config, items, total, now)

@@ -2,6 +2,7 @@
 file's writes with its new state, and report per file what went wrong in words."""
 
 import glob
+import hashlib
 import os
 import time
 from collections.abc import Callable
@@ -11,6 +12,7 @@ from pathlib import Path
 from pydantic import Field
 
 from socwall.errors import in_words
+from socwall.feeds.bounded import Limits, size_words
 from socwall.feeds.follow import FileError, HeaderReader, Read, Skipped, follow, matched_files
 from socwall.file_commit import Batch
 from socwall.types import Duration, Strict
@@ -27,6 +29,24 @@ class FileFollowing(Strict):
     max_line_bytes: int = Field(
         1 << 20, ge=1024, description="longer lines are skipped and counted as unreadable"
     )
+    max_memory_bytes: int = Field(
+        256 << 20,
+        ge=16 << 20,
+        description="memory one read of a file may take: files are read in windows of a twelfth"
+        " of it (parsing a window takes about 6 times its size); a Parquet file, read whole,"
+        " larger than this is skipped and named",
+    )
+    max_inflated_bytes: int = Field(
+        1 << 30,
+        ge=1 << 20,
+        description="a compressed file inflating past this, or more than 250-fold, is skipped"
+        " and named (a decompression bomb); it is not read again until it changes",
+    )
+
+    def limits(self) -> Limits:
+        """How much one read of one file may take."""
+        return Limits(window=self.max_memory_bytes // 12, inflated=self.max_inflated_bytes,
+                      whole=self.max_memory_bytes)  # fmt: skip
 
 
 def new_stats() -> dict:
@@ -43,23 +63,34 @@ def read_files(
 ) -> dict:
     """Read what is new in every file of `config.path`; `stage(read, batch, stats)` parses one
     file's bytes into `batch` and returns its unreadable rows. A bad file is named in the
-    warnings and stops no other; only when every file fails does the source fail."""
+    warnings and stops no other; only when no file could be read does the source fail. A file
+    that failed is not read again until it changes (or the config does); its failure stays."""
     states = store.file_states(source_id)
     wall = time.time()
     if not matched_files(config.path):  # blind, not "ok, no data"
         stats["blind"] = f"no file matches {config.path}"
-    options = (wall, config.eof_after.total_seconds(), config.max_line_bytes)
-    seen, touched, failed = set(), [], []
-    for read in follow(config.path, states, header_for, *options):
-        _handle(read, store, source_id, stage, stats, seen, touched, failed, wall)
-    for moved in _renamed_away(store.file_states(source_id), seen, wall):  # left the glob
-        for read in follow(glob.escape(moved), store.file_states(source_id), header_for, *options):
-            _handle(read, store, source_id, stage, stats, seen, touched, failed, wall)
+    remembered = _failures(store.file_failures(source_id), config)
+    committed: dict = {}  # state id -> the state last committed, for a file's next window
+    options = {"eof_after": config.eof_after.total_seconds(), "limits": config.limits(),
+               "max_line_bytes": config.max_line_bytes, "failures": remembered,
+               "committed": committed}  # fmt: skip
+    run = _Round(store, source_id, stage, stats, wall, committed)
+    for read in follow(config.path, states, header_for, wall, **options):
+        run.handle(read)
+    for moved in _renamed_away(store.file_states(source_id), run.seen, wall):  # left the glob
+        for read in follow(glob.escape(moved), store.file_states(source_id), header_for, wall,
+                           **options):  # fmt: skip
+            run.handle(read)
+    failed = run.failed
     stats["warnings"] = failed + stats["warnings"]
-    if failed and len(failed) >= stats["files"]:
+    failures = {"config": _config_hash(config), "files": run.failures}
+    if failures["files"] != remembered:
+        store.set_file_failures(source_id, failures)
+    if failed and not run.readable:
         raise FileError("; ".join(failed))
+    touched = run.touched
     store.touch_file_states(source_id, touched)
-    _forget_gone(store, source_id, states, seen, wall, config.retention.total_seconds())
+    _forget_gone(store, source_id, states, run.seen, wall, config.retention.total_seconds())
     stats["bad_rows_total"] = sum(s.bad_rows for s in store.file_states(source_id).values())
     if "blind" not in stats and (blind := _nothing_recognised(stats)):
         stats["blind"], stats["blind_sticky"] = blind, True  # until a read recognises something
@@ -76,27 +107,60 @@ def _nothing_recognised(stats: dict) -> str | None:
     return f"none of the {stats['bad_rows']:,} rows read could be read{detail}"
 
 
-def _handle(read, store, source_id, stage, stats, seen, touched, failed, wall) -> None:
-    """One file's outcome: an error, nothing new, or new bytes to parse and commit."""
-    if isinstance(read, FileError):
-        failed.append(str(read))
-        return
-    if isinstance(read, Skipped):  # a second name for content read under another one
-        stats["warnings"].append(read.note)
-        return
-    stats["files"] += 1
-    seen.add(read.state.id)
-    if read.note:
-        stats["warnings"].append(read.note)
-    if read.data is None and read.quiet and (read.state.carry or {}).get("pending"):
-        read = replace(read, data=b"")  # quiet now: what waited for more of the file settles
-    if read.data is None and read.before is not None and _only_seen(read):
-        if wall - read.before.seen_at > TOUCH_EVERY:
-            touched.append(read.state)
-        return
-    problem = _commit_one(store, source_id, read, stage, stats)
-    if problem:
-        failed.append(problem)
+def _failures(stored: dict, config) -> dict:
+    """The remembered failures, if they were made under the same config."""
+    return stored.get("files", {}) if stored.get("config") == _config_hash(config) else {}
+
+
+def _config_hash(config) -> str:
+    return hashlib.sha256(config.model_dump_json().encode()).hexdigest()[:16]
+
+
+class _Round:
+    """One round over a source's files: what was read, what failed, what to touch."""
+
+    def __init__(self, store, source_id, stage, stats, wall, committed):
+        self.store, self.source_id, self.stage, self.stats = store, source_id, stage, stats
+        self.wall, self.committed = wall, committed
+        self.seen: set[str] = set()
+        self.touched: list = []
+        self.failed: list[str] = []
+        self.failures: dict[str, list] = {}  # path -> [signature, reason]
+        self.readable = 0
+
+    def handle(self, read) -> None:
+        """One file's outcome: an error, nothing new, or new bytes to parse and commit."""
+        stats = self.stats
+        if isinstance(read, FileError):
+            self._fail(str(read), read.path, read.signature)
+            return
+        if isinstance(read, Skipped):  # a second name for content read under another one
+            stats["warnings"].append(read.note)
+            self.readable += 1
+            return
+        if read.state.id not in self.seen:  # a file read in several windows is one file
+            stats["files"] += 1
+            self.seen.add(read.state.id)
+        if read.note:
+            stats["warnings"].append(read.note)
+        if read.data is None and read.quiet and (read.state.carry or {}).get("pending"):
+            read = replace(read, data=b"")  # quiet now: what waited for more of the file settles
+        if read.data is None and read.before is not None and _only_seen(read):
+            if self.wall - read.before.seen_at > TOUCH_EVERY:
+                self.touched.append(read.state)
+            self.readable += 1
+            return
+        problem = _commit_one(self.store, self.source_id, read, self.stage, stats, self.committed)
+        if problem:  # its next windows are not read: they would start from an uncommitted state
+            self.committed[read.state.id] = None
+            self._fail(problem, read.path, read.state.signature)
+        else:
+            self.readable += 1
+
+    def _fail(self, reason: str, path: str, signature) -> None:
+        self.failed.append(reason)
+        if path and signature:
+            self.failures[path] = [list(signature), reason]
 
 
 def _renamed_away(states: dict, seen: set[str], wall: float) -> list[str]:
@@ -123,7 +187,7 @@ def _renamed_away(states: dict, seen: set[str], wall: float) -> list[str]:
     return moved
 
 
-def _commit_one(store, source_id: str, read: Read, stage, stats: dict) -> str | None:
+def _commit_one(store, source_id: str, read: Read, stage, stats: dict, committed) -> str | None:
     """Parse, stage and commit one file; the problem in words when its bytes cannot be read."""
     batch = Batch()
     bad, rows_before = 0, stats["rows"]
@@ -136,6 +200,7 @@ def _commit_one(store, source_id: str, read: Read, stage, stats: dict) -> str | 
     if read.long_lines:
         stats["warnings"].append(
             f"{Path(read.path).name}: {read.long_lines} line(s) longer than the maximum skipped"
+            f" (the longest {size_words(read.longest)})"
         )
     stats["bad_rows"] += bad
     per_file = stats.setdefault("file_rows", {})  # what each file gave: sensor health per file
@@ -143,6 +208,7 @@ def _commit_one(store, source_id: str, read: Read, stage, stats: dict) -> str | 
     carry = batch.carry if read.data is not None else read.state.carry
     state = replace(read.state, bad_rows=read.state.bad_rows + bad, carry=carry)
     store.commit_file(source_id, read.before, state, batch)
+    committed[state.id] = state
     consumed = read.state.offset - (read.before.offset if read.before else 0)
     stats["bytes"] = stats.get("bytes", 0) + max(0, consumed)  # socwall_source_bytes_read_total
     return None

@@ -35,6 +35,11 @@ class Keys:
         """Hash: file state id -> JSON FileState (content fingerprint, offset, signature)."""
         return f"{self.prefix}:source:{source_id}:files"
 
+    def source_file_failures(self, source_id: str) -> str:
+        """String: JSON {"config": hash, "files": {path: [signature, reason]}}: files that
+        failed, not read again until their signature or the source's config changes."""
+        return f"{self.prefix}:source:{source_id}:file_failures"
+
     def source_coverage(self, source_id: str) -> str:
         """Sorted set: member 'oldest' scored with the earliest bucket ever read (epoch s)."""
         return f"{self.prefix}:source:{source_id}:coverage"
@@ -46,6 +51,11 @@ class Keys:
     def flow_bucket(self, source_id: str, bucket_start: int) -> str:
         """List of JSON blobs (columns host, peer, bytes, connections) of one time bucket."""
         return f"{self.prefix}:flows:{source_id}:{bucket_start}"
+
+    def flow_hour(self, source_id: str, hour_start: int) -> str:
+        """Hash: `pairs`, one JSON blob of an hour's flow buckets summed per host and peer, and
+        `blobs`, how many bucket blobs it sums (read only while the buckets hold as many)."""
+        return f"{self.prefix}:flows-hour:{source_id}:{hour_start}"
 
     def document(self, source_id: str, name: str) -> str:
         """String: a JSON document a source keeps whole (e.g. the KEV catalog)."""
@@ -87,6 +97,16 @@ class Keys:
         """String: the worker's warning about the store itself (e.g. no persistence), or absent."""
         return f"{self.prefix}:store:notice"
 
+    def store_marker(self) -> str:
+        """String: when a worker first found this wall's keys empty; it goes only when Redis
+        loses its data (a restart without persistence, a flush): the workers notice."""
+        return f"{self.prefix}:store:marker"
+
+    def history_lost(self) -> str:
+        """String with TTL: the warning that Redis lost the history, kept until the bands'
+        five weeks of history are back."""
+        return f"{self.prefix}:store:history-lost"
+
     def sign_in_failures(self, pair_id: str) -> str:
         """Sorted set with TTL: wrong-password times (epoch s) of one (address, user) digest."""
         return f"{self.prefix}:signin-failures:{pair_id}"
@@ -110,6 +130,10 @@ class Keys:
     def running_config(self) -> str:
         """String with TTL: JSON of the leading worker's config (version, refused reload)."""
         return f"{self.prefix}:config:worker"
+
+    def visitor_secret(self) -> str:
+        """String: the random key of visitor-mode pseudonyms when visitor.secret is not set."""
+        return f"{self.prefix}:visitor:secret"
 
     def workers(self) -> str:
         """Set: ids of workers that sent a heartbeat; a member whose `worker` key expired is gone

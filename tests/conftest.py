@@ -29,6 +29,27 @@ settings.register_profile("explore", max_examples=500, deadline=None)
 settings.load_profile(os.environ.get("HYPOTHESIS_PROFILE", "ci"))
 
 
+# `.ci/run` runs two pytest processes side by side (two cores): the tests marked `servers` here
+# and all the others. `servers` are those that use something one at a time: Chromium and the
+# demo's fixed loopback ports (its chat stand-ins listen on 16667, 18082 and 18083), the one
+# PostgreSQL server, Spark (a JVM of 1-2 GB) and the deploy tests (podman, port 8050).
+# (pytest-xdist's loadgroup would do it, but its group suffix is lost on pytest 9.2's node ids.)
+ONE_AT_A_TIME = ("test_demo_chatter.py", "test_demo_ready.py")
+
+
+def uses_servers(item: pytest.Item) -> bool:
+    """True for a test of the `servers` half (see above)."""
+    if any(item.get_closest_marker(m) for m in ("browser", "postgres", "spark")):
+        return True
+    return item.path.parent.name in ("browser", "deploy") or item.path.name in ONE_AT_A_TIME
+
+
+def pytest_collection_modifyitems(config, items) -> None:
+    for item in items:
+        if uses_servers(item):
+            item.add_marker(pytest.mark.servers)
+
+
 def free_port() -> int:
     with socket.socket() as sock:
         sock.bind(("127.0.0.1", 0))

@@ -1,12 +1,17 @@
 """The tests' own server starters survive a port taken between their check and the bind."""
 
 import socket
+import subprocess
+import sys
 from contextlib import contextmanager
+from pathlib import Path
 
 import redis
 import yaml
 
 import tests.conftest as conftest
+
+ROOT = Path(__file__).resolve().parents[1]
 
 
 @contextmanager
@@ -48,3 +53,24 @@ def test_serve_on_a_taken_port_is_started_on_another(tmp_path, monkeypatch, redi
             assert served.get("/livez") is not None
         finally:
             served.stop()
+
+
+SAMPLE = ("tests/dashboard/test_demo_ready.py", "tests/dashboard/test_demo_chatter.py",
+          "tests/browser/test_csp.py", "tests/feeds/test_query_postgres.py",
+          "tests/deploy/test_pins.py", "tests/kernel/test_durations.py",
+          "tests/dashboard/test_cli_start.py")  # fmt: skip
+
+
+def collected(*args: str) -> set[str]:
+    """The files of SAMPLE whose tests pytest collects with ARGS, in a process of its own."""
+    result = subprocess.run(
+        [sys.executable, "-m", "pytest", "-p", "no:cacheprovider", "--collect-only", "-q",
+         *args, *SAMPLE], capture_output=True, text=True, cwd=ROOT, timeout=300,
+    )  # fmt: skip
+    return {line.split("::")[0] for line in result.stdout.splitlines() if "::" in line}
+
+
+def test_the_servers_half_of_ci_holds_the_tests_that_use_something_one_at_a_time():
+    # .ci/run runs `-m servers` beside `-m "not servers"`: every test is in exactly one half
+    assert collected("-m", "servers") == set(SAMPLE[:5])
+    assert collected("-m", "not servers") == set(SAMPLE[5:])

@@ -3,13 +3,13 @@
 from dataclasses import dataclass
 from datetime import datetime
 
-from dash import html
 from pydantic import Field
 
 from socwall.durations import duration_words
 from socwall.feeds.inventory import Asset, by_name, read_inventory
 from socwall.types import ConfigPath, Duration, Strict
 from socwall.verdict import row_state, ticket_of
+from socwall.widgets.components import html
 from socwall.widgets.context import PanelContext, View
 
 needs_source = True
@@ -110,7 +110,7 @@ def render(payload: dict, options: ChangesOptions, view: View):
     return html.Div(className="changes", style=grid, children=children)
 
 
-def _row_view(row: dict, state: str = "calm") -> html.Div:
+def _row_view(row: dict, state: str = "calm") -> "html.Div":
     if row["running"]:
         when = "now", ("left " if row["end_known"] else "no end given, ") + duration_words(
             row["minutes"]

@@ -4,8 +4,7 @@ Every message text is a Dash text child (escaped by React), never HTML. Lines wr
 clamped; nothing scrolls.
 """
 
-from dash import html
-
+from socwall.widgets.components import html
 from socwall.widgets.context import View
 from socwall.widgets.entity import entity, marked
 
@@ -58,7 +57,7 @@ def _caption(payload: dict) -> str:
     return text
 
 
-def _subjects(payload: dict, view: View) -> html.Div:
+def _subjects(payload: dict, view: View) -> "html.Div":
     rows = payload["subjects"]
     if not rows:
         return html.Div("no product, CVE, actor or malware named in these messages",
@@ -67,7 +66,7 @@ def _subjects(payload: dict, view: View) -> html.Div:
     return html.Div([_row(r, top, view) for r in rows], className="chatter-subjects")
 
 
-def _row(row: dict, top: float, view: View) -> html.Div:
+def _row(row: dict, top: float, view: View) -> "html.Div":
     classes = "chatter-row" + (" jump" if row["jump"] else "") + (" ours" if row["ours"] else "")
     bar = html.Span(className="chatter-bar", style={"width": f"{100 * row['mentions'] / top:.1f}%"})
     marks = [bar]
@@ -109,7 +108,7 @@ def _where(row: dict) -> str:
     return f"since {row['first_local']} · {channels}"
 
 
-def _footer(payload: dict) -> html.Div:
+def _footer(payload: dict) -> "html.Div":
     parts = []
     if payload["more_subjects"]:
         parts.append(f"{payload['more_subjects']} more subjects not shown")
@@ -120,7 +119,7 @@ def _footer(payload: dict) -> html.Div:
     return html.Div(" · ".join(parts), className="chatter-footer")
 
 
-def _line(line: dict, view: View) -> html.Div:
+def _line(line: dict, view: View) -> "html.Div":
     """Time, where, who and the text (CVE ids kept whole); at the desk the time links to the
     post when it has an http(s) address (a message's own link is never taken as a URL)."""
     when = html.Span(line["time"], className="chatter-time")

@@ -10,8 +10,7 @@ import re
 import string
 from urllib.parse import quote
 
-from dash import html
-
+from socwall.widgets.components import html
 from socwall.widgets.context import View
 
 KINDS = {"host": ("ip", "host"), "user": ("user",), "cve": ("cve",)}  # kind -> its placeholders

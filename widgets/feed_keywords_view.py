@@ -2,10 +2,9 @@
 
 from datetime import date, datetime
 
-from dash import dcc, html
-
 from socwall.feeds.subjects_story import HISTORY_FOR_NEW
 from socwall.widgets import theme
+from socwall.widgets.components import dcc, html
 from socwall.widgets.context import View
 
 # what a tile's colour means, in the legend's order (Okabe-Ito, colour-blind safe)
@@ -116,7 +115,7 @@ def _sources(count: int) -> str:
     return f"{count} {'source' if count == 1 else 'sources'}"
 
 
-def _legend(history: int) -> html.Div:
+def _legend(history: int) -> "html.Div":
     """What the colours mean; grey says 'seen before' only when there is history to say so."""
     meaning = {name: words for name, (_, words) in COLOURS.items()}
     if history < HISTORY_FOR_NEW:
@@ -130,13 +129,13 @@ def _legend(history: int) -> html.Div:
     return html.Div(className="feedstory-legend", children=keys)
 
 
-def _cves(cves: list[dict], year: int | None) -> html.Div:
+def _cves(cves: list[dict], year: int | None) -> "html.Div":
     if not cves:
         return html.Div("none in this window", className="feedstory-none")
     return html.Div([_cve_line(c, year) for c in cves], className="feedstory-cves")
 
 
-def _cve_line(cve: dict, year: int | None) -> html.Div:
+def _cve_line(cve: dict, year: int | None) -> "html.Div":
     marks = []
     if cve["exploited"]:
         marks.append(
@@ -165,7 +164,7 @@ def _day(iso: str, year: int | None) -> str:
     return day.strftime("%d %b" if day.year == year else "%d %b %Y").lstrip("0")
 
 
-def _headline(item: dict) -> html.Div:
+def _headline(item: dict) -> "html.Div":
     when = item.get("local_time") or datetime.fromisoformat(item["published"]).strftime("%H:%M")
     return html.Div(
         className="feedwords-headline",

@@ -8,12 +8,12 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 
 import pandas as pd
-from dash import html
 from pydantic import Field
 
 from socwall.feeds.inventory import Asset, read_inventory
 from socwall.types import ConfigPath, Duration, Strict
 from socwall.verdict import row_state
+from socwall.widgets.components import html
 from socwall.widgets.context import PanelContext, View
 from socwall.widgets.entity import entity
 from socwall.widgets.units import bytes_text
@@ -174,7 +174,7 @@ def _words(row: dict, seen: bool) -> list:
     return parts
 
 
-def _row_view(payload: dict, row: dict, seen: bool, view: View) -> html.Div:
+def _row_view(payload: dict, row: dict, seen: bool, view: View) -> "html.Div":
     state, because = row_state(payload, row["host"], "alarm" if row["alert"] else "calm")
     classes = "hbic" + {"alarm": " alert", "explained": " explained"}.get(state, "")
     words = _words(row, seen) + ([f" · {because}"] if because else [])

@@ -9,13 +9,13 @@ import math
 from dataclasses import dataclass
 from typing import Literal
 
-from dash import html
 from pydantic import Field
 
 from socwall.durations import format_duration
 from socwall.types import Duration, Identifier, Strict
 from socwall.verdict import row_state
 from socwall.widgets import metric_compare, week_ago
+from socwall.widgets.components import html
 from socwall.widgets.context import PanelContext, View
 
 needs_source = False  # every cell names its own source
@@ -215,7 +215,7 @@ def _footer(payload: dict) -> list:
 
 
 def _cell_view(cell: dict, fmt: GridCell | None, options: MetricGridOptions,
-               judged: tuple[str, str | None]) -> html.Div:  # fmt: skip
+               judged: tuple[str, str | None]) -> "html.Div":  # fmt: skip
     state, because = judged
     classes = "mcell" + {"alarm": " alert", "explained": " explained"}.get(state, "")
     name = _name(cell)
@@ -265,7 +265,7 @@ def bullet_scale(cell: dict) -> float:
     return top * 1.15 or 1.0
 
 
-def _bullet(cell: dict) -> html.Div:
+def _bullet(cell: dict) -> "html.Div":
     top = bullet_scale(cell)
 
     def pct(value: float) -> str:
@@ -284,7 +284,7 @@ def _bullet(cell: dict) -> html.Div:
     return html.Div(className="mcell-bullet", children=parts)
 
 
-def _spark(cell: dict) -> html.Div:
+def _spark(cell: dict) -> "html.Div":
     today, week = cell["spark_today"], cell["spark_week_ago"]
     top = max((v for v in [*today, *week] if v is not None), default=0) or 1
     bars = [

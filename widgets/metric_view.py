@@ -1,9 +1,8 @@
 """How a metric_compare payload looks: the big value, its verdict in words, chart and legend."""
 
-from dash import dcc, html
-
 from socwall.verdict import row_state
 from socwall.widgets import theme
+from socwall.widgets.components import dcc, html
 from socwall.widgets.context import View
 
 VERDICT_WORDS = {"above": "above normal", "below": "below normal", None: "normal"}
@@ -17,7 +16,7 @@ def format_value(value: float | None, options) -> str:
     return f"{text} {options.unit}".strip()
 
 
-def metric_view(payload: dict, options, view: View) -> html.Div:
+def metric_view(payload: dict, options, view: View) -> "html.Div":
     """The big value with its week-ago change and band verdict, above the chart with a legend."""
     state, because = row_state(payload, "current", "alarm" if payload.get("highlight") else "calm")
     return html.Div(

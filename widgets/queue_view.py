@@ -1,8 +1,7 @@
 """How the `queue` payload looks: a tile per severity, the breaches by name, time to acknowledge."""
 
-from dash import html
-
 from socwall.durations import duration_words
+from socwall.widgets.components import html
 from socwall.widgets.context import View
 
 
@@ -35,7 +34,7 @@ def render_queue(payload: dict, view: View):
     ])  # fmt: skip
 
 
-def _tile(level: dict) -> html.Div:
+def _tile(level: dict) -> "html.Div":
     oldest = "none waiting"
     if level["oldest"] is not None:
         oldest = f"oldest {duration_words(level['oldest'])}"

@@ -1,7 +1,6 @@
 """How the `sensors` rows look: a line each, the ones that need someone first and in words."""
 
-from dash import html
-
+from socwall.widgets.components import html
 from socwall.widgets.context import View
 
 STATE_MARK = {"alarm": "●", "notice": "◐", "calm": "○"}
@@ -26,7 +25,7 @@ def render_rows(payload: dict, view: View):
     ])  # fmt: skip
 
 
-def _row(row: dict) -> html.Div:
+def _row(row: dict) -> "html.Div":
     classes = f"sensor {row['kind']} {row['level']} state-{row['state']}"
     name = [html.Span(row["name"], className="sensor-name-text")]
     if row["kind"] != "source":
@@ -44,7 +43,7 @@ def _row(row: dict) -> html.Div:
     ])  # fmt: skip
 
 
-def _bar(bar: dict | None) -> html.Span:
+def _bar(bar: dict | None) -> "html.Span":
     """A bullet bar: the band shaded, the week-ago tick, the current count as the bar."""
     if not bar:
         return html.Span(className="sensor-bar empty")

@@ -3,13 +3,13 @@
 from dataclasses import dataclass
 from datetime import datetime
 
-from dash import html
 from pydantic import Field
 
 from socwall.durations import duration_words
 from socwall.feeds.inventory import Asset, by_name, read_inventory
 from socwall.types import ConfigPath, Duration, Strict
 from socwall.verdict import row_state
+from socwall.widgets.components import html
 from socwall.widgets.context import PanelContext, View
 from socwall.widgets.entity import entity, marked
 
@@ -117,7 +117,7 @@ def _fallback(tile: dict) -> str:
     return "alarm" if not tile["up"] else "notice" if tile["flapping"] else "calm"
 
 
-def _tile(tile: dict, state: str, because: str | None, view: View) -> html.Div:
+def _tile(tile: dict, state: str, because: str | None, view: View) -> "html.Div":
     if tile["flapping"]:
         words = f"flapping: {tile['flips']} changes"
     elif tile["up"]:

@@ -1,8 +1,7 @@
 """How a suspicious_users payload looks: accounts with their reasons whole, sprays, the drawer."""
 
-from dash import html
-
 from socwall.verdict import row_state
+from socwall.widgets.components import html
 from socwall.widgets.context import View
 from socwall.widgets.entity import drawer_row, entity
 
@@ -35,7 +34,7 @@ def suspects_view(payload: dict, options, view: View):
                     children=lines)  # fmt: skip
 
 
-def _denominator(payload: dict, options) -> html.Div:
+def _denominator(payload: dict, options) -> "html.Div":
     """'2 of 40 accounts active in the last 24h stand out · 31 had failed logins'."""
     hours = options.window.total_seconds() / 3600
     window = f"{hours:g} h" if hours < 72 else f"{hours / 24:g} days"
@@ -57,7 +56,7 @@ def _change(row: dict) -> str:
     return "=" if row["change"] == 0 else f"{arrow}{abs(row['change'])}"
 
 
-def _row_view(payload: dict, row: dict, top: float, roomy: bool, view: View) -> html.Div:
+def _row_view(payload: dict, row: dict, top: float, roomy: bool, view: View) -> "html.Div":
     state, because = row_state(payload, row["user"], "alarm" if row["alert"] else "calm")
     bar = html.Span(className="suspect-bar", style={"width": f"{row['score'] / top * 100:.0f}%"})
     reasons = [*row["reasons"], *([because] if because else [])]
@@ -76,7 +75,7 @@ def _row_view(payload: dict, row: dict, top: float, roomy: bool, view: View) -> 
     ])  # fmt: skip
 
 
-def _spray_view(payload: dict, spray: dict, view: View) -> html.Div:
+def _spray_view(payload: dict, spray: dict, view: View) -> "html.Div":
     """'password spray: 45.148.10.240 tried 240 accounts, 0 exist', styled by its state."""
     row = f"spray:{spray['src_ip']}"
     state, _ = row_state(payload, row, "alarm" if spray["alert"] else "notice")
@@ -115,6 +114,6 @@ def suspect_drawer(payload: dict, row: str, view: View):
     ])  # fmt: skip
 
 
-def _line(*parts) -> html.Div:
+def _line(*parts) -> "html.Div":
     return html.Div([parts[0], *(html.Span(p, className="drawer-num") for p in parts[1:])],
                     className="drawer-line")  # fmt: skip

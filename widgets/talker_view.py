@@ -1,8 +1,7 @@
 """How a top_talkers payload looks: the ranked table, its denominator, the drawer of one host."""
 
-from dash import html
-
 from socwall.verdict import row_state
+from socwall.widgets.components import html
 from socwall.widgets.context import View
 from socwall.widgets.entity import drawer_row, entity
 from socwall.widgets.units import abbreviate, bytes_text
@@ -35,7 +34,7 @@ def talkers_view(payload: dict, options, view: View):
                     children=[head, *rows_view, *padding, _footer(payload)])  # fmt: skip
 
 
-def _footer(payload: dict) -> html.Div:
+def _footer(payload: dict) -> "html.Div":
     """'ranks 1-10 of 31 hosts talking to the outside', then the cleaning counts, smaller."""
     rows = payload["rows"]
     shown = f"ranks {rows[0]['rank']}-{rows[-1]['rank']}" if len(rows) > 1 else "rank 1"
@@ -53,13 +52,13 @@ def _footer(payload: dict) -> html.Div:
     ])  # fmt: skip
 
 
-def _row_view(payload: dict, row: dict, top: float, options, view: View) -> html.Div:
+def _row_view(payload: dict, row: dict, top: float, options, view: View) -> "html.Div":
     state, because = row_state(payload, row["host"], "alarm" if row["alert"] else "calm")
     classes = "talker" + (" new" if row["new"] else "") + {
         "alarm": " alert", "explained": " explained", "notice": " notice"}.get(state, "")
     name = row["name"] or row["host"]
     label = [entity(name, "host", view, "talker-name", ip=row["host"], host=row["name"] or "")]
-    if row["name"]:
+    if row["name"] and row["name"] != row["host"]:  # a visitor's pseudonym once, not twice
         label.append(entity(row["host"], "host", view, "talker-ip", ip=row["host"]))
     if row.get("hbi"):
         label.append(html.Span("HBI", className="talker-hbi"))
@@ -84,7 +83,7 @@ def _row_view(payload: dict, row: dict, top: float, options, view: View) -> html
     ])  # fmt: skip
 
 
-def _evidence(row: dict, options, because: str | None) -> html.Span:
+def _evidence(row: dict, options, because: str | None) -> "html.Span":
     """'→ 23.149.115.148 1.4 GB': where a NEW or highlighted host sends, on its own line."""
     parts: list = ["→ "]
     for number, peer in enumerate(row["top_peers"][:EVIDENCE_PEERS]):
@@ -138,7 +137,8 @@ def talker_drawer(payload: dict, host: str, options, view: View):
     more = row["peers"] - len(row["top_peers"])
     return html.Div(className="drawer-body", children=[
         html.H2([entity(name, "host", view, ip=row["host"], host=row["name"] or ""),
-                 html.Span(f" {row['host']}", className="ident") if row["name"] else ""]),
+                 html.Span(f" {row['host']}", className="ident")
+                 if row["name"] and row["name"] != row["host"] else ""]),
         html.P(f"top outside peers, last {payload['window']}: address, bytes, connections, "
                f"share of these {len(row['top_peers'])}", className="drawer-caption"),
         *lines,

@@ -110,7 +110,9 @@ def load(reader, panel, context: PanelContext) -> TalkerInputs:
     window_s = int(options.window.total_seconds())
     now_s = int(context.now.timestamp())
     buckets = window_buckets(now_s, bucket_s, window_s, options.new_after + 1)
-    pairs = reader.flow_pairs(context.source_id, buckets)
+    per_window = window_s // bucket_s  # an hour inside one window is read from its rollup
+    windows = [buckets[i : i + per_window] for i in range(0, len(buckets), per_window)]
+    pairs = reader.flow_pairs_windows(context.source_id, windows, bucket_s)
     recent = (datetime.fromtimestamp(buckets[window_s // bucket_s - 1], UTC), context.now)
     cleaning = {name: float(reader.metric_series(context.source_id, name, [recent]).sum())
                 for name in ("repaired", "cleared")}  # fmt: skip
@@ -156,17 +158,17 @@ def directed(pairs: pd.DataFrame, direction: str) -> pd.DataFrame:
 
 def rank(pairs: pd.DataFrame, by: str, direction: str = "both") -> pd.DataFrame:
     """Hosts with bytes, connections, distinct peers and rank (ties broken by address); hosts
-    with nothing in this direction are not ranked (a scanned host opened no connection)."""
+    with nothing in this direction are not ranked (a scanned host opened no connection). Pairs
+    are summed over the window first: the answer does not depend on the bucket size (hourly
+    rollups and 5-minute buckets rank alike: flow_sums.rank_hosts)."""
     if pairs.empty:
         return pd.DataFrame(columns=["host", "bytes", "connections", "peers", "rank"])
     frame = directed(pairs, direction)
-    frame = frame[frame[by] > 0]
-    if frame.empty:
+    columns = frame[["host", "peer", "bytes", "connections"]]
+    ranked = rank_hosts(pa.Table.from_pandas(columns, preserve_index=False), by).to_pandas()
+    if ranked.empty:
         return pd.DataFrame(columns=["host", "bytes", "connections", "peers", "rank"])
-    columns = frame[["host", "peer", "bytes", "connections"]].astype(
-        {"host": str, "peer": str, "bytes": "int64", "connections": "int64"}
-    )
-    return rank_hosts(pa.Table.from_pandas(columns, preserve_index=False), by).to_pandas()
+    return ranked
 
 
 def compute(inputs: TalkerInputs, options: TopTalkersOptions, context: PanelContext) -> dict:

@@ -2,7 +2,9 @@
 
 import logging
 import shutil
+import socket
 import threading
+import time
 from pathlib import Path
 
 import fakeredis
@@ -45,11 +47,15 @@ def run_demo(config: WallConfig, base_dir: Path, args) -> int:
     start_demo_chatter(config, store, clock, args.seed)  # history, local stand-ins, live threads
     scheduler = create_scheduler(config, store, clock, worker="demo", may_run=lambda: True)
     scheduler.add_job(lambda: [d.write_until(clock.now()) for d in data], "interval", seconds=20)
-    threading.Thread(
-        target=_first_fill, args=(config, store, clock, scheduler), daemon=True
-    ).start()
-    app = create_app(config, store, clock)
     host, port = args.host or config.web.host, args.port or config.web.port
+    filled = threading.Event()
+    threading.Thread(
+        target=_first_fill, args=(config, store, clock, scheduler, filled), daemon=True
+    ).start()
+    started = getattr(args, "started", None) or time.monotonic()
+    ready_args = (config, store, (host, port), started, filled, args.ready_deadline)
+    threading.Thread(target=announce_ready, args=ready_args, daemon=True).start()
+    app = create_app(config, store, clock)
     log.info("demo wall on http://%s:%s/ (embedded store, generated data)", host, port)
     app.run(host=host, port=port, debug=False)
     scheduler.shutdown(wait=False)
@@ -74,6 +80,42 @@ def start_demo_data(directory: Path, config: WallConfig, clock: Clock, seed: int
     return data
 
 
-def _first_fill(config: WallConfig, store: Store, clock: Clock, scheduler) -> None:
-    run_all_once(config, store, clock, worker="demo")
+def _first_fill(config: WallConfig, store: Store, clock: Clock, scheduler, filled) -> None:
+    try:
+        run_all_once(config, store, clock, worker="demo")
+    finally:
+        filled.set()  # a panel that failed is named by the ready line, not waited for
     scheduler.start()
+
+
+def announce_ready(config: WallConfig, store: Store, address: tuple[str, int], started: float,
+                   filled: threading.Event, deadline: float) -> None:  # fmt: skip
+    """Print 'wall ready: 20 of 20 panels filled (8.2 s) at URL' when every panel has been
+    filled once; past the deadline first, which panels are still empty."""
+    url = f"http://{address[0]}:{address[1]}"
+    if not filled.wait(max(0.0, deadline - (time.monotonic() - started))):  # from the start
+        print(ready_line(config, store, time.monotonic() - started, url), flush=True)
+        filled.wait()
+    _listening(address)
+    print(ready_line(config, store, time.monotonic() - started, url), flush=True)
+
+
+def ready_line(config: WallConfig, store: Store, seconds: float, url: str) -> str:
+    """How many panels have a payload in the store, and which have none."""
+    panels = [panel.id for panel in config.panels()]
+    empty = [pid for pid in panels if store.panel_data(pid) is None]
+    state = "ready" if not empty else "not ready"
+    line = f"wall {state}: {len(panels) - len(empty)} of {len(panels)} panels filled "
+    line += f"({seconds:.1f} s) at {url}"
+    return line + (f"; still empty: {', '.join(empty)}" if empty else "")
+
+
+def _listening(address: tuple[str, int], patience: float = 10.0) -> None:
+    """Return once the web server accepts connections (it binds while the panels fill)."""
+    until = time.monotonic() + patience
+    while time.monotonic() < until:
+        try:
+            socket.create_connection(address, timeout=1).close()
+            return
+        except OSError:
+            time.sleep(0.05)

@@ -32,9 +32,20 @@ def closed_port() -> int:
         return sock.getsockname()[1]
 
 
-def demo_wall(redis_url: str, directory: Path, prefix: str, links: bool = False):
+def demo_wall(redis_url: str, directory: Path, prefix: str, links: bool = False,
+              **extra):  # fmt: skip
     """(LiveWall, LocalServices): the demo config with its probe on local listeners, panels
-    refreshed hourly (nothing turns stale during a test), jobs run once at DEMO_NOW."""
+    refreshed hourly (nothing turns stale during a test), jobs run once at DEMO_NOW; `extra`
+    top-level config sections (screens, access, visitor) are added to the demo's."""
+    config, path, store, services = demo_computed(redis_url, directory, prefix, links, **extra)
+    live = LiveWall(config, path, store)
+    live.start()
+    return live, services
+
+
+def demo_computed(redis_url: str, directory: Path, prefix: str, links: bool = False, **extra):
+    """(config, its path, Store, LocalServices): the demo's every job run once at DEMO_NOW,
+    nothing served."""
     services = LocalServices(0, 0)
     text = ((ROOT / "config.yaml").read_text()
             .replace("127.0.0.1:18080", f"127.0.0.1:{services.http_port}")
@@ -44,6 +55,8 @@ def demo_wall(redis_url: str, directory: Path, prefix: str, links: bool = False)
     raw["now"] = DEMO_NOW.isoformat()
     raw["store"] = {"url": redis_url, "prefix": prefix}
     raw["web"] = {**raw["web"], "poll": "1s", "rotate": None}
+    raw.update({key: {**raw[key], **value} if key == "web" else value
+                for key, value in extra.items()})  # fmt: skip
     if links:
         raw["links"] = LINKS
     for page in raw["pages"]:
@@ -59,6 +72,4 @@ def demo_wall(redis_url: str, directory: Path, prefix: str, links: bool = False)
     seed_probe_history(store, "probe", DEMO_NOW, [t.name for t in probe.targets])
     start_demo_sensors(store, directory / "demo-data", config, clock, seed=7)
     run_all_once(config, store, clock)
-    live = LiveWall(config, path, store)
-    live.start()
-    return live, services
+    return config, path, store, services

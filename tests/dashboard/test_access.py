@@ -271,7 +271,7 @@ def test_screen_shows_only_its_pages_as_a_kiosk(tmp_path, redis_url, prefix, sto
     body = show_page_body("/screen/lobby")
     shown = client.post("/_dash-update-component", json=body).get_json()["response"]
     assert shown["page-title"]["children"] == "Second"
-    assert shown["wall"]["className"] == "wall kiosk" and shown["page-nav"]["children"] == []
+    assert shown["wall"]["className"] == "wall kiosk burn-in" and shown["page-nav"]["children"] == []
     assert shown["rotate"] == {"disabled": False, "interval": 30_000}
     turn = {"output": "url.pathname", "outputs": {"id": "url", "property": "pathname"},
             "inputs": [{"id": "rotate", "property": "n_intervals", "value": 1}],

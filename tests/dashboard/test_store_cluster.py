@@ -102,7 +102,12 @@ def test_worker_refresh_through_a_cluster_equals_one_server(cluster, demo_dir, r
             assert data == on_one_server[pid][1], pid
     assert on_cluster["talkers_bytes"][1]["rows"]  # not two equal empty walls
 
+    # The refresh's heartbeat lives 30 s, and both refreshes can take longer on a busy machine
+    # (it failed as [] == ['worker-1']): the worker beats again, then the report must list it.
+    worker = Leader(store.redis, store.keys, timedelta(seconds=30), "worker-1")
+    assert worker.tick()
     report, code = health_report(config, store, NOW)
+    worker.release()
     assert code == 200, report["status"]
     assert [w["id"] for w in report["workers"]] == ["worker-1"]  # a set, not SCAN on one node
 

@@ -131,7 +131,7 @@ def raw_wall(redis_url, prefix, locations, **source):
     return {
         "timezone": "Europe/Berlin",
         "store": {"url": redis_url, "prefix": prefix},
-        "sources": {"cal": {"type": "changes", "locations": locations, "timezone": "Europe/Berlin",
+        "sources": {"cal": {"type": "changes", "locations": locations, "allow_hosts": ["127.0.0.1"], "timezone": "Europe/Berlin",
                             **source}},
         "pages": [{"id": "ctx", "title": "Context", "panels": [
             {"id": "chg", "widget": "changes", "title": "Changes", "source": "cal", "at": [1, 1]},

@@ -29,7 +29,7 @@ def records(store, source_id="chatter"):
 
 
 def test_a_poll_stores_each_status_once_in_the_one_record_shape(mastodon, store):
-    config = chat.ChatConfig(type="chat", mastodon=[{"name": "infosec", "instance": mastodon.url,
+    config = chat.ChatConfig(type="chat", mastodon=[{"name": "infosec", "instance": mastodon.url, "allow_hosts": ["127.0.0.1"],
                                                      "tags": ["cve"]}])  # fmt: skip
     source = chat.Source(config, "chatter")
     stats = source.ingest(store, NOW)
@@ -49,7 +49,7 @@ def test_a_poll_stores_each_status_once_in_the_one_record_shape(mastodon, store)
 
 def test_masked_authors_are_stable_pseudonyms_and_no_handle_is_stored(mastodon, store):
     config = chat.ChatConfig(type="chat", mask_authors=True, mastodon=[
-        {"name": "infosec", "instance": mastodon.url, "tags": ["cve"]}])  # fmt: skip
+        {"name": "infosec", "instance": mastodon.url, "allow_hosts": ["127.0.0.1"], "tags": ["cve"]}])  # fmt: skip
     chat.Source(config, "chatter").ingest(store, NOW)
     authors = sorted(r["author"] for r in records(store))
     assert all(a.startswith("anon-") and len(a) == 11 for a in authors) and len(set(authors)) == 2
@@ -59,19 +59,19 @@ def test_masked_authors_are_stable_pseudonyms_and_no_handle_is_stored(mastodon, 
 
 def test_a_failing_instance_is_an_error_in_words_and_others_go_on(mastodon, store):
     config = chat.ChatConfig(type="chat", mastodon=[
-        {"name": "down", "instance": "http://127.0.0.1:9", "tags": ["cve"], "timeout": "2s"}])  # fmt: skip
+        {"name": "down", "instance": "http://127.0.0.1:9", "allow_hosts": ["127.0.0.1"], "tags": ["cve"], "timeout": "2s"}])  # fmt: skip
     with pytest.raises(ValueError, match=r"^no chat connection works: Mastodon down: unreachable"):
         chat.Source(config, "chatter").ingest(store, NOW)
     both = chat.ChatConfig(type="chat", mastodon=[
-        {"name": "down", "instance": "http://127.0.0.1:9", "tags": ["cve"], "timeout": "2s"},
-        {"name": "up", "instance": mastodon.url, "tags": ["cve"]}])  # fmt: skip
+        {"name": "down", "instance": "http://127.0.0.1:9", "allow_hosts": ["127.0.0.1"], "tags": ["cve"], "timeout": "2s"},
+        {"name": "up", "instance": mastodon.url, "allow_hosts": ["127.0.0.1"], "tags": ["cve"]}])  # fmt: skip
     stats = chat.Source(both, "chatter").ingest(store, NOW)
     assert stats["rows"] == 2 and stats["warnings"][0].startswith("Mastodon down: unreachable")
 
 
 def test_a_live_connection_that_stopped_publishing_is_said_not_to_listen(store):
     config = chat.ChatConfig(type="chat", irc=[{"name": "net", "host": "irc.example", "channels": ["#a"]}],
-                             mastodon=[{"name": "m", "instance": "http://127.0.0.1:9", "tags": ["x"], "timeout": "1s"}])  # fmt: skip
+                             mastodon=[{"name": "m", "instance": "http://127.0.0.1:9", "allow_hosts": ["127.0.0.1"], "tags": ["x"], "timeout": "1s"}])  # fmt: skip
     old = (NOW - timedelta(minutes=5)).isoformat()
     store.write_document("chatter", status_name("net"), {"source": "irc", "state": "connected",
                                                           "heartbeat": old, "stored": 0})  # fmt: skip

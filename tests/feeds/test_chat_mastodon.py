@@ -65,7 +65,7 @@ def test_the_tag_rss_gives_the_same_messages_without_an_author_element():
 
 def test_min_id_paging_reads_a_burst_of_more_than_a_page_oldest_first_and_then_nothing(mastodon):
     server = mastodon({"tag:cve": [status(n, f"post {n}") for n in range(95)]})
-    config = MastodonConfig(name="m", instance=server.url, tags=["#CVE"])
+    config = MastodonConfig(name="m", instance=server.url, allow_hosts=["127.0.0.1"], tags=["#CVE"])
     state = {"tag:cve": str(113826400123456789 + 4)}  # stored up to post 4 before
     poller = Poller(config, 1000, state)
     found = poller.poll(NOW)
@@ -79,15 +79,15 @@ def test_min_id_paging_reads_a_burst_of_more_than_a_page_oldest_first_and_then_n
 def test_sign_in_required_falls_back_to_rss_and_says_so_or_uses_a_token(mastodon):
     server = mastodon({"tag:cve": PAGE}, rss={"/tags/cve.rss": RSS})
     server.locked = True
-    config = MastodonConfig(name="m", instance=server.url, tags=["cve"])
+    config = MastodonConfig(name="m", instance=server.url, allow_hosts=["127.0.0.1"], tags=["cve"])
     poller = Poller(config, 1000, {})
     assert len(poller.poll(NOW)) == 2 and poller.state["rss"] is True
     assert poller.notes == ["the instance requires sign-in for its API (401): its public RSS is read "
                             "instead (20 items a poll); set `token`"]
     server.token = "t0ken"
-    signed = MastodonConfig(name="m", instance=server.url, tags=["cve"], token="t0ken")
+    signed = MastodonConfig(name="m", instance=server.url, allow_hosts=["127.0.0.1"], tags=["cve"], token="t0ken")
     assert [m.author for m in Poller(signed, 1000, {}).poll(NOW)] == ["bob@127.0.0.1", "alice@infosec.example"]
-    api_only = MastodonConfig(name="m", instance=server.url, tags=["cve"], via="api")
+    api_only = MastodonConfig(name="m", instance=server.url, allow_hosts=["127.0.0.1"], tags=["cve"], via="api")
     with pytest.raises(FetchError, match="requires sign-in \\(401\\); set `token`"):
         Poller(api_only, 1000, {}).poll(NOW)
 
@@ -95,14 +95,14 @@ def test_sign_in_required_falls_back_to_rss_and_says_so_or_uses_a_token(mastodon
 def test_limited_federation_redirects_the_rss_to_sign_in_and_that_is_said(mastodon):
     server = mastodon({}, rss={"/tags/cve.rss": RSS})
     server.locked = server.rss_locked = True
-    config = MastodonConfig(name="m", instance=server.url, tags=["cve"], via="rss")
+    config = MastodonConfig(name="m", instance=server.url, allow_hosts=["127.0.0.1"], tags=["cve"], via="rss")
     with pytest.raises(FetchError, match="sends its public RSS to a sign-in page"):
         Poller(config, 1000, {}).poll(NOW)
 
 
 def test_accounts_are_looked_up_once_and_read_like_tags(mastodon):
     server = mastodon({"account:alice": [status(1, "hello CVE-2024-3400")]})
-    config = MastodonConfig(name="m", instance=server.url, accounts=["alice", "nobody"])
+    config = MastodonConfig(name="m", instance=server.url, allow_hosts=["127.0.0.1"], accounts=["alice", "nobody"])
     poller = Poller(config, 1000, {})
     assert [(m.channel, m.text) for m in poller.poll(NOW)] == [("@alice", "hello CVE-2024-3400")]
     assert poller.notes == [f"no account nobody on {server.url}"]

@@ -317,6 +317,7 @@ def test_multicast_broadcast_and_friends_are_not_the_internet():
     assert invalid == 0
     assert pairs.to_pydict()["host"] == ["10.0.0.9"]  # only the one real outside conversation
     assert flow_sums.special_rows(table, networks) == 6
+    assert flow_sums.boundary_sums(table, networks, 300)[2] == 6  # what the source counts
     counted = flow_rules.Networks(flow_rules.PRIVATE_NETWORKS, [], {"multicast": "external"})
     hosts = flow_sums.boundary_pairs(table, counted, 300)[0].to_pydict()["host"]
     assert sorted(hosts) == ["10.0.0.5", "10.0.0.6", "10.0.0.9"]

@@ -92,10 +92,11 @@ def server():
     serving.close()
 
 
-def kev_source(location, redis_url, prefix) -> kev.Source:
+def kev_source(location, redis_url, prefix, allow_hosts=("127.0.0.1",)) -> kev.Source:
     panel = {"id": "k", "widget": "exploited_recent", "title": "K", "source": "kev", "at": [1, 1]}
     raw = {"store": {"url": redis_url, "prefix": prefix},
-           "sources": {"kev": {"type": "kev", "location": location, "refresh": "1h"}},
+           "sources": {"kev": {"type": "kev", "location": location, "refresh": "1h",
+                               "allow_hosts": list(allow_hosts)}},
            "pages": [{"id": "p", "title": "P", "panels": [panel]}]}  # fmt: skip
     return kev.Source(parse_config(raw).sources["kev"], "kev")
 
@@ -132,7 +133,8 @@ def test_unreachable_huge_and_local_files(tmp_path, store, redis_url, prefix):
     from tests.conftest import free_port
 
     with pytest.raises(fetch.FetchError, match="unreachable"):
-        fetch.fetch(f"http://127.0.0.1:{free_port()}/kev.json", timeout=2)
+        fetch.fetch(f"http://127.0.0.1:{free_port()}/kev.json", timeout=2,
+                    allow_hosts=["127.0.0.1"])
     path = tmp_path / "kev.json"
     path.write_bytes(catalog(record()))
     with pytest.raises(fetch.FetchError, match="larger than the 10-byte limit"):

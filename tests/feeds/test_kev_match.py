@@ -37,6 +37,8 @@ def word_check(records, vendors: set[str], *patterns: str) -> set[str]:
 # (inventory name, vendors, whole-word patterns, CVEs the issue named)
 CASES = [
     ("Cisco IOS XE", {"Cisco"}, [r"IOS XE", r"IOS, XR, and XE", r"IOS, IOS XR, and IOS XE"], set()),
+    # classic IOS: "IOS" as a name of its own, not the start of "IOS XE" / "IOS XR"
+    ("Cisco IOS", {"Cisco"}, [r"IOS(?!\s+X[ER](?![\w-]))"], {"CVE-2004-1464"}),
     ("SharePoint Server", {"Microsoft"}, [r"SharePoint"], {"CVE-2020-1147"}),
     ("Citrix NetScaler ADC", {"Citrix"}, [r"NetScaler ADC", r"Application Delivery Controller"],
      {"CVE-2019-19781", "CVE-2020-8193", "CVE-2020-8195", "CVE-2020-8196", "CVE-2022-27518"}),
@@ -58,6 +60,14 @@ def test_ios_xe_never_matches_classic_ios(records):
     found = {r["cveID"] for r in Catalog(records).matching("Cisco IOS XE")}
     assert "CVE-2004-1464" not in found  # filed under "IOS": classic IOS, not IOS XE
     assert {"CVE-2023-20198", "CVE-2018-0171"} <= found  # "IOS XE Web UI", "IOS and IOS XE"
+
+
+def test_classic_ios_never_matches_ios_xe_alone(records):
+    found = {r["cveID"] for r in Catalog(records).matching("Cisco IOS")}
+    assert "CVE-2023-20198" not in found  # "IOS XE Web UI": IOS XE only
+    assert {"CVE-2004-1464", "CVE-2018-0171"} <= found  # "IOS", "IOS and IOS XE"
+    assert not matches("Cisco IOS", "Cisco", "IOS XR Software")
+    assert matches("Cisco IOS", "Cisco", "IOS, XR, and XE Software")
 
 
 def test_a_vendor_alone_matches_nothing_and_says_what_it_could_mean(records):

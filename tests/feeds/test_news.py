@@ -106,10 +106,11 @@ def test_unreadable_documents_are_refused_with_a_reason(data):
 
 
 def news_source(tmp_path, redis_url, prefix, feeds: dict[str, str], retention="35d",
-                timeout="15s") -> news.Source:  # fmt: skip
+                timeout="15s", allow_hosts=("127.0.0.1",)) -> news.Source:  # fmt: skip
     panel = {"id": "k", "widget": "feed_keywords", "title": "K", "source": "news", "at": [1, 1]}
     raw = {"store": {"url": redis_url, "prefix": prefix},
-           "sources": {"news": {"type": "news", "retention": retention, "timeout": timeout,
+           "sources": {"news": {"type": "news", "allow_hosts": list(allow_hosts),
+                                "retention": retention, "timeout": timeout,
                                 "feeds": [{"name": n, "location": loc} for n, loc in feeds.items()]}},
            "pages": [{"id": "p", "title": "P", "panels": [panel]}]}  # fmt: skip
     return news.Source(parse_config(raw).sources["news"], "news")
@@ -187,7 +188,8 @@ def test_broken_feeds_show_in_healthz(tmp_path, store, redis_url, prefix):
     feeds = [{"name": "good", "location": str(tmp_path / "good.xml")},
              {"name": "bad", "location": str(tmp_path / "bad.xml")}]  # fmt: skip
     config = parse_config({"store": {"url": redis_url, "prefix": prefix},
-                           "sources": {"news": {"type": "news", "feeds": feeds}},
+                           "sources": {"news": {"type": "news", "feeds": feeds,
+                                                "allow_hosts": ["127.0.0.1"]}},
                            "pages": [{"id": "p", "title": "P", "panels": [panel]}]})  # fmt: skip
     run_source(config, "news", store, Clock(replay_start=NOW, frozen=True))
     report = create_app(config, store, Clock()).server.test_client().get("/healthz").get_json()

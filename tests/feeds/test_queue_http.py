@@ -97,7 +97,8 @@ PRODUCTS = {
 def queue_wall(name: str, url: str, redis_url: str, prefix: str) -> dict:
     (_, path), _, mapping = PRODUCTS[name]
     return {"timezone": "Europe/Berlin", "store": {"url": redis_url, "prefix": prefix},
-            "sources": {"queue": {"type": "queue_http", "url": url + path, "refresh": "1m",
+            "sources": {"queue": {"type": "queue_http", "url": url + path,
+                                  "allow_hosts": ["127.0.0.1"], "refresh": "1m",
                                   **mapping}},
             "pages": [{"id": "p", "title": "P", "grid": {"columns": 1, "rows": 1}, "panels": [
                 {"id": "queue", "widget": "queue", "title": "Queue", "source": "queue",

@@ -1,0 +1,97 @@
+"""How long `socwall demo` takes from start until every panel is filled, over several runs.
+
+Each run starts `socwall demo` on a free port in a fresh data directory and reads its console:
+the time its "wall ready" line appears (the command's own count from its start), and,
+independently, the time /readyz first answers "ready" (every panel filled and not stale),
+polled every 0.1 s. The baseline in the same run is `python -c "import dash"` started the
+same way: what any Dash app pays before it does anything.
+Run: .venv/bin/python bench/demo_ready.py [--runs 3]
+"""
+
+import argparse
+import json
+import os
+import re
+import socket
+import subprocess
+import sys
+import tempfile
+import threading
+import time
+import urllib.request
+
+READY = re.compile(r"wall (not )?ready: (\d+) of (\d+) panels filled \(([\d.]+) s\)")
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def readyz(port: int) -> str | None:
+    try:
+        with urllib.request.urlopen(f"http://127.0.0.1:{port}/readyz", timeout=2) as answer:
+            return json.load(answer)["status"]
+    except OSError:
+        return None
+
+
+def one_run(env: dict, deadline: float = 180) -> dict:
+    """Start the demo, wait for its ready line and for /readyz 'ready', stop it."""
+    port, started = free_port(), time.perf_counter()
+    with tempfile.TemporaryDirectory() as data:
+        demo = subprocess.Popen(
+            [sys.executable, "-m", "socwall.dashboard.cli", "demo", "--port", str(port),
+             "--data-dir", data],
+            stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, text=True, env=env,
+        )  # fmt: skip
+        line: dict = {}
+        said_ready = threading.Event()
+
+        def read_console():
+            for text in demo.stdout:
+                found = READY.search(text)
+                if found and not found[1]:  # "wall ready", not the deadline's "not ready"
+                    line.update(seen=time.perf_counter() - started, said=float(found[4]),
+                                filled=f"{found[2]} of {found[3]}", text=text.strip())
+                    said_ready.set()
+                elif found:
+                    line["late"] = f"{found[2]} of {found[3]} at {found[4]} s"
+
+        threading.Thread(target=read_console, daemon=True).start()
+        ready_at = None
+        try:
+            while time.perf_counter() - started < deadline:
+                if readyz(port) == "ready":
+                    ready_at = time.perf_counter() - started
+                    break
+                time.sleep(0.1)  # the bench's sampling interval, not a test's wait
+            said_ready.wait(30)  # the line follows the last panel's write by moments
+        finally:
+            demo.terminate()
+            demo.wait(timeout=30)
+        return {"readyz": ready_at, **line}
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser()
+    parser.add_argument("--runs", type=int, default=3)
+    args = parser.parse_args()
+    dash_start = time.perf_counter()
+    subprocess.run([sys.executable, "-c", "import dash"], check=True)
+    dash_seconds = time.perf_counter() - dash_start
+    results = [one_run(dict(os.environ)) for _ in range(args.runs)]
+    print(f'baseline python -c "import dash": {dash_seconds:.2f} s')
+    for n, result in enumerate(results, 1):
+        ready = result["readyz"]
+        print(f"run {n}: ready line {result.get('said', float('nan')):.1f} s "
+              f"({result.get('filled', 'no line')}), /readyz ready "
+              f"{'never' if ready is None else f'{ready:.1f} s'}"
+              f" = {(ready or float('nan')) / dash_seconds:.1f}x import dash"
+              + (f"; past the deadline: {result['late']}" if "late" in result else ""))  # fmt: skip
+    print(f"load average {os.getloadavg()[0]:.2f} on {os.cpu_count()} cores")
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,135 @@
+"""The 7-day top_talkers refresh of bench/lake_scale.py's table, from the store: through the
+hourly rollups, and through the 5-minute buckets only (what every refresh read before).
+
+    python bench/lake_scale.py panel [--window 7d]
+
+A throwaway redis-server is filled once by the query source (8 days: its retention); then each
+way runs in a fresh interpreter (its peak RSS is its own), best of 3, and both answers must be
+equal before the ratio is printed.
+"""
+
+import json
+import shutil
+import socket
+import subprocess
+import sys
+import time
+from datetime import timedelta
+from pathlib import Path
+from types import SimpleNamespace
+
+ROOT = Path(__file__).resolve().parents[1]
+
+
+def start_redis() -> tuple[subprocess.Popen, str]:
+    """redis-server on a free port, nothing on disk, once it answers."""
+    import redis
+
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]
+    process = subprocess.Popen(
+        [shutil.which("redis-server"), "--port", str(port), "--bind", "127.0.0.1", "--save", "",
+         "--appendonly", "no"], stdout=subprocess.DEVNULL,
+    )  # fmt: skip
+    url = f"redis://127.0.0.1:{port}/0"
+    client = redis.Redis.from_url(url)
+    for _ in range(500):
+        try:
+            client.ping()
+            return process, url
+        except redis.ConnectionError:
+            time.sleep(0.01)  # a bench, not a test: waiting for the server's socket
+    raise SystemExit("redis-server did not start")
+
+
+def fill(url: str, config, now) -> float:
+    """One refresh of the query source over its whole retention into the store; seconds."""
+    import redis
+
+    from socwall.dashboard.store import Store
+    from socwall.feeds import query
+
+    store = Store(redis.Redis.from_url(url, decode_responses=True), "bench")
+    started = time.perf_counter()
+    query.Source(config, "lake").ingest(store, now)
+    return time.perf_counter() - started
+
+
+class Reader:
+    """What top_talkers.load reads, from the store, with or without the hourly rollups."""
+
+    def __init__(self, store, rollups: bool):
+        self.store, self.rollups = store, rollups
+
+    def flow_pairs_windows(self, source_id: str, windows: list[list[int]], bucket_s: int):
+        if self.rollups:
+            return self.store.flow_pairs_windows(source_id, windows, bucket_s)
+        return self.store.flow_pairs(source_id, [b for window in windows for b in window])
+
+    def source_bucket(self, source_id: str) -> timedelta:
+        return timedelta(minutes=5)
+
+    def metric_series(self, source_id: str, metric: str, ranges):
+        return self.store.metric_series(source_id, metric, ranges)
+
+    def document(self, source_id: str, name: str):
+        return self.store.document(source_id, name)
+
+
+def refresh(url: str, now, window: str, rollups: bool) -> dict:
+    """One top_talkers refresh (load + compute) in this process: seconds and its top 10."""
+    from zoneinfo import ZoneInfo
+
+    import redis
+
+    from socwall.dashboard.store import Store
+    from socwall.widgets import top_talkers
+    from socwall.widgets.context import PanelContext
+
+    store = Store(redis.Redis.from_url(url, decode_responses=True), "bench")
+    options = top_talkers.TopTalkersOptions(window=window)
+    context = PanelContext(now=now, tz=ZoneInfo("UTC"), source_id="lake")
+    started = time.perf_counter()
+    inputs = top_talkers.load(Reader(store, rollups), SimpleNamespace(options=options), context)
+    payload = top_talkers.compute(inputs, options, context)
+    seconds = time.perf_counter() - started
+    top = [(r["host"], r["value"], r["peers"], r["rank"]) for r in payload["rows"]]
+    return {"seconds": seconds, "rows": len(inputs.pairs), "top": top, "total": payload["total"],
+            "peak_mib": peak_mib()}  # fmt: skip
+
+
+def peak_mib() -> float:
+    """This process's peak RSS (VmHWM): ru_maxrss would carry the filling parent's over exec."""
+    status = Path("/proc/self/status").read_text()
+    return next(int(line.split()[1]) for line in status.splitlines()
+                if line.startswith("VmHWM:")) / 1024  # fmt: skip
+
+
+def in_child(script: str, url: str, window: str, rollups: bool) -> dict:
+    command = [sys.executable, script, "panel-child", url, window, str(int(rollups))]
+    return json.loads(subprocess.run(command, check=True, capture_output=True, text=True).stdout)
+
+
+def measure(script: str, config, now, window: str) -> None:
+    process, url = start_redis()
+    try:
+        print(f"filled the store from the lake in {fill(url, config, now):.1f} s")
+        runs = {}
+        for name, rollups in (("5-minute buckets", False), ("hourly rollups", True)):
+            tries = [in_child(script, url, window, rollups) for _ in range(3)]
+            runs[name] = min(tries, key=lambda run: run["seconds"])
+        plain, rolled = runs["5-minute buckets"], runs["hourly rollups"]
+        same = plain["top"] == rolled["top"] and plain["total"] == rolled["total"]
+        if not same or not plain["top"]:
+            raise SystemExit(f"the two ways differ: {plain['top']} vs {rolled['top']}")
+        print(f"same top {len(plain['top'])} and total both ways; {window} top_talkers refresh, "
+              "best of 3:")  # fmt: skip
+        print(f"{'read from':<18}{'seconds':>9}{'rows read':>12}{'peak MiB':>10}")
+        for name, run in runs.items():
+            print(f"{name:<18}{run['seconds']:9.2f}{run['rows']:12,}{run['peak_mib']:10.0f}")
+        print(f"rollups/buckets: {rolled['seconds'] / plain['seconds']:.2f} of the time, "
+              f"{rolled['peak_mib'] / plain['peak_mib']:.2f} of the peak memory")
+    finally:
+        process.terminate()
+        process.wait()
