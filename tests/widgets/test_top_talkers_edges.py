@@ -34,13 +34,19 @@ def test_rank_19_and_rank_22_before_either_side_of_the_cut():
 
 
 def ranks_by_loop(rows: list[tuple], by: str) -> list[tuple]:
-    """(host, bytes, connections, peers, rank) by a plain loop: most first, ties by address."""
-    totals = defaultdict(lambda: [0, 0, set()])
+    """(host, bytes, connections, peers, rank) by a plain loop: each host/peer pair summed over
+    its rows and kept when its `by` sum is above 0, then most first, ties by address."""
+    pairs = defaultdict(lambda: [0, 0])
     for host, peer, nbytes, conns in rows:
-        totals[host][0] += nbytes
-        totals[host][1] += conns
-        totals[host][2].add(peer)
+        pairs[host, peer][0] += nbytes
+        pairs[host, peer][1] += conns
     key = 0 if by == "bytes" else 1
+    totals = defaultdict(lambda: [0, 0, set()])
+    for (host, peer), (nbytes, conns) in pairs.items():
+        if (nbytes, conns)[key] > 0:
+            totals[host][0] += nbytes
+            totals[host][1] += conns
+            totals[host][2].add(peer)
     ordered = sorted(totals.items(), key=lambda kv: (-kv[1][key], kv[0]))
     return [(h, b, c, len(p), n) for n, (h, (b, c, p)) in enumerate(ordered, 1)]
 
@@ -52,6 +58,7 @@ rows_st = st.lists(st.tuples(hosts, st.sampled_from(["x", "y", "z"]), st.integer
 
 @given(rows_st, st.sampled_from(["bytes", "connections"]))
 @example([("b", "x", 5, 1), ("a", "y", 5, 1)], "bytes")  # a tie: the address decides
+@example([("a", "x", 0, 2), ("b", "x", 3, 0), ("a", "y", 1, 0)], "bytes")  # a pair of no bytes
 @example([("10.0.0.10", "x", 5, 2), ("10.0.0.2", "x", 5, 2), ("10.0.0.9", "y", 6, 1)],
          "connections")
 def test_rank_hosts_matches_a_plain_loop_ties_by_address(rows, by):
