@@ -289,9 +289,12 @@ def _register_strip(app: Dash, config: WallConfig, store: Store, clock: Clock,
         except StoreUnavailable:
             items = layout.health_items({}, {}, store_ok=False)
             return items, clock_text, badge, page_version
-            if mask.wanted(wall_class):  # a source's error may name a host or an address
+        if mask.wanted(wall_class):  # a source's error may name a host or an address
+            try:
                 statuses = {s: mask.pseudonyms().payload(st) for s, st in statuses.items()}
                 notices = [mask.pseudonyms().text(n) if n else n for n in notices]
+            except StoreUnavailable:  # the key is kept in the store: say nothing rather than names
+                return layout.health_items({}, {}, store_ok=False), clock_text, badge, page_version
         ages = {s: _age(st.get("last_success")) for s, st in statuses.items() if st}
         items = layout.health_items(statuses, ages, store_ok=True)
         items[1:1] = [layout.warning_item(notice) for notice in notices if notice]

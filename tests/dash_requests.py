@@ -61,12 +61,13 @@ STRIP_PARTS = [
 ]
 
 
-def strip_poll_body(tick: int = 1) -> dict:
+def strip_poll_body(tick: int = 1, wall_class: str = "wall desk") -> dict:
     """The JSON body of /_dash-update-component for the health strip callback."""
     return {
         "output": "..{}..".format("...".join(f"{c}.{p}" for c, p in STRIP_PARTS)),
         "outputs": [{"id": c, "property": p} for c, p in STRIP_PARTS],
         "inputs": [{"id": "poll", "property": "n_intervals", "value": tick}],
+        "state": [{"id": "wall", "property": "className", "value": wall_class}],
         "changedPropIds": ["poll.n_intervals"],
     }
 

@@ -143,8 +143,7 @@ def test_a_redacted_screens_drawer_and_health_strip_name_nobody(demo):
         response = client.post("/_dash-update-component", json=body)
         assert response.status_code in (200, 204), response.data[:200]
         assert leaks(response.get_data(as_text=True), identifiers(config)) == [], row
-    strip = strip_poll_body()
-    strip["state"] = [{"id": "wall", "property": "className", "value": "wall kiosk"}]
+    strip = strip_poll_body(wall_class="wall kiosk")
     response = client.post("/_dash-update-component", json=strip)
     assert response.status_code == 200 and not leaks(response.get_data(as_text=True), set())
 
@@ -218,3 +217,23 @@ def test_a_talker_whose_name_and_address_share_a_pseudonym_shows_it_once(demo):
 
     assert addresses_shown(clear) == rows  # the clear wall: the name and the address
     assert addresses_shown(masked) == 0  # a visitor: the same pseudonym is not said twice
+
+
+def test_a_sources_error_on_the_strip_names_nobody_for_visitors(demo):
+    config, store = demo
+    source, host = next(iter(config.sources)), sorted(inventory_names(config)[1])[0]
+    before = store.source_status(source)
+    error = {**(before or {}), "status": "error", "error": f"cannot read 10.0.2.5 ({host})"}
+    store.write_source_status(source, error)
+    try:
+        client = _client(config, store, None)
+        clear, hidden = (
+            client.post("/_dash-update-component", json=strip_poll_body(wall_class=c)).get_data(
+                as_text=True
+            )
+            for c in ("wall desk", "wall desk redact")
+        )
+        assert "10.0.2.5" in clear and host in clear  # the desk's strip says the error
+        assert leaks(hidden, {host}) == [] and "cannot read" in hidden
+    finally:
+        store.write_source_status(source, before)
