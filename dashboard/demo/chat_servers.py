@@ -125,9 +125,12 @@ class LocalIrc(_LoopThread):
         self.call(send_all(), timeout=60)
 
     def close(self) -> None:
-        self.server.close()
-        for writer in list(self.clients):
-            writer.close()
+        async def shut():  # in the loop's own thread: asyncio's Server is not thread-safe
+            self.server.close()
+            for writer in list(self.clients):
+                writer.close()
+
+        self.call(shut())
         super().close()
 
 
