@@ -67,7 +67,9 @@ def _row_view(payload: dict, row: dict, top: float, options, view: View) -> "htm
         short = "maint. " + first if any(c.isdigit() for c in first) else "maintenance"
         label.append(html.Span(short, className="talker-maint",
                                title=f"in maintenance: {row['maintenance']}"))  # fmt: skip
-    if (row["new"] or state != "calm") and row.get("top_peers"):
+    # a calm NEW entrant below the top 10 keeps its peers for the drawer: ten of them named
+    # on their rows would not fit the ranks 11-20 panel
+    if (state != "calm" or (row["new"] and options.ranks[0] == 1)) and row.get("top_peers"):
         label.append(_evidence(row, options, because))
     value = format_value(row["value"], options.by)
     width = min(100.0, row["value"] / top * 100)

@@ -49,6 +49,18 @@ def test_the_new_row_shows_where_it_sends_and_the_footer_the_denominator():
     assert [e.children for e in find(tree, "ident talker-ip")] == ["h5"]  # the address, whole
 
 
+def test_a_calm_new_row_names_its_peers_in_the_top_10_and_only_in_the_drawer_below():
+    data = tt.compute(inputs(EXFIL, {"h5": "hr-files-02"}), options(), CONTEXT)
+    data["facts"], (h5,) = [], [r for r in data["rows"] if r["host"] == "h5"]
+    h5["alert"] = False  # NEW, and nothing the verdict calls an alarm
+    top, below = (tt.render(data, options(ranks=r), View()) for r in ([1, 10], [11, 20]))
+    assert [words(e) for e in find(top, "talker-evidence")] == ["→ 203.0.113.9 4.0 kB, w 550 B"]
+    assert find(below, "talker-evidence") == []
+    assert "203.0.113.9 4.0 kB" in words(tt.drawer(data, "h5", options(ranks=[11, 20]), View()))
+    h5["alert"] = True  # an alarm names its evidence on any panel
+    assert len(find(tt.render(data, options(ranks=[11, 20]), View()), "talker-evidence")) == 1
+
+
 def test_the_verdict_decides_the_row_class_and_says_why():
     data = tt.compute(inputs(EXFIL), options(), CONTEXT)
     because = "explained by CHG-7"
