@@ -17,7 +17,7 @@ DIR=${MUTATION_DIR:-/tmp/socwall-mutation}
 mkdir -p "$DIR"
 
 declare -A TESTS=(  # the fast tests of each module: they run once per mutant
-  [feeds/follow.py]="tests/feeds/test_follow_edges.py tests/feeds/test_follow_cases.py"
+  [feeds/follow.py]="tests/feeds/test_follow_edges.py tests/feeds/test_follow_cases.py tests/feeds/test_follow_match.py"
   [feeds/flow_rules.py]="tests/feeds/test_flow_direction_edges.py"
   [feeds/flow_sums.py]="tests/widgets/test_top_talkers_edges.py"
   [widgets/auth_sprays.py]="tests/widgets/test_suspicious_users_edges.py tests/widgets/test_auth_sprays_edges.py"
