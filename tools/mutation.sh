@@ -25,6 +25,7 @@ declare -A TESTS=(  # the fast tests of each module: they run once per mutant
   [feeds/auth_readers.py]="tests/feeds/test_auth_edges.py tests/feeds/test_auth_readers.py"
   [widgets/week_ago.py]="tests/widgets/test_metric_compare_edges.py tests/widgets/test_metric_compare.py"
   [feeds/auth_pairing.py]="tests/feeds/test_auth_pairing_edges.py tests/feeds/test_auth_pairing.py"
+  [feeds/feed_parse.py]="tests/feeds/test_cve_extraction_edges.py tests/feeds/test_feed_safety.py"
   [feeds/tail.py]="tests/feeds/test_follow.py tests/feeds/test_follow_long_lines.py tests/feeds/test_sensor_stats.py tests/feeds/test_tail_edges.py"
 )
 # Only these functions are mutated (the counting, matching and ranking core of each module);
@@ -37,11 +38,12 @@ declare -A FUNCTIONS=(
   [widgets/exploited_recent.py]="compute"
   [feeds/auth_readers.py]="_sshd"
   [widgets/week_ago.py]="band"
+  [feeds/feed_parse.py]="find_cves entry_record"
   [feeds/tail.py]="handle _renamed_away _commit_one _only_seen _forget_gone _nothing_recognised"
 )
 ORDER=(feeds/follow.py feeds/flow_rules.py feeds/flow_sums.py widgets/auth_sprays.py
        widgets/exploited_recent.py feeds/auth_readers.py widgets/week_ago.py feeds/tail.py
-       feeds/auth_pairing.py)
+       feeds/auth_pairing.py feeds/feed_parse.py)
 
 line_ranges() {  # "first-last" lines of the named functions, as TOML strings
   $PY - "$@" <<'PYTHON'
