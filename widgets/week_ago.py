@@ -37,7 +37,9 @@ def window_start(now: datetime, window, tz) -> datetime:
 def window_end(now: datetime, window, tz) -> datetime:
     """End of the x axis: local midnight tonight for 'today' (to show what usually comes next)."""
     if window == "today":
-        tomorrow = (pd.Timestamp(now).tz_convert(tz).normalize() + pd.Timedelta(days=1)).date()
+        # calendar arithmetic on the date: a Timedelta added to a local Timestamp is 24 hours
+        # of real time, which ends 23:00 the same day on a 25-hour day (autumn's DST change)
+        tomorrow = pd.Timestamp(now).tz_convert(tz).date() + DAY
         return pd.Timestamp(tomorrow).tz_localize(tz).tz_convert("UTC").to_pydatetime()
     return now
 
