@@ -6,6 +6,8 @@ import os
 import time
 from dataclasses import replace
 
+import pytest
+
 from socwall.dashboard.config import parse_config
 from socwall.feeds import follow, tail
 from socwall.file_commit import Batch
@@ -31,6 +33,8 @@ class Stage:
         stats["rows"] += sum(line == b"ok" for line in lines)
         if b"wait" in lines:
             batch.carry = {"pending": ["wait"]}
+        if b"boom" in lines:
+            raise ValueError(f"{read.path} cannot be parsed")
         return sum(line not in (b"ok", b"wait") for line in lines)
 
 
@@ -118,6 +122,13 @@ def test_a_state_unseen_longer_than_the_retention_is_forgotten(tmp_path, store, 
     assert paths == {str(tmp_path / "a.log"), str(tmp_path / "young.log")}
 
 
+def rotate_and_append(log) -> None:
+    """logrotate's rename to .1, then two more lines written to the renamed file."""
+    os.rename(log, f"{log}.1")
+    with open(f"{log}.1", "a") as handle:
+        handle.write("ok\nok\n")
+
+
 def test_a_renamed_file_is_found_after_the_clock_stepped_back(tmp_path, store, redis_url, prefix):
     """Its state was seen "in the future" (the clock was stepped back an hour since): still
     within the day in which renamed files are looked for."""
@@ -127,9 +138,7 @@ def test_a_renamed_file_is_found_after_the_clock_stepped_back(tmp_path, store, r
     read_round(store, cfg)
     (state,) = store.file_states("auth").values()
     store.touch_file_states("auth", [replace(state, seen_at=time.time() + 3600)])
-    os.rename(log, tmp_path / "auth.log.1")
-    with open(tmp_path / "auth.log.1", "a") as handle:
-        handle.write("ok\nok\n")
+    rotate_and_append(log)
     stats = read_round(store, cfg)
     assert stats["rows"] == 2 and stats["file_rows"] == {str(tmp_path / "auth.log.1"): 2}
 
@@ -181,9 +190,7 @@ def test_a_name_gone_while_its_folder_is_searched_is_passed_over(tmp_path, store
     log.write_text("ok\n")
     cfg = config(redis_url, prefix, log)
     read_round(store, cfg)
-    os.rename(log, tmp_path / "auth.log.1")
-    with open(tmp_path / "auth.log.1", "a") as handle:
-        handle.write("ok\nok\n")
+    rotate_and_append(log)
     (tmp_path / "gone.tmp").write_text("x")
     listing = os.scandir
 
@@ -195,3 +202,59 @@ def test_a_name_gone_while_its_folder_is_searched_is_passed_over(tmp_path, store
     monkeypatch.setattr(tail.os, "scandir", listed_then_deleted)
     stats = read_round(store, cfg)
     assert stats["rows"] == 2 and stats["file_rows"] == {str(tmp_path / "auth.log.1"): 2}
+
+
+def test_the_first_failure_is_named_when_nothing_could_be_used(tmp_path, store, redis_url, prefix):
+    for name, text in (("a.log", "bad\n"), ("b.log", "boom\n"), ("c.log", "boom\n")):
+        (tmp_path / name).write_text(text)
+    stats = read_round(store, config(redis_url, prefix, tmp_path / "*.log"))
+    first = f"b.log: {tmp_path / 'b.log'} cannot be parsed"
+    assert stats["warnings"][:2] == [first, f"c.log: {tmp_path / 'c.log'} cannot be parsed"]
+    assert stats["blind"] == f"none of the 1 rows read could be read ({first})"
+
+
+def test_a_failing_file_beside_a_readable_one_is_a_warning(tmp_path, store, redis_url, prefix):
+    """Beside a file read now, and beside an unchanged one: only when no file could be read
+    does the source fail."""
+    (tmp_path / "a.log").write_text("ok\n")
+    cfg = config(redis_url, prefix, tmp_path / "*.log")
+    (tmp_path / "b.log").write_text("boom\n")
+    stats = read_round(store, cfg)  # a.log read now
+    assert stats["rows"] == 1 and stats["warnings"][0].startswith("b.log: ")
+    (tmp_path / "b.log").write_text("boom\nboom\n")  # changed: tried again
+    stats = read_round(store, cfg)  # a.log unchanged
+    assert stats["rows"] == 0 and stats["warnings"][0].startswith("b.log: ")
+    (tmp_path / "a.log").unlink()
+    (tmp_path / "b.log").write_text("boom\nboom\nboom\n")
+    with pytest.raises(follow.FileError, match="b.log: "):  # nothing readable: the source fails
+        read_round(store, cfg)
+
+
+def test_a_file_renamed_more_than_a_day_after_it_was_seen_is_not_searched(tmp_path, store,
+                                                                           redis_url, prefix):
+    log = tmp_path / "auth.log"
+    log.write_text("ok\n")
+    cfg = config(redis_url, prefix, log)
+    read_round(store, cfg)
+    (state,) = store.file_states("auth").values()
+    store.touch_file_states("auth", [replace(state, seen_at=time.time() - 2 * 86400)])
+    rotate_and_append(log)
+    stats = read_round(store, cfg)
+    assert stats["rows"] == 0 and stats.get("file_rows", {}) == {}
+
+
+
+def test_a_vanished_folder_in_the_search_is_passed_over(tmp_path, store, redis_url, prefix):
+    """A known file's folder is gone: the search for renamed files goes on in the others."""
+    (tmp_path / "gone").mkdir()
+    known(store, tmp_path / "gone" / "x.log", time.time(), (1, 1, 3, 0.0))
+    (tmp_path / "gone").rmdir()
+    logs = tmp_path / "logs"
+    logs.mkdir()
+    log = logs / "auth.log"
+    log.write_text("ok\n")
+    cfg = config(redis_url, prefix, log)
+    read_round(store, cfg)
+    rotate_and_append(log)
+    stats = read_round(store, cfg)
+    assert stats["rows"] == 2 and stats["file_rows"] == {str(logs / "auth.log.1"): 2}
