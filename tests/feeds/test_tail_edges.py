@@ -258,3 +258,18 @@ def test_a_vanished_folder_in_the_search_is_passed_over(tmp_path, store, redis_u
     rotate_and_append(log)
     stats = read_round(store, cfg)
     assert stats["rows"] == 2 and stats["file_rows"] == {str(logs / "auth.log.1"): 2}
+
+
+def test_a_touched_file_without_new_lines_has_its_new_signature_stored(tmp_path, store,
+                                                                        redis_url, prefix):
+    """Nothing new to count, but the state changed (its mtime): it is committed, so the next
+    round knows the file unchanged again."""
+    log = tmp_path / "a.log"
+    log.write_text("ok\n")
+    cfg = config(redis_url, prefix, log)
+    read_round(store, cfg)
+    touched = time.time() - 10  # still not quiet
+    os.utime(log, (touched, touched))
+    stats = read_round(store, cfg)
+    (state,) = store.file_states("auth").values()
+    assert stats["rows"] == 0 and state.signature[3] == os.stat(log).st_mtime
