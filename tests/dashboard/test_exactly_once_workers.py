@@ -71,14 +71,20 @@ def leader_pid(client, prefix) -> int | None:
     return int(holder.rsplit(":", 1)[1]) if holder else None
 
 
-def mapped(pid: int, folder) -> bool:
-    """Does the process hold one of the auth.log files mapped? follow maps a file over 1 MiB
-    for as long as it reads and parses it (feeds/follow.py `_mapped`): the read in progress."""
+def reading(pid: int, folder) -> bool:
+    """Does the process hold one of the auth.log files open? follow holds a file open for as
+    long as it reads and parses its windows (feeds/bounded.py `Content`): the read in progress."""
     try:
-        with open(f"/proc/{pid}/maps") as maps:
-            return any(f" {folder}/auth.log" in line for line in maps)
+        fds = os.listdir(f"/proc/{pid}/fd")
     except OSError:
         return False
+    for fd in fds:
+        try:
+            if os.readlink(f"/proc/{pid}/fd/{fd}").startswith(f"{folder}/auth.log"):
+                return True
+        except OSError:  # closed between the listing and the look
+            continue
+    return False
 
 
 def until(condition, timeout: float, what: str, every: float = 0.01):
@@ -125,9 +131,9 @@ def test_killing_the_leader_mid_read_again_and_again_loses_and_repeats_nothing(t
                 os.rename(tmp_path / "auth.log", tmp_path / "auth.log.1")  # a rotation too
             alive = {w.pid for w in workers}
             pid = wait_for(lambda alive=alive: (p := leader_pid(client, prefix)) in alive and p, 20, "leader")
-            until(lambda pid=pid: mapped(pid, tmp_path), 30, "the leader reading auth.log")
+            until(lambda pid=pid: reading(pid, tmp_path), 30, "the leader reading auth.log")
             os.kill(pid, signal.SIGSTOP)  # frozen inside its read: where is it?
-            kills.append((mapped(pid, tmp_path), *position(client, prefix, tmp_path)))
+            kills.append((reading(pid, tmp_path), *position(client, prefix, tmp_path)))
             os.kill(pid, signal.SIGKILL)
             for w in workers:
                 if w.pid == pid:
@@ -137,8 +143,8 @@ def test_killing_the_leader_mid_read_again_and_again_loses_and_repeats_nothing(t
         refreshes(client, prefix, 2)  # more refreshes must not add anything
         assert counted(client, prefix) == written
         assert position(client, prefix, tmp_path)[0] == position(client, prefix, tmp_path)[1]
-        # each kill landed mid-read: the file mapped and less committed than the files hold
-        assert [(was_mapped, committed < size) for was_mapped, committed, size in kills] == [
+        # each kill landed mid-read: the file open and less committed than the files hold
+        assert [(was_reading, committed < size) for was_reading, committed, size in kills] == [
             (True, True)] * 4, kills
     finally:
         for w in workers:
