@@ -10,16 +10,17 @@ import urllib.parse
 from datetime import datetime
 from typing import Literal
 
-from pydantic import Field, SecretStr, field_validator, model_validator
+from pydantic import Field, SecretStr, model_validator
 
 from socwall.feeds import queue_items
 from socwall.feeds.queue_fetch import QueueError, auth_headers, request_json, with_backoff
 from socwall.feeds.queue_items import Item, QueueSettings, parse_time, severity_of
+from socwall.types import ServerUrl
 
 
 class AlertmanagerConfig(QueueSettings):
     type: Literal["alertmanager"]
-    url: str = Field(description="the Alertmanager, e.g. http://alertmanager:9093")
+    url: ServerUrl = Field(description="the Alertmanager, e.g. http://alertmanager:9093")
     username: str | None = None
     password: SecretStr | None = Field(None, description="write ${ALERTMANAGER_PASSWORD}")
     bearer_token: SecretStr | None = Field(None, description="write ${ALERTMANAGER_TOKEN}")
@@ -28,13 +29,6 @@ class AlertmanagerConfig(QueueSettings):
     )
     severity_label: str = Field("severity", description="the label that holds the severity")
     verify_tls: bool = Field(True, description="https certificates must be valid")
-
-    @field_validator("url")
-    @classmethod
-    def _http(cls, url: str) -> str:
-        if not url.startswith(("http://", "https://")):
-            raise ValueError(f'expected an http:// or https:// URL, got "{url}"')
-        return url.rstrip("/")
 
     @model_validator(mode="after")
     def _one_login(self) -> "AlertmanagerConfig":

@@ -14,10 +14,10 @@ import urllib.request
 from datetime import UTC, datetime, timedelta
 from typing import Literal
 
-from pydantic import Field, SecretStr, field_validator, model_validator
+from pydantic import Field, SecretStr, model_validator
 
 from socwall.feeds.fetch import USER_AGENT
-from socwall.types import Duration, Identifier, Strict
+from socwall.types import Duration, Identifier, ServerUrl, Strict
 
 MAX_POINTS = 10_000  # Prometheus refuses more than 11,000 points per series in one answer
 EXPANDED = "@"  # metric `db_latency` expanded over `cluster` stores `db_latency@eu-1`
@@ -36,7 +36,7 @@ class PromMetric(Strict):
 
 class PrometheusConfig(Strict):
     type: Literal["prometheus"]
-    url: str = Field(description="the Prometheus server, e.g. http://prometheus:9090")
+    url: ServerUrl = Field(description="the Prometheus server, e.g. http://prometheus:9090")
     username: str | None = None
     password: SecretStr | None = Field(None, description="write ${PROMETHEUS_PASSWORD}")
     bearer_token: SecretStr | None = Field(None, description="write ${PROMETHEUS_TOKEN}")
@@ -46,13 +46,6 @@ class PrometheusConfig(Strict):
     backfill: Duration = Field("36d", description="history asked for on the first start")
     timeout: Duration = Field("15s", description="per query (also sent to Prometheus)")
     metrics: dict[Identifier, PromMetric] = Field(min_length=1)
-
-    @field_validator("url")
-    @classmethod
-    def _http(cls, url: str) -> str:
-        if not url.startswith(("http://", "https://")):
-            raise ValueError(f'expected an http:// or https:// URL, got "{url}"')
-        return url.rstrip("/")
 
     @model_validator(mode="after")
     def _consistent(self) -> "PrometheusConfig":

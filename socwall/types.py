@@ -40,6 +40,15 @@ def _beside_config(location: str, info: ValidationInfo) -> str:
 ConfigPath = Annotated[str, AfterValidator(_beside_config)]  # a file, glob or http(s) URL
 
 
+def _server_url(url: str) -> str:
+    if not url.startswith(("http://", "https://")):
+        raise ValueError(f'expected an http:// or https:// URL, got "{url}"')
+    return url.rstrip("/")
+
+
+ServerUrl = Annotated[str, AfterValidator(_server_url)]  # an http(s) server, no trailing "/"
+
+
 class Strict(BaseModel):
     """A config section: unknown keys are errors, values are checked on assignment too."""
 
