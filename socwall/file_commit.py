@@ -105,8 +105,7 @@ class Batch:
         for key, items in self.members.items():
             pipe.sadd(key, *items)
         for key, seconds in self.expiry.items():
-            if key not in self.distinct.values():
-                pipe.expire(key, seconds)
+            pipe.expire(key, seconds)
         if self.coverage:
             pipe.zadd(self.coverage[0], {"oldest": self.coverage[1]}, lt=True)
 
@@ -117,10 +116,12 @@ class Batch:
         pipe = client.pipeline(transaction=False)
         for key in self.distinct:
             pipe.scard(key)
-        sizes = pipe.execute()
+        days: dict[str, dict[str, int]] = {}  # one HSET per day's hash, not one per bucket
+        for (metric_key, name), size in zip(self.distinct.values(), pipe.execute(), strict=True):
+            days.setdefault(metric_key, {})[name] = size
         pipe = client.pipeline(transaction=False)
-        for (metric_key, name), size in zip(self.distinct.values(), sizes, strict=True):
-            pipe.hset(metric_key, name, size)
+        for metric_key, sizes in days.items():
+            pipe.hset(metric_key, mapping=sizes)
             pipe.expire(metric_key, self.expiry[metric_key])
         pipe.execute()
 
