@@ -14,6 +14,8 @@ import pandas as pd
 import pyarrow as pa
 import pyarrow.csv as pacsv
 
+from socwall.dashboard.demo.history import writes_day, written
+
 DAY = timedelta(days=1)
 HISTORY = timedelta(days=36)
 
@@ -126,20 +128,21 @@ class DemoData:
     def write_until(self, until: datetime) -> int:
         """Append every event in [written_until, until); returns how many rows were written."""
         self.directory.mkdir(parents=True, exist_ok=True)
-        written = 0
+        count = 0
         day = self.written_until.replace(hour=0, minute=0, second=0, microsecond=0)
         while day < until:
-            table = day_events(day, self.seed, self.tz, self.anomalies)
-            ts = table.column("ts").to_numpy()
-            lo, hi = (
-                np.datetime64(self.written_until.replace(tzinfo=None)),
-                np.datetime64(until.replace(tzinfo=None)),
-            )
-            rows = table.filter(pa.array((ts >= lo) & (ts < hi)))
-            written += self._append(day, rows)
+            if writes_day(day, self.anchor):
+                count += self._append(day, self._rows(day, until))
             day += DAY
         self.written_until = max(self.written_until, until)
-        return written
+        return count
+
+    def _rows(self, day: datetime, until: datetime) -> pa.Table:
+        """The day's events in [written_until, until) that the demo writes (demo/history.py)."""
+        table = day_events(day, self.seed, self.tz, self.anomalies)
+        ts = table.column("ts").to_numpy()
+        lo, hi = (np.datetime64(t.replace(tzinfo=None)) for t in (self.written_until, until))
+        return table.filter(pa.array((ts >= lo) & (ts < hi) & written(ts, self.anchor)))
 
     def _append(self, day: datetime, rows: pa.Table) -> int:
         if rows.num_rows == 0:

@@ -16,6 +16,8 @@ import pandas as pd
 import pyarrow as pa
 import pyarrow.csv as pacsv
 
+from socwall.dashboard.demo.history import written
+
 BUCKET = timedelta(minutes=5)
 HISTORY = timedelta(days=36)
 SLOW_CLUSTER, SLOW_FOR = "db_latency_eu_2", timedelta(minutes=90)
@@ -107,6 +109,7 @@ class DemoOps:
         step = int(BUCKET.total_seconds())
         first = -(-int(self.written_until.timestamp()) // step) * step
         starts = np.arange(first, int(until.timestamp()), step).astype("datetime64[s]")
+        starts = starts[written(starts, self.anchor)]
         self.written_until = max(self.written_until, until)
         if len(starts) == 0:
             return 0
