@@ -40,7 +40,14 @@ def test_five_weeks_of_history_with_office_hours_and_quiet_weekends(tmp_path):
     ts_type = table.column("ts").type  # written as ISO 8601 with Z: read back as UTC times
     assert pa.types.is_timestamp(ts_type) and ts_type.tz == "UTC"
     oldest = pc.min(table.column("ts")).as_py()
-    assert ANCHOR - oldest >= timedelta(days=35)
+    assert ANCHOR - timedelta(days=28, hours=28) <= oldest < ANCHOR - timedelta(days=29)
+    for weeks in range(1, 5):  # today (local) in past weeks, with 2 h either side, is whole
+        ago = ANCHOR - timedelta(weeks=weeks)
+        start = ago - timedelta(hours=17)  # 23:00 local the day before, to 16:00 + 2 h after
+        hours = [start + timedelta(hours=h) for h in range(29)]
+        assert all(count(table, "fw_block", h, h + timedelta(hours=1)) > 100 for h in hours)
+    gap = ANCHOR - timedelta(days=11)  # between: no panel reads it, so it is not written
+    assert count(table, "fw_block", gap - timedelta(hours=12), gap + timedelta(hours=12)) == 0
     tuesday_10 = datetime(2026, 11, 24, 9, 0, tzinfo=UTC)  # 10:00-11:00 in Berlin
     tuesday_03 = datetime(2026, 11, 24, 2, 0, tzinfo=UTC)
     sunday_10 = datetime(2026, 11, 22, 9, 0, tzinfo=UTC)
