@@ -31,9 +31,9 @@ StoreUnavailable = redis.exceptions.RedisError  # what every store call raises w
 def connect(config: StoreConfig) -> redis.Redis:
     """A client for store.url, or an in-process fakeredis when no URL is configured."""
     if config.url is None:
-        import fakeredis
+        from socwall.dashboard.embedded import embedded_client
 
-        return fakeredis.FakeRedis(decode_responses=True)
+        return embedded_client()
     password = config.password.get_secret_value() if config.password else None
     timeout = config.timeout.total_seconds()
     options = {

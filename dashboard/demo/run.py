@@ -7,8 +7,6 @@ import threading
 import time
 from pathlib import Path
 
-import fakeredis
-
 from socwall.dashboard.app import create_app
 from socwall.dashboard.clock import Clock, make_clock
 from socwall.dashboard.config import WallConfig
@@ -24,6 +22,7 @@ from socwall.dashboard.demo.flows import DemoFlows
 from socwall.dashboard.demo.news import write_demo_news
 from socwall.dashboard.demo.ops import DemoOps
 from socwall.dashboard.demo.sensors import start_demo_sensors
+from socwall.dashboard.embedded import embedded_client
 from socwall.dashboard.jobs import run_all_once
 from socwall.dashboard.scheduler import create_scheduler
 from socwall.dashboard.store import Store
@@ -34,7 +33,7 @@ DEMO_DATA = Path("demo-data")  # relative to config.yaml, as its sources say
 
 def run_demo(config: WallConfig, base_dir: Path, args) -> int:
     """Generate 5 weeks of events, keep appending live ones, and serve the wall."""
-    store = Store(fakeredis.FakeRedis(decode_responses=True), config.store.prefix)
+    store = Store(embedded_client(), config.store.prefix)
     clock = make_clock(config, args.now, store)
     data = start_demo_data(base_dir / DEMO_DATA, config, clock, args.seed)
     services = start_local_services()  # what the demo's probe source checks, on 127.0.0.1
