@@ -7,9 +7,12 @@ from zoneinfo import ZoneInfo
 
 import numpy as np
 
+from socwall.dashboard.demo.history import writes_day, written
+
 DAY = timedelta(days=1)
 PLANTED_FOR = timedelta(minutes=61)  # from 02:05 local: the brute force, dnovak, the scanner
 HISTORY = timedelta(days=36)
+RECENT = timedelta(days=17)  # suspicious_users: 14 days before the last 2 x 24 h, continuous
 USERS = [
     f"{first}{last}"
     for first in "abcdefgh"
@@ -115,8 +118,8 @@ class DemoAuth:
         day = self.written_until.replace(hour=0, minute=0, second=0, microsecond=0)
         rows = []
         while day < until:
-            rows += [item for item in day_lines(day, self.tz, self.seed, self.anchor)
-                     if self.written_until <= item[0] < until]  # fmt: skip
+            if writes_day(day, self.anchor, RECENT):
+                rows += self._lines(day, until)
             day += DAY
         rows.sort(key=lambda item: item[0])
         with open(self.directory / "auth.log", "a", encoding="utf-8") as handle:
@@ -124,3 +127,11 @@ class DemoAuth:
                 handle.write(f"{at.astimezone(self.tz):%b %e %H:%M:%S} {line}\n")
         self.written_until = max(self.written_until, until)
         return len(rows)
+
+    def _lines(self, day: datetime, until: datetime) -> list[tuple[datetime, str]]:
+        """The day's lines in [written_until, until) that the demo writes (demo/history.py)."""
+        lines = [item for item in day_lines(day, self.tz, self.seed, self.anchor)
+                 if self.written_until <= item[0] < until]  # fmt: skip
+        times = np.array([at.replace(tzinfo=None) for at, _ in lines], dtype="datetime64[us]")
+        return [item for item, kept in zip(lines, written(times, self.anchor, RECENT),
+                                           strict=True) if kept]  # fmt: skip
