@@ -159,7 +159,7 @@ def test_asking_a_span_again_replaces_its_attempts_and_keeps_the_rest(tmp_path, 
     source.ingest(store, NOW)
     window = (NOW - timedelta(days=40), NOW)
     first = attempts(store, "lake", window)
-    assert len(first) > 20_000
+    assert len(first) > 15_000  # the demo log: 17 days whole, and this time 3-4 weeks ago
     mark = store.document("lake", "watermark")["bucket"]
     assert mark > (NOW - timedelta(minutes=15)).timestamp()
     stats = source.ingest(store, NOW)  # asks from the watermark minus lag: a few buckets only
