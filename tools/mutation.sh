@@ -23,7 +23,7 @@ declare -A TESTS=(  # the fast tests of each module: they run once per mutant
   [widgets/auth_sprays.py]="tests/widgets/test_suspicious_users_edges.py tests/widgets/test_auth_sprays_edges.py"
   [widgets/exploited_recent.py]="tests/widgets/test_cve_order_edges.py tests/widgets/test_exploited_recent.py"
   [feeds/auth_readers.py]="tests/feeds/test_auth_edges.py tests/feeds/test_auth_readers.py"
-  [widgets/week_ago.py]="tests/widgets/test_metric_compare_edges.py tests/widgets/test_metric_compare.py"
+  [widgets/week_ago.py]="tests/widgets/test_metric_compare_edges.py tests/widgets/test_metric_compare.py tests/widgets/test_week_ago_edges.py"
   [feeds/auth_pairing.py]="tests/feeds/test_auth_pairing_edges.py tests/feeds/test_auth_pairing.py"
   [feeds/feed_parse.py]="tests/feeds/test_cve_extraction_edges.py tests/feeds/test_feed_safety.py"
   [feeds/tail.py]="tests/feeds/test_follow.py tests/feeds/test_follow_long_lines.py tests/feeds/test_sensor_stats.py tests/feeds/test_tail_edges.py"
@@ -37,7 +37,7 @@ declare -A FUNCTIONS=(
   [widgets/auth_sprays.py]="password_sprays"
   [widgets/exploited_recent.py]="compute"
   [feeds/auth_readers.py]="_sshd"
-  [widgets/week_ago.py]="band"
+  [widgets/week_ago.py]="band same_local_time values_at bucket_starts in_changes window_start window_end coarser"
   [feeds/feed_parse.py]="find_cves entry_record"
   [feeds/tail.py]="handle _renamed_away _commit_one _only_seen _forget_gone _nothing_recognised"
 )

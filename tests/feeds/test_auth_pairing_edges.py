@@ -2,6 +2,7 @@
 (either order), the same host and process only, what waits and for how long, the bound on
 waiting lines and what the next read is handed (carry)."""
 
+import json
 from datetime import UTC, datetime, timedelta
 
 import pytest
@@ -12,6 +13,7 @@ from socwall.feeds.auth_pairing import PAIR_WINDOW, settle
 
 T = datetime(2026, 1, 2, 10, 0, tzinfo=UTC)
 SECOND = timedelta(seconds=1)
+FIVE_MINUTES = timedelta(minutes=5)  # the window in words (the module's PAIR_WINDOW)
 
 
 def pam(ts, pid=7, host="h", method="sshd", outcome="failure") -> AuthEvent:
@@ -28,7 +30,7 @@ def attempts(events) -> int:
     return sum(e.outcome == "failure" for e in events)
 
 
-@pytest.mark.parametrize("gap, paired", [(PAIR_WINDOW, True), (PAIR_WINDOW + SECOND, False)])
+@pytest.mark.parametrize("gap, paired", [(FIVE_MINUTES, True), (FIVE_MINUTES + SECOND, False)])
 @pytest.mark.parametrize("own_first", [False, True])
 def test_the_pair_window_is_five_minutes_either_way(gap, paired, own_first):
     offset = -gap if own_first else gap
@@ -91,3 +93,20 @@ def test_waiting_lines_are_bounded_the_oldest_counting_first(monkeypatch):
     assert settled == [] and len(carry["pending"]) == 3
     settled, carry = settle(lines, None, None, final=False)  # one more: the oldest counts
     assert [e.extra["pid"] for e in settled] == [0] and len(carry["pending"]) == 3
+
+
+def test_ten_thousand_lines_wait_and_one_more_makes_the_oldest_count():
+    """The bound itself (10,000), not one set by the test: within 100 s, all in the window."""
+    lines = [pam(T + n * timedelta(milliseconds=10), pid=n) for n in range(10_001)]
+    settled, carry = settle(lines[:10_000], None, None, final=False)
+    assert settled == [] and len(carry["pending"]) == 10_000
+    settled, carry = settle(lines, None, None, final=False)
+    assert [e.extra["pid"] for e in settled] == [0] and len(carry["pending"]) == 10_000
+
+
+def test_an_own_failure_whose_outcome_was_decoded_from_text_pairs_too():
+    """Equal words, not the same object: an outcome read from JSON is not CPython's interned
+    literal (`is "failure"` would miss it)."""
+    decoded = own(T + SECOND, outcome=json.loads('"failure"'))
+    settled, _ = settle([pam(T), decoded], None, None, final=True)
+    assert [e.outcome for e in settled] == [None, "failure"]

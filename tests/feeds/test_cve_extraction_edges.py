@@ -1,6 +1,7 @@
 """CVE ids taken from feed text (feeds/feed_parse.find_cves and entry_record) at their edges:
 the number's length (4 to 7 digits), the word boundaries on both sides, any case, each id once
-in the order first met, the title as well as the whole text, and the cap of 200 per entry."""
+in the order first met, the title as well as the whole text, and the cap of 200 per entry; the
+rest of entry_record: the caps of id and link (500), title and summary, and the date."""
 
 from datetime import UTC, datetime
 
@@ -33,3 +34,21 @@ def test_the_title_counts_and_an_entry_keeps_200_ids():
     entry = entry_record("f", "1", "https://x/1", "CVE-2023-9999 fixed", "s", full, None, NOW)
     assert entry["cves"][:2] == ["CVE-2023-9999", "CVE-2024-00001"]
     assert len(entry["cves"]) == 200 and entry["cves"][-1] == "CVE-2024-00199"
+
+
+@pytest.mark.parametrize("length", [500, 501])
+def test_an_entry_keeps_500_characters_of_its_id_and_link(length):
+    ident, link = "i" * length, "https://x/" + "l" * (length - 10)
+    entry = entry_record("f", ident, link, "t" * 301, "s" * 2001, "", None, NOW)
+    assert (entry["id"], entry["link"]) == ("i" * 500, "https://x/" + "l" * 490)
+    assert (len(entry["title"]), len(entry["summary"])) == (300, 2000)
+
+
+@pytest.mark.parametrize("published, when, undated", [
+    (None, NOW, True),  # no date: the fetch's time, said to be undated
+    (datetime(2025, 12, 31, tzinfo=UTC), datetime(2025, 12, 31, tzinfo=UTC), False),
+    (datetime(2026, 1, 3, tzinfo=UTC), NOW, False),  # dated after the fetch: never in the future
+])  # fmt: skip
+def test_an_entrys_date_is_its_own_the_fetchs_when_none_and_never_later(published, when, undated):
+    entry = entry_record("f", "1", "https://x/1", "t", "s", "", published, NOW)
+    assert (entry["published"], entry["undated"]) == (when.isoformat(), undated)

@@ -46,6 +46,8 @@ def assert_pruned_read_gives_the_plain_pairs(engine: str, tmp_path, store):
     query.Source(query_config(engine=engine, parquet=str(plain)), "plain").ingest(store, NOW)
     pairs = qd.stored_pairs(store, "plain", BUCKETS)
     assert len(pairs) > 500 and qd.stored_pairs(store, "days", BUCKETS) == pairs
+    by_loop = qd.pair_totals_by_loop(qd.vast_rows(START, 3000), BUCKETS[0], BUCKETS[-1] + 300)
+    assert qd.stored_pair_totals(pairs) == by_loop and len(by_loop) == 195  # an independent count
 
     # the same folder without the partition mapping: the engine has to open the bad file
     unpruned = query_config(engine=engine, parquet=location(engine, top))

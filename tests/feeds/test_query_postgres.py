@@ -55,6 +55,9 @@ def test_postgres_table_gives_the_file_sources_pairs_counts_and_panel(tmp_path, 
     clock, _ = refresh_both(config, store)
     file_pairs = qd.stored_pairs(store, "files", BUCKETS)
     assert len(file_pairs) > 1000 and qd.stored_pairs(store, "lake", BUCKETS) == file_pairs
+    # not only the same as each other: the same as a plain loop over the rows written
+    by_loop = qd.pair_totals_by_loop(rows, BUCKETS[0], BUCKETS[-1] + 300)
+    assert qd.stored_pair_totals(file_pairs) == by_loop and len(by_loop) == 195
     for panel in config.panels():
         run_panel(config, panel, store, clock)
     assert payload_without_names(store, "top_lake") == payload_without_names(store, "top_files")

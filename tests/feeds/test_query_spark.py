@@ -16,7 +16,7 @@ from socwall.feeds import query
 from socwall.feeds.query_engines import QueryError
 from tests.feeds import query_data as qd
 from tests.feeds.test_query_events import NOW as EVENTS_NOW
-from tests.feeds.test_query_events import demo_events, demo_metrics, lake
+from tests.feeds.test_query_events import demo_events, demo_metrics, lake, totals_by_duckdb
 from tests.feeds.test_query_flows import (
     BUCKETS,
     NOW,
@@ -52,6 +52,8 @@ def test_spark_over_parquet_gives_the_file_sources_and_duckdbs_pairs_and_panel(s
     file_pairs = qd.stored_pairs(store, "files", BUCKETS)
     assert len(file_pairs) > 500 and any(":" in host for _, host, *_ in file_pairs)
     assert qd.stored_pairs(store, "pyspark", BUCKETS) == qd.stored_pairs(store, "duckdb", BUCKETS) == file_pairs
+    by_loop = qd.pair_totals_by_loop(rows, BUCKETS[0], BUCKETS[-1] + 300)  # an independent count
+    assert qd.stored_pair_totals(file_pairs) == by_loop and len(by_loop) == 195
     for panel in config.panels():
         run_panel(config, panel, store, clock)
     files = payload_without_names(store, "top_files")
@@ -65,9 +67,11 @@ def test_spark_and_duckdb_give_the_same_metric_series(spark, tmp_path, store, re
     for engine in ("duckdb", "pyspark"):
         query.Source(query.QueryConfig(**lake(engine, **where)), engine).ingest(store, EVENTS_NOW)
     ranges = [(EVENTS_NOW - timedelta(days=9), EVENTS_NOW)]
+    by_sql = totals_by_duckdb(table)  # an independent count: plain SQL on the rows as written
     for metric in demo_metrics():
         duck = store.metric_series("duckdb", metric, ranges)
         assert duck.sum() > 0 and store.metric_series("pyspark", metric, ranges).to_dict() == duck.to_dict()
+        assert duck.sum() == by_sql[metric], metric
 
 
 def test_spark_reads_only_the_days_of_the_window(spark, tmp_path, store):

@@ -72,9 +72,10 @@ def test_run_once_catches_up_the_whole_backfill_and_progress_stays_in_the_status
     from socwall.dashboard.clock import Clock
     from socwall.dashboard.jobs import run_all_once, run_source
     from tests.feeds import query_data as qd
-    from tests.feeds.test_query_flows import START, wall
+    from tests.feeds.test_query_flows import BUCKETS, START, wall
 
-    path = qd.vast_parquet(qd.vast_rows(START, 2000), tmp_path / "f.parquet")
+    rows = qd.vast_rows(START, 2000)
+    path = qd.vast_parquet(rows, tmp_path / "f.parquet")
     lake = {**query_config(parquet=str(path)).model_dump(mode="json"), "backfill_step": "1d"}
     config = wall(redis_url, prefix, {"lake": lake})
     clock = Clock(replay_start=START + timedelta(hours=20), frozen=True)  # rows until 20:33
@@ -85,3 +86,8 @@ def test_run_once_catches_up_the_whole_backfill_and_progress_stays_in_the_status
     run_all_once(config, store, clock, catch_up=True)
     done = store.source_status("lake")
     assert done["backfill"] is None and store.panel_data("top_lake")["rows"]
+    # what the steps stored, against a plain loop over the rows written: rows count until the
+    # bucket after now + 5 minutes (sensor clocks differ) begins, 20:10; later ones wait
+    stored = qd.stored_pair_totals(qd.stored_pairs(store, "lake", BUCKETS))
+    until = START + timedelta(hours=20, minutes=10)
+    assert stored == qd.pair_totals_by_loop(rows, START.timestamp(), until.timestamp()) and len(stored) == 195

@@ -4,6 +4,7 @@ happened), what counts as known before and after `covered_since`, the bucket gri
 change span's overlap at exactly the bucket's edges. Expected values come from zoneinfo and
 plain datetime arithmetic, not from pandas."""
 
+import json
 from datetime import UTC, datetime, timedelta
 from zoneinfo import ZoneInfo
 
@@ -72,6 +73,8 @@ def test_bucket_starts_from_the_first_whole_bucket_up_to_the_end_left_out():
     (-QUARTER, timedelta(seconds=1), True),
     (QUARTER - timedelta(seconds=1), 2 * QUARTER, True),
     (timedelta(minutes=5), timedelta(minutes=6), True),  # inside it
+    (timedelta(hours=-2), timedelta(hours=-1), False),  # long over before the bucket
+    (timedelta(hours=1), timedelta(hours=2), False),  # not begun until long after
 ])  # fmt: skip
 def test_a_change_touches_a_bucket_only_by_overlapping_it(begin, end, hit):
     at = datetime(2026, 1, 5, 10, 0, tzinfo=UTC)
@@ -118,4 +121,23 @@ def test_coarser_to_the_same_size_is_the_history_as_it_is():
     at = datetime(2026, 1, 5, 10, 0, tzinfo=UTC)
     series = pd.Series([1.0], index=pd.DatetimeIndex([pd.Timestamp(at)]))
     history = wa.MetricInputs(series, QUARTER, at, changes=({"start": "x"},))
-    assert wa.coarser(history, QUARTER) is history
+    # a size equal to the bucket but not the same object, as a configured chart_bucket is
+    assert wa.coarser(history, timedelta(minutes=15)) is history
+
+
+def test_a_window_given_as_a_duration_ends_now_and_starts_that_long_before():
+    now = datetime(2026, 1, 5, 10, 7, tzinfo=UTC)
+    assert wa.window_end(now, timedelta(hours=6), BERLIN) == now
+    assert wa.window_start(now, timedelta(hours=6), BERLIN) == now - timedelta(hours=6)
+
+
+def test_words_read_from_a_file_are_compared_by_value():
+    """'today' and 'gauge' as configuration read from a file gives them: equal strings, not
+    CPython's interned literals (`is "today"` would miss them)."""
+    today, gauge = json.loads('"today"'), json.loads('"gauge"')
+    now = datetime(2026, 1, 5, 10, 7, tzinfo=UTC)
+    assert wa.window_start(now, today, BERLIN) == utc(datetime(2026, 1, 5))
+    assert wa.window_end(now, today, BERLIN) == utc(datetime(2026, 1, 6))
+    at = pd.DatetimeIndex([pd.Timestamp(datetime(2026, 1, 5, 10, 0, tzinfo=UTC))])
+    sampled = wa.MetricInputs(pd.Series([2.0], index=at), QUARTER, None, kind=gauge)
+    assert list(wa.values_at(sampled, at)) == [2.0]  # a count with nothing read would be NaN
