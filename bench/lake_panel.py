@@ -57,15 +57,17 @@ def fill(url: str, config, now) -> float:
 
 
 class Reader:
-    """What top_talkers.load reads, from the store, with or without the hourly rollups."""
+    """What top_talkers.load reads from the store (dashboard/jobs.py's PanelReader, without a
+    config): host sums per window, then the pairs of the hosts shown, through the rollups."""
 
-    def __init__(self, store, rollups: bool):
-        self.store, self.rollups = store, rollups
+    def __init__(self, store):
+        self.store = store
 
-    def flow_pairs_windows(self, source_id: str, windows: list[list[int]], bucket_s: int):
-        if self.rollups:
-            return self.store.flow_pairs_windows(source_id, windows, bucket_s)
-        return self.store.flow_pairs(source_id, [b for window in windows for b in window])
+    def flow_host_sums(self, source_id: str, windows: list[list[int]], bucket_s: int):
+        return self.store.flow_host_sums(source_id, windows, bucket_s)
+
+    def flow_host_pairs(self, source_id: str, window: list[int], bucket_s: int, hosts: list):
+        return self.store.flow_host_pairs(source_id, window, bucket_s, hosts)
 
     def source_bucket(self, source_id: str) -> timedelta:
         return timedelta(minutes=5)
@@ -91,12 +93,26 @@ def refresh(url: str, now, window: str, rollups: bool) -> dict:
     options = top_talkers.TopTalkersOptions(window=window)
     context = PanelContext(now=now, tz=ZoneInfo("UTC"), source_id="lake")
     started = time.perf_counter()
-    inputs = top_talkers.load(Reader(store, rollups), SimpleNamespace(options=options), context)
+    if rollups:
+        inputs = top_talkers.load(Reader(store), SimpleNamespace(options=options), context)
+    else:
+        inputs = from_buckets(store, options, context)
     payload = top_talkers.compute(inputs, options, context)
     seconds = time.perf_counter() - started
     top = [(r["host"], r["value"], r["peers"], r["rank"]) for r in payload["rows"]]
-    return {"seconds": seconds, "rows": len(inputs.pairs), "top": top, "total": payload["total"],
+    loaded = len(inputs.pairs) + sum(len(sums) for sums in inputs.totals or ())
+    return {"seconds": seconds, "rows": loaded, "top": top, "payload": payload,
             "peak_mib": peak_mib()}  # fmt: skip
+
+
+def from_buckets(store, options, context):
+    """What every refresh read before the rollups: every pair of every 5-minute bucket of the
+    window and the windows before; compute then sums the hosts of each window itself."""
+    from socwall.widgets import top_talkers
+
+    window_s, now_s = int(options.window.total_seconds()), int(context.now.timestamp())
+    buckets = top_talkers.window_buckets(now_s, 300, window_s, options.new_after + 1)
+    return top_talkers.TalkerInputs(store.flow_pairs(context.source_id, buckets), {}, 300)
 
 
 def peak_mib() -> float:
@@ -120,12 +136,11 @@ def measure(script: str, config, now, window: str) -> None:
             tries = [in_child(script, url, window, rollups) for _ in range(3)]
             runs[name] = min(tries, key=lambda run: run["seconds"])
         plain, rolled = runs["5-minute buckets"], runs["hourly rollups"]
-        same = plain["top"] == rolled["top"] and plain["total"] == rolled["total"]
-        if not same or not plain["top"]:
+        if plain["payload"] != rolled["payload"] or not plain["top"]:
             raise SystemExit(f"the two ways differ: {plain['top']} vs {rolled['top']}")
-        print(f"same top {len(plain['top'])} and total both ways; {window} top_talkers refresh, "
-              "best of 3:")  # fmt: skip
-        print(f"{'read from':<18}{'seconds':>9}{'rows read':>12}{'peak MiB':>10}")
+        print(f"same payload both ways (rows with peers, top peers, NEW, rank change; total); "
+              f"{window} top_talkers refresh, best of 3:")  # fmt: skip
+        print(f"{'read from':<18}{'seconds':>9}{'rows loaded':>12}{'peak MiB':>10}")
         for name, run in runs.items():
             print(f"{name:<18}{run['seconds']:9.2f}{run['rows']:12,}{run['peak_mib']:10.0f}")
         print(f"rollups/buckets: {rolled['seconds'] / plain['seconds']:.2f} of the time, "
