@@ -43,14 +43,14 @@ def blobs() -> dict[int, list[str]]:
         for i, value in totals(window).items():
             for piece, start in enumerate((first, first + HOUR, first + 2 * HOUR,
                                            first + WINDOW - 300)):  # fmt: skip
-                opened = (i + piece) % 3 != 0
-                rows.setdefault(start, []).append((host(i), f"198.51.100.{(i + piece) % 5}",
-                                                   value // 4, 1 + (i + piece) % 3, opened))  # fmt: skip
+                entry = (host(i), f"198.51.100.{(i + piece) % 5}", value // 4,
+                         1 + (i + piece) % 3, (i + piece) % 3 != 0)  # fmt: skip
+                rows.setdefault(start, []).append(entry)
     found = {}
     for start, entries in rows.items():
-        columns = {"host": [e[0] for e in entries], "peer": [e[1] for e in entries],
-                   "bytes": [e[2] for e in entries], "connections": [e[3] for e in entries]}  # fmt: skip
-        if start != START - WINDOW + HOUR:  # that one is a blob stored before directions were kept
+        columns = {name: [e[n] for e in entries]
+                   for n, name in enumerate(("host", "peer", "bytes", "connections"))}  # fmt: skip
+        if start != START - WINDOW + HOUR:  # a blob stored before directions were kept
             columns["bytes_opened"] = [e[2] * e[4] for e in entries]
             columns["opened"] = [e[3] * e[4] for e in entries]
         found[start] = [json.dumps(columns)]
