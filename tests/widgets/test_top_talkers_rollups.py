@@ -17,7 +17,7 @@ HOUR = 3600
 NOW = T + 7 * HOUR + 37 * 60  # windows of 3 h start at hh:40: partial hours at every edge
 WINDOW = 3 * HOUR
 START = NOW // 300 * 300 + 300 - WINDOW  # the current window's first bucket: 04:40
-PUSHED = START + 2 * HOUR + 300  # 06:45, in the second whole hour of the current window
+PUSHED = START + 2 * HOUR  # 06:40, a bucket with a blob in the current window's 2nd whole hour
 
 
 def host(i: int) -> str:
@@ -31,6 +31,13 @@ def totals(window: int) -> dict[int, int]:
         return {i: {21: 90000, 20: 80000, 22: 70000, 4: 50000}.get(i, 60000 - 1000 * i)
                 for i in range(1, 26)} | {3: 50000}  # fmt: skip
     return {i: 30000 - 1000 * i if window < 3 or i != 22 else 29500 for i in range(1, 26)}
+
+
+def answers_only() -> dict:
+    """A blob of a host that only answered outside clients (nothing out) and one peer that got
+    connections but no bytes: ranked in `in` only, and that peer counted for connections only."""
+    return {"host": [host(26), host(26)], "peer": ["198.51.100.1", "198.51.100.2"],
+            "bytes": [40000, 0], "connections": [3, 2], "bytes_opened": [0, 0], "opened": [0, 2]}
 
 
 def blobs() -> dict[int, list[str]]:
@@ -67,6 +74,7 @@ def filled(store):
     late = {"host": [host(9)], "peer": ["203.0.113.7"], "bytes": [25000], "connections": [4],
             "bytes_opened": [25000], "opened": [4]}  # fmt: skip
     store.redis.rpush(store.keys.flow_bucket("net", PUSHED), json.dumps(late))
+    store.redis.rpush(store.keys.flow_bucket("net", START + 300), json.dumps(answers_only()))
     return store
 
 
@@ -93,6 +101,7 @@ def test_the_rollup_path_gives_the_five_minute_payload(filled, by, direction, ra
     assert set(inputs.pairs["host"]) <= shown  # only the shown hosts' pairs were read
     window = filled.flow_pairs("net", tt.window_buckets(NOW, 300, WINDOW, 1))
     ranked = tt.rank(window, by, direction)  # flow_sums.rank_hosts, as before host sums
+    assert (plain["hosts"], plain["total"]) == (len(ranked), float(ranked[by].sum()))
     assert [(r["host"], r["value"], r["peers"]) for r in plain["rows"]] == [
         (r.host, float(getattr(r, by)), int(r.peers)) for r in ranked.itertuples()
         if ranks[0] <= r.rank <= ranks[1]]  # fmt: skip
@@ -112,6 +121,11 @@ def test_the_edges_are_in_the_data(filled):
     assert rows[host(9)]["top_peers"][0]["peer"] == "203.0.113.7"
     assert {T + 5 * HOUR, PUSHED} <= set(inputs.pairs["bucket"])
     assert T + 6 * HOUR not in set(inputs.pairs["bucket"])
+    answers, *_ = both_ways(filled, direction="in")
+    assert {row["host"]: row["peers"] for row in answers["rows"]}[host(26)] == 1
+    sent, *_ = both_ways(filled, direction="out")
+    opened, *_ = both_ways(filled, by="connections", direction="out")
+    assert (plain["hosts"], sent["hosts"], opened["hosts"]) == (26, 25, 26)
     lower, _, _ = both_ways(filled, ranks=(11, 20))
     tied = [(row["host"], row["value"]) for row in lower["rows"][:3]]
     assert tied == [(host(10), 50000.0), (host(3), 50000.0), (host(4), 50000.0)]
