@@ -14,7 +14,7 @@ import socket
 import subprocess
 import sys
 import time
-from datetime import timedelta
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from types import SimpleNamespace
 
@@ -107,12 +107,17 @@ def refresh(url: str, now, window: str, rollups: bool) -> dict:
 
 def from_buckets(store, options, context):
     """What every refresh read before the rollups: every pair of every 5-minute bucket of the
-    window and the windows before; compute then sums the hosts of each window itself."""
+    window and the windows before (compute then sums the hosts of each window itself), and
+    the window's cleaning counts as load reads them."""
     from socwall.widgets import top_talkers
 
     window_s, now_s = int(options.window.total_seconds()), int(context.now.timestamp())
     buckets = top_talkers.window_buckets(now_s, 300, window_s, options.new_after + 1)
-    return top_talkers.TalkerInputs(store.flow_pairs(context.source_id, buckets), {}, 300)
+    recent = (datetime.fromtimestamp(buckets[window_s // 300 - 1], UTC), context.now)
+    repaired, cleared = (int(store.metric_series(context.source_id, name, [recent]).sum())
+                         for name in ("repaired", "cleared"))  # fmt: skip
+    return top_talkers.TalkerInputs(store.flow_pairs(context.source_id, buckets), {}, 300,
+                                    repaired, cleared)  # fmt: skip
 
 
 def peak_mib() -> float:
@@ -137,7 +142,9 @@ def measure(script: str, config, now, window: str) -> None:
             runs[name] = min(tries, key=lambda run: run["seconds"])
         plain, rolled = runs["5-minute buckets"], runs["hourly rollups"]
         if plain["payload"] != rolled["payload"] or not plain["top"]:
-            raise SystemExit(f"the two ways differ: {plain['top']} vs {rolled['top']}")
+            differ = {k: (v, rolled["payload"].get(k)) for k, v in plain["payload"].items()
+                      if v != rolled["payload"].get(k)}  # fmt: skip
+            raise SystemExit(f"the two ways differ: {json.dumps(differ)[:3000]}")
         print(f"same payload both ways (rows with peers, top peers, NEW, rank change; total); "
               f"{window} top_talkers refresh, best of 3:")  # fmt: skip
         print(f"{'read from':<18}{'seconds':>9}{'rows loaded':>12}{'peak MiB':>10}")

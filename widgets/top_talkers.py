@@ -11,7 +11,7 @@ from pydantic import Field, model_validator
 
 from socwall.durations import format_duration
 from socwall.feeds import inventory
-from socwall.feeds.flow_sums import rank_hosts
+from socwall.feeds.flow_sums import PAIR_SUMS, rank_hosts
 from socwall.types import ConfigPath, Duration, Strict
 from socwall.verdict import ticket_of
 from socwall.widgets.context import PanelContext, View
@@ -176,8 +176,7 @@ def window_totals(pairs: pd.DataFrame, start: int, window_s: int, before: int) -
         frame[(frame["bucket"] >= low) & (frame["bucket"] < high)]
         for low, high in zip(edges[1:], edges, strict=False)
     ]  # fmt: skip
-    sums = ["bytes", "connections", "bytes_opened", "opened"]
-    return tuple(part.groupby(part["host"].astype(str))[sums].sum().reset_index()
+    return tuple(part.groupby(part["host"].astype(str))[list(PAIR_SUMS)].sum().reset_index()
                  for part in parts)  # fmt: skip
 
 
