@@ -121,24 +121,43 @@ def _extend(columns: dict[str, list], found: dict[str, list], **constant) -> Non
         values.extend(found[name] if name in found else [constant[name]] * rows)
 
 
+# One round trip for every hour instead of 1 + 12 commands each. KEYS: per hour its rollup,
+# then its ARGV[1] buckets; ARGV[2] the format, then the fields wanted. Per hour: {} when its
+# buckets hold nothing, the fields when the rollup sums what they hold, else nil (read them).
+CHECKED_FIELDS = """
+local per, wanted, out = tonumber(ARGV[1]), {unpack(ARGV, 3)}, {}
+for i = 1, #KEYS, per + 1 do
+  local held = 0
+  for k = i + 1, i + per do held = held + redis.call('LLEN', KEYS[k]) end
+  local head = redis.call('HMGET', KEYS[i], 'blobs', 'format')
+  if held == 0 then
+    out[#out + 1] = {}
+  elseif head[2] == ARGV[2] and tonumber(head[1]) == held then
+    out[#out + 1] = redis.call('HMGET', KEYS[i], unpack(wanted))
+  else
+    out[#out + 1] = false
+  end
+end
+return out
+"""
+
+
 def _read(redis, keys, source_id: str, windows: list[list[int]], bucket_s: int,
           fields: list[str]) -> tuple[list, list]:  # fmt: skip
     """(window, hour, values of `fields`) of each hour wholly inside a window whose rollup sums
     what its buckets hold, and (window, start, blobs) of every other bucket of the windows."""
     whole, plain = _split(windows, bucket_s)
-    check = redis.pipeline(transaction=True)  # an hour's counts and fields from one moment
-    for _window, hour, starts in whole:
-        check.hmget(keys.flow_hour(source_id, hour), ["blobs", "format", *fields])
-        for start in starts:
-            check.llen(keys.flow_bucket(source_id, start))
-    found = check.execute() if whole else []
-    rolled, step = [], 1 + HOUR // bucket_s
-    for i, (window, hour, starts) in enumerate(whole):
-        (count, layout, *values), lengths = found[i * step], found[i * step + 1 : (i + 1) * step]
-        if layout == FORMAT and int(count or 0) == sum(lengths):
-            rolled.append((window, hour, values))
-        else:
+    names = [name for _window, hour, starts in whole
+             for name in (keys.flow_hour(source_id, hour),
+                          *(keys.flow_bucket(source_id, start) for start in starts))]  # fmt: skip
+    args = [HOUR // bucket_s, FORMAT, *fields]
+    found = redis.register_script(CHECKED_FIELDS)(keys=names, args=args) if whole else []
+    rolled = []
+    for (window, hour, starts), values in zip(whole, found, strict=True):
+        if values is None:
             plain.extend((window, start) for start in starts)
+        elif values:
+            rolled.append((window, hour, values))
     read = redis.pipeline(transaction=False)
     for _window, start in plain:
         read.lrange(keys.flow_bucket(source_id, start), 0, -1)
