@@ -35,8 +35,11 @@ class PanelReader:
     def flow_pairs(self, source_id: str, buckets: list[int]):
         return self.store.flow_pairs(source_id, buckets)
 
-    def flow_pairs_windows(self, source_id: str, windows: list[list[int]], bucket_s: int):
-        return self.store.flow_pairs_windows(source_id, windows, bucket_s)
+    def flow_host_sums(self, source_id: str, windows: list[list[int]], bucket_s: int):
+        return self.store.flow_host_sums(source_id, windows, bucket_s)
+
+    def flow_host_pairs(self, source_id: str, window: list[int], bucket_s: int, hosts: list):
+        return self.store.flow_host_pairs(source_id, window, bucket_s, hosts)
 
     def entries_since(self, source_id: str, since: datetime) -> list[dict]:
         return self.store.entries_since(source_id, since)

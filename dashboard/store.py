@@ -230,11 +230,16 @@ class Store(RecordHistory):
         found = zip(buckets, pipe.execute(), strict=True)
         return flow_rollups.frame_of([(start, blob) for start, blobs in found for blob in blobs])
 
-    def flow_pairs_windows(self, source_id: str, windows: list[list[int]],
-                           bucket_s: int) -> pd.DataFrame:  # fmt: skip
-        """flow_pairs of the windows' buckets; an hour wholly inside one window is read from its
-        hourly rollup, its rows dated at the hour's start (dashboard/flow_rollups.py)."""
-        return flow_rollups.read_windows(self.redis, self.keys, source_id, windows, bucket_s)
+    def flow_host_sums(self, source_id: str, windows: list[list[int]],
+                       bucket_s: int) -> list[pd.DataFrame]:  # fmt: skip
+        """Per window of bucket starts, its flow pairs summed per host; whole hours from their
+        hourly rollups (dashboard/flow_rollups.py)."""
+        return flow_rollups.host_sums(self.redis, self.keys, source_id, windows, bucket_s)
+
+    def flow_host_pairs(self, source_id: str, window: list[int], bucket_s: int,
+                        hosts: list[str]) -> pd.DataFrame:  # fmt: skip
+        """flow_pairs of these hosts only; whole hours from their rollups, dated at the hour."""
+        return flow_rollups.host_pairs(self.redis, self.keys, source_id, window, bucket_s, hosts)
 
     def rollup_flow_hours(self, source_id: str, buckets, bucket_s: int, now: datetime,
                           retention: timedelta) -> None:  # fmt: skip

@@ -127,21 +127,21 @@ def flow_blobs(pairs: pa.Table) -> dict[int, str]:
     }
 
 
-def sum_blobs(blobs: list[str]) -> str:
-    """Stored blobs (of one hour's buckets) as one blob summed per host and peer. Blobs stored
-    before directions were kept have no bytes_opened/opened: those count as opened, as
-    widgets.top_talkers.directed reads them."""
-    frames = []
-    for blob in blobs:
-        columns = json.loads(blob)
-        for total, part in (("bytes", "bytes_opened"), ("connections", "opened")):
-            columns.setdefault(part, columns[total])
-        frames.append(pd.DataFrame(columns, columns=["host", "peer", *PAIR_SUMS]))
-    empty = pd.DataFrame(columns=["host", "peer", *PAIR_SUMS])
-    frame = pd.concat(frames, ignore_index=True) if frames else empty
-    sums = frame.groupby(["host", "peer"], sort=True)[list(PAIR_SUMS)].sum().reset_index()
-    return json.dumps({c: sums[c].astype(str if c in ("host", "peer") else "int64").tolist()
-                       for c in ("host", "peer", *PAIR_SUMS)})  # fmt: skip
+def blob_columns(blob: str) -> dict[str, list]:
+    """A stored blob's columns. Blobs stored before directions were kept have no
+    bytes_opened/opened: those count as opened, as widgets.top_talkers.directed reads them."""
+    columns = json.loads(blob)
+    for total, part in (("bytes", "bytes_opened"), ("connections", "opened")):
+        columns.setdefault(part, columns[total])
+    return columns
+
+
+def summed_pairs(blobs: list[str]) -> pd.DataFrame:
+    """Stored blobs (of one hour's buckets) summed per host and peer, sorted by both."""
+    parsed = [blob_columns(blob) for blob in blobs]
+    frame = pd.DataFrame({name: [value for columns in parsed for value in columns[name]]
+                          for name in ("host", "peer", *PAIR_SUMS)})  # fmt: skip
+    return frame.groupby(["host", "peer"], sort=True)[list(PAIR_SUMS)].sum().reset_index()
 
 
 def rank_hosts(pairs: pa.Table, by: str) -> pa.Table:

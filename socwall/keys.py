@@ -53,8 +53,9 @@ class Keys:
         return f"{self.prefix}:flows:{source_id}:{bucket_start}"
 
     def flow_hour(self, source_id: str, hour_start: int) -> str:
-        """Hash: `pairs`, one JSON blob of an hour's flow buckets summed per host and peer, and
-        `blobs`, how many bucket blobs it sums (read only while the buckets hold as many)."""
+        """Hash: an hour's flow buckets summed, per host (`hosts`) and per peer of each host
+        (`pairs:<host>`), JSON columns; `blobs`, how many bucket blobs it sums (read only while
+        the buckets hold as many); `format` (dashboard/flow_rollups.py)."""
         return f"{self.prefix}:flows-hour:{source_id}:{hour_start}"
 
     def document(self, source_id: str, name: str) -> str:

@@ -11,7 +11,7 @@ from pydantic import Field, model_validator
 
 from socwall.durations import format_duration
 from socwall.feeds import inventory
-from socwall.feeds.flow_sums import rank_hosts
+from socwall.feeds.flow_sums import PAIR_SUMS, rank_hosts
 from socwall.types import ConfigPath, Duration, Strict
 from socwall.verdict import ticket_of
 from socwall.widgets.context import PanelContext, View
@@ -72,7 +72,9 @@ HEADERS = {
 
 @dataclass(frozen=True)
 class TalkerInputs:
-    """Host/peer sums per bucket over the window and the windows before it, and host names."""
+    """Host/peer sums per bucket, host sums per window (or none: summed from the pairs), and
+    host names. With `totals` (read that way from the store), `pairs` need only hold the
+    window's pairs of the hosts shown."""
 
     pairs: pd.DataFrame  # columns: bucket (epoch s), host, peer, bytes, connections, ...
     names: dict[str, str]
@@ -81,6 +83,7 @@ class TalkerInputs:
     ports_cleared: int = 0  # ports of non-TCP/UDP flows cleared, in the window
     hbi: frozenset = frozenset()  # addresses of high-business-impact hosts
     maintenance: dict | None = None  # address -> title of the change running on it now
+    totals: tuple | None = None  # per window, the current first: host, bytes, connections, ...
 
 
 def check_sources(options: TopTalkersOptions, sources: dict) -> list[tuple[str, str]]:
@@ -103,8 +106,8 @@ def window_buckets(now_s: int, bucket_s: int, window_s: int, windows: int) -> li
 
 
 def load(reader, panel, context: PanelContext) -> TalkerInputs:
-    """Read the buckets of the window and the `new_after` windows before, the cleaning counts
-    of the window, and the inventory file when one is configured."""
+    """Read host sums of the window and the `new_after` windows before, the pairs of the hosts
+    shown, the cleaning counts of the window, and the inventory file when one is configured."""
     options: TopTalkersOptions = panel.options
     bucket_s = int(reader.source_bucket(context.source_id).total_seconds())
     window_s = int(options.window.total_seconds())
@@ -112,7 +115,9 @@ def load(reader, panel, context: PanelContext) -> TalkerInputs:
     buckets = window_buckets(now_s, bucket_s, window_s, options.new_after + 1)
     per_window = window_s // bucket_s  # an hour inside one window is read from its rollup
     windows = [buckets[i : i + per_window] for i in range(0, len(buckets), per_window)]
-    pairs = reader.flow_pairs_windows(context.source_id, windows, bucket_s)
+    totals = tuple(reader.flow_host_sums(context.source_id, windows, bucket_s))
+    shown = shown_hosts(rank_totals(totals[0], options.by, options.flow_direction), options)
+    pairs = reader.flow_host_pairs(context.source_id, windows[0], bucket_s, list(shown["host"]))
     recent = (datetime.fromtimestamp(buckets[window_s // bucket_s - 1], UTC), context.now)
     cleaning = {name: float(reader.metric_series(context.source_id, name, [recent]).sum())
                 for name in ("repaired", "cleared")}  # fmt: skip
@@ -125,7 +130,7 @@ def load(reader, panel, context: PanelContext) -> TalkerInputs:
     maintenance = {ip: running[a.name.lower()] for ip, a in assets.items()
                    if a.name.lower() in running}  # fmt: skip
     return TalkerInputs(pairs, names, bucket_s, int(cleaning["repaired"]), int(cleaning["cleared"]),
-                        hbi, maintenance)  # fmt: skip
+                        hbi, maintenance, totals)  # fmt: skip
 
 
 def _named(change: dict) -> str:
@@ -145,15 +150,51 @@ def read_inventory(path: str | None) -> dict[str, str]:
 def directed(pairs: pd.DataFrame, direction: str) -> pd.DataFrame:
     """bytes and connections of one direction: opened by the host (out), answers (in), both.
     Sums stored before directions were kept count as opened."""
+    frame = filled(pairs)
+    for total, part in (("bytes", "bytes_opened"), ("connections", "opened")):
+        if direction == "out":
+            frame[total] = frame[part]
+        elif direction == "in":
+            frame[total] = frame[total] - frame[part]
+    return frame
+
+
+def filled(pairs: pd.DataFrame) -> pd.DataFrame:
+    """A copy with bytes_opened and opened; sums stored before directions were kept (missing,
+    or NaN beside newer ones) count as opened."""
     frame = pairs.copy()
     for total, part in (("bytes", "bytes_opened"), ("connections", "opened")):
-        opened = frame[part] if part in frame else frame[total]
-        opened = opened.fillna(frame[total])
-        if direction == "out":
-            frame[total] = opened
-        elif direction == "in":
-            frame[total] = frame[total] - opened
+        frame[part] = frame[part].fillna(frame[total]) if part in frame else frame[total]
     return frame
+
+
+def window_totals(pairs: pd.DataFrame, start: int, window_s: int, before: int) -> tuple:
+    """Host sums of the window starting at `start` and of the `before` windows before it."""
+    edges = [start - k * window_s for k in range(before + 1)]
+    frame = filled(pairs)
+    parts = [frame[frame["bucket"] >= edges[0]]] + [
+        frame[(frame["bucket"] >= low) & (frame["bucket"] < high)]
+        for low, high in zip(edges[1:], edges, strict=False)
+    ]  # fmt: skip
+    return tuple(part.groupby(part["host"].astype(str))[list(PAIR_SUMS)].sum().reset_index()
+                 for part in parts)  # fmt: skip
+
+
+def rank_totals(totals: pd.DataFrame, by: str, direction: str) -> pd.DataFrame:
+    """Hosts with something in this direction, by `by` (rounded as rank_hosts does), ties by
+    address: the same ranks as `rank` of the pairs these totals sum, all values being >= 0."""
+    frame = directed(totals, direction)
+    frame = frame[frame[by] > 0]
+    frame = frame.assign(host=frame["host"].astype(str),
+                         **{by: frame[by].astype("float64").round().astype("int64")})
+    frame = frame.sort_values([by, "host"], ascending=[False, True], kind="stable")
+    return frame.assign(rank=range(1, len(frame) + 1)).reset_index(drop=True)
+
+
+def shown_hosts(ranked: pd.DataFrame, options: TopTalkersOptions) -> pd.DataFrame:
+    """The ranked hosts the panel shows."""
+    first, last = options.ranks
+    return ranked[(ranked["rank"] >= first) & (ranked["rank"] <= last)]
 
 
 def rank(pairs: pd.DataFrame, by: str, direction: str = "both") -> pd.DataFrame:
@@ -178,21 +219,20 @@ def compute(inputs: TalkerInputs, options: TopTalkersOptions, context: PanelCont
     start = current_bucket + inputs.bucket_s - window_s
     by, direction = options.by, options.flow_direction
     window = inputs.pairs[inputs.pairs["bucket"] >= start]
-    current = rank(window, by, direction)
-    earlier = [
-        rank(inputs.pairs[(inputs.pairs["bucket"] >= start - k * window_s)
-                          & (inputs.pairs["bucket"] < start - (k - 1) * window_s)], by, direction)
-        for k in range(1, options.new_after + 1)
-    ]  # fmt: skip
+    totals = inputs.totals
+    if totals is None:
+        totals = window_totals(inputs.pairs, start, window_s, options.new_after)
+    current, *earlier = (rank_totals(sums, by, direction) for sums in totals)
     seen_before = {h for ranked in earlier for h in ranked["host"][ranked["rank"] <= PREVIOUS_TOP]}
     first_window = all(ranked.empty for ranked in earlier)
     before = dict(zip(earlier[0]["host"], earlier[0]["rank"], strict=True))
     total = float(current[by].sum()) if len(current) else 0.0
-    first, last = options.ranks
-    shown = current[(current["rank"] >= first) & (current["rank"] <= last)]
+    shown = shown_hosts(current, options)
+    sums = peer_sums(window, list(shown["host"]), by, direction)
+    shown = shown.assign(peers=shown["host"].map(sums.groupby("host").size()).fillna(0))
     rows = [_row(host, before, seen_before, first_window, total, inputs.names, options)
             for host in shown.itertuples()]  # fmt: skip
-    peers = top_peers(window, [r["host"] for r in rows], by, direction)
+    peers = top_peers(sums)
     for row in rows:  # crown jewels: NEW or a jump counts whatever the share
         row["hbi"] = row["host"] in inputs.hbi
         row["maintenance"] = (inputs.maintenance or {}).get(row["host"])
@@ -216,14 +256,17 @@ def compute(inputs: TalkerInputs, options: TopTalkersOptions, context: PanelCont
     }
 
 
-def top_peers(window: pd.DataFrame, hosts: list[str], by: str, direction: str) -> dict:
-    """Per shown host its outside peers with the most `by` over the window, largest first."""
-    if window.empty or not hosts:
-        return {}
+def peer_sums(window: pd.DataFrame, hosts: list[str], by: str, direction: str) -> pd.DataFrame:
+    """These hosts' peers with something in this direction over the window, summed; per host
+    the most `by` first."""
     mine = directed(window[window["host"].astype(str).isin(hosts)], direction)
     sums = mine.groupby([mine["host"].astype(str), mine["peer"].astype(str)])[
         ["bytes", "connections"]].sum().reset_index()  # fmt: skip
-    sums = sums[sums[by] > 0].sort_values([by, "peer"], ascending=[False, True], kind="stable")
+    return sums[sums[by] > 0].sort_values([by, "peer"], ascending=[False, True], kind="stable")
+
+
+def top_peers(sums: pd.DataFrame) -> dict:
+    """Per shown host its outside peers with the most `by` over the window, largest first."""
     return {host: [{"peer": p.peer, "bytes": float(p.bytes), "connections": int(p.connections)}
                    for p in group.head(PEERS_KEPT).itertuples()]
             for host, group in sums.groupby("host", sort=False)}  # fmt: skip
