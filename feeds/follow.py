@@ -231,16 +231,18 @@ def _follow_one(path, states, by_signature, claimed, header_for, now, eof_after,
     """The Reads of one file, a window each; Skipped for a second name of content read in
     this round; nothing for an empty file."""
     stat = os.stat(path)
-    signature = (stat.st_dev, stat.st_ino, stat.st_size, stat.st_mtime)
     quiet = now - stat.st_mtime >= eof_after
-    known = by_signature.get(signature)
+    known = by_signature.get((stat.st_dev, stat.st_ino, stat.st_size, stat.st_mtime))
     if known is not None and known.id not in claimed:  # unchanged and read to its end
         yield Read(path, known, replace(known, seen_at=now), None, head=b"", quiet=quiet)
         return
-    if stat.st_size == 0:
-        return
     kind = compression(path)
     with Content(path, kind, limits) as content:
+        stat = os.fstat(content.handle.fileno())  # the file opened: another if renamed since
+        signature = (stat.st_dev, stat.st_ino, stat.st_size, stat.st_mtime)
+        quiet = now - stat.st_mtime >= eof_after
+        if stat.st_size == 0:
+            return
         lead = content.first_bytes(LEAD_BYTES)
         head, known_by = lead[:FINGERPRINT_BYTES], identity(lead)
         header = header_for(path, head)
