@@ -209,6 +209,8 @@ def follow(
                     read = replace(read, data=data, long_lines=read.long_lines + long_lines,
                                    longest=max(read.longest, longest))  # fmt: skip
                 yield read
+        except FileNotFoundError:  # renamed or deleted since the glob: not an error (the
+            continue  # search for renamed files finds it)
         except (FileError, OSError, ValueError) as error:  # e.g. a format it cannot be
             text = str(error) if isinstance(error, FileError) else f"{Path(path).name}: {error}"
             yield FileError(text, path, signature_of(path))

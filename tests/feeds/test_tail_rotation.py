@@ -34,39 +34,59 @@ def lines(name: str, first: int, last: int) -> list[bytes]:
     return [f"{name} line {n:05d} of a log".encode() for n in range(first, last)]
 
 
-def rotating_at(log, target, written: list):
-    """`target` wrapped: its first call for `log` is preceded by logrotate's rename of `log` to
-    `log.1`, a line more written to `log.1` (the writer still has it open) and a new `log`."""
+def rotating_at(log, target, written: list, create: bool = True):
+    """`target` wrapped: its first call for `log` is followed (`_largest_first`, which sorts
+    the glob's names) or preceded (the others) by logrotate's rename of `log` to `log.1`, a
+    line more written to `log.1` (the writer still has it open) and, if `create`, a new `log`."""
 
-    def hooked(*args, **kwargs):
-        if args[0] == str(log) and not written:
-            os.rename(log, f"{log}.1")
-            written.extend(lines("old", 900, 901) + lines("new", 0, 3))
-            write(f"{log}.1", written[:1])
+    def rotate() -> None:
+        os.rename(log, f"{log}.1")
+        written.extend(lines("old", 900, 901) + (lines("new", 0, 3) if create else []))
+        write(f"{log}.1", written[:1])
+        if create:
             write(log, written[1:], "wb")
-        return target(*args, **kwargs)
+
+    def hooked(first, *args, **kwargs):
+        ours, after = str(log) in first and not written, target is follow._largest_first
+        if ours and not after:
+            rotate()
+        result = target(first, *args, **kwargs)
+        if ours and after:
+            rotate()
+        return result
 
     return hooked
 
 
+MOMENTS = {  # the function called at the moment, and whether the new file exists by then
+    "between the glob and the stat": ("_largest_first", True),
+    "the name missing at the stat": ("_largest_first", False),
+    "between the stat and the open": ("compression", True),
+    "between the open and the read": ("_match", True),
+}
+
+
 @pytest.mark.parametrize("old_lines", [3, 200])  # shorter and longer than the identity's 1 KiB
-@pytest.mark.parametrize("moment", ["compression", "_match"])  # after the stat; after the open
-def test_a_rotation_between_looking_at_a_file_and_reading_it_loses_and_repeats_nothing(
+@pytest.mark.parametrize("moment", MOMENTS)
+def test_a_rotation_while_a_file_is_read_loses_and_repeats_nothing(
     tmp_path, store, redis_url, prefix, monkeypatch, old_lines, moment
 ):
-    """`compression` is called after the file's stat and before it is opened; `_match` after
-    it is opened and its first bytes read, before its new bytes are read."""
+    """The round the rotation comes in names no error; the lines of both files are each
+    counted once, in that round and the next ones (the new file grows, then nothing is new)."""
     log = tmp_path / "auth.log"
     write(log, lines("old", 0, old_lines))
     cfg, stage = config(redis_url, prefix, log), Lines()
     tail.read_files(store, "auth", cfg, no_header, stage, tail.new_stats())
     write(log, lines("old", old_lines, old_lines + 2))  # not read yet when the rotation comes
     written: list = []
-    monkeypatch.setattr(follow, moment, rotating_at(log, getattr(follow, moment), written))
-    tail.read_files(store, "auth", cfg, no_header, stage, tail.new_stats())
+    name, create = MOMENTS[moment]
+    monkeypatch.setattr(follow, name, rotating_at(log, getattr(follow, name), written, create))
+    stats = tail.read_files(store, "auth", cfg, no_header, stage, tail.new_stats())
     monkeypatch.undo()
-    write(log, lines("new", 3, 5))
+    assert stats["warnings"] == [] and len(written) == (4 if create else 1)
+    write(log, lines("new", 3, 5), "ab" if create else "wb")
     for _ in range(3):  # the third finds nothing more
         tail.read_files(store, "auth", cfg, no_header, stage, tail.new_stats())
-    expected = lines("old", 0, old_lines + 2) + written + lines("new", 3, 5)
-    assert len(written) == 4 and stage.seen == Counter(expected)
+    new = lines("new", 0, 5) if create else lines("new", 3, 5)
+    expected = lines("old", 0, old_lines + 2) + lines("old", 900, 901) + new
+    assert stage.seen == Counter(expected)
