@@ -40,6 +40,8 @@ from socwall.feeds.file_identity import (
     FINGERPRINT_BYTES,
     LEAD_BYTES,
     differs,
+    differs_at_end,
+    end_check,
     fingerprint,
     identity,
     verified_length,
@@ -67,6 +69,7 @@ class FileState:
     head_skip: int = 0  # header bytes left out of the identity (rewritten in place: .evtx)
     checks: tuple = ()  # ((length, hash), ...): longer prefixes, to tell similar files apart
     carry: dict | None = None  # what the source keeps between reads (a PAM line's pair to come)
+    end: tuple = ()  # (length, hash) of the bytes just before offset, of a plain file tailed
 
     def to_json(self) -> str:
         return json.dumps(asdict(self), separators=(",", ":"))
@@ -79,6 +82,7 @@ class FileState:
             return FileState(key, key, 0, "", data["offset"], signature, key, legacy=True)
         data["signature"] = tuple(data.get("signature") or ())
         data["checks"] = tuple(tuple(check) for check in data.get("checks") or ())
+        data["end"] = tuple(data.get("end") or ())
         return FileState(**data)
 
 
@@ -209,6 +213,8 @@ def follow(
                     read = replace(read, data=data, long_lines=read.long_lines + long_lines,
                                    longest=max(read.longest, longest))  # fmt: skip
                 yield read
+        except FileNotFoundError:  # renamed or deleted since the glob: not an error (the
+            continue  # search for renamed files finds it)
         except (FileError, OSError, ValueError) as error:  # e.g. a format it cannot be
             text = str(error) if isinstance(error, FileError) else f"{Path(path).name}: {error}"
             yield FileError(text, path, signature_of(path))
@@ -231,20 +237,23 @@ def _follow_one(path, states, by_signature, claimed, header_for, now, eof_after,
     """The Reads of one file, a window each; Skipped for a second name of content read in
     this round; nothing for an empty file."""
     stat = os.stat(path)
-    signature = (stat.st_dev, stat.st_ino, stat.st_size, stat.st_mtime)
     quiet = now - stat.st_mtime >= eof_after
-    known = by_signature.get(signature)
+    known = by_signature.get((stat.st_dev, stat.st_ino, stat.st_size, stat.st_mtime))
     if known is not None and known.id not in claimed:  # unchanged and read to its end
         yield Read(path, known, replace(known, seen_at=now), None, head=b"", quiet=quiet)
         return
-    if stat.st_size == 0:
-        return
     kind = compression(path)
     with Content(path, kind, limits) as content:
+        stat = os.fstat(content.handle.fileno())  # the file opened: another if renamed since
+        signature = (stat.st_dev, stat.st_ino, stat.st_size, stat.st_mtime)
+        quiet = now - stat.st_mtime >= eof_after
+        if stat.st_size == 0:
+            return
         lead = content.first_bytes(LEAD_BYTES)
         head, known_by = lead[:FINGERPRINT_BYTES], identity(lead)
         header = header_for(path, head)
-        state, note = _match(path, lead, stat, kind, states, claimed)
+        fd = content.handle.fileno() if kind is None and header else None  # plain, tailed
+        state, note = _match(path, lead, stat, kind, fd, states, claimed)
         if state is not None and state.id in claimed:  # a second name for content read just now
             other = Path(states[state.id].path).name
             yield Skipped(path, f"{Path(path).name} has the same content as {other}: skipped")
@@ -273,7 +282,8 @@ def _follow_one(path, states, by_signature, claimed, header_for, now, eof_after,
                       else _new_content(content, new.offset, top, finished, limits))  # fmt: skip
             notes = [note, *content.region_notes(), window.early]
             content.regions.clear()
-            new = replace(new, offset=window.offset, done=window.whole and window.early is None)
+            new = replace(new, offset=window.offset, done=window.whole and window.early is None,
+                          end=end_check(fd, window.offset))  # fmt: skip
             yield Read(path, before, new, window.data, "; ".join(filter(None, notes)) or None,
                        window.long_lines, window.longest, head, header is not None, finished)
             if not window.more or committed.get(new.id, new) is None:  # None: it failed
@@ -282,10 +292,10 @@ def _follow_one(path, states, by_signature, claimed, header_for, now, eof_after,
             new, note = replace(before, seen_at=now, signature=signature), None
 
 
-def _match(path, lead, stat, kind, states, claimed) -> tuple["FileState | None", str | None]:
+def _match(path, lead, stat, kind, fd, states, claimed) -> tuple["FileState | None", str | None]:
     """The known state whose content this file starts with: the same identity (the first
-    FINGERPRINT_BYTES after an ignored header) and no longer prefix that differs; for a file
-    still shorter than the identity, also the same device and inode."""
+    FINGERPRINT_BYTES after an ignored header), no longer prefix that differs, the same bytes
+    before its offset (`fd`: a plain file); for a file shorter than the identity, the same inode."""
     inode = (stat.st_dev, stat.st_ino)
     best, best_rank = None, None
     for state in states.values():
@@ -298,7 +308,8 @@ def _match(path, lead, stat, kind, states, claimed) -> tuple["FileState | None",
             )
             long_enough = state.head_len >= FINGERPRINT_BYTES
             matches = (same_start and (long_enough or tuple(state.signature[:2]) == inode)
-                       and not differs(state.checks, region))  # fmt: skip
+                       and not differs(state.checks, region)
+                       and not differs_at_end(state.end, state.offset, fd))  # fmt: skip
         rank = (state.id not in claimed, verified_length(state.checks, region), state.head_len)
         if matches and (best is None or rank > best_rank):
             best, best_rank = state, rank

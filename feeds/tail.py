@@ -60,13 +60,15 @@ def read_files(
     header_for: Callable[[str, bytes], HeaderReader | None],
     stage: Callable[[Read, Batch, dict], int],
     stats: dict,
+    clock: Callable[[], float] = time.time,
 ) -> dict:
     """Read what is new in every file of `config.path`; `stage(read, batch, stats)` parses one
     file's bytes into `batch` and returns its unreadable rows. A bad file is named in the
     warnings and stops no other; only when no file could be read does the source fail. A file
-    that failed is not read again until it changes (or the config does); its failure stays."""
+    that failed is not read again until it changes (or the config does); its failure stays.
+    `clock` gives real time (epoch s), compared with file times: never a replayed `now`."""
     states = store.file_states(source_id)
-    wall = time.time()
+    wall = clock()
     if not matched_files(config.path):  # blind, not "ok, no data"
         stats["blind"] = f"no file matches {config.path}"
     remembered = _failures(store.file_failures(source_id), config)
@@ -134,9 +136,8 @@ class _Round:
         if isinstance(read, FileError):
             self._fail(str(read), read.path, read.signature)
             return
-        if isinstance(read, Skipped):  # a second name for content read under another one
-            stats["warnings"].append(read.note)
-            self.readable += 1
+        if isinstance(read, Skipped):  # a second name for content read under another one:
+            stats["warnings"].append(read.note)  # readable or failed there, not here
             return
         if read.state.id not in self.seen:  # a file read in several windows is one file
             stats["files"] += 1

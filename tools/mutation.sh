@@ -26,7 +26,7 @@ declare -A TESTS=(  # the fast tests of each module: they run once per mutant
   [widgets/week_ago.py]="tests/widgets/test_metric_compare_edges.py tests/widgets/test_metric_compare.py tests/widgets/test_week_ago_edges.py"
   [feeds/auth_pairing.py]="tests/feeds/test_auth_pairing_edges.py tests/feeds/test_auth_pairing.py"
   [feeds/feed_parse.py]="tests/feeds/test_cve_extraction_edges.py tests/feeds/test_feed_safety.py"
-  [feeds/tail.py]="tests/feeds/test_follow.py tests/feeds/test_follow_long_lines.py tests/feeds/test_sensor_stats.py tests/feeds/test_tail_edges.py"
+  [feeds/tail.py]="tests/feeds/test_follow.py tests/feeds/test_follow_long_lines.py tests/feeds/test_sensor_stats.py tests/feeds/test_tail_edges.py tests/feeds/test_tail_clock.py"
 )
 # Only these functions are mutated (the counting, matching and ranking core of each module);
 # a module with none named is mutated whole (feeds/auth_pairing.py: all of it is the pairing).
