@@ -12,7 +12,7 @@ import yaml
 
 from socwall.dashboard.clock import Clock
 from socwall.dashboard.config import load_config
-from socwall.dashboard.jobs import run_all_once
+from socwall.dashboard.jobs import run_all_once, run_panel, run_source
 from socwall.dashboard.store import Store
 from tests.conftest import Served
 
@@ -37,9 +37,17 @@ class LiveWall:
     def stop(self):
         self.served.stop()
 
-    def refresh(self):
-        """Run every job once, as the worker would."""
-        run_all_once(self.config, self.store, Clock())
+    def refresh(self, page: str | None = None):
+        """Run every job once, as the worker would; with `page`, every source and only that
+        page's panels (a test that shows one page needs no other computed again)."""
+        if page is None:
+            run_all_once(self.config, self.store, Clock())
+            return
+        clock = Clock()
+        for source_id in self.config.sources:
+            run_source(self.config, source_id, self.store, clock)
+        for panel in next(p for p in self.config.pages if p.id == page).panels:
+            run_panel(self.config, panel, self.store, clock)
 
     @classmethod
     def started(cls, raw: dict, data_dir: Path, write_data) -> "LiveWall":
