@@ -7,7 +7,6 @@ import socket
 from datetime import UTC, datetime
 from pathlib import Path
 
-import redis
 import yaml
 
 from socwall.dashboard.clock import Clock
@@ -17,7 +16,7 @@ from socwall.dashboard.demo.run import start_demo_data
 from socwall.dashboard.demo.sensors import start_demo_sensors
 from socwall.dashboard.jobs import run_all_once
 from socwall.dashboard.store import Store
-from tests.browser.live_wall import LiveWall
+from tests.browser.live_wall import LiveWall, jobs_client
 
 ROOT = Path(__file__).resolve().parents[2]
 DEMO_NOW = datetime(2026, 3, 30, 8, 30, tzinfo=UTC)  # Monday 10:30 in Berlin, the day after DST
@@ -39,7 +38,7 @@ def demo_wall(computed: Path, prefix: str, links: bool = False, **extra) -> Live
     sections (screens, access, visitor; `web` is merged) added to the demo's."""
     raw = yaml.safe_load(computed.read_text())
     store = raw["store"]
-    source = Store(redis.Redis.from_url(store["url"], decode_responses=True), store["prefix"])
+    source = Store(jobs_client(store["url"]), store["prefix"])
     raw = with_extras({**raw, "store": {**store, "prefix": prefix}}, links, extra)
     return LiveWall.copied(raw, computed.with_name(f"{prefix}.yaml"), source)
 
@@ -74,7 +73,7 @@ def demo_computed(redis_url: str, directory: Path, prefix: str, links: bool = Fa
     config = load_config(path)
     clock = Clock(DEMO_NOW, frozen=True)
     start_demo_data(directory / "demo-data", config, clock, seed=7)
-    store = Store(redis.Redis.from_url(redis_url, decode_responses=True), prefix)
+    store = Store(jobs_client(redis_url), prefix)
     probe = config.sources["probe"]
     seed_probe_history(store, "probe", DEMO_NOW, [t.name for t in probe.targets])
     start_demo_sensors(store, directory / "demo-data", config, clock, seed=7)

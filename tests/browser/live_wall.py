@@ -73,8 +73,13 @@ class LiveWall:
         """`raw` saved at config_path, loaded as `socwall serve` will load it; not started."""
         config_path.write_text(yaml.safe_dump(raw, sort_keys=False))
         config = load_config(config_path)
-        client = redis.Redis.from_url(raw["store"]["url"], decode_responses=True)
-        return cls(config, config_path, Store(client, config.store.prefix))
+        return cls(config, config_path, Store(jobs_client(raw["store"]["url"]), config.store.prefix))
+
+
+def jobs_client(url: str) -> redis.Redis:
+    """A client for the tests' own jobs: redis-py's default 5 s read timeout fails a session's
+    shared computation on a loaded CI machine (one flow rollup transaction took longer)."""
+    return redis.Redis.from_url(url, decode_responses=True, socket_timeout=60)
 
 
 def copy_keys(client: redis.Redis, source: str, target: str) -> None:
