@@ -30,18 +30,20 @@ settings.load_profile(os.environ.get("HYPOTHESIS_PROFILE", "ci"))
 
 
 # `.ci/run` runs two pytest processes side by side (two cores): the tests marked `servers` here
-# and all the others. `servers` are those that use something one at a time: Chromium and the
-# demo's fixed loopback ports (its chat stand-ins listen on 16667, 18082 and 18083), the one
-# PostgreSQL server, Spark (a JVM of 1-2 GB) and the deploy tests (podman, port 8050).
+# and all the others. `servers` are those that use something one at a time: Chromium, the
+# demo's fixed loopback ports (`socwall demo`: test_demo_ready.py, and test_wheel.py among the
+# browser tests), the one PostgreSQL server, Spark (a JVM of 1-2 GB) and podman (an image
+# build takes a core). The deploy tests that only read files or run systemd-analyze, and the
+# demo chatter's test (its stand-ins on free ports), are in the other half.
 # (pytest-xdist's loadgroup would do it, but its group suffix is lost on pytest 9.2's node ids.)
-ONE_AT_A_TIME = ("test_demo_chatter.py", "test_demo_ready.py")
+ONE_AT_A_TIME = ("test_demo_ready.py", "test_container.py", "test_systemd_run.py")
 
 
 def uses_servers(item: pytest.Item) -> bool:
     """True for a test of the `servers` half (see above)."""
     if any(item.get_closest_marker(m) for m in ("browser", "postgres", "spark")):
         return True
-    return item.path.parent.name in ("browser", "deploy") or item.path.name in ONE_AT_A_TIME
+    return item.path.parent.name == "browser" or item.path.name in ONE_AT_A_TIME
 
 
 def pytest_collection_modifyitems(config, items) -> None:

@@ -55,10 +55,11 @@ def test_serve_on_a_taken_port_is_started_on_another(tmp_path, monkeypatch, redi
             served.stop()
 
 
-SAMPLE = ("tests/dashboard/test_demo_ready.py", "tests/dashboard/test_demo_chatter.py",
+SAMPLE = ("tests/dashboard/test_demo_ready.py", "tests/deploy/test_container.py",
           "tests/browser/test_csp.py", "tests/feeds/test_query_postgres.py",
-          "tests/deploy/test_pins.py", "tests/kernel/test_durations.py",
-          "tests/dashboard/test_cli_start.py")  # fmt: skip
+          "tests/deploy/test_systemd_run.py", "tests/kernel/test_durations.py",
+          "tests/dashboard/test_cli_start.py", "tests/deploy/test_pins.py",
+          "tests/deploy/test_systemd_units.py", "tests/dashboard/test_demo_chatter.py")  # fmt: skip
 
 
 def collected(*args: str) -> set[str]:

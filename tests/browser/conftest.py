@@ -4,64 +4,23 @@ import shutil
 from datetime import UTC, datetime, timedelta
 from email.utils import format_datetime
 from pathlib import Path
+from typing import NamedTuple
 
 import pytest
-import redis
-import yaml
 from selenium import webdriver
 from selenium.webdriver.chrome.service import Service
 
-from socwall.dashboard.clock import Clock
-from socwall.dashboard.config import parse_config
 from socwall.dashboard.demo.auth import DemoAuth
 from socwall.dashboard.demo.events import DemoData
 from socwall.dashboard.demo.flows import DemoFlows
 from socwall.dashboard.demo.news import write_demo_news
-from socwall.dashboard.jobs import run_all_once
 from socwall.dashboard.store import Store
-from tests.conftest import Served, events_config, free_port
+from tests.browser.demo_wall import demo_computed
+from tests.browser.live_wall import LiveWall
+from tests.conftest import events_config, free_port
 
 CHROMIUM, CHROMEDRIVER = "/usr/bin/chromium", "/usr/bin/chromedriver"
 ARTIFACTS = Path(__file__).resolve().parents[2] / "artifacts"
-
-
-class LiveWall:
-    """`socwall serve` (gunicorn) in its own process group: stop() kills it like a crash."""
-
-    def __init__(self, config, config_path: Path, store):
-        self.config, self.config_path, self.store = config, config_path, store
-        self.served = None
-
-    @property
-    def url(self) -> str:
-        return self.served.url
-
-    def start(self):
-        """Serve on a free port; after stop(), on the same port again (the pages stay open)."""
-        port = self.served.port if self.served else None
-        log = self.config_path.with_name(f"serve-{port or 'first'}.log")
-        self.served = Served(self.config_path, log, "--workers", "1", port=port)
-
-    def stop(self):
-        self.served.stop()
-
-    def refresh(self):
-        """Run every job once, as the worker would."""
-        run_all_once(self.config, self.store, Clock())
-
-    @classmethod
-    def started(cls, raw: dict, data_dir: Path, write_data) -> "LiveWall":
-        """`raw` saved as data_dir/wall.yaml, write_data(config) for its sources, every job run
-        once, then `socwall serve` started on it."""
-        config_path = data_dir / "wall.yaml"
-        config_path.write_text(yaml.safe_dump(raw))
-        config = parse_config(raw)
-        write_data(config)
-        client = redis.Redis.from_url(raw["store"]["url"], decode_responses=True)
-        live = cls(config, config_path, Store(client, config.store.prefix))
-        live.refresh()
-        live.start()
-        return live
 
 
 def write_demo_events(data_dir: Path, config, seed: int = 5) -> None:
@@ -70,8 +29,37 @@ def write_demo_events(data_dir: Path, config, seed: int = 5) -> None:
     demo.write_until(demo.anchor)
 
 
-@pytest.fixture(scope="module")
+class ComputedEvents(NamedTuple):
+    data_dir: Path  # the generated events, for the sources of events_config(data_dir, ...)
+    store: Store  # what every job of that config wrote
+
+
+@pytest.fixture(scope="session")
+def computed_events(redis_url, tmp_path_factory) -> ComputedEvents:
+    """events_config()'s wall over five weeks of generated events, every job run once for the
+    session; a module serves a copy with its own `web`, `access` or `screens` (LiveWall.copied)."""
+    data_dir = tmp_path_factory.mktemp("events-computed")
+    live = LiveWall.configured(events_config(data_dir, redis_url, f"events{free_port()}"),
+                               data_dir / "wall.yaml")  # fmt: skip
+    write_demo_events(data_dir, live.config)
+    live.refresh()
+    return ComputedEvents(data_dir, live.store)
+
+
+@pytest.fixture(scope="session")
+def computed_demo(redis_url, tmp_path_factory) -> Path:
+    """The shipped demo computed once for the session (demo_wall.py); its config's path, which
+    demo_wall() serves from a copy of the keys, one per module."""
+    directory = tmp_path_factory.mktemp("demo-computed")
+    _config, path, _store, services = demo_computed(redis_url, directory, f"demo{free_port()}")
+    yield path
+    services.close()
+
+
+@pytest.fixture(scope="session")
 def wall(redis_url, tmp_path_factory):
+    """The events, flows, intel and access wall of test_wall.py and test_csp.py, computed and
+    served once for both (test_wall stops and starts it; each test leaves it served)."""
     data_dir = tmp_path_factory.mktemp("events")
     raw = events_config(data_dir, redis_url, f"browser{free_port()}")
     for page in raw["pages"]:

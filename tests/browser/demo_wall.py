@@ -1,12 +1,12 @@
 """The shipped demo wall (config.yaml, every page) over its generated data at a fixed moment,
 computed once into a real Redis and served by `socwall serve`: what `socwall demo --now
-2026-03-30T08:30:00Z` shows, frozen, for the tests that read the wall's message."""
+2026-03-30T08:30:00Z` shows, frozen, for the tests that read the wall's message. The session
+computes it once (the `computed_demo` fixture); each module serves a copy of its keys."""
 
 import socket
 from datetime import UTC, datetime
 from pathlib import Path
 
-import redis
 import yaml
 
 from socwall.dashboard.clock import Clock
@@ -16,7 +16,7 @@ from socwall.dashboard.demo.run import start_demo_data
 from socwall.dashboard.demo.sensors import start_demo_sensors
 from socwall.dashboard.jobs import run_all_once
 from socwall.dashboard.store import Store
-from tests.browser.conftest import LiveWall
+from tests.browser.live_wall import LiveWall, jobs_client
 
 ROOT = Path(__file__).resolve().parents[2]
 DEMO_NOW = datetime(2026, 3, 30, 8, 30, tzinfo=UTC)  # Monday 10:30 in Berlin, the day after DST
@@ -32,15 +32,24 @@ def closed_port() -> int:
         return sock.getsockname()[1]
 
 
-def demo_wall(redis_url: str, directory: Path, prefix: str, links: bool = False,
-              **extra):  # fmt: skip
-    """(LiveWall, LocalServices): the demo config with its probe on local listeners, panels
-    refreshed hourly (nothing turns stale during a test), jobs run once at DEMO_NOW; `extra`
-    top-level config sections (screens, access, visitor) are added to the demo's."""
-    config, path, store, services = demo_computed(redis_url, directory, prefix, links, **extra)
-    live = LiveWall(config, path, store)
-    live.start()
-    return live, services
+def demo_wall(computed: Path, prefix: str, links: bool = False, **extra) -> LiveWall:
+    """The demo that demo_computed() saved at `computed`, served from a copy of its keys under
+    `prefix` (what a module writes stays its own), with `links` and `extra` top-level config
+    sections (screens, access, visitor; `web` is merged) added to the demo's."""
+    raw = yaml.safe_load(computed.read_text())
+    store = raw["store"]
+    source = Store(jobs_client(store["url"]), store["prefix"])
+    raw = with_extras({**raw, "store": {**store, "prefix": prefix}}, links, extra)
+    return LiveWall.copied(raw, computed.with_name(f"{prefix}.yaml"), source)
+
+
+def with_extras(raw: dict, links: bool, extra: dict) -> dict:
+    """The demo config with the LINKS templates (or none) and `extra` sections added."""
+    raw = {**raw, **{key: {**raw[key], **value} if key == "web" else value
+                     for key, value in extra.items()}}  # fmt: skip
+    if links:
+        return {**raw, "links": LINKS}
+    return {key: value for key, value in raw.items() if key != "links"}
 
 
 def demo_computed(redis_url: str, directory: Path, prefix: str, links: bool = False, **extra):
@@ -55,10 +64,7 @@ def demo_computed(redis_url: str, directory: Path, prefix: str, links: bool = Fa
     raw["now"] = DEMO_NOW.isoformat()
     raw["store"] = {"url": redis_url, "prefix": prefix}
     raw["web"] = {**raw["web"], "poll": "1s", "rotate": None}
-    raw.update({key: {**raw[key], **value} if key == "web" else value
-                for key, value in extra.items()})  # fmt: skip
-    if links:
-        raw["links"] = LINKS
+    raw = with_extras(raw, links, extra)
     for page in raw["pages"]:
         for panel in page["panels"]:
             panel["refresh"] = "1h"
@@ -67,7 +73,7 @@ def demo_computed(redis_url: str, directory: Path, prefix: str, links: bool = Fa
     config = load_config(path)
     clock = Clock(DEMO_NOW, frozen=True)
     start_demo_data(directory / "demo-data", config, clock, seed=7)
-    store = Store(redis.Redis.from_url(redis_url, decode_responses=True), prefix)
+    store = Store(jobs_client(redis_url), prefix)
     probe = config.sources["probe"]
     seed_probe_history(store, "probe", DEMO_NOW, [t.name for t in probe.targets])
     start_demo_sensors(store, directory / "demo-data", config, clock, seed=7)

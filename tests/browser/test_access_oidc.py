@@ -7,7 +7,8 @@ import secrets
 import pytest
 from selenium.webdriver.common.by import By
 
-from tests.browser.conftest import LiveWall, screenshot, set_viewport, write_demo_events
+from tests.browser.conftest import screenshot, set_viewport
+from tests.browser.live_wall import LiveWall
 from tests.browser.test_access_screens import refused_reason
 from tests.browser.test_wall import charts_drawn, wait_until
 from tests.conftest import events_config, free_port
@@ -24,13 +25,13 @@ def idp():
 
 
 @pytest.fixture(scope="module")
-def oidc_wall(idp, redis_url, tmp_path_factory):
-    data_dir = tmp_path_factory.mktemp("oidc-events")
-    raw = events_config(data_dir, redis_url, f"oidc{free_port()}")
+def oidc_wall(idp, redis_url, computed_events, tmp_path_factory):
+    raw = events_config(computed_events.data_dir, redis_url, f"oidc{free_port()}")
     raw["access"] = {"auth": "oidc", "oidc": {
         "issuer": idp.url, "client_id": CLIENT_ID, "client_secret": CLIENT_SECRET,
         "session_secret": secrets.token_hex(32)}}  # fmt: skip
-    live = LiveWall.started(raw, data_dir, lambda config: write_demo_events(data_dir, config))
+    config_path = tmp_path_factory.mktemp("oidc") / "wall.yaml"
+    live = LiveWall.copied(raw, config_path, computed_events.store)
     yield live
     live.stop()
 

@@ -14,7 +14,8 @@ from socwall.dashboard.clock import Clock
 from socwall.dashboard.config import parse_config
 from socwall.dashboard.jobs import run_all_once
 from socwall.dashboard.store import Store
-from tests.browser.conftest import LiveWall, screenshot, set_viewport
+from tests.browser.conftest import screenshot, set_viewport
+from tests.browser.live_wall import LiveWall
 from tests.browser.test_wall import overflows, wait_until
 from tests.conftest import free_port
 

@@ -8,7 +8,8 @@ import pytest
 from selenium.webdriver.common.by import By
 from werkzeug.security import generate_password_hash
 
-from tests.browser.conftest import LiveWall, screenshot, set_viewport, write_demo_events
+from tests.browser.conftest import screenshot, set_viewport
+from tests.browser.live_wall import LiveWall
 from tests.browser.test_wall import charts_drawn, wait_until
 from tests.conftest import events_config, free_port
 
@@ -18,12 +19,12 @@ PASSWORD = "wall desk password"
 
 
 @pytest.fixture(scope="module")
-def guarded_wall(redis_url, tmp_path_factory):
-    data_dir = tmp_path_factory.mktemp("access-events")
-    raw = events_config(data_dir, redis_url, f"access{free_port()}")
+def guarded_wall(redis_url, computed_events, tmp_path_factory):
+    raw = events_config(computed_events.data_dir, redis_url, f"access{free_port()}")
     raw["access"] = {"auth": "basic", "basic": {"users": {"alice": generate_password_hash(PASSWORD)}}}
     raw["screens"] = {"lobby": {"pages": ["main"], "token": TOKEN}}
-    live = LiveWall.started(raw, data_dir, lambda config: write_demo_events(data_dir, config))
+    config_path = tmp_path_factory.mktemp("access") / "wall.yaml"
+    live = LiveWall.copied(raw, config_path, computed_events.store)
     yield live
     live.stop()
 
@@ -77,13 +78,13 @@ def test_basic_auth_refuses_the_desk_without_credentials_and_shows_it_with_them(
 
 
 @pytest.fixture(scope="module")
-def attacked_wall(redis_url, tmp_path_factory):
+def attacked_wall(redis_url, computed_events, tmp_path_factory):
     """A wall of its own (its own guess buckets), basic auth with a small lockout."""
-    data_dir = tmp_path_factory.mktemp("attacked-events")
-    raw = events_config(data_dir, redis_url, f"attacked{free_port()}")
+    raw = events_config(computed_events.data_dir, redis_url, f"attacked{free_port()}")
     raw["access"] = {"auth": "basic", "basic": {"users": {"alice": generate_password_hash(PASSWORD)},
                                                 "max_failures": 3}}  # fmt: skip
-    live = LiveWall.started(raw, data_dir, lambda config: write_demo_events(data_dir, config))
+    config_path = tmp_path_factory.mktemp("attacked") / "wall.yaml"
+    live = LiveWall.copied(raw, config_path, computed_events.store)
     yield live
     live.stop()
 

@@ -17,12 +17,10 @@ SHIFT = 8
 
 
 @pytest.fixture(scope="module")
-def demo(redis_url, tmp_path_factory):
-    live, services = demo_wall(redis_url, tmp_path_factory.mktemp("burn-in"),
-                               f"burnin{free_port()}", web={"night": NIGHT})  # fmt: skip
+def demo(computed_demo):
+    live = demo_wall(computed_demo, f"burnin{free_port()}", web={"night": NIGHT})
     yield live
     live.stop()
-    services.close()
 
 
 def wall_at(driver) -> tuple[float, float]:

@@ -15,7 +15,8 @@ from socwall.dashboard.demo import chatter as demo
 from socwall.dashboard.jobs import run_source
 from socwall.feeds.chat_message import Message, message_id
 from socwall.feeds.chat_sink import KIND
-from tests.browser.conftest import LiveWall, screenshot, set_viewport
+from tests.browser.conftest import screenshot, set_viewport
+from tests.browser.live_wall import LiveWall
 from tests.browser.test_intel_real import small_text
 from tests.browser.test_wall import overflows, wait_until
 from tests.conftest import free_port

@@ -37,12 +37,10 @@ EXFIL_PEER = "23.149.115.148"
 
 
 @pytest.fixture(scope="module")
-def demo(redis_url, tmp_path_factory):
-    live, services = demo_wall(redis_url, tmp_path_factory.mktemp("demo"), f"msg{free_port()}",
-                               links=True)  # fmt: skip
+def demo(computed_demo):
+    live = demo_wall(computed_demo, f"msg{free_port()}", links=True)
     yield live
     live.stop()
-    services.close()
 
 
 def drawn(driver) -> bool:

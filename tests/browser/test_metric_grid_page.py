@@ -9,7 +9,8 @@ import yaml
 from selenium.webdriver.common.by import By
 
 from socwall.dashboard.demo.ops import SERIES, SLOW_CLUSTER, DemoOps
-from tests.browser.conftest import LiveWall, screenshot, set_viewport
+from tests.browser.conftest import screenshot, set_viewport
+from tests.browser.live_wall import LiveWall
 from tests.browser.test_wall import overflows, wait_until
 from tests.conftest import free_port
 

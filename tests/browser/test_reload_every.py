@@ -7,7 +7,7 @@ import time
 import pytest
 from selenium.webdriver.common.by import By
 
-from tests.browser.conftest import LiveWall, write_demo_events
+from tests.browser.live_wall import LiveWall
 from tests.browser.test_wall import charts_drawn, wait_until
 from tests.conftest import events_config, free_port
 
@@ -16,10 +16,11 @@ PAGE_LOAD = "return performance.timeOrigin"
 
 
 @pytest.fixture(scope="module")
-def reloading_wall(redis_url, tmp_path_factory):
-    data_dir = tmp_path_factory.mktemp("reload-events")
-    raw = events_config(data_dir, redis_url, f"reload{free_port()}", reload_every="8s")
-    live = LiveWall.started(raw, data_dir, lambda config: write_demo_events(data_dir, config))
+def reloading_wall(redis_url, computed_events, tmp_path_factory):
+    raw = events_config(computed_events.data_dir, redis_url, f"reload{free_port()}",
+                        reload_every="8s")  # fmt: skip
+    config_path = tmp_path_factory.mktemp("reload") / "wall.yaml"
+    live = LiveWall.copied(raw, config_path, computed_events.store)
     yield live
     live.stop()
 

@@ -32,13 +32,11 @@ window.fetch = function (...args) {
 
 
 @pytest.fixture(scope="module")
-def visitor_demo(redis_url, tmp_path_factory):
+def visitor_demo(computed_demo):
     screens = {"lobby": {"pages": PAGES, "token": TOKEN, "redact": True}}
-    live, services = demo_wall(redis_url, tmp_path_factory.mktemp("visitor"),
-                               f"visitor{free_port()}", links=True, screens=screens)  # fmt: skip
+    live = demo_wall(computed_demo, f"visitor{free_port()}", links=True, screens=screens)
     yield live
     live.stop()
-    services.close()
 
 
 @pytest.fixture

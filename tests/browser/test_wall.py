@@ -43,7 +43,7 @@ def charts_drawn(driver, count: int) -> bool:
     "page,panels", [("main", 2), ("second", 1), ("network", 0), ("intel", 1), ("access", 0)]
 )
 def test_no_scrolling_at_wall_and_desk_sizes(browser, wall, width, height, page, panels):
-    wall.refresh()
+    wall.refresh(page)
     set_viewport(browser, width, height)
     browser.get(f"{wall.url}/{page}?kiosk=1")
     drawn = lambda d: charts_drawn(d, panels * 2)  # noqa: E731 - two svgs a chart
@@ -74,7 +74,7 @@ def test_kiosk_hides_navigation_and_cursor_desk_shows_them(browser, wall):
 
 
 def test_desk_hover_shows_exact_values(browser, wall):
-    wall.refresh()
+    wall.refresh("main")
     set_viewport(browser, 1920, 1080)
     browser.get(f"{wall.url}/main")
     wait_until(browser, lambda d: charts_drawn(d, 4))
@@ -91,7 +91,7 @@ def test_desk_hover_shows_exact_values(browser, wall):
 
 def test_panel_turns_stale_keeps_its_data_and_recovers(browser, wall):
     set_viewport(browser, 1920, 1080)
-    wall.refresh()
+    wall.refresh("main")
     browser.get(f"{wall.url}/main")
     panel_css = '#\\{\\"id\\"\\:\\"failed\\"\\,\\"type\\"\\:\\"panel\\"\\}'
     panel = lambda d: d.find_element(By.CSS_SELECTOR, panel_css)  # noqa: E731
@@ -103,13 +103,13 @@ def test_panel_turns_stale_keeps_its_data_and_recovers(browser, wall):
     assert "no refresh for 3 intervals" in panel(browser).text
     assert panel(browser).find_elements(By.CSS_SELECTOR, ".main-svg"), "the last data stays visible"
     screenshot(browser, "wall-stale.png")
-    wall.refresh()
+    wall.refresh("main")
     wait_until(browser, lambda d: "fresh" in panel(d).get_attribute("class"), message="fresh again")
 
 
 def test_offline_banner_when_server_is_gone_and_recovery(browser, wall):
     set_viewport(browser, 1920, 1080)
-    wall.refresh()
+    wall.refresh("main")
     browser.get(f"{wall.url}/main?kiosk=1")
     wait_until(browser, lambda d: charts_drawn(d, 4))
     banner = browser.find_element(By.ID, "offline-banner")
@@ -160,7 +160,7 @@ def test_dash_undo_history_of_interval_ticks_stays_bounded(browser, wall):
 
 
 def test_hostile_feed_text_is_shown_as_text_and_runs_nothing(browser, wall):
-    wall.refresh()
+    wall.refresh("intel")
     set_viewport(browser, 1920, 1080)
     browser.get(f"{wall.url}/intel?kiosk=1")
     found = lambda d: d.find_elements(By.CSS_SELECTOR, ".feedwords-headline")  # noqa: E731
@@ -181,7 +181,7 @@ def test_hostile_feed_text_is_shown_as_text_and_runs_nothing(browser, wall):
 
 
 def test_suspicious_users_explain_the_planted_brute_force(browser, wall):
-    wall.refresh()
+    wall.refresh("access")
     set_viewport(browser, 1920, 1080)
     browser.get(f"{wall.url}/access?kiosk=1")
     rows = wait_until(browser, lambda d: d.find_elements(By.CSS_SELECTOR, ".suspect"))

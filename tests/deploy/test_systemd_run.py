@@ -3,9 +3,10 @@ container booting systemd (podman --systemd=always), Redis with a password, the 
 at /opt/socwall, the units as shipped. The worker reads a log that only group adm may read,
 serve answers, and neither process has a capability, new privileges or a free system call.
 
-Skipped without podman, like tests/deploy/test_container.py, whose image it copies the venv
-from. The container is privileged so that systemd inside it may set up namespaces and
-seccomp filters for the units; the units themselves are what is checked."""
+Skipped without podman, like tests/deploy/test_container.py, whose image (built once per
+session: tests/deploy/conftest.py) it copies the venv from. The container is privileged so that
+systemd inside it may set up namespaces and seccomp filters for the units; the units themselves
+are what is checked."""
 
 import json
 import re
@@ -18,7 +19,7 @@ from pathlib import Path
 import pytest
 import yaml
 
-from tests.deploy.test_container import BASE, LIMITS, RUNTIME, image, needs_podman, podman  # noqa: F401
+from tests.deploy.podman import BASE, LIMITS, RUNTIME, needs_podman, podman
 
 ROOT = Path(__file__).resolve().parents[2]
 SYSTEMD_IMAGE = "localhost/socwall-systemd:ci"
@@ -44,7 +45,7 @@ CONFIG = {
 
 
 @pytest.fixture(scope="module")
-def systemd_image(image, tmp_path_factory) -> str:  # noqa: F811 - the fixture imported above
+def systemd_image(image, tmp_path_factory) -> str:
     work = tmp_path_factory.mktemp("systemd")
     (work / "Containerfile").write_text(
         f"FROM {BASE}\n"
