@@ -135,8 +135,11 @@ SLOW = object()  # _read_fast's answer when only the Python parser's words will 
 def _read_fast(text: str) -> Any:
     """The tree of a sound file, read by libyaml; SLOW for a file that needs the Python parser:
     one with a problem (its message is the Python parser's), a character PyYAML refuses and
-    libyaml may not, too many nodes, or no libyaml."""
-    if CSafeLoader is None or Reader.NON_PRINTABLE.search(text) or "\ufeff" in text:
+    libyaml may not, too many nodes, or no libyaml. A node takes 2 characters at least, so a
+    longer file may be over the node limit: the Python parser counts and stops early."""
+    if CSafeLoader is None or len(text) > 2 * MAX_NODES:
+        return SLOW
+    if Reader.NON_PRINTABLE.search(text) or "\ufeff" in text:
         return SLOW
     loader = FastLoader(text)
     try:
