@@ -5,7 +5,7 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from pydantic import Field, field_validator
 
-from socwall.feeds.http_guard import AllowHosts
+from socwall.feeds.allow_hosts import AllowHosts
 from socwall.types import ConfigPath, Duration
 
 

@@ -6,7 +6,7 @@ from typing import Literal
 
 from pydantic import Field, SecretStr, field_validator, model_validator
 
-from socwall.feeds.http_guard import AllowHosts
+from socwall.feeds.allow_hosts import AllowHosts
 from socwall.types import ConfigPath, Duration, Identifier, Strict
 
 

@@ -4,7 +4,7 @@ from typing import Literal
 
 from pydantic import Field
 
-from socwall.feeds.http_guard import AllowHosts
+from socwall.feeds.allow_hosts import AllowHosts
 from socwall.types import ConfigPath, Duration, Identifier, Strict
 
 
