@@ -195,7 +195,7 @@ def widget_advice(config) -> list[str]:
     lines = []
     for p, page in enumerate(config.pages):
         for n, panel in enumerate(page.panels):
-            advise = getattr(WIDGETS[panel.widget], "advise", None)
+            advise = getattr(WIDGETS.config_module(panel.widget), "advise", None)
             if advise:
                 source = config.sources.get(panel.source) if panel.source else None
                 key = f"pages[{p}].panels[{n}].options"

@@ -161,8 +161,10 @@ def _tagged_union(models: list[type], tag: str) -> Any:
     return Annotated[Union[tuple(models)], Field(discriminator=tag)]  # noqa: UP007
 
 
-PanelConfig = _tagged_union([_panel_model(n, w) for n, w in WIDGETS.items()], "widget")
-SourceConfig = _tagged_union([source.Config for source in SOURCES.values()], "type")
+PanelConfig = _tagged_union(
+    [_panel_model(name, WIDGETS.config_module(name)) for name in WIDGETS], "widget"
+)
+SourceConfig = _tagged_union([SOURCES.config_module(name).Config for name in SOURCES], "type")
 
 
 class PageConfig(Strict):
@@ -292,7 +294,7 @@ def _check_access(config: WallConfig, page_ids: list[str]) -> list[str]:
 
 
 def _check_source(config: WallConfig, panel: PanelBase, key: str) -> list[str]:
-    widget = WIDGETS[panel.widget]
+    widget = WIDGETS.config_module(panel.widget)
     # options that name other sources (metric_grid cells, feed_keywords.kev) check them here
     others = getattr(widget, "check_sources", lambda options, sources: [])
     problems = [f"{key}.options.{k}: {msg}" for k, msg in others(panel.options, config.sources)]

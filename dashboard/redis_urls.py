@@ -1,19 +1,16 @@
-"""Redis beyond one server: `redis+sentinel://` and `redis+cluster://` URLs and their clients.
+"""Redis beyond one server: `redis+sentinel://` and `redis+cluster://` URLs, parsed.
 
     redis+sentinel://[:password@]host:port[,host:port...]/service_name[/db]
     redis+cluster://[:password@]host:port[,host:port...]
 
 `rediss+` asks for TLS to every node. The hosts are the sentinels (default port 26379) or
 cluster nodes to start from (default 6379); a password in the URL is the Redis one, used when
-`store.password` is not set.
+`store.password` is not set. The clients they make are in dashboard/redis_clients.py: this
+module only parses (loading a config imports it, and no Redis client library).
 """
 
 from dataclasses import dataclass
 from urllib.parse import unquote
-
-import redis
-import redis.cluster
-import redis.sentinel
 
 MULTI_HOST_SCHEMES = {
     "redis+sentinel": ("sentinel", False),
@@ -81,37 +78,3 @@ def _host_port(item: str, default_port: int, scheme: str) -> tuple[str, int]:
     if port and not port.isdigit():
         raise ValueError(f"port of {host} is not a number: {port!r}")
     return host, int(port) if port else default_port
-
-
-def sentinel_client(url: MultiHostUrl, password: str | None, sentinel_password: str | None,
-                    **options) -> redis.Redis:  # fmt: skip
-    """The master of `url.service`: each new connection asks the sentinels where it is now."""
-    tls = {"ssl": True} if url.tls else {}
-    sentinel = redis.sentinel.Sentinel(
-        url.hosts,
-        sentinel_kwargs={"password": sentinel_password, **tls, **_timeouts(options)},
-        password=password or url.password,
-        db=url.db,
-        **tls,
-        **options,
-    )
-    return sentinel.master_for(url.service)
-
-
-def cluster_client(url: MultiHostUrl, password: str | None, **options) -> redis.Redis:
-    """A Redis Cluster client that follows slot moves and failovers of its nodes."""
-    if not hasattr(redis.cluster, "TransactionStrategy"):
-        raise RuntimeError(
-            f"redis+cluster:// needs transactions in cluster pipelines: redis-py "
-            f"{redis.__version__} has none, install a newer redis package"
-        )
-    return redis.cluster.RedisCluster(
-        startup_nodes=[redis.cluster.ClusterNode(host, port) for host, port in url.hosts],
-        password=password or url.password,
-        ssl=url.tls,
-        **options,
-    )
-
-
-def _timeouts(options: dict) -> dict:
-    return {k: v for k, v in options.items() if k in ("socket_timeout", "socket_connect_timeout")}

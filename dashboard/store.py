@@ -13,12 +13,8 @@ import redis.cluster
 
 from socwall.dashboard import flow_rollups
 from socwall.dashboard.config import StoreConfig
-from socwall.dashboard.redis_urls import (
-    cluster_client,
-    is_multi_host,
-    parse_multi_host_url,
-    sentinel_client,
-)
+from socwall.dashboard.redis_clients import cluster_client, sentinel_client
+from socwall.dashboard.redis_urls import is_multi_host, parse_multi_host_url
 from socwall.dashboard.store_history import RecordHistory, days_between
 from socwall.feeds.follow import FileState
 from socwall.file_commit import Batch, Fence, commit_file, day_end, ttl

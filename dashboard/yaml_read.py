@@ -3,8 +3,14 @@
 from typing import Any
 
 import yaml
+from yaml.reader import Reader
 
 from socwall.dashboard.yaml_hints import hint
+
+try:
+    from yaml import CSafeLoader
+except ImportError:  # PyYAML built without libyaml: every file takes the Python parser
+    CSafeLoader = None
 
 # The demo config is 14 KB and 1,339 nodes. The limits apply before parsing goes far: PyYAML
 # composes about 40,000 nodes a second, so a 10 MB list would take minutes and gigabytes.
@@ -13,21 +19,8 @@ MAX_NODES = 50_000  # nodes written in the file, counted while it is parsed
 MAX_EXPANDED = 200_000  # nodes once every alias is copied out; an alias bomb has billions
 
 
-class DuplicateKeyLoader(yaml.SafeLoader):
-    """SafeLoader that refuses a key given twice in one mapping, naming both lines, and stops
-    composing once the file holds more than MAX_NODES nodes."""
-
-    nodes = 0
-
-    def compose_node(self, parent, index):
-        self.nodes += 1
-        if self.nodes > MAX_NODES:
-            line = self.peek_event().start_mark.line + 1
-            raise TooLarge(
-                f"more than {MAX_NODES:,} YAML nodes by line {line:,}, over the limit of "
-                f"{MAX_NODES:,} for a config file; keep long lists in files that a source reads"
-            )
-        return super().compose_node(parent, index)
+class RefuseDuplicates:
+    """A loader's constructor that refuses a key given twice in one mapping, naming both lines."""
 
     def construct_mapping(self, node, deep=False):
         seen: dict[Any, int] = {}
@@ -45,6 +38,29 @@ class DuplicateKeyLoader(yaml.SafeLoader):
                 )  # fmt: skip
             seen.setdefault(key, line)
         return super().construct_mapping(node, deep=deep)
+
+
+class DuplicateKeyLoader(RefuseDuplicates, yaml.SafeLoader):
+    """SafeLoader that refuses duplicate keys and stops composing once the file holds more than
+    MAX_NODES nodes."""
+
+    nodes = 0
+
+    def compose_node(self, parent, index):
+        self.nodes += 1
+        if self.nodes > MAX_NODES:
+            line = self.peek_event().start_mark.line + 1
+            raise TooLarge(
+                f"more than {MAX_NODES:,} YAML nodes by line {line:,}, over the limit of "
+                f"{MAX_NODES:,} for a config file; keep long lists in files that a source reads"
+            )
+        return super().compose_node(parent, index)
+
+
+if CSafeLoader is not None:
+
+    class FastLoader(RefuseDuplicates, CSafeLoader):
+        """libyaml's parser (ten times PyYAML's) with the same constructor and resolver."""
 
 
 def _empty_before(pairs: list, at: int) -> str:
@@ -83,6 +99,9 @@ def read_yaml(data: bytes, name: str) -> Any:
             f"{name}: not UTF-8: byte 0x{data[error.start]:02x} on line {line}; "
             "save the file as UTF-8"
         ) from error
+    fast = _read_fast(text)
+    if fast is not SLOW:
+        return fast
     loader = DuplicateKeyLoader(text)
     try:
         node = loader.get_single_node()
@@ -108,6 +127,44 @@ def read_yaml(data: bytes, name: str) -> Any:
         raise YamlError(f"{name}: not valid YAML: {error}") from error
     finally:
         loader.dispose()
+
+
+SLOW = object()  # _read_fast's answer when only the Python parser's words will do
+
+
+def _read_fast(text: str) -> Any:
+    """The tree of a sound file, read by libyaml; SLOW for a file that needs the Python parser:
+    one with a problem (its message is the Python parser's), a character PyYAML refuses and
+    libyaml may not, too many nodes, or no libyaml. A node takes 2 characters at least, so a
+    longer file may be over the node limit: the Python parser counts and stops early."""
+    if CSafeLoader is None or len(text) > 2 * MAX_NODES:
+        return SLOW
+    if Reader.NON_PRINTABLE.search(text) or "\ufeff" in text:
+        return SLOW
+    loader = FastLoader(text)
+    try:
+        node = loader.get_single_node()
+        if node is None:
+            return None
+        if _written(node, set()) > MAX_NODES or _expanded_size(node, {}) > MAX_EXPANDED:
+            return SLOW
+        return loader.construct_document(node)
+    except Exception:  # whatever it is, the Python parser says it as it always has
+        return SLOW
+    finally:
+        loader.dispose()
+
+
+def _written(node, seen: set[int]) -> int:
+    """Nodes as the Python loader counts them: an alias once, where it is written."""
+    if id(node) in seen:
+        return 1
+    seen.add(id(node))
+    if isinstance(node, yaml.SequenceNode):
+        return 1 + sum(_written(child, seen) for child in node.value)
+    if isinstance(node, yaml.MappingNode):
+        return 1 + sum(_written(k, seen) + _written(v, seen) for k, v in node.value)
+    return 1
 
 
 def _one_line(error: yaml.MarkedYAMLError) -> str:

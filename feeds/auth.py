@@ -5,67 +5,20 @@ from collections import defaultdict
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
-from typing import Literal
 from zoneinfo import ZoneInfo
 
-from pydantic import Field, field_validator
-
 from socwall.feeds import auth_formats, auth_readers, files, redact, tail
+from socwall.feeds.auth_config import (
+    METRICS,
+    AuthConfig,
+    Config,  # noqa: F401  (the registry reads auth.Config)
+)
 from socwall.feeds.auth_readers import AuthEvent
 from socwall.file_commit import day_end, ttl
-from socwall.types import ConfigPath, Duration, TimeZoneName
 
 BLIND_MIN_LINES, BLIND_SHARE = 50, 0.01  # a file this long recognised under 1 %: say so
 KEPT_NOTICES = {"explicit credentials", "kerberos ticket", "kerberos service ticket",
                 "computer account created", "account renamed"}  # stored for suspicious_users
-METRICS = ("failed_logins", "successful_logins", "invalid_user_attempts", "failing_source_ips")
-DISTINCT = ("failing_source_ips",)  # kept as per-bucket sets, unioned for any window
-
-
-class AuthConfig(tail.FileFollowing):
-    type: Literal["auth"]
-    path: ConfigPath = Field(
-        description="glob of syslog, Windows Security JSON or Zeek ssh.log files"
-    )
-    format: Literal[
-        "auto", "syslog", "windows", "evtx", "zeek-ssh", "zeek-kerberos", "zeek-ntlm"
-    ] = Field(
-        "auto", description="auto: Zeek by its #path header, Windows by '{', else syslog"
-    )
-    timezone: TimeZoneName = Field("UTC", description="zone of syslog times written without one")
-    year: int | None = Field(
-        None, ge=1990, le=2100, description="year of the last lines of syslog files written "
-        "without a year; default: each file's modification time (never the wall clock)",
-    )
-    builtin_accounts: bool = Field(
-        False, description="count SYSTEM, LOCAL SERVICE, NETWORK SERVICE, ANONYMOUS LOGON as users"
-    )
-    redact: list[str] = Field(
-        default_factory=lambda: [redact.USER_PASSWORD],
-        description="masked in user names and reasons before storing: 'user:password' (a "
-        "password typed into the user field) and regular expressions",
-    )
-    refresh: Duration = "1m"
-    bucket: Duration = "5m"
-    retention: Duration = Field("40d", description="metric history kept in the store")
-
-    @field_validator("redact")
-    @classmethod
-    def _rules(cls, rules: list[str]) -> list[str]:
-        return redact.check_rules(rules)
-
-    @property
-    def metrics(self) -> tuple[str, ...]:
-        """The metrics this source feeds; metric_compare panels name one of them."""
-        return METRICS
-
-    @property
-    def distinct_metrics(self) -> tuple[str, ...]:
-        """Metrics that count distinct members: a window's value is the union of its buckets'."""
-        return DISTINCT
-
-
-Config = AuthConfig
 
 
 def content_format(head: bytes, configured: str) -> str:

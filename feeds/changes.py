@@ -6,50 +6,23 @@ import io
 import json
 import re
 from datetime import UTC, date, datetime, time, timedelta
-from typing import Literal
-from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+from zoneinfo import ZoneInfo
 
 import icalendar
 import pandas as pd
 import recurring_ical_events
-from pydantic import Field, field_validator
 
 from socwall.feeds import fetch
-from socwall.feeds.http_guard import AllowHosts
+from socwall.feeds.changes_config import (
+    ChangesConfig,
+    Config,  # noqa: F401  (the registry reads changes.Config)
+)
 from socwall.text import one_line
-from socwall.types import ConfigPath, Duration
 
 DROPPED_STATES = {"cancelled", "canceled", "rejected", "withdrawn"}
 SPLIT = re.compile(r"[,;\s]+")
 REEXPAND = timedelta(hours=1)  # recurrences move with the clock even when the file does not
 MAX_NAMED = 5  # bad rows named in the status; the rest are counted
-
-
-class ChangesConfig(AllowHosts):
-    type: Literal["changes"]
-    locations: list[ConfigPath] = Field(
-        min_length=1, description="files or http(s) URLs: .ics calendars, .csv/.json ticket exports"
-    )
-    format: Literal["auto", "ics", "csv", "json"] = "auto"
-    timezone: str = Field("UTC", description="zone of ticket times written without one")
-    refresh: Duration = "5m"
-    timeout: Duration = "30s"
-    max_bytes: int = Field(5 << 20, gt=0, description="a larger file or answer is refused")
-    past: Duration = Field("36d", description="changes that ended longer ago are dropped")
-    ahead: Duration = Field("14d", description="recurrences are expanded this far ahead")
-    open_end: Duration = Field("4h", description="length assumed for a ticket without an end")
-
-    @field_validator("timezone")
-    @classmethod
-    def _known_zone(cls, value: str) -> str:
-        try:
-            ZoneInfo(value)
-        except (ZoneInfoNotFoundError, ValueError):
-            raise ValueError(f'unknown time zone "{value}"; use an IANA name') from None
-        return value
-
-
-Config = ChangesConfig
 
 
 def file_format(location: str, configured: str) -> str:

@@ -8,45 +8,19 @@ counts and outages (from the status each live connection publishes), so the pane
 """
 
 from datetime import datetime, timedelta
-from typing import Literal
-
-from pydantic import Field, model_validator
 
 from socwall.feeds import chat_bluesky, chat_irc
-from socwall.feeds.chat_bluesky import BlueskyConfig
-from socwall.feeds.chat_irc import IrcConfig
-from socwall.feeds.chat_mastodon import MastodonConfig, Poller
+from socwall.feeds.chat_config import (
+    ChatConfig,
+    Config,  # noqa: F401  (the registry reads chat.Config)
+    MastodonConfig,
+)
+from socwall.feeds.chat_mastodon import Poller
 from socwall.feeds.chat_message import SOURCE_NAMES
 from socwall.feeds.chat_sink import KIND, Link, cursor_name, status_name
 from socwall.feeds.fetch import FetchError
-from socwall.types import Duration, Strict
 
 STALE_AFTER = timedelta(seconds=30)  # a live status older than this: nobody is listening
-
-
-class ChatConfig(Strict):
-    type: Literal["chat"]
-    irc: list[IrcConfig] = Field(default_factory=list, description="IRC networks")
-    mastodon: list[MastodonConfig] = Field(default_factory=list, description="instances")
-    bluesky: list[BlueskyConfig] = Field(default_factory=list, description="Jetstream")
-    refresh: Duration = Field("1m", description="Mastodon polls and the status report")
-    retention: Duration = Field("35d", description="messages kept; 'usual' needs 4 weeks")
-    max_text: int = Field(1000, ge=80, le=10000, description="characters kept of a message")
-    max_rate: int = Field(600, ge=1, description="messages stored a minute per connection")
-    mask_authors: bool = Field(False, description="store pseudonyms, never handles")
-
-    @model_validator(mode="after")
-    def _connections(self):
-        names = [c.name for c in (*self.irc, *self.mastodon, *self.bluesky)]
-        if not names:
-            raise ValueError("give at least one connection under `irc`, `mastodon` or `bluesky`")
-        twice = sorted({n for n in names if names.count(n) > 1})
-        if twice:
-            raise ValueError(f"connection names must differ: {', '.join(twice)}")
-        return self
-
-
-Config = ChatConfig
 
 
 def live(config: ChatConfig, source_id: str, store, clock) -> list[tuple[str, object]]:

@@ -19,13 +19,12 @@ import time
 import urllib.parse
 from datetime import timedelta
 
-from pydantic import Field
 from websockets.asyncio.client import connect
 from websockets.exceptions import ConnectionClosed, InvalidHandshake, InvalidURI
 
+from socwall.feeds.chat_config import BlueskyConfig
 from socwall.feeds.chat_message import Message, clean_text, message_id, utc_from_micros
 from socwall.feeds.fetch import USER_AGENT
-from socwall.types import Duration, Identifier, Strict
 
 POST = "app.bsky.feed.post"
 REWIND_US = 2_000_000
@@ -34,18 +33,6 @@ MAX_FRAME = 1 << 20  # a larger frame closes the stream (1009); the server is as
 SAVE_EVERY = 5.0  # seconds between cursor saves while nothing is stored
 MAX_BACKOFF = 300.0
 IDS = r"\bCVE-\d{4}-\d{4,7}\b|\bGHSA(?:-[23456789cfghjmpqrvwx]{4}){3}\b"
-
-
-class BlueskyConfig(Strict):
-    name: Identifier
-    url: str = Field("wss://jetstream2.us-east.bsky.network/subscribe",
-                     pattern=r"^wss?://\S+$")  # fmt: skip
-    keywords: list[str] = Field(default_factory=list, description="words a post must contain")
-    tags: list[str] = Field(default_factory=list, description="hashtags, without '#'")
-    cves: bool = Field(True, description="posts naming a CVE or GHSA id")
-    ignore: list[str] = Field(default_factory=list, description="DIDs never stored (bots)")
-    reconnect: Duration = Field("2s", description="first wait after a drop; doubles to 5 min")
-    idle_timeout: Duration = Field("60s", description="silence before the stream counts as stalled")
 
 
 class PostFilter:

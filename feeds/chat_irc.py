@@ -7,7 +7,6 @@ IRC keeps no history and has no message ids: what is said while the listener is 
 network, channel, nick, receive time and text.
 """
 
-import re
 import socket
 import ssl
 import threading
@@ -15,35 +14,12 @@ import time
 
 import irc.bot
 import irc.client
-from pydantic import Field, SecretStr, field_validator
 
+from socwall.feeds.chat_config import IrcConfig
 from socwall.feeds.chat_irc_lines import BoundedLines, irc_text
 from socwall.feeds.chat_message import Message, clean_text, message_id
-from socwall.types import ConfigPath, Duration, Identifier, Strict
 
 MAX_BACKOFF = 300
-
-
-class IrcConfig(Strict):
-    name: Identifier
-    host: str
-    port: int | None = Field(None, ge=1, le=65535, description="default 6697 with TLS, else 6667")
-    tls: bool = True
-    ca_file: ConfigPath | None = Field(None, description="CA certificates for a private CA")
-    nick: str = Field("socwall", pattern=r"^[A-Za-z\[\]\\`_^{|}][A-Za-z0-9\[\]\\`_^{|}-]{0,29}$")
-    channels: list[str] = Field(min_length=1)
-    password: SecretStr | None = Field(None, description="${IRC_PASSWORD}: SASL with `account`")
-    account: str | None = Field(None, description="SASL PLAIN account (needs `password`)")
-    reconnect: Duration = Field("2s", description="first wait after a drop; doubles to 5 min")
-    idle_timeout: Duration = Field("5m", description="silence before the link counts as dead")
-
-    @field_validator("channels")
-    @classmethod
-    def _channel_names(cls, channels: list[str]) -> list[str]:
-        bad = [c for c in channels if not re.match(r"^[#&][^\s,\x07]{1,49}$", c)]
-        if bad:
-            raise ValueError(f"not IRC channel names: {', '.join(bad)} (write '#name')")
-        return channels
 
 
 class GuardedConnection(irc.client.ServerConnection):

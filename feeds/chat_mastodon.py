@@ -19,16 +19,13 @@ import urllib.parse
 import urllib.request
 from dataclasses import dataclass
 from datetime import UTC, datetime
-from typing import Literal
-
-from pydantic import Field, SecretStr, field_validator, model_validator
 
 from socwall.errors import in_words
+from socwall.feeds.chat_config import MastodonConfig
 from socwall.feeds.chat_message import Message, clean_text, message_id
 from socwall.feeds.feed_parse import parse_feed, plain_text
 from socwall.feeds.fetch import USER_AGENT, FetchError, _read_until
-from socwall.feeds.http_guard import AllowHosts, guarded
-from socwall.types import Duration, Identifier
+from socwall.feeds.http_guard import guarded
 
 PAGE = 40  # the API's largest page
 MAX_PAGES = 5  # pages read per target and poll; the rest waits for the next poll
@@ -36,35 +33,6 @@ MAX_BYTES = 4 << 20
 SIGN_IN_NOTE = ("the instance requires sign-in for its API (401): its public RSS is read "
                 "instead (20 items a poll); set `token`")
 AUTHOR = re.compile(r"/@([^/@]+)(?:@([^/]+))?/")
-
-
-class MastodonConfig(AllowHosts):
-    name: Identifier
-    instance: str = Field(description="https://infosec.exchange")
-    tags: list[str] = Field(default_factory=list, description="hashtags, without '#'")
-    accounts: list[str] = Field(default_factory=list, description="'user' or 'user@domain'")
-    token: SecretStr | None = Field(None, description="${MASTODON_TOKEN}, read:statuses")
-    via: Literal["auto", "api", "rss"] = "auto"
-    timeout: Duration = "15s"
-
-    @field_validator("instance")
-    @classmethod
-    def _https(cls, instance: str) -> str:
-        if not re.match(r"^https?://[^/\s]+/?$", instance):
-            raise ValueError(f'expected the instance\'s address, e.g. https://infosec.exchange, '
-                             f'got "{instance}"')  # fmt: skip
-        return instance.rstrip("/")
-
-    @field_validator("tags")
-    @classmethod
-    def _tags(cls, tags: list[str]) -> list[str]:
-        return [t.lstrip("#").lower() for t in tags]
-
-    @model_validator(mode="after")
-    def _something(self):
-        if not self.tags and not self.accounts:
-            raise ValueError("give `tags` or `accounts` to read")
-        return self
 
 
 @dataclass(frozen=True)

@@ -1,39 +1,25 @@
-"""The one dictionary of normalized field names that every reader produces."""
+"""The Arrow types of the normalized flow fields; the names live in feeds/field_names.py."""
 
 import pyarrow as pa
 
-TS = "ts"  # event time, UTC
-
-# A network flow, as every flow reader returns it. "out" is what src sent, "in" what dst sent.
-FLOW_SCHEMA = pa.schema(
-    [
-        ("ts", pa.timestamp("us", tz="UTC")),
-        ("proto", pa.string()),  # tcp, udp, icmp, other: lower case
-        ("src_ip", pa.string()),
-        ("dst_ip", pa.string()),
-        ("src_port", pa.int32()),  # null when the protocol has no ports
-        ("dst_port", pa.int32()),
-        ("bytes_out", pa.int64()),
-        ("bytes_in", pa.int64()),
-        ("packets_out", pa.int64()),
-        ("packets_in", pa.int64()),
-        ("duration", pa.float64()),  # seconds
-    ]
+from socwall.feeds.field_names import (  # noqa: F401  (readers import every name from here)
+    AUTH_FIELDS,
+    FLOW_FIELDS,
+    REQUIRED_FLOW_FIELDS,
+    TS,
 )
-FLOW_FIELDS = FLOW_SCHEMA.names
-REQUIRED_FLOW_FIELDS = ("ts", "src_ip", "dst_ip")
 
-# An authentication event, as every auth reader returns it (feeds.auth_readers.AuthEvent).
-AUTH_FIELDS = (
-    "ts",  # UTC
-    "host",  # the machine that logged it
-    "program",  # sshd, su, sudo, windows-4625, zeek-ssh, ...
-    "user",  # None when the log does not say (Zeek)
-    "src_ip",
-    "outcome",  # success, failure, or None for a notice that is no attempt
-    "method",  # password, publickey, sudo, kerberos, network, ...
-    "reason",  # in words: "wrong password", "user does not exist", ...
-    "invalid_user",  # the account does not exist
-    "privileged",  # root, sudo/su to root, Windows special privileges
-    "count",  # attempts this event stands for ("message repeated N times")
-)
+FLOW_TYPES = {
+    "ts": pa.timestamp("us", tz="UTC"),
+    "proto": pa.string(),
+    "src_ip": pa.string(),
+    "dst_ip": pa.string(),
+    "src_port": pa.int32(),
+    "dst_port": pa.int32(),
+    "bytes_out": pa.int64(),
+    "bytes_in": pa.int64(),
+    "packets_out": pa.int64(),
+    "packets_in": pa.int64(),
+    "duration": pa.float64(),
+}
+FLOW_SCHEMA = pa.schema([(name, FLOW_TYPES[name]) for name in FLOW_FIELDS])

@@ -7,14 +7,13 @@ import numpy as np
 import pyarrow as pa
 import pyarrow.compute as pc
 
-PRIVATE_NETWORKS = ["10.0.0.0/8", "172.16.0.0/12", "192.168.0.0/16", "fc00::/7"]
-# Addresses that are neither one of our hosts nor "the internet" unless configured otherwise:
-# a host talking to ff02::1:2 or 224.0.0.252 is not talking to the outside world.
-ADDRESS_CLASSES = ("multicast", "broadcast", "unspecified", "link_local", "loopback", "reserved")
+from socwall.feeds.flow_defaults import (  # noqa: F401  (the rules' defaults, named here too)
+    ADDRESS_CLASSES,
+    PRIVATE_NETWORKS,
+    SERVICE_PORTS,
+)
+
 MAX_COUNT = 2**53  # bytes and packets above this are not real (a wrapped or corrupt counter)
-SERVICE_PORTS = [20, 21, 22, 23, 25, 53, 67, 68, 69, 80, 88, 110, 123, 135, 137, 138, 139, 143,
-                 161, 162, 389, 443, 445, 465, 514, 587, 636, 993, 995, 1433, 1521, 1900, 3306,
-                 3389, 5060, 5353, 5355, 5432, 5900, 8080, 8443]  # fmt: skip
 PORTED_PROTOCOLS = ["tcp", "udp"]
 # Ports that answer over UDP from the internet: a UDP flow from one of these to a high port is
 # an answer, recorded backwards. 8080, 1521, 3306 ... are TCP services: a UDP flow from such a

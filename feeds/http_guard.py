@@ -18,25 +18,11 @@ import urllib.request
 from contextlib import contextmanager
 from urllib.parse import urlsplit
 
-from pydantic import Field
-
-from socwall.types import Strict
-
 MAX_REDIRECTS = 5
 
 
 class Blocked(OSError):
     """The request may not go there; the message says where and why, in words."""
-
-
-class AllowHosts(Strict):
-    """The key every source that fetches over HTTP has."""
-
-    allow_hosts: list[str] = Field(
-        default_factory=list,
-        description="hosts (names or addresses, as written in the URLs) that may be on loopback,"
-        " link-local or private addresses; any other host resolving there is refused",
-    )
 
 
 def inward(address: str) -> bool:

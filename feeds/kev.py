@@ -3,29 +3,17 @@
 import json
 import re
 from datetime import date, datetime
-from typing import Literal
-
-from pydantic import Field
 
 from socwall.feeds import fetch
-from socwall.feeds.http_guard import AllowHosts
+from socwall.feeds.kev_config import (  # noqa: F401  (the registry reads kev.Config)
+    Config,
+    KevConfig,
+)
 from socwall.text import one_line
-from socwall.types import ConfigPath, Duration
 
 CVE_ID = re.compile(r"^CVE-\d{4}-\d{4,}$")
 FIELDS = ("cveID", "vendorProject", "product", "vulnerabilityName", "dateAdded", "dueDate",
           "shortDescription", "requiredAction", "knownRansomwareCampaignUse", "notes")  # fmt: skip
-
-
-class KevConfig(AllowHosts):
-    type: Literal["kev"]
-    location: ConfigPath = Field(description="a local file or an http(s) URL")
-    refresh: Duration = "1d"
-    timeout: Duration = "30s"
-    max_bytes: int = Field(20 << 20, gt=0, description="a larger answer is refused")
-
-
-Config = KevConfig
 
 
 def parse_catalog(data: bytes) -> tuple[list[dict], int, str | None]:

@@ -12,57 +12,16 @@ import urllib.error
 import urllib.parse
 import urllib.request
 from datetime import UTC, datetime, timedelta
-from typing import Literal
-
-from pydantic import Field, SecretStr, model_validator
 
 from socwall.feeds.fetch import USER_AGENT
-from socwall.types import Duration, Identifier, ServerUrl, Strict
+from socwall.feeds.prometheus_config import (  # noqa: F401  (the registry reads prometheus.Config)
+    EXPANDED,
+    Config,
+    PrometheusConfig,
+    PromMetric,
+)
 
 MAX_POINTS = 10_000  # Prometheus refuses more than 11,000 points per series in one answer
-EXPANDED = "@"  # metric `db_latency` expanded over `cluster` stores `db_latency@eu-1`
-
-
-class PromMetric(Strict):
-    """One PromQL query; `by` expands it into one metric per value of that label."""
-
-    query: str = Field(description="PromQL, e.g. sum(rate(http_requests_total[5m])) * 300")
-    kind: Literal["count", "gauge"] = Field(
-        "gauge", description="count: values add up over time (increase); gauge: a level (latency)"
-    )
-    by: str | None = Field(None, description="label whose values become one metric each")
-    limit: int = Field(30, ge=1, le=200, description="at most this many label values are kept")
-
-
-class PrometheusConfig(Strict):
-    type: Literal["prometheus"]
-    url: ServerUrl = Field(description="the Prometheus server, e.g. http://prometheus:9090")
-    username: str | None = None
-    password: SecretStr | None = Field(None, description="write ${PROMETHEUS_PASSWORD}")
-    bearer_token: SecretStr | None = Field(None, description="write ${PROMETHEUS_TOKEN}")
-    refresh: Duration = "1m"
-    bucket: Duration = "5m"
-    retention: Duration = Field("40d", description="metric history kept in the store")
-    backfill: Duration = Field("36d", description="history asked for on the first start")
-    timeout: Duration = Field("15s", description="per query (also sent to Prometheus)")
-    metrics: dict[Identifier, PromMetric] = Field(min_length=1)
-
-    @model_validator(mode="after")
-    def _consistent(self) -> "PrometheusConfig":
-        if timedelta(days=1) % self.bucket:
-            raise ValueError(f"bucket must divide a day evenly, got {self.bucket}")
-        if self.backfill > self.retention:
-            raise ValueError("backfill must not be longer than the retention")
-        if self.password is not None and self.bearer_token is not None:
-            raise ValueError("give either username/password or bearer_token, not both")
-        return self
-
-    def metric_kind(self, metric: str) -> str:
-        """'count' or 'gauge' for a stored metric name (expanded names included)."""
-        return self.metrics[metric.split(EXPANDED, 1)[0]].kind
-
-
-Config = PrometheusConfig
 
 
 class PrometheusError(Exception):

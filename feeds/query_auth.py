@@ -14,7 +14,7 @@ from datetime import UTC, datetime, timedelta
 import ibis
 
 from socwall.feeds import redact
-from socwall.feeds.auth import METRICS
+from socwall.feeds.auth_config import METRICS
 from socwall.feeds.query_engines import UNITS, newest_time
 from socwall.feeds.query_flows import address_text
 

@@ -14,7 +14,6 @@ from urllib.parse import urlsplit
 
 import pyarrow as pa
 
-ENGINES = ("duckdb", "postgres", "pyspark", "trino", "impala", "clickhouse")
 UNITS = {"s": 1, "ms": 1_000, "us": 1_000_000, "ns": 1_000_000_000}  # epoch numbers per second
 LIVE_ENGINES = ("duckdb", "postgres", "pyspark")  # the ones socwall's CI runs for real
 

@@ -5,16 +5,16 @@ of the intervals whose record reported drops at all), so a drop share is only ev
 over intervals that reported drops: Zeek reading a capture file reports none, and that is
 "not reported", never "0 % dropped"."""
 
-from datetime import datetime, timedelta
+from datetime import datetime
 from pathlib import Path
-from typing import Literal
-
-from pydantic import Field, model_validator
 
 from socwall.feeds import files, tail
 from socwall.feeds.arrivals import part_name
+from socwall.feeds.sensor_stats_config import (
+    Config,  # noqa: F401  (the registry reads sensor_stats.Config)
+    SensorStatsConfig,
+)
 from socwall.feeds.sensor_stats_parse import detect, intervals, parse
-from socwall.types import ConfigPath, Duration
 
 PACKETS, DROPPED, REPORTED = "packets", "dropped", "reported"
 GENERIC_PEERS = ("zeek", "-")  # a standalone Zeek calls itself "zeek": the file names it better
@@ -23,30 +23,6 @@ GENERIC_PEERS = ("zeek", "-")  # a standalone Zeek calls itself "zeek": the file
 def metric_name(kind: str, sensor: str) -> str:
     """The stored metric of one sensor: `dropped@zeek-dmz`."""
     return f"{kind}@{sensor}"
-
-
-class SensorStatsConfig(tail.FileFollowing):
-    type: Literal["sensor_stats"]
-    path: ConfigPath = Field(description="glob of Zeek stats.log or Suricata eve.json files")
-    format: Literal["auto", "zeek", "suricata"] = Field(
-        "auto", description="auto: told apart by each file's first line"
-    )
-    sensor: str | None = Field(
-        None, description="name for records that carry none (Zeek `peer`, Suricata `host`); "
-        "default: the file's name under the glob's folder"
-    )
-    refresh: Duration = "1m"
-    bucket: Duration = "5m"
-    retention: Duration = Field("40d", description="packet and drop history kept in the store")
-
-    @model_validator(mode="after")
-    def _even_buckets(self) -> "SensorStatsConfig":
-        if timedelta(days=1) % self.bucket:
-            raise ValueError(f"bucket must divide a day evenly, got {self.bucket}")
-        return self
-
-
-Config = SensorStatsConfig
 
 
 def file_format(head: bytes, configured: str) -> str:

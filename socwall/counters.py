@@ -4,8 +4,6 @@ processes and survive restarts (a counter resets only with the store)."""
 
 import logging
 
-import redis
-
 log = logging.getLogger(__name__)
 
 # Every counter, declared once: its name (Prometheus conventions: _total) and its help text.
@@ -43,6 +41,8 @@ def count_all(client, keys, counts: list[tuple[str, dict[str, str], int]]) -> No
     wanted = [(sample(name, labels), int(amount)) for name, labels, amount in counts if amount > 0]
     if not wanted:
         return
+    import redis  # here, not at the top: every feed imports this module, most never count
+
     try:
         pipe = client.pipeline(transaction=False)
         for field, amount in wanted:

@@ -52,7 +52,7 @@ ServerUrl = Annotated[str, AfterValidator(_server_url)]  # an http(s) server, no
 class Strict(BaseModel):
     """A config section: unknown keys are errors, values are checked on assignment too."""
 
-    model_config = ConfigDict(extra="forbid", frozen=True, validate_default=True)
+    model_config = ConfigDict(extra="forbid", frozen=True, validate_default=True, defer_build=True)
 
 
 def _known_zone(name: str) -> str:

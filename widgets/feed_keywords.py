@@ -9,42 +9,26 @@ news are never a subject (feeds/subjects.py). Colour says what the legend says.
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-from pydantic import Field
-
 from socwall.durations import format_duration
 from socwall.feeds.chat_sink import KIND as CHAT_KIND
 from socwall.feeds.feed_parse import find_cves
-from socwall.feeds.kev_match import Catalog, InventoryItem, advice, unmatched
+from socwall.feeds.kev_match import Catalog, unmatched
 from socwall.feeds.subjects import build_finder, name_key
 from socwall.feeds.subjects_story import Story, concerns, group, is_new, score
-from socwall.types import Duration, Strict
 from socwall.widgets import feed_keywords_chat
 from socwall.widgets.context import PanelContext, View
+from socwall.widgets.feed_keywords_options import (  # noqa: F401  (the widget's parts)
+    FeedKeywordsOptions,
+    Options,
+    advise,
+    check,
+    check_sources,
+    needs_source,
+    source_types,
+)
 from socwall.widgets.feed_keywords_view import render_panel
 
-needs_source = True
-source_types = ("news",)
 FURNITURE_SHARE = 0.5  # a subject in half of a feed's older entries is that feed's furniture
-
-
-class FeedKeywordsOptions(Strict):
-    window: Duration = Field("24h", description="the stories of this window...")
-    background: Duration = Field("30d", description="...against this much time before it")
-    keywords: int = Field(20, ge=5, le=40, description="stories (tiles) in the treemap")
-    min_mentions: int = Field(1, ge=1, description="entries a one-source story needs to be a tile")
-    cves: int = Field(12, ge=0, le=30, description="CVEs listed, most sources first")
-    headlines: int = Field(6, ge=0, le=15, description="latest headlines shown")
-    kev: str | None = Field(None, description="a kev source: exploited CVEs, vendor/product names")
-    kev_days: int = Field(30, ge=1, description="a KEV entry added this many days ago is recent")
-    products: list[str] = Field(default_factory=list, description="more product names")
-    inventory: list[InventoryItem] = Field(
-        default_factory=list, description="products we run: a story about one is an alarm"
-    )
-    boilerplate: list[str] = Field(default_factory=list, description="names to ignore (site names)")
-    chat: str | None = Field(None, description="a chat source: sightings, said in chat first")
-
-
-Options = FeedKeywordsOptions
 
 
 @dataclass(frozen=True)
@@ -53,29 +37,6 @@ class FeedInputs:
     catalog: list[dict]  # the KEV catalog's records ([] without a kev source)
     chat: list[dict] = ()  # chat messages of the window and 8 days before ([] without `chat`)
     chat_since: str | None = None  # since when the chat source listens
-
-
-def check(options: FeedKeywordsOptions, source) -> list[tuple[str, str]]:
-    return []
-
-
-def check_sources(options: FeedKeywordsOptions, sources: dict) -> list[tuple[str, str]]:
-    """`kev` names a source of type kev, `chat` one of type chat."""
-    problems = []
-    for key, kind in (("kev", "kev"), ("chat", "chat")):
-        name = getattr(options, key)
-        source = sources.get(name) if name else None
-        if name and source is None:
-            known = ", ".join(sorted(sources)) or "none are defined"
-            problems.append((key, f"unknown source '{name}' (sources: {known})"))
-        elif source is not None and source.type != kind:
-            problems.append((key, f"'{name}' is a {source.type} source, not a {kind} source"))
-    return problems
-
-
-def advise(options: FeedKeywordsOptions, source, sources: dict) -> list[tuple[str, str]]:
-    """Warnings for check-config: inventory lines naming nothing in the `kev` catalog."""
-    return advice(options.inventory, sources.get(options.kev)) if options.kev else []
 
 
 def load(reader, panel, context: PanelContext) -> FeedInputs:

@@ -8,30 +8,20 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 
 import pandas as pd
-from pydantic import Field
 
 from socwall.feeds.inventory import Asset, read_inventory
-from socwall.types import ConfigPath, Duration, Strict
 from socwall.verdict import row_state
 from socwall.widgets.components import html
 from socwall.widgets.context import PanelContext, View
 from socwall.widgets.entity import entity
+from socwall.widgets.hbi_contacts_options import (  # noqa: F401  (the widget's parts)
+    HbiContactsOptions,
+    Options,
+    check,
+    needs_source,
+    source_types,
+)
 from socwall.widgets.units import bytes_text
-
-needs_source = True
-source_types = ("flows",)
-
-
-class HbiContactsOptions(Strict):
-    inventory: ConfigPath = Field(description="CSV ip,name,criticality,role,owner; HBI rows shown")
-    window: Duration = Field("1h", description="contacts counted over the last window")
-    baseline: Duration = Field("7d", description="compared with the same window this long ago")
-    new_peers: int = Field(3, ge=1, description="this many outside peers not seen then...")
-    growth: float = Field(2.0, ge=1, description="...and this many times the peers then: highlight")
-    limit: int = Field(10, ge=1, le=20, description="HBI hosts shown; changed ones first")
-
-
-Options = HbiContactsOptions
 
 
 @dataclass(frozen=True)
@@ -40,14 +30,6 @@ class ContactInputs:
     then_pairs: pd.DataFrame  # the same of the window `baseline` ago
     assets: dict[str, Asset]
     baseline_known: bool  # the source has data from before the baseline window
-
-
-def check(options: HbiContactsOptions, source) -> list[tuple[str, str]]:
-    if options.window % source.bucket:
-        return [("window", f"must be a multiple of the source bucket ({source.bucket})")]
-    if options.baseline % source.bucket or options.baseline < options.window:
-        return [("baseline", "must be a multiple of the source bucket and at least the window")]
-    return []
 
 
 def load(reader, panel, context: PanelContext) -> ContactInputs:

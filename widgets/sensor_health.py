@@ -20,9 +20,9 @@ from functools import lru_cache
 import numpy as np
 import pandas as pd
 
+from socwall.widgets.sensors_options import BUCKET
 from socwall.widgets.week_ago import MetricInputs, band, bucket_starts, same_local_time, values_at
 
-BUCKET = timedelta(minutes=5)  # feeds.arrivals.BUCKET: the arrivals history's bucket
 RECENT = timedelta(hours=1)  # without week-ago history, "usual" is the hour before
 
 

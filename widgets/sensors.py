@@ -4,53 +4,24 @@ weeks; silence, a drop far below the band, lateness and packet drops as alarms i
 
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
-from typing import Literal
-
-from pydantic import Field, field_validator
 
 from socwall.feeds.arrivals import LAG, ROWS, RUNS, history_id, part_metric
-from socwall.types import Duration, Strict
 from socwall.widgets.context import PanelContext, View
 from socwall.widgets.sensor_health import BUCKET, RECENT, Rules
 from socwall.widgets.sensor_rows import drop_rows, source_rows
+from socwall.widgets.sensors_options import (  # noqa: F401  (the widget's parts)
+    Options,
+    SensorsOptions,
+    check,
+    check_sources,
+    needs_source,
+    source_types,
+)
 from socwall.widgets.sensors_view import render_rows
 from socwall.widgets.week_ago import WEEK, MetricInputs
 
-needs_source = False
-source_types = ()
 NOT_SENSORS = ("probe", "kev", "changes", "alertmanager", "queue_http")  # not a stream of records
 STATS_KINDS = ("packets", "dropped", "reported")
-
-
-class SensorsOptions(Strict):
-    sources: list[str] = Field(
-        default_factory=list, description="source ids, in this order; none: every source that "
-        "reads records (not probe, kev, changes or queues)"
-    )
-    labels: dict[str, str] = Field(default_factory=dict, description="source id: name shown")
-    quiet: Duration = Field("15m", description="nothing for this long is silence, when records "
-                            "usually arrive; also the window compared")
-    weeks: int = Field(4, ge=2, le=5, description="past weeks that make the band")
-    band: Literal["p10-p90", "p25-p75", "minmax"] = "p10-p90"
-    silent_min: float = Field(
-        5, ge=1, description="silence is an alarm only when at least this many records were due"
-    )
-    drop: float = Field(0.5, gt=0, lt=1, description="'far below': under this share of the band")
-    noise_sigma: float = Field(2.0, ge=0, description="...and beyond this many sqrt(count)")
-    late_after: Duration = Field("15m", description="newest record older than usual by this much")
-    drop_alarm: float = Field(1.0, gt=0, le=100, description="packet drops (%) that are an alarm")
-    parts: bool = Field(True, description="a row per file or feed of sources with several")
-    max_rows: int = Field(18, ge=1, le=60, description="rows shown; the rest are counted")
-
-    @field_validator("quiet")
-    @classmethod
-    def _whole_buckets(cls, quiet: timedelta) -> timedelta:
-        if quiet < BUCKET or quiet % BUCKET:
-            raise ValueError("must be a multiple of 5m, the bucket arrivals are counted in")
-        return quiet
-
-
-Options = SensorsOptions
 
 
 @dataclass(frozen=True)
@@ -80,17 +51,6 @@ def shown_sources(options: SensorsOptions, sources: dict) -> list[str]:
     if options.sources:
         return list(options.sources)
     return [sid for sid, source in sources.items() if source.type not in NOT_SENSORS]
-
-
-def check_sources(options: SensorsOptions, sources: dict) -> list[tuple[str, str]]:
-    """Every listed source must exist."""
-    known = ", ".join(sorted(sources)) or "none are defined"
-    return [(f"sources[{n}]", f"unknown source '{sid}' (sources: {known})")
-            for n, sid in enumerate(options.sources) if sid not in sources]  # fmt: skip
-
-
-def check(options: SensorsOptions, source) -> list[tuple[str, str]]:
-    return []
 
 
 def load(reader, panel, context: PanelContext) -> SensorsInputs:

@@ -3,63 +3,31 @@
 import csv
 from dataclasses import dataclass
 from datetime import UTC, datetime
-from typing import Literal
 
 import pandas as pd
 import pyarrow as pa
-from pydantic import Field, model_validator
 
 from socwall.durations import format_duration
 from socwall.feeds import inventory
 from socwall.feeds.flow_sums import PAIR_SUMS, rank_hosts
-from socwall.types import ConfigPath, Duration, Strict
 from socwall.verdict import ticket_of
 from socwall.widgets.context import PanelContext, View
 from socwall.widgets.talker_view import abbreviate, format_value, talker_drawer, talkers_view
+from socwall.widgets.top_talkers_options import (  # noqa: F401  (the widget's parts)
+    Options,
+    TopTalkersOptions,
+    check,
+    check_sources,
+    needs_source,
+    source_types,
+)
 
 __all__ = ["abbreviate", "format_value"]  # the view's formatting, used by tests and docs
 
-needs_source = True
-source_types = ("flows",)
 PREVIOUS_TOP = 20  # a host not in the previous window's top 20 is NEW
 PEERS_KEPT = 8  # outside peers kept per shown host: two on the row, all in the drawer
 
 
-class TopTalkersOptions(Strict):
-    window: Duration = Field(
-        "1h", description="ranked over the last window; compared with the windows before"
-    )
-    by: Literal["bytes", "connections"] = "bytes"
-    direction: Literal["out", "in", "both"] | None = Field(
-        None, description="out: connections the host opened; in: answers to outside clients; "
-        "both. Default: both for bytes, out for connections"
-    )
-    ranks: tuple[int, int] = Field((1, 10), description="[first, last] rank shown, e.g. [11, 20]")
-    inventory: ConfigPath | None = Field(
-        None, description="CSV ip,name[,criticality,role,owner]: names; HBI hosts marked"
-    )
-    changes: str | None = Field(None, description="a changes source: hosts in maintenance marked")
-    jump: int = Field(5, ge=1, description="a rise of this many ranks is highlighted")
-    min_share: float = Field(
-        0.5, ge=0, description="NEW or risen hosts below this % of the total are not highlighted"
-    )
-    new_after: int = Field(
-        3, ge=1, le=24, description="NEW = in none of the top 20 of this many windows before"
-    )
-
-    @model_validator(mode="after")
-    def _ranks_in_order(self) -> "TopTalkersOptions":
-        first, last = self.ranks
-        if not 1 <= first <= last or last - first >= 20:
-            raise ValueError("ranks must be [first, last] with 1 <= first <= last, at most 20 rows")
-        return self
-
-    @property
-    def flow_direction(self) -> str:
-        return self.direction or ("both" if self.by == "bytes" else "out")
-
-
-Options = TopTalkersOptions
 HEADERS = {
     ("bytes", "both"): "bytes sent (opened by us + answers)",
     ("bytes", "out"): "bytes sent on connections we opened",
@@ -84,19 +52,6 @@ class TalkerInputs:
     hbi: frozenset = frozenset()  # addresses of high-business-impact hosts
     maintenance: dict | None = None  # address -> title of the change running on it now
     totals: tuple | None = None  # per window, the current first: host, bytes, connections, ...
-
-
-def check_sources(options: TopTalkersOptions, sources: dict) -> list[tuple[str, str]]:
-    """`changes` must name a changes source."""
-    if options.changes and getattr(sources.get(options.changes), "type", None) != "changes":
-        return [("changes", f"'{options.changes}' is not a changes source")]
-    return []
-
-
-def check(options: TopTalkersOptions, source) -> list[tuple[str, str]]:
-    if options.window % source.bucket:
-        return [("window", f"must be a multiple of the source bucket ({source.bucket})")]
-    return []
 
 
 def window_buckets(now_s: int, bucket_s: int, window_s: int, windows: int) -> list[int]:

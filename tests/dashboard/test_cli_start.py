@@ -62,3 +62,29 @@ def test_the_probe_sees_a_heavy_import_when_there_is_one():
     code, loaded, _ = imported_by(["schema"], heavy=("pydantic", "socwall.widgets"))
     assert code == 0
     assert loaded == ["pydantic", "socwall.widgets"]
+
+
+# every library a source or widget runs on, none of which validating a config needs
+RUNTIME = (*HEAVY, "irc", "icalendar", "recurring_ical_events", "feedparser", "websockets",
+           "sqlglot", "evtx", "authlib", "apscheduler", "gunicorn")  # fmt: skip
+
+
+@pytest.mark.parametrize("config", ["config.yaml", "broken.yaml"])
+def test_check_config_imports_no_library_a_source_or_widget_runs_on(tmp_path, config):
+    # each source keeps its Config, each widget its Options and checks, in a module free of
+    # them (feeds/<name>_config.py, widgets/<name>_options.py): the registries say which
+    broken = (ROOT / "config.yaml").read_text().replace("widget: top_talkers", "widget: nope", 1)
+    (tmp_path / "broken.yaml").write_text(broken)
+    path = ROOT / "config.yaml" if config == "config.yaml" else tmp_path / config
+    code, loaded, out = imported_by(["check-config", str(path)], heavy=RUNTIME)
+    assert code == (0 if config == "config.yaml" else 2)
+    assert loaded == []
+
+
+def test_the_registries_give_the_whole_module_when_it_runs():
+    code, loaded, _ = imported_by(["schema"], heavy=("pandas", "socwall.widgets.top_talkers"))
+    assert code == 0 and loaded == []
+    probe = ("import sys; from socwall.widgets import WIDGETS; WIDGETS['top_talkers'].compute; "
+             "print('pandas' in sys.modules)")  # fmt: skip
+    result = subprocess.run([sys.executable, "-c", probe], capture_output=True, text=True)
+    assert result.stdout.strip() == "True"
