@@ -141,3 +141,6 @@ def test_words_read_from_a_file_are_compared_by_value():
     at = pd.DatetimeIndex([pd.Timestamp(datetime(2026, 1, 5, 10, 0, tzinfo=UTC))])
     sampled = wa.MetricInputs(pd.Series([2.0], index=at), QUARTER, None, kind=gauge)
     assert list(wa.values_at(sampled, at)) == [2.0]  # a count with nothing read would be NaN
+    series = pd.Series([1.0, 3.0], index=pd.date_range(at[0], periods=2, freq=QUARTER))
+    averaged = wa.coarser(wa.MetricInputs(series, QUARTER, None, kind=gauge), 2 * QUARTER)
+    assert list(averaged.series) == [2.0]  # a gauge's samples averaged, not summed (4.0)
