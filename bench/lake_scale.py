@@ -7,10 +7,12 @@ its cost follows the window asked for, not the size of the table (partition prun
     SOCWALL_LAKE_DATA=bench/.data/lake_10m python bench/lake_scale.py generate --rows 10000000
     SOCWALL_LAKE_DATA=bench/.data/lake_10m python bench/lake_scale.py measure --engine pyspark
 
-`measure` runs, for windows of 1 h, 24 h and 7 d, (a) the query source's own two queries and
-(b) a hand-written DuckDB SQL query of the same aggregation, with the same cleaning and
-classification (bench/flow_baselines.py's rules), on the same files, each in a fresh
-subprocess, and prints seconds, the ratio socwall/plain and the subprocess's peak RSS.
+`measure` runs, for windows of 1 h, 24 h and 7 d, (a) the query source's refresh up to the
+stored layout (its queries, then its host/peer pairs) and (b) a hand-written DuckDB SQL query
+of the same aggregation, with the same cleaning and classification (bench/flow_baselines.py's
+rules), on the same files, each in a fresh subprocess. It stops unless both give the same set
+of (bucket, host, peer, bytes, connections, bytes_opened, opened); then it prints seconds, the
+ratio socwall/plain and each subprocess's peak RSS.
 """
 
 import argparse
@@ -19,6 +21,7 @@ import os
 import resource
 import subprocess
 import sys
+import tempfile
 import time
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -57,9 +60,10 @@ def generate(rows: int, days: int, out: Path) -> None:
 
 
 def socwall_refresh(engine: str, window: str) -> dict:
-    """One refresh of a query source whose retention is the window (child process)."""
+    """One refresh of a query source whose retention is the window, up to the host/peer pairs it
+    stores (child process). A worker has imported ibis and its backend before: so has this."""
     sys.path.insert(0, str(ROOT))
-    from socwall.feeds import query
+    from socwall.feeds import query, query_engines, query_flows
 
     now = last_time()
     config = query.QueryConfig(
@@ -69,15 +73,18 @@ def socwall_refresh(engine: str, window: str) -> dict:
     )  # fmt: skip
     source = query.Source(config, "bench")
     start_s = spark_start() if engine == "pyspark" else 0.0
+    if engine == "duckdb":
+        query_engines.connect(engine, None)
     started = time.perf_counter()
-    pairs, per_bucket = source.query(now - WINDOWS[window], now + timedelta(minutes=5))
+    sums, per_bucket = source.query(now - WINDOWS[window], now + timedelta(minutes=5))
+    pairs, _ = query_flows.stored_pairs(sums, source.networks, 300)
     seconds = time.perf_counter() - started
     warm_s = 0.0
     if engine == "pyspark":  # a worker keeps its session: the next refresh finds the JVM warm
         started = time.perf_counter()
         source.query(now - WINDOWS[window], now + timedelta(minutes=5))
         warm_s = time.perf_counter() - started
-    return {"seconds": seconds, "pairs": pairs.num_rows, "start_s": start_s, "warm_s": warm_s,
+    return {"seconds": seconds, "pairs": pairs, "start_s": start_s, "warm_s": warm_s,
             "rows": sum(per_bucket["rows"].to_pylist())}  # fmt: skip
 
 
@@ -145,7 +152,7 @@ def plain_duckdb(window: str) -> dict:
         "last_day": f"{now:%Y-%m-%d}", "start": start, "end": now + timedelta(minutes=5),
         "services": rules.SERVICES, "udp": rules.UDP_SERVICES, "max": rules.MAX_COUNT,
     }).to_arrow_table()  # fmt: skip
-    return {"seconds": time.perf_counter() - started, "pairs": answer.num_rows}
+    return {"seconds": time.perf_counter() - started, "pairs": answer}
 
 
 def plain_spark(window: str) -> dict:
@@ -187,11 +194,29 @@ def last_time() -> datetime:
     return datetime.fromisoformat(days[-1]).replace(tzinfo=UTC) + timedelta(hours=23)
 
 
-def in_child(kind: str, engine: str, window: str) -> dict:
-    """Run one measurement in a fresh interpreter: its peak RSS is that query's alone."""
-    command = [sys.executable, __file__, "child", kind, engine, window]
+def in_child(kind: str, engine: str, window: str, pairs: Path | None = None) -> dict:
+    """Run one measurement in a fresh interpreter: its peak RSS is that query's alone. With
+    `pairs`, the child writes its host/peer pairs there (after measuring)."""
+    command = [sys.executable, __file__, "child", kind, engine, window, str(pairs or "")]
     result = json.loads(subprocess.run(command, check=True, capture_output=True, text=True).stdout)
     return result
+
+
+PAIR_COLUMNS = "bucket, host, peer, bytes, connections, bytes_opened, opened"
+
+
+def same_pairs(ours: Path, plain: Path) -> int:
+    """The number of pairs, after checking that both files hold the same multiset of pairs."""
+    import duckdb
+
+    read = f"SELECT {PAIR_COLUMNS} FROM read_parquet('{{}}')"
+    counts = duckdb.sql(f"SELECT (SELECT count(*) FROM read_parquet('{ours}')), "
+                        f"(SELECT count(*) FROM read_parquet('{plain}'))").fetchall()[0]  # fmt: skip
+    differ = duckdb.sql(f"SELECT count(*) FROM (({read.format(ours)} EXCEPT ALL {read.format(plain)}) "
+                        f"UNION ALL ({read.format(plain)} EXCEPT ALL {read.format(ours)}))").fetchall()[0]  # fmt: skip
+    if counts[0] != counts[1] or differ[0]:
+        sys.exit(f"the pairs differ: {counts[0]:,} vs {counts[1]:,} rows, {differ[0]:,} not in both")
+    return counts[0]
 
 
 def measure(engine: str) -> None:
@@ -200,11 +225,13 @@ def measure(engine: str) -> None:
         return measure_spark()
     print(f"{'window':>6} {'socwall s':>10} {'plain s':>8} {'ratio':>6} {'pairs':>9} "
           f"{'rows read':>12} {'socwall MiB':>12} {'plain MiB':>10}")  # fmt: skip
+    folder = Path(tempfile.mkdtemp(prefix="lake_pairs_"))
     for window in WINDOWS:
-        ours = in_child("socwall", engine, window)
-        plain = in_child("plain", "duckdb", window)
+        ours = in_child("socwall", engine, window, folder / "ours.parquet")
+        plain = in_child("plain", "duckdb", window, folder / "plain.parquet")
+        pairs = same_pairs(folder / "ours.parquet", folder / "plain.parquet")
         print(f"{window:>6} {ours['seconds']:10.2f} {plain['seconds']:8.2f} "
-              f"{ours['seconds'] / plain['seconds']:6.1f} {ours['pairs']:9,} {ours['rows']:12,} "
+              f"{ours['seconds'] / plain['seconds']:6.2f} {pairs:9,} {ours['rows']:12,} "
               f"{ours['peak_mib']:12.0f} {plain['peak_mib']:10.0f}")  # fmt: skip
 
 
@@ -236,6 +263,7 @@ def main() -> None:
     child.add_argument("kind")
     child.add_argument("engine")
     child.add_argument("window")
+    child.add_argument("out", nargs="?", default="")
     panel = sub.add_parser("panel")
     panel.add_argument("--window", default="7d")
     panel_child = sub.add_parser("panel-child")
@@ -249,7 +277,7 @@ def main() -> None:
     elif args.command == "measure":
         measure(args.engine)
     else:
-        child_main(args.kind, args.engine, args.window)
+        child_main(args.kind, args.engine, args.window, args.out)
 
 
 def panel_main(args) -> None:
@@ -271,13 +299,19 @@ def panel_main(args) -> None:
     lake_panel.measure(__file__, config, last_time(), args.window)
 
 
-def child_main(kind: str, engine: str, window: str) -> None:
+def child_main(kind: str, engine: str, window: str, out: str) -> None:
     if kind == "socwall":
         result = socwall_refresh(engine, window)
     else:
         result = plain_spark(window) if engine == "pyspark" else plain_duckdb(window)
     result["peak_mib"] = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
     result["jvm_mib"] = jvm_peak_mib() if engine == "pyspark" else 0.0
+    pairs = result.pop("pairs")
+    if out:
+        import pyarrow.parquet as pq
+
+        pq.write_table(pairs.select(PAIR_COLUMNS.split(", ")), out)
+    result["pairs"] = pairs if isinstance(pairs, int) else pairs.num_rows
     print(json.dumps(result))
 
 

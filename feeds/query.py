@@ -201,6 +201,10 @@ class Source:
 
 def within(answer: pa.Table, column: str, lo: int, hi: int) -> pa.Table:
     """The answer's rows with lo <= column < hi (epoch seconds)."""
+    bounds = pc.min_max(answer[column]).as_py()
+    whole = bounds["min"] is not None and not answer[column].null_count
+    if whole and lo <= bounds["min"] and bounds["max"] < hi:
+        return answer  # all of them: no copy of a big answer
     return answer.filter(pc.and_(pc.greater_equal(answer[column], lo), pc.less(answer[column], hi)))
 
 

@@ -9,10 +9,12 @@ paths give the same pairs (tests/feeds/test_query_parity.py).
 """
 
 import ipaddress
+import re
 
 import ibis
 import numpy as np
 import pyarrow as pa
+import pyarrow.compute as pc
 
 from socwall.feeds.flow_rules import (
     ADDRESS_CLASSES,
@@ -27,7 +29,7 @@ from socwall.feeds.flow_rules import (
     V4_CLASSES,
     Networks,
 )
-from socwall.feeds.flow_sums import flow_blobs, merge_pairs  # fmt: skip
+from socwall.feeds.flow_sums import flow_blobs, merge_pairs, pairs_by_code
 from socwall.feeds.query_engines import newest_time
 
 UNKNOWN = 9  # IPv6: Python classifies it
@@ -41,8 +43,8 @@ def pair_sums(source, columns, epoch, networks: Networks, service_ports, bucket_
     """Per bucket and (src, dst): bytes each way and connections, of flows that may cross the
     boundary; plus, per bucket, how many rows were read, unreadable, repaired and cleared.
 
-    Rows are summed per bucket and address pair first; addresses are classified on those sums,
-    so the engine tests each pair once per bucket instead of once per flow.
+    Rows are summed per bucket and address pair first; each distinct address of those sums is
+    classified once and joined back, so the engine tests an address once, not once per flow.
     """
     rows = cleaned(mapped(source, columns, epoch), service_ports)
     rows = rows.mutate(bucket=(rows.epoch // bucket_s) * bucket_s)
@@ -50,20 +52,16 @@ def pair_sums(source, columns, epoch, networks: Networks, service_ports, bucket_
         bytes_out=rows.bytes_out.sum(), bytes_in=rows.bytes_in.sum(), connections=rows.count(),
         repaired=rows.repaired.sum(), cleared=rows.cleared.sum(), last=rows.epoch.max(),
     )  # fmt: skip
-    grouped = stage(grouped.mutate(src_kind=address_kind(grouped.src_ip, networks),
-                                   dst_kind=address_kind(grouped.dst_ip, networks)))  # fmt: skip
+    grouped = stage(with_kinds(grouped, networks))
     src_kind, dst_kind = grouped.src_kind, grouped.dst_kind
     bad = ~grouped.in_range | (src_kind == INVALID) | (dst_kind == INVALID)
     crossing = ((src_kind == INTERNAL) & (dst_kind == EXTERNAL)) | (
         (src_kind == EXTERNAL) & (dst_kind == INTERNAL))  # fmt: skip
     maybe = (src_kind == UNKNOWN) | (dst_kind == UNKNOWN)
     special = (src_kind == SPECIAL) | (dst_kind == SPECIAL)
-    # `connections < 0` never holds; naming a sum keeps the optimizer (Spark's) from pushing
-    # the classification below the grouping, where it would run once per row, not per pair
-    kept = grouped.filter((~bad & (crossing | maybe)) | (grouped.connections < 0))
-    pairs = kept.group_by(["bucket", "src_ip", "dst_ip"]).aggregate(
-        bytes_out=kept.bytes_out.sum(), bytes_in=kept.bytes_in.sum(),
-        connections=kept.connections.sum())  # fmt: skip
+    # a kept row is in range, so it is the only one of its (bucket, src_ip, dst_ip): no regrouping
+    kept = grouped.filter(~bad & (crossing | maybe))
+    pairs = kept.select("bucket", "src_ip", "dst_ip", "bytes_out", "bytes_in", "connections")
     count = grouped.connections
     per_bucket = grouped.group_by("bucket").aggregate(
         rows=count.sum(), bad_rows=bad.ifelse(count, 0).sum(), repaired=grouped.repaired.sum(),
@@ -71,6 +69,19 @@ def pair_sums(source, columns, epoch, networks: Networks, service_ports, bucket_
         last=grouped.last.max(),
     )  # fmt: skip
     return pairs, per_bucket
+
+
+def with_kinds(grouped, networks: Networks):
+    """The relation with `src_kind` and `dst_kind`: its distinct addresses classified once, joined
+    back (a CASE per row of a big window cost DuckDB more than the grouping itself)."""
+    addresses = grouped.select(ip=grouped.src_ip).union(grouped.select(ip=grouped.dst_ip),
+                                                         distinct=True)  # fmt: skip
+    kinds = addresses.mutate(kind=address_kind(addresses.ip, networks))
+    joined = grouped.left_join(kinds.rename(src_ip="ip", src_kind="kind"), "src_ip").left_join(
+        kinds.rename(dst_ip="ip", dst_kind="kind"), "dst_ip")  # fmt: skip
+    # a NULL address joins nothing: INVALID, as address_kind says of it
+    return joined.select(*grouped.columns, src_kind=joined.src_kind.fill_null(INVALID),
+                         dst_kind=joined.dst_kind.fill_null(INVALID))  # fmt: skip
 
 
 def mapped(source, columns: dict[str, str], epoch):
@@ -149,12 +160,10 @@ def address_kind(address, networks: Networks):
     The rules apply in the order of Networks._v4_kinds."""
 
     def inside(cidrs) -> ibis.Expr:
-        hit = ibis.literal(False)
-        for cidr in cidrs:
-            if ipaddress.ip_network(cidr, strict=False).version == 4:
-                for prefix in octet_prefixes(cidr):
-                    hit |= address.startswith(prefix) if prefix.endswith(".") else address == prefix
-        return hit
+        prefixes = [re.escape(prefix) + ("" if prefix.endswith(".") else "$") for cidr in cidrs
+                    if ipaddress.ip_network(cidr, strict=False).version == 4
+                    for prefix in octet_prefixes(cidr)]  # fmt: skip
+        return address.re_search(f"^({'|'.join(prefixes)})") if prefixes else ibis.literal(False)
 
     branches = [(address.isnull(), INVALID), (~address.re_search(IPV4).fill_null(False),
                  address.contains(":").ifelse(UNKNOWN, INVALID)),
@@ -164,33 +173,46 @@ def address_kind(address, networks: Networks):
     return ibis.cases(*branches, else_=EXTERNAL)
 
 
-def boundary_pairs(sums: pa.Table, networks: Networks, bucket_s: int) -> pa.Table:
-    """The engine's (bucket, src, dst) sums as the stored host/peer layout of the file source."""
+def stored_pairs(sums: pa.Table, networks: Networks, bucket_s: int) -> tuple[pa.Table, int]:
+    """The engine's (bucket, src, dst) sums as the stored host/peer layout of the file source,
+    and the connections with a special IPv6 side (ff02::1:2, fe80::1): the engine leaves IPv6
+    to Python, so they are counted here, as the file source counts them. Addresses are coded
+    once for both columns; a pair written two ways (FD00::1, fd00::1) is summed as one."""
     if not sums.num_rows:
-        return merge_pairs([], bucket_s)
-    addresses = pa.concat_arrays([sums["src_ip"].combine_chunks(), sums["dst_ip"].combine_chunks()])
-    encoded = addresses.dictionary_encode()
-    kinds, canonical = networks.kinds(encoded.dictionary)
-    codes = encoded.indices.to_numpy(zero_copy_only=False)
-    n = sums.num_rows
-    src_kind, dst_kind = kinds[codes[:n]], kinds[codes[n:]]
+        return merge_pairs([], bucket_s), 0
+    src, dst, (distinct, kinds, canonical) = coded_addresses(sums, networks)
+    src_kind, dst_kind = kinds[src], kinds[dst]
     outbound = (src_kind == INTERNAL) & (dst_kind == EXTERNAL)
     crossing = outbound | ((src_kind == EXTERNAL) & (dst_kind == INTERNAL))
-    names = np.array(canonical, dtype=object)
-    src, dst = names[codes[:n]], names[codes[n:]]
-    out_bytes = sums["bytes_out"].to_numpy(zero_copy_only=False).astype(np.int64)
-    in_bytes = sums["bytes_in"].to_numpy(zero_copy_only=False).astype(np.int64)
-    sent = np.where(outbound, out_bytes, in_bytes)
-    connections = sums["connections"].to_numpy(zero_copy_only=False).astype(np.int64)
-    opened = np.where(outbound, connections, 0)
-    table = pa.table({
-        "bucket": sums["bucket"].to_numpy(zero_copy_only=False)[crossing].astype(np.int64),
-        "bytes": sent[crossing], "connections": connections[crossing],
-        "bytes_opened": np.where(outbound, sent, 0)[crossing], "opened": opened[crossing],
-        "host": pa.array(np.where(outbound, src, dst)[crossing], pa.string()),
-        "peer": pa.array(np.where(outbound, dst, src)[crossing], pa.string()),
-    })  # fmt: skip
-    return merge_pairs([table, table.slice(0, 0)], bucket_s)  # sums pairs named two ways
+    number = lambda name: sums[name].to_numpy(zero_copy_only=False).astype(np.int64)  # noqa: E731
+    connections = number("connections")
+    sent = np.where(outbound, number("bytes_out"), number("bytes_in"))[crossing]
+    opened = outbound[crossing]
+    count = connections[crossing]
+    names = pc.dictionary_encode(pa.array(canonical, pa.string()))
+    name = names.indices.to_numpy(zero_copy_only=False).astype(np.int64)  # of each distinct
+    pairs = pairs_by_code(
+        bucket=number("bucket")[crossing] // bucket_s,
+        host=name[np.where(outbound, src, dst)[crossing]],
+        peer=name[np.where(outbound, dst, src)[crossing]],
+        values={"bytes": sent, "connections": count, "bytes_opened": np.where(opened, sent, 0),
+                "opened": np.where(opened, count, 0)},
+        names=names.dictionary, bucket_s=bucket_s,
+    )  # fmt: skip
+    v6 = pc.fill_null(pc.match_substring(distinct, ":"), False).to_numpy(zero_copy_only=False)
+    special = (kinds == SPECIAL) & v6
+    return pairs, int(connections[special[src] | special[dst]].sum())
+
+
+def coded_addresses(sums: pa.Table, networks: Networks) -> tuple:
+    """Both address columns as codes into one array of distinct addresses, with the kind and
+    canonical text (fd00::10 for FD00::10) of each distinct address."""
+    n = sums.num_rows
+    both = pc.dictionary_encode(pa.concat_arrays([sums["src_ip"].combine_chunks(),
+                                                  sums["dst_ip"].combine_chunks()]))  # fmt: skip
+    kinds, canonical = networks.kinds(both.dictionary)
+    codes = both.indices.to_numpy(zero_copy_only=False)
+    return codes[:n], codes[n:], (both.dictionary, kinds, canonical)
 
 
 def expressions(source, epoch, query_source, stage) -> list:
@@ -206,7 +228,7 @@ def write(answers, store, query_source, start, end, backfilling: bool, now) -> t
     pair_table, per_bucket = answers
     config, source_id = query_source.config, query_source.source_id
     bucket_s = int(config.bucket.total_seconds())
-    pairs = boundary_pairs(pair_table, query_source.networks, bucket_s)
+    pairs, v6_special = stored_pairs(pair_table, query_source.networks, bucket_s)
     blobs = flow_blobs(pairs) if pairs.num_rows else {}
     seen = [int(b) for b in per_bucket["bucket"].to_pylist()]
     upto = int(end.timestamp()) - bucket_s if backfilling else max([*seen, *blobs], default=0)
@@ -215,25 +237,8 @@ def write(answers, store, query_source, start, end, backfilling: bool, now) -> t
     store.rollup_flow_hours(source_id, [*blobs, *emptied], bucket_s, now, config.retention)
     store.set_metric_values(source_id, cleaning_metrics(per_bucket), now, config.retention)
     stats = totals(per_bucket)
-    stats["special"] += v6_special(pair_table, query_source.networks)
+    stats["special"] += v6_special
     return stats, max(seen, default=None)
-
-
-def v6_special(sums: pa.Table, networks: Networks) -> int:
-    """Flows with a multicast, link-local, ... IPv6 side (ff02::1:2, fe80::1): the engine leaves
-    IPv6 to Python, so they are counted here, as the file source counts them."""
-    if not sums.num_rows:
-        return 0
-    addresses = pa.concat_arrays([sums["src_ip"].combine_chunks(), sums["dst_ip"].combine_chunks()])
-    encoded = addresses.dictionary_encode()
-    kinds, _ = networks.kinds(encoded.dictionary)
-    v6 = np.array([":" in (a or "") for a in encoded.dictionary.to_pylist()], dtype=bool)
-    codes = encoded.indices.to_numpy(zero_copy_only=False)
-    n = sums.num_rows
-    special = (kinds == SPECIAL) & v6
-    either = special[codes[:n]] | special[codes[n:]]
-    connections = sums["connections"].to_numpy(zero_copy_only=False)
-    return int(connections[either].sum())
 
 
 def cleaning_metrics(per_bucket) -> dict[str, dict[int, float]]:

@@ -32,7 +32,7 @@ def test_spark_and_duckdb_give_the_same_attempts_and_auth_metrics(spark, tmp_pat
     where = {"parquet": str(tmp_path / "auth.parquet")}
     for engine in ("duckdb", "pyspark"):
         stats = query.Source(query.QueryConfig(**lake(engine, **where)), engine).ingest(store, NOW)
-        assert stats["attempts"] > 20_000, engine
+        assert stats["attempts"] > 15_000, engine  # the demo log: 17 days whole + week windows
     window = (NOW - timedelta(days=40), NOW)
     assert attempts(store, "pyspark", window) == attempts(store, "duckdb", window)
     for metric in METRICS:

@@ -210,3 +210,23 @@ def test_every_query_compiles_for_engines_that_cannot_run_here(dialect, time_uni
         sql = ibis.to_sql(expr, dialect=dialect)
         assert "netflow" in sql and "GROUP BY" in sql.upper()
         assert "2024-03-0" in sql or str(int(START.timestamp()) * 1000) in sql  # the window is in the query
+
+
+def test_stored_pairs_sum_a_pair_named_two_ways_and_count_special_ipv6_sides():
+    from socwall.feeds import query_flows
+    from socwall.feeds.flow_rules import PRIVATE_NETWORKS, Networks
+
+    rows = [  # bucket, src, dst, bytes_out, bytes_in, connections
+        (300, "172.16.0.1", "203.0.113.5", 10, 1, 2),  # our host opened: it sent 10
+        (300, "203.0.113.5", "172.16.0.1", 7, 3, 1),  # the peer opened: our host sent 3
+        (300, "FD00::1", "2001:db8::9", 5, 0, 1), (300, "fd00::1", "2001:db8::9", 6, 0, 1),
+        (600, "fe80::1", "172.16.0.1", 1, 1, 4), (600, "::ffff:224.0.0.1", "172.16.0.1", 1, 1, 5),
+        (600, "172.16.0.2", "172.16.0.1", 9, 9, 8),  # inside only: not stored
+    ]  # fmt: skip
+    names = ("bucket", "src_ip", "dst_ip", "bytes_out", "bytes_in", "connections")
+    sums = pa.table(dict(zip(names, map(list, zip(*rows, strict=True)), strict=True)))
+    pairs, special = query_flows.stored_pairs(sums, Networks(PRIVATE_NETWORKS, []), 300)
+    got = sorted(zip(*(pairs[c].to_pylist() for c in ("bucket", "host", "peer", "bytes", "connections",
+                                                       "bytes_opened", "opened")), strict=True))  # fmt: skip
+    assert got == [(300, "172.16.0.1", "203.0.113.5", 13, 3, 10, 2), (300, "fd00::1", "2001:db8::9", 11, 2, 11, 2)]
+    assert special == 9  # fe80::1 (4) and the IPv4-mapped multicast (5): the engine left both to Python
