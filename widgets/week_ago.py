@@ -84,8 +84,9 @@ def band(past_weeks: np.ndarray, kind: str) -> tuple[np.ndarray, np.ndarray]:
 
 
 def coarser(inputs: MetricInputs, size: timedelta) -> MetricInputs:
-    """The same history summed into buckets of `size` (a multiple of the stored bucket)."""
-    if size == inputs.bucket:
+    """The same history summed into buckets of `size` (a multiple of the stored bucket); as it
+    is when `size` is not coarser (a grid's hourly sparkline over a source of 2-hour buckets)."""
+    if size <= inputs.bucket:
         return inputs
     groups = inputs.series.groupby(inputs.series.index.floor(size))
     summed = groups.mean() if inputs.kind == "gauge" else groups.sum()

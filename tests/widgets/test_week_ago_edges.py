@@ -125,6 +125,14 @@ def test_coarser_to_the_same_size_is_the_history_as_it_is():
     assert wa.coarser(history, timedelta(minutes=15)) is history
 
 
+def test_coarser_to_a_finer_size_is_the_history_as_it_is():
+    """Buckets cannot be split: hourly sparklines over a source of 2-hour buckets keep them."""
+    at = datetime(2026, 1, 5, 10, 0, tzinfo=UTC)
+    series = pd.Series([1.0, 3.0], index=pd.date_range(at, periods=2, freq=2 * timedelta(hours=1)))
+    history = wa.MetricInputs(series, timedelta(hours=2), at)
+    assert wa.coarser(history, timedelta(hours=1)) is history
+
+
 def test_a_window_given_as_a_duration_ends_now_and_starts_that_long_before():
     now = datetime(2026, 1, 5, 10, 7, tzinfo=UTC)
     assert wa.window_end(now, timedelta(hours=6), BERLIN) == now
