@@ -24,7 +24,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 from flow_baselines import duckdb_top, pandas_top  # noqa: E402  (bench/ is the script's folder)
 
 from socwall.dashboard.demo.flows import VAST_HEADER  # noqa: E402
-from socwall.feeds import files, flow_readers, flow_rules, flows, follow  # noqa: E402
+from socwall.feeds import files, flow_readers, flow_rules, flow_sums, flows, follow  # noqa: E402
 from socwall.widgets import top_talkers  # noqa: E402
 
 START = 1364803200  # 2013-04-01T08:00Z, VAST's own year
@@ -81,10 +81,14 @@ def generate(rows: int, seed: int = 1) -> pa.Table:
     }).select(VAST_HEADER)  # fmt: skip
 
 
-def read_new(path: str, states: dict, header) -> tuple:
-    """The new bytes of one file and its new state, as the flows source reads them."""
-    read = next(follow.follow(glob.escape(path), states, lambda p, h: header, time.time(), 1e9))
-    return read.data, read.state
+def read_windows(path: str, states: dict, header):
+    """The file's new bytes window by window (`feeds/bounded.py`: 64 MiB each), each window's
+    state committed before the next is read, as the flows source reads them."""
+    committed = {}
+    for read in follow.follow(glob.escape(path), states, lambda p, h: header, time.time(), 1e9,
+                              committed=committed):  # fmt: skip
+        committed[read.state.id] = read.state
+        yield read
 
 
 def socwall_top(path: str, states: dict | None = None) -> dict:
@@ -93,10 +97,10 @@ def socwall_top(path: str, states: dict | None = None) -> dict:
     mapping = {} if path.endswith(".csv") else flow_readers.VAST_COLUMNS  # Parquet: say which
     config = flows.FlowsConfig(type="flows", path=path, internal=["10.0.0.0/8"], columns=mapping)
     fmt = flows.file_format(path, "vast" if path.endswith(".csv") else "auto")
-    data, _ = read_new(path, states or {}, flows.header_reader(path, fmt))
     networks = flow_rules.Networks(config.internal, config.exclude)
-    pairs, _ = flows.pairs_from_bytes(data, path, fmt, config, networks)
-    frame = pairs.to_pandas()
+    parts = [flows.pairs_from_bytes(read.data, path, fmt, config, networks)[0]
+             for read in read_windows(path, states or {}, flows.header_reader(path, fmt))]
+    frame = flow_sums.merge_pairs(parts, int(config.bucket.total_seconds())).to_pandas()
     return {direction: top10(top_talkers.rank(frame, "bytes", direction))
             for direction in ("both", "out")}  # fmt: skip
 
@@ -194,8 +198,8 @@ def incremental(csv_path: Path, rows: int, full_seconds: float) -> None:
     """Append 1 % new flows and read only them, as a refresh does."""
     grown = csv_path.with_suffix(".grown.csv")
     grown.write_bytes(csv_path.read_bytes())
-    first = read_new(str(grown), {}, files.first_line)[1]
-    seen = {first.id: first}
+    *_, last = read_windows(str(grown), {}, files.first_line)
+    seen = {last.state.id: last.state}
     extra = generate(rows // 100, seed=2)
     with open(grown, "ab") as handle:
         pacsv.write_csv(extra, handle, pacsv.WriteOptions(include_header=False))
