@@ -6,7 +6,6 @@ Prometheus evaluates a query at step times; the sample at `t` describes the buck
 Samples are set, not added: asking a bucket twice (the open one, after a restart) changes nothing.
 """
 
-import base64
 import json
 import urllib.error
 import urllib.parse
@@ -14,6 +13,7 @@ import urllib.request
 from datetime import UTC, datetime, timedelta
 
 from socwall.feeds.fetch import USER_AGENT
+from socwall.feeds.http_login import login_headers
 from socwall.feeds.prometheus_config import (  # noqa: F401  (the registry reads prometheus.Config)
     EXPANDED,
     Config,
@@ -76,13 +76,8 @@ class Client:
 
     def __init__(self, config: PrometheusConfig):
         self.config = config
-        self.headers = {"User-Agent": USER_AGENT, "Accept": "application/json"}
-        if config.bearer_token is not None:
-            self.headers["Authorization"] = f"Bearer {config.bearer_token.get_secret_value()}"
-        elif config.username is not None:
-            secret = config.password.get_secret_value() if config.password else ""
-            token = base64.b64encode(f"{config.username}:{secret}".encode()).decode()
-            self.headers["Authorization"] = f"Basic {token}"
+        self.headers = {"User-Agent": USER_AGENT, "Accept": "application/json",
+                        **login_headers(config)}  # fmt: skip
 
     def query_range(self, query: str, start: int, end: int, step: int) -> bytes:
         """The raw JSON answer of /api/v1/query_range; PrometheusError in words on failure."""

@@ -3,8 +3,9 @@
 from datetime import timedelta
 from typing import Literal
 
-from pydantic import Field, SecretStr, model_validator
+from pydantic import Field, model_validator
 
+from socwall.feeds.http_login import HttpLogin
 from socwall.types import Duration, Identifier, ServerUrl, Strict
 
 EXPANDED = "@"  # metric `db_latency` expanded over `cluster` stores `db_latency@eu-1`
@@ -21,12 +22,9 @@ class PromMetric(Strict):
     limit: int = Field(30, ge=1, le=200, description="at most this many label values are kept")
 
 
-class PrometheusConfig(Strict):
+class PrometheusConfig(HttpLogin):
     type: Literal["prometheus"]
     url: ServerUrl = Field(description="the Prometheus server, e.g. http://prometheus:9090")
-    username: str | None = None
-    password: SecretStr | None = Field(None, description="write ${PROMETHEUS_PASSWORD}")
-    bearer_token: SecretStr | None = Field(None, description="write ${PROMETHEUS_TOKEN}")
     refresh: Duration = "1m"
     bucket: Duration = "5m"
     retention: Duration = Field("40d", description="metric history kept in the store")
@@ -40,8 +38,6 @@ class PrometheusConfig(Strict):
             raise ValueError(f"bucket must divide a day evenly, got {self.bucket}")
         if self.backfill > self.retention:
             raise ValueError("backfill must not be longer than the retention")
-        if self.password is not None and self.bearer_token is not None:
-            raise ValueError("give either username/password or bearer_token, not both")
         return self
 
     def metric_kind(self, metric: str) -> str:

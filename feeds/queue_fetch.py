@@ -2,7 +2,6 @@
 bearer authentication or any header (secrets from ${VARS}), and the backoff after failures.
 A local file stands in for a server (the demo and fixtures); no parsing beyond JSON here."""
 
-import base64
 import http.client
 import json
 import ssl
@@ -18,6 +17,7 @@ from socwall.errors import in_words
 from socwall.feeds.fetch import USER_AGENT, FetchError
 from socwall.feeds.fetch import _read_until as read_until  # the feeds' own bounded read
 from socwall.feeds.http_guard import Blocked, guarded
+from socwall.feeds.http_login import login_headers
 from socwall.feeds.queue_items import backoff_wait, failed_state
 
 MAX_BYTES = 32 << 20
@@ -29,13 +29,7 @@ class QueueError(Exception):
 
 def auth_headers(config) -> dict[str, str]:
     """Authorization from `bearer_token` or `username`/`password`, then any `headers`."""
-    headers = {}
-    if getattr(config, "bearer_token", None) is not None:
-        headers["Authorization"] = f"Bearer {config.bearer_token.get_secret_value()}"
-    elif getattr(config, "username", None) is not None:
-        secret = config.password.get_secret_value() if config.password else ""
-        token = base64.b64encode(f"{config.username}:{secret}".encode()).decode()
-        headers["Authorization"] = f"Basic {token}"
+    headers = login_headers(config)
     for name, value in (getattr(config, "headers", None) or {}).items():
         headers[name] = value.get_secret_value()
     return headers

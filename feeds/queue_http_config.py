@@ -5,6 +5,7 @@ from typing import Any, Literal
 from pydantic import Field, SecretStr, model_validator
 
 from socwall.feeds.allow_hosts import AllowHosts
+from socwall.feeds.http_login import HttpLogin
 from socwall.feeds.queue_items import QueueSettings
 from socwall.types import ConfigPath, Strict
 
@@ -22,7 +23,7 @@ class FieldMap(Strict):
     )
 
 
-class QueueHttpConfig(QueueSettings, AllowHosts):
+class QueueHttpConfig(QueueSettings, AllowHosts, HttpLogin):
     type: Literal["queue_http"]
     url: ConfigPath = Field(description="the request URL (a local JSON file for tests/demo)")
     method: Literal["GET", "POST"] = "GET"
@@ -30,9 +31,6 @@ class QueueHttpConfig(QueueSettings, AllowHosts):
     headers: dict[str, SecretStr] = Field(
         default_factory=dict, description="e.g. {Authorization: 'Bearer ${THEHIVE_KEY}'}"
     )
-    username: str | None = None
-    password: SecretStr | None = Field(None, description="write ${QUEUE_PASSWORD}")
-    bearer_token: SecretStr | None = Field(None, description="write ${QUEUE_TOKEN}")
     verify_tls: bool = Field(True, description="https certificates must be valid")
     items: str = Field("", description="dotted path to the list of items; empty: the answer")
     total: str | None = Field(None, description="dotted path to the total count, if any")
@@ -47,8 +45,6 @@ class QueueHttpConfig(QueueSettings, AllowHosts):
             raise ValueError("with fields.status, list the `waiting` values (e.g. [New])")
         if self.fields.status is None and (self.waiting or self.closed):
             raise ValueError("`waiting` and `closed` need fields.status")
-        if self.password is not None and self.bearer_token is not None:
-            raise ValueError("give either username/password or bearer_token, not both")
         return self
 
 
