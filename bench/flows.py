@@ -24,7 +24,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 from flow_baselines import duckdb_top, pandas_top  # noqa: E402  (bench/ is the script's folder)
 
 from socwall.dashboard.demo.flows import VAST_HEADER  # noqa: E402
-from socwall.feeds import files, flow_readers, flow_rules, flow_sums, flows, follow  # noqa: E402
+from socwall.feeds import files, flow_readers, flow_rules, flows, follow  # noqa: E402
 from socwall.widgets import top_talkers  # noqa: E402
 
 START = 1364803200  # 2013-04-01T08:00Z, VAST's own year
@@ -93,14 +93,17 @@ def read_windows(path: str, states: dict, header):
 
 def socwall_top(path: str, states: dict | None = None) -> dict:
     """socwall's own ingest path (read new bytes, parse in batches, normalize, repair, classify,
-    sum per 5 min bucket), then the ranking top_talkers does, for direction both and out."""
+    sum per 5 min bucket), then the ranking top_talkers does, for direction both and out.
+    The windows' pair sums are ranked side by side, not merged first: the source stores each
+    window's blob of a bucket beside the others (Source._stage pushes, never re-sums), and the
+    ranking sums every pair over the whole window anyway."""
     mapping = {} if path.endswith(".csv") else flow_readers.VAST_COLUMNS  # Parquet: say which
     config = flows.FlowsConfig(type="flows", path=path, internal=["10.0.0.0/8"], columns=mapping)
     fmt = flows.file_format(path, "vast" if path.endswith(".csv") else "auto")
     networks = flow_rules.Networks(config.internal, config.exclude)
     parts = [flows.pairs_from_bytes(read.data, path, fmt, config, networks)[0]
              for read in read_windows(path, states or {}, flows.header_reader(path, fmt))]
-    frame = flow_sums.merge_pairs(parts, int(config.bucket.total_seconds())).to_pandas()
+    frame = pa.concat_tables(parts).unify_dictionaries().to_pandas()
     return {direction: top10(top_talkers.rank(frame, "bytes", direction))
             for direction in ("both", "out")}  # fmt: skip
 
