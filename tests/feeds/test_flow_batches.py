@@ -1,0 +1,65 @@
+"""flows.merge_batches: the pair sums of a read's batches, each (bucket, host, peer) once, equal
+to flow_sums.merge_pairs, which sums every row again."""
+
+import numpy as np
+import pyarrow as pa
+
+from socwall.feeds import flow_sums, flows
+
+BUCKET = 300
+
+
+def batch(rows: list[tuple], names: list[str]) -> pa.Table:
+    """Pair sums of (bucket number, host, peer, bytes, opened) rows, as boundary_sums gives."""
+    codes = {name: code for code, name in enumerate(names)}
+    column = lambda i: np.array([row[i] for row in rows], np.int64)  # noqa: E731
+    sent, opened = column(3), column(4)
+    return flow_sums.pairs_by_code(
+        bucket=column(0),
+        host=np.array([codes[row[1]] for row in rows], np.int64),
+        peer=np.array([codes[row[2]] for row in rows], np.int64),
+        values={"bytes": sent, "connections": np.ones(len(rows), np.int64),
+                "bytes_opened": sent * opened, "opened": opened},
+        names=pa.array(names), bucket_s=BUCKET,
+    )  # fmt: skip
+
+
+def rows_of(pairs: pa.Table) -> list[tuple]:
+    columns = ["bucket", "host", "peer", *flow_sums.PAIR_SUMS]
+    table = pairs.select(columns).to_pydict()
+    return sorted(zip(*(table[c] for c in columns), strict=True))
+
+
+def test_a_pair_split_between_batches_is_summed_once_and_other_rows_pass_unchanged():
+    # batch 1 ends in bucket 11, batch 2 starts there; each batch has its own dictionary
+    first = batch([(10, "10.0.0.1", "8.8.8.8", 100, 1), (11, "10.0.0.1", "8.8.8.8", 5, 1),
+                   (11, "10.0.0.2", "1.1.1.1", 7, 0)], ["10.0.0.1", "8.8.8.8", "10.0.0.2",
+                                                         "1.1.1.1"])  # fmt: skip
+    second = batch([(11, "10.0.0.1", "8.8.8.8", 20, 0), (12, "10.0.0.2", "9.9.9.9", 3, 1)],
+                   ["9.9.9.9", "10.0.0.2", "8.8.8.8", "10.0.0.1"])  # fmt: skip
+    merged = flows.merge_batches([first, second], BUCKET)
+    assert rows_of(merged) == rows_of(flow_sums.merge_pairs([first, second], BUCKET))
+    assert rows_of(merged) == [
+        (3000, "10.0.0.1", "8.8.8.8", 100, 1, 100, 1),
+        (3300, "10.0.0.1", "8.8.8.8", 25, 2, 5, 1),  # 5 opened + 20 answered, one row
+        (3300, "10.0.0.2", "1.1.1.1", 7, 1, 0, 0),
+        (3600, "10.0.0.2", "9.9.9.9", 3, 1, 3, 1),
+    ]
+
+
+def test_batches_without_a_common_bucket_and_batches_all_in_one_bucket():
+    names = ["10.0.0.1", "8.8.8.8", "1.1.1.1"]
+    apart = [batch([(1, "10.0.0.1", "8.8.8.8", 1, 1)], names),
+             batch([(2, "10.0.0.1", "8.8.8.8", 2, 1)], names)]  # fmt: skip
+    assert rows_of(flows.merge_batches(apart, BUCKET)) == [
+        (300, "10.0.0.1", "8.8.8.8", 1, 1, 1, 1),
+        (600, "10.0.0.1", "8.8.8.8", 2, 1, 2, 1),
+    ]
+    together = [batch([(4, "10.0.0.1", peer, n, 1)], names)
+                for n, peer in enumerate(["8.8.8.8", "1.1.1.1", "8.8.8.8"])]  # fmt: skip
+    merged = flows.merge_batches(together, BUCKET)
+    assert (
+        rows_of(merged)
+        == rows_of(flow_sums.merge_pairs(together, BUCKET))
+        == [(1200, "10.0.0.1", "1.1.1.1", 1, 1, 1, 1), (1200, "10.0.0.1", "8.8.8.8", 2, 2, 2, 2)]
+    )
