@@ -63,3 +63,25 @@ def test_batches_without_a_common_bucket_and_batches_all_in_one_bucket():
         == rows_of(flow_sums.merge_pairs(together, BUCKET))
         == [(1200, "10.0.0.1", "1.1.1.1", 1, 1, 1, 1), (1200, "10.0.0.1", "8.8.8.8", 2, 2, 2, 2)]
     )
+
+
+def test_a_file_read_in_many_batches_gives_the_pairs_of_one_batch(monkeypatch):
+    # 40 flows of two pairs, 50 s apart: buckets of 300 s span several 400-byte batches
+    from socwall.dashboard.demo.flows import VAST_HEADER
+    from socwall.feeds import files, flow_readers, flow_rules
+
+    def row(n: int) -> str:
+        src, dst = ("10.0.0.5", "203.0.113.9") if n % 3 else ("10.0.0.6", "198.51.100.7")
+        return (f"{1364803200 + 50 * n},2013-04-01 08:00:00,20130401080000,6,TCP,{src},{dst},"
+                f"51000,443,0,0,1.5,0,0,{100 + n},{7 * n},3,4,0\n")  # fmt: skip
+
+    data = (",".join(VAST_HEADER) + "\n" + "".join(row(n) for n in range(40))).encode()
+    config = flows.FlowsConfig(type="flows", path="f.csv", internal=["10.0.0.0/8"], columns={})
+    networks = flow_rules.Networks(config.internal, config.exclude)
+    one, _ = flows.pairs_from_bytes(data, "f.csv", "vast", config, networks)
+    monkeypatch.setattr(files, "CSV_BLOCK_BYTES", 400)
+    assert len(list(flow_readers.vast_csv_batches(data))) > 5
+    many, stats = flows.pairs_from_bytes(data, "f.csv", "vast", config, networks)
+    assert stats["rows"] == 40
+    assert rows_of(many) == rows_of(one)
+    assert len({row[:3] for row in rows_of(many)}) == many.num_rows == 14  # 7 buckets x 2 pairs
