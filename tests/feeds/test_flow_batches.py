@@ -1,6 +1,8 @@
 """flows.merge_batches: the pair sums of a read's batches, each (bucket, host, peer) once, equal
 to flow_sums.merge_pairs, which sums every row again."""
 
+import json
+
 import numpy as np
 import pyarrow as pa
 
@@ -85,3 +87,11 @@ def test_a_file_read_in_many_batches_gives_the_pairs_of_one_batch(monkeypatch):
     assert stats["rows"] == 40
     assert rows_of(many) == rows_of(one)
     assert len({row[:3] for row in rows_of(many)}) == many.num_rows == 14  # 7 buckets x 2 pairs
+    assert stored(many) == stored(one)  # the blobs the source pushes, up to their rows' order
+
+
+def stored(pairs: pa.Table) -> dict:
+    columns = ("host", "peer", *flow_sums.PAIR_SUMS)
+    blobs = {start: json.loads(blob) for start, blob in flow_sums.flow_blobs(pairs).items()}
+    return {start: sorted(zip(*(blob[c] for c in columns), strict=True))
+            for start, blob in blobs.items()}  # fmt: skip
