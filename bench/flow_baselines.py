@@ -11,8 +11,12 @@ has no IPv6):
   1990..2100 make the row unreadable;
 - per 5-minute bucket, internal host and external peer: bytes the host sent (bytes_out when it
   opened, bytes_in when it answered), connections, and of those what the host opened;
-- top_talkers' ranking: pairs of a bucket with nothing in the ranked value are left out, then
-  per host the sum, connections and distinct peers, ties by address.
+- top_talkers' ranking: each host/peer pair summed over the whole window first (not per
+  bucket: docs/sources.md, "the answer does not depend on the bucket size"), a pair with
+  nothing in the ranked value left out, then per host the sum, connections and distinct peers,
+  ties by address.
+- the bucket of a row is floor(seconds / 300) of its time in whole seconds (a time is never
+  rounded into the next bucket).
 
 Each returns {"both": top 10, "out": top 10}, top 10 = [(host, bytes, connections, peers)].
 """
@@ -83,6 +87,7 @@ def pandas_top(path: str) -> dict:
     flows["bytes_opened"] = flows["bytes"] * flows["opened"]
     flows["connections"] = 1
     pairs = flows.groupby(["bucket", "host", "peer"], as_index=False).sum()
+    pairs = pairs.drop(columns="bucket").groupby(["host", "peer"], as_index=False).sum()
     both = pairs[pairs["bytes"] > 0]
     out = pairs[pairs["bytes_opened"] > 0]
     out = out.assign(bytes=out["bytes_opened"], connections=out["opened"])
@@ -157,7 +162,7 @@ classified AS (
   SELECT clean.*, sk.k AS sk, dk.k AS dk
   FROM clean JOIN kinds AS sk ON sk.ip = clean.s JOIN kinds AS dk ON dk.ip = clean.d),
 flows AS (
-  SELECT CAST(micros // 1000000 // 300 AS BIGINT) AS bucket, sk = 'internal' AS opened,
+  SELECT CAST(micros AS BIGINT) // 1000000 // 300 AS bucket, sk = 'internal' AS opened,
          trim(CASE WHEN sk = 'internal' THEN s ELSE d END) AS host,
          trim(CASE WHEN sk = 'internal' THEN d ELSE s END) AS peer,
          CASE WHEN sk = 'internal' THEN b_out ELSE b_in END AS bytes
@@ -167,12 +172,16 @@ pairs AS (
   SELECT bucket, host, peer, sum(bytes) AS bytes, count(*) AS connections,
          sum(bytes) FILTER (WHERE opened) AS bytes_opened, count(*) FILTER (WHERE opened) AS opened
   FROM flows GROUP BY ALL),
+window_pairs AS (  -- each pair summed over the window before the filter, as top_talkers ranks
+  SELECT host, peer, sum(bytes) AS bytes, sum(connections) AS connections,
+         coalesce(sum(bytes_opened), 0) AS bytes_opened, sum(opened) AS opened
+  FROM pairs GROUP BY host, peer),
 ranked AS (
   SELECT 'both' AS direction, host, sum(bytes) AS bytes, sum(connections) AS connections,
-         count(DISTINCT peer) AS peers FROM pairs WHERE bytes > 0 GROUP BY host
+         count(*) AS peers FROM window_pairs WHERE bytes > 0 GROUP BY host
   UNION ALL
-  SELECT 'out', host, sum(bytes_opened), sum(opened), count(DISTINCT peer)
-  FROM pairs WHERE bytes_opened > 0 GROUP BY host)
+  SELECT 'out', host, sum(bytes_opened), sum(opened), count(*)
+  FROM window_pairs WHERE bytes_opened > 0 GROUP BY host)
 SELECT * FROM ranked
 QUALIFY row_number() OVER (PARTITION BY direction ORDER BY bytes DESC, host) <= 10
 ORDER BY direction, bytes DESC, host

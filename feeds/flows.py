@@ -96,7 +96,25 @@ def pairs_from_bytes(
         if flows.num_rows:
             newest = pc.max(flows["ts"]).as_py().isoformat()
             stats["newest"] = max(filter(None, [stats["newest"], newest]))
-    return merge_pairs(parts, bucket_s), stats
+    return merge_batches(parts, bucket_s), stats
+
+
+def merge_batches(parts: list[pa.Table], bucket_s: int) -> pa.Table:
+    """The batches' pair sums as one table, each (bucket, host, peer) once. Batches of one read
+    are consecutive rows: in a file written in time order only the buckets at their edges are
+    in more than one batch, and only those are summed again (re-summing all of them took 3 s
+    of 11 for a 10 M-flow Parquet file); any other row already is its pair's only one."""
+    if len(parts) < 2:
+        return merge_pairs(parts, bucket_s)
+    found = np.concatenate([pc.unique(part["bucket"]).to_numpy() for part in parts])
+    buckets, batches = np.unique(found, return_counts=True)
+    shared = pa.array(buckets[batches > 1])
+    if not len(shared):
+        return pa.concat_tables(parts).unify_dictionaries()
+    in_shared = [pc.is_in(part["bucket"], shared) for part in parts]
+    merged = merge_pairs([p.filter(m) for p, m in zip(parts, in_shared, strict=True)], bucket_s)
+    alone = [p.filter(pc.invert(m)) for p, m in zip(parts, in_shared, strict=True)]
+    return pa.concat_tables([merged.select(parts[0].column_names), *alone]).unify_dictionaries()
 
 
 def _count_per_bucket(counts: dict, flows: pa.Table, bucket_s: int, **masks) -> None:
@@ -149,5 +167,3 @@ class Source:
             if start >= cutoff:
                 expires = ttl(datetime.fromtimestamp(start, UTC) + self.config.retention, now)
                 batch.push(keys.flow_bucket(self.source_id, start), [blob], expires)
-
-
