@@ -27,21 +27,26 @@ NOW = datetime(2026, 3, 30, 8, 30, tzinfo=UTC)  # Monday 10:30 in Berlin, the da
 SEED = 7
 
 
-def demo_files(store: Store, directory: Path, config) -> None:
-    """The demo's files and its sensors' store entries, as this tree's `socwall demo` makes them."""
+def demo_files(store: Store, directory: Path, config):
+    """Start the demo's files as this tree's `socwall demo` does; what the first fill runs in
+    each source's thread before the source (it waits there for the source's files)."""
     clock = Clock(NOW, frozen=True)
     try:
         from socwall.dashboard.demo.prepare import Preparing
-        from socwall.dashboard.demo.sensors import seed_sensor_store
+        from socwall.dashboard.demo.sensors import seed_source
     except ImportError:  # a tree from before the files were written by a child process
         from socwall.dashboard.demo.run import start_demo_data
         from socwall.dashboard.demo.sensors import start_demo_sensors
 
         start_demo_data(directory, config, clock, SEED)
         start_demo_sensors(store, directory, config, clock, SEED)
-        return
-    prepared = Preparing(directory, config, NOW, SEED).result()
-    seed_sensor_store(store, config, NOW, SEED, prepared.arrivals)
+        return None
+    preparing = Preparing(directory, config, NOW, SEED)
+
+    def files_written(source_id: str) -> None:
+        seed_source(store, config, source_id, NOW, SEED, preparing.source_ready(source_id))
+
+    return files_written
 
 
 def main(out: Path) -> None:
@@ -49,12 +54,15 @@ def main(out: Path) -> None:
     shipped = resources.files("socwall").joinpath("config.yaml").read_bytes()
     config = load_config_bytes(shipped, base, "socwall demo config")
     store, clock = Store(embedded_client(), config.store.prefix), Clock(NOW, frozen=True)
-    demo_files(store, base / "demo-data", config)
+    before = demo_files(store, base / "demo-data", config)
     for source_id, source in config.sources.items():
         if source.type == "probe":
             seed_probe_history(store, source_id, NOW, [t.name for t in source.targets])
     start_demo_chatter(config, store, clock, SEED)
-    run_all_once(config, store, clock, worker="demo")
+    if before is None:
+        run_all_once(config, store, clock, worker="demo")
+    else:
+        run_all_once(config, store, clock, worker="demo", before=before)
     panels = {}
     for panel in config.panels():
         meta = store.panel_meta(panel.id) or {}

@@ -10,7 +10,7 @@ from socwall.dashboard.clock import Clock, make_clock
 from socwall.dashboard.config import WallConfig
 from socwall.dashboard.demo.context import seed_probe_history, start_local_services
 from socwall.dashboard.demo.prepare import Preparing, write_demo_data
-from socwall.dashboard.demo.sensors import seed_sensor_store
+from socwall.dashboard.demo.sensors import seed_source
 from socwall.dashboard.embedded import embedded_client
 from socwall.dashboard.store import Store
 
@@ -37,19 +37,21 @@ def run_demo(config: WallConfig, base_dir: Path, args) -> int:
             seed_probe_history(store, source_id, anchor, names)
     start_demo_chatter(config, store, clock, args.seed)  # history, local stand-ins, live threads
     scheduler = create_scheduler(config, store, clock, worker="demo", may_run=lambda: True)
-    app = create_app(config, store, clock)
-    prepared = preparing.result()
-    seed_sensor_store(store, config, anchor, args.seed, prepared.arrivals)
-    data = prepared.generators
-    scheduler.add_job(lambda: [d.write_until(clock.now()) for d in data], "interval", seconds=20)
     host, port = args.host or config.web.host, args.port or config.web.port
     filled = threading.Event()
-    threading.Thread(
-        target=_first_fill, args=(config, store, clock, scheduler, filled), daemon=True
-    ).start()
+
+    def files_written(source_id: str) -> None:  # in the source's thread, before its first read
+        rows = preparing.source_ready(source_id)
+        seed_source(store, config, source_id, anchor, args.seed, rows)
+
+    fill_args = (config, store, clock, scheduler, files_written, filled)
+    threading.Thread(target=_first_fill, args=fill_args, daemon=True).start()
     started = getattr(args, "started", None) or time.monotonic()
     ready_args = (config, store, (host, port), started, filled, args.ready_deadline)
     threading.Thread(target=announce_ready, args=ready_args, daemon=True).start()
+    app = create_app(config, store, clock)
+    data = preparing.result().generators  # every file before a page is served (the inventory)
+    scheduler.add_job(lambda: [d.write_until(clock.now()) for d in data], "interval", seconds=20)
     log.info("demo wall on http://%s:%s/ (embedded store, generated data)", host, port)
     app.run(host=host, port=port, debug=False)
     scheduler.shutdown(wait=False)
@@ -63,11 +65,14 @@ def start_demo_data(directory: Path, config: WallConfig, clock: Clock, seed: int
     return write_demo_data(directory, config, clock.now().replace(second=0, microsecond=0), seed)
 
 
-def _first_fill(config: WallConfig, store: Store, clock: Clock, scheduler, filled) -> None:
+def _first_fill(config: WallConfig, store: Store, clock: Clock, scheduler, files_written,
+                filled: threading.Event) -> None:  # fmt: skip
+    """Each source once as soon as `files_written` says its files are there, then every panel;
+    then the scheduler."""
     from socwall.dashboard.jobs import run_all_once  # imported by the scheduler already
 
     try:
-        run_all_once(config, store, clock, worker="demo")
+        run_all_once(config, store, clock, worker="demo", before=files_written)
     finally:
         filled.set()  # a panel that failed is named by the ready line, not waited for
     scheduler.start()

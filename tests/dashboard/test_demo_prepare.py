@@ -1,6 +1,6 @@
 """The demo's files written by a forked child are the files it writes in process: the same
-bytes, the same arrivals history, generators that append the same live part; a child that
-fails says why."""
+bytes, the same arrivals history, generators that append the same live part; each source is
+announced once, the sshd log's first; a child that fails says why."""
 
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -27,7 +27,12 @@ def files(directory: Path) -> dict[str, bytes]:
 def test_a_child_writes_what_the_process_writes_and_its_generators_go_on_alike(tmp_path):
     child = Preparing(tmp_path / "child" / "demo-data", demo_config(tmp_path / "child"), NOW, 7)
     assert child.process is not None  # Linux: forked, not run in this process
-    here = prepare(tmp_path / "here" / "demo-data", demo_config(tmp_path / "here"), NOW, 7)
+    config = demo_config(tmp_path / "here")
+    announced = []
+    here = prepare(tmp_path / "here" / "demo-data", config, NOW, 7, announced.append)
+    assert list(announced[0]) == ["ssh"]  # its files first: the slowest source to read
+    assert sorted(s for found in announced for s in found) == sorted(config.sources)
+    assert child.source_ready("ssh") == here.arrivals["ssh"]
     there = child.result()
     assert child.process.exitcode == 0
     written = files(tmp_path / "here" / "demo-data")
