@@ -97,6 +97,7 @@ class Preparing:
         self.outcome: Prepared | Exception | None = None
         self.changed = threading.Condition()
         arguments = (directory, config, anchor, seed)
+        self.process = None
         if "fork" not in multiprocessing.get_all_start_methods():
             target, args = self._in_thread, arguments
         else:

@@ -9,7 +9,7 @@ import pytest
 
 from socwall.dashboard.config import load_config_bytes
 from socwall.dashboard.demo import prepare as prepare_module
-from socwall.dashboard.demo.prepare import Preparing, prepare
+from socwall.dashboard.demo.prepare import Prepared, Preparing, prepare
 
 ROOT = Path(__file__).resolve().parents[2]
 NOW = datetime(2026, 3, 30, 8, 30, tzinfo=UTC)  # the demo_wall fixture's moment
@@ -59,3 +59,20 @@ def test_a_child_that_fails_says_why(tmp_path, monkeypatch):
         preparing.result()
     assert str(raised.value) == "demo data not generated: ValueError: disk full, as an example"
     assert "Traceback" in raised.value.__notes__[0] and "in broken" in raised.value.__notes__[0]
+
+
+def test_without_fork_a_thread_prepares_and_tells_the_same_way(tmp_path, monkeypatch):
+    told = Prepared(generators=["a generator"], arrivals={"ssh": ({0: 1.0}, None), "kev": None})
+
+    def quick(directory, config, anchor, seed, ready):
+        ready({"ssh": told.arrivals["ssh"]})
+        ready({"kev": None})
+        return told
+
+    monkeypatch.setattr(prepare_module.multiprocessing, "get_all_start_methods", lambda: ["spawn"])
+    monkeypatch.setattr(prepare_module, "prepare", quick)
+    preparing = Preparing(tmp_path / "demo-data", demo_config(tmp_path), NOW, 7)
+    assert preparing.process is None  # a thread of this process
+    assert preparing.source_ready("ssh") == ({0: 1.0}, None)
+    assert preparing.source_ready("kev") is None
+    assert preparing.result() is told
