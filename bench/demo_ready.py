@@ -6,6 +6,11 @@ independently, the time /readyz first answers "ready" (every panel filled and no
 polled every 0.1 s. The baseline in the same run is `python -c "import dash"` started the
 same way: what any Dash app pays before it does anything.
 Run: .venv/bin/python bench/demo_ready.py [--runs 3]
+
+With `--before DIR` (a folder holding an older tree as a `socwall` package, e.g. `git archive`
+of it with socwall/*, config.yaml and links socwall/dashboard, widgets, feeds, assets to its
+folders), each run of this tree is paired with a run of that one, alternated, so that both meet
+the same load; each demo starts in its own empty folder, so no checkout shadows either tree.
 """
 
 import argparse
@@ -44,7 +49,7 @@ def one_run(env: dict, deadline: float = 180) -> dict:
         demo = subprocess.Popen(
             [sys.executable, "-m", "socwall.dashboard.cli", "demo", "--port", str(port),
              "--data-dir", data],
-            stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, text=True, env=env,
+            stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, text=True, env=env, cwd=data,
         )  # fmt: skip
         line: dict = {}
         said_ready = threading.Event()
@@ -71,25 +76,31 @@ def one_run(env: dict, deadline: float = 180) -> dict:
         finally:
             demo.terminate()
             demo.wait(timeout=30)
-        return {"readyz": ready_at, **line}
+        return {"readyz": ready_at, **line, "load": os.getloadavg()[0]}
 
 
 def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("--runs", type=int, default=3)
+    parser.add_argument("--before", help="an older tree as a socwall package, run alternately")
     args = parser.parse_args()
     dash_start = time.perf_counter()
     subprocess.run([sys.executable, "-c", "import dash"], check=True)
     dash_seconds = time.perf_counter() - dash_start
-    results = [one_run(dict(os.environ)) for _ in range(args.runs)]
+    this = {k: v for k, v in os.environ.items() if k != "PYTHONPATH"}
+    trees = [("", this)]
+    if args.before:
+        trees = [("before ", {**this, "PYTHONPATH": args.before}), ("after  ", this)]
+    results = [(n, name, one_run(env)) for n in range(1, args.runs + 1) for name, env in trees]
     print(f'baseline python -c "import dash": {dash_seconds:.2f} s')
-    for n, result in enumerate(results, 1):
+    for n, name, result in results:
         ready = result["readyz"]
-        print(f"run {n}: ready line {result.get('said', float('nan')):.1f} s "
+        print(f"{name}run {n}: ready line {result.get('said', float('nan')):.1f} s "
               f"({result.get('filled', 'no line')}), /readyz ready "
               f"{'never' if ready is None else f'{ready:.1f} s'}"
               f" = {(ready or float('nan')) / dash_seconds:.1f}x import dash"
-              + (f"; past the deadline: {result['late']}" if "late" in result else ""))  # fmt: skip
+              + (f"; past the deadline: {result['late']}" if "late" in result else "")
+              + f"; load average {result['load']:.2f}")  # fmt: skip
     print(f"load average {os.getloadavg()[0]:.2f} on {os.cpu_count()} cores")
 
 
