@@ -41,11 +41,11 @@ class Prepared:
 
 
 def demo_generators(directory: Path, config: WallConfig, anchor: datetime, seed: int) -> list:
-    """The generators of the auth log, operations, events and flows, the slowest to read first."""
+    """The generators of the auth log, flows, operations and events: the slowest to read first."""
     return [DemoAuth(directory / "auth", config.tz, seed=seed, anchor=anchor),
+            DemoFlows(directory / "flows", config.tz, seed=seed, anchor=anchor),
             DemoOps(directory / "operations", config.tz, seed=seed, anchor=anchor),
-            DemoData(directory / "events", config.tz, seed=seed, anchor=anchor),
-            DemoFlows(directory / "flows", config.tz, seed=seed, anchor=anchor)]  # fmt: skip
+            DemoData(directory / "events", config.tz, seed=seed, anchor=anchor)]  # fmt: skip
 
 
 def write_demo_data(directory: Path, config: WallConfig, anchor: datetime, seed: int,

@@ -1,4 +1,5 @@
-"""`socwall demo`: generated data, the embedded store, scheduler and web app in one process."""
+"""`socwall demo`: generated data, the embedded store, scheduler and web app in one process
+(a forked child writes the generated files while it starts: demo/prepare.py)."""
 
 import logging
 import socket
