@@ -202,12 +202,14 @@ def run_panel(
 
 
 def run_all_once(config: WallConfig, store: Store, clock: Clock, worker: str = "",
-                 catch_up: bool = False) -> None:  # fmt: skip
+                 catch_up: bool = False, before=lambda source_id: None) -> None:  # fmt: skip
     """Every source, then every panel, once: for run-once, start-up and a new leader. Sources
     run side by side, so a slow one (a feed at its deadline) holds back no other. With
-    `catch_up` (run-once), a source that backfills history step by step runs until it is done."""
+    `catch_up` (run-once), a source that backfills history step by step runs until it is done.
+    `before(source_id)` runs in the source's thread first (the demo waits there for its files)."""
 
     def ingest(source_id: str) -> None:
+        before(source_id)
         for _ in range(MAX_CATCH_UP if catch_up else 1):
             status = run_source(config, source_id, store, clock, worker)
             if not status.get("backfill") or status.get("status") != "ok":

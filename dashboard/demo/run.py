@@ -1,30 +1,18 @@
-"""`socwall demo`: generated data, the embedded store, scheduler and web app in one process."""
+"""`socwall demo`: generated data, the embedded store, scheduler and web app in one process
+(a forked child writes the generated files while it starts: demo/prepare.py)."""
 
 import logging
-import shutil
 import socket
 import threading
 import time
 from pathlib import Path
 
-from socwall.dashboard.app import create_app
 from socwall.dashboard.clock import Clock, make_clock
 from socwall.dashboard.config import WallConfig
-from socwall.dashboard.demo.auth import DemoAuth
-from socwall.dashboard.demo.chatter import start_demo_chatter
-from socwall.dashboard.demo.context import (
-    seed_probe_history,
-    start_local_services,
-    write_demo_changes,
-)
-from socwall.dashboard.demo.events import DemoData
-from socwall.dashboard.demo.flows import DemoFlows
-from socwall.dashboard.demo.news import write_demo_news
-from socwall.dashboard.demo.ops import DemoOps
-from socwall.dashboard.demo.sensors import start_demo_sensors
+from socwall.dashboard.demo.context import seed_probe_history, start_local_services
+from socwall.dashboard.demo.prepare import Preparing, write_demo_data
+from socwall.dashboard.demo.sensors import seed_source
 from socwall.dashboard.embedded import embedded_client
-from socwall.dashboard.jobs import run_all_once
-from socwall.dashboard.scheduler import create_scheduler
 from socwall.dashboard.store import Store
 
 log = logging.getLogger(__name__)
@@ -35,26 +23,36 @@ def run_demo(config: WallConfig, base_dir: Path, args) -> int:
     """Generate 5 weeks of events, keep appending live ones, and serve the wall."""
     store = Store(embedded_client(), config.store.prefix)
     clock = make_clock(config, args.now, store)
-    data = start_demo_data(base_dir / DEMO_DATA, config, clock, args.seed)
+    anchor = clock.now().replace(second=0, microsecond=0)
+    # a child process writes the files while this one imports and builds the app (prepare.py)
+    preparing = Preparing(base_dir / DEMO_DATA, config, anchor, args.seed)
+    # imported once the child runs: it needs none of these, and they take a second
+    from socwall.dashboard.app import create_app
+    from socwall.dashboard.demo.chatter import start_demo_chatter
+    from socwall.dashboard.scheduler import create_scheduler
+
     services = start_local_services()  # what the demo's probe source checks, on 127.0.0.1
     for source_id, source in config.sources.items():
         if source.type == "probe":
             names = [target.name for target in source.targets]
-            anchor = clock.now().replace(second=0, microsecond=0)
             seed_probe_history(store, source_id, anchor, names)
-    data += start_demo_sensors(store, base_dir / DEMO_DATA, config, clock, args.seed)
     start_demo_chatter(config, store, clock, args.seed)  # history, local stand-ins, live threads
     scheduler = create_scheduler(config, store, clock, worker="demo", may_run=lambda: True)
-    scheduler.add_job(lambda: [d.write_until(clock.now()) for d in data], "interval", seconds=20)
     host, port = args.host or config.web.host, args.port or config.web.port
     filled = threading.Event()
-    threading.Thread(
-        target=_first_fill, args=(config, store, clock, scheduler, filled), daemon=True
-    ).start()
+
+    def files_written(source_id: str) -> None:  # in the source's thread, before its first read
+        rows = preparing.source_ready(source_id)
+        seed_source(store, config, source_id, anchor, args.seed, rows)
+
+    fill_args = (config, store, clock, scheduler, files_written, filled)
+    threading.Thread(target=_first_fill, args=fill_args, daemon=True).start()
     started = getattr(args, "started", None) or time.monotonic()
     ready_args = (config, store, (host, port), started, filled, args.ready_deadline)
     threading.Thread(target=announce_ready, args=ready_args, daemon=True).start()
     app = create_app(config, store, clock)
+    data = preparing.result().generators  # every file before a page is served (the inventory)
+    scheduler.add_job(lambda: [d.write_until(clock.now()) for d in data], "interval", seconds=20)
     log.info("demo wall on http://%s:%s/ (embedded store, generated data)", host, port)
     app.run(host=host, port=port, debug=False)
     scheduler.shutdown(wait=False)
@@ -65,23 +63,17 @@ def run_demo(config: WallConfig, base_dir: Path, args) -> int:
 
 def start_demo_data(directory: Path, config: WallConfig, clock: Clock, seed: int) -> list:
     """Fresh events and flows ending now (or at --now), written before the first job reads them."""
-    shutil.rmtree(directory, ignore_errors=True)
-    anchor = clock.now().replace(second=0, microsecond=0)
-    data = [DemoData(directory / "events", config.tz, seed=seed, anchor=anchor),
-            DemoFlows(directory / "flows", config.tz, seed=seed, anchor=anchor),
-            DemoAuth(directory / "auth", config.tz, seed=seed, anchor=anchor),
-            DemoOps(directory / "operations", config.tz, seed=seed, anchor=anchor)]  # fmt: skip
-    for generated in data:
-        rows = generated.write_until(anchor)
-        log.info("demo data: %s rows written to %s", f"{rows:,}", generated.directory)
-    write_demo_news(directory / "feeds", anchor, seed)
-    write_demo_changes(directory / "changes", anchor, config.tz)
-    return data
+    return write_demo_data(directory, config, clock.now().replace(second=0, microsecond=0), seed)
 
 
-def _first_fill(config: WallConfig, store: Store, clock: Clock, scheduler, filled) -> None:
+def _first_fill(config: WallConfig, store: Store, clock: Clock, scheduler, files_written,
+                filled: threading.Event) -> None:  # fmt: skip
+    """Each source once as soon as `files_written` says its files are there, then every panel;
+    then the scheduler."""
+    from socwall.dashboard.jobs import run_all_once  # imported by the scheduler already
+
     try:
-        run_all_once(config, store, clock, worker="demo")
+        run_all_once(config, store, clock, worker="demo", before=files_written)
     finally:
         filled.set()  # a panel that failed is named by the ready line, not waited for
     scheduler.start()

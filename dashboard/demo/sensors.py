@@ -187,12 +187,18 @@ def flow_counts(starts: np.ndarray, tz: ZoneInfo) -> dict[int, float]:
     return {int(s): float(n) for s, n in zip(starts, drawn, strict=True)}
 
 
-def seed_arrivals(store, config, anchor: datetime, collector: DemoCollector) -> None:
-    """Five weeks of arrivals for the demo's record sources, up to the bucket the demo starts in."""
+def arrival_rows(config, anchor: datetime, collector: DemoCollector | None,
+                 wanted: set[str] | None = None) -> dict:  # fmt: skip
+    """Five weeks of arrivals for the demo's record sources (`wanted`, else all), up to the
+    bucket the demo starts in, from their files: source id -> (records per bucket, per part)
+    or None when it has no history. Reads no store, so the demo computes it in the process
+    that wrote the files (demo/prepare.py); `collector` only for dmz_firewall."""
     until = pd.Timestamp(anchor).floor(BUCKET).to_pydatetime()
     starts = kept(starts_between(anchor - HISTORY, until), anchor)
-    lag = 45.0  # the demo's files grow every 20 s and are read every 30 s
+    found = {}
     for source_id, source in config.sources.items():
+        if wanted is not None and source_id not in wanted:
+            continue
         rows = None
         if source_id == "dmz_firewall":
             rows = dict(zip(starts.tolist(), collector.counts(starts).tolist(), strict=True))
@@ -206,12 +212,24 @@ def seed_arrivals(store, config, anchor: datetime, collector: DemoCollector) -> 
             seconds = np.repeat([e.ts.timestamp() for e in events], [e.count for e in events])
             rows = per_bucket(seconds, until)
         elif source.type == "sensor_stats":
-            rows, parts = _stats_counts(source.path, until)  # written for the kept buckets
-            arrivals.record_history(store, source_id, rows, anchor, lag, parts)
+            found[source_id] = _stats_counts(source.path, until)  # written for the kept buckets
             continue
+        found[source_id] = None
         if rows is not None:
-            full = {start: rows.get(start, 0.0) for start in starts.tolist()}  # all ran
-            arrivals.record_history(store, source_id, full, anchor, lag)
+            found[source_id] = ({start: rows.get(start, 0.0) for start in starts.tolist()},
+                                None)  # all ran  # fmt: skip
+    return found
+
+
+def seed_source(store, config, source_id: str, anchor: datetime, seed: int, rows) -> None:
+    """What the Sensors page reads of one source from the store, before the source first runs:
+    its arrivals history (`rows` from arrival_rows), a queue's acknowledgements."""
+    if rows is not None:
+        counts, parts = rows
+        lag = 45.0  # the demo's files grow every 20 s and are read every 30 s
+        arrivals.record_history(store, source_id, counts, anchor, lag, parts)
+    if config.sources[source_id].type == "queue_http":
+        seed_acknowledgements(store, source_id, anchor, config.tz, seed)
 
 
 def _stats_counts(pattern: str, until: datetime) -> tuple[dict, dict]:
@@ -242,8 +260,11 @@ def start_demo_sensors(store, directory: Path, config, clock, seed: int) -> list
     """The Sensors page's data: files, arrivals history, the queue; the live generators."""
     anchor = clock.now().replace(second=0, microsecond=0)
     generators = write_demo_sensor_files(directory, config.tz, seed, anchor)
-    seed_arrivals(store, config, anchor, generators[1])
-    for source_id, source in config.sources.items():
-        if source.type == "queue_http":
-            seed_acknowledgements(store, source_id, anchor, config.tz, seed)
+    seed_sensor_store(store, config, anchor, seed, arrival_rows(config, anchor, generators[1]))
     return generators
+
+
+def seed_sensor_store(store, config, anchor: datetime, seed: int, rows: dict) -> None:
+    """What the Sensors page reads from the store, for every source (`rows` from arrival_rows)."""
+    for source_id in config.sources:
+        seed_source(store, config, source_id, anchor, seed, rows.get(source_id))

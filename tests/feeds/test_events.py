@@ -177,6 +177,27 @@ def test_bucket_counts_add_up_to_the_matching_rows(rows):
     assert all(start % 300 == 0 for start in counts)
 
 
+def test_bucket_sums_are_a_plain_loop_over_the_rows_with_zero_buckets_left_out():
+    import pandas as pd
+
+    seconds = [-601, -1, 0, 299, 300, 1_774_859_460, 1_774_859_461, 1_774_859_999]
+    sent = ["5", "2.5", "x", "0", "-4", "7", "1", "0"]  # "x" counts as 0, as does a bucket of 0
+    frame = pd.DataFrame({"ts": pd.to_datetime(seconds, unit="s", utc=True).as_unit("ms"),
+                          "bytes": sent})  # fmt: skip
+    expected: dict[int, float] = {}
+    for second, value in zip(seconds, sent, strict=True):
+        start = second // 300 * 300
+        expected[start] = expected.get(start, 0.0) + (0.0 if value == "x" else float(value))
+    expected = {start: total for start, total in sorted(expected.items()) if total}
+    sums = events.bucket_counts(frame, events.MetricSpec(sum="bytes"), timedelta(minutes=5))
+    assert sums == expected == {-900: 5.0, -300: 2.5, 300: -4.0, 1_774_859_400: 8.0}
+    assert list(sums) == list(expected)  # in time order
+    assert all(type(k) is int and type(v) is float for k, v in sums.items())
+    counts = events.bucket_counts(frame, events.MetricSpec(), timedelta(minutes=5))
+    assert counts == {-900: 1.0, -300: 1.0, 0: 2.0, 300: 1.0, 1_774_859_400: 2.0,
+                      1_774_859_700: 1.0}  # fmt: skip
+
+
 def test_large_files_are_read_through_a_memory_map_and_tailed(tmp_path, store, redis_url, prefix):
     line = "2026-11-23T10:00:01Z,failed_login,h1\n"
     copies = (2 << 20) // len(line)  # over 2 MB: read memory-mapped, not copied
