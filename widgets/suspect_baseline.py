@@ -1,0 +1,119 @@
+"""A user's past in the few numbers suspicious_users asks of it, and hourly summaries of them.
+
+A baseline is 14 days of attempts, but a user's factors only ask of it: how many failures on
+each UTC day, whether it did anything, the addresses it came from, when (local hour) and on
+which hosts it logged in, and whether it made privileged use. Those add up hour by hour, so a
+closed hour is summarized once (stored beside the day's attempts, dashboard/store_history.py)
+and a refresh merges 14 days of hourly summaries instead of reading every attempt again.
+"""
+
+from collections import Counter, defaultdict
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+
+FORMAT = "past-1"  # the stored summaries' layout: another value makes them rebuilt
+SLOT_S = 900  # login times are kept per quarter hour: every UTC offset in use since 1972 is a
+# multiple of 15 minutes, so the local hour of a quarter hour is the local hour of its logins
+
+
+@dataclass
+class Past:
+    """One user's attempts in a baseline, summed (from raw attempts or hourly summaries)."""
+
+    events: int = 0  # attempts and notices: any means the user has a history
+    successes: int = 0  # successful attempts, sudo included
+    failed: Counter = field(default_factory=Counter)  # UTC day 'YYYY-MM-DD' -> failures
+    sources: set = field(default_factory=set)  # every source address of its attempts
+    login_slots: set = field(default_factory=set)  # quarter hours (epoch s) of non-sudo logins
+    login_hosts: set = field(default_factory=set)  # hosts of non-sudo logins
+    hosts_per_day: dict = field(default_factory=lambda: defaultdict(set))  # day -> success hosts
+    privileged: bool = False  # privileged use that did not fail
+
+    def add(self, event: dict) -> None:
+        self.events += 1
+        if event["outcome"] == "failure" and event["count"] > 0:
+            self.failed[event["ts"][:10]] += event["count"]
+        if event["src_ip"]:
+            self.sources.add(event["src_ip"])
+        if event["outcome"] == "success":
+            self.successes += 1
+            self.hosts_per_day[event["ts"][:10]].add(event["host"])
+            if event["method"] != "sudo":
+                at = datetime.fromisoformat(event["ts"]).timestamp()
+                self.login_slots.add(int(at // SLOT_S * SLOT_S))
+                if event["host"]:
+                    self.login_hosts.add(event["host"])
+        if event["privileged"] and event["outcome"] != "failure":
+            self.privileged = True
+
+    def merge(self, other: "Past") -> None:
+        self.events += other.events
+        self.successes += other.successes
+        self.failed.update(other.failed)
+        self.sources |= other.sources
+        self.login_slots |= other.login_slots
+        self.login_hosts |= other.login_hosts
+        for day, hosts in other.hosts_per_day.items():
+            self.hosts_per_day[day] |= hosts
+        self.privileged = self.privileged or other.privileged
+
+    def login_hours(self, tz) -> set[int]:
+        """Local hours at which the user logged in (sudo is not a login)."""
+        return {datetime.fromtimestamp(slot, tz).hour for slot in self.login_slots}
+
+    def to_json(self) -> list:
+        return [self.events, self.successes, dict(self.failed), sorted(self.sources),
+                sorted(self.login_slots), sorted(self.login_hosts),
+                {day: list(hosts) for day, hosts in self.hosts_per_day.items()},
+                self.privileged]  # fmt: skip
+
+    @classmethod
+    def from_json(cls, value: list) -> "Past":
+        events, successes, failed, sources, slots, login_hosts, per_day, privileged = value
+        hosts_per_day = defaultdict(set, {day: set(hosts) for day, hosts in per_day.items()})
+        return cls(events, successes, Counter(failed), set(sources), set(slots),
+                   set(login_hosts), hosts_per_day, privileged)  # fmt: skip
+
+
+def usable(event: dict) -> bool:
+    """Attempts on names that exist, by someone: the only ones a user's past is made of."""
+    return bool(event["user"]) and not event["invalid_user"]
+
+
+def pasts_of(events) -> dict[str, Past]:
+    """Per user, the Past of these attempts (names that do not exist left out)."""
+    pasts: dict[str, Past] = defaultdict(Past)
+    for event in events:
+        if usable(event):
+            pasts[event["user"]].add(event)
+    return pasts
+
+
+def summarize_hours(events: list[dict]) -> dict[int, str]:
+    """Per UTC hour start (epoch s) of these attempts, its summary as stored: how many
+    attempts it holds (any: the source saw something then) and each user's Past."""
+    import json
+
+    per_hour: dict[int, list[dict]] = defaultdict(list)
+    for event in events:
+        at = datetime.fromisoformat(event["ts"]).astimezone(UTC).timestamp()
+        per_hour[int(at // 3600 * 3600)].append(event)
+    return {hour: json.dumps({"all": len(held), "users": {user: past.to_json()
+                              for user, past in pasts_of(held).items()}},
+                             separators=(",", ":"))  # fmt: skip
+            for hour, held in per_hour.items()}  # fmt: skip
+
+
+@dataclass(frozen=True)
+class HourSummary:
+    """One closed hour: how many attempts it held, and each user's Past in it."""
+
+    held: int
+    users: dict[str, Past]
+
+    @classmethod
+    def from_text(cls, text: str) -> "HourSummary":
+        import json
+
+        value = json.loads(text)
+        return cls(value["all"], {u: Past.from_json(p) for u, p in value["users"].items()})
