@@ -47,6 +47,10 @@ class PanelReader:
     def auth_events(self, source_id: str, start: datetime, end: datetime) -> list[dict]:
         return self.store.auth_events(source_id, start, end)
 
+    def auth_hour_summaries(self, source_id: str, hours: list[int], summarize, made_as: str):
+        """Hourly summaries of the auth attempts, made from them once and kept beside them."""
+        return self.store.auth_hour_summaries(source_id, hours, summarize, made_as)
+
     def records(self, source_id: str, kind: str, start: datetime, end: datetime) -> list[dict]:
         """Records a source stored with Store.add_records, start <= ts < end."""
         return self.store.records(source_id, kind, start, end)

@@ -9,6 +9,8 @@ import redis
 
 from socwall.file_commit import LostLeadership, check_fence, day_end, ttl
 
+CHUNK = 20_000  # attempts read at a time when a day is summarized: its memory stays small
+
 
 class RecordHistory:
     """Typed reads and writes of per-day record lists and per-bucket sets."""
@@ -33,7 +35,7 @@ class RecordHistory:
         pipe = self.redis.pipeline(transaction=True)
         for day, items in per_day.items():
             key = self.keys.auth_events(source_id, day)
-            pipe.delete(key)
+            pipe.delete(key, self.keys.auth_hours(source_id, day))  # its summaries are stale
             if items and day >= cutoff:
                 pipe.rpush(key, *items)
                 pipe.expire(key, ttl(day_end(day) + retention, now))
@@ -47,6 +49,56 @@ class RecordHistory:
         lo, hi = start.isoformat(), end.isoformat()
         events = (json.loads(item) for items in pipe.execute() for item in items)
         return [e for e in events if lo <= e["ts"] < hi]
+
+    def auth_hour_summaries(self, source_id: str, hours: list[int], summarize,
+                            made_as: str) -> dict[int, str]:  # fmt: skip
+        """Per UTC hour start asked: `summarize`'s text for that hour's attempts ("" when it held
+        none); an hour is left out when its day could not be summarized (`summarize` returned
+        None) or changed while it was. Summaries are made per UTC day from the day's list and
+        kept beside it, marked with `made_as` (their format) and the list's length: a day whose
+        list grew (late attempts) or that has none yet (an older store) is made again."""
+        days = sorted({datetime.fromtimestamp(h, UTC).date() for h in hours})
+        pipe = self.redis.pipeline(transaction=False)
+        for day in days:
+            pipe.llen(self.keys.auth_events(source_id, day))
+            pipe.hgetall(self.keys.auth_hours(source_id, day))
+        answers = pipe.execute()
+        per_day = {}
+        for day, held, stored in zip(days, answers[::2], answers[1::2], strict=True):
+            if stored.get("_made") != f"{made_as}:{held}":
+                stored = self._summarize_day(source_id, day, summarize, made_as)
+            per_day[day] = stored
+        found = {}
+        for hour in hours:
+            stored = per_day[datetime.fromtimestamp(hour, UTC).date()]
+            if stored is not None and "_raw" not in stored:
+                found[hour] = stored.get(str(hour), "")
+        return found
+
+    def _summarize_day(self, source_id: str, day: date, summarize, made_as: str) -> dict | None:
+        """Summarize one day's list and store it; None when the list changed meanwhile."""
+        events_key = self.keys.auth_events(source_id, day)
+        key = self.keys.auth_hours(source_id, day)
+        with self.redis.pipeline(transaction=True) as pipe:
+            pipe.watch(events_key)  # a late attempt or a rewrite while we read: not stored
+            held, expires = pipe.llen(events_key), pipe.pttl(events_key)
+            chunks = (pipe.lrange(events_key, at, at + CHUNK - 1) for at in range(0, held, CHUNK))
+            made = summarize(json.loads(item) for chunk in chunks for item in chunk)
+            stored = {str(hour): text for hour, text in (made or {}).items()}
+            stored["_made"] = f"{made_as}:{held}"
+            if made is None:
+                stored["_raw"] = "1"  # attempts it cannot summarize: the day is read whole
+            pipe.multi()
+            pipe.delete(key)
+            if held:
+                pipe.hset(key, mapping=stored)
+                if expires > 0:
+                    pipe.pexpire(key, expires)
+            try:
+                pipe.execute()
+            except redis.WatchError:
+                return None
+        return stored
 
     def add_records(self, source_id: str, kind: str, records: list[dict], now: datetime,
                     retention: timedelta, id_field: str | None = None) -> int:  # fmt: skip

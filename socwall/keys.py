@@ -86,6 +86,11 @@ class Keys:
         """List of compact JSON auth events of one UTC day (for windows of per-user behaviour)."""
         return f"{self.prefix}:authevents:{source_id}:{day:%Y%m%d}"
 
+    def auth_hours(self, source_id: str, day) -> str:
+        """Hash beside a day's auth events: UTC hour start -> that hour's summary, and `_made`
+        (the summaries' format and how many events of the day they were made from)."""
+        return f"{self.prefix}:authhours:{source_id}:{day:%Y%m%d}"
+
     def records(self, source_id: str, kind: str, day) -> str:
         """List of compact JSON records of one kind and UTC day (the generic record API)."""
         return f"{self.prefix}:records:{source_id}:{kind}:{day:%Y%m%d}"

@@ -7,9 +7,11 @@ closed hour is summarized once (stored beside the day's attempts, dashboard/stor
 and a refresh merges 14 days of hourly summaries instead of reading every attempt again.
 """
 
+import json
+import re
 from collections import Counter, defaultdict
 from dataclasses import dataclass, field
-from datetime import UTC, datetime
+from datetime import datetime
 
 FORMAT = "past-1"  # the stored summaries' layout: another value makes them rebuilt
 SLOT_S = 900  # login times are kept per quarter hour: every UTC offset in use since 1972 is a
@@ -89,19 +91,27 @@ def pasts_of(events) -> dict[str, Past]:
     return pasts
 
 
-def summarize_hours(events: list[dict]) -> dict[int, str]:
-    """Per UTC hour start (epoch s) of these attempts, its summary as stored: how many
-    attempts it holds (any: the source saw something then) and each user's Past."""
-    import json
+UTC_TIME = re.compile(r"\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d(\.\d{6})?\+00:00")
 
-    per_hour: dict[int, list[dict]] = defaultdict(list)
+
+def summarize_hours(events) -> dict[int, str] | None:
+    """Per UTC hour start (epoch s) of these attempts, its summary as stored: how many attempts
+    it holds (any: the source saw something then) and each user's Past. None when a time is
+    not written as UTC ISO: windows compare times as text, and only then is text order time
+    order, so only then does an hour hold exactly the attempts a window's text test keeps."""
+    held: Counter = Counter()
+    users: dict[int, dict[str, Past]] = defaultdict(lambda: defaultdict(Past))
     for event in events:
-        at = datetime.fromisoformat(event["ts"]).astimezone(UTC).timestamp()
-        per_hour[int(at // 3600 * 3600)].append(event)
-    return {hour: json.dumps({"all": len(held), "users": {user: past.to_json()
-                              for user, past in pasts_of(held).items()}},
+        if not UTC_TIME.fullmatch(event["ts"]):
+            return None
+        hour = int(datetime.fromisoformat(event["ts"]).timestamp() // 3600 * 3600)
+        held[hour] += 1
+        if usable(event):
+            users[hour][event["user"]].add(event)
+    return {hour: json.dumps({"all": n, "users": {user: past.to_json()
+                              for user, past in users[hour].items()}},
                              separators=(",", ":"))  # fmt: skip
-            for hour, held in per_hour.items()}  # fmt: skip
+            for hour, n in held.items()}  # fmt: skip
 
 
 @dataclass(frozen=True)
@@ -113,7 +123,45 @@ class HourSummary:
 
     @classmethod
     def from_text(cls, text: str) -> "HourSummary":
-        import json
-
+        if not text:
+            return cls(0, {})
         value = json.loads(text)
         return cls(value["all"], {u: Past.from_json(p) for u, p in value["users"].items()})
+
+
+HOUR = 3600
+
+
+def summarized_hours(start: datetime, end: datetime, edges: list[datetime]) -> list[int]:
+    """The whole UTC hours in [start, end) that no edge cuts: they may come from summaries."""
+    first = -(-int(start.timestamp()) // HOUR) * HOUR
+    cuts = [edge.timestamp() for edge in edges]
+    return [hour for hour in range(first, int(end.timestamp()) - HOUR + 1, HOUR)
+            if not any(hour < cut < hour + HOUR for cut in cuts)]  # fmt: skip
+
+
+def raw_spans(start: datetime, end: datetime, hours) -> list[tuple[datetime, datetime]]:
+    """[start, end) without the summarized hours: the spans whose attempts are read whole."""
+    spans, at = [], start
+    for hour in sorted(hours):
+        begin = datetime.fromtimestamp(hour, start.tzinfo)
+        if begin > at:
+            spans.append((at, begin))
+        at = max(at, datetime.fromtimestamp(hour + HOUR, start.tzinfo))
+    return spans + [(at, end)] if at < end else spans
+
+
+def pasts_between(events: list[dict], hours: dict[int, HourSummary], start: datetime,
+                  end: datetime) -> dict[str, Past]:  # fmt: skip
+    """Each user's Past in [start, end): its attempts read whole, merged with the summaries of
+    the hours inside. An hour that [start, end) cuts cannot be split: never asked for."""
+    lo, hi = start.isoformat(), end.isoformat()
+    pasts = pasts_of(e for e in events if lo <= e["ts"] < hi)
+    for hour, summary in hours.items():
+        if hour + HOUR <= start.timestamp() or hour >= end.timestamp():
+            continue
+        if not start.timestamp() <= hour <= end.timestamp() - HOUR:
+            raise ValueError(f"the summary of the hour at {hour} is cut by [{lo}, {hi})")
+        for user, past in summary.users.items():
+            pasts[user].merge(past)
+    return pasts

@@ -3,7 +3,7 @@
 import fnmatch
 import math
 from collections import Counter, defaultdict
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime
 from statistics import median
 
@@ -14,9 +14,19 @@ from socwall.types import ConfigPath, Duration, Strict
 from socwall.widgets import auth_sprays
 from socwall.widgets.auth_sprays import spray_factors, spray_facts
 from socwall.widgets.context import PanelContext, View
-from socwall.widgets.suspect_baseline import Past, pasts_of
+from socwall.widgets.suspect_baseline import (
+    FORMAT,
+    HourSummary,
+    Past,
+    pasts_between,
+    pasts_of,
+    raw_spans,
+    summarize_hours,
+    summarized_hours,
+)
 from socwall.widgets.suspect_facts import (
     account_counts,
+    invalid_user_summary,
     spray_details,
     suspect_facts,
     user_details,
@@ -76,6 +86,8 @@ class AuthInputs:
     hbi: frozenset = frozenset()  # lower-case names of high-business-impact hosts
     changes: tuple = ()  # change spans (start, end, hosts, title) for maintenance words
     covered_since: datetime | None = None  # the source's first read: history before is unknown
+    hours: dict = field(default_factory=dict)  # UTC hour start -> HourSummary of the hours whose
+    # attempts are not in `events` (whole hours of the baselines, suspect_baseline.py)
 
 
 def check(options: SuspiciousUsersOptions, source) -> list[tuple[str, str]]:
@@ -89,8 +101,15 @@ def load(reader, panel, context: PanelContext) -> AuthInputs:
     hbi = frozenset(a.name.lower() for a in assets.values() if a.hbi)
     changes = tuple(reader.document(options.changes, "changes") or []) if options.changes else ()
     covered = reader.source_covered_since(context.source_id)
-    return AuthInputs(reader.auth_events(context.source_id, start, context.now), hbi, changes,
-                      covered)  # fmt: skip
+    hours = {}
+    if summaries := getattr(reader, "auth_hour_summaries", None):
+        edges = [context.now - options.window - options.baseline]  # the current's baseline
+        wanted = summarized_hours(start, context.now - 2 * options.window, edges)
+        texts = summaries(context.source_id, wanted, summarize_hours, FORMAT)
+        hours = {hour: HourSummary.from_text(text) for hour, text in texts.items()}
+    events = [e for lo, hi in raw_spans(start, context.now, hours)
+              for e in reader.auth_events(context.source_id, lo, hi)]  # fmt: skip
+    return AuthInputs(events, hbi, changes, covered, hours)
 
 
 def check_sources(options: SuspiciousUsersOptions, sources: dict) -> list[tuple[str, str]]:
@@ -104,12 +123,15 @@ def compute(inputs: AuthInputs, options: SuspiciousUsersOptions, context: PanelC
     """Top users by score with reasons, rank change and NEW; invalid-user attempts per source."""
     sprays = password_sprays(inputs.events, context.now, options)
     more = {"hbi": inputs.hbi, "changes": inputs.changes, "covered_since": inputs.covered_since}
-    current = score_users(inputs.events, context.now, options, context.tz, **more,
-                          flagged=spray_factors(sprays))  # fmt: skip
-    previous = score_users(inputs.events, context.now - options.window, options, context.tz, **more)
-    before = {row["user"]: rank for rank, row in enumerate(previous, 1)}
     earlier = context.now - options.window
-    first_window = not any(e["ts"] < earlier.isoformat() for e in inputs.events)
+    current = score_users(inputs.events, context.now, options, context.tz, **more,
+                          flagged=spray_factors(sprays),
+                          pasts=_pasts(inputs, earlier, options))  # fmt: skip
+    previous = score_users(inputs.events, earlier, options, context.tz, **more,
+                           pasts=_pasts(inputs, earlier - options.window, options))  # fmt: skip
+    before = {row["user"]: rank for rank, row in enumerate(previous, 1)}
+    first_window = not any(e["ts"] < earlier.isoformat() for e in inputs.events) and not any(
+        summary.held for summary in inputs.hours.values())
     rows = []
     for rank, row in enumerate(current[: options.limit], 1):
         was = before.get(row["user"])
@@ -134,6 +156,11 @@ def compute(inputs: AuthInputs, options: SuspiciousUsersOptions, context: PanelC
         "first_window": first_window,
         "highlight": any(r["alert"] for r in rows) or any(s["alert"] for s in sprays),
     }
+
+
+def _pasts(inputs: AuthInputs, start: datetime, options) -> dict[str, Past]:
+    """Each user's baseline before a window starting at `start`."""
+    return pasts_between(inputs.events, inputs.hours, start - options.baseline, start)
 
 
 def _facts(rows: list[dict], sprays: list[dict], start: datetime, end: datetime) -> list[dict]:
@@ -344,29 +371,6 @@ def _odd_hour(successes: list[dict], past: Past, tz) -> str | None:
 def _hosts(successes: list[dict], past: Past) -> tuple[int, int]:
     usual = max((len(hosts) for hosts in past.hosts_per_day.values()), default=0)
     return len({e["host"] for e in successes}), usual
-
-
-def invalid_user_summary(events: list[dict], end: datetime, options) -> dict:
-    """Attempts on user names that do not exist: totals, and the sources with real volume."""
-    sources = invalid_user_sources(events, end, options)
-    names = {e["user"] for e in _window(events, end - options.window, end)
-             if e["invalid_user"] and e["outcome"] == "failure"}  # fmt: skip
-    return {
-        "invalid_total": {"attempts": sum(s["attempts"] for s in sources),
-                          "sources": len(sources), "names": len(names)},
-        "invalid_sources": [s for s in sources if s["attempts"] >= options.min_failures][:3],
-    }  # fmt: skip
-
-
-def invalid_user_sources(events: list[dict], end: datetime, options) -> list[dict]:
-    """Attempts on user names that do not exist, ranked per source address."""
-    attempts, names = Counter(), defaultdict(set)
-    for e in _window(events, end - options.window, end):
-        if e["invalid_user"] and e["outcome"] == "failure" and e["src_ip"]:
-            attempts[e["src_ip"]] += e["count"]
-            names[e["src_ip"]].add(e["user"])
-    ranked = sorted(attempts.items(), key=lambda item: (-item[1], item[0]))
-    return [{"src_ip": ip, "attempts": n, "names": len(names[ip])} for ip, n in ranked]
 
 
 def render(payload: dict, options: SuspiciousUsersOptions, view: View):
