@@ -47,7 +47,8 @@ class RecordHistory:
         for day in days_between(start, end):
             pipe.lrange(self.keys.auth_events(source_id, day), 0, -1)
         lo, hi = start.isoformat(), end.isoformat()
-        events = (json.loads(item) for items in pipe.execute() for item in items)
+        found = (item for items in pipe.execute() for item in items)
+        events = (json.loads(item) for item in found if lo <= (time_of(item) or lo) < hi)
         return [e for e in events if lo <= e["ts"] < hi]
 
     def auth_hour_summaries(self, source_id: str, hours: list[int], summarize,
@@ -180,3 +181,13 @@ class RecordHistory:
 def days_between(start: datetime, end: datetime) -> list[date]:
     first, last = start.astimezone(UTC).date(), end.astimezone(UTC).date()
     return [first + timedelta(days=n) for n in range((last - first).days + 1)]
+
+
+def time_of(item: str) -> str | None:
+    """The `ts` of a stored attempt without decoding it (they are written with `ts` first),
+    or None when the text is not of that form: a day's list is read whole for one hour."""
+    if not item.startswith('{"ts":"'):
+        return None
+    end = item.find('"', 7)
+    text = item[7:end]
+    return None if end < 0 or "\\" in text else text

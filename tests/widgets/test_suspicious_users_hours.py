@@ -219,3 +219,13 @@ def test_a_store_without_attempts_and_a_short_window(store):
     short = su.SuspiciousUsersOptions(window="90m", baseline="2d")
     for now in (NOW, NOW.replace(minute=0, second=0, microsecond=0)):
         assert payload(hours, now=now, options=short)[0] == payload(raw, now=now, options=short)[0]
+
+
+def test_attempts_read_by_their_time_in_the_text_or_decoded(store):
+    """Store.auth_events skips decoding what its `ts` (written first) shows is outside the
+    span; an attempt written with its keys in another order is decoded and kept."""
+    inside, outside = NOW - timedelta(minutes=5), NOW - timedelta(hours=5)
+    reordered = {"user": "bob", **attempt(inside, "bob")}
+    store_attempts(store, [attempt(inside, "alice"), attempt(outside, "carol"), reordered])
+    read = store.auth_events("auth", NOW - timedelta(hours=1), NOW)
+    assert sorted(e["user"] for e in read) == ["alice", "bob"]
