@@ -41,6 +41,10 @@ class PanelReader:
     def flow_host_pairs(self, source_id: str, window: list[int], bucket_s: int, hosts: list):
         return self.store.flow_host_pairs(source_id, window, bucket_s, hosts)
 
+    def flow_consistently(self, source_id: str, windows: list[list[int]], bucket_s: int, read):
+        """`read(self)` as of one state of these windows' flow buckets (retried on a write)."""
+        return self.store.flow_consistently(source_id, windows, bucket_s, lambda: read(self))
+
     def entries_since(self, source_id: str, since: datetime) -> list[dict]:
         return self.store.entries_since(source_id, since)
 
