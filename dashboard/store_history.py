@@ -9,6 +9,9 @@ import redis
 
 from socwall.file_commit import LostLeadership, check_fence, day_end, ttl
 
+UNIONS_AT_ONCE = 100  # windows counted per transaction: Redis serves others between them
+KEEP_COUNTS = timedelta(days=70)  # a window's count is kept this long after its day: longer
+# than metric_compare asks back (8 weeks of band and a 7-day window)
 CHUNK = 20_000  # attempts read at a time when a day is summarized: its memory stays small
 
 
@@ -152,16 +155,61 @@ class RecordHistory:
                         bucket_s: int) -> list[int]:  # fmt: skip
         """The exact number of distinct members of each window [start, end): the union of its
         buckets' sets, counted in Redis (SUNIONSTORE into a scratch key, deleted at once), so
-        no member crosses the network and none counts twice."""
-        scratch = self.keys.distinct_scratch(secrets.token_hex(8))
+        no member crosses the network and none counts twice.
+
+        A count is kept with the sizes its sets had (distinct_windows). Sets only grow (SADD),
+        so while none of a window's sizes changed its union did not: only windows whose sets
+        changed (the newest; an old one a late line reached; one expired) are counted again.
+        replace_distinct_sets, which can change a set's members but not its size, drops them."""
+        buckets = [[self.keys.distinct_bucket(source_id, metric, b)
+                    for b in range(start - start % bucket_s, end, bucket_s)]
+                   for start, end in windows]  # fmt: skip
+        days = sorted({datetime.fromtimestamp(start, UTC).date() for start, _ in windows})
         pipe = self.redis.pipeline(transaction=False)
-        for start, end in windows:
-            keys = [self.keys.distinct_bucket(source_id, metric, b)
-                    for b in range(start - start % bucket_s, end, bucket_s)]  # fmt: skip
-            pipe.sunionstore(scratch, keys)
-            pipe.delete(scratch)
+        for keys in buckets:
+            for key in keys:
+                pipe.scard(key)
+        for day in days:
+            pipe.hgetall(self.keys.distinct_windows(source_id, metric, day))
         answers = pipe.execute() if windows else []
-        return [int(n) for n in answers[::2]]
+        kept = {field: value for stored in answers[len(answers) - len(days):]
+                for field, value in stored.items()}  # fmt: skip
+        counts, at = {}, 0
+        for (start, end), keys in zip(windows, buckets, strict=True):
+            sizes = ",".join(str(n) for n in answers[at : at + len(keys)])
+            at += len(keys)
+            size_then, _, count = kept.get(f"{start}:{end}", "").partition("|")
+            if size_then == sizes:
+                counts[start, end] = int(count)
+        missing = [(window, keys) for window, keys in zip(windows, buckets, strict=True)
+                   if window not in counts]  # fmt: skip
+        newest = datetime.fromtimestamp(max(end for _, end in windows), UTC) if windows else None
+        counts.update(self._count_unions(source_id, metric, missing, newest))
+        return [counts[window] for window in windows]
+
+    def _count_unions(self, source_id: str, metric: str, windows: list, newest) -> dict:
+        """Count these (window, set keys) unions and keep each count with its sets' sizes, both
+        read in one transaction (nothing can change between them)."""
+        scratch, counts = self.keys.distinct_scratch(secrets.token_hex(8)), {}
+        for at in range(0, len(windows), UNIONS_AT_ONCE):
+            part = windows[at : at + UNIONS_AT_ONCE]
+            pipe = self.redis.pipeline(transaction=True)
+            for _window, keys in part:
+                for key in keys:
+                    pipe.scard(key)
+                pipe.sunionstore(scratch, keys)
+                pipe.delete(scratch)
+            answers, done, keep = pipe.execute(), 0, self.redis.pipeline(transaction=False)
+            for (start, end), keys in part:
+                sizes = ",".join(str(n) for n in answers[done : done + len(keys)])
+                counts[start, end] = int(answers[done + len(keys)])
+                done += len(keys) + 2
+                day = datetime.fromtimestamp(start, UTC).date()
+                key = self.keys.distinct_windows(source_id, metric, day)
+                keep.hset(key, f"{start}:{end}", f"{sizes}|{counts[start, end]}")
+                keep.expire(key, ttl(day_end(day) + KEEP_COUNTS, newest))  # the panel's clock
+            keep.execute()
+        return counts
 
     def replace_distinct_sets(self, source_id: str, metric: str, members: dict[int, set[str]],
                               asked: list[int], now: datetime,
@@ -169,6 +217,9 @@ class RecordHistory:
         """Set the distinct members of the asked buckets (a source that can ask a span again):
         each asked bucket holds exactly its members afterwards, none when it has none."""
         pipe = self.redis.pipeline(transaction=True)
+        for day in {datetime.fromtimestamp(start, UTC).date() for start in asked}:
+            for earlier in (day - timedelta(days=n) for n in range(KEEP_COUNTS.days)):
+                pipe.delete(self.keys.distinct_windows(source_id, metric, earlier))  # stale
         for start in asked:
             key = self.keys.distinct_bucket(source_id, metric, start)
             pipe.delete(key)

@@ -78,6 +78,11 @@ class Keys:
         """Set: the distinct members (e.g. source IPs) of one bucket of a distinct-count metric."""
         return f"{self.prefix}:distinct:{source_id}:{metric}:{bucket_start}"
 
+    def distinct_windows(self, source_id: str, metric: str, day) -> str:
+        """Hash: 'start:end' of a window starting on this UTC day -> 'sizes|count', the sizes
+        of its buckets' sets and the distinct count of their union when they had them."""
+        return f"{self.prefix}:distinct-windows:{source_id}:{metric}:{day:%Y%m%d}"
+
     def distinct_scratch(self, token: str) -> str:
         """Set, deleted at once: the union of a window's distinct sets, counted by SUNIONSTORE."""
         return f"{self.prefix}:distinct-union:{token}"
