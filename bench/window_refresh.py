@@ -9,8 +9,10 @@ before it and their 14-day baselines) of compact auth attempts, `--per-day` a da
 the auth source writes them. Then each way runs in a fresh interpreter (its peak RSS is its
 own), `--rounds` refreshes (load + compute) each, best time kept. suspicious_users runs twice:
 reading every attempt of the 16 days (what every refresh read before), and through the hourly
-summaries (the first refresh builds them: "cold"; the next ones reuse them). The payloads must
-be equal before the ratio is printed.
+summaries (the first refresh builds them: "cold"; the next ones reuse them); the distinct
+metric_compare twice: every window's union counted again on each refresh ("afresh", as before)
+and through the counts kept with their sets' sizes. The payloads must be equal before a ratio
+is printed.
 """
 
 import argparse
@@ -33,7 +35,8 @@ sys.path.insert(0, str(ROOT))
 NOW = datetime(2026, 11, 3, 10, 17, 23, tzinfo=UTC)  # a week after autumn's DST change
 TZ = ZoneInfo("Europe/Berlin")
 SOURCE, BUCKET = "auth", timedelta(minutes=5)
-WAYS = ("compare_7d", "compare_7d_distinct", "grid_today", "suspects_all", "suspects_hours")
+WAYS = ("compare_7d", "compare_7d_distinct_afresh", "compare_7d_distinct", "grid_today",
+        "suspects_all", "suspects_hours")  # fmt: skip
 
 
 def store_of(url: str):
@@ -118,7 +121,7 @@ def panel_of(way: str):
     from socwall.widgets import metric_compare, metric_grid, suspicious_users
 
     if way.startswith("compare"):
-        metric = "failing_source_ips" if way.endswith("distinct") else "failed_logins"
+        metric = "failing_source_ips" if "distinct" in way else "failed_logins"
         options = metric_compare.MetricCompareOptions(metric=metric, window="7d",
                                                       chart_bucket="1h", weeks=4)  # fmt: skip
         return metric_compare, options
@@ -141,7 +144,9 @@ def run(way: str, url: str, rounds: int) -> dict:
         reader.auth_hour_summaries = None
     context = PanelContext(NOW, TZ, SOURCE)
     times, digest = [], None
-    for _ in range(rounds):
+    for n in range(rounds):
+        if way.endswith("afresh") or (way.endswith("distinct") and n == 0):
+            forget_counts(store)  # afresh: every window counted again, as before; else cold
         started = time.perf_counter()
         payload = widget.compute(widget.load(reader, SimpleNamespace(options=options), context),
                                  options, context)  # fmt: skip
@@ -150,6 +155,13 @@ def run(way: str, url: str, rounds: int) -> dict:
         digest = hashlib.sha256(text.encode()).hexdigest()[:16]
     peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
     return {"way": way, "times": times, "peak_mib": peak, "payload": digest}
+
+
+def forget_counts(store) -> None:
+    """Drop the kept distinct counts of windows (Store.distinct_counts keeps them)."""
+    pattern = store.keys.distinct_windows(SOURCE, "failing_source_ips", NOW).rsplit(":", 1)[0]
+    for key in list(store.redis.scan_iter(f"{pattern}:*", count=1000)):
+        store.redis.delete(key)
 
 
 def child(way: str, url: str, rounds: int) -> dict:
@@ -196,13 +208,19 @@ def measure(url: str, args) -> None:
         times = " ".join(f"{t:.2f}" for t in result["times"])
         print(f"{way:<22} best {min(result['times']):7.2f} s  (runs {times})  "
               f"peak {result['peak_mib']:6.0f} MiB  payload {result['payload']}")  # fmt: skip
-    old, new = results.get("suspects_all"), results.get("suspects_hours")
+    ratio(results, "compare_7d_distinct_afresh", "compare_7d_distinct", "metric_compare distinct")
+    ratio(results, "suspects_all", "suspects_hours", "suspicious_users")
+
+
+def ratio(results: dict, before: str, after: str, name: str) -> None:
+    """The way after against the way before, its first (cold) refresh apart, same payload."""
+    old, new = results.get(before), results.get(after)
     if old and new:
         if old["payload"] != new["payload"]:
-            raise SystemExit("suspicious_users: the two ways gave different payloads, no ratio")
-        warm, before = min(new["times"][1:] or new["times"]), min(old["times"])
-        print(f"suspicious_users, same payload: warm {warm:.2f} s / {before:.2f} s = ratio "
-              f"{warm / before:.3f}; cold {new['times'][0]:.2f} s; "
+            raise SystemExit(f"{name}: the two ways gave different payloads, no ratio")
+        warm, base = min(new["times"][1:] or new["times"]), min(old["times"])
+        print(f"{name}, same payload: warm {warm:.2f} s / {base:.2f} s = ratio "
+              f"{warm / base:.3f}; cold {new['times'][0]:.2f} s; "
               f"peak {new['peak_mib']:.0f} / {old['peak_mib']:.0f} MiB")  # fmt: skip
 
 
