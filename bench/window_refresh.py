@@ -11,8 +11,9 @@ own), `--rounds` refreshes (load + compute) each, best time kept. suspicious_use
 reading every attempt of the 16 days (what every refresh read before), and through the hourly
 summaries (the first refresh builds them: "cold"; the next ones reuse them); the distinct
 metric_compare twice: every window's union counted again on each refresh ("afresh", as before)
-and through the counts kept with their sets' sizes. The payloads must be equal before a ratio
-is printed.
+and through the counts kept with their sets' sizes; top_talkers (7 d, from hourly rollups of
+28 days of flow buckets) with its two reads unchecked (as before) and as of one state (WATCHed).
+The payloads must be equal before a ratio is printed.
 """
 
 import argparse
@@ -36,7 +37,8 @@ NOW = datetime(2026, 11, 3, 10, 17, 23, tzinfo=UTC)  # a week after autumn's DST
 TZ = ZoneInfo("Europe/Berlin")
 SOURCE, BUCKET = "auth", timedelta(minutes=5)
 WAYS = ("compare_7d", "compare_7d_distinct_afresh", "compare_7d_distinct", "grid_today",
-        "suspects_all", "suspects_hours")  # fmt: skip
+        "suspects_all", "suspects_hours", "talkers_two_reads", "talkers_one_state")  # fmt: skip
+FLOWS = "net"
 
 
 def store_of(url: str):
@@ -110,15 +112,37 @@ def fill_attempts(store, per_day: int, pool: list[str]) -> None:
             store.redis.rpush(key, *items[at : at + 20_000])
 
 
+def fill_flows(store, hosts: int) -> None:
+    """28 days (a 7-day window and the 3 before it, for NEW) of 5-minute flow buckets, each a
+    blob of `hosts` hosts with 4 peers each, and every hour rolled up."""
+    rng = random.Random(5)
+    step = int(BUCKET.total_seconds())
+    first = int((NOW - timedelta(days=28)).timestamp()) // step * step
+    starts = list(range(first, int(NOW.timestamp()) + step, step))
+    pipe = store.redis.pipeline(transaction=False)
+    for start in starts:
+        entries = [(f"10.0.{h // 250}.{h % 250}", f"203.0.{h % 50}.{k}") for h in range(hosts)
+                   for k in range(4)]  # fmt: skip
+        sent = [rng.randrange(1, 10**6) for _ in entries]
+        blob = {"host": [h for h, _ in entries], "peer": [p for _, p in entries], "bytes": sent,
+                "connections": [1 + b % 7 for b in sent], "bytes_opened": [b // 2 for b in sent],
+                "opened": [b % 3 for b in sent]}  # fmt: skip
+        pipe.rpush(store.keys.flow_bucket(FLOWS, start), json.dumps(blob))
+        if len(pipe) >= 500:
+            pipe.execute()
+    pipe.execute()
+    store.rollup_flow_hours(FLOWS, starts, step, NOW, timedelta(days=400))
+
+
 def reader_of(store):
     from socwall.dashboard.jobs import PanelReader
 
     source = SimpleNamespace(bucket=BUCKET, distinct_metrics=("failing_source_ips",))
-    return PanelReader(SimpleNamespace(sources={SOURCE: source}), store)
+    return PanelReader(SimpleNamespace(sources={SOURCE: source, FLOWS: source}), store)
 
 
 def panel_of(way: str):
-    from socwall.widgets import metric_compare, metric_grid, suspicious_users
+    from socwall.widgets import metric_compare, metric_grid, suspicious_users, top_talkers
 
     if way.startswith("compare"):
         metric = "failing_source_ips" if "distinct" in way else "failed_logins"
@@ -130,6 +154,8 @@ def panel_of(way: str):
                  for n in range(9)]  # fmt: skip
         cells.append({"source": SOURCE, "metric": "failing_source_ips"})
         return metric_grid, metric_grid.MetricGridOptions(cells=cells, sparkline=True)
+    if way.startswith("talkers"):
+        return top_talkers, top_talkers.TopTalkersOptions(window="7d")
     return suspicious_users, suspicious_users.SuspiciousUsersOptions()
 
 
@@ -142,7 +168,9 @@ def run(way: str, url: str, rounds: int) -> dict:
     reader = reader_of(store)
     if way == "suspects_all":  # the attempts of every day, as each refresh read them before
         reader.auth_hour_summaries = None
-    context = PanelContext(NOW, TZ, SOURCE)
+    if way == "talkers_two_reads":  # ranks, then peers, with no check between (as before)
+        reader.flow_consistently = None
+    context = PanelContext(NOW, TZ, FLOWS if way.startswith("talkers") else SOURCE)
     times, digest = [], None
     for n in range(rounds):
         if way.endswith("afresh") or (way.endswith("distinct") and n == 0):
@@ -175,6 +203,7 @@ def main() -> None:
     parser.add_argument("--per-day", type=int, default=200_000)
     parser.add_argument("--per-bucket", type=int, default=300)
     parser.add_argument("--rounds", type=int, default=3)
+    parser.add_argument("--hosts", type=int, default=200, help="hosts in each flow bucket")
     parser.add_argument("--ways", default=",".join(WAYS))
     parser.add_argument("--child")
     parser.add_argument("--url")
@@ -199,6 +228,7 @@ def measure(url: str, args) -> None:
     started = time.perf_counter()
     fill_metrics(store, args.per_day, args.per_bucket, pool)
     fill_attempts(store, args.per_day, pool)
+    fill_flows(store, args.hosts)
     used = store.redis.info("memory")["used_memory"] / 2**20
     print(f"filled in {time.perf_counter() - started:.0f} s: {args.per_day:,} attempts a day, "
           f"{args.per_bucket} addresses a bucket; redis holds {used:,.0f} MiB")  # fmt: skip
@@ -210,6 +240,7 @@ def measure(url: str, args) -> None:
               f"peak {result['peak_mib']:6.0f} MiB  payload {result['payload']}")  # fmt: skip
     ratio(results, "compare_7d_distinct_afresh", "compare_7d_distinct", "metric_compare distinct")
     ratio(results, "suspects_all", "suspects_hours", "suspicious_users")
+    ratio(results, "talkers_two_reads", "talkers_one_state", "top_talkers 7 d")
 
 
 def ratio(results: dict, before: str, after: str, name: str) -> None:
