@@ -101,7 +101,8 @@ def load(reader, panel, context: PanelContext) -> AuthInputs:
     hbi = frozenset(a.name.lower() for a in assets.values() if a.hbi)
     changes = tuple(reader.document(options.changes, "changes") or []) if options.changes else ()
     covered = reader.source_covered_since(context.source_id)
-    hours = {}
+    hours = {}  # whole hours before the previous window (only baselines ask them) as summaries;
+    # the two windows, and an hour a baseline's edge cuts, attempt by attempt
     if summaries := getattr(reader, "auth_hour_summaries", None):
         edges = [context.now - options.window - options.baseline]  # the current's baseline
         wanted = summarized_hours(start, context.now - 2 * options.window, edges)
