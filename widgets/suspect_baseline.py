@@ -48,16 +48,18 @@ class Past:
         if event["privileged"] and event["outcome"] != "failure":
             self.privileged = True
 
-    def merge(self, other: "Past") -> None:
-        self.events += other.events
-        self.successes += other.successes
-        self.failed.update(other.failed)
-        self.sources |= other.sources
-        self.login_slots |= other.login_slots
-        self.login_hosts |= other.login_hosts
-        for day, hosts in other.hosts_per_day.items():
-            self.hosts_per_day[day] |= hosts
-        self.privileged = self.privileged or other.privileged
+    def merge_json(self, value: list) -> None:
+        """Add an hour's Past as stored (to_json), without making a Past of it first."""
+        events, successes, failed, sources, slots, login_hosts, per_day, privileged = value
+        self.events += events
+        self.successes += successes
+        self.failed.update(failed)  # a Counter adds a dict's counts
+        self.sources.update(sources)
+        self.login_slots.update(slots)
+        self.login_hosts.update(login_hosts)
+        for day, hosts in per_day.items():
+            self.hosts_per_day[day].update(hosts)
+        self.privileged = self.privileged or privileged
 
     def login_hours(self, tz) -> set[int]:
         """Local hours at which the user logged in (sudo is not a login)."""
@@ -68,13 +70,6 @@ class Past:
                 sorted(self.login_slots), sorted(self.login_hosts),
                 {day: list(hosts) for day, hosts in self.hosts_per_day.items()},
                 self.privileged]  # fmt: skip
-
-    @classmethod
-    def from_json(cls, value: list) -> "Past":
-        events, successes, failed, sources, slots, login_hosts, per_day, privileged = value
-        hosts_per_day = defaultdict(set, {day: set(hosts) for day, hosts in per_day.items()})
-        return cls(events, successes, Counter(failed), set(sources), set(slots),
-                   set(login_hosts), hosts_per_day, privileged)  # fmt: skip
 
 
 def usable(event: dict) -> bool:
@@ -116,17 +111,17 @@ def summarize_hours(events) -> dict[int, str] | None:
 
 @dataclass(frozen=True)
 class HourSummary:
-    """One closed hour: how many attempts it held, and each user's Past in it."""
+    """One closed hour: how many attempts it held, and each user's Past in it (as stored)."""
 
     held: int
-    users: dict[str, Past]
+    users: dict[str, list]
 
     @classmethod
     def from_text(cls, text: str) -> "HourSummary":
         if not text:
             return cls(0, {})
         value = json.loads(text)
-        return cls(value["all"], {u: Past.from_json(p) for u, p in value["users"].items()})
+        return cls(value["all"], value["users"])
 
 
 HOUR = 3600
@@ -163,5 +158,5 @@ def pasts_between(events: list[dict], hours: dict[int, HourSummary], start: date
         if not start.timestamp() <= hour <= end.timestamp() - HOUR:
             raise ValueError(f"the summary of the hour at {hour} is cut by [{lo}, {hi})")
         for user, past in summary.users.items():
-            pasts[user].merge(past)
+            pasts[user].merge_json(past)
     return pasts
