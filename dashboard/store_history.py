@@ -4,7 +4,6 @@ A mixin of Store (dashboard/store.py): `self.redis` and `self.keys` are the stor
 import json
 import secrets
 from datetime import UTC, date, datetime, timedelta
-from itertools import chain
 
 import redis
 
@@ -13,19 +12,7 @@ from socwall.file_commit import LostLeadership, check_fence, day_end, ttl
 UNIONS_AT_ONCE = 100  # windows counted per transaction: Redis serves others between them
 KEEP_COUNTS = timedelta(days=70)  # a window's count is kept this long after its day: longer
 # than metric_compare asks back (8 weeks of band and a 7-day window)
-CHUNK = 20_000  # attempts read at a time from a day's list: its memory stays small
-# The attempts of one chunk of a day's list whose `ts` (written first) is in the hours ARGV[3]
-# to ARGV[4] (YYYYMMDDHH); one whose text does not start so is sent too. Numbers, not strings,
-# are compared: Redis compares strings by the locale. The client filters exactly.
-HOURS_OF = """
-local lo, hi, out = tonumber(ARGV[3]), tonumber(ARGV[4]), {}
-for _, item in ipairs(redis.call('LRANGE', KEYS[1], ARGV[1], ARGV[2])) do
-  local y, m, d, h = string.match(item, '^{"ts":"(%d%d%d%d)%-(%d%d)%-(%d%d)T(%d%d)')
-  local at = y and tonumber(y .. m .. d .. h)
-  if not at or (at >= lo and at <= hi) then out[#out + 1] = item end
-end
-return out
-"""
+CHUNK = 20_000  # attempts read at a time when a day is summarized: its memory stays small
 
 
 class RecordHistory:
@@ -58,38 +45,14 @@ class RecordHistory:
         pipe.execute()
 
     def auth_events(self, source_id: str, start: datetime, end: datetime) -> list[dict]:
-        """Events with start <= ts < end, from the day lists that cover the range. Of a day
-        the range starts in, only the attempts of its hours leave Redis (an hour of a baseline
-        would send its whole day)."""
-        lo, hi = start.isoformat(), end.isoformat()
-        days = days_between(start, end)
-        first = self.redis.llen(self.keys.auth_events(source_id, days[0]))
-        head = self._hours_of_day(source_id, days[0], first, lo, hi)
+        """Events with start <= ts < end, from the day lists that cover the range."""
         pipe = self.redis.pipeline(transaction=False)
-        for day in days[1:] if head is not None else days:
+        for day in days_between(start, end):
             pipe.lrange(self.keys.auth_events(source_id, day), 0, -1)
-        found = chain(head or [], (item for items in pipe.execute() for item in items))
+        lo, hi = start.isoformat(), end.isoformat()
+        found = (item for items in pipe.execute() for item in items)
         events = (json.loads(item) for item in found if lo <= (time_of(item) or lo) < hi)
         return [e for e in events if lo <= e["ts"] < hi]
-
-    def _hours_of_day(self, source_id: str, day: date, held: int, lo: str, hi: str):
-        """The day's attempts whose time (as text) lies in the hours from `lo` to `hi`, read in
-        chunks by a script; None when the list changed meanwhile (then it is read whole)."""
-        key = self.keys.auth_events(source_id, day)
-        script = self.redis.register_script(HOURS_OF)
-        bounds = [int(text[:4] + text[5:7] + text[8:10] + text[11:13]) for text in (lo, hi)]
-        with self.redis.pipeline(transaction=True) as pipe:
-            pipe.watch(key)
-            chunks = (script(keys=[key], args=[at, at + CHUNK - 1, *bounds])
-                      for at in range(0, held, CHUNK))  # fmt: skip
-            found = [item for chunk in chunks for item in chunk]
-            pipe.multi()
-            pipe.llen(key)
-            try:
-                pipe.execute()
-            except redis.WatchError:
-                return None
-        return found
 
     def auth_hour_summaries(self, source_id: str, hours: list[int], summarize,
                             made_as: str) -> dict[int, str]:  # fmt: skip
