@@ -229,3 +229,26 @@ def test_attempts_read_by_their_time_in_the_text_or_decoded(store):
     store_attempts(store, [attempt(inside, "alice"), attempt(outside, "carol"), reordered])
     read = store.auth_events("auth", NOW - timedelta(hours=1), NOW)
     assert sorted(e["user"] for e in read) == ["alice", "bob"]
+
+
+def test_a_span_inside_a_day_reads_what_the_whole_day_filtered_gives(store):
+    """Store.auth_events (its text prefilter included) gives the same attempts, in the same
+    order, as the day's whole list filtered, whatever their times look like."""
+    berlin = ZoneInfo("Europe/Berlin")
+    events = [attempt(NOW - timedelta(minutes=m), f"u{m}") for m in range(0, 600, 7)]
+    local = (NOW - timedelta(minutes=90)).astimezone(berlin).isoformat()  # 09:47+01:00 as text
+    events.append({**attempt(NOW, "local"), "ts": local})
+    events.append({"user": "first", **attempt(NOW - timedelta(hours=4), "first")})
+    key = store.keys.auth_events("auth", NOW.date())
+    store.redis.rpush(key, *(json.dumps(e) for e in events))
+    spans = [
+        (NOW - timedelta(hours=1), NOW),
+        (NOW.replace(hour=0, minute=0), NOW),
+        (NOW - timedelta(hours=2, minutes=5), NOW - timedelta(minutes=61)),
+    ]
+    for start, end in spans:
+        lo, hi = start.isoformat(), end.isoformat()
+        whole = [json.loads(i) for i in store.redis.lrange(key, 0, -1)]
+        assert store.auth_events("auth", start, end) == [e for e in whole if lo <= e["ts"] < hi]
+    last_hour = {e["user"] for e in store.auth_events("auth", NOW - timedelta(hours=1), NOW)}
+    assert "local" in last_hour and "first" not in last_hour and "u7" in last_hour
