@@ -41,11 +41,19 @@ class PanelReader:
     def flow_host_pairs(self, source_id: str, window: list[int], bucket_s: int, hosts: list):
         return self.store.flow_host_pairs(source_id, window, bucket_s, hosts)
 
+    def flow_consistently(self, source_id: str, windows: list[list[int]], bucket_s: int, read):
+        """`read(self)` as of one state of these windows' flow buckets (retried on a write)."""
+        return self.store.flow_consistently(source_id, windows, bucket_s, lambda: read(self))
+
     def entries_since(self, source_id: str, since: datetime) -> list[dict]:
         return self.store.entries_since(source_id, since)
 
     def auth_events(self, source_id: str, start: datetime, end: datetime) -> list[dict]:
         return self.store.auth_events(source_id, start, end)
+
+    def auth_hour_summaries(self, source_id: str, hours: list[int], summarize, made_as: str):
+        """Hourly summaries of the auth attempts, made from them once and kept beside them."""
+        return self.store.auth_hour_summaries(source_id, hours, summarize, made_as)
 
     def records(self, source_id: str, kind: str, start: datetime, end: datetime) -> list[dict]:
         """Records a source stored with Store.add_records, start <= ts < end."""

@@ -237,6 +237,10 @@ class Store(RecordHistory):
         """flow_pairs of these hosts only; whole hours from their rollups, dated at the hour."""
         return flow_rollups.host_pairs(self.redis, self.keys, source_id, window, bucket_s, hosts)
 
+    def flow_consistently(self, source_id: str, windows: list[list[int]], bucket_s: int, read):
+        """`read()` again until no bucket or rollup of these windows changed while it ran."""
+        return flow_rollups.consistently(self.redis, self.keys, source_id, windows, bucket_s, read)
+
     def rollup_flow_hours(self, source_id: str, buckets, bucket_s: int, now: datetime,
                           retention: timedelta) -> None:  # fmt: skip
         """Rebuild the hourly rollups of the hours these buckets fall in, after they changed."""

@@ -78,6 +78,11 @@ class Keys:
         """Set: the distinct members (e.g. source IPs) of one bucket of a distinct-count metric."""
         return f"{self.prefix}:distinct:{source_id}:{metric}:{bucket_start}"
 
+    def distinct_windows(self, source_id: str, metric: str, day) -> str:
+        """Hash: 'start:end' of a window starting on this UTC day -> 'sizes|count', the sizes
+        of its buckets' sets and the distinct count of their union when they had them."""
+        return f"{self.prefix}:distinct-windows:{source_id}:{metric}:{day:%Y%m%d}"
+
     def distinct_scratch(self, token: str) -> str:
         """Set, deleted at once: the union of a window's distinct sets, counted by SUNIONSTORE."""
         return f"{self.prefix}:distinct-union:{token}"
@@ -85,6 +90,11 @@ class Keys:
     def auth_events(self, source_id: str, day) -> str:
         """List of compact JSON auth events of one UTC day (for windows of per-user behaviour)."""
         return f"{self.prefix}:authevents:{source_id}:{day:%Y%m%d}"
+
+    def auth_hours(self, source_id: str, day) -> str:
+        """Hash beside a day's auth events: UTC hour start -> that hour's summary, and `_made`
+        (the summaries' format and how many events of the day they were made from)."""
+        return f"{self.prefix}:authhours:{source_id}:{day:%Y%m%d}"
 
     def records(self, source_id: str, kind: str, day) -> str:
         """List of compact JSON records of one kind and UTC day (the generic record API)."""

@@ -31,13 +31,16 @@ def password_sprays(events: list[dict], options) -> list[dict]:
             times[e["src_ip"]].append(_when(e))
             if not e["invalid_user"]:
                 existing[e["src_ip"]].add(_account(e["user"]))
+    by_ip = defaultdict(list)  # each address's attempts in time order: sorted once, not per spray
+    for e in sorted(events, key=lambda e: e["ts"]):
+        by_ip[e["src_ip"]].append(e)
     sprays = []
     for ip, users in tried.items():
         if len(users) >= options.spray_accounts and attempts[ip] <= 5 * len(users):
             spray = {"src_ip": ip, "accounts": len(users), "existing": len(existing[ip]),
                      "attempts": attempts[ip],
                      "alert": len(users) >= 2 * options.spray_accounts}  # fmt: skip
-            if worked := successes(events, ip, users, min(times[ip]), max(times[ip])):
+            if worked := successes(by_ip[ip], ip, users, min(times[ip]), max(times[ip])):
                 spray.update(succeeded=worked, alert=True)
             sprays.append(spray)
     order = lambda s: (not s.get("succeeded"), -s["accounts"], s["src_ip"])  # noqa: E731

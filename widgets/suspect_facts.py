@@ -82,3 +82,26 @@ def spray_details(events: list[dict], start: datetime, end: datetime, ips: list[
     return {ip: [{"user": u, "attempts": n, "exists": exists[ip][u]}
                  for u, n in sorted(tried[ip].items(), key=lambda kv: (-kv[1], kv[0]))[:KEPT]]
             for ip in ips}  # fmt: skip
+
+
+def invalid_user_summary(events: list[dict], end: datetime, options) -> dict:
+    """Attempts on user names that do not exist: totals, and the sources with real volume."""
+    sources = invalid_user_sources(events, end, options)
+    names = {e["user"] for e in _window(events, end - options.window, end)
+             if e["invalid_user"] and e["outcome"] == "failure"}  # fmt: skip
+    return {
+        "invalid_total": {"attempts": sum(s["attempts"] for s in sources),
+                          "sources": len(sources), "names": len(names)},
+        "invalid_sources": [s for s in sources if s["attempts"] >= options.min_failures][:3],
+    }  # fmt: skip
+
+
+def invalid_user_sources(events: list[dict], end: datetime, options) -> list[dict]:
+    """Attempts on user names that do not exist, ranked per source address."""
+    attempts, names = Counter(), defaultdict(set)
+    for e in _window(events, end - options.window, end):
+        if e["invalid_user"] and e["outcome"] == "failure" and e["src_ip"]:
+            attempts[e["src_ip"]] += e["count"]
+            names[e["src_ip"]].add(e["user"])
+    ranked = sorted(attempts.items(), key=lambda item: (-item[1], item[0]))
+    return [{"src_ip": ip, "attempts": n, "names": len(names[ip])} for ip, n in ranked]

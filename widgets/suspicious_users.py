@@ -3,7 +3,7 @@
 import fnmatch
 import math
 from collections import Counter, defaultdict
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime
 from statistics import median
 
@@ -14,8 +14,19 @@ from socwall.types import ConfigPath, Duration, Strict
 from socwall.widgets import auth_sprays
 from socwall.widgets.auth_sprays import spray_factors, spray_facts
 from socwall.widgets.context import PanelContext, View
+from socwall.widgets.suspect_baseline import (
+    FORMAT,
+    HourSummary,
+    Past,
+    pasts_between,
+    pasts_of,
+    raw_spans,
+    summarize_hours,
+    summarized_hours,
+)
 from socwall.widgets.suspect_facts import (
     account_counts,
+    invalid_user_summary,
     spray_details,
     suspect_facts,
     user_details,
@@ -75,6 +86,8 @@ class AuthInputs:
     hbi: frozenset = frozenset()  # lower-case names of high-business-impact hosts
     changes: tuple = ()  # change spans (start, end, hosts, title) for maintenance words
     covered_since: datetime | None = None  # the source's first read: history before is unknown
+    hours: dict = field(default_factory=dict)  # UTC hour start -> HourSummary of the hours whose
+    # attempts are not in `events` (whole hours of the baselines, suspect_baseline.py)
 
 
 def check(options: SuspiciousUsersOptions, source) -> list[tuple[str, str]]:
@@ -88,8 +101,16 @@ def load(reader, panel, context: PanelContext) -> AuthInputs:
     hbi = frozenset(a.name.lower() for a in assets.values() if a.hbi)
     changes = tuple(reader.document(options.changes, "changes") or []) if options.changes else ()
     covered = reader.source_covered_since(context.source_id)
-    return AuthInputs(reader.auth_events(context.source_id, start, context.now), hbi, changes,
-                      covered)  # fmt: skip
+    hours = {}  # whole hours before the previous window (only baselines ask them) as summaries;
+    # the two windows, and an hour a baseline's edge cuts, attempt by attempt
+    if summaries := getattr(reader, "auth_hour_summaries", None):
+        edges = [context.now - options.window - options.baseline]  # the current's baseline
+        wanted = summarized_hours(start, context.now - 2 * options.window, edges)
+        texts = summaries(context.source_id, wanted, summarize_hours, FORMAT)
+        hours = {hour: HourSummary.from_text(text) for hour, text in texts.items()}
+    events = [e for lo, hi in raw_spans(start, context.now, hours)
+              for e in reader.auth_events(context.source_id, lo, hi)]  # fmt: skip
+    return AuthInputs(events, hbi, changes, covered, hours)
 
 
 def check_sources(options: SuspiciousUsersOptions, sources: dict) -> list[tuple[str, str]]:
@@ -103,12 +124,15 @@ def compute(inputs: AuthInputs, options: SuspiciousUsersOptions, context: PanelC
     """Top users by score with reasons, rank change and NEW; invalid-user attempts per source."""
     sprays = password_sprays(inputs.events, context.now, options)
     more = {"hbi": inputs.hbi, "changes": inputs.changes, "covered_since": inputs.covered_since}
-    current = score_users(inputs.events, context.now, options, context.tz, **more,
-                          flagged=spray_factors(sprays))  # fmt: skip
-    previous = score_users(inputs.events, context.now - options.window, options, context.tz, **more)
-    before = {row["user"]: rank for rank, row in enumerate(previous, 1)}
     earlier = context.now - options.window
-    first_window = not any(e["ts"] < earlier.isoformat() for e in inputs.events)
+    current = score_users(inputs.events, context.now, options, context.tz, **more,
+                          flagged=spray_factors(sprays),
+                          pasts=_pasts(inputs, earlier, options))  # fmt: skip
+    previous = score_users(inputs.events, earlier, options, context.tz, **more,
+                           pasts=_pasts(inputs, earlier - options.window, options))  # fmt: skip
+    before = {row["user"]: rank for rank, row in enumerate(previous, 1)}
+    first_window = not any(e["ts"] < earlier.isoformat() for e in inputs.events) and not any(
+        summary.held for summary in inputs.hours.values())
     rows = []
     for rank, row in enumerate(current[: options.limit], 1):
         was = before.get(row["user"])
@@ -133,6 +157,11 @@ def compute(inputs: AuthInputs, options: SuspiciousUsersOptions, context: PanelC
         "first_window": first_window,
         "highlight": any(r["alert"] for r in rows) or any(s["alert"] for s in sprays),
     }
+
+
+def _pasts(inputs: AuthInputs, start: datetime, options) -> dict[str, Past]:
+    """Each user's baseline before a window starting at `start`."""
+    return pasts_between(inputs.events, inputs.hours, start - options.baseline, start)
 
 
 def _facts(rows: list[dict], sprays: list[dict], start: datetime, end: datetime) -> list[dict]:
@@ -161,32 +190,34 @@ def _excluded(user: str | None, patterns: list[str]) -> bool:
 def score_users(
     events: list[dict], end: datetime, options: SuspiciousUsersOptions, tz,
     hbi: frozenset = frozenset(), changes: tuple = (), covered_since: datetime | None = None,
-    flagged: dict[str, str] | None = None,
+    flagged: dict[str, str] | None = None, pasts: dict[str, Past] | None = None,
 ) -> list[dict]:
     """Every user with a score above 0 in the window ending at `end`, highest first.
-    `flagged`: lower-case user -> the words of a success after a spray."""
+    `flagged`: lower-case user -> the words of a success after a spray; `pasts`: each user's
+    baseline (the window's `baseline` before it), summed from the attempts when not given."""
     start = end - options.window
     observed = _observed_days(covered_since, start, options.baseline)
     usable = [
         e for e in events if not e["invalid_user"] and not _excluded(e["user"], options.exclude)
     ]
-    now_by_user, base_by_user = defaultdict(list), defaultdict(list)
+    now_by_user = defaultdict(list)
     for e in _window(usable, start, end):
         now_by_user[e["user"]].append(e)
-    for e in _window(usable, start - options.baseline, start):
-        base_by_user[e["user"]].append(e)
+    if pasts is None:  # the baseline from the attempts themselves
+        pasts = pasts_of(_window(events, start - options.baseline, start))
     days = max(1, round(options.baseline.total_seconds() / 86400))
     failures = {
         u: sum(e["count"] for e in es if e["outcome"] == "failure") for u, es in now_by_user.items()
     }
     rows = []
     for user, now_events in now_by_user.items():
-        factors = user_factors(now_events, base_by_user[user], days, options, tz, observed)
+        past = pasts.get(user) or Past()
+        factors = user_factors(now_events, past, days, options, tz, observed)
         if words := (flagged or {}).get((user or "").lower().split("@", 1)[0]):
             factors["spray_success"] = (options.weights.spray_success, words)
         if against := _above_others(user, failures, options):
             factors["above_others"] = against
-        if first := _first_hbi_logins(now_events, base_by_user[user], hbi):
+        if first := _first_hbi_logins(now_events, past, hbi):
             factors["hbi_login"] = (options.weights.hbi_login * len(first),
                                     "first login to " + ", ".join(f"{h} (HBI)" for h in first))
         score = sum(points for points, _ in factors.values())
@@ -205,25 +236,23 @@ def _observed_days(covered_since: datetime | None, start: datetime, baseline) ->
     return max(0, int((start - max(covered_since, start - baseline)).total_seconds() // 86400))
 
 
-def _history(base: list[dict], observed: int, usual: str) -> str:
+def _history(past: Past, observed: int, usual: str) -> str:
     """What may be said about a user's past: its usual (only from its own events), that it was
     quiet on days the source read, or that there is no history to compare with."""
-    if base:
+    if past.events:
         return f"usual {usual}"
     return f"nothing in the {observed} days before" if observed else "no history before"
 
 
-def user_factors(now: list[dict], base: list[dict], days: int, options, tz, observed: int = 0) -> dict:
+def user_factors(now: list[dict], past: Past, days: int, options, tz, observed: int = 0) -> dict:
     """Named factors of one user: name -> (points, words). Claims about the user's usual
     behaviour are made only from its own events in the baseline, or from days the source read."""
     w, factors = options.weights, {}
     failures = sum(e["count"] for e in now if e["outcome"] == "failure")
-    per_day = Counter(
-        e["ts"][:10] for e in base if e["outcome"] == "failure" for _ in range(e["count"])
-    )
+    per_day = past.failed
     usual = median([per_day.get(d, 0) for d in sorted(per_day)] + [0] * (days - len(per_day)))
     if failures >= max(options.min_failures, 3 * (usual + 1)):
-        history = _history(base, observed, f"{usual:g}")
+        history = _history(past, observed, f"{usual:g}")
         factors["failures"] = (
             w.failures * math.log2(failures / (usual + 1)),
             f"{failures} failed ({history}), from {_sources(now)}{_status_words(now)}",
@@ -232,21 +261,20 @@ def user_factors(now: list[dict], base: list[dict], days: int, options, tz, obse
     logins = [e for e in successes if e["method"] != "sudo"]  # sudo is privileged use, not a login
     if hit := _brute_force(now, logins, options.min_failures):
         factors["brute_force"] = (w.brute_force, f"success after {hit[1]} failures from {hit[0]}")
-    known_ips = {e["src_ip"] for e in base if e["src_ip"]}
-    new_ips = {e["src_ip"] for e in logins if e["src_ip"]} - known_ips
-    if base and new_ips:
+    new_ips = {e["src_ip"] for e in logins if e["src_ip"]} - past.sources
+    if past.events and new_ips:
         plural = "s" if len(new_ips) > 1 else ""
         factors["new_source"] = (
             w.new_source * len(new_ips),
             f"{len(new_ips)} new source IP{plural}",
         )
-    if odd := _odd_hour(logins, base, tz):
+    if odd := _odd_hour(logins, past, tz):
         factors["odd_hour"] = (w.odd_hour, f"login at {odd}")
-    hosts, usual_hosts = _hosts(logins, base)
+    hosts, usual_hosts = _hosts(logins, past)
     if hosts >= max(3, 2 * usual_hosts + 1):
         factors["many_hosts"] = (
             w.many_hosts * (hosts - usual_hosts),
-            f"logins on {hosts} hosts ({_history(base, observed, str(usual_hosts))})",
+            f"logins on {hosts} hosts ({_history(past, observed, str(usual_hosts))})",
         )
     explicit = [e for e in now if e["method"] == "explicit credentials"]
     if explicit:  # "alice used administrator's credentials on ws-02"
@@ -258,19 +286,19 @@ def user_factors(now: list[dict], base: list[dict], days: int, options, tz, obse
         factors["account_change"] = (w.account_change * len(changed),
                                      "; ".join(e["reason"] for e in changed[:2]))  # fmt: skip
     privileged = lambda events: any(e["privileged"] and e["outcome"] != "failure" for e in events)  # noqa: E731
-    if privileged(now) and not privileged(base) and (base or observed):
-        words = "new for this user" if base else f"nothing in the {observed} days before"
+    if privileged(now) and not past.privileged and (past.events or observed):
+        words = "new for this user" if past.events else f"nothing in the {observed} days before"
         factors["privileged"] = (w.privileged, f"privileged use, {words}")
     return factors
 
 
-def _first_hbi_logins(now: list[dict], base: list[dict], hbi: frozenset) -> list[str]:
+def _first_hbi_logins(now: list[dict], past: Past, hbi: frozenset) -> list[str]:
     """HBI hosts this user logged in to now and never in the baseline (needs a baseline)."""
-    if not hbi or not base:
+    if not hbi or not past.events:
         return []
     logged = lambda events: {e["host"] for e in events  # noqa: E731
                              if e["outcome"] == "success" and e["method"] != "sudo" and e["host"]}
-    return sorted(h for h in logged(now) - logged(base) if h.lower() in hbi)
+    return sorted(h for h in logged(now) - past.login_hosts if h.lower() in hbi)
 
 
 def _during_changes(now: list[dict], changes: tuple) -> list[str]:
@@ -330,46 +358,20 @@ def _brute_force(now: list[dict], successes: list[dict], least: int) -> tuple[st
     return None
 
 
-def _odd_hour(successes: list[dict], base: list[dict], tz) -> str | None:
+def _odd_hour(successes: list[dict], past: Past, tz) -> str | None:
     """The first login 2+ hours away from every local hour this user logged in at (5+ logins)."""
     local = lambda e: datetime.fromisoformat(e["ts"]).astimezone(tz)  # noqa: E731
-    usual = {local(e).hour for e in base if e["outcome"] == "success" and e["method"] != "sudo"}
-    if sum(1 for e in base if e["outcome"] == "success") < 5:
+    if past.successes < 5:
         return None
+    usual = past.login_hours(tz)
     far = lambda hour: all(min(abs(hour - u), 24 - abs(hour - u)) >= 2 for u in usual)  # noqa: E731
     odd = next((local(e) for e in successes if far(local(e).hour)), None)
     return odd.strftime("%H:%M") if odd else None
 
 
-def _hosts(successes: list[dict], base: list[dict]) -> tuple[int, int]:
-    per_day = defaultdict(set)
-    for e in base:
-        if e["outcome"] == "success":
-            per_day[e["ts"][:10]].add(e["host"])
-    return len({e["host"] for e in successes}), max((len(h) for h in per_day.values()), default=0)
-
-
-def invalid_user_summary(events: list[dict], end: datetime, options) -> dict:
-    """Attempts on user names that do not exist: totals, and the sources with real volume."""
-    sources = invalid_user_sources(events, end, options)
-    names = {e["user"] for e in _window(events, end - options.window, end)
-             if e["invalid_user"] and e["outcome"] == "failure"}  # fmt: skip
-    return {
-        "invalid_total": {"attempts": sum(s["attempts"] for s in sources),
-                          "sources": len(sources), "names": len(names)},
-        "invalid_sources": [s for s in sources if s["attempts"] >= options.min_failures][:3],
-    }  # fmt: skip
-
-
-def invalid_user_sources(events: list[dict], end: datetime, options) -> list[dict]:
-    """Attempts on user names that do not exist, ranked per source address."""
-    attempts, names = Counter(), defaultdict(set)
-    for e in _window(events, end - options.window, end):
-        if e["invalid_user"] and e["outcome"] == "failure" and e["src_ip"]:
-            attempts[e["src_ip"]] += e["count"]
-            names[e["src_ip"]].add(e["user"])
-    ranked = sorted(attempts.items(), key=lambda item: (-item[1], item[0]))
-    return [{"src_ip": ip, "attempts": n, "names": len(names[ip])} for ip, n in ranked]
+def _hosts(successes: list[dict], past: Past) -> tuple[int, int]:
+    usual = max((len(hosts) for hosts in past.hosts_per_day.values()), default=0)
+    return len({e["host"] for e in successes}), usual
 
 
 def render(payload: dict, options: SuspiciousUsersOptions, view: View):

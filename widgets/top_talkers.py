@@ -70,9 +70,16 @@ def load(reader, panel, context: PanelContext) -> TalkerInputs:
     buckets = window_buckets(now_s, bucket_s, window_s, options.new_after + 1)
     per_window = window_s // bucket_s  # an hour inside one window is read from its rollup
     windows = [buckets[i : i + per_window] for i in range(0, len(buckets), per_window)]
-    totals = tuple(reader.flow_host_sums(context.source_id, windows, bucket_s))
-    shown = shown_hosts(rank_totals(totals[0], options.by, options.flow_direction), options)
-    pairs = reader.flow_host_pairs(context.source_id, windows[0], bucket_s, list(shown["host"]))
+
+    def ranked_then_peers(source):  # one read: the peers are of the state the ranks are of
+        totals = tuple(source.flow_host_sums(context.source_id, windows, bucket_s))
+        shown = shown_hosts(rank_totals(totals[0], options.by, options.flow_direction), options)
+        hosts = list(shown["host"])
+        return totals, source.flow_host_pairs(context.source_id, windows[0], bucket_s, hosts)
+
+    consistently = getattr(reader, "flow_consistently", None)
+    totals, pairs = (consistently(context.source_id, windows, bucket_s, ranked_then_peers)
+                     if consistently else ranked_then_peers(reader))  # fmt: skip
     recent = (datetime.fromtimestamp(buckets[window_s // bucket_s - 1], UTC), context.now)
     cleaning = {name: float(reader.metric_series(context.source_id, name, [recent]).sum())
                 for name in ("repaired", "cleared")}  # fmt: skip

@@ -129,3 +129,38 @@ def test_the_edges_are_in_the_data(filled):
     lower, _, _ = both_ways(filled, ranks=(11, 20))
     tied = [(row["host"], row["value"]) for row in lower["rows"][:3]]
     assert tied == [(host(10), 50000.0), (host(3), 50000.0), (host(4), 50000.0)]
+
+
+class WriteBetween(PanelReader):
+    """A reader during whose first read of the host sums a blob lands in the window: between
+    the ranks and the peers, where a commit of the flow source can fall."""
+
+    def __init__(self, config, store, blob: dict):
+        super().__init__(config, store)
+        self.blob, self.sums_read = blob, 0
+
+    def flow_host_sums(self, source_id, windows, bucket_s):
+        found = super().flow_host_sums(source_id, windows, bucket_s)
+        self.sums_read += 1
+        if self.sums_read == 1:
+            key = self.store.keys.flow_bucket("net", PUSHED)
+            self.store.redis.rpush(key, json.dumps(self.blob))
+        return found
+
+
+def test_the_peers_are_of_the_state_the_ranks_are_of(filled):
+    """A write between the host sums and the peers: the read runs again, so each shown host's
+    peers add up to the value it was ranked by (before, host 5's peers held 90,000 bytes its
+    rank did not)."""
+    blob = {"host": [host(5)], "peer": ["203.0.113.9"], "bytes": [90000], "connections": [1],
+            "bytes_opened": [90000], "opened": [1]}  # fmt: skip
+    options = tt.TopTalkersOptions(window="3h")
+    context = PanelContext(datetime.fromtimestamp(NOW, UTC), ZoneInfo("UTC"), "net")
+    config = SimpleNamespace(sources={"net": SimpleNamespace(bucket=timedelta(minutes=5))})
+    reader = WriteBetween(config, filled, blob)
+    inputs = tt.load(reader, SimpleNamespace(options=options), context)
+    assert reader.sums_read == 2
+    ranked = inputs.totals[0].set_index("host")["bytes"]
+    peers = inputs.pairs.groupby("host")["bytes"].sum()
+    assert ranked[host(5)] == peers[host(5)] == 55000 + 90000
+    assert all(ranked[h] == total for h, total in peers.items())
