@@ -64,7 +64,7 @@ def pair_sums(source, columns, epoch, networks: Networks, service_ports, bucket_
         state=ibis.cases((bad, BAD), (outbound | inbound, CROSSING),
                          (unsettled & special, UNSETTLED_SPECIAL), (unsettled, UNSETTLED),
                          (special, SPECIAL_SIDE), else_=OTHER),
-        answered=~bad & inbound, opened=(~bad & outbound).ifelse(1, 0),
+        answered=~bad & inbound, opened=~bad & outbound,
     )  # fmt: skip
     answered, stored = rows.answered, rows.state <= UNSETTLED_SPECIAL
     nobody = ibis.null("string")
@@ -76,8 +76,9 @@ def pair_sums(source, columns, epoch, networks: Networks, service_ports, bucket_
     )
     return rows.group_by(["bucket", "host", "peer", "state"]).aggregate(
         bytes=rows.sent.sum(), received=rows.received.sum(), connections=rows.count(),
-        bytes_opened=(rows.opened == 1).ifelse(rows.sent, 0).sum(), opened=rows.opened.sum(),
-        repaired=rows.repaired.sum(), cleared=rows.cleared.sum(), last=rows.epoch.max(),
+        bytes_opened=rows.opened.ifelse(rows.sent, 0).sum(), opened=rows.count(where=rows.opened),
+        repaired=rows.count(where=rows.backwards), cleared=rows.count(where=rows.cleared == 1),
+        last=rows.epoch.max(),
     )  # fmt: skip
 
 
