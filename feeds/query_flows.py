@@ -217,7 +217,7 @@ def stored_pairs(groups: pa.Table, networks: Networks, bucket_s: int) -> tuple[p
     state = groups["state"]
     crossing = rows_where(groups, pc.equal(state, CROSSING))
     pairs = pa.table({"bucket": crossing["bucket"], **{name: crossing[name] for name in PAIR_SUMS},
-                      **{side: pc.dictionary_encode(crossing[side].combine_chunks())
+                      **{side: pc.dictionary_encode(crossing[side])  # a dictionary a chunk
                          for side in ("host", "peer")}})  # fmt: skip
     unsettled = groups.filter(pc.is_in(state, pa.array(UNSETTLED_STATES, state.type)))
     if not unsettled.num_rows:

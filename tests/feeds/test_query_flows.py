@@ -1,6 +1,7 @@
 """The `query` source for flows: the engine's sums equal the file source's, panel for panel,
 refreshes are incremental from a watermark kept in Redis, and failures say why in words."""
 
+import json
 import time
 from datetime import UTC, datetime, timedelta
 
@@ -250,3 +251,28 @@ def test_per_bucket_counts_come_from_the_same_groups():
     columns = ("bucket", "rows", "bad_rows", "special", "repaired", "cleared", "last")
     assert sorted(zip(*(per_bucket[c].to_pylist() for c in columns), strict=True)) == [
         (300, 9, 2, 4, 1, 1, 399), (600, 6, 0, 5, 2, 3, 650)]
+
+
+def test_stored_pairs_of_an_answer_in_several_chunks_make_the_same_blobs():
+    from socwall.feeds import query_flows as qf
+    from socwall.feeds.flow_rules import PRIVATE_NETWORKS, Networks
+    from socwall.feeds.flow_sums import flow_blobs, rank_hosts
+
+    def chunk(rows):  # bucket, host, peer, bytes
+        names = ("bucket", "host", "peer", "bytes")
+        table = pa.table(dict(zip(names, map(list, zip(*rows, strict=True)), strict=True)))
+        n = table.num_rows
+        return table.append_column("state", pa.array([qf.CROSSING] * n, pa.int8())).append_column(
+            "received", pa.array([0] * n)).append_column("connections", pa.array([1] * n)).append_column(
+            "bytes_opened", table["bytes"]).append_column("opened", pa.array([1] * n))  # fmt: skip
+
+    first = chunk([(300, "10.0.0.1", "8.8.8.8", 5), (600, "10.0.0.2", "1.1.1.1", 7)])
+    second = chunk([(300, "10.0.0.2", "8.8.8.8", 3), (600, "10.0.0.1", "9.9.9.9", 1)])
+    groups = pa.concat_tables([first, second])
+    assert groups["host"].num_chunks == 2
+    pairs, _ = qf.stored_pairs(groups, Networks(PRIVATE_NETWORKS, []), 300)
+    blobs = {bucket: json.loads(blob) for bucket, blob in flow_blobs(pairs).items()}
+    assert blobs[300]["host"] == ["10.0.0.1", "10.0.0.2"] and blobs[300]["peer"] == ["8.8.8.8"] * 2
+    assert blobs[600]["host"] == ["10.0.0.2", "10.0.0.1"] and blobs[600]["bytes"] == [7, 1]
+    ranked = rank_hosts(pairs, "bytes")
+    assert ranked["host"].to_pylist() == ["10.0.0.2", "10.0.0.1"] and ranked["bytes"].to_pylist() == [10, 6]
