@@ -46,6 +46,7 @@ BAD = 3  # unreadable: a value out of range or an address that is not one
 SPECIAL_SIDE = 4  # a special IPv4 side (multicast, broadcast, ...): counted, not stored
 OTHER = 5  # inside only, outside only, excluded: counted, not stored
 UNSETTLED_STATES = [UNSETTLED, UNSETTLED_SPECIAL]
+SPECIAL_STATES = [SPECIAL_SIDE, UNSETTLED_SPECIAL]  # counted as special by the engine
 
 
 def pair_sums(source, columns, epoch, networks: Networks, service_ports, bucket_s: int):
@@ -190,23 +191,28 @@ def address_kind(address, networks: Networks):
 def split_answers(answers: list[pa.Table]) -> list[pa.Table]:
     """The engine's one grouping as the refresh's two answers: the groups (the pairs to store
     among them) and, per bucket, the rows read, unreadable, special, repaired and cleared, and
-    the newest time."""
+    the newest time. Only the few bad and special groups (one a bucket and state, unnamed) are
+    read one by one: an array the size of the answer costs more to allocate than to fill."""
     (groups,) = answers
-    state, connections = groups["state"], groups["connections"]
-
-    def connections_in(states: list[int]):
-        return pc.if_else(pc.is_in(state, pa.array(states, state.type)), connections, 0)
-
-    counts = pa.table({
-        "bucket": groups["bucket"], "rows": connections, "bad_rows": connections_in([BAD]),
-        "special": connections_in([SPECIAL_SIDE, UNSETTLED_SPECIAL]),
-        **{name: groups[name] for name in ("repaired", "cleared", "last")},
-    })  # fmt: skip
-    per_bucket = counts.group_by("bucket").aggregate(
-        [(name, "max" if name == "last" else "sum") for name in counts.column_names[1:]])
-    # Arrow names them rows_sum, ..., last_max
-    names = [n if n == "bucket" else n.rsplit("_", 1)[0] for n in per_bucket.column_names]
-    return [groups, per_bucket.rename_columns(names)]
+    per_bucket = groups.group_by("bucket").aggregate(
+        [("connections", "sum"), ("repaired", "sum"), ("cleared", "sum"), ("last", "max")])
+    state = groups["state"]
+    counted = groups.filter(pc.is_in(state, pa.array([BAD, *SPECIAL_STATES], state.type)))
+    bad, special = {}, {}
+    columns = (counted[name].to_pylist() for name in ("bucket", "state", "connections"))
+    for bucket, state, connections in zip(*columns, strict=True):
+        if state == BAD:
+            bad[bucket] = bad.get(bucket, 0) + connections
+        else:
+            special[bucket] = special.get(bucket, 0) + connections
+    buckets = per_bucket["bucket"].to_pylist()
+    return [groups, pa.table({
+        "bucket": per_bucket["bucket"], "rows": per_bucket["connections_sum"],
+        "bad_rows": pa.array([bad.get(b, 0) for b in buckets], pa.int64()),
+        "special": pa.array([special.get(b, 0) for b in buckets], pa.int64()),
+        "repaired": per_bucket["repaired_sum"], "cleared": per_bucket["cleared_sum"],
+        "last": per_bucket["last_max"],
+    })]  # fmt: skip
 
 
 def stored_pairs(groups: pa.Table, networks: Networks, bucket_s: int) -> tuple[pa.Table, int]:
