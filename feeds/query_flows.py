@@ -62,21 +62,19 @@ def pair_sums(source, columns, epoch, networks: Networks, service_ports, bucket_
     inbound = (src_kind == EXTERNAL) & (dst_kind == INTERNAL)
     unsettled = (src_kind == UNKNOWN) | (dst_kind == UNKNOWN)
     special = (src_kind == SPECIAL) | (dst_kind == SPECIAL)
+    answered, stored = ~bad & inbound, ~bad & (outbound | inbound | unsettled)
+    nobody = ibis.null("string")
     rows = rows.mutate(
         bucket=(rows.epoch // bucket_s) * bucket_s,
         state=ibis.cases((bad, BAD), (outbound | inbound, CROSSING),
                          (unsettled & special, UNSETTLED_SPECIAL), (unsettled, UNSETTLED),
                          (special, SPECIAL_SIDE), else_=OTHER),
-        answered=~bad & inbound, opened=~bad & outbound,
-    )  # fmt: skip
-    answered, stored = rows.answered, rows.state <= UNSETTLED_SPECIAL
-    nobody = ibis.null("string")
-    rows = rows.mutate(
+        opened=~bad & outbound,
         host=stored.ifelse(answered.ifelse(rows.dst_name, rows.src_name), nobody),
         peer=stored.ifelse(answered.ifelse(rows.src_name, rows.dst_name), nobody),
         sent=answered.ifelse(rows.bytes_in, rows.bytes_out),
         received=answered.ifelse(rows.bytes_out, rows.bytes_in),
-    )
+    )  # fmt: skip
     return rows.group_by(["bucket", "host", "peer", "state"]).aggregate(
         bytes=total(rows.sent), received=total(rows.received), connections=rows.count(),
         bytes_opened=total(rows.opened.ifelse(rows.sent, 0)), opened=rows.count(where=rows.opened),
