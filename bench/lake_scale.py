@@ -2,7 +2,7 @@
 its cost follows the window asked for, not the size of the table (partition pruning).
 
     python bench/lake_scale.py generate --rows 100000000 --days 14   # once: ~3 GB, kept out of git
-    python bench/lake_scale.py measure [--engine duckdb|pyspark]
+    python bench/lake_scale.py measure [--engine duckdb|pyspark] [--repeat 3]
     python bench/lake_scale.py panel [--window 7d]   # top_talkers from the store: rollups or not
     SOCWALL_LAKE_DATA=bench/.data/lake_10m python bench/lake_scale.py generate --rows 10000000
     SOCWALL_LAKE_DATA=bench/.data/lake_10m python bench/lake_scale.py measure --engine pyspark
@@ -11,8 +11,9 @@ its cost follows the window asked for, not the size of the table (partition prun
 stored layout (its queries, then its host/peer pairs) and (b) a hand-written DuckDB SQL query
 of the same aggregation, with the same cleaning and classification (bench/flow_baselines.py's
 rules), on the same files, each in a fresh subprocess. It stops unless both give the same set
-of (bucket, host, peer, bytes, connections, bytes_opened, opened); then it prints seconds, the
-ratio socwall/plain and each subprocess's peak RSS.
+of (bucket, host, peer, bytes, connections, bytes_opened, opened), after every run; then it
+prints seconds, the ratio socwall/plain, the CPU seconds of those runs and each side's peak
+RSS (with --repeat N: the best time and the highest peak of N runs each, in turn).
 """
 
 import argparse
@@ -75,17 +76,17 @@ def socwall_refresh(engine: str, window: str) -> dict:
     start_s = spark_start() if engine == "pyspark" else 0.0
     if engine == "duckdb":
         query_engines.connect(engine, None)
-    started = time.perf_counter()
+    started, cpu = time.perf_counter(), time.process_time()
     sums, per_bucket = source.query(now - WINDOWS[window], now + timedelta(minutes=5))
     pairs, _ = query_flows.stored_pairs(sums, source.networks, 300)
-    seconds = time.perf_counter() - started
+    seconds, cpu_s = time.perf_counter() - started, time.process_time() - cpu
     warm_s = 0.0
     if engine == "pyspark":  # a worker keeps its session: the next refresh finds the JVM warm
         started = time.perf_counter()
         source.query(now - WINDOWS[window], now + timedelta(minutes=5))
         warm_s = time.perf_counter() - started
-    return {"seconds": seconds, "pairs": pairs, "start_s": start_s, "warm_s": warm_s,
-            "rows": sum(per_bucket["rows"].to_pylist())}  # fmt: skip
+    return {"seconds": seconds, "cpu_s": cpu_s, "pairs": pairs, "start_s": start_s,
+            "warm_s": warm_s, "rows": sum(per_bucket["rows"].to_pylist())}  # fmt: skip
 
 
 def spark_start() -> float:
@@ -144,7 +145,7 @@ def plain_duckdb(window: str) -> dict:
 
     now = last_time()
     start = now - WINDOWS[window]
-    started = time.perf_counter()
+    started, cpu = time.perf_counter(), time.process_time()
     connection = duckdb.connect()
     connection.execute(rules.KIND_SQL.replace("{internal}", rules.RFC1918))
     answer = connection.sql(PLAIN_SQL, params={
@@ -152,7 +153,8 @@ def plain_duckdb(window: str) -> dict:
         "last_day": f"{now:%Y-%m-%d}", "start": start, "end": now + timedelta(minutes=5),
         "services": rules.SERVICES, "udp": rules.UDP_SERVICES, "max": rules.MAX_COUNT,
     }).to_arrow_table()  # fmt: skip
-    return {"seconds": time.perf_counter() - started, "pairs": answer}
+    return {"seconds": time.perf_counter() - started, "cpu_s": time.process_time() - cpu,
+            "pairs": answer}
 
 
 def plain_spark(window: str) -> dict:
@@ -219,20 +221,32 @@ def same_pairs(ours: Path, plain: Path) -> int:
     return counts[0]
 
 
-def measure(engine: str) -> None:
-    print(f"engine {engine}, table {DATA} ({sum(1 for _ in DATA.rglob('*.parquet'))} files)")
+def measure(engine: str, repeat: int) -> None:
+    """Each window `repeat` times, socwall and the hand SQL in turn, each run a fresh process:
+    the best time of each side (CPU seconds of that run beside it, all threads: less bent by
+    other work on a shared machine) and the highest peak memory of each side's runs."""
+    print(f"engine {engine}, table {DATA} ({sum(1 for _ in DATA.rglob('*.parquet'))} files), "
+          f"best of {repeat}, load average {os.getloadavg()[0]:.1f} on {os.cpu_count()} cores")
     if engine == "pyspark":
         return measure_spark()
-    print(f"{'window':>6} {'socwall s':>10} {'plain s':>8} {'ratio':>6} {'pairs':>9} "
-          f"{'rows read':>12} {'socwall MiB':>12} {'plain MiB':>10}")  # fmt: skip
+    print(f"{'window':>6} {'socwall s':>10} {'plain s':>8} {'ratio':>6} {'cpu s':>11} "
+          f"{'cpu ratio':>9} {'pairs':>9} {'rows read':>12} {'socwall MiB':>12} "
+          f"{'plain MiB':>10} {'MiB ratio':>9}")  # fmt: skip
     folder = Path(tempfile.mkdtemp(prefix="lake_pairs_"))
     for window in WINDOWS:
-        ours = in_child("socwall", engine, window, folder / "ours.parquet")
-        plain = in_child("plain", "duckdb", window, folder / "plain.parquet")
-        pairs = same_pairs(folder / "ours.parquet", folder / "plain.parquet")
+        runs: dict[str, list[dict]] = {"socwall": [], "plain": []}
+        for _ in range(repeat):
+            runs["socwall"].append(in_child("socwall", engine, window, folder / "ours.parquet"))
+            runs["plain"].append(in_child("plain", "duckdb", window, folder / "plain.parquet"))
+            pairs = same_pairs(folder / "ours.parquet", folder / "plain.parquet")
+        ours, plain = (min(runs[side], key=lambda run: run["seconds"]) for side in runs)
+        peak = {side: max(run["peak_mib"] for run in runs[side]) for side in runs}
         print(f"{window:>6} {ours['seconds']:10.2f} {plain['seconds']:8.2f} "
-              f"{ours['seconds'] / plain['seconds']:6.2f} {pairs:9,} {ours['rows']:12,} "
-              f"{ours['peak_mib']:12.0f} {plain['peak_mib']:10.0f}")  # fmt: skip
+              f"{ours['seconds'] / plain['seconds']:6.2f} "
+              f"{ours['cpu_s']:5.2f}/{plain['cpu_s']:5.2f} {ours['cpu_s'] / plain['cpu_s']:9.2f} "
+              f"{pairs:9,} {ours['rows']:12,} {peak['socwall']:12.0f} {peak['plain']:10.0f} "
+              f"{peak['socwall'] / peak['plain']:9.2f}")  # fmt: skip
+    print(f"load average {os.getloadavg()[0]:.1f} at the end")
 
 
 def measure_spark() -> None:
@@ -259,6 +273,7 @@ def main() -> None:
     gen.add_argument("--days", type=int, default=14)
     run = sub.add_parser("measure")
     run.add_argument("--engine", default="duckdb", choices=["duckdb", "pyspark"])
+    run.add_argument("--repeat", type=int, default=1, help="runs of each side; the best counts")
     child = sub.add_parser("child")
     child.add_argument("kind")
     child.add_argument("engine")
@@ -275,7 +290,7 @@ def main() -> None:
     elif args.command.startswith("panel"):
         panel_main(args)
     elif args.command == "measure":
-        measure(args.engine)
+        measure(args.engine, args.repeat)
     else:
         child_main(args.kind, args.engine, args.window, args.out)
 

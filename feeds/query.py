@@ -117,6 +117,8 @@ class Source:
         finally:
             for table in staged:
                 table.release()
+        if hasattr(self.kind, "split_answers"):  # flows: one grouping holds pairs and counts
+            answers = self.kind.split_answers(answers)
         if self.local_zone is not None:
             answers = [local_buckets_to_utc(answer, self.local_zone) for answer in answers]
         lo, hi = int(start.timestamp()), int(end.timestamp())

@@ -1,17 +1,21 @@
 """Top talkers pushed down: the flows source's cleaning and sums as one ibis expression.
 
 The engine cleans (ports of protocols without ports, flows recorded backwards, values out of
-range), classifies IPv4 addresses by the configured networks, keeps only flows that cross the
-boundary and sums them per bucket and address pair. Only those sums come back. Python then
-classifies the few distinct addresses of the answer with the same `Networks` the file source
-uses, which also settles IPv6 and other non-dotted addresses the engine cannot classify: both
-paths give the same pairs (tests/feeds/test_query_parity.py).
+range), classifies each distinct address once by the configured networks and joins the kinds
+back to the rows, then groups once per bucket, internal host, outside peer and `state` (what
+became of the rows: crossing the boundary, left to Python, unreadable, ...). That one answer
+holds the stored pairs and, summed per bucket in Arrow, the cleaning counts. IPv6 and other
+non-dotted addresses, which the engine cannot classify, come back as recorded (src as host)
+and Python settles them with the same `Networks` the file source uses: both paths give the
+same pairs (tests/feeds/test_query_flows.py).
 """
 
 import ipaddress
 import re
 
 import ibis
+import ibis.expr.datatypes as dt
+import ibis.expr.operations as ops
 import numpy as np
 import pyarrow as pa
 import pyarrow.compute as pc
@@ -29,58 +33,75 @@ from socwall.feeds.flow_rules import (
     V4_CLASSES,
     Networks,
 )
-from socwall.feeds.flow_sums import flow_blobs, merge_pairs, pairs_by_code
+from socwall.feeds.flow_sums import PAIR_SUMS, flow_blobs, merge_pairs, pairs_by_code
 from socwall.feeds.query_engines import newest_time
 
 UNKNOWN = 9  # IPv6: Python classifies it
 OCTET = r"(25[0-5]|2[0-4][0-9]|1[0-9][0-9]|[1-9]?[0-9])"
 IPV4 = rf"^{OCTET}\.{OCTET}\.{OCTET}\.{OCTET}$"  # no leading zeros: 010.0.0.1 is not one
 COUNTS = ("bytes_out", "bytes_in", "packets_out", "packets_in")
+# what became of a group's rows (its `state`), in the order the engine decides it
+CROSSING = 0  # internal host and external peer: summed as stored
+UNSETTLED = 1  # an IPv6 side: host and peer as recorded (src, dst), Python settles them
+UNSETTLED_SPECIAL = 2  # the same, with a special IPv4 side (counted as special here)
+BAD = 3  # unreadable: a value out of range or an address that is not one
+SPECIAL_SIDE = 4  # a special IPv4 side (multicast, broadcast, ...): counted, not stored
+OTHER = 5  # inside only, outside only, excluded: counted, not stored
+UNSETTLED_STATES = [UNSETTLED, UNSETTLED_SPECIAL]
+SPECIAL_STATES = [SPECIAL_SIDE, UNSETTLED_SPECIAL]  # counted as special by the engine
 
 
-def pair_sums(source, columns, epoch, networks: Networks, service_ports, bucket_s: int,
-              stage=lambda relation: relation):  # fmt: skip
-    """Per bucket and (src, dst): bytes each way and connections, of flows that may cross the
-    boundary; plus, per bucket, how many rows were read, unreadable, repaired and cleared.
-
-    Rows are summed per bucket and address pair first; each distinct address of those sums is
-    classified once and joined back, so the engine tests an address once, not once per flow.
-    """
-    rows = cleaned(mapped(source, columns, epoch), service_ports)
-    rows = rows.mutate(bucket=(rows.epoch // bucket_s) * bucket_s)
-    grouped = rows.group_by(["bucket", "src_ip", "dst_ip", "in_range"]).aggregate(
-        bytes_out=rows.bytes_out.sum(), bytes_in=rows.bytes_in.sum(), connections=rows.count(),
-        repaired=rows.repaired.sum(), cleared=rows.cleared.sum(), last=rows.epoch.max(),
-    )  # fmt: skip
-    grouped = stage(with_kinds(grouped, networks))
-    src_kind, dst_kind = grouped.src_kind, grouped.dst_kind
-    bad = ~grouped.in_range | (src_kind == INVALID) | (dst_kind == INVALID)
-    crossing = ((src_kind == INTERNAL) & (dst_kind == EXTERNAL)) | (
-        (src_kind == EXTERNAL) & (dst_kind == INTERNAL))  # fmt: skip
-    maybe = (src_kind == UNKNOWN) | (dst_kind == UNKNOWN)
+def pair_sums(source, columns, epoch, networks: Networks, service_ports, bucket_s: int):
+    """Per bucket, host, peer and state: bytes the host sent and received, connections, and of
+    those what the host opened; repaired and cleared rows and the newest time, for the counts.
+    Rows that are not stored (bad, special, ...) have no host and peer: a few groups a bucket."""
+    rows = with_kinds(cleaned(mapped(source, columns, epoch), service_ports), networks)
+    src_kind, dst_kind = rows.src_kind, rows.dst_kind
+    bad = ~rows.in_range | (src_kind == INVALID) | (dst_kind == INVALID)
+    outbound = (src_kind == INTERNAL) & (dst_kind == EXTERNAL)
+    inbound = (src_kind == EXTERNAL) & (dst_kind == INTERNAL)
+    unsettled = (src_kind == UNKNOWN) | (dst_kind == UNKNOWN)
     special = (src_kind == SPECIAL) | (dst_kind == SPECIAL)
-    # a kept row is in range, so it is the only one of its (bucket, src_ip, dst_ip): no regrouping
-    kept = grouped.filter(~bad & (crossing | maybe))
-    pairs = kept.select("bucket", "src_ip", "dst_ip", "bytes_out", "bytes_in", "connections")
-    count = grouped.connections
-    per_bucket = grouped.group_by("bucket").aggregate(
-        rows=count.sum(), bad_rows=bad.ifelse(count, 0).sum(), repaired=grouped.repaired.sum(),
-        cleared=grouped.cleared.sum(), special=(~bad & special).ifelse(count, 0).sum(),
-        last=grouped.last.max(),
+    answered, stored = ~bad & inbound, ~bad & (outbound | inbound | unsettled)
+    nobody = ibis.null("string")
+    rows = rows.mutate(
+        bucket=(rows.epoch // bucket_s) * bucket_s,
+        state=ibis.cases((bad, BAD), (outbound | inbound, CROSSING),
+                         (unsettled & special, UNSETTLED_SPECIAL), (unsettled, UNSETTLED),
+                         (special, SPECIAL_SIDE), else_=OTHER),
+        opened=~bad & outbound,
+        host=stored.ifelse(answered.ifelse(rows.dst_name, rows.src_name), nobody),
+        peer=stored.ifelse(answered.ifelse(rows.src_name, rows.dst_name), nobody),
+        sent=answered.ifelse(rows.bytes_in, rows.bytes_out),
+        received=answered.ifelse(rows.bytes_out, rows.bytes_in),
     )  # fmt: skip
-    return pairs, per_bucket
+    return rows.group_by(["bucket", "host", "peer", "state"]).aggregate(
+        bytes=total(rows.sent), received=total(rows.received), connections=rows.count(),
+        bytes_opened=total(rows.opened.ifelse(rows.sent, 0)), opened=rows.count(where=rows.opened),
+        repaired=rows.count(where=rows.backwards), cleared=rows.count(where=rows.cleared == 1),
+        last=rows.epoch.max(),
+    )  # fmt: skip
 
 
-def with_kinds(grouped, networks: Networks):
-    """The relation with `src_kind` and `dst_kind`: its distinct addresses classified once, joined
-    back (a CASE per row of a big window cost DuckDB more than the grouping itself)."""
-    addresses = grouped.select(ip=grouped.src_ip).union(grouped.select(ip=grouped.dst_ip),
-                                                         distinct=True)  # fmt: skip
-    kinds = addresses.mutate(kind=address_kind(addresses.ip, networks))
-    joined = grouped.left_join(kinds.rename(src_ip="ip", src_kind="kind"), "src_ip").left_join(
-        kinds.rename(dst_ip="ip", dst_kind="kind"), "dst_ip")  # fmt: skip
+def total(values):
+    """The sum as a 64-bit integer in the engine's answer too: DuckDB sums BIGINT as HUGEINT,
+    which comes back as 128-bit decimals that ibis then converts (3 x 160 MB at 7 d); ibis
+    drops a cast to the type it already infers, so the cast is made explicitly."""
+    return ops.Cast(values.sum(), to=dt.int64).to_expr()
+
+
+def with_kinds(rows, networks: Networks):
+    """The rows with the name (trimmed text) and kind of each address: the distinct addresses
+    are classified once and joined back (a CASE per row cost DuckDB more than the grouping)."""
+    addresses = rows.select(ip=rows.src_ip).union(rows.select(ip=rows.dst_ip), distinct=True)
+    kinds = addresses.mutate(name=trimmed(addresses.ip))
+    kinds = kinds.mutate(kind=address_kind(kinds.name, networks))
+    joined = rows.left_join(kinds.rename(src_ip="ip", src_name="name", src_kind="kind"),
+                            "src_ip").left_join(
+        kinds.rename(dst_ip="ip", dst_name="name", dst_kind="kind"), "dst_ip")  # fmt: skip
     # a NULL address joins nothing: INVALID, as address_kind says of it
-    return joined.select(*grouped.columns, src_kind=joined.src_kind.fill_null(INVALID),
+    return joined.select(*rows.columns, src_name=joined.src_name, dst_name=joined.dst_name,
+                         src_kind=joined.src_kind.fill_null(INVALID),
                          dst_kind=joined.dst_kind.fill_null(INVALID))  # fmt: skip
 
 
@@ -99,11 +120,12 @@ def mapped(source, columns: dict[str, str], epoch):
 
 
 def address_text(column):
-    """An address column as text: a native address type (PostgreSQL `inet`, `cidr`: text with a
-    `/32` mask) without its mask, so it reads as the address it is."""
+    """An address column as text, spaces and all (with_kinds trims each distinct address once):
+    a native address type (PostgreSQL `inet`, `cidr`: text with a `/32` mask) without its
+    mask, so it reads as the address it is."""
     if column.type().is_string():
-        return trimmed(column)
-    return trimmed(column).re_replace(r"/[0-9]{1,3}$", "")
+        return column
+    return column.cast("string").re_replace(r"/[0-9]{1,3}$", "")
 
 
 def trimmed(column):
@@ -173,20 +195,67 @@ def address_kind(address, networks: Networks):
     return ibis.cases(*branches, else_=EXTERNAL)
 
 
-def stored_pairs(sums: pa.Table, networks: Networks, bucket_s: int) -> tuple[pa.Table, int]:
-    """The engine's (bucket, src, dst) sums as the stored host/peer layout of the file source,
-    and the connections with a special IPv6 side (ff02::1:2, fe80::1): the engine leaves IPv6
-    to Python, so they are counted here, as the file source counts them. Addresses are coded
-    once for both columns; a pair written two ways (FD00::1, fd00::1) is summed as one."""
-    if not sums.num_rows:
-        return merge_pairs([], bucket_s), 0
+def split_answers(answers: list[pa.Table]) -> list[pa.Table]:
+    """The engine's one grouping as the refresh's two answers: the groups (the pairs to store
+    among them) and, per bucket, the rows read, unreadable, special, repaired and cleared, and
+    the newest time. Only the few bad and special groups (one a bucket and state, unnamed) are
+    read one by one: an array the size of the answer costs more to allocate than to fill."""
+    (groups,) = answers
+    per_bucket = groups.group_by("bucket").aggregate(
+        [("connections", "sum"), ("repaired", "sum"), ("cleared", "sum"), ("last", "max")])
+    state = groups["state"]
+    counted = groups.filter(pc.is_in(state, pa.array([BAD, *SPECIAL_STATES], state.type)))
+    bad, special = {}, {}
+    columns = (counted[name].to_pylist() for name in ("bucket", "state", "connections"))
+    for bucket, state, connections in zip(*columns, strict=True):
+        if state == BAD:
+            bad[bucket] = bad.get(bucket, 0) + connections
+        else:
+            special[bucket] = special.get(bucket, 0) + connections
+    buckets = per_bucket["bucket"].to_pylist()
+    return [groups, pa.table({
+        "bucket": per_bucket["bucket"], "rows": per_bucket["connections_sum"],
+        "bad_rows": pa.array([bad.get(b, 0) for b in buckets], pa.int64()),
+        "special": pa.array([special.get(b, 0) for b in buckets], pa.int64()),
+        "repaired": per_bucket["repaired_sum"], "cleared": per_bucket["cleared_sum"],
+        "last": per_bucket["last_max"],
+    })]  # fmt: skip
+
+
+def stored_pairs(groups: pa.Table, networks: Networks, bucket_s: int) -> tuple[pa.Table, int]:
+    """The engine's groups as the stored host/peer layout of the file source, and the
+    connections with a special IPv6 side (ff02::1:2, fe80::1), counted here as the file source
+    counts them. Crossing groups are stored as they are (the engine summed them per bucket,
+    host and peer); unsettled ones are settled by `Networks` and summed in."""
+    state = groups["state"]
+    crossing = rows_where(groups, pc.equal(state, CROSSING))
+    pairs = pa.table({"bucket": crossing["bucket"], **{name: crossing[name] for name in PAIR_SUMS},
+                      **{side: pc.dictionary_encode(crossing[side])  # a dictionary a chunk
+                         for side in ("host", "peer")}})  # fmt: skip
+    unsettled = groups.filter(pc.is_in(state, pa.array(UNSETTLED_STATES, state.type)))
+    if not unsettled.num_rows:
+        return pairs, 0
+    settled, special = settled_pairs(unsettled, networks, bucket_s)
+    return merge_pairs([pairs, settled], bucket_s), special
+
+
+def rows_where(table: pa.Table, mask) -> pa.Table:
+    """The rows where `mask` holds: the table itself, not a copy, when it holds for all."""
+    return table if pc.all(mask).as_py() is not False else table.filter(mask)
+
+
+def settled_pairs(sums: pa.Table, networks: Networks, bucket_s: int) -> tuple[pa.Table, int]:
+    """Groups the engine could not classify (host and peer as recorded: src and dst; `bytes`
+    what src sent, `received` what dst sent) as stored pairs, and their connections with a
+    special IPv6 side. Addresses are coded once for both columns; a pair written two ways
+    (FD00::1, fd00::1, or ::ffff:10.0.0.1 and 10.0.0.1) is summed as one."""
     src, dst, (distinct, kinds, canonical) = coded_addresses(sums, networks)
     src_kind, dst_kind = kinds[src], kinds[dst]
     outbound = (src_kind == INTERNAL) & (dst_kind == EXTERNAL)
     crossing = outbound | ((src_kind == EXTERNAL) & (dst_kind == INTERNAL))
     number = lambda name: sums[name].to_numpy(zero_copy_only=False).astype(np.int64)  # noqa: E731
     connections = number("connections")
-    sent = np.where(outbound, number("bytes_out"), number("bytes_in"))[crossing]
+    sent = np.where(outbound, number("bytes"), number("received"))[crossing]
     opened = outbound[crossing]
     count = connections[crossing]
     names = pc.dictionary_encode(pa.array(canonical, pa.string()))
@@ -205,22 +274,23 @@ def stored_pairs(sums: pa.Table, networks: Networks, bucket_s: int) -> tuple[pa.
 
 
 def coded_addresses(sums: pa.Table, networks: Networks) -> tuple:
-    """Both address columns as codes into one array of distinct addresses, with the kind and
-    canonical text (fd00::10 for FD00::10) of each distinct address."""
+    """Both address columns (host, peer) as codes into one array of distinct addresses, with
+    the kind and canonical text (fd00::10 for FD00::10) of each distinct address."""
     n = sums.num_rows
-    both = pc.dictionary_encode(pa.concat_arrays([sums["src_ip"].combine_chunks(),
-                                                  sums["dst_ip"].combine_chunks()]))  # fmt: skip
+    both = pc.dictionary_encode(pa.concat_arrays([sums["host"].combine_chunks(),
+                                                  sums["peer"].combine_chunks()]))  # fmt: skip
     kinds, canonical = networks.kinds(both.dictionary)
     codes = both.indices.to_numpy(zero_copy_only=False)
     return codes[:n], codes[n:], (both.dictionary, kinds, canonical)
 
 
 def expressions(source, epoch, query_source, stage) -> list:
-    """The engine's work for one refresh of a flows query source."""
+    """The engine's work for one refresh of a flows query source: one grouping (nothing to
+    `stage`); split_answers makes the refresh's answers of it."""
     config = query_source.config
     bucket_s = int(config.bucket.total_seconds())
-    return list(pair_sums(source, config.columns, epoch, query_source.networks,
-                          config.service_ports, bucket_s, stage))  # fmt: skip
+    return [pair_sums(source, config.columns, epoch, query_source.networks,
+                      config.service_ports, bucket_s)]  # fmt: skip
 
 
 def write(answers, store, query_source, start, end, backfilling: bool, now) -> tuple[dict, int]:

@@ -1,6 +1,7 @@
 """The `query` source for flows: the engine's sums equal the file source's, panel for panel,
 refreshes are incremental from a watermark kept in Redis, and failures say why in words."""
 
+import json
 import time
 from datetime import UTC, datetime, timedelta
 
@@ -213,20 +214,65 @@ def test_every_query_compiles_for_engines_that_cannot_run_here(dialect, time_uni
 
 
 def test_stored_pairs_sum_a_pair_named_two_ways_and_count_special_ipv6_sides():
-    from socwall.feeds import query_flows
+    from socwall.feeds import query_flows as qf
     from socwall.feeds.flow_rules import PRIVATE_NETWORKS, Networks
 
-    rows = [  # bucket, src, dst, bytes_out, bytes_in, connections
-        (300, "172.16.0.1", "203.0.113.5", 10, 1, 2),  # our host opened: it sent 10
-        (300, "203.0.113.5", "172.16.0.1", 7, 3, 1),  # the peer opened: our host sent 3
-        (300, "FD00::1", "2001:db8::9", 5, 0, 1), (300, "fd00::1", "2001:db8::9", 6, 0, 1),
-        (600, "fe80::1", "172.16.0.1", 1, 1, 4), (600, "::ffff:224.0.0.1", "172.16.0.1", 1, 1, 5),
-        (600, "172.16.0.2", "172.16.0.1", 9, 9, 8),  # inside only: not stored
+    groups = [  # bucket, host, peer, state, bytes, received, connections, bytes_opened, opened
+        (300, "172.16.0.1", "203.0.113.5", qf.CROSSING, 13, 8, 3, 10, 2),  # summed by the engine
+        (300, "FD00::1", "2001:db8::9", qf.UNSETTLED, 5, 0, 1, 0, 0),  # src opened: it sent 5
+        (300, "fd00::1", "2001:db8::9", qf.UNSETTLED, 6, 0, 1, 0, 0),
+        (300, "203.0.113.5", "::ffff:172.16.0.1", qf.UNSETTLED, 7, 4, 1, 0, 0),  # the peer opened
+        (600, "fe80::1", "172.16.0.1", qf.UNSETTLED_SPECIAL, 1, 1, 4, 0, 0),
+        (600, "::ffff:224.0.0.1", "172.16.0.1", qf.UNSETTLED, 1, 1, 5, 0, 0),
+        (600, None, None, qf.OTHER, 9, 9, 8, 0, 0),  # inside only: not stored
+        (600, None, None, qf.BAD, 9, 9, 2, 0, 0),
     ]  # fmt: skip
-    names = ("bucket", "src_ip", "dst_ip", "bytes_out", "bytes_in", "connections")
-    sums = pa.table(dict(zip(names, map(list, zip(*rows, strict=True)), strict=True)))
-    pairs, special = query_flows.stored_pairs(sums, Networks(PRIVATE_NETWORKS, []), 300)
+    names = ("bucket", "host", "peer", "state", "bytes", "received", "connections", "bytes_opened", "opened")
+    table = pa.table(dict(zip(names, map(list, zip(*groups, strict=True)), strict=True)))
+    table = table.set_column(3, "state", table["state"].cast(pa.int8()))
+    pairs, special = qf.stored_pairs(table, Networks(PRIVATE_NETWORKS, []), 300)
     got = sorted(zip(*(pairs[c].to_pylist() for c in ("bucket", "host", "peer", "bytes", "connections",
                                                        "bytes_opened", "opened")), strict=True))  # fmt: skip
-    assert got == [(300, "172.16.0.1", "203.0.113.5", 13, 3, 10, 2), (300, "fd00::1", "2001:db8::9", 11, 2, 11, 2)]
+    # ::ffff:172.16.0.1 is 172.16.0.1: the settled pair is summed into the engine's crossing one
+    assert got == [(300, "172.16.0.1", "203.0.113.5", 17, 4, 10, 2), (300, "fd00::1", "2001:db8::9", 11, 2, 11, 2)]
     assert special == 9  # fe80::1 (4) and the IPv4-mapped multicast (5): the engine left both to Python
+
+
+def test_per_bucket_counts_come_from_the_same_groups():
+    from socwall.feeds import query_flows as qf
+
+    groups = [  # bucket, state, connections, repaired, cleared, last
+        (300, qf.CROSSING, 3, 1, 0, 310), (300, qf.BAD, 2, 0, 1, 399), (300, qf.SPECIAL_SIDE, 4, 0, 0, 320),
+        (600, qf.UNSETTLED_SPECIAL, 5, 2, 0, 650), (600, qf.OTHER, 1, 0, 3, 601),
+    ]  # fmt: skip
+    names = ("bucket", "state", "connections", "repaired", "cleared", "last")
+    table = pa.table(dict(zip(names, map(list, zip(*groups, strict=True)), strict=True)))
+    _, per_bucket = qf.split_answers([table.set_column(1, "state", table["state"].cast(pa.int8()))])
+    columns = ("bucket", "rows", "bad_rows", "special", "repaired", "cleared", "last")
+    assert sorted(zip(*(per_bucket[c].to_pylist() for c in columns), strict=True)) == [
+        (300, 9, 2, 4, 1, 1, 399), (600, 6, 0, 5, 2, 3, 650)]
+
+
+def test_stored_pairs_of_an_answer_in_several_chunks_make_the_same_blobs():
+    from socwall.feeds import query_flows as qf
+    from socwall.feeds.flow_rules import PRIVATE_NETWORKS, Networks
+    from socwall.feeds.flow_sums import flow_blobs, rank_hosts
+
+    def chunk(rows):  # bucket, host, peer, bytes
+        names = ("bucket", "host", "peer", "bytes")
+        table = pa.table(dict(zip(names, map(list, zip(*rows, strict=True)), strict=True)))
+        n = table.num_rows
+        return table.append_column("state", pa.array([qf.CROSSING] * n, pa.int8())).append_column(
+            "received", pa.array([0] * n)).append_column("connections", pa.array([1] * n)).append_column(
+            "bytes_opened", table["bytes"]).append_column("opened", pa.array([1] * n))  # fmt: skip
+
+    first = chunk([(300, "10.0.0.1", "8.8.8.8", 5), (600, "10.0.0.2", "1.1.1.1", 7)])
+    second = chunk([(300, "10.0.0.2", "8.8.8.8", 3), (600, "10.0.0.1", "9.9.9.9", 1)])
+    groups = pa.concat_tables([first, second])
+    assert groups["host"].num_chunks == 2
+    pairs, _ = qf.stored_pairs(groups, Networks(PRIVATE_NETWORKS, []), 300)
+    blobs = {bucket: json.loads(blob) for bucket, blob in flow_blobs(pairs).items()}
+    assert blobs[300]["host"] == ["10.0.0.1", "10.0.0.2"] and blobs[300]["peer"] == ["8.8.8.8"] * 2
+    assert blobs[600]["host"] == ["10.0.0.2", "10.0.0.1"] and blobs[600]["bytes"] == [7, 1]
+    ranked = rank_hosts(pairs, "bytes")
+    assert ranked["host"].to_pylist() == ["10.0.0.2", "10.0.0.1"] and ranked["bytes"].to_pylist() == [10, 6]
