@@ -94,9 +94,11 @@ class Batch:
         return {key for key in self.increments if not watching.exists(key)}
 
     def sets_are_new(self, watching) -> bool:
-        """Whether no distinct set exists yet, asked in one command on a pipeline that WATCHes
-        them all: then each set's size is its staged members' count, written in the commit
-        itself (no SCARD per bucket after it); the commit fails if one appeared meanwhile."""
+        """Whether no distinct set exists yet, asked in one command: then each set's size is its
+        staged members' count, written in the commit itself (no SCARD per bucket after it).
+        Only a commit of the same source writes its sets, and every such commit writes the
+        source's files hash, which `watching` WATCHes: a set that appears after this check fails
+        the commit (WATCHing thousands of sets would cost more than the SCARDs saved)."""
         return bool(self.distinct) and not watching.exists(*self.distinct)
 
     def apply(self, pipe, new: set[str] | frozenset = frozenset(), sized: bool = False) -> None:
@@ -157,7 +159,7 @@ def commit_file(client, keys: Keys, source_id: str, before, after, batch: Batch,
     for _ in range(20):  # another commit of the same source touched the files hash: again
         try:
             with client.pipeline(transaction=True) as pipe:
-                pipe.watch(*watched, *batch.increments, *batch.distinct)
+                pipe.watch(*watched, *batch.increments)
                 check_fence(pipe, keys, fence)
                 if _normal(pipe.hget(files_key, (before or after).id)) != _normal(expected):
                     raise StaleRead(f"{after.path}: its read state moved since it was read")
