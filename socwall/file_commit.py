@@ -77,14 +77,26 @@ class Batch:
     def add_members(self, keys: Keys, source_id: str, metric: str, members: dict[int, set[str]],
                     now: datetime, retention: timedelta) -> None:  # fmt: skip
         """Distinct members per bucket; the metric is set to each set's size after the commit."""
+        days: dict[int, tuple[str, int]] = {}  # UTC day number -> its metric hash's key and TTL
         for start, items in members.items():
             moment = datetime.fromtimestamp(start, UTC)
             key = keys.distinct_bucket(source_id, metric, start)
             self.members.setdefault(key, set()).update(items)
             self.expiry[key] = ttl(moment + retention, now)
-            day_key = keys.metric_day(source_id, metric, moment.date())
+            day = days.get(start // 86400)
+            if day is None:
+                day = days[start // 86400] = self._day(keys, source_id, metric, moment.date(),
+                                                       retention, now)  # fmt: skip
+            day_key, day_ttl = day
             self.distinct[key] = (day_key, str(start))
-            self.expiry[day_key] = ttl(day_end(moment.date()) + retention, now)
+            self.expiry[day_key] = day_ttl
+
+    @staticmethod
+    def _day(keys: Keys, source_id: str, metric: str, day: date, retention: timedelta,
+             now: datetime) -> tuple[str, int]:  # fmt: skip
+        """A day's metric hash key and TTL, once per day, not per bucket (the key's date
+        formatting is most of its cost)."""
+        return keys.metric_day(source_id, metric, day), ttl(day_end(day) + retention, now)
 
     def new_hashes(self, watching) -> set[str]:
         """Increment keys that do not exist yet, asked on a pipeline that WATCHes them: the
