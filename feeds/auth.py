@@ -19,6 +19,7 @@ from socwall.file_commit import day_end, ttl
 BLIND_MIN_LINES, BLIND_SHARE = 50, 0.01  # a file this long recognised under 1 %: say so
 KEPT_NOTICES = {"explicit credentials", "kerberos ticket", "kerberos service ticket",
                 "computer account created", "account renamed"}  # stored for suspicious_users
+COMPACT_JSON = json.JSONEncoder(separators=(",", ":"))  # json.dumps would build one per event
 
 
 def content_format(head: bytes, configured: str) -> str:
@@ -175,7 +176,7 @@ class Source:
         per_day: dict = defaultdict(list)
         for event in events:
             if event.outcome or event.privileged or event.method in KEPT_NOTICES:
-                per_day[event.ts.date()].append(json.dumps(compact(event), separators=(",", ":")))
+                per_day[event.ts.date()].append(COMPACT_JSON.encode(compact(event)))
         for day, items in per_day.items():
             batch.push(keys.auth_events(self.source_id, day), items,
                        ttl(day_end(day) + retention, now))  # fmt: skip

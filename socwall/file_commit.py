@@ -77,14 +77,26 @@ class Batch:
     def add_members(self, keys: Keys, source_id: str, metric: str, members: dict[int, set[str]],
                     now: datetime, retention: timedelta) -> None:  # fmt: skip
         """Distinct members per bucket; the metric is set to each set's size after the commit."""
+        days: dict[int, tuple[str, int]] = {}  # UTC day number -> its metric hash's key and TTL
         for start, items in members.items():
             moment = datetime.fromtimestamp(start, UTC)
             key = keys.distinct_bucket(source_id, metric, start)
             self.members.setdefault(key, set()).update(items)
             self.expiry[key] = ttl(moment + retention, now)
-            day_key = keys.metric_day(source_id, metric, moment.date())
+            day = days.get(start // 86400)
+            if day is None:
+                day = days[start // 86400] = self._day(keys, source_id, metric, moment.date(),
+                                                       retention, now)  # fmt: skip
+            day_key, day_ttl = day
             self.distinct[key] = (day_key, str(start))
-            self.expiry[day_key] = ttl(day_end(moment.date()) + retention, now)
+            self.expiry[day_key] = day_ttl
+
+    @staticmethod
+    def _day(keys: Keys, source_id: str, metric: str, day: date, retention: timedelta,
+             now: datetime) -> tuple[str, int]:  # fmt: skip
+        """A day's metric hash key and TTL, once per day, not per bucket (the key's date
+        formatting is most of its cost)."""
+        return keys.metric_day(source_id, metric, day), ttl(day_end(day) + retention, now)
 
     def new_hashes(self, watching) -> set[str]:
         """Increment keys that do not exist yet, asked on a pipeline that WATCHes them: the
@@ -93,7 +105,16 @@ class Batch:
         288 (the embedded store pays per command)."""
         return {key for key in self.increments if not watching.exists(key)}
 
-    def apply(self, pipe, new: set[str] | frozenset = frozenset()) -> None:
+    def sets_are_new(self, watching) -> bool:
+        """Whether no distinct set exists yet, asked in one command: then each set's size is its
+        staged members' count, written in the commit itself (no SCARD per bucket after it).
+        Only a commit of the same source writes its sets, and every such commit writes the
+        source's files hash, which `watching` WATCHes: a set that appears after this check fails
+        the commit (WATCHing thousands of sets would cost more than the SCARDs saved)."""
+        return bool(self.distinct) and not watching.exists(*self.distinct)
+
+    def apply(self, pipe, new: set[str] | frozenset = frozenset(), sized: bool = False) -> None:
+        """Queue the writes; with `sized` (every distinct set is new) also each set's size."""
         for key, fields in self.increments.items():
             if key in new:
                 pipe.hset(key, mapping=fields)
@@ -104,10 +125,23 @@ class Batch:
             pipe.rpush(key, *items)
         for key, items in self.members.items():
             pipe.sadd(key, *items)
+        if sized:  # before the expiry: a day's hash may be created by its sizes
+            for metric_key, sizes in self.staged_sizes().items():
+                pipe.hset(metric_key, mapping=sizes)
         for key, seconds in self.expiry.items():
             pipe.expire(key, seconds)
         if self.coverage:
             pipe.zadd(self.coverage[0], {"oldest": self.coverage[1]}, lt=True)
+
+    def staged_sizes(self) -> dict[str, dict[str, int]]:
+        """Each distinct set's staged member count, per day's metric hash and bucket field."""
+        return self._per_day([len(self.members[key]) for key in self.distinct])
+
+    def _per_day(self, sizes: list[int]) -> dict[str, dict[str, int]]:
+        days: dict[str, dict[str, int]] = {}  # one HSET per day's hash, not one per bucket
+        for (metric_key, name), size in zip(self.distinct.values(), sizes, strict=True):
+            days.setdefault(metric_key, {})[name] = size
+        return days
 
     def settle(self, client) -> None:
         """After the commit: each distinct metric is its set's size (idempotent, so safe twice)."""
@@ -116,9 +150,7 @@ class Batch:
         pipe = client.pipeline(transaction=False)
         for key in self.distinct:
             pipe.scard(key)
-        days: dict[str, dict[str, int]] = {}  # one HSET per day's hash, not one per bucket
-        for (metric_key, name), size in zip(self.distinct.values(), pipe.execute(), strict=True):
-            days.setdefault(metric_key, {})[name] = size
+        days = self._per_day(pipe.execute())
         pipe = client.pipeline(transaction=False)
         for metric_key, sizes in days.items():
             pipe.hset(metric_key, mapping=sizes)
@@ -143,14 +175,15 @@ def commit_file(client, keys: Keys, source_id: str, before, after, batch: Batch,
                 check_fence(pipe, keys, fence)
                 if _normal(pipe.hget(files_key, (before or after).id)) != _normal(expected):
                     raise StaleRead(f"{after.path}: its read state moved since it was read")
-                new = batch.new_hashes(pipe)
+                new, sized = batch.new_hashes(pipe), batch.sets_are_new(pipe)
                 pipe.multi()
-                batch.apply(pipe, new)
+                batch.apply(pipe, new, sized)
                 if before is not None and before.id != after.id:
                     pipe.hdel(files_key, before.id)
                 pipe.hset(files_key, after.id, after.to_json())
                 pipe.execute()
-            batch.settle(client)
+            if not sized:
+                batch.settle(client)
             return
         except redis.WatchError:
             continue

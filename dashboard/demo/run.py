@@ -21,6 +21,7 @@ DEMO_DATA = Path("demo-data")  # relative to config.yaml, as its sources say
 
 def run_demo(config: WallConfig, base_dir: Path, args) -> int:
     """Generate 5 weeks of events, keep appending live ones, and serve the wall."""
+    _import_irc_early(config)
     store = Store(embedded_client(), config.store.prefix)
     clock = make_clock(config, args.now, store)
     anchor = clock.now().replace(second=0, microsecond=0)
@@ -59,6 +60,13 @@ def run_demo(config: WallConfig, base_dir: Path, args) -> int:
     if services is not None:
         services.close()
     return 0
+
+
+def _import_irc_early(config: WallConfig) -> None:
+    """The irc library finds its data file through inspect.stack(), which costs per frame on
+    the stack and per module loaded: 0.05 s here, 0.13 s from deep in the chatter's start."""
+    if any(getattr(source, "irc", None) for source in config.sources.values()):
+        import irc.client  # noqa: F401
 
 
 def start_demo_data(directory: Path, config: WallConfig, clock: Clock, seed: int) -> list:
