@@ -209,8 +209,8 @@ class Source:
 
     def bounds(self, time_type, start: datetime, end: datetime) -> dict:
         """The window as the time filter compares it: `low` and `high` in the time column's
-        own terms, `first` and `last` as the partition column's text (the day before the start
-        too: a partition may be a day in another zone)."""
+        own terms, `first` (the day before the start's) and `last` as the partition column's
+        text."""
         if self.config.time_unit != "timestamp":
             scale = UNITS[self.config.time_unit]
             low, high = int(start.timestamp()) * scale, int(end.timestamp()) * scale
@@ -237,7 +237,6 @@ class Source:
         if column.type().is_integer():
             return column // UNITS[unit]
         return (column.cast("float64") / UNITS[unit]).floor().cast("int64")
-
 
 
 class _Staged(Exception):
