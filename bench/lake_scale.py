@@ -2,7 +2,7 @@
 its cost follows the window asked for, not the size of the table (partition pruning).
 
     python bench/lake_scale.py generate --rows 100000000 --days 14   # once: ~3 GB, kept out of git
-    python bench/lake_scale.py measure [--engine duckdb|pyspark] [--repeat 3]
+    python bench/lake_scale.py measure [--engine duckdb|pyspark] [--repeat 3] [--warm]
     python bench/lake_scale.py panel [--window 7d]   # top_talkers from the store: rollups or not
     SOCWALL_LAKE_DATA=bench/.data/lake_10m python bench/lake_scale.py generate --rows 10000000
     SOCWALL_LAKE_DATA=bench/.data/lake_10m python bench/lake_scale.py measure --engine pyspark
@@ -14,12 +14,18 @@ rules), on the same files, each in a fresh subprocess. It stops unless both give
 of (bucket, host, peer, bytes, connections, bytes_opened, opened), after every run; then it
 prints seconds, the ratio socwall/plain, the CPU seconds of those runs and each side's peak
 RSS (with --repeat N: the best time and the highest peak of N runs each, in turn).
+
+`measure --warm` (DuckDB) is what a long-lived worker pays: each side in one process per window
+refreshes once untimed, then N times timed (the best counts); its memory is the highest peak of
+a timed refresh above the RSS the refresh started from, beside the whole process's peak; the
+pairs of every timed refresh are compared with the hand query's of the same turn.
 """
 
 import argparse
 import json
 import os
 import resource
+import shutil
 import subprocess
 import sys
 import tempfile
@@ -63,8 +69,28 @@ def generate(rows: int, days: int, out: Path) -> None:
 def socwall_refresh(engine: str, window: str) -> dict:
     """One refresh of a query source whose retention is the window, up to the host/peer pairs it
     stores (child process). A worker has imported ibis and its backend before: so has this."""
+    from socwall.feeds import query_engines
+
+    start_s = spark_start() if engine == "pyspark" else 0.0
+    if engine == "duckdb":
+        query_engines.connect(engine, None)
+    refresh = socwall_refresher(engine, window)
+    started, cpu = time.perf_counter(), time.process_time()
+    pairs, rows = refresh()
+    seconds, cpu_s = time.perf_counter() - started, time.process_time() - cpu
+    warm_s = 0.0
+    if engine == "pyspark":  # a worker keeps its session: the next refresh finds the JVM warm
+        started = time.perf_counter()
+        refresh()
+        warm_s = time.perf_counter() - started
+    return {"seconds": seconds, "cpu_s": cpu_s, "pairs": pairs, "start_s": start_s,
+            "warm_s": warm_s, "rows": rows}  # fmt: skip
+
+
+def socwall_refresher(engine: str, window: str):
+    """A function doing what a worker does at each refresh of the source: (pairs, rows read)."""
     sys.path.insert(0, str(ROOT))
-    from socwall.feeds import query, query_engines, query_flows
+    from socwall.feeds import query, query_flows
 
     now = last_time()
     config = query.QueryConfig(
@@ -72,21 +98,14 @@ def socwall_refresh(engine: str, window: str) -> dict:
         time_column="ts", partition={"column": "day"}, columns=COLUMNS,
         retention=WINDOWS[window], backfill_step="30d", timeout="30m",
     )  # fmt: skip
-    source = query.Source(config, "bench")
-    start_s = spark_start() if engine == "pyspark" else 0.0
-    if engine == "duckdb":
-        query_engines.connect(engine, None)
-    started, cpu = time.perf_counter(), time.process_time()
-    sums, per_bucket = source.query(now - WINDOWS[window], now + timedelta(minutes=5))
-    pairs, _ = query_flows.stored_pairs(sums, source.networks, 300)
-    seconds, cpu_s = time.perf_counter() - started, time.process_time() - cpu
-    warm_s = 0.0
-    if engine == "pyspark":  # a worker keeps its session: the next refresh finds the JVM warm
-        started = time.perf_counter()
-        source.query(now - WINDOWS[window], now + timedelta(minutes=5))
-        warm_s = time.perf_counter() - started
-    return {"seconds": seconds, "cpu_s": cpu_s, "pairs": pairs, "start_s": start_s,
-            "warm_s": warm_s, "rows": sum(per_bucket["rows"].to_pylist())}  # fmt: skip
+
+    def refresh():
+        source = query.Source(config, "bench")
+        sums, per_bucket = source.query(now - WINDOWS[window], now + timedelta(minutes=5))
+        pairs, _ = query_flows.stored_pairs(sums, source.networks, 300)
+        return pairs, sum(per_bucket["rows"].to_pylist())
+
+    return refresh
 
 
 def spark_start() -> float:
@@ -140,21 +159,28 @@ GROUP BY ALL
 def plain_duckdb(window: str) -> dict:
     """The same sums by hand, with socwall's cleaning and classification written in SQL
     (bench/flow_baselines.py's address rules; internal = RFC 1918, the source's default)."""
+    started, cpu = time.perf_counter(), time.process_time()
+    answer = plain_refresher(window)()
+    return {"seconds": time.perf_counter() - started, "cpu_s": time.process_time() - cpu,
+            "pairs": answer}
+
+
+def plain_refresher(window: str):
+    """The hand query on a connection made once (the macro of the address rules in it): a
+    function that answers it again."""
     import duckdb
     import flow_baselines as rules
 
     now = last_time()
     start = now - WINDOWS[window]
-    started, cpu = time.perf_counter(), time.process_time()
     connection = duckdb.connect()
     connection.execute(rules.KIND_SQL.replace("{internal}", rules.RFC1918))
-    answer = connection.sql(PLAIN_SQL, params={
+    params = {
         "files": f"{DATA}/**/*.parquet", "first_day": f"{start - timedelta(days=1):%Y-%m-%d}",
         "last_day": f"{now:%Y-%m-%d}", "start": start, "end": now + timedelta(minutes=5),
         "services": rules.SERVICES, "udp": rules.UDP_SERVICES, "max": rules.MAX_COUNT,
-    }).to_arrow_table()  # fmt: skip
-    return {"seconds": time.perf_counter() - started, "cpu_s": time.process_time() - cpu,
-            "pairs": answer}
+    }  # fmt: skip
+    return lambda: connection.sql(PLAIN_SQL, params=params).to_arrow_table()
 
 
 def plain_spark(window: str) -> dict:
@@ -196,12 +222,51 @@ def last_time() -> datetime:
     return datetime.fromisoformat(days[-1]).replace(tzinfo=UTC) + timedelta(hours=23)
 
 
-def in_child(kind: str, engine: str, window: str, pairs: Path | None = None) -> dict:
+def in_child(kind: str, engine: str, window: str, pairs: Path | None = None, warm: int = 0) -> dict:
     """Run one measurement in a fresh interpreter: its peak RSS is that query's alone. With
-    `pairs`, the child writes its host/peer pairs there (after measuring)."""
-    command = [sys.executable, __file__, "child", kind, engine, window, str(pairs or "")]
+    `pairs`, the child writes its host/peer pairs there (after measuring); with `warm`, the
+    child refreshes once untimed, then `warm` times (see warm_runs)."""
+    command = [sys.executable, __file__, "child", kind, engine, window, str(pairs or ""),
+               "--warm", str(warm)]  # fmt: skip
     result = json.loads(subprocess.run(command, check=True, capture_output=True, text=True).stdout)
     return result
+
+
+def warm_runs(kind: str, window: str, repeat: int, out: str) -> dict:
+    """What a long-lived worker pays: one refresh untimed (imports, connection, compiled
+    queries), then `repeat` timed ones, each writing its pairs to `out` with its number (after
+    its memory is read). Memory: before each timed refresh the process's peak is reset to its
+    RSS (/proc/self/clear_refs), and the refresh's peak above that RSS is what it costs."""
+    import pyarrow.parquet as pq
+
+    refresh = socwall_refresher("duckdb", window) if kind == "socwall" else plain_refresher(window)
+    refresh()
+    runs, whole_peak = [], 0.0
+    for number in range(repeat):
+        whole_peak = max(whole_peak, status_mib("VmHWM"))
+        Path("/proc/self/clear_refs").write_text("5")  # the peak starts again from the RSS
+        before = status_mib("VmRSS")
+        started, cpu = time.perf_counter(), time.process_time()
+        answer = refresh()
+        seconds, cpu_s = time.perf_counter() - started, time.process_time() - cpu
+        peak = status_mib("VmHWM")
+        whole_peak = max(whole_peak, peak)
+        pairs, rows = answer if kind == "socwall" else (answer, 0)
+        pq.write_table(pairs.select(PAIR_COLUMNS.split(", ")), f"{out}.{number}")
+        runs.append({"seconds": seconds, "cpu_s": cpu_s, "peak_mib": peak - before,
+                     "rows": rows, "pairs": pairs.num_rows})  # fmt: skip
+        del answer, pairs
+    best = min(runs, key=lambda run: run["seconds"])
+    return {**best, "peak_mib": max(run["peak_mib"] for run in runs), "whole_mib": whole_peak,
+            "runs": len(runs)}  # fmt: skip
+
+
+def status_mib(field: str) -> float:
+    """A memory figure of this process from /proc/self/status (VmRSS, VmHWM), in MiB."""
+    for line in Path("/proc/self/status").read_text().splitlines():
+        if line.startswith(f"{field}:"):
+            return int(line.split()[1]) / 1024
+    raise KeyError(field)
 
 
 PAIR_COLUMNS = "bucket, host, peer, bytes, connections, bytes_opened, opened"
@@ -221,14 +286,18 @@ def same_pairs(ours: Path, plain: Path) -> int:
     return counts[0]
 
 
-def measure(engine: str, repeat: int) -> None:
+def measure(engine: str, repeat: int, warm: bool = False) -> None:
     """Each window `repeat` times, socwall and the hand SQL in turn, each run a fresh process:
     the best time of each side (CPU seconds of that run beside it, all threads: less bent by
-    other work on a shared machine) and the highest peak memory of each side's runs."""
+    other work on a shared machine) and the highest peak memory of each side's runs. With
+    `warm`: each side in one process refreshing `repeat` times after an untimed one."""
     print(f"engine {engine}, table {DATA} ({sum(1 for _ in DATA.rglob('*.parquet'))} files), "
-          f"best of {repeat}, load average {os.getloadavg()[0]:.1f} on {os.cpu_count()} cores")
+          f"{'warm' if warm else 'cold'}, best of {repeat}, "
+          f"load average {os.getloadavg()[0]:.1f} on {os.cpu_count()} cores")  # fmt: skip
     if engine == "pyspark":
         return measure_spark()
+    if warm:
+        return measure_warm(repeat)
     print(f"{'window':>6} {'socwall s':>10} {'plain s':>8} {'ratio':>6} {'cpu s':>11} "
           f"{'cpu ratio':>9} {'pairs':>9} {'rows read':>12} {'socwall MiB':>12} "
           f"{'plain MiB':>10} {'MiB ratio':>9}")  # fmt: skip
@@ -246,6 +315,29 @@ def measure(engine: str, repeat: int) -> None:
               f"{ours['cpu_s']:5.2f}/{plain['cpu_s']:5.2f} {ours['cpu_s'] / plain['cpu_s']:9.2f} "
               f"{pairs:9,} {ours['rows']:12,} {peak['socwall']:12.0f} {peak['plain']:10.0f} "
               f"{peak['socwall'] / peak['plain']:9.2f}")  # fmt: skip
+    shutil.rmtree(folder)
+    print(f"load average {os.getloadavg()[0]:.1f} at the end")
+
+
+def measure_warm(repeat: int) -> None:
+    """Each side in one process per window (socwall's, then the hand query's): the best of
+    `repeat` timed refreshes after an untimed one; memory is the highest peak of a timed
+    refresh above the RSS it started from, and the whole process's peak."""
+    print(f"{'window':>6} {'socwall s':>10} {'plain s':>8} {'ratio':>6} {'cpu s':>11} "
+          f"{'cpu ratio':>9} {'pairs':>9} {'MiB above':>11} {'ratio':>6} {'process MiB':>13}")
+    folder = Path(tempfile.mkdtemp(prefix="lake_pairs_"))
+    for window in WINDOWS:
+        ours = in_child("socwall", "duckdb", window, folder / "ours.parquet", warm=repeat)
+        plain = in_child("plain", "duckdb", window, folder / "plain.parquet", warm=repeat)
+        for number in range(repeat):  # every timed refresh of each side, one by one
+            pairs = same_pairs(folder / f"ours.parquet.{number}", folder / f"plain.parquet.{number}")
+        print(f"{window:>6} {ours['seconds']:10.3f} {plain['seconds']:8.3f} "
+              f"{ours['seconds'] / plain['seconds']:6.2f} "
+              f"{ours['cpu_s']:5.2f}/{plain['cpu_s']:5.2f} {ours['cpu_s'] / plain['cpu_s']:9.2f} "
+              f"{pairs:9,} {ours['peak_mib']:5.0f}/{plain['peak_mib']:5.0f} "
+              f"{ours['peak_mib'] / max(plain['peak_mib'], 1):6.2f} "
+              f"{ours['whole_mib']:6.0f}/{plain['whole_mib']:6.0f}")  # fmt: skip
+    shutil.rmtree(folder)  # 10 M pairs a refresh at 7 d: 0.6 GB of files a run
     print(f"load average {os.getloadavg()[0]:.1f} at the end")
 
 
@@ -274,11 +366,14 @@ def main() -> None:
     run = sub.add_parser("measure")
     run.add_argument("--engine", default="duckdb", choices=["duckdb", "pyspark"])
     run.add_argument("--repeat", type=int, default=1, help="runs of each side; the best counts")
+    run.add_argument("--warm", action="store_true",
+                     help="each side refreshes in one process, as a worker: once untimed, then timed")
     child = sub.add_parser("child")
     child.add_argument("kind")
     child.add_argument("engine")
     child.add_argument("window")
     child.add_argument("out", nargs="?", default="")
+    child.add_argument("--warm", type=int, default=0)
     panel = sub.add_parser("panel")
     panel.add_argument("--window", default="7d")
     panel_child = sub.add_parser("panel-child")
@@ -290,9 +385,9 @@ def main() -> None:
     elif args.command.startswith("panel"):
         panel_main(args)
     elif args.command == "measure":
-        measure(args.engine, args.repeat)
+        measure(args.engine, args.repeat, args.warm)
     else:
-        child_main(args.kind, args.engine, args.window, args.out)
+        child_main(args.kind, args.engine, args.window, args.out, args.warm)
 
 
 def panel_main(args) -> None:
@@ -314,7 +409,10 @@ def panel_main(args) -> None:
     lake_panel.measure(__file__, config, last_time(), args.window)
 
 
-def child_main(kind: str, engine: str, window: str, out: str) -> None:
+def child_main(kind: str, engine: str, window: str, out: str, warm: int) -> None:
+    if warm:
+        print(json.dumps(warm_runs(kind, window, warm, out)))
+        return
     if kind == "socwall":
         result = socwall_refresh(engine, window)
     else:

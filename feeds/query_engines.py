@@ -149,6 +149,35 @@ def run(con, engine: str, expr, timeout: timedelta, url: str | None = None) -> p
     return result
 
 
+def session_variable(name: str, dtype):
+    """An ibis value read from a DuckDB session variable when the query runs (`getvariable`,
+    folded to a constant before planning: filters on it still prune files and row groups),
+    so a query compiled once serves every window."""
+    import ibis
+
+    def getvariable(variable: str) -> dtype: ...  # not `name`: ibis values have a .name
+
+    return ibis.udf.scalar.builtin(getvariable)(name)
+
+
+def run_compiled(con, sql: str, expr, variables: dict, timeout: timedelta) -> pa.Table:
+    """`sql` (the compiled `expr`) on a DuckDB connection with its session `variables` set,
+    as Arrow typed as ibis would return it; QueryError when it fails or runs past `timeout`."""
+    from ibis.backends.duckdb.converter import DuckDBPyArrowData
+
+    seconds, timer = timeout.total_seconds(), _Timer()
+    try:
+        for name, value in variables.items():
+            con.con.execute(f"SET VARIABLE {name} = ?", [value])
+        with _deadline(con, "duckdb", seconds) as timer:
+            table = con.con.sql(sql).to_arrow_table()
+    except Exception as error:
+        if timer.fired:
+            raise QueryError(f"the query ran past its timeout ({seconds:g} s); cancelled") from None
+        raise QueryError(f"the query failed: {_words(error)}") from None
+    return expr.__pyarrow_result__(table, data_mapper=DuckDBPyArrowData)
+
+
 def materialize(con, engine: str, expr, timeout: timedelta):
     """The relation computed into a temporary table of the engine (ibis `cache`), under the
     same timeout; `.release()` drops it."""
