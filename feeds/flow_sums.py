@@ -206,6 +206,7 @@ def sorted_keys(key: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     """Non-negative int64 keys sorted, and the order that sorts them.
     When key and row number fit in one int64 they are sorted as one value: numpy sorts int64
     values 4-5x faster than it argsorts them (2.9 M keys: 0.024 s vs 0.114 s)."""
+    key = np.asarray(key, np.int64)  # shifted below: a narrower type would overflow
     rows = len(key)
     bits = max(rows - 1, 1).bit_length()
     if not rows or int(key.max()) >= 1 << (63 - bits):

@@ -109,5 +109,7 @@ def test_sorted_keys_gives_the_stable_order_whether_packed_or_not():
     keys, order = flow_sums.sorted_keys(large)
     assert np.array_equal(keys, np.sort(large))
     assert np.array_equal(large[order], keys)
+    narrow = (small * 30_000).astype(np.int32)  # widened before the shift, never overflowed
+    assert np.array_equal(flow_sums.sorted_keys(narrow)[1], np.argsort(narrow, kind="stable"))
     empty, none = flow_sums.sorted_keys(np.zeros(0, np.int64))
     assert len(empty) == 0 and len(none) == 0
