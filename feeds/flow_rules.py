@@ -48,18 +48,7 @@ def repair_direction(flows: pa.Table, service_ports: list[int], with_mask: bool 
     """Swap flows recorded backwards: from a service port to an ephemeral one (>1024, not one);
     for UDP only from a port that answers over UDP (UDP_ANSWERING_PORTS).
     Returns the flows and how many were swapped (or, `with_mask`, which ones)."""
-    services = pa.array(service_ports, pa.int32())
-    udp_services = pa.array(sorted(set(service_ports) & set(UDP_ANSWERING_PORTS)), pa.int32())
-    udp = pc.fill_null(pc.equal(flows["proto"], "udp"), False)
-    answering = pc.if_else(udp, pc.is_in(flows["src_port"], udp_services),
-                           pc.is_in(flows["src_port"], services))  # fmt: skip
-    backwards = pc.and_(
-        answering,
-        pc.and_(
-            pc.greater(flows["dst_port"], 1024), pc.invert(pc.is_in(flows["dst_port"], services))
-        ),
-    )
-    backwards = pc.fill_null(backwards, False)
+    backwards = backwards_flows(flows, service_ports)
     count = pc.sum(backwards).as_py() or 0
     result = backwards.to_numpy(zero_copy_only=False) if with_mask else count
     if not count:
@@ -73,6 +62,22 @@ def repair_direction(flows: pa.Table, service_ports: list[int], with_mask: bool 
             flows.schema.get_field_index(right), right, pc.if_else(backwards, a, b)
         )
     return flows, result
+
+
+def backwards_flows(flows: pa.Table, service_ports: list[int]) -> pa.ChunkedArray:
+    """Per row: recorded backwards, as repair_direction says (never null)."""
+    services = pa.array(service_ports, pa.int32())
+    udp_services = pa.array(sorted(set(service_ports) & set(UDP_ANSWERING_PORTS)), pa.int32())
+    udp = pc.fill_null(pc.equal(flows["proto"], "udp"), False)
+    answering = pc.if_else(udp, pc.is_in(flows["src_port"], udp_services),
+                           pc.is_in(flows["src_port"], services))  # fmt: skip
+    backwards = pc.and_(
+        answering,
+        pc.and_(
+            pc.greater(flows["dst_port"], 1024), pc.invert(pc.is_in(flows["dst_port"], services))
+        ),
+    )
+    return pc.fill_null(backwards, False)
 
 
 INVALID, EXCLUDED, INTERNAL, EXTERNAL, SPECIAL = range(5)

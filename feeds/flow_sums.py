@@ -18,7 +18,9 @@ def boundary_pairs(flows: pa.Table, networks: Networks, bucket_s: int) -> tuple[
     return pairs, bad
 
 
-def boundary_sums(flows: pa.Table, networks: Networks, bucket_s: int) -> tuple[pa.Table, int, int]:
+def boundary_sums(
+    flows: pa.Table, networks: Networks, bucket_s: int, backwards: np.ndarray | None = None
+) -> tuple[pa.Table, int, int]:
     """Flows between an internal host and an external peer, summed per bucket, host and peer.
 
     Per pair: `bytes` the internal host sent (whichever side opened the connection),
@@ -27,20 +29,23 @@ def boundary_sums(flows: pa.Table, networks: Networks, bucket_s: int) -> tuple[p
     is not one, a value out of range), and how many have a special side (special_rows, from
     the same classification). Addresses are dictionary-coded once for both columns,
     classified and canonicalised once per distinct address; sums run on integer codes.
+    `backwards` (flow_rules.backwards_flows) marks rows recorded backwards: they are read
+    swapped, as repair_direction would have swapped them, without copying the address text.
     """
     rows = flows.num_rows
-    both = pc.dictionary_encode(pa.chunked_array(flows["src_ip"].chunks + flows["dst_ip"].chunks))
-    both = both.combine_chunks() if isinstance(both, pa.ChunkedArray) else both
-    kinds, canonical = networks.kinds(both.dictionary)
+    codes, distinct = _address_codes(flows, backwards)
+    kinds, canonical = networks.kinds(distinct)
     names = pc.dictionary_encode(pa.array(canonical, pa.string()))  # fd00::10 = FD00::10
     remap = names.indices.to_numpy(zero_copy_only=False).astype(np.int64)
-    codes = both.indices.to_numpy(zero_copy_only=False).astype(np.int64)
     src, dst = codes[:rows], codes[rows:]
     src_kind, dst_kind = kinds[src], kinds[dst]
-    bad = (src_kind == INVALID) | (dst_kind == INVALID) | ~values_in_range(flows)
+    bad = (src_kind == INVALID) | (dst_kind == INVALID) | ~values_in_range(flows)  # symmetric
     outbound = (src_kind == INTERNAL) & (dst_kind == EXTERNAL) & ~bad
     crossing = outbound | ((src_kind == EXTERNAL) & (dst_kind == INTERNAL) & ~bad)
     out_bytes, in_bytes = (_counts(flows[c]) for c in ("bytes_out", "bytes_in"))
+    if backwards is not None:
+        out_bytes, in_bytes = (np.where(backwards, in_bytes, out_bytes),
+                               np.where(backwards, out_bytes, in_bytes))  # fmt: skip
     seconds = flows["ts"].cast(pa.int64()).to_numpy() // 1_000_000
     sent = np.where(outbound, out_bytes, in_bytes)[crossing]
     opened = outbound[crossing].astype(np.int64)
@@ -54,6 +59,25 @@ def boundary_sums(flows: pa.Table, networks: Networks, bucket_s: int) -> tuple[p
     )  # fmt: skip
     special = int(np.count_nonzero((src_kind == SPECIAL) | (dst_kind == SPECIAL)))
     return pairs, int(bad.sum()), special
+
+
+def _address_codes(flows: pa.Table, backwards: np.ndarray | None) -> tuple[np.ndarray, pa.Array]:
+    """The src then the dst address of each row as codes into the distinct addresses, these in
+    order of first appearance (dictionary_encode's), the rows marked `backwards` swapped: the
+    codes and order that encoding repair_direction's swapped columns gives, so the pairs come
+    out in the same order. Swapping text columns copied every address (0.05 s a window)."""
+    rows = flows.num_rows
+    both = pc.dictionary_encode(pa.chunked_array(flows["src_ip"].chunks + flows["dst_ip"].chunks))
+    both = both.combine_chunks() if isinstance(both, pa.ChunkedArray) else both
+    codes = both.indices.to_numpy(zero_copy_only=False).astype(np.int64)
+    if backwards is None or not backwards.any():
+        return codes, both.dictionary
+    src, dst = codes[:rows], codes[rows:]
+    swapped = pc.dictionary_encode(pa.array(np.concatenate([np.where(backwards, dst, src),
+                                                            np.where(backwards, src, dst)])))
+    first_seen = swapped.dictionary  # the old codes, in order of first appearance once swapped
+    codes = swapped.indices.to_numpy(zero_copy_only=False).astype(np.int64)
+    return codes, both.dictionary.take(first_seen)
 
 
 def pairs_by_code(bucket, host, peer, values: dict, names: pa.Array, bucket_s: int) -> pa.Table:
@@ -114,9 +138,7 @@ def _sum_by_code(bucket, host, peer, values: dict, sizes: tuple[int, int]) -> di
     first = int(bucket.min())
     if (int(bucket.max()) - first + 1) * hosts * peers >= 2**63:
         raise ValueError("too many distinct addresses and buckets in one read for int64 keys")
-    key = ((bucket - first) * hosts + host) * peers + peer
-    order = np.argsort(key)  # sums of integers: the order of equal keys does not matter
-    key = key[order]
+    key, order = sorted_keys(((bucket - first) * hosts + host) * peers + peer)
     starts = np.flatnonzero(np.concatenate(([True], key[1:] != key[:-1])))
     keys = key[starts]
     sums = {name: np.add.reduceat(v[order], starts).astype(np.int64) for name, v in values.items()}
@@ -159,9 +181,7 @@ def rank_hosts(pairs: pa.Table, by: str) -> pa.Table:
     hosts, host = _codes(pairs["host"])
     peers, peer = _codes(pairs["peer"])
     width = max(len(peers), 1)
-    key = host * width + peer
-    order = np.argsort(key)  # quicksort: 3x a stable sort on these keys; integer-valued sums
-    key = key[order]
+    key, order = sorted_keys(host * width + peer)
     starts = np.flatnonzero(np.concatenate(([True], key[1:] != key[:-1])))[: len(key)]
     sums = {c: np.add.reduceat(pairs[c].to_numpy(zero_copy_only=False).astype(np.float64)[order],
                                starts) if len(key) else np.zeros(0)
@@ -180,6 +200,21 @@ def rank_hosts(pairs: pa.Table, by: str) -> pa.Table:
     ).filter(pa.array(peer_counts > 0))  # a shared dictionary also names peers and unused hosts
     table = table.sort_by([(by, "descending"), ("host", "ascending")])
     return table.append_column("rank", pa.array(np.arange(1, table.num_rows + 1)))
+
+
+def sorted_keys(key: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Non-negative int64 keys sorted, and the order that sorts them.
+    When key and row number fit in one int64 they are sorted as one value: numpy sorts int64
+    values 4-5x faster than it argsorts them (2.9 M keys: 0.024 s vs 0.114 s)."""
+    key = np.asarray(key, np.int64)  # shifted below: a narrower type would overflow
+    rows = len(key)
+    bits = max(rows - 1, 1).bit_length()
+    if not rows or int(key.max()) >= 1 << (63 - bits):
+        order = np.argsort(key)  # quicksort: 3x a stable sort; the sums are of integers
+        return key[order], order
+    packed = (key << bits) | np.arange(rows, dtype=np.int64)
+    packed.sort()
+    return packed >> bits, packed & ((1 << bits) - 1)
 
 
 def _distinct(values: np.ndarray) -> np.ndarray:

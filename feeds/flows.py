@@ -10,7 +10,7 @@ import pyarrow.compute as pc
 
 from socwall.feeds import files, flow_readers, tail
 from socwall.feeds.fields import REQUIRED_FLOW_FIELDS
-from socwall.feeds.flow_rules import Networks, clear_portless, ports_to_clear, repair_direction
+from socwall.feeds.flow_rules import Networks, backwards_flows, clear_portless, ports_to_clear
 from socwall.feeds.flow_sums import boundary_sums, flow_blobs, merge_pairs
 from socwall.feeds.flows_config import (
     Config,  # noqa: F401  (the registry reads flows.Config)
@@ -83,9 +83,9 @@ def pairs_from_bytes(
     parts = []
     for chunk in batches:
         cleared = ports_to_clear(chunk.table)
-        flows, backwards = repair_direction(clear_portless(chunk.table), config.service_ports,
-                                            with_mask=True)  # fmt: skip
-        pairs, invalid, special = boundary_sums(flows, networks, bucket_s)
+        flows = clear_portless(chunk.table)  # read swapped where backwards, not swapped here
+        backwards = backwards_flows(flows, config.service_ports).to_numpy(zero_copy_only=False)
+        pairs, invalid, special = boundary_sums(flows, networks, bucket_s, backwards)
         parts.append(pairs)
         stats["rows"] += flows.num_rows - invalid
         stats["bad_rows"] += chunk.bad_rows + invalid

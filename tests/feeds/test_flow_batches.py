@@ -95,3 +95,21 @@ def stored(pairs: pa.Table) -> dict:
     blobs = {start: json.loads(blob) for start, blob in flow_sums.flow_blobs(pairs).items()}
     return {start: sorted(zip(*(blob[c] for c in columns), strict=True))
             for start, blob in blobs.items()}  # fmt: skip
+
+
+def test_sorted_keys_gives_the_stable_order_whether_packed_or_not():
+    """One sort of key and row number packed, or argsort when they do not fit: sorted keys and
+    an order that sorts them, equal keys in row order (the packed sort's; argsort's may differ)."""
+    rng = np.random.default_rng(3)
+    small = rng.integers(0, 50, 10_000)  # packs: 14 bits of row number beside 6 of key
+    keys, order = flow_sums.sorted_keys(small)
+    assert np.array_equal(order, np.argsort(small, kind="stable"))
+    assert np.array_equal(keys, np.sort(small))
+    large = small * (1 << 50)  # does not pack: the argsort path
+    keys, order = flow_sums.sorted_keys(large)
+    assert np.array_equal(keys, np.sort(large))
+    assert np.array_equal(large[order], keys)
+    narrow = (small * 30_000).astype(np.int32)  # widened before the shift, never overflowed
+    assert np.array_equal(flow_sums.sorted_keys(narrow)[1], np.argsort(narrow, kind="stable"))
+    empty, none = flow_sums.sorted_keys(np.zeros(0, np.int64))
+    assert len(empty) == 0 and len(none) == 0
