@@ -112,4 +112,10 @@ def test_the_kept_compiled_query_answers_as_the_one_built_for_the_window(tmp_pat
         kept = prepared.run(source.bounds(prepared.time_type, start, end))
         built = source.answers(start, end)
         assert [answer.num_rows for answer in built] == [answer.num_rows for answer in kept]
-        assert built[0].num_rows > 100 and all(k.equals(b) for k, b in zip(kept, built, strict=True))
+        assert built[0].num_rows > 100
+        for k, b in zip(kept, built, strict=True):  # the engine groups in no fixed row order
+            assert k.schema == b.schema and rows_in_order(k) == rows_in_order(b)
+
+
+def rows_in_order(table) -> list[tuple]:
+    return sorted((tuple(row.values()) for row in table.to_pylist()), key=repr)
