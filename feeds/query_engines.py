@@ -201,10 +201,15 @@ def _deadline(con, engine: str, seconds: float):
     state = _Timer()
     if engine == "postgres":
         con.raw_sql(f"SET statement_timeout = {int(seconds * 1000)}").close()
+    returned = threading.Event()
     with _cancel_hook(con, engine) as cancel:
         def fire():
             state.fired = True
             cancel()
+            # Spark cancels only the jobs running at the call: a query still being planned
+            # starts its jobs later, so they are cancelled again until the call returns
+            while engine == "pyspark" and not returned.wait(1.0):
+                cancel()
 
         timer = threading.Timer(seconds, fire) if cancel else None
         if timer:
@@ -213,6 +218,7 @@ def _deadline(con, engine: str, seconds: float):
         try:
             yield state
         finally:
+            returned.set()
             if timer:
                 timer.cancel()
 

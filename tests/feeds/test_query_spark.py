@@ -12,7 +12,7 @@ import pytest
 
 from socwall.dashboard.clock import Clock
 from socwall.dashboard.jobs import run_panel, run_source
-from socwall.feeds import query
+from socwall.feeds import query, query_engines
 from socwall.feeds.query_engines import QueryError
 from tests.feeds import query_data as qd
 from tests.feeds.test_query_events import NOW as EVENTS_NOW
@@ -109,3 +109,27 @@ def test_a_spark_query_past_its_timeout_is_cancelled_and_only_that_one(spark, st
     message, seconds = errors["patient"]
     assert "ran past its timeout (15 s)" in message and 15 <= seconds < 40, errors
     assert spark.range(3).count() == 3  # the session survives the cancels
+
+
+def test_a_timeout_that_fires_before_spark_starts_the_jobs_still_cancels_them(spark):
+    """Under load Spark can take longer to plan a query than its timeout: a cancel sent before
+    the jobs exist cancels nothing, so the cancel is sent again until the call returns."""
+    import ibis
+
+    endless_flows(spark, "endless_early")
+    con = ibis.pyspark.connect(spark)
+    expr = (con.table("endless_early").bytes % 1000).sum()
+    outcome = {}
+
+    def run() -> None:
+        try:
+            query_engines.run(con, "pyspark", expr, timedelta(milliseconds=1))  # before any job
+        except QueryError as error:
+            outcome["error"] = str(error)
+
+    caller = threading.Thread(target=run, daemon=True)
+    caller.start()
+    caller.join(timeout=60)
+    assert not caller.is_alive(), "the query ran on past its timeout"
+    assert "ran past its timeout" in outcome["error"]
+    assert spark.range(3).count() == 3
