@@ -192,9 +192,10 @@ def main() -> None:
     for name, (seconds, peak, _) in runs.items():
         print(f"{name:<22}{seconds:>9.2f}{args.rows / seconds:>14,.0f}{peak:>10,.0f}")
     sw, ddb = runs["socwall, CSV"][0], runs["DuckDB SQL, CSV"][0]
-    pdn = runs.get("naive pandas, CSV", (float("nan"),))[0]
+    pdn = runs.get("naive pandas, CSV", (None,))[0]
+    versus_pandas = f"socwall/pandas {sw / pdn:.2f}" if pdn else "pandas not run"
     print(
-        f"\nCSV: socwall/pandas {sw / pdn:.2f}, socwall/DuckDB {sw / ddb:.2f}, "
+        f"\nCSV: {versus_pandas}, socwall/DuckDB {sw / ddb:.2f}, "
         f"peak socwall/DuckDB {runs['socwall, CSV'][1] / runs['DuckDB SQL, CSV'][1]:.2f}"
     )
     swp, ddbp = runs["socwall, Parquet"][0], runs["DuckDB SQL, Parquet"][0]
