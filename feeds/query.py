@@ -289,6 +289,7 @@ class Prepared:
         return [query_engines.run_compiled(self.con, sql, expr, variables, self.timeout)
                 for sql, expr in zip(self.sql, self.expressions, strict=True)]  # fmt: skip
 
+
 def within(answer: pa.Table, column: str, lo: int, hi: int) -> pa.Table:
     """The answer's rows with lo <= column < hi (epoch seconds)."""
     bounds = pc.min_max(answer[column]).as_py()
